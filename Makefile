@@ -1,0 +1,38 @@
+# The two commands of the README: `make run` and `make test`.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: run test install install-dev bench lint format messages check
+
+run: install
+	@scripts/run.sh
+
+test: install-dev
+	@scripts/test.sh
+
+bench: install-dev
+	@$(BIN)/python -m bench
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+$(VENV)/.installed: pyproject.toml
+	@scripts/install.sh
+	@touch $@
+
+$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+	@scripts/install.sh dev
+	@touch $@
+
+lint: install-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	ZTK_TESTING=1 $(BIN)/ztk makemigrations --check --dry-run
+
+format: install-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+messages: install-dev
+	cd ztk && ../$(BIN)/ztk makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/ztk compilemessages

@@ -1,0 +1,20 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+
+from ztk.api.api import api
+
+admin.site.site_header = "ZTK 考勤管理"
+admin.site.site_title = "ZTK 考勤"
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("accounts/", include("ztk.accounts.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("ztk.web.urls")),
+]
+if settings.DEBUG:
+    from django.conf.urls.static import static
+
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -1,0 +1,25 @@
+import os
+
+os.environ.setdefault("ZTK_TESTING", "1")
+
+import pytest  # noqa: E402
+from django.contrib.auth.models import Group  # noqa: E402
+
+from tests import factories  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _english_free_cache(settings):
+    settings.AXES_ENABLED = True
+    yield
+
+
+@pytest.fixture
+def org(db):
+    """A department with a head, a supervisor with two reports, HR, an auditor, a stranger."""
+    return factories.small_org()
+
+
+@pytest.fixture
+def hr_group(db):
+    return Group.objects.get_or_create(name="hr")[0]

@@ -1,0 +1,20 @@
+import sys
+
+from django.core.management.base import BaseCommand
+
+from ztk.audit.selectors import audit_verify
+
+
+class Command(BaseCommand):
+    help = "Walk the audit hash chain; exit 1 naming the first broken sequence number."
+
+    def handle(self, *args, **options):
+        result = audit_verify()
+        if result.ok:
+            self.stdout.write(f"OK: {result.checked} audit events verified, chain intact.")
+            return
+        self.stderr.write(
+            f"BROKEN at sequence {result.first_broken_seq}: {result.reason} "
+            f"({result.checked} events verified before it)."
+        )
+        sys.exit(1)

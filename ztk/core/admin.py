@@ -1,0 +1,46 @@
+"""Admin edits are writes too: this mixin puts each one in the audit log."""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from ztk.audit.services import record, snapshot
+
+
+class AuditedAdminMixin:
+    def save_model(self, request, obj, form, change):
+        with transaction.atomic():
+            before = None
+            if change and obj.pk:
+                previous = type(obj).objects.filter(pk=obj.pk).first()
+                before = snapshot(previous) if previous else None
+            super().save_model(request, obj, form, change)
+            action = (
+                f"{obj._meta.app_label}.{obj._meta.model_name}.{'update' if change else 'create'}"
+            )
+            record(
+                action,
+                obj=obj,
+                actor=request.user,
+                before=before,
+                after=snapshot(obj),
+                extra={"via": "admin"},
+            )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            before = snapshot(obj)
+            pk = obj.pk
+            super().delete_model(request, obj)
+            record(
+                f"{obj._meta.app_label}.{obj._meta.model_name}.delete",
+                object_type=obj._meta.label_lower,
+                object_id=pk,
+                actor=request.user,
+                before=before,
+                extra={"via": "admin"},
+            )
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            self.delete_model(request, obj)

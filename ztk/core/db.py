@@ -1,0 +1,73 @@
+"""Database-level guards shared by the append-only tables (audit log, punches)."""
+
+from __future__ import annotations
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+# Tables whose rows may never be updated or deleted once written. `flush` (tests only)
+# lifts the guard for the duration of the purge and puts it back.
+APPEND_ONLY_TABLES: list[str] = []
+
+
+def register_append_only(table: str) -> None:
+    if table not in APPEND_ONLY_TABLES:
+        APPEND_ONLY_TABLES.append(table)
+
+
+def append_only_install_sql(vendor: str, table: str) -> list[str]:
+    message = f"{table} is append-only: rows cannot be updated or deleted"
+    if vendor == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END;",
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END;",
+        ]
+    if vendor == "postgresql":
+        return [
+            "CREATE OR REPLACE FUNCTION ztk_refuse_change() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP "
+            "USING ERRCODE = 'insufficient_privilege'; END; $$ LANGUAGE plpgsql;",
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table};",
+            f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+            "FOR EACH ROW EXECUTE FUNCTION ztk_refuse_change();",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
+            f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+            "FOR EACH STATEMENT EXECUTE FUNCTION ztk_refuse_change();",
+        ]
+    raise NotImplementedError(f"append-only guard not written for {vendor}")
+
+
+def append_only_drop_sql(vendor: str, table: str) -> list[str]:
+    if vendor == "sqlite":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_no_update;",
+            f"DROP TRIGGER IF EXISTS {table}_no_delete;",
+        ]
+    if vendor == "postgresql":
+        return [
+            f"DROP TRIGGER IF EXISTS {table}_no_change ON {table};",
+            f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table};",
+        ]
+    raise NotImplementedError(vendor)
+
+
+def run_sql(connection: BaseDatabaseWrapper, statements: list[str]) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def append_only_migration(table: str):
+    """A RunPython operation that installs (and on reverse removes) the guard for `table`."""
+    from django.db import migrations
+
+    def forwards(apps, schema_editor):
+        conn = schema_editor.connection
+        run_sql(conn, append_only_install_sql(conn.vendor, table))
+
+    def backwards(apps, schema_editor):
+        conn = schema_editor.connection
+        run_sql(conn, append_only_drop_sql(conn.vendor, table))
+
+    return migrations.RunPython(forwards, backwards, elidable=False)

@@ -1,0 +1,86 @@
+"""Object permissions as small predicates (django-rules)."""
+
+from __future__ import annotations
+
+import rules
+
+from .roles import AUDITOR, HR, SYSADMIN
+
+
+def employee_of(user):
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    try:
+        return user.employee
+    except Exception:  # noqa: BLE001 - RelatedObjectDoesNotExist
+        return None
+
+
+def _in_group(user, name: str) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    cache = getattr(user, "_ztk_groups", None)
+    if cache is None:
+        cache = set(user.groups.values_list("name", flat=True))
+        user._ztk_groups = cache
+    return name in cache
+
+
+@rules.predicate
+def is_hr(user) -> bool:
+    return _in_group(user, HR)
+
+
+@rules.predicate
+def is_sysadmin(user) -> bool:
+    return bool(getattr(user, "is_superuser", False)) or _in_group(user, SYSADMIN)
+
+
+@rules.predicate
+def is_auditor(user) -> bool:
+    return _in_group(user, AUDITOR)
+
+
+@rules.predicate
+def is_supervisor(user) -> bool:
+    employee = employee_of(user)
+    return employee is not None and employee.reports.filter(active=True).exists()
+
+
+@rules.predicate
+def is_department_head(user) -> bool:
+    employee = employee_of(user)
+    return employee is not None and employee.headed_departments.exists()
+
+
+@rules.predicate
+def is_self(user, employee) -> bool:
+    me = employee_of(user)
+    return me is not None and employee is not None and me.pk == employee.pk
+
+
+@rules.predicate
+def is_supervisor_of(user, employee) -> bool:
+    me = employee_of(user)
+    return me is not None and employee is not None and employee.supervisor_id == me.pk
+
+
+@rules.predicate
+def is_department_head_of(user, employee) -> bool:
+    me = employee_of(user)
+    if me is None or employee is None or employee.department_id is None:
+        return False
+    department = employee.department
+    return any(dept.head_id == me.pk for dept in [department, *department.ancestors()])
+
+
+is_hr_or_admin = is_hr | is_sysadmin
+can_manage_people = is_hr | is_sysadmin
+
+rules.add_perm(
+    "org.view_employee_profile",
+    is_self | is_supervisor_of | is_department_head_of | is_hr | is_sysadmin,
+)  # noqa: E501
+rules.add_perm("org.manage_organisation", can_manage_people)
+rules.add_perm("org.sync_api", can_manage_people)
+rules.add_perm("audit.view_audit", is_auditor | is_sysadmin)

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+app_name = "web"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("approvals/", views.approvals, name="approvals"),
+    path("hr/", views.hr_home, name="hr"),
+    path("reports/", views.reports, name="reports"),
+    path("audit/", views.audit_log, name="audit"),
+    path("people/<str:employee_no>/", views.employee_profile, name="employee_profile"),
+    path("healthz", views.healthz, name="healthz"),
+]

@@ -1,0 +1,87 @@
+"""Pages: thin — parse, call a selector or service, render."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.dateparse import parse_date
+
+from ztk.audit.selectors import audit_events, audit_verify
+from ztk.org import rules as org_rules
+from ztk.org.models import Employee
+
+
+def _require(request, predicate) -> None:
+    if not predicate(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def home(request):
+    employee = org_rules.employee_of(request.user)
+    return render(request, "web/home.html", {"employee": employee})
+
+
+@login_required
+def approvals(request):
+    _require(
+        request,
+        lambda u: (
+            org_rules.is_supervisor(u) or org_rules.is_department_head(u) or org_rules.is_hr(u)
+        ),
+    )  # noqa: E501
+    return render(request, "web/placeholder.html", {"section": "approvals"})
+
+
+@login_required
+def hr_home(request):
+    _require(request, org_rules.is_hr)
+    return render(request, "web/placeholder.html", {"section": "hr"})
+
+
+@login_required
+def reports(request):
+    _require(request, lambda u: org_rules.is_hr(u) or org_rules.is_sysadmin(u))
+    return render(request, "web/placeholder.html", {"section": "reports"})
+
+
+@login_required
+def employee_profile(request, employee_no: str):
+    employee = get_object_or_404(
+        Employee.objects.select_related("department", "supervisor", "attendance_group"),
+        employee_no=employee_no,
+    )
+    if not request.user.has_perm("org.view_employee_profile", employee):
+        raise PermissionDenied
+    return render(request, "web/employee_profile.html", {"employee": employee})
+
+
+@login_required
+def audit_log(request):
+    _require(request, lambda u: org_rules.is_auditor(u) or org_rules.is_sysadmin(u))
+    params = request.GET
+    events = audit_events(
+        action=params.get("action", "").strip(),
+        actor=params.get("actor", "").strip(),
+        object_type=params.get("object_type", "").strip(),
+        object_id=params.get("object_id", "").strip(),
+        date_from=parse_date(params.get("from", "") or "") if params.get("from") else None,
+        date_to=parse_date(params.get("to", "") or "") if params.get("to") else None,
+    )
+    page = Paginator(events, 50).get_page(params.get("page"))
+    verification = audit_verify() if params.get("verify") else None
+    return render(
+        request,
+        "web/audit.html",
+        {"page": page, "verification": verification, "filters": params},
+    )
+
+
+def healthz(request):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
