@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("accounts/", include("ztk.accounts.urls")),
+    path("iclock/", include("ztk.devices.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ztk.web.urls")),
 ]

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class DayStatus(models.TextChoices):
+    NORMAL = "normal", _("Normal")
+    ABNORMAL = "abnormal", _("Abnormal")
+    ABSENT = "absent", _("Absent")
+    REST = "rest", _("Rest day")
+    HOLIDAY = "holiday", _("Holiday")
+    LEAVE = "leave", _("Leave")
+
+
+class AttendanceDay(models.Model):
+    """The stored engine result for one employee-day (derived; recomputed, never edited)."""
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="days"
+    )
+    day = models.DateField(_("date"))
+    kind = models.CharField(_("plan"), max_length=8)
+    shift_code = models.CharField(_("shift"), max_length=32, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=DayStatus.choices)
+    provisional = models.BooleanField(_("provisional"), default=True)
+    finalised = models.BooleanField(_("finalised"), default=False)
+    worked_minutes = models.IntegerField(_("worked minutes"), default=0)
+    late_count = models.SmallIntegerField(default=0)
+    late_minutes = models.IntegerField(default=0)
+    serious_late_count = models.SmallIntegerField(default=0)
+    early_count = models.SmallIntegerField(default=0)
+    early_minutes = models.IntegerField(default=0)
+    missing_in_count = models.SmallIntegerField(default=0)
+    missing_out_count = models.SmallIntegerField(default=0)
+    absent_days = models.DecimalField(max_digits=3, decimal_places=1, default=0)
+    corrected_count = models.SmallIntegerField(default=0)
+    manual_count = models.SmallIntegerField(default=0)
+    exempt_minutes = models.JSONField(default=dict, blank=True)
+    slots = models.JSONField(_("slots"), default=list, blank=True)
+    notes = models.JSONField(_("explanation"), default=list, blank=True)
+    outside_punch_ids = models.JSONField(default=list, blank=True)
+    computed_at = models.DateTimeField(_("computed at"))
+
+    class Meta:
+        verbose_name = _("attendance day")
+        verbose_name_plural = _("attendance days")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "day"], name="attendance_day_unique")
+        ]
+        indexes = [models.Index(fields=["day", "status"])]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.day} {self.status}"
+
+    @property
+    def has_anomaly(self) -> bool:
+        return self.status in (DayStatus.ABNORMAL, DayStatus.ABSENT)
+
+
+class PeriodStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    CLOSED = "closed", _("Closed")
+
+
+class AttendancePeriod(models.Model):
+    """An attendance period of a group; once closed, its days are left alone (月结)."""
+
+    group = models.ForeignKey(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance group"),
+        on_delete=models.PROTECT,
+        related_name="periods",
+    )
+    start = models.DateField(_("first day"))
+    end = models.DateField(_("last day"))
+    status = models.CharField(
+        _("status"), max_length=8, choices=PeriodStatus.choices, default=PeriodStatus.OPEN
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("closed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("attendance period")
+        verbose_name_plural = _("attendance periods")
+        constraints = [
+            models.UniqueConstraint(fields=["group", "start"], name="attendance_period_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.start}–{self.end}"

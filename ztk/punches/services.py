@@ -1,0 +1,317 @@
+"""`record_punches`: the one door every punch goes through, whatever the channel."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ztk.attendance.engine import affected_dates
+from ztk.audit.services import record
+from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.org.models import Employee
+
+from .models import Punch, PunchSource, PunchVoid
+
+log = logging.getLogger(__name__)
+
+FUTURE_TOLERANCE = timedelta(minutes=5)
+EARLIEST_VALID = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
+
+REFUSAL_MESSAGES = {
+    "naive_time": _("The time has no time zone."),
+    "impossible_timestamp": _("The time is impossible (before 2000 or far in the future)."),
+    "future_time": _("The time is more than 5 minutes in the future."),
+    "unknown_employee": _("No employee has this number."),
+    "before_hire_date": _("The punch is before the employee's hire date."),
+    "after_leave_date": _("The punch is after the employee's leave date."),
+    "bad_source": _("Unknown punch source."),
+    "bad_coordinates": _("The GPS coordinates are not valid."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class PunchInput:
+    at: datetime
+    source: str
+    employee_id: int | None = None
+    employee_no: str | None = None
+    device_sn: str = ""
+    pin: str = ""
+    verify_mode: int | None = None
+    punch_state: int | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    accuracy_m: float | None = None
+    inside_geofence: bool | None = None
+    field_punch: bool = False
+    photo: Any = None
+    remark: str = ""
+    correction_id: int | None = None
+    raw: str = ""
+    dedup_key: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    index: int
+    code: str
+    message: str
+    raw: str = ""
+
+
+@dataclass
+class RecordResult:
+    new: int = 0
+    duplicate: int = 0
+    held: int = 0
+    rejected: list[Refusal] = field(default_factory=list)
+    punch_ids: list[int] = field(default_factory=list)
+    affected: set[tuple[int, date]] = field(default_factory=set)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "new": self.new,
+            "duplicate": self.duplicate,
+            "held": self.held,
+            "rejected": [
+                {"index": r.index, "code": r.code, "message": r.message} for r in self.rejected
+            ],
+        }
+
+
+def dedup_key_for(item: PunchInput, employee_id: int) -> str:
+    """Terminals re-send (serial, PIN, time); other channels are unique per employee and instant."""
+    if item.dedup_key:
+        return item.dedup_key[:200]
+    stamp = item.at.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%S.%f")
+    if item.source == PunchSource.DEVICE and item.device_sn:
+        return f"dev:{item.device_sn}:{item.pin or employee_id}:{stamp}"[:200]
+    return f"{item.source}:{employee_id}:{stamp}"
+
+
+def _valid_coordinates(item: PunchInput) -> bool:
+    if item.latitude is None and item.longitude is None:
+        return True
+    if item.latitude is None or item.longitude is None:
+        return False
+    if not (math.isfinite(item.latitude) and math.isfinite(item.longitude)):
+        return False
+    return -90 <= item.latitude <= 90 and -180 <= item.longitude <= 180
+
+
+def _refuse(index: int, code: str, item: PunchInput) -> Refusal:
+    return Refusal(index, code, str(REFUSAL_MESSAGES[code]), item.raw)
+
+
+def record_punches(
+    inputs: Sequence[PunchInput],
+    *,
+    actor: Any = None,
+    on_unknown: Callable[[list[tuple[int, PunchInput]]], int] | None = None,
+    now: datetime | None = None,
+    recompute: bool = True,
+    audit_action: str = "punches.record",
+    audit_extra: dict[str, Any] | None = None,
+) -> RecordResult:
+    """Store new punches exactly once, audit the batch and recompute the days they touch.
+
+    A refused item is refused alone; the rest of the batch lands. Items whose employee is
+    unknown go to `on_unknown` (held for later assignment) when given, else are refused.
+    """
+    now = now or timezone.now()
+    result = RecordResult()
+    numbers = {i.employee_no for i in inputs if i.employee_id is None and i.employee_no}
+    ids = {i.employee_id for i in inputs if i.employee_id is not None}
+    employees: dict[int, Employee] = {}
+    by_number: dict[str, Employee] = {}
+    if ids or numbers:
+        from django.db.models import Q
+
+        query = Employee.objects.select_related("attendance_group").filter(
+            Q(pk__in=ids) | Q(employee_no__in=numbers)
+        )
+        for employee in query:
+            employees[employee.pk] = employee
+            by_number[employee.employee_no] = employee
+
+    accepted: list[tuple[int, PunchInput, Employee, str]] = []
+    unknown: list[tuple[int, PunchInput]] = []
+    seen_keys: set[str] = set()
+    sources = set(PunchSource.values)
+    for index, item in enumerate(inputs):
+        if item.source not in sources:
+            result.rejected.append(_refuse(index, "bad_source", item))
+            continue
+        if item.at.tzinfo is None or item.at.utcoffset() is None:
+            result.rejected.append(_refuse(index, "naive_time", item))
+            continue
+        if item.at < EARLIEST_VALID or item.at.year > 2100:
+            result.rejected.append(_refuse(index, "impossible_timestamp", item))
+            continue
+        if item.at > now + FUTURE_TOLERANCE:
+            result.rejected.append(_refuse(index, "future_time", item))
+            continue
+        if not _valid_coordinates(item):
+            result.rejected.append(_refuse(index, "bad_coordinates", item))
+            continue
+        employee = (
+            employees.get(item.employee_id)
+            if item.employee_id is not None
+            else by_number.get(item.employee_no or "")
+        )
+        if employee is None:
+            unknown.append((index, item))
+            continue
+        tz = ZoneInfo(employee.attendance_group.time_zone if employee.attendance_group else "UTC")
+        local_day = item.at.astimezone(tz).date()
+        if employee.hire_date and local_day < employee.hire_date:
+            result.rejected.append(_refuse(index, "before_hire_date", item))
+            continue
+        if employee.leave_date and local_day > employee.leave_date:
+            result.rejected.append(_refuse(index, "after_leave_date", item))
+            continue
+        key = dedup_key_for(item, employee.pk)
+        if key in seen_keys:
+            result.duplicate += 1
+            continue
+        seen_keys.add(key)
+        accepted.append((index, item, employee, key))
+
+    with transaction.atomic():
+        if unknown:
+            if on_unknown is not None:
+                result.held = on_unknown(unknown)
+            else:
+                for index, item in unknown:
+                    result.rejected.append(_refuse(index, "unknown_employee", item))
+        existing = set()
+        keys = [key for *_rest, key in accepted]
+        for start in range(0, len(keys), 500):
+            existing.update(
+                Punch.objects.filter(dedup_key__in=keys[start : start + 500]).values_list(
+                    "dedup_key", flat=True
+                )
+            )
+        rows = []
+        creator = actor if getattr(actor, "is_authenticated", False) else None
+        for _index, item, employee, key in accepted:
+            if key in existing:
+                result.duplicate += 1
+                continue
+            rows.append(
+                Punch(
+                    employee=employee,
+                    at=item.at,
+                    source=item.source,
+                    device_sn=item.device_sn,
+                    pin=item.pin,
+                    verify_mode=item.verify_mode,
+                    punch_state=item.punch_state,
+                    latitude=item.latitude,
+                    longitude=item.longitude,
+                    accuracy_m=item.accuracy_m,
+                    inside_geofence=item.inside_geofence,
+                    field_punch=item.field_punch,
+                    photo=item.photo or "",
+                    created_by=creator,
+                    remark=item.remark[:500],
+                    correction_id=item.correction_id,
+                    raw=item.raw[:1024],
+                    dedup_key=key,
+                )
+            )
+            group = employee.attendance_group
+            tz = ZoneInfo(group.time_zone if group else "UTC")
+            boundary = group.day_boundary_hour if group else 0
+            for day in affected_dates(item.at, tz, boundary):
+                result.affected.add((employee.pk, day))
+        if rows:
+            result.new, result.punch_ids = _insert(rows)
+            result.duplicate += len(rows) - result.new
+        if rows or result.rejected or result.held:
+            record(
+                audit_action,
+                object_type="punches.punch",
+                object_id=result.punch_ids[0] if len(result.punch_ids) == 1 else "",
+                actor=actor,
+                extra={
+                    "counts": {
+                        "new": result.new,
+                        "duplicate": result.duplicate,
+                        "held": result.held,
+                        "rejected": len(result.rejected),
+                    },
+                    "sources": sorted({r.source for r in rows}),
+                    "devices": sorted({r.device_sn for r in rows if r.device_sn})[:20],
+                    "employees": len({r.employee_id for r in rows}),
+                    "first": min((r.at for r in rows), default=None),
+                    "last": max((r.at for r in rows), default=None),
+                    "rejections": [
+                        {"index": r.index, "code": r.code} for r in result.rejected[:100]
+                    ],
+                    **(audit_extra or {}),
+                },
+            )
+        if recompute and result.affected:
+            _recompute_safely(result.affected, now=now)
+    return result
+
+
+def _insert(rows: list[Punch]) -> tuple[int, list[int]]:
+    """Insert; if a concurrent writer stored one of the same punches first, skip it quietly."""
+    try:
+        with transaction.atomic():
+            created = Punch.objects.bulk_create(rows, batch_size=500)
+        return len(created), [p.pk for p in created]
+    except IntegrityError:
+        keys = [r.dedup_key for r in rows]
+        before = set(Punch.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
+        fresh = [r for r in rows if r.dedup_key not in before]
+        Punch.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
+        ids = dict(Punch.objects.filter(dedup_key__in=[r.dedup_key for r in fresh]).values_list("dedup_key", "pk"))
+        return len(ids), list(ids.values())
+
+
+def _recompute_safely(pairs: Iterable[tuple[int, date]], *, now: datetime) -> None:
+    """Recompute in a savepoint: a failure there must never lose the punches just accepted."""
+    from ztk.attendance.services import recompute
+
+    try:
+        with transaction.atomic():
+            recompute(pairs, now=now)
+    except Exception:  # noqa: BLE001 - logged; the periodic recompute catches up
+        log.exception("recompute after punch failed; the periodic task will catch up")
+
+
+@transaction.atomic
+def punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
+    """Void a wrong punch: audited, the punch stays, the engine ignores it from now on."""
+    if not actor.has_perm("org.manage_organisation"):
+        raise PermissionDeniedError()
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("reason_required", _("Give a reason for voiding the punch."))
+    if PunchVoid.objects.filter(punch=punch).exists():
+        raise DomainError("already_voided", _("This punch is already voided."))
+    void = PunchVoid.objects.create(punch=punch, reason=reason[:500], voided_by=actor)
+    record(
+        "punches.punch.void",
+        obj=punch,
+        actor=actor,
+        before={"voided": False},
+        after={"voided": True, "reason": void.reason},
+    )
+    group = punch.employee.attendance_group
+    tz = ZoneInfo(group.time_zone if group else "UTC")
+    pairs = {(punch.employee_id, d) for d in affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)}
+    _recompute_safely(pairs, now=timezone.now())
+    return void
