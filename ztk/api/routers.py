@@ -1,8 +1,10 @@
 """Every router of the API, registered in one place."""
 
 from .api import api
+from .attendance import router as attendance_router
 from .me import router as me_router
 from .org import router as org_router
 
 api.add_router("", me_router)
 api.add_router("", org_router)
+api.add_router("", attendance_router)

@@ -277,7 +277,11 @@ def _insert(rows: list[Punch]) -> tuple[int, list[int]]:
         before = set(Punch.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
         fresh = [r for r in rows if r.dedup_key not in before]
         Punch.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
-        ids = dict(Punch.objects.filter(dedup_key__in=[r.dedup_key for r in fresh]).values_list("dedup_key", "pk"))
+        ids = dict(
+            Punch.objects.filter(dedup_key__in=[r.dedup_key for r in fresh]).values_list(
+                "dedup_key", "pk"
+            )
+        )
         return len(ids), list(ids.values())
 
 
@@ -312,6 +316,135 @@ def punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
     )
     group = punch.employee.attendance_group
     tz = ZoneInfo(group.time_zone if group else "UTC")
-    pairs = {(punch.employee_id, d) for d in affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)}
+    pairs = {
+        (punch.employee_id, d)
+        for d in affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)
+    }
     _recompute_safely(pairs, now=timezone.now())
     return void
+
+
+DUPLICATE_TAP_SECONDS = 60
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance (haversine), good to a metre at geofence scales."""
+    r = 6_371_000.0
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * r * math.asin(math.sqrt(min(1.0, a)))
+
+
+def inside_any_geofence(
+    latitude: float, longitude: float, fences: Iterable[tuple[float, float, float]]
+) -> bool | None:
+    """True/False against the fences (lat, lon, radius m); None when the group has none."""
+    fences = list(fences)
+    if not fences:
+        return None
+    return any(distance_m(latitude, longitude, lat, lon) <= radius for lat, lon, radius in fences)
+
+
+@dataclass(frozen=True, slots=True)
+class WebPunchOutcome:
+    duplicate: bool
+    punch: Punch | None
+    field_punch: bool
+    inside_geofence: bool | None
+
+
+def web_punch(
+    *,
+    actor: Any,
+    latitude: float | None,
+    longitude: float | None,
+    accuracy_m: float | None = None,
+    photo: Any = None,
+    channel: str = PunchSource.WEB,
+    remark: str = "",
+    now: datetime | None = None,
+) -> WebPunchOutcome:
+    """The one-tap punch from a browser or phone, checked against the group's geofences."""
+    from ztk.org.rules import employee_of
+
+    from .models import Geofence, OutsideGeofenceRule, PunchSettings
+
+    now = now or timezone.now()
+    employee = employee_of(actor)
+    if employee is None:
+        raise DomainError("no_employee", _("This account is not linked to an employee."))
+    if not employee.active:
+        raise DomainError("employee_inactive", _("The employee is not active."))
+    if channel not in (PunchSource.WEB, PunchSource.MOBILE):
+        raise DomainError("bad_source", REFUSAL_MESSAGES["bad_source"])
+    group = employee.attendance_group
+    settings_row = PunchSettings.objects.filter(group=group).first() if group else None
+    if settings_row is not None and not settings_row.web_punch_enabled:
+        raise DomainError(
+            "web_punch_disabled", _("Your attendance group does not allow web or phone punches.")
+        )
+    fences = list(
+        Geofence.objects.filter(group=group).values_list("latitude", "longitude", "radius_m")
+    )
+    inside: bool | None = None
+    field_punch = False
+    if fences:
+        if latitude is None or longitude is None:
+            raise DomainError(
+                "location_required",
+                _("Your location is needed to punch; allow location access and try again."),
+            )
+        probe = PunchInput(at=now, source=channel, latitude=latitude, longitude=longitude)
+        if not _valid_coordinates(probe):
+            raise DomainError("bad_coordinates", REFUSAL_MESSAGES["bad_coordinates"])
+        inside = inside_any_geofence(latitude, longitude, fences)
+        if not inside:
+            rule = settings_row.outside_rule if settings_row else OutsideGeofenceRule.FIELD
+            if rule == OutsideGeofenceRule.REFUSE:
+                raise DomainError(
+                    "outside_geofence",
+                    _("You are outside every punch area of your attendance group."),
+                )
+            if not photo:
+                raise DomainError(
+                    "photo_required",
+                    _("You are outside the punch areas: a field punch (外勤) needs a photo."),
+                )
+            field_punch = True
+    recent = (
+        Punch.objects.filter(
+            employee=employee,
+            source__in=[PunchSource.WEB, PunchSource.MOBILE],
+            at__gt=now - timedelta(seconds=DUPLICATE_TAP_SECONDS),
+            at__lte=now + FUTURE_TOLERANCE,
+        )
+        .order_by("-at")
+        .first()
+    )
+    if recent is not None:
+        return WebPunchOutcome(True, recent, recent.field_punch, recent.inside_geofence)
+    result = record_punches(
+        [
+            PunchInput(
+                at=now,
+                source=channel,
+                employee_id=employee.pk,
+                latitude=latitude,
+                longitude=longitude,
+                accuracy_m=accuracy_m,
+                inside_geofence=inside,
+                field_punch=field_punch,
+                photo=photo,
+                remark=remark,
+            )
+        ],
+        actor=actor,
+        now=now,
+        audit_action=f"punches.{channel}_punch",
+    )
+    if result.rejected:
+        refusal = result.rejected[0]
+        raise DomainError(refusal.code, refusal.message)
+    punch = Punch.objects.get(pk=result.punch_ids[0]) if result.punch_ids else None
+    return WebPunchOutcome(punch is None, punch, field_punch, inside)

@@ -1,0 +1,30 @@
+import time
+from datetime import date
+
+from django.core.management.base import BaseCommand, CommandError
+
+from ztk.attendance.services import recompute_range
+from ztk.org.models import AttendanceGroup
+
+
+class Command(BaseCommand):
+    help = "Recompute attendance days for a date range (after a rule change)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--from", dest="start", required=True, type=date.fromisoformat)
+        parser.add_argument("--to", dest="end", required=True, type=date.fromisoformat)
+        parser.add_argument("--group", help="attendance group code (default: every group)")
+
+    def handle(self, *args, start, end, group=None, **options):
+        if end < start:
+            raise CommandError("--to is before --from")
+        group_id = None
+        if group:
+            found = AttendanceGroup.objects.filter(code=group).first()
+            if found is None:
+                raise CommandError(f"no attendance group {group!r}")
+            group_id = found.pk
+        began = time.perf_counter()
+        written = recompute_range(start=start, end=end, group_id=group_id)
+        seconds = time.perf_counter() - began
+        self.stdout.write(f"recomputed {written} employee-days in {seconds:.2f} s")

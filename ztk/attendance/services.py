@@ -1,0 +1,214 @@
+"""Turning punches into stored AttendanceDay rows: incremental, by range, and finalising."""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from ztk.org.models import Employee
+from ztk.punches.models import Punch
+
+from . import engine
+from .models import AttendanceDay, AttendancePeriod, PeriodStatus
+
+log = logging.getLogger(__name__)
+
+FINALISE_GRACE = timedelta(hours=2)
+UPDATE_FIELDS = [
+    "kind", "shift_code", "status", "provisional", "finalised", "worked_minutes", "late_count",
+    "late_minutes", "serious_late_count", "early_count", "early_minutes", "missing_in_count",
+    "missing_out_count", "absent_days", "corrected_count", "manual_count", "exempt_minutes",
+    "slots", "notes", "outside_punch_ids", "computed_at",
+]  # fmt: skip
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    return value
+
+
+def slot_to_json(slot: engine.SlotResult) -> dict[str, Any]:
+    return {
+        "key": slot.key,
+        "kind": slot.kind,
+        "segment": slot.segment,
+        "expected": _iso(slot.expected),
+        "window_start": _iso(slot.window_start),
+        "window_end": _iso(slot.window_end),
+        "punch_id": slot.punch_id,
+        "punch_at": _iso(slot.punch_at),
+        "punch_source": slot.punch_source,
+        "status": slot.status,
+        "minutes": slot.minutes,
+        "serious": slot.serious,
+        "half_day_absent": slot.half_day_absent,
+    }
+
+
+def result_to_row(
+    employee_id: int, result: engine.DayResult, *, finalised: bool, computed_at: datetime
+) -> AttendanceDay:
+    return AttendanceDay(
+        employee_id=employee_id,
+        day=result.day,
+        kind=result.kind,
+        shift_code=result.shift_code or "",
+        status=result.status,
+        provisional=result.provisional,
+        finalised=finalised,
+        worked_minutes=result.worked_minutes,
+        late_count=result.late_count,
+        late_minutes=result.late_minutes,
+        serious_late_count=result.serious_late_count,
+        early_count=result.early_count,
+        early_minutes=result.early_minutes,
+        missing_in_count=result.missing_in_count,
+        missing_out_count=result.missing_out_count,
+        absent_days=Decimal(str(result.absent_days)),
+        corrected_count=result.corrected_count,
+        manual_count=result.manual_count,
+        exempt_minutes=dict(result.exempt_minutes_by_kind),
+        slots=[slot_to_json(s) for s in result.slots],
+        notes=[
+            {"code": n.code, "slot": n.slot, "params": _jsonable(n.params)} for n in result.notes
+        ],
+        outside_punch_ids=list(result.outside_punch_ids),
+        computed_at=computed_at,
+    )
+
+
+def _closed_ranges(
+    group_ids: set[int], start: date, end: date
+) -> dict[int, list[tuple[date, date]]]:
+    closed: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    for group_id, p_start, p_end in AttendancePeriod.objects.filter(
+        group_id__in=group_ids, status=PeriodStatus.CLOSED, start__lte=end, end__gte=start
+    ).values_list("group_id", "start", "end"):
+        closed[group_id].append((p_start, p_end))
+    return closed
+
+
+def _in_closed(day: date, ranges: list[tuple[date, date]]) -> bool:
+    return any(a <= day <= b for a, b in ranges)
+
+
+def recompute(
+    pairs: Iterable[tuple[int, date]],
+    *,
+    now: datetime | None = None,
+    finalise: bool = False,
+) -> int:
+    """Recompute the given employee-days and upsert them; returns the number of rows written.
+
+    Days in a closed period are left alone. `finalise` marks the days final (missing → absent).
+    """
+    from ztk.scheduling.plans import build_plans, exemptions_for
+
+    now = now or timezone.now()
+    by_employee: dict[int, set[date]] = defaultdict(set)
+    for employee_id, day in pairs:
+        by_employee[employee_id].add(day)
+    if not by_employee:
+        return 0
+    all_days = [d for days in by_employee.values() for d in days]
+    start, end = min(all_days), max(all_days)
+    employees = list(
+        Employee.objects.select_related("attendance_group").filter(pk__in=by_employee.keys())
+    )
+    if not employees:
+        return 0
+    # Neighbouring days decide which day a punch near midnight belongs to.
+    plans = build_plans(employees, start - timedelta(days=1), end + timedelta(days=1))
+    exemptions = exemptions_for([e.pk for e in employees], start, end)
+    group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id}
+    closed = _closed_ranges(group_ids, start, end)
+    finalised_before = set(
+        AttendanceDay.objects.filter(
+            employee_id__in=by_employee.keys(), day__gte=start, day__lte=end, finalised=True
+        ).values_list("employee_id", "day")
+    )
+
+    utc = ZoneInfo("UTC")
+    lo = datetime.combine(start - timedelta(days=2), time.min, tzinfo=utc)
+    hi = datetime.combine(end + timedelta(days=3), time.min, tzinfo=utc)
+    punches: dict[int, list[engine.PunchIn]] = defaultdict(list)
+    rows = (
+        Punch.objects.filter(employee_id__in=by_employee.keys(), at__gte=lo, at__lt=hi)
+        .values_list("employee_id", "id", "at", "source", "void__id")
+        .order_by()
+    )
+    for employee_id, punch_id, at, source, void_id in rows:
+        punches[employee_id].append(engine.PunchIn(punch_id, at, source, void_id is not None))
+
+    span = [start - timedelta(days=1) + timedelta(days=i) for i in range((end - start).days + 3)]
+    out: list[AttendanceDay] = []
+    for employee in employees:
+        wanted = by_employee[employee.pk]
+        ranges = closed.get(employee.attendance_group_id, [])
+        employee_plans = [plans[(employee.pk, d)] for d in span if (employee.pk, d) in plans]
+        buckets = engine.partition_punches(employee_plans, punches.get(employee.pk, []))
+        for day in wanted:
+            if _in_closed(day, ranges):
+                continue
+            plan = plans.get((employee.pk, day))
+            if plan is None:
+                continue
+            final = finalise or (employee.pk, day) in finalised_before
+            result = engine.evaluate_day(
+                plan,
+                buckets.get(day, []),
+                exemptions.get((employee.pk, day), []),
+                as_of=None if final else now,
+            )
+            out.append(result_to_row(employee.pk, result, finalised=final, computed_at=now))
+    upsert_days(out)
+    return len(out)
+
+
+def upsert_days(rows: list[AttendanceDay]) -> None:
+    if rows:
+        AttendanceDay.objects.bulk_create(
+            rows,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["employee", "day"],
+            update_fields=UPDATE_FIELDS,
+        )
+
+
+def recompute_range(
+    *,
+    start: date,
+    end: date,
+    group_id: int | None = None,
+    now: datetime | None = None,
+    chunk: int = 500,
+) -> int:
+    """Recompute every active employee (of a group) for a date range, in chunks of employees."""
+    qs = Employee.objects.filter(active=True)
+    if group_id is not None:
+        qs = qs.filter(attendance_group_id=group_id)
+    ids = list(qs.order_by("pk").values_list("pk", flat=True))
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    written = 0
+    for i in range(0, len(ids), chunk):
+        with transaction.atomic():
+            written += recompute(((e, d) for e in ids[i : i + chunk] for d in days), now=now)
+    return written
