@@ -21,9 +21,10 @@ $(VENV)/.installed: pyproject.toml
 	@scripts/install.sh
 	@touch $@
 
-$(VENV)/.installed-dev: pyproject.toml $(VENV)/.installed
+# One pip run for the dev set: it includes everything `run` needs, so mark both.
+$(VENV)/.installed-dev: pyproject.toml
 	@scripts/install.sh dev
-	@touch $@
+	@touch $(VENV)/.installed $@
 
 lint: install-dev
 	$(BIN)/ruff check .

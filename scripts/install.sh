@@ -16,11 +16,17 @@ if [ ! -x .venv/bin/python ]; then
   PYTHON=$(find_python) || { echo "error: Python 3.11 or newer is required" >&2; exit 1; }
   echo "==> creating .venv with $PYTHON ($("$PYTHON" --version))"
   "$PYTHON" -m venv .venv
-  .venv/bin/python -m pip install --quiet --upgrade pip setuptools wheel
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade \
+    pip setuptools wheel >.venv/install.log 2>&1 || { cat .venv/install.log >&2; exit 1; }
 fi
 extra=""
 [ "${1:-}" = "dev" ] && extra="[dev]"
-echo "==> installing ztk-attendance$extra"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extra" 2>&1 \
-  | grep -v "^WARNING: Location" || true
+echo "==> installing ztk-attendance$extra (log: .venv/install.log)"
+# pip's and setuptools' chatter goes to the log; it is shown only when the install fails.
+if ! .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".$extra" \
+  >>.venv/install.log 2>&1; then
+  tail -n 40 .venv/install.log >&2
+  echo "error: installation failed (full log: .venv/install.log)" >&2
+  exit 1
+fi
 .venv/bin/python -c "import django, ztk" || { echo "error: installation failed" >&2; exit 1; }

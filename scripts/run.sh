@@ -1,30 +1,44 @@
 #!/usr/bin/env bash
 # `make run`: migrate, seed demo data once, then serve gunicorn and the Huey worker together.
+# Ctrl-C (SIGINT to the process group) or SIGTERM stops both; so does either one dying.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
-mkdir -p var
+VAR_DIR="${ZTK_VAR_DIR:-var}"
+mkdir -p "$VAR_DIR"
+
+echo "==> migrating the database"
 $BIN/ztk migrate --noinput
 $BIN/ztk demo --if-empty
 $BIN/ztk collectstatic --noinput --verbosity 0
-if [ -f var/demo-credentials.txt ]; then
-  echo "==> demo logins (also in var/demo-credentials.txt):"
-  sed 's/^/    /' var/demo-credentials.txt
+if [ -f "$VAR_DIR/demo-credentials.txt" ]; then
+  echo "==> demo logins (also in $VAR_DIR/demo-credentials.txt):"
+  awk -F'\t' '!/^#/ { printf "    %-10s %-16s %s\n", $1, $2, $3 }' "$VAR_DIR/demo-credentials.txt"
 fi
+
 pids=()
 cleanup() {
   trap - INT TERM EXIT
-  echo "==> stopping"
+  echo "==> stopping the web server and the worker"
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
 }
-trap cleanup INT TERM EXIT
-$BIN/ztk run_huey --logging=info &
+trap 'cleanup; exit 130' INT
+trap 'cleanup; exit 143' TERM
+trap cleanup EXIT
+
+$BIN/ztk run_huey &
 pids+=($!)
+# No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between
+# two checkouts running side by side.
 $BIN/gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
-  --threads 4 --timeout 60 --access-logfile - &
+  --threads 4 --timeout 60 --graceful-timeout 10 --no-control-socket --access-logfile - &
 pids+=($!)
 echo "==> ZTK Attendance at http://$HOST:$PORT  (Ctrl-C stops the web server and the worker)"
-wait -n "${pids[@]}"
+# Whichever of the two exits first (crash, port in use) takes the other down with it.
+status=0
+wait -n "${pids[@]}" || status=$?
+echo "==> a process exited (status $status)"
+exit "$status"

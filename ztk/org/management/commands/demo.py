@@ -1,24 +1,34 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
-from ztk.org.demo import credentials_path, load_demo
+from ztk.core.errors import DomainError
+from ztk.org.demo import DESCRIPTIONS, credentials_path, load_demo
 from ztk.org.models import Employee
 
 
 class Command(BaseCommand):
-    help = "Load the demo company (示例科技有限公司); running it twice changes nothing."
+    help = (
+        "Load the demo company (示例科技有限公司) into an empty database and print the demo "
+        "logins; running it twice changes nothing."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--if-empty", action="store_true", help="only when the database has no employees"
+            "--if-empty",
+            action="store_true",
+            help="skip quietly (exit 0) when the database already has employees",
         )
 
     def handle(self, *args, if_empty=False, **options):
         if if_empty and Employee.objects.exists():
+            self.stdout.write("demo skipped: the database already has employees.")
             return
-        passwords = load_demo()
+        try:
+            passwords = load_demo()
+        except DomainError as exc:
+            raise CommandError(exc.message) from None
         if passwords is None:
             self.stdout.write("demo data already present; nothing changed.")
             return
-        self.stdout.write(f"demo loaded; logins written to {credentials_path()}:")
+        self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600):")
         for login, password in passwords.items():
-            self.stdout.write(f"  {login:10} {password}")
+            self.stdout.write(f"  {login:10} {password:16} {DESCRIPTIONS.get(login, '')}")
