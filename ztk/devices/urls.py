@@ -1,9 +1,18 @@
-"""ZKTeco push (ADMS / iclock) endpoints, mounted at /iclock/."""
+"""ZKTeco push (ADMS / iclock) endpoints, mounted at /iclock/.
 
-from django.urls import path
+Some firmware appends `.aspx` to every path (`/iclock/cdata.aspx`); both spellings work.
+"""
+
+from django.urls import re_path
+
+from . import views
 
 app_name = "iclock"
 
-urlpatterns: list = [
-    # filled in by the terminals work (issue 4): cdata, getrequest, devicecmd, fdata, ...
+urlpatterns = [
+    re_path(r"^cdata(?:\.aspx)?/?$", views.cdata, name="cdata"),
+    re_path(r"^getrequest(?:\.aspx)?/?$", views.getrequest, name="getrequest"),
+    re_path(r"^devicecmd(?:\.aspx)?/?$", views.devicecmd, name="devicecmd"),
+    re_path(r"^fdata(?:\.aspx)?/?$", views.fdata, name="fdata"),
+    re_path(r"^ping(?:\.aspx)?/?$", views.ping, name="ping"),
 ]

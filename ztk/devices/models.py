@@ -1,0 +1,290 @@
+"""Terminals (ZKTeco push and pull), the commands we queue for them, held punches and logs.
+
+A punch from a terminal never disappears: it becomes a `Punch` (through
+`punches.services.record_punches`), or a `HeldPunch` waiting for a decision (pending
+terminal, unknown PIN), or a `DeviceLog` line saying why it was refused.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+# Serial numbers seen in the field are letters and digits (e.g. "CGXH201260001"); a little
+# slack for '-' and '_' but nothing that could smuggle a line break into an answer.
+SERIAL_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
+serial_validator = RegexValidator(SERIAL_PATTERN, _("Use 1–64 letters, digits, '_' or '-'."))
+
+# How a held local time is stored: sortable text, because it has no zone until released.
+LOCAL_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+
+
+def validate_time_zone(value: str) -> None:
+    if not value:
+        return
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationError(
+            _("“%(value)s” is not a time zone name such as Asia/Shanghai."),
+            params={"value": value},
+        ) from None
+
+
+class DeviceStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting for approval")
+    APPROVED = "approved", _("Approved")
+    DISABLED = "disabled", _("Disabled")
+
+
+class Device(models.Model):
+    """One terminal, known by its serial number; it counts punches only once approved."""
+
+    serial = models.CharField(
+        _("serial number"), max_length=64, unique=True, validators=[serial_validator]
+    )
+    name = models.CharField(_("name"), max_length=120, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=DeviceStatus.choices, default=DeviceStatus.PENDING
+    )
+    attendance_group = models.ForeignKey(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance group"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="devices",
+        help_text=_("The terminal's clock is read in this group's time zone."),
+    )
+    time_zone = models.CharField(
+        _("time zone"),
+        max_length=64,
+        blank=True,
+        validators=[validate_time_zone],
+        help_text=_("Only when it differs from the attendance group's, e.g. Asia/Urumqi."),
+    )
+    ip = models.CharField(_("IP address"), max_length=64, blank=True)
+    firmware = models.CharField(_("firmware"), max_length=120, blank=True)
+    push_version = models.CharField(_("push protocol version"), max_length=20, blank=True)
+    options = models.JSONField(_("reported options"), default=dict, blank=True)
+    user_count = models.IntegerField(_("users"), null=True, blank=True)
+    fp_count = models.IntegerField(_("fingerprints"), null=True, blank=True)
+    log_count = models.IntegerField(_("punch records"), null=True, blank=True)
+    # Opaque stamps handed back at the handshake so the terminal resumes where it left.
+    attlog_stamp = models.CharField(_("ATTLOG stamp"), max_length=64, blank=True)
+    operlog_stamp = models.CharField(_("OPERLOG stamp"), max_length=64, blank=True)
+    attphoto_stamp = models.CharField(_("ATTPHOTO stamp"), max_length=64, blank=True)
+    last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
+    last_upload = models.DateTimeField(_("last upload"), null=True, blank=True)
+    # Pull over TCP/UDP 4370 (pyzk), for terminals that cannot push.
+    pull_enabled = models.BooleanField(_("pull over the network"), default=False)
+    pull_host = models.CharField(_("pull address"), max_length=255, blank=True)
+    pull_port = models.PositiveIntegerField(_("pull port"), default=4370)
+    pull_password = models.PositiveIntegerField(_("communication password"), default=0)
+    pull_udp = models.BooleanField(_("pull over UDP"), default=False)
+    pull_watermark = models.DateTimeField(
+        _("last pulled record"),
+        null=True,
+        blank=True,
+        help_text=_("Records before this time are skipped on the next pull."),
+    )
+    created_at = models.DateTimeField(_("first seen"), auto_now_add=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("terminal")
+        verbose_name_plural = _("terminals")
+        ordering = ["serial"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.serial})" if self.name else self.serial
+
+    @property
+    def time_zone_name(self) -> str:
+        if self.time_zone:
+            return self.time_zone
+        if self.attendance_group_id and self.attendance_group.time_zone:
+            return self.attendance_group.time_zone
+        return settings.TIME_ZONE
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone_name)
+
+    def utc_offset_hours(self, at: datetime) -> float:
+        offset = at.astimezone(self.zone).utcoffset()
+        return offset.total_seconds() / 3600 if offset is not None else 0.0
+
+    def stamps(self) -> dict[str, str]:
+        return {
+            "ATTLOG": self.attlog_stamp,
+            "OPERLOG": self.operlog_stamp,
+            "ATTPHOTO": self.attphoto_stamp,
+        }
+
+
+class CommandStatus(models.TextChoices):
+    QUEUED = "queued", _("Queued")
+    SENT = "sent", _("Sent")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
+
+
+class DeviceCommand(models.Model):
+    """A command for a terminal: handed out on its next getrequest, answered via devicecmd."""
+
+    device = models.ForeignKey(
+        Device, verbose_name=_("terminal"), on_delete=models.CASCADE, related_name="commands"
+    )
+    command = models.CharField(_("command"), max_length=1000)
+    status = models.CharField(
+        _("status"), max_length=8, choices=CommandStatus.choices, default=CommandStatus.QUEUED
+    )
+    return_code = models.IntegerField(_("return code"), null=True, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    done_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("queued by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("terminal command")
+        verbose_name_plural = _("terminal commands")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["device", "status"])]
+
+    def __str__(self) -> str:
+        return f"C:{self.pk}:{self.command}"
+
+
+class HoldReason(models.TextChoices):
+    PENDING_DEVICE = "pending_device", _("Terminal not approved yet")
+    UNKNOWN_PIN = "unknown_pin", _("No employee has this PIN")
+
+
+class HeldPunch(models.Model):
+    """A terminal punch that cannot count yet; released by approval or by HR's assignment."""
+
+    device = models.ForeignKey(
+        Device, verbose_name=_("terminal"), on_delete=models.PROTECT, related_name="held_punches"
+    )
+    device_sn = models.CharField(_("terminal serial number"), max_length=64)
+    pin = models.CharField(_("terminal PIN"), max_length=24)
+    local_time = models.CharField(
+        _("terminal local time"), max_length=19, help_text=_("YYYY-MM-DD HH:MM:SS, no zone")
+    )
+    at = models.DateTimeField(_("time (in the terminal's zone when received)"))
+    punch_state = models.SmallIntegerField(_("punch state"), null=True, blank=True)
+    verify_mode = models.SmallIntegerField(_("verify mode"), null=True, blank=True)
+    work_code = models.CharField(_("work code"), max_length=24, blank=True)
+    raw = models.CharField(_("raw line"), max_length=1024, blank=True)
+    channel = models.CharField(_("channel"), max_length=8, default="push")
+    reason = models.CharField(_("reason"), max_length=16, choices=HoldReason.choices)
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True)
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+    resolution = models.CharField(_("outcome"), max_length=300, blank=True)
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("assigned employee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    punch = models.ForeignKey(
+        "punches.Punch",
+        verbose_name=_("resulting punch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("resolved by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("held punch")
+        verbose_name_plural = _("held punches")
+        ordering = ["device_sn", "pin", "local_time"]
+        constraints = [
+            # A terminal re-sending a batch must not hold the same punch twice.
+            models.UniqueConstraint(
+                fields=["device_sn", "pin", "local_time"], name="devices_heldpunch_once"
+            )
+        ]
+        indexes = [models.Index(fields=["resolved_at", "reason"])]
+
+    def __str__(self) -> str:
+        return f"{self.device_sn} PIN {self.pin} {self.local_time}"
+
+    @property
+    def local_datetime(self) -> datetime:
+        return datetime.strptime(self.local_time, LOCAL_TIME_FORMAT)
+
+
+class LogKind(models.TextChoices):
+    REJECTED_LINE = "rejected_line", _("Line refused")
+    REFUSED = "refused", _("Upload refused")
+    OPERLOG = "operlog", _("Operation log")
+    USER = "user", _("User record on the terminal")
+    PHOTO = "photo", _("Punch photo")
+    COMMAND = "command", _("Command result")
+    INFO = "info", _("Information")
+    ERROR = "error", _("Problem")
+
+
+class DeviceLog(models.Model):
+    """What a terminal sent that we did not turn into punches, and why."""
+
+    device = models.ForeignKey(
+        Device,
+        verbose_name=_("terminal"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="logs",
+    )
+    device_sn = models.CharField(_("terminal serial number"), max_length=64, blank=True)
+    at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=LogKind.choices)
+    table = models.CharField(_("table"), max_length=16, blank=True)
+    code = models.CharField(_("code"), max_length=40, blank=True)
+    message = models.CharField(_("message"), max_length=500, blank=True)
+    line_no = models.PositiveIntegerField(_("line number"), null=True, blank=True)
+    raw = models.TextField(_("raw data"), blank=True)
+
+    class Meta:
+        verbose_name = _("terminal log entry")
+        verbose_name_plural = _("terminal log")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["device", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.device_sn} {self.kind} {self.code}"

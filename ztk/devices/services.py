@@ -1,0 +1,374 @@
+"""HR and system-admin actions on terminals: approve, disable, commands, held punches.
+
+Each one checks `org.manage_organisation` first (HR or system admin; `actor=None` is the
+command line), runs in one transaction and writes the audit record inside it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ztk.audit.services import record, snapshot
+from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.org.models import AttendanceGroup, Employee
+
+from .ingest import ReleaseOutcome, release_held
+from .models import (
+    CommandStatus,
+    Device,
+    DeviceCommand,
+    DeviceStatus,
+    HeldPunch,
+    HoldReason,
+    validate_time_zone,
+)
+
+PERMISSION = "org.manage_organisation"
+
+# Commands HR may queue (zkteco.md: seen working, plus the time-range re-upload, unverified).
+ALLOWED_COMMANDS = (
+    "INFO",
+    "CHECK",
+    "LOG",
+    "REBOOT",
+    "CLEAR LOG",
+    "DATA QUERY ATTLOG",
+    "DATA QUERY USERINFO",
+    "GET OPTION FROM",
+)
+
+MESSAGES = {
+    "device_not_found": _("No terminal has this serial number."),
+    "device_disabled": _("The terminal is disabled; enable it before approving."),
+    "bad_time_zone": _("This is not a time zone name such as Asia/Shanghai."),
+    "group_not_found": _("No attendance group has this code."),
+    "bad_command": _("This command cannot be sent to a terminal."),
+    "bad_range": _("The end of the range is before its start."),
+    "nothing_to_assign": _("Choose held punches or a PIN to assign."),
+    "not_approved": _("Some of these punches come from a terminal that is not approved yet."),
+    "employee_inactive": _("The employee is not active."),
+}
+
+DEVICE_FIELDS = ["serial", "name", "status", "attendance_group", "time_zone"]
+
+
+def _require(actor: Any) -> None:
+    if actor is not None and not actor.has_perm(PERMISSION):
+        raise PermissionDeniedError()
+
+
+def _user(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) else None
+
+
+def device_get(serial: str, *, lock: bool = False) -> Device:
+    qs = Device.objects.select_related("attendance_group")
+    if lock:
+        qs = qs.select_for_update(of=("self",))
+    device = qs.filter(serial=serial).first()
+    if device is None:
+        raise NotFoundError(MESSAGES["device_not_found"], code="device_not_found")
+    return device
+
+
+def _check_zone(time_zone: str | None) -> None:
+    if time_zone:
+        try:
+            validate_time_zone(time_zone)
+        except Exception:  # noqa: BLE001 - ValidationError
+            raise DomainError("bad_time_zone", MESSAGES["bad_time_zone"]) from None
+
+
+def _group(code: str | None) -> AttendanceGroup | None:
+    if not code:
+        return None
+    group = AttendanceGroup.objects.filter(code=code).first()
+    if group is None:
+        raise DomainError("group_not_found", MESSAGES["group_not_found"])
+    return group
+
+
+@dataclass
+class ApproveResult:
+    device: Device
+    released: ReleaseOutcome
+
+
+def device_approve(
+    *,
+    actor: Any,
+    serial: str,
+    name: str | None = None,
+    attendance_group: str | None = None,
+    time_zone: str | None = None,
+    now: datetime | None = None,
+) -> ApproveResult:
+    """Approve a terminal and count the punches it sent while pending.
+
+    The group and time zone given here are applied first, so the held local times are read
+    in the zone HR just chose. Approving an approved terminal changes nothing.
+    """
+    _require(actor)
+    _check_zone(time_zone)
+    now = now or timezone.now()
+    with transaction.atomic():
+        device = device_get(serial, lock=True)
+        if device.status == DeviceStatus.DISABLED:
+            raise DomainError("device_disabled", MESSAGES["device_disabled"], status=409)
+        before = snapshot(device, DEVICE_FIELDS)
+        group = _group(attendance_group)
+        if group is not None:
+            device.attendance_group = group
+        if time_zone is not None:
+            device.time_zone = time_zone
+        if name is not None:
+            device.name = name[:120]
+        was_pending = device.status == DeviceStatus.PENDING
+        device.status = DeviceStatus.APPROVED
+        if was_pending:
+            device.approved_at = now
+            device.approved_by = _user(actor)
+        device.save(
+            update_fields=[
+                "status",
+                "attendance_group",
+                "time_zone",
+                "name",
+                "approved_at",
+                "approved_by",
+            ]
+        )
+        record(
+            "devices.device.approve",
+            obj=device,
+            actor=actor,
+            before=before,
+            after=snapshot(device, DEVICE_FIELDS),
+        )
+        held = list(
+            HeldPunch.objects.select_related("device__attendance_group")
+            .filter(device=device, reason=HoldReason.PENDING_DEVICE, resolved_at__isnull=True)
+            .order_by("local_time")
+        )
+        released = ReleaseOutcome()
+        for start in range(0, len(held), 500):
+            part = release_held(
+                held[start : start + 500],
+                actor=actor,
+                now=now,
+                audit_action="devices.device.approve.release",
+                audit_extra={"device": device.serial},
+            )
+            released.recorded += part.recorded
+            released.duplicate += part.duplicate
+            released.still_held += part.still_held
+            released.refused += part.refused
+    return ApproveResult(device, released)
+
+
+def device_disable(*, actor: Any, serial: str) -> Device:
+    """Refuse a terminal's data from now on (it keeps it and re-sends once re-approved)."""
+    _require(actor)
+    with transaction.atomic():
+        device = device_get(serial, lock=True)
+        before = snapshot(device, DEVICE_FIELDS)
+        if device.status != DeviceStatus.DISABLED:
+            device.status = DeviceStatus.DISABLED
+            device.save(update_fields=["status"])
+            record(
+                "devices.device.disable",
+                obj=device,
+                actor=actor,
+                before=before,
+                after=snapshot(device, DEVICE_FIELDS),
+            )
+    return device
+
+
+def device_update(
+    *,
+    actor: Any,
+    serial: str,
+    name: str | None = None,
+    attendance_group: str | None = None,
+    time_zone: str | None = None,
+) -> Device:
+    """Name, attendance group (hence time zone) and per-terminal time zone override."""
+    _require(actor)
+    _check_zone(time_zone)
+    with transaction.atomic():
+        device = device_get(serial, lock=True)
+        before = snapshot(device, DEVICE_FIELDS)
+        if name is not None:
+            device.name = name[:120]
+        if attendance_group is not None:
+            device.attendance_group = _group(attendance_group) if attendance_group else None
+        if time_zone is not None:
+            device.time_zone = time_zone
+        device.save(update_fields=["name", "attendance_group", "time_zone"])
+        after = snapshot(device, DEVICE_FIELDS)
+        if after != before:
+            record("devices.device.update", obj=device, actor=actor, before=before, after=after)
+    return device
+
+
+def _valid_command(command: str) -> bool:
+    if not command or len(command) > 1000 or "\r" in command or "\n" in command:
+        return False
+    return any(command == verb or command.startswith(verb + " ") for verb in ALLOWED_COMMANDS)
+
+
+def device_queue_command(*, actor: Any, serial: str, command: str) -> DeviceCommand:
+    """Queue one command; the terminal fetches it on its next getrequest poll."""
+    _require(actor)
+    command = (command or "").strip()
+    if not _valid_command(command):
+        raise DomainError("bad_command", MESSAGES["bad_command"])
+    with transaction.atomic():
+        device = device_get(serial)
+        queued = DeviceCommand.objects.create(
+            device=device, command=command, created_by=_user(actor)
+        )
+        record(
+            "devices.command.queue",
+            obj=queued,
+            actor=actor,
+            after={"device": device.serial, "command": command},
+        )
+    return queued
+
+
+def device_request_attlog(
+    *, actor: Any, serial: str, start: datetime, end: datetime
+) -> DeviceCommand:
+    """Ask for the punches of a time range again (`DATA QUERY ATTLOG`, terminal local time).
+
+    Unverified on hardware (see zkteco.md); `device_resend_all` is the dependable way.
+    Re-sent punches are deduplicated, so asking twice is harmless.
+    """
+    if end < start:
+        raise DomainError("bad_range", MESSAGES["bad_range"])
+    device = device_get(serial)
+    zone = device.zone
+    fmt = "%Y-%m-%d %H:%M:%S"
+    first = start.astimezone(zone) if start.tzinfo else start
+    last = end.astimezone(zone) if end.tzinfo else end
+    command = f"DATA QUERY ATTLOG StartTime={first:{fmt}}\tEndTime={last:{fmt}}"
+    return device_queue_command(actor=actor, serial=serial, command=command)
+
+
+def device_resend_all(*, actor: Any, serial: str) -> DeviceCommand:
+    """Forget the ATTLOG stamp and queue CHECK: the terminal re-uploads every punch it has."""
+    _require(actor)
+    with transaction.atomic():
+        device = device_get(serial, lock=True)
+        before = {"attlog_stamp": device.attlog_stamp}
+        device.attlog_stamp = "0"
+        device.save(update_fields=["attlog_stamp"])
+        record(
+            "devices.device.resend_all",
+            obj=device,
+            actor=actor,
+            before=before,
+            after={"attlog_stamp": "0"},
+        )
+        return device_queue_command(actor=actor, serial=serial, command="CHECK")
+
+
+@dataclass
+class AssignResult:
+    employee: Employee
+    released: ReleaseOutcome
+
+
+def held_punch_assign(
+    *,
+    actor: Any,
+    employee: Employee,
+    held_ids: Sequence[int] | None = None,
+    pin: str | None = None,
+    serial: str | None = None,
+    now: datetime | None = None,
+) -> AssignResult:
+    """Count held unknown-PIN punches for `employee`: chosen ones, or all of a PIN.
+
+    The punches keep their terminal and PIN, so the duplicate key stays (serial, PIN,
+    time) and a later re-upload adds nothing. Future punches of that PIN stay unknown
+    until the terminal enrolment or the employee number is corrected.
+    """
+    _require(actor)
+    if not held_ids and not pin:
+        raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
+    if not employee.active:
+        raise DomainError("employee_inactive", MESSAGES["employee_inactive"])
+    now = now or timezone.now()
+    with transaction.atomic():
+        qs = HeldPunch.objects.select_related("device__attendance_group").filter(
+            resolved_at__isnull=True
+        )
+        if held_ids:
+            qs = qs.filter(pk__in=list(held_ids))
+        if pin:
+            qs = qs.filter(pin=pin)
+        if serial:
+            qs = qs.filter(device_sn=serial)
+        held = list(qs.select_for_update(of=("self",)).order_by("device_sn", "local_time"))
+        if any(
+            h.reason == HoldReason.PENDING_DEVICE or h.device.status != DeviceStatus.APPROVED
+            for h in held
+        ):
+            raise DomainError("not_approved", MESSAGES["not_approved"], status=409)
+        released = ReleaseOutcome()
+        for start in range(0, len(held), 500):
+            part = release_held(
+                held[start : start + 500],
+                actor=actor,
+                employee_id=employee.pk,
+                now=now,
+                audit_action="devices.held_punch.assign",
+                audit_extra={"employee": employee.employee_no, "pin": pin or ""},
+            )
+            released.recorded += part.recorded
+            released.duplicate += part.duplicate
+            released.refused += part.refused
+    return AssignResult(employee, released)
+
+
+def held_punch_dismiss(*, actor: Any, held_ids: Sequence[int], reason: str) -> int:
+    """Mark held punches as not counting (e.g. a test PIN); they stay, with the reason."""
+    _require(actor)
+    reason = (reason or "").strip()
+    if len(reason) < 2:
+        raise DomainError("reason_required", _("Give a reason."))
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            HeldPunch.objects.select_for_update()
+            .filter(pk__in=list(held_ids), resolved_at__isnull=True)
+            .values_list("pk", flat=True)
+        )
+        HeldPunch.objects.filter(pk__in=ids).update(
+            resolved_at=now, resolved_by=_user(actor), resolution=f"dismissed: {reason}"[:300]
+        )
+        if ids:
+            record(
+                "devices.held_punch.dismiss",
+                object_type="devices.heldpunch",
+                actor=actor,
+                extra={"ids": ids[:200], "count": len(ids), "reason": reason[:300]},
+            )
+    return len(ids)
+
+
+def command_counts(device: Device) -> dict[str, int]:
+    counts = dict.fromkeys(CommandStatus.values, 0)
+    for status in device.commands.values_list("status", flat=True):
+        counts[status] += 1
+    return counts
