@@ -11,7 +11,7 @@ mkdir -p "$VAR_DIR"
 
 echo "==> migrating the database"
 $BIN/ztk migrate --noinput
-$BIN/ztk demo --if-empty
+$BIN/ztk demo --if-empty --verbosity 0
 $BIN/ztk collectstatic --noinput --verbosity 0
 if [ -f "$VAR_DIR/demo-credentials.txt" ]; then
   echo "==> demo logins (also in $VAR_DIR/demo-credentials.txt):"
@@ -19,23 +19,29 @@ if [ -f "$VAR_DIR/demo-credentials.txt" ]; then
 fi
 
 pids=()
+worker="" web=""
 cleanup() {
   trap - INT TERM EXIT
   echo "==> stopping the web server and the worker"
-  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  # The graceful signal of each: SIGINT lets Huey finish running tasks (SIGTERM would drop
+  # them), SIGTERM lets gunicorn finish requests in flight (within --graceful-timeout).
+  [ -n "$worker" ] && kill -INT "$worker" 2>/dev/null || true
+  [ -n "$web" ] && kill -TERM "$web" 2>/dev/null || true
   wait 2>/dev/null || true
 }
 trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap cleanup EXIT
 
-$BIN/ztk run_huey &
-pids+=($!)
+$BIN/ztk run_huey --shutdown-timeout 10 &
+worker=$!
+pids+=("$worker")
 # No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between
 # two checkouts running side by side.
 $BIN/gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
   --threads 4 --timeout 60 --graceful-timeout 10 --no-control-socket --access-logfile - &
-pids+=($!)
+web=$!
+pids+=("$web")
 echo "==> ZTK Attendance at http://$HOST:$PORT  (Ctrl-C stops the web server and the worker)"
 # Whichever of the two exits first (crash, port in use) takes the other down with it.
 status=0

@@ -29,6 +29,8 @@ class Command(BaseCommand):
         if passwords is None:
             self.stdout.write("demo data already present; nothing changed.")
             return
-        self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600):")
+        self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600)")
+        if options["verbosity"] < 1:  # `make run` prints the file itself
+            return
         for login, password in passwords.items():
             self.stdout.write(f"  {login:10} {password:16} {DESCRIPTIONS.get(login, '')}")
