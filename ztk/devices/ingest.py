@@ -146,7 +146,7 @@ def device_contact(
         changes["ip"] = ip[:64]
     if push_version and device.push_version != push_version[:20]:
         changes["push_version"] = push_version[:20]
-    _update(device, **changes)
+    update_device(device, **changes)
     return device
 
 
@@ -178,7 +178,7 @@ def _device_create(
     return device
 
 
-def _update(device: Device, **changes: Any) -> None:
+def update_device(device: Device, **changes: Any) -> None:
     """Write only what changed, in one UPDATE, and keep the instance in step."""
     changes = {k: v for k, v in changes.items() if getattr(device, k) != v}
     if not changes:
@@ -419,7 +419,7 @@ def handle_attlog(
                 device,
                 [(LogKind.ERROR, table, "bad_stamp", REASONS["bad_stamp"], None, stamp[:200])],
             )
-        _update(device, **changes)
+        update_device(device, **changes)
     return outcome
 
 
@@ -467,7 +467,7 @@ def handle_operlog(
         cleaned = clean_stamp(stamp)
         if cleaned is not None:
             changes["operlog_stamp"] = cleaned
-        _update(device, **changes)
+        update_device(device, **changes)
     return len(entries)
 
 
@@ -478,7 +478,6 @@ _OPTION_COLUMNS = {
     "UserCount": "user_count",
     "FPCount": "fp_count",
     "TransactionCount": "log_count",
-    "IPAddress": "ip",
 }
 
 
@@ -501,7 +500,7 @@ def _option_changes(device: Device, values: dict[str, str]) -> dict[str, Any]:
 
 def handle_options(device: Device, body: bytes, *, now: datetime | None = None) -> None:
     values = protocol.parse_options(protocol.decode_body(body))
-    _update(device, last_seen=now or timezone.now(), **_option_changes(device, values))
+    update_device(device, last_seen=now or timezone.now(), **_option_changes(device, values))
 
 
 def handle_photo(
@@ -538,7 +537,7 @@ def handle_photo(
         cleaned = clean_stamp(stamp)
         if cleaned is not None:
             changes["attphoto_stamp"] = cleaned
-        _update(device, **changes)
+        update_device(device, **changes)
     return name
 
 
@@ -554,9 +553,11 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
             value = values.get(key, "")
             if value.isdigit() and len(value) < 10:
                 changes[key] = int(value)
-        if values.get("ip"):
-            changes["ip"] = values["ip"][:64]
-    _update(device, **changes)
+        # `ip` stays the address requests come from; INFO's own IP (maybe behind NAT) and
+        # the rest are kept as reported.
+        if values and (device.options or {}).get("INFO") != values:
+            changes["options"] = {**(device.options or {}), "INFO": values}
+    update_device(device, **changes)
     if device.status == DeviceStatus.DISABLED:
         return "OK"
     with transaction.atomic():
@@ -619,7 +620,7 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
                     ]
                 },
             )
-        _update(device, last_seen=now, **_option_changes(device, option_values))
+        update_device(device, last_seen=now, **_option_changes(device, option_values))
     return done
 
 

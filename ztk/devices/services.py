@@ -21,7 +21,6 @@ from ztk.org.models import AttendanceGroup, Employee
 
 from .ingest import ReleaseOutcome, release_held
 from .models import (
-    CommandStatus,
     Device,
     DeviceCommand,
     DeviceStatus,
@@ -46,7 +45,6 @@ ALLOWED_COMMANDS = (
 
 MESSAGES = {
     "device_not_found": _("No terminal has this serial number."),
-    "device_disabled": _("The terminal is disabled; enable it before approving."),
     "bad_time_zone": _("This is not a time zone name such as Asia/Shanghai."),
     "group_not_found": _("No attendance group has this code."),
     "bad_command": _("This command cannot be sent to a terminal."),
@@ -59,7 +57,7 @@ MESSAGES = {
 DEVICE_FIELDS = ["serial", "name", "status", "attendance_group", "time_zone"]
 
 
-def _require(actor: Any) -> None:
+def require_manager(actor: Any) -> None:
     if actor is not None and not actor.has_perm(PERMISSION):
         raise PermissionDeniedError()
 
@@ -113,15 +111,14 @@ def device_approve(
     """Approve a terminal and count the punches it sent while pending.
 
     The group and time zone given here are applied first, so the held local times are read
-    in the zone HR just chose. Approving an approved terminal changes nothing.
+    in the zone HR just chose. Approving a disabled terminal enables it again (it re-sends
+    what was refused meanwhile); approving an approved one changes nothing.
     """
-    _require(actor)
+    require_manager(actor)
     _check_zone(time_zone)
     now = now or timezone.now()
     with transaction.atomic():
         device = device_get(serial, lock=True)
-        if device.status == DeviceStatus.DISABLED:
-            raise DomainError("device_disabled", MESSAGES["device_disabled"], status=409)
         before = snapshot(device, DEVICE_FIELDS)
         group = _group(attendance_group)
         if group is not None:
@@ -130,9 +127,8 @@ def device_approve(
             device.time_zone = time_zone
         if name is not None:
             device.name = name[:120]
-        was_pending = device.status == DeviceStatus.PENDING
-        device.status = DeviceStatus.APPROVED
-        if was_pending:
+        if device.status != DeviceStatus.APPROVED:
+            device.status = DeviceStatus.APPROVED
             device.approved_at = now
             device.approved_by = _user(actor)
         device.save(
@@ -145,13 +141,9 @@ def device_approve(
                 "approved_by",
             ]
         )
-        record(
-            "devices.device.approve",
-            obj=device,
-            actor=actor,
-            before=before,
-            after=snapshot(device, DEVICE_FIELDS),
-        )
+        after = snapshot(device, DEVICE_FIELDS)
+        if after != before:
+            record("devices.device.approve", obj=device, actor=actor, before=before, after=after)
         held = list(
             HeldPunch.objects.select_related("device__attendance_group")
             .filter(device=device, reason=HoldReason.PENDING_DEVICE, resolved_at__isnull=True)
@@ -175,7 +167,7 @@ def device_approve(
 
 def device_disable(*, actor: Any, serial: str) -> Device:
     """Refuse a terminal's data from now on (it keeps it and re-sends once re-approved)."""
-    _require(actor)
+    require_manager(actor)
     with transaction.atomic():
         device = device_get(serial, lock=True)
         before = snapshot(device, DEVICE_FIELDS)
@@ -201,7 +193,7 @@ def device_update(
     time_zone: str | None = None,
 ) -> Device:
     """Name, attendance group (hence time zone) and per-terminal time zone override."""
-    _require(actor)
+    require_manager(actor)
     _check_zone(time_zone)
     with transaction.atomic():
         device = device_get(serial, lock=True)
@@ -227,7 +219,7 @@ def _valid_command(command: str) -> bool:
 
 def device_queue_command(*, actor: Any, serial: str, command: str) -> DeviceCommand:
     """Queue one command; the terminal fetches it on its next getrequest poll."""
-    _require(actor)
+    require_manager(actor)
     command = (command or "").strip()
     if not _valid_command(command):
         raise DomainError("bad_command", MESSAGES["bad_command"])
@@ -266,7 +258,7 @@ def device_request_attlog(
 
 def device_resend_all(*, actor: Any, serial: str) -> DeviceCommand:
     """Forget the ATTLOG stamp and queue CHECK: the terminal re-uploads every punch it has."""
-    _require(actor)
+    require_manager(actor)
     with transaction.atomic():
         device = device_get(serial, lock=True)
         before = {"attlog_stamp": device.attlog_stamp}
@@ -303,7 +295,7 @@ def held_punch_assign(
     time) and a later re-upload adds nothing. Future punches of that PIN stay unknown
     until the terminal enrolment or the employee number is corrected.
     """
-    _require(actor)
+    require_manager(actor)
     if not held_ids and not pin:
         raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
     if not employee.active:
@@ -341,19 +333,31 @@ def held_punch_assign(
     return AssignResult(employee, released)
 
 
-def held_punch_dismiss(*, actor: Any, held_ids: Sequence[int], reason: str) -> int:
-    """Mark held punches as not counting (e.g. a test PIN); they stay, with the reason."""
-    _require(actor)
+def held_punch_dismiss(
+    *,
+    actor: Any,
+    reason: str,
+    held_ids: Sequence[int] | None = None,
+    pin: str | None = None,
+    serial: str | None = None,
+) -> int:
+    """Set held punches aside as not counting (e.g. a test PIN); they stay, with the reason."""
+    require_manager(actor)
+    if not held_ids and not pin:
+        raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
     reason = (reason or "").strip()
     if len(reason) < 2:
         raise DomainError("reason_required", _("Give a reason."))
     now = timezone.now()
     with transaction.atomic():
-        ids = list(
-            HeldPunch.objects.select_for_update()
-            .filter(pk__in=list(held_ids), resolved_at__isnull=True)
-            .values_list("pk", flat=True)
-        )
+        qs = HeldPunch.objects.select_for_update().filter(resolved_at__isnull=True)
+        if held_ids:
+            qs = qs.filter(pk__in=list(held_ids))
+        if pin:
+            qs = qs.filter(pin=pin)
+        if serial:
+            qs = qs.filter(device_sn=serial)
+        ids = list(qs.values_list("pk", flat=True))
         HeldPunch.objects.filter(pk__in=ids).update(
             resolved_at=now, resolved_by=_user(actor), resolution=f"dismissed: {reason}"[:300]
         )
@@ -365,10 +369,3 @@ def held_punch_dismiss(*, actor: Any, held_ids: Sequence[int], reason: str) -> i
                 extra={"ids": ids[:200], "count": len(ids), "reason": reason[:300]},
             )
     return len(ids)
-
-
-def command_counts(device: Device) -> dict[str, int]:
-    counts = dict.fromkeys(CommandStatus.values, 0)
-    for status in device.commands.values_list("status", flat=True):
-        counts[status] += 1
-    return counts

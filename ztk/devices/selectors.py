@@ -1,0 +1,96 @@
+"""Reads for the terminal pages and the API (no writes here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db.models import Count, Max, Min, Q, QuerySet
+
+from .models import Device, DeviceCommand, DeviceLog, DeviceStatus, HeldPunch, LogKind
+
+PROBLEM_KINDS = (LogKind.REJECTED_LINE, LogKind.REFUSED, LogKind.ERROR)
+
+
+def device_list(*, status: str | None = None) -> QuerySet[Device]:
+    """Terminals with the number of punches each still holds."""
+    qs = Device.objects.select_related("attendance_group").annotate(
+        held_count=Count("held_punches", filter=Q(held_punches__resolved_at__isnull=True))
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("serial")
+
+
+def pending_devices() -> QuerySet[Device]:
+    return device_list(status=DeviceStatus.PENDING).order_by("created_at")
+
+
+@dataclass(frozen=True)
+class HeldGroup:
+    device_sn: str
+    pin: str
+    reason: str
+    count: int
+    first: str
+    last: str
+    items: list[HeldPunch]
+
+
+def held_groups(*, limit_per_group: int = 50) -> list[HeldGroup]:
+    """Unresolved held punches by terminal, PIN and reason, with their first few rows."""
+    summary = list(
+        HeldPunch.objects.filter(resolved_at__isnull=True)
+        .values("device_sn", "pin", "reason")
+        .annotate(count=Count("id"), first=Min("local_time"), last=Max("local_time"))
+        .order_by("reason", "device_sn", "pin")[:200]
+    )
+    if not summary:
+        return []
+    rows: dict[tuple[str, str, str], list[HeldPunch]] = {}
+    keys = Q()
+    for s in summary:
+        keys |= Q(device_sn=s["device_sn"], pin=s["pin"], reason=s["reason"])
+    for item in (
+        HeldPunch.objects.filter(keys, resolved_at__isnull=True)
+        .only("id", "device_sn", "pin", "reason", "local_time", "punch_state", "verify_mode")
+        .order_by("local_time")[:5000]
+    ):
+        bucket = rows.setdefault((item.device_sn, item.pin, item.reason), [])
+        if len(bucket) < limit_per_group:
+            bucket.append(item)
+    return [
+        HeldGroup(
+            s["device_sn"],
+            s["pin"],
+            s["reason"],
+            s["count"],
+            s["first"],
+            s["last"],
+            rows.get((s["device_sn"], s["pin"], s["reason"]), []),
+        )
+        for s in summary
+    ]
+
+
+def held_count() -> int:
+    return HeldPunch.objects.filter(resolved_at__isnull=True).count()
+
+
+def device_problems(*, device: Device | None = None, limit: int = 50) -> list[DeviceLog]:
+    qs = DeviceLog.objects.filter(kind__in=PROBLEM_KINDS)
+    if device is not None:
+        qs = qs.filter(device=device)
+    return list(qs.order_by("-at", "-id")[:limit])
+
+
+def device_logs(*, device: Device, limit: int = 100) -> list[DeviceLog]:
+    return list(DeviceLog.objects.filter(device=device).order_by("-at", "-id")[:limit])
+
+
+def device_commands(*, device: Device, limit: int = 50) -> list[DeviceCommand]:
+    return list(DeviceCommand.objects.filter(device=device).order_by("-id")[:limit])
+
+
+def is_online(device: Device, now: datetime, *, seconds: int = 120) -> bool:
+    return device.last_seen is not None and (now - device.last_seen).total_seconds() <= seconds

@@ -1,0 +1,23 @@
+"""Periodic work: pull punches from terminals that are set up for pulling."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from .pull import pull_all
+
+log = logging.getLogger(__name__)
+
+
+@db_periodic_task(crontab(minute="*/5"))
+@lock_task("devices-pull")
+def pull_devices() -> None:
+    """Every five minutes; the lock keeps a slow terminal from piling up overlapping runs."""
+    for result in pull_all():
+        if result.ok:
+            log.info("pull %s", result.summary())
+        else:
+            log.warning("pull %s", result.summary())

@@ -1,0 +1,225 @@
+"""HR pages for terminals: approve new ones, assign held punches, queue commands.
+
+Thin: parse the form, call one service, report the outcome as a message, redirect.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from ztk.core.errors import DomainError
+from ztk.org.models import AttendanceGroup, Employee
+
+from . import selectors, services
+from .models import Device, DeviceStatus
+
+PERMISSION = services.PERMISSION
+QUICK_COMMANDS = ("INFO", "CHECK", "LOG", "REBOOT")
+
+
+def _require(request: HttpRequest) -> None:
+    if not request.user.has_perm(PERMISSION):
+        raise PermissionDenied
+
+
+def _int_list(values: list[str]) -> list[int]:
+    return [int(v) for v in values if v.isdigit()]
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    now = timezone.now()
+    devices = list(selectors.device_list())
+    for device in devices:
+        device.online = selectors.is_online(device, now)
+    return render(
+        request,
+        "devices/index.html",
+        {
+            "pending": [d for d in devices if d.status == DeviceStatus.PENDING],
+            "devices": [d for d in devices if d.status != DeviceStatus.PENDING],
+            "groups": AttendanceGroup.objects.filter(active=True).order_by("code"),
+            "held_groups": selectors.held_groups(),
+            "problems": selectors.device_problems(limit=30),
+        },
+    )
+
+
+@login_required
+def detail(request: HttpRequest, serial: str) -> HttpResponse:
+    _require(request)
+    device = get_object_or_404(Device.objects.select_related("attendance_group"), serial=serial)
+    return render(
+        request,
+        "devices/detail.html",
+        {
+            "device": device,
+            "online": selectors.is_online(device, timezone.now()),
+            "groups": AttendanceGroup.objects.filter(active=True).order_by("code"),
+            "commands": selectors.device_commands(device=device),
+            "logs": selectors.device_logs(device=device),
+            "quick_commands": QUICK_COMMANDS,
+        },
+    )
+
+
+def _done(request: HttpRequest, fallback: str = "devices:index") -> HttpResponse:
+    serial = request.POST.get("back_serial")
+    if serial:
+        return redirect("devices:detail", serial=serial)
+    return redirect(fallback)
+
+
+@login_required
+@require_POST
+def approve(request: HttpRequest, serial: str) -> HttpResponse:
+    _require(request)
+    try:
+        result = services.device_approve(
+            actor=request.user,
+            serial=serial,
+            name=request.POST.get("name", "").strip() or None,
+            attendance_group=request.POST.get("attendance_group") or None,
+            time_zone=request.POST.get("time_zone", "").strip() or None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return _done(request)
+    released = result.released
+    messages.success(
+        request,
+        _(
+            "Terminal %(serial)s approved: %(recorded)d held punches recorded, "
+            "%(unknown)d still waiting for an employee, %(refused)d refused."
+        )
+        % {
+            "serial": serial,
+            "recorded": released.recorded + released.duplicate,
+            "unknown": released.still_held,
+            "refused": len(released.refused),
+        },
+    )
+    return _done(request)
+
+
+@login_required
+@require_POST
+def disable(request: HttpRequest, serial: str) -> HttpResponse:
+    _require(request)
+    try:
+        services.device_disable(actor=request.user, serial=serial)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Terminal %(serial)s disabled.") % {"serial": serial})
+    return _done(request)
+
+
+@login_required
+@require_POST
+def update(request: HttpRequest, serial: str) -> HttpResponse:
+    _require(request)
+    try:
+        services.device_update(
+            actor=request.user,
+            serial=serial,
+            name=request.POST.get("name", "").strip(),
+            attendance_group=request.POST.get("attendance_group", ""),
+            time_zone=request.POST.get("time_zone", "").strip(),
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Terminal %(serial)s saved.") % {"serial": serial})
+    return redirect("devices:detail", serial=serial)
+
+
+@login_required
+@require_POST
+def command(request: HttpRequest, serial: str) -> HttpResponse:
+    _require(request)
+    kind = request.POST.get("kind", "")
+    try:
+        if kind == "resend_all":
+            services.device_resend_all(actor=request.user, serial=serial)
+        elif kind == "range":
+            start = datetime.fromisoformat(request.POST.get("start", ""))
+            end = datetime.fromisoformat(request.POST.get("end", ""))
+            services.device_request_attlog(actor=request.user, serial=serial, start=start, end=end)
+        elif kind in QUICK_COMMANDS:
+            services.device_queue_command(actor=request.user, serial=serial, command=kind)
+        else:
+            raise DomainError("bad_command", services.MESSAGES["bad_command"])
+    except ValueError:
+        messages.error(request, _("Give the start and end of the range."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Command queued; the terminal fetches it on its next poll."))
+    return redirect("devices:detail", serial=serial)
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    number = request.POST.get("employee_no", "").strip()
+    employee = Employee.objects.filter(employee_no=number).first()
+    if employee is None:
+        messages.error(request, _("No employee has the number “%(no)s”.") % {"no": number})
+        return redirect("devices:index")
+    held_ids = _int_list(request.POST.getlist("held"))
+    try:
+        result = services.held_punch_assign(
+            actor=request.user,
+            employee=employee,
+            held_ids=held_ids or None,
+            pin=None if held_ids else request.POST.get("pin") or None,
+            serial=request.POST.get("serial") or None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("devices:index")
+    released = result.released
+    messages.success(
+        request,
+        _("%(n)d punches now count for %(name)s; %(refused)d refused.")
+        % {
+            "n": released.recorded + released.duplicate,
+            "name": str(employee),
+            "refused": len(released.refused),
+        },
+    )
+    for _held_id, code, message in released.refused[:10]:
+        messages.error(request, f"{code}: {message}")
+    return redirect("devices:index")
+
+
+@login_required
+@require_POST
+def dismiss(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    try:
+        held_ids = _int_list(request.POST.getlist("held"))
+        count = services.held_punch_dismiss(
+            actor=request.user,
+            reason=request.POST.get("reason", ""),
+            held_ids=held_ids or None,
+            pin=None if held_ids else request.POST.get("pin") or None,
+            serial=request.POST.get("serial") or None,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(n)d held punches set aside.") % {"n": count})
+    return redirect("devices:index")
