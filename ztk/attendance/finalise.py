@@ -25,7 +25,7 @@ def _terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
         from ztk.devices.models import Device
     except ImportError:  # the terminals app may not be installed
         return False
-    devices = Device.objects.filter(group_id=group_id, status="approved")
+    devices = Device.objects.filter(attendance_group_id=group_id, status="approved")
     if not devices.exists():
         return False
     return (

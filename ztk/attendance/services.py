@@ -109,6 +109,11 @@ def _in_closed(day: date, ranges: list[tuple[date, date]]) -> bool:
     return any(a <= day <= b for a, b in ranges)
 
 
+def plans_tz(employee: Employee) -> ZoneInfo:
+    group = employee.attendance_group
+    return ZoneInfo(group.time_zone if group else "UTC")
+
+
 def recompute(
     pairs: Iterable[tuple[int, date]],
     *,
@@ -164,8 +169,9 @@ def recompute(
         ranges = closed.get(employee.attendance_group_id, [])
         employee_plans = [plans[(employee.pk, d)] for d in span if (employee.pk, d) in plans]
         buckets = engine.partition_punches(employee_plans, punches.get(employee.pk, []))
+        today = now.astimezone(plans_tz(employee)).date()
         for day in wanted:
-            if _in_closed(day, ranges):
+            if day > today or _in_closed(day, ranges):
                 continue
             plan = plans.get((employee.pk, day))
             if plan is None:

@@ -6,66 +6,136 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='AttendanceDay',
+            name="AttendanceDay",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(verbose_name='date')),
-                ('kind', models.CharField(max_length=8, verbose_name='plan')),
-                ('shift_code', models.CharField(blank=True, max_length=32, verbose_name='shift')),
-                ('status', models.CharField(choices=[('normal', 'Normal'), ('abnormal', 'Abnormal'), ('absent', 'Absent'), ('rest', 'Rest day'), ('holiday', 'Holiday'), ('leave', 'Leave')], max_length=10, verbose_name='status')),
-                ('provisional', models.BooleanField(default=True, verbose_name='provisional')),
-                ('finalised', models.BooleanField(default=False, verbose_name='finalised')),
-                ('worked_minutes', models.IntegerField(default=0, verbose_name='worked minutes')),
-                ('late_count', models.SmallIntegerField(default=0)),
-                ('late_minutes', models.IntegerField(default=0)),
-                ('serious_late_count', models.SmallIntegerField(default=0)),
-                ('early_count', models.SmallIntegerField(default=0)),
-                ('early_minutes', models.IntegerField(default=0)),
-                ('missing_in_count', models.SmallIntegerField(default=0)),
-                ('missing_out_count', models.SmallIntegerField(default=0)),
-                ('absent_days', models.DecimalField(decimal_places=1, default=0, max_digits=3)),
-                ('corrected_count', models.SmallIntegerField(default=0)),
-                ('manual_count', models.SmallIntegerField(default=0)),
-                ('exempt_minutes', models.JSONField(blank=True, default=dict)),
-                ('slots', models.JSONField(blank=True, default=list, verbose_name='slots')),
-                ('notes', models.JSONField(blank=True, default=list, verbose_name='explanation')),
-                ('outside_punch_ids', models.JSONField(blank=True, default=list)),
-                ('computed_at', models.DateTimeField(verbose_name='computed at')),
-                ('employee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='days', to='org.employee', verbose_name='employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("day", models.DateField(verbose_name="date")),
+                ("kind", models.CharField(max_length=8, verbose_name="plan")),
+                ("shift_code", models.CharField(blank=True, max_length=32, verbose_name="shift")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("normal", "Normal"),
+                            ("abnormal", "Abnormal"),
+                            ("absent", "Absent"),
+                            ("rest", "Rest day"),
+                            ("holiday", "Holiday"),
+                            ("leave", "Leave"),
+                        ],
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("provisional", models.BooleanField(default=True, verbose_name="provisional")),
+                ("finalised", models.BooleanField(default=False, verbose_name="finalised")),
+                ("worked_minutes", models.IntegerField(default=0, verbose_name="worked minutes")),
+                ("late_count", models.SmallIntegerField(default=0)),
+                ("late_minutes", models.IntegerField(default=0)),
+                ("serious_late_count", models.SmallIntegerField(default=0)),
+                ("early_count", models.SmallIntegerField(default=0)),
+                ("early_minutes", models.IntegerField(default=0)),
+                ("missing_in_count", models.SmallIntegerField(default=0)),
+                ("missing_out_count", models.SmallIntegerField(default=0)),
+                ("absent_days", models.DecimalField(decimal_places=1, default=0, max_digits=3)),
+                ("corrected_count", models.SmallIntegerField(default=0)),
+                ("manual_count", models.SmallIntegerField(default=0)),
+                ("exempt_minutes", models.JSONField(blank=True, default=dict)),
+                ("slots", models.JSONField(blank=True, default=list, verbose_name="slots")),
+                ("notes", models.JSONField(blank=True, default=list, verbose_name="explanation")),
+                ("outside_punch_ids", models.JSONField(blank=True, default=list)),
+                ("computed_at", models.DateTimeField(verbose_name="computed at")),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="days",
+                        to="org.employee",
+                        verbose_name="employee",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attendance day',
-                'verbose_name_plural': 'attendance days',
-                'default_permissions': ('view',),
-                'indexes': [models.Index(fields=['day', 'status'], name='attendance__day_891b73_idx')],
-                'constraints': [models.UniqueConstraint(fields=('employee', 'day'), name='attendance_day_unique')],
+                "verbose_name": "attendance day",
+                "verbose_name_plural": "attendance days",
+                "default_permissions": ("view",),
+                "indexes": [
+                    models.Index(fields=["day", "status"], name="attendance__day_891b73_idx")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("employee", "day"), name="attendance_day_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AttendancePeriod',
+            name="AttendancePeriod",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField(verbose_name='first day')),
-                ('end', models.DateField(verbose_name='last day')),
-                ('status', models.CharField(choices=[('open', 'Open'), ('closed', 'Closed')], default='open', max_length=8, verbose_name='status')),
-                ('closed_at', models.DateTimeField(blank=True, null=True, verbose_name='closed at')),
-                ('closed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='closed by')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='periods', to='org.attendancegroup', verbose_name='attendance group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="first day")),
+                ("end", models.DateField(verbose_name="last day")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("open", "Open"), ("closed", "Closed")],
+                        default="open",
+                        max_length=8,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "closed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="closed at"),
+                ),
+                (
+                    "closed_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="closed by",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="periods",
+                        to="org.attendancegroup",
+                        verbose_name="attendance group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attendance period',
-                'verbose_name_plural': 'attendance periods',
-                'constraints': [models.UniqueConstraint(fields=('group', 'start'), name='attendance_period_unique')],
+                "verbose_name": "attendance period",
+                "verbose_name_plural": "attendance periods",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("group", "start"), name="attendance_period_unique"
+                    )
+                ],
             },
         ),
     ]

@@ -7,90 +7,244 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
+        ("org", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Geofence',
+            name="Geofence",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=80, verbose_name='name')),
-                ('latitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-90), django.core.validators.MaxValueValidator(90)], verbose_name='latitude')),
-                ('longitude', models.FloatField(validators=[django.core.validators.MinValueValidator(-180), django.core.validators.MaxValueValidator(180)], verbose_name='longitude')),
-                ('radius_m', models.PositiveIntegerField(default=200, validators=[django.core.validators.MinValueValidator(10)], verbose_name='radius (m)')),
-                ('group', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='geofences', to='org.attendancegroup', verbose_name='attendance group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=80, verbose_name="name")),
+                (
+                    "latitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-90),
+                            django.core.validators.MaxValueValidator(90),
+                        ],
+                        verbose_name="latitude",
+                    ),
+                ),
+                (
+                    "longitude",
+                    models.FloatField(
+                        validators=[
+                            django.core.validators.MinValueValidator(-180),
+                            django.core.validators.MaxValueValidator(180),
+                        ],
+                        verbose_name="longitude",
+                    ),
+                ),
+                (
+                    "radius_m",
+                    models.PositiveIntegerField(
+                        default=200,
+                        validators=[django.core.validators.MinValueValidator(10)],
+                        verbose_name="radius (m)",
+                    ),
+                ),
+                (
+                    "group",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="geofences",
+                        to="org.attendancegroup",
+                        verbose_name="attendance group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'geofence',
-                'verbose_name_plural': 'geofences',
+                "verbose_name": "geofence",
+                "verbose_name_plural": "geofences",
             },
         ),
         migrations.CreateModel(
-            name='Punch',
+            name="Punch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(verbose_name='time')),
-                ('source', models.CharField(choices=[('device', 'Terminal'), ('web', 'Web'), ('mobile', 'Mobile'), ('manual', 'HR manual add'), ('correction', 'Approved correction'), ('import', 'Import'), ('paper', 'Paper form')], max_length=12, verbose_name='source')),
-                ('device_sn', models.CharField(blank=True, max_length=64, verbose_name='terminal serial number')),
-                ('pin', models.CharField(blank=True, max_length=24, verbose_name='terminal PIN')),
-                ('verify_mode', models.SmallIntegerField(blank=True, null=True, verbose_name='verify mode')),
-                ('punch_state', models.SmallIntegerField(blank=True, null=True, verbose_name='punch state')),
-                ('latitude', models.FloatField(blank=True, null=True, verbose_name='latitude')),
-                ('longitude', models.FloatField(blank=True, null=True, verbose_name='longitude')),
-                ('accuracy_m', models.FloatField(blank=True, null=True, verbose_name='GPS accuracy (m)')),
-                ('inside_geofence', models.BooleanField(blank=True, null=True, verbose_name='inside geofence')),
-                ('field_punch', models.BooleanField(default=False, verbose_name='field punch (外勤)')),
-                ('photo', models.FileField(blank=True, upload_to='punch-photos/%Y/%m/', verbose_name='photo')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='recorded at')),
-                ('remark', models.CharField(blank=True, max_length=500, verbose_name='remark')),
-                ('correction_id', models.BigIntegerField(blank=True, null=True, verbose_name='correction request')),
-                ('raw', models.CharField(blank=True, max_length=1024, verbose_name='raw line')),
-                ('dedup_key', models.CharField(max_length=200, unique=True)),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='entered by')),
-                ('employee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='punches', to='org.employee', verbose_name='employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("at", models.DateTimeField(verbose_name="time")),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("device", "Terminal"),
+                            ("web", "Web"),
+                            ("mobile", "Mobile"),
+                            ("manual", "HR manual add"),
+                            ("correction", "Approved correction"),
+                            ("import", "Import"),
+                            ("paper", "Paper form"),
+                        ],
+                        max_length=12,
+                        verbose_name="source",
+                    ),
+                ),
+                (
+                    "device_sn",
+                    models.CharField(
+                        blank=True, max_length=64, verbose_name="terminal serial number"
+                    ),
+                ),
+                ("pin", models.CharField(blank=True, max_length=24, verbose_name="terminal PIN")),
+                (
+                    "verify_mode",
+                    models.SmallIntegerField(blank=True, null=True, verbose_name="verify mode"),
+                ),
+                (
+                    "punch_state",
+                    models.SmallIntegerField(blank=True, null=True, verbose_name="punch state"),
+                ),
+                ("latitude", models.FloatField(blank=True, null=True, verbose_name="latitude")),
+                ("longitude", models.FloatField(blank=True, null=True, verbose_name="longitude")),
+                (
+                    "accuracy_m",
+                    models.FloatField(blank=True, null=True, verbose_name="GPS accuracy (m)"),
+                ),
+                (
+                    "inside_geofence",
+                    models.BooleanField(blank=True, null=True, verbose_name="inside geofence"),
+                ),
+                (
+                    "field_punch",
+                    models.BooleanField(default=False, verbose_name="field punch (外勤)"),
+                ),
+                (
+                    "photo",
+                    models.FileField(
+                        blank=True, upload_to="punch-photos/%Y/%m/", verbose_name="photo"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="recorded at")),
+                ("remark", models.CharField(blank=True, max_length=500, verbose_name="remark")),
+                (
+                    "correction_id",
+                    models.BigIntegerField(
+                        blank=True, null=True, verbose_name="correction request"
+                    ),
+                ),
+                ("raw", models.CharField(blank=True, max_length=1024, verbose_name="raw line")),
+                ("dedup_key", models.CharField(max_length=200, unique=True)),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="entered by",
+                    ),
+                ),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="punches",
+                        to="org.employee",
+                        verbose_name="employee",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'punch',
-                'verbose_name_plural': 'punches',
-                'default_permissions': ('view', 'add'),
+                "verbose_name": "punch",
+                "verbose_name_plural": "punches",
+                "default_permissions": ("view", "add"),
             },
         ),
         migrations.CreateModel(
-            name='PunchSettings',
+            name="PunchSettings",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('web_punch_enabled', models.BooleanField(default=True, verbose_name='web and phone punch allowed')),
-                ('outside_rule', models.CharField(choices=[('refuse', 'Refuse the punch'), ('field', 'Accept as a field punch (外勤) with a photo')], default='field', max_length=8, verbose_name='outside every geofence')),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='punch_settings', to='org.attendancegroup', verbose_name='attendance group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "web_punch_enabled",
+                    models.BooleanField(default=True, verbose_name="web and phone punch allowed"),
+                ),
+                (
+                    "outside_rule",
+                    models.CharField(
+                        choices=[
+                            ("refuse", "Refuse the punch"),
+                            ("field", "Accept as a field punch (外勤) with a photo"),
+                        ],
+                        default="field",
+                        max_length=8,
+                        verbose_name="outside every geofence",
+                    ),
+                ),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="punch_settings",
+                        to="org.attendancegroup",
+                        verbose_name="attendance group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'punch settings',
-                'verbose_name_plural': 'punch settings',
+                "verbose_name": "punch settings",
+                "verbose_name_plural": "punch settings",
             },
         ),
         migrations.CreateModel(
-            name='PunchVoid',
+            name="PunchVoid",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('reason', models.CharField(max_length=500, verbose_name='reason')),
-                ('voided_at', models.DateTimeField(auto_now_add=True, verbose_name='voided at')),
-                ('punch', models.OneToOneField(on_delete=django.db.models.deletion.PROTECT, related_name='void', to='punches.punch', verbose_name='punch')),
-                ('voided_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='voided by')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("reason", models.CharField(max_length=500, verbose_name="reason")),
+                ("voided_at", models.DateTimeField(auto_now_add=True, verbose_name="voided at")),
+                (
+                    "punch",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="void",
+                        to="punches.punch",
+                        verbose_name="punch",
+                    ),
+                ),
+                (
+                    "voided_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="voided by",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'punch void',
-                'verbose_name_plural': 'punch voids',
-                'default_permissions': ('view', 'add'),
+                "verbose_name": "punch void",
+                "verbose_name_plural": "punch voids",
+                "default_permissions": ("view", "add"),
             },
         ),
         migrations.AddIndex(
-            model_name='punch',
-            index=models.Index(fields=['employee', 'at'], name='punches_pun_employe_edf3b1_idx'),
+            model_name="punch",
+            index=models.Index(fields=["employee", "at"], name="punches_pun_employe_edf3b1_idx"),
         ),
     ]

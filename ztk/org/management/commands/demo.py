@@ -29,6 +29,10 @@ class Command(BaseCommand):
         if passwords is None:
             self.stdout.write("demo data already present; nothing changed.")
             return
+        from ztk.attendance.demo import load_attendance_demo
+
+        punches = load_attendance_demo()
+        self.stdout.write(f"demo attendance: {punches} punches since 1 October, days computed")
         self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600)")
         if options["verbosity"] < 1:  # `make run` prints the file itself
             return

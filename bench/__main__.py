@@ -1,0 +1,121 @@
+"""`make bench`: punches, recompute and (when present) terminal ingestion, on SQLite."""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sqlite3
+import statistics
+import time
+from datetime import timedelta
+
+from . import setup as S
+
+
+def peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def floor_seconds() -> float:
+    """A plain sqlite3 pass with no rules: read every punch, write one row per employee-day."""
+    con = sqlite3.connect(S.DB_PATH)
+    con.execute("DROP TABLE IF EXISTS bench_floor")
+    con.execute(
+        "CREATE TABLE bench_floor (employee_id INTEGER, day TEXT, n INTEGER, first TEXT,"
+        " last TEXT, PRIMARY KEY (employee_id, day))"
+    )
+    began = time.perf_counter()
+    groups: dict[tuple[int, str], list[str]] = {}
+    for employee_id, at in con.execute("SELECT employee_id, at FROM punches_punch"):
+        groups.setdefault((employee_id, at[:10]), []).append(at)
+    con.executemany(
+        "INSERT OR REPLACE INTO bench_floor VALUES (?, ?, ?, ?, ?)",
+        ((e, d, len(v), min(v), max(v)) for (e, d), v in groups.items()),
+    )
+    con.commit()
+    seconds = time.perf_counter() - began
+    con.execute("DROP TABLE bench_floor")
+    con.commit()
+    con.close()
+    return seconds
+
+
+def line(label: str, value: str, target: str, ok: bool | None = None) -> None:
+    mark = "" if ok is None else ("  ok" if ok else "  MISSED")
+    print(f"  {label:<46} {value:>16}   target {target}{mark}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--employees", type=int, default=10_000)
+    parser.add_argument("--batch", type=int, default=500)
+    args = parser.parse_args()
+
+    S.django_setup()
+    from django.utils import timezone
+
+    from ztk.attendance.models import AttendanceDay
+    from ztk.attendance.services import recompute, recompute_range
+    from ztk.org.models import Employee
+    from ztk.punches.services import PunchInput, record_punches
+
+    print(f"ZTK bench — SQLite, {args.employees} employees, October 2026")
+    S.create_company(args.employees)
+    lines = S.month_punch_lines(args.employees)
+    ids = dict(Employee.objects.values_list("employee_no", "pk"))
+    now = timezone.now()
+
+    began = time.perf_counter()
+    for i in range(0, len(lines), args.batch):
+        chunk = lines[i : i + args.batch]
+        record_punches(
+            [PunchInput(at=t, source="device", employee_id=ids[no], device_sn="BENCH", pin=no)
+             for no, t in chunk],
+            now=now,
+        )  # fmt: skip
+    ingest = time.perf_counter() - began
+    rate = len(lines) / ingest
+    print("\n(a) record_punches, batches of %d, with recompute" % args.batch)
+    line("punches", f"{len(lines):,}", "≈440,000")
+    line("throughput", f"{rate:,.0f} /s", "≥ 20,000 /s", rate >= 20_000)
+
+    floor = floor_seconds()
+    began = time.perf_counter()
+    written = recompute_range(start=S.MONTH_START, end=S.MONTH_END, now=now)
+    full = time.perf_counter() - began
+    print("\n(b) full monthly recompute")
+    line("employee-days written", f"{written:,}", f"{args.employees * 31:,}")
+    line("floor (plain sqlite3, no rules)", f"{floor:.2f} s", "—")
+    line("recompute", f"{full:.2f} s", "≤ 5× floor (aim 3×)", full <= 5 * floor)
+    line("ratio to floor", f"{full / floor:.1f}×", "≤ 5×", full <= 5 * floor)
+
+    sample = list(Employee.objects.values_list("pk", flat=True)[:200])
+    timings = []
+    for k, employee_id in enumerate(sample):
+        day = S.MONTH_START + timedelta(days=k % 31)
+        t0 = time.perf_counter()
+        recompute([(employee_id, day)], now=now)
+        timings.append((time.perf_counter() - t0) * 1000)
+    median = statistics.median(timings)
+    p95 = statistics.quantiles(timings, n=20)[18]
+    print("\n(c) one incremental employee-day recompute")
+    line("median", f"{median:.2f} ms", "≤ 20 ms", median <= 20)
+    line("p95", f"{p95:.2f} ms", "≤ 20 ms", p95 <= 20)
+
+    print("\nmemory")
+    line("peak RSS", f"{peak_mib():,.0f} MiB", "≤ 1024 MiB", peak_mib() <= 1024)
+    assert AttendanceDay.objects.count() >= written
+
+    try:
+        from . import devices_ingest
+    except ImportError:
+        devices_ingest = None
+    if devices_ingest is not None and hasattr(devices_ingest, "run"):
+        print("\n(d) ZKTeco ADMS ingestion (ATTLOG over HTTP handlers)")
+        result = devices_ingest.run()
+        for key, value in result.items():
+            print(f"  {key:<46} {value}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,515 @@
+"""Reads for the attendance pages: month calendar, day detail and the team grid.
+
+Each function runs a fixed number of queries whatever the number of days, punches or
+people (the pages are the hot paths, and tests assert it). Times are turned into text in
+the employee's attendance-group time zone here, so templates never convert them again.
+"""
+
+from __future__ import annotations
+
+import calendar
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.utils import timezone
+
+from ztk.org.models import Department, Employee
+from ztk.org.rules import employee_of
+from ztk.org.selectors import employees_visible_to
+from ztk.punches.models import Geofence, Punch, PunchSettings
+
+from .explain import SLOT_STATUS, render_notes, slot_label
+from .models import AttendanceDay, DayStatus
+from .selectors import month_bounds, punches_between, punches_for_day
+
+ANOMALY_STATUSES = (DayStatus.ABNORMAL, DayStatus.ABSENT)
+# A compact mark per day status, so the grids do not rely on colour alone.
+STATUS_MARK = {
+    DayStatus.NORMAL: "✓",
+    DayStatus.ABNORMAL: "!",
+    DayStatus.ABSENT: "✕",
+    DayStatus.LEAVE: "○",
+    DayStatus.REST: "–",
+    DayStatus.HOLIDAY: "–",
+}
+SLOT_PROBLEMS = frozenset({"late", "early", "missing"})
+TEAM_PAGE_SIZE = 50
+
+
+def zone_of(employee: Employee | None) -> ZoneInfo:
+    group = employee.attendance_group if employee is not None else None
+    return ZoneInfo(group.time_zone if group else settings.TIME_ZONE)
+
+
+def local_today(employee: Employee | None, now: datetime | None = None) -> date:
+    return (now or timezone.now()).astimezone(zone_of(employee)).date()
+
+
+def parse_month(value: str | None, default: date) -> tuple[int, int]:
+    """'2026-11' → (2026, 11); anything unusable → the default's month."""
+    try:
+        year_text, month_text = (value or "").split("-", 1)
+        year, month = int(year_text), int(month_text)
+    except ValueError:
+        return default.year, default.month
+    if 2000 <= year <= 2100 and 1 <= month <= 12:
+        return year, month
+    return default.year, default.month
+
+
+def shift_month(year: int, month: int, delta: int) -> tuple[int, int]:
+    index = year * 12 + (month - 1) + delta
+    return index // 12, index % 12 + 1
+
+
+# --------------------------------------------------------------------------- day cells
+
+
+@dataclass(frozen=True)
+class DayCell:
+    """One date of a calendar or team grid."""
+
+    day: date
+    in_month: bool
+    is_today: bool
+    is_future: bool
+    row: AttendanceDay | None
+
+    @property
+    def status(self) -> str:
+        return self.row.status if self.row is not None else ""
+
+    @property
+    def status_label(self) -> str:
+        return str(DayStatus(self.row.status).label) if self.row is not None else ""
+
+    @property
+    def anomaly(self) -> bool:
+        return self.row is not None and self.row.status in ANOMALY_STATUSES
+
+    @property
+    def provisional(self) -> bool:
+        return self.row is not None and self.row.provisional and not self.row.finalised
+
+    @property
+    def mark(self) -> str:
+        return STATUS_MARK.get(self.row.status, "") if self.row is not None else ""
+
+    @property
+    def weekend(self) -> bool:
+        return self.day.weekday() >= 5
+
+    @property
+    def css(self) -> str:
+        classes = [f"st-{self.status}" if self.status else "st-none"]
+        if self.provisional:
+            classes.append("is-provisional")
+        if self.anomaly:
+            classes.append("is-anomaly")
+        if self.is_today:
+            classes.append("is-today")
+        if not self.in_month:
+            classes.append("is-outside")
+        if self.weekend:
+            classes.append("is-weekend")
+        return " ".join(classes)
+
+
+@dataclass
+class MonthSummary:
+    normal_days: int = 0
+    anomaly_days: int = 0
+    absent_days: Decimal = Decimal(0)
+    late_count: int = 0
+    late_minutes: int = 0
+    early_count: int = 0
+    early_minutes: int = 0
+    missing_count: int = 0
+    leave_days: int = 0
+
+    def add(self, row: AttendanceDay) -> None:
+        if row.status == DayStatus.NORMAL:
+            self.normal_days += 1
+        elif row.status in ANOMALY_STATUSES:
+            self.anomaly_days += 1
+        elif row.status == DayStatus.LEAVE:
+            self.leave_days += 1
+        self.absent_days += row.absent_days or 0
+        self.late_count += row.late_count
+        self.late_minutes += row.late_minutes
+        self.early_count += row.early_count
+        self.early_minutes += row.early_minutes
+        self.missing_count += row.missing_in_count + row.missing_out_count
+
+
+@dataclass
+class MonthCalendar:
+    employee: Employee
+    year: int
+    month: int
+    first: date
+    last: date
+    today: date
+    weeks: list[list[DayCell]]
+    summary: MonthSummary
+    prev: str
+    next: str
+    current: str
+
+    @property
+    def param(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+
+def month_calendar(
+    *, employee: Employee, year: int, month: int, now: datetime | None = None
+) -> MonthCalendar:
+    """The employee's month as weeks (Monday first) of day cells. One query."""
+    first, last = month_bounds(year, month)
+    today = local_today(employee, now)
+    weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    rows = {
+        row.day: row
+        for row in AttendanceDay.objects.filter(
+            employee=employee, day__gte=weeks[0][0], day__lte=weeks[-1][-1]
+        ).defer("notes", "exempt_minutes", "outside_punch_ids")
+    }
+    summary = MonthSummary()
+    for day, row in rows.items():
+        if first <= day <= last:
+            summary.add(row)
+    grid = [
+        [
+            DayCell(
+                day=d,
+                in_month=d.month == month,
+                is_today=d == today,
+                is_future=d > today,
+                row=rows.get(d),
+            )
+            for d in week
+        ]
+        for week in weeks
+    ]
+    prev_y, prev_m = shift_month(year, month, -1)
+    next_y, next_m = shift_month(year, month, 1)
+    return MonthCalendar(
+        employee=employee,
+        year=year,
+        month=month,
+        first=first,
+        last=last,
+        today=today,
+        weeks=grid,
+        summary=summary,
+        prev=f"{prev_y:04d}-{prev_m:02d}",
+        next=f"{next_y:04d}-{next_m:02d}",
+        current=f"{today.year:04d}-{today.month:02d}",
+    )
+
+
+# --------------------------------------------------------------------------- day detail
+
+
+@dataclass(frozen=True)
+class SlotView:
+    key: str
+    label: str
+    kind: str
+    segment: int
+    expected: str
+    expected_next_day: bool
+    window: str
+    punch_time: str
+    punch_id: int | None
+    punch_source: str
+    status: str
+    status_label: str
+    minutes: int
+    serious: bool
+    half_day_absent: bool
+
+    @property
+    def problem(self) -> bool:
+        return self.status in SLOT_PROBLEMS
+
+
+@dataclass(frozen=True)
+class PunchView:
+    punch: Punch
+    time: str
+    other_day: str
+    source_label: str
+    voided: bool
+    void_reason: str
+    field_punch: bool
+    used_for: str
+
+
+@dataclass
+class DayDetail:
+    employee: Employee
+    day: date
+    row: AttendanceDay | None
+    slots: list[SlotView]
+    punches: list[PunchView]
+    explanation: list[str]
+    missing_slots: list[SlotView] = field(default_factory=list)
+
+    @property
+    def status_label(self) -> str:
+        return str(DayStatus(self.row.status).label) if self.row is not None else ""
+
+    @property
+    def provisional(self) -> bool:
+        return self.row is not None and self.row.provisional and not self.row.finalised
+
+    @property
+    def anomaly(self) -> bool:
+        return self.row is not None and self.row.status in ANOMALY_STATUSES
+
+
+def _local(value: str | None, tz: ZoneInfo) -> datetime | None:
+    if not value:
+        return None
+    moment = datetime.fromisoformat(value)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=tz)
+    return moment.astimezone(tz)
+
+
+def _clock(moment: datetime | None, day: date) -> str:
+    """HH:MM, with the date when it is not the attendance date (night shifts)."""
+    if moment is None:
+        return ""
+    if moment.date() == day:
+        return moment.strftime("%H:%M")
+    return moment.strftime("%m-%d %H:%M")
+
+
+def segments_of(row: AttendanceDay) -> int:
+    return max((s.get("segment", 0) for s in row.slots), default=0) + 1
+
+
+def _slot_views(row: AttendanceDay, tz: ZoneInfo) -> list[SlotView]:
+    segments = segments_of(row)
+    views = []
+    for slot in row.slots:
+        expected = _local(slot.get("expected"), tz)
+        start, end = _local(slot.get("window_start"), tz), _local(slot.get("window_end"), tz)
+        status = slot.get("status", "")
+        views.append(
+            SlotView(
+                key=slot.get("key", ""),
+                label=slot_label(slot.get("key"), segments),
+                kind=slot.get("kind", ""),
+                segment=slot.get("segment", 0),
+                expected=expected.strftime("%H:%M") if expected else "",
+                expected_next_day=expected is not None and expected.date() != row.day,
+                window=f"{_clock(start, row.day)}–{_clock(end, row.day)}" if start and end else "",
+                punch_time=_clock(_local(slot.get("punch_at"), tz), row.day),
+                punch_id=slot.get("punch_id"),
+                punch_source=slot.get("punch_source") or "",
+                status=status,
+                status_label=str(SLOT_STATUS.get(status, status)),
+                minutes=slot.get("minutes") or 0,
+                serious=bool(slot.get("serious")),
+                half_day_absent=bool(slot.get("half_day_absent")),
+            )
+        )
+    return views
+
+
+def day_detail(*, employee: Employee, day: date) -> DayDetail:
+    """Expected slots, matched punches, every punch of the day and the explanation.
+
+    Two queries: the stored day and its punches (with their voids).
+    """
+    tz = zone_of(employee)
+    row = AttendanceDay.objects.filter(employee=employee, day=day).first()
+    if row is None:
+        punches = list(punches_between(employee=employee, start=day, end=day))
+        return DayDetail(employee, day, None, [], _punch_views(punches, {}, tz, day), [])
+    slots = _slot_views(row, tz)
+    used = {s.punch_id: s.label for s in slots if s.punch_id}
+    return DayDetail(
+        employee=employee,
+        day=day,
+        row=row,
+        slots=slots,
+        punches=_punch_views(punches_for_day(row), used, tz, day),
+        explanation=render_notes(row.notes, segments_of(row)),
+        missing_slots=[s for s in slots if s.status == "missing"],
+    )
+
+
+def _punch_views(
+    punches: list[Punch], used: dict[int, str], tz: ZoneInfo, day: date
+) -> list[PunchView]:
+    views = []
+    for punch in punches:
+        local = punch.at.astimezone(tz)
+        void = getattr(punch, "void", None)  # select_related: no extra query
+        views.append(
+            PunchView(
+                punch=punch,
+                time=local.strftime("%H:%M:%S"),
+                other_day=local.strftime("%m-%d") if local.date() != day else "",
+                source_label=str(punch.get_source_display()),
+                voided=void is not None,
+                void_reason=void.reason if void is not None else "",
+                field_punch=punch.field_punch,
+                used_for=used.get(punch.pk, ""),
+            )
+        )
+    return views
+
+
+# --------------------------------------------------------------------------- punch card
+
+
+@dataclass(frozen=True)
+class PunchContext:
+    """What the punch button needs to know before the first tap."""
+
+    enabled: bool
+    has_geofences: bool
+
+
+def punch_context(*, employee: Employee) -> PunchContext:
+    """Two small queries: the group's punch settings and whether it has geofences."""
+    group_id = employee.attendance_group_id
+    settings_row = PunchSettings.objects.filter(group_id=group_id).first() if group_id else None
+    enabled = settings_row is None or settings_row.web_punch_enabled
+    fences = bool(group_id) and Geofence.objects.filter(group_id=group_id).exists()
+    return PunchContext(enabled, fences)
+
+
+def today_slots(*, employee: Employee, now: datetime | None = None) -> DayDetail | None:
+    """Today's expected slots and what has been punched so far (one query, no punch list)."""
+    day = local_today(employee, now)
+    row = AttendanceDay.objects.filter(employee=employee, day=day).first()
+    if row is None:
+        return None
+    return DayDetail(employee, day, row, _slot_views(row, zone_of(employee)), [], [])
+
+
+# --------------------------------------------------------------------------- team grid
+
+
+@dataclass
+class TeamRow:
+    employee: Employee
+    cells: list[DayCell]
+    anomaly_days: int = 0
+    late_count: int = 0
+    missing_count: int = 0
+    absent_days: Decimal = Decimal(0)
+
+
+@dataclass
+class TeamMonth:
+    days: list[date]
+    rows: list[TeamRow]
+    departments: list[Department]
+    page: Any
+    today: date
+
+
+def team_members(user: Any) -> QuerySet[Employee]:
+    """Everyone whose attendance `user` may see, except themselves."""
+    qs = employees_visible_to(user)
+    me = employee_of(user)
+    if me is not None:
+        qs = qs.exclude(pk=me.pk)
+    return qs
+
+
+def team_month(
+    *,
+    user: Any,
+    year: int,
+    month: int,
+    search: str = "",
+    department: str = "",
+    anomalies_only: bool = False,
+    page: int | str | None = 1,
+    now: datetime | None = None,
+) -> TeamMonth:
+    """People × days for one month. Queries: count, page of people, their days, departments."""
+    from django.core.paginator import Paginator
+
+    first, last = month_bounds(year, month)
+    members = team_members(user).filter(
+        Q(hire_date__isnull=True) | Q(hire_date__lte=last),
+        Q(leave_date__isnull=True) | Q(leave_date__gte=first),
+    )
+    departments = list(
+        Department.objects.filter(pk__in=members.values("department_id")).order_by("code")
+    )
+    if search:
+        members = members.filter(
+            Q(name__icontains=search)
+            | Q(employee_no__icontains=search)
+            | Q(name_initials__startswith=search.lower())
+        )
+    if department:
+        members = members.filter(department__code=department)
+    if anomalies_only:
+        members = members.filter(
+            Exists(
+                AttendanceDay.objects.filter(
+                    employee=OuterRef("pk"),
+                    day__gte=first,
+                    day__lte=last,
+                    status__in=ANOMALY_STATUSES,
+                )
+            )
+        )
+    members = members.order_by("department__code", "employee_no")
+    paginator = Paginator(members, TEAM_PAGE_SIZE)
+    current = paginator.get_page(page)
+    people = list(current.object_list)
+    by_person: dict[int, dict[date, AttendanceDay]] = defaultdict(dict)
+    for row in AttendanceDay.objects.filter(
+        employee_id__in=[p.pk for p in people], day__gte=first, day__lte=last
+    ).only(
+        "employee_id",
+        "day",
+        "status",
+        "provisional",
+        "finalised",
+        "late_count",
+        "missing_in_count",
+        "missing_out_count",
+        "absent_days",
+    ):
+        by_person[row.employee_id][row.day] = row
+    today = local_today(people[0] if people else employee_of(user), now)
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    rows = []
+    for person in people:
+        own = by_person.get(person.pk, {})
+        team_row = TeamRow(
+            employee=person,
+            cells=[
+                DayCell(
+                    day=d, in_month=True, is_today=d == today, is_future=d > today, row=own.get(d)
+                )
+                for d in days
+            ],
+        )
+        for row in own.values():
+            if row.status in ANOMALY_STATUSES:
+                team_row.anomaly_days += 1
+            team_row.late_count += row.late_count
+            team_row.missing_count += row.missing_in_count + row.missing_out_count
+            team_row.absent_days += row.absent_days or 0
+        rows.append(team_row)
+    return TeamMonth(days=days, rows=rows, departments=departments, page=current, today=today)

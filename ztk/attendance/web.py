@@ -1,0 +1,368 @@
+"""Attendance pages: my month with the punch button, one day, the team grid, HR lookup.
+
+Views only parse input, check permission, call one selector or service and render. The
+punch button itself posts to the JSON API (``POST /api/v1/punches``); only the field punch
+with a photo comes through the small multipart form view here, both ending in
+``ztk.punches.services.web_punch``.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dates import WEEKDAYS_ABBR
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.utils.translation import get_language, gettext_lazy
+from django.views.decorators.http import require_GET, require_POST
+
+from ztk.core.errors import DomainError
+from ztk.org.models import Employee
+from ztk.org.rules import (
+    employee_of,
+    is_department_head,
+    is_hr,
+    is_supervisor,
+    is_sysadmin,
+)
+from ztk.org.selectors import employee_list
+from ztk.punches.models import PunchSource
+from ztk.punches.services import web_punch
+
+from . import page_selectors as pages
+
+# Who may open the team grid, and who may look anyone up (HR).
+can_view_team = is_supervisor | is_department_head | is_hr | is_sysadmin
+can_lookup = is_hr | is_sysadmin
+
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+LOOKUP_LIMIT = 50
+
+
+def _punch_texts() -> dict[str, str]:
+    """Messages the punch button shows; `%(time)s` is filled in by the script."""
+    return {
+        "locating": _("Getting your location…"),
+        "sending": _("Recording your punch…"),
+        "recorded": _("Punch recorded at %(time)s."),
+        "field_recorded": _("Field punch (外勤) recorded at %(time)s."),
+        "duplicate": _("You already punched less than a minute ago (at %(time)s)."),
+        "denied": _(
+            "Location access is blocked. Allow location for this site in your browser "
+            "settings, then try again."
+        ),
+        "timeout": _(
+            "Your location could not be found in time. Check that location is switched on "
+            "and try again."
+        ),
+        "unavailable": _("Your location is not available on this device right now."),
+        "unsupported": _("This browser cannot share your location."),
+        "insecure": _("Location needs a secure (https) connection to this site."),
+        "network": _("The punch could not be sent. Check your connection and try again."),
+        "failed": _("The punch was not recorded."),
+        "photo": _("Take a photo of where you are to record a field punch (外勤)."),
+    }
+
+
+def _weekday_names(*, narrow: bool = False) -> list[str]:
+    """Monday first: 一 … 日 in Chinese (as calendars print them), Mon … Sun / Mo … Su."""
+    names = [str(WEEKDAYS_ABBR[i]) for i in range(7)]
+    if get_language().startswith("zh"):
+        return [name[-1:] for name in names]
+    return [name[:2] for name in names] if narrow else names
+
+
+def _htmx_target(request: HttpRequest) -> str | None:
+    htmx = getattr(request, "htmx", None)
+    if not htmx or htmx.history_restore_request:
+        return None
+    return htmx.target
+
+
+def _vary(response: HttpResponse) -> HttpResponse:
+    from django.utils.cache import patch_vary_headers
+
+    patch_vary_headers(response, ["HX-Request", "HX-Target"])
+    return response
+
+
+def _parse_day(value: str) -> date:
+    try:
+        parsed = date.fromisoformat(value)
+    except ValueError:
+        raise Http404 from None
+    if not 2000 <= parsed.year <= 2100:
+        raise Http404
+    return parsed
+
+
+def _employee_for(request: HttpRequest, employee_no: str) -> Employee:
+    """The employee whose pages are asked for, if the user may see them (else 403)."""
+    employee = (
+        Employee.objects.select_related("attendance_group", "department", "supervisor")
+        .filter(employee_no=employee_no)
+        .first()
+    )
+    if employee is None:
+        # Only people who may look at others learn whether a number exists.
+        if can_view_team(request.user):
+            raise Http404
+        raise PermissionDenied
+    if not request.user.has_perm("org.view_employee_profile", employee):
+        raise PermissionDenied
+    return employee
+
+
+def _own_employee(request: HttpRequest) -> Employee | None:
+    employee = employee_of(request.user)
+    if employee is not None:
+        # One query for the group, which every time on the page depends on.
+        employee = (
+            Employee.objects.select_related("attendance_group", "department")
+            .filter(pk=employee.pk)
+            .first()
+        )
+    return employee
+
+
+def _nav(user: Any) -> dict[str, bool]:
+    return {"can_view_team": can_view_team(user), "can_lookup": can_lookup(user)}
+
+
+# --------------------------------------------------------------------------- month
+
+
+def _month(request: HttpRequest, employee: Employee, *, own: bool) -> HttpResponse:
+    now = timezone.now()
+    year, month = pages.parse_month(request.GET.get("month"), pages.local_today(employee, now))
+    cal = pages.month_calendar(employee=employee, year=year, month=month, now=now)
+    context: dict[str, Any] = {
+        "own": own,
+        "subject": employee,
+        "cal": cal,
+        "weekday_names": _weekday_names(),
+        **_nav(request.user),
+    }
+    target = _htmx_target(request)
+    if target == "calendar":
+        return _vary(render(request, "attendance/month.html#calendar", context))
+    if own:
+        context["today"] = pages.today_slots(employee=employee, now=now)
+        if target == "today":
+            return _vary(render(request, "attendance/month.html#today", context))
+        context.update(
+            punch=pages.punch_context(employee=employee),
+            punch_texts=_punch_texts(),
+            tz_name=str(pages.zone_of(employee)),
+            now_local=now.astimezone(pages.zone_of(employee)),
+            api_url=reverse("api:list_punches"),
+            photo_url=reverse("attendance:punch_photo"),
+        )
+    return _vary(render(request, "attendance/month.html", context))
+
+
+@login_required
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    """我的考勤: the punch button, today's slots and my month calendar."""
+    employee = _own_employee(request)
+    if employee is None:
+        return render(request, "attendance/no_employee.html", _nav(request.user))
+    return _month(request, employee, own=True)
+
+
+@login_required
+@require_GET
+def employee_month(request: HttpRequest, employee_no: str) -> HttpResponse:
+    """Another person's month (their supervisor, department head or HR)."""
+    employee = _employee_for(request, employee_no)
+    me = employee_of(request.user)
+    if me is not None and me.pk == employee.pk:
+        query = f"?{request.GET.urlencode()}" if request.GET else ""
+        return redirect(reverse("attendance:home") + query)
+    return _month(request, employee, own=False)
+
+
+# --------------------------------------------------------------------------- day
+
+
+def _day(request: HttpRequest, employee: Employee, day: date, *, own: bool) -> HttpResponse:
+    detail = pages.day_detail(employee=employee, day=day)
+    month = f"{day.year:04d}-{day.month:02d}"
+    if own:
+        back = f"{reverse('attendance:home')}?month={month}"
+    else:
+        back = f"{reverse('attendance:employee_month', args=[employee.employee_no])}?month={month}"
+    return render(
+        request,
+        "attendance/day.html",
+        {"own": own, "subject": employee, "detail": detail, "back_url": back},
+    )
+
+
+@login_required
+@require_GET
+def my_day(request: HttpRequest, day: str) -> HttpResponse:
+    employee = _own_employee(request)
+    if employee is None:
+        raise Http404
+    return _day(request, employee, _parse_day(day), own=True)
+
+
+@login_required
+@require_GET
+def employee_day(request: HttpRequest, employee_no: str, day: str) -> HttpResponse:
+    employee = _employee_for(request, employee_no)
+    me = employee_of(request.user)
+    own = me is not None and me.pk == employee.pk
+    return _day(request, employee, _parse_day(day), own=own)
+
+
+# --------------------------------------------------------------------------- team, lookup
+
+
+@login_required
+@require_GET
+def team(request: HttpRequest) -> HttpResponse:
+    """Reports × days for a month, for supervisors, department heads and HR."""
+    if not can_view_team(request.user):
+        raise PermissionDenied
+    now = timezone.now()
+    me = employee_of(request.user)
+    year, month = pages.parse_month(request.GET.get("month"), pages.local_today(me, now))
+    search = request.GET.get("q", "").strip()[:60]
+    department = request.GET.get("department", "").strip()[:32]
+    anomalies_only = request.GET.get("anomalies") == "1"
+    grid = pages.team_month(
+        user=request.user,
+        year=year,
+        month=month,
+        search=search,
+        department=department,
+        anomalies_only=anomalies_only,
+        page=request.GET.get("page"),
+        now=now,
+    )
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    filters.pop("month", None)
+    prev_y, prev_m = pages.shift_month(year, month, -1)
+    next_y, next_m = pages.shift_month(year, month, 1)
+    narrow = _weekday_names(narrow=True)
+    context = {
+        "grid": grid,
+        "columns": [(d, narrow[d.weekday()]) for d in grid.days],
+        "month_param": f"{year:04d}-{month:02d}",
+        "month_start": date(year, month, 1),
+        "prev": f"{prev_y:04d}-{prev_m:02d}",
+        "next": f"{next_y:04d}-{next_m:02d}",
+        "filters": filters.urlencode(),
+        "search": search,
+        "department": department,
+        "anomalies_only": anomalies_only,
+        **_nav(request.user),
+    }
+    if _htmx_target(request) == "team-grid":
+        return _vary(render(request, "attendance/team.html#grid", context))
+    return _vary(render(request, "attendance/team.html", context))
+
+
+@login_required
+@require_GET
+def lookup(request: HttpRequest) -> HttpResponse:
+    """HR: find anyone by name, employee number or pinyin initials."""
+    if not can_lookup(request.user):
+        raise PermissionDenied
+    query = request.GET.get("q", "").strip()[:60]
+    results = list(employee_list(search=query)[: LOOKUP_LIMIT + 1]) if query else []
+    return render(
+        request,
+        "attendance/lookup.html",
+        {
+            "query": query,
+            "results": results[:LOOKUP_LIMIT],
+            "truncated": len(results) > LOOKUP_LIMIT,
+            **_nav(request.user),
+        },
+    )
+
+
+# --------------------------------------------------------------------------- field punch
+
+
+class FieldPunchForm(forms.Form):
+    """The photo of a field punch (外勤), with the position the browser gave a moment ago."""
+
+    photo = forms.FileField(label=gettext_lazy("Photo"))
+    latitude = forms.FloatField(min_value=-90, max_value=90, required=False)
+    longitude = forms.FloatField(min_value=-180, max_value=180, required=False)
+    accuracy_m = forms.FloatField(min_value=0, max_value=100_000, required=False)
+    channel = forms.ChoiceField(
+        choices=[(PunchSource.WEB, PunchSource.WEB), (PunchSource.MOBILE, PunchSource.MOBILE)],
+        required=False,
+    )
+
+    def clean_photo(self):
+        photo = self.cleaned_data["photo"]
+        if not (getattr(photo, "content_type", "") or "").startswith("image/"):
+            raise forms.ValidationError(_("The photo must be an image."), code="not_image")
+        if photo.size > MAX_PHOTO_BYTES:
+            raise forms.ValidationError(
+                _("The photo is too large (at most %(mb)d MB).") % {"mb": MAX_PHOTO_BYTES >> 20},
+                code="too_large",
+            )
+        return photo
+
+
+def _next_url(request: HttpRequest) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return reverse("attendance:home")
+
+
+@login_required
+@require_POST
+def punch_photo(request: HttpRequest) -> HttpResponse:
+    """Submit a punch with a photo (multipart, CSRF-protected): the 外勤 case of the button."""
+    form = FieldPunchForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+            break
+        return redirect(_next_url(request))
+    data = form.cleaned_data
+    try:
+        outcome = web_punch(
+            actor=request.user,
+            latitude=data["latitude"],
+            longitude=data["longitude"],
+            accuracy_m=data["accuracy_m"],
+            photo=data["photo"],
+            channel=data["channel"] or PunchSource.WEB,
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(_next_url(request))
+    tz = pages.zone_of(employee_of(request.user))
+    at = outcome.punch.at.astimezone(tz).strftime("%H:%M") if outcome.punch else ""
+    if outcome.duplicate:
+        messages.info(
+            request, _("You already punched less than a minute ago (at %(time)s).") % {"time": at}
+        )
+    elif outcome.field_punch:
+        messages.success(request, _("Field punch (外勤) recorded at %(time)s.") % {"time": at})
+    else:
+        messages.success(request, _("Punch recorded at %(time)s.") % {"time": at})
+    return redirect(_next_url(request))
