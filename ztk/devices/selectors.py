@@ -94,3 +94,7 @@ def device_commands(*, device: Device, limit: int = 50) -> list[DeviceCommand]:
 
 def is_online(device: Device, now: datetime, *, seconds: int = 120) -> bool:
     return device.last_seen is not None and (now - device.last_seen).total_seconds() <= seconds
+
+
+def held_count_for(device: Device) -> int:
+    return HeldPunch.objects.filter(device=device, resolved_at__isnull=True).count()
