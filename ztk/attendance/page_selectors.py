@@ -294,7 +294,8 @@ def _clock(moment: datetime | None, day: date) -> str:
 
 
 def segments_of(row: AttendanceDay) -> int:
-    return max((s.get("segment", 0) for s in row.slots), default=0) + 1
+    """How many work segments the day's shift has (slot labels number them when > 1)."""
+    return len({s.get("segment") for s in row.slots}) or 1
 
 
 def _slot_views(row: AttendanceDay, tz: ZoneInfo) -> list[SlotView]:
@@ -391,10 +392,19 @@ def punch_context(*, employee: Employee) -> PunchContext:
     return PunchContext(enabled, fences)
 
 
-def today_slots(*, employee: Employee, now: datetime | None = None) -> DayDetail | None:
-    """Today's expected slots and what has been punched so far (one query, no punch list)."""
+def today_slots(
+    *, employee: Employee, now: datetime | None = None, shown: MonthCalendar | None = None
+) -> DayDetail | None:
+    """Today's expected slots and what has been punched so far (no punch list).
+
+    When the calendar being shown contains today, its row is used; otherwise one query.
+    """
     day = local_today(employee, now)
-    row = AttendanceDay.objects.filter(employee=employee, day=day).first()
+    cells = [c for week in shown.weeks for c in week if c.day == day] if shown else []
+    if cells:
+        row = cells[0].row
+    else:
+        row = AttendanceDay.objects.filter(employee=employee, day=day).first()
     if row is None:
         return None
     return DayDetail(employee, day, row, _slot_views(row, zone_of(employee)), [], [])

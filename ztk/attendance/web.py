@@ -21,8 +21,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext as _
 from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from ztk.core.errors import DomainError
@@ -123,14 +123,15 @@ def _employee_for(request: HttpRequest, employee_no: str) -> Employee:
 
 
 def _own_employee(request: HttpRequest) -> Employee | None:
-    employee = employee_of(request.user)
+    """The signed-in user's employee with its group, cached on the user for later reads."""
+    user = request.user
+    employee = (
+        Employee.objects.select_related("attendance_group", "department")
+        .filter(user_id=user.pk)
+        .first()
+    )
     if employee is not None:
-        # One query for the group, which every time on the page depends on.
-        employee = (
-            Employee.objects.select_related("attendance_group", "department")
-            .filter(pk=employee.pk)
-            .first()
-        )
+        user.employee = employee  # fills the reverse one-to-one cache; saves nothing
     return employee
 
 
@@ -156,7 +157,7 @@ def _month(request: HttpRequest, employee: Employee, *, own: bool) -> HttpRespon
     if target == "calendar":
         return _vary(render(request, "attendance/month.html#calendar", context))
     if own:
-        context["today"] = pages.today_slots(employee=employee, now=now)
+        context["today"] = pages.today_slots(employee=employee, now=now, shown=cal)
         if target == "today":
             return _vary(render(request, "attendance/month.html#today", context))
         context.update(
