@@ -145,10 +145,10 @@ def test_upload_counts_and_the_same_batch_again_adds_nothing(live_server, org):
 def test_a_malformed_line_is_refused_alone_with_its_reason(live_server, org):
     make_device(group=org.group)
     body = (
-        "1002\t2026-11-26 08:57:03\t0\t1\t0\t0\t0\n"
-        "1003\t2026-11-26 25:61:00\t0\t1\t0\t0\t0\n"
-        "1003\t2026-11-26 09:01:00\t0\t1\t0\t0\t0\n"
-    ).encode()
+        b"1002\t2026-11-26 08:57:03\t0\t1\t0\t0\t0\n"
+        b"1003\t2026-11-26 25:61:00\t0\t1\t0\t0\t0\n"
+        b"1003\t2026-11-26 09:01:00\t0\t1\t0\t0\t0\n"
+    )
     response, answer = Terminal(live_server.url).upload("ATTLOG", body, Stamp="5")
 
     assert (response.status, answer) == (200, "OK: 2")
