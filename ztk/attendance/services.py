@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
@@ -10,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from ztk.org.models import Employee
@@ -62,35 +63,40 @@ def slot_to_json(slot: engine.SlotResult) -> dict[str, Any]:
     }
 
 
-def result_to_row(
+ROW_COLUMNS = ["employee_id", "day", *[f for f in UPDATE_FIELDS]]
+
+
+def result_to_values(
     employee_id: int, result: engine.DayResult, *, finalised: bool, computed_at: datetime
-) -> AttendanceDay:
-    return AttendanceDay(
-        employee_id=employee_id,
-        day=result.day,
-        kind=result.kind,
-        shift_code=result.shift_code or "",
-        status=result.status,
-        provisional=result.provisional,
-        finalised=finalised,
-        worked_minutes=result.worked_minutes,
-        late_count=result.late_count,
-        late_minutes=result.late_minutes,
-        serious_late_count=result.serious_late_count,
-        early_count=result.early_count,
-        early_minutes=result.early_minutes,
-        missing_in_count=result.missing_in_count,
-        missing_out_count=result.missing_out_count,
-        absent_days=Decimal(str(result.absent_days)),
-        corrected_count=result.corrected_count,
-        manual_count=result.manual_count,
-        exempt_minutes=dict(result.exempt_minutes_by_kind),
-        slots=[slot_to_json(s) for s in result.slots],
-        notes=[
-            {"code": n.code, "slot": n.slot, "params": _jsonable(n.params)} for n in result.notes
-        ],
-        outside_punch_ids=list(result.outside_punch_ids),
-        computed_at=computed_at,
+) -> tuple:
+    """One AttendanceDay row as a tuple in ROW_COLUMNS order (bulk upsert without models)."""
+    return (
+        employee_id,
+        result.day,
+        result.kind,
+        result.shift_code or "",
+        result.status,
+        result.provisional,
+        finalised,
+        result.worked_minutes,
+        result.late_count,
+        result.late_minutes,
+        result.serious_late_count,
+        result.early_count,
+        result.early_minutes,
+        result.missing_in_count,
+        result.missing_out_count,
+        Decimal(str(result.absent_days)),
+        result.corrected_count,
+        result.manual_count,
+        json.dumps(dict(result.exempt_minutes_by_kind)),
+        json.dumps([slot_to_json(s) for s in result.slots], ensure_ascii=False),
+        json.dumps(
+            [{"code": n.code, "slot": n.slot, "params": _jsonable(n.params)} for n in result.notes],
+            ensure_ascii=False,
+        ),
+        json.dumps(list(result.outside_punch_ids)),
+        computed_at,
     )
 
 
@@ -163,7 +169,7 @@ def recompute(
         punches[employee_id].append(engine.PunchIn(punch_id, at, source, void_id is not None))
 
     span = [start - timedelta(days=1) + timedelta(days=i) for i in range((end - start).days + 3)]
-    out: list[AttendanceDay] = []
+    out: list[tuple] = []
     for employee in employees:
         wanted = by_employee[employee.pk]
         ranges = closed.get(employee.attendance_group_id, [])
@@ -183,20 +189,38 @@ def recompute(
                 exemptions.get((employee.pk, day), []),
                 as_of=None if final else now,
             )
-            out.append(result_to_row(employee.pk, result, finalised=final, computed_at=now))
+            out.append(result_to_values(employee.pk, result, finalised=final, computed_at=now))
     upsert_days(out)
     return len(out)
 
 
-def upsert_days(rows: list[AttendanceDay]) -> None:
-    if rows:
-        AttendanceDay.objects.bulk_create(
-            rows,
-            batch_size=500,
-            update_conflicts=True,
-            unique_fields=["employee", "day"],
-            update_fields=UPDATE_FIELDS,
+def upsert_days(rows: list[tuple]) -> None:
+    """INSERT … ON CONFLICT DO UPDATE in one executemany: the ORM's bulk path costs 10× more."""
+    if not rows:
+        return
+    table = AttendanceDay._meta.db_table
+    columns = ", ".join(ROW_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(ROW_COLUMNS))
+    updates = ", ".join(f"{c} = excluded.{c}" for c in UPDATE_FIELDS)
+    sql = (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
+        f"ON CONFLICT (employee_id, day) DO UPDATE SET {updates}"
+    )
+    ops = connection.ops
+    adapted = [
+        (
+            *r[:1],
+            ops.adapt_datefield_value(r[1]),
+            *r[2:15],
+            ops.adapt_decimalfield_value(r[15], 3, 1),
+            *r[16:22],
+            ops.adapt_datetimefield_value(r[22]),
         )
+        for r in rows
+    ]
+    with connection.cursor() as cursor:
+        for i in range(0, len(adapted), 2000):
+            cursor.executemany(sql, adapted[i : i + 2000])
 
 
 def recompute_range(
