@@ -208,6 +208,8 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 MAINTENANCE_MODE = env_bool("MAINTENANCE_MODE", False)
+# New terminals stay pending (their punches held) until an admin approves them.
+DEVICE_AUTO_APPROVE = env_bool("ZTK_DEVICE_AUTO_APPROVE", False)
 
 # --- i18n ---------------------------------------------------------------------------------
 LANGUAGE_CODE = os.environ.get("LANGUAGE_CODE", "zh-hans")
@@ -253,7 +255,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "huey": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Lock-out is per account (5 failures → 15 min). Locking by IP as well would lock a whole
