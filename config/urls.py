@@ -12,6 +12,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("ztk.accounts.urls")),
     path("iclock/", include("ztk.devices.urls")),
+    path("attendance/", include("ztk.attendance.web_urls")),
+    path("hr/devices/", include("ztk.devices.web_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ztk.web.urls")),
 ]

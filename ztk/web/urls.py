@@ -1,11 +1,13 @@
 from django.urls import path
 
+from ztk.attendance import web as attendance_web
+
 from . import views
 
 app_name = "web"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", attendance_web.home, name="home"),
     path("approvals/", views.approvals, name="approvals"),
     path("hr/", views.hr_home, name="hr"),
     path("reports/", views.reports, name="reports"),
