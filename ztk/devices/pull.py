@@ -170,7 +170,7 @@ def device_pull(
     device: Device,
     *,
     client: TerminalClient | None = None,
-    client_factory: ClientFactory = default_client,
+    client_factory: ClientFactory | None = None,
     now: datetime | None = None,
     full: bool = False,
 ) -> PullResult:
@@ -184,7 +184,7 @@ def device_pull(
     if device.status == DeviceStatus.DISABLED:
         result.ok, result.error = False, "terminal disabled"
         return result
-    client = client or client_factory(device)
+    client = client or (client_factory or default_client)(device)
     try:
         client.connect()
         try:
@@ -237,7 +237,7 @@ def device_pull(
 def pull_all(
     *,
     serials: Iterable[str] | None = None,
-    client_factory: ClientFactory = default_client,
+    client_factory: ClientFactory | None = None,
     now: datetime | None = None,
 ) -> list[PullResult]:
     """Pull every terminal set up for pulling (or the given ones); one failure stops none."""
