@@ -17,7 +17,7 @@ from ztk.punches.models import Punch
 from ztk.punches.services import PunchInput, record_punches
 
 SH = ZoneInfo("Asia/Shanghai")
-NOW = datetime(2026, 12, 1, 12, 0, tzinfo=SH)
+NOW = datetime(2027, 1, 31, 12, 0, tzinfo=SH)  # "now" for record_punches: after all test data
 STANDARD = engine.Shift(
     code="STD", name="标准班", segments=(engine.Segment(start=time(9), end=time(18)),)
 )
@@ -126,10 +126,13 @@ def normal_day(employee: Employee, day: date, punches: int = 2) -> None:
 
 
 def month_of_days(employee: Employee, year: int, month: int, punches_per_day: int = 4) -> None:
-    """Every day of the month: weekdays worked normally, weekends rest."""
+    """Every day of the month not stored yet: weekdays worked normally, weekends rest."""
     day = date(year, month, 1)
+    stored = set(AttendanceDay.objects.filter(employee=employee).values_list("day", flat=True))
     while day.month == month:
-        if day.weekday() < 5:
+        if day in stored:
+            pass
+        elif day.weekday() < 5:
             normal_day(employee, day, punches_per_day)
         else:
             punch(employee, at(day, 10, 0))  # a weekend punch: outside every window
