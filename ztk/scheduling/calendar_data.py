@@ -1,0 +1,241 @@
+"""Official holiday arrangements: read from chinese-calendar, parsed from CSV, and stored.
+
+``seed_years`` takes the model classes as arguments so that the data migration can pass
+its historical models and the services the real ones — one implementation of the seeding
+rules for both.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+HOLIDAY = "holiday"
+WORKDAY = "workday"
+KINDS = (HOLIDAY, WORKDAY)
+NAME_MAX = 60
+CSV_COLUMNS = ("date", "kind", "name")
+
+
+@dataclass(frozen=True, slots=True)
+class OfficialDay:
+    day: date
+    kind: str  # "holiday" | "workday"
+    name: str
+
+
+def chinese_name(value: Any) -> str:
+    """The Chinese name of a chinese-calendar holiday value.
+
+    The package's dicts hold the English enum *value* (e.g. "National Day"), not the enum,
+    so the Chinese name comes from ``Holiday(value).chinese``.
+    """
+    from chinese_calendar.constants import Holiday
+
+    if isinstance(value, Holiday):
+        return value.chinese
+    try:
+        return Holiday(value).chinese
+    except ValueError:
+        return str(value or "")
+
+
+def package_years() -> tuple[int, int]:
+    """First and last year the installed chinese-calendar has data for."""
+    import chinese_calendar
+
+    years = {d.year for d in chinese_calendar.holidays} | {
+        d.year for d in chinese_calendar.workdays
+    }
+    return min(years), max(years)
+
+
+def package_days(years: Iterable[int]) -> dict[int, list[OfficialDay]]:
+    """The package's holidays and make-up working days, per requested year (maybe empty)."""
+    import chinese_calendar
+
+    wanted = set(years)
+    by_year: dict[int, list[OfficialDay]] = {year: [] for year in wanted}
+    for source, kind in (
+        (chinese_calendar.holidays, HOLIDAY),
+        (chinese_calendar.workdays, WORKDAY),
+    ):
+        for day, value in source.items():
+            if day.year in wanted:
+                by_year[day.year].append(OfficialDay(day, kind, chinese_name(value)[:NAME_MAX]))
+    for days in by_year.values():
+        days.sort(key=lambda d: d.day)
+    return by_year
+
+
+def package_version() -> str:
+    try:
+        from importlib.metadata import version
+
+        return version("chinesecalendar")
+    except Exception:  # noqa: BLE001 - metadata missing in odd installs: not worth failing
+        return "?"
+
+
+@dataclass
+class YearSeed:
+    year: int
+    status: str
+    created: int = 0
+    updated: int = 0
+    deleted: int = 0
+    kept_manual: int = 0
+    skipped: bool = False
+    changes: list[dict[str, Any]] = field(default_factory=list)
+
+
+def seed_years(day_model, year_model, from_year: int, to_year: int) -> list[YearSeed]:
+    """Copy chinese-calendar data into the calendar for [from_year, to_year].
+
+    Per year: a year whose arrangement was imported is left alone (the import is newer
+    and deliberate); rows entered by hand are kept; rows seeded earlier are updated or
+    deleted to match the package. A year without package data is marked "fallback" so HR
+    sees a warning. Returns what changed, per year, for the audit record.
+    """
+    years = list(range(from_year, to_year + 1))
+    data = package_days(years)
+    statuses = dict(year_model.objects.filter(year__in=years).values_list("year", "status"))
+    version = package_version()
+    report: list[YearSeed] = []
+    for year in years:
+        if statuses.get(year) == "imported":
+            report.append(YearSeed(year, "imported", skipped=True))
+            continue
+        official = {d.day: d for d in data[year]}
+        seed = YearSeed(year, "seeded" if official else "fallback")
+        existing = {
+            row.date: row
+            for row in day_model.objects.filter(
+                date__gte=date(year, 1, 1), date__lte=date(year, 12, 31)
+            )
+        }
+        new_rows = []
+        for day, item in official.items():
+            row = existing.get(day)
+            if row is None:
+                new_rows.append(day_model(date=day, kind=item.kind, name=item.name, source="seed"))
+                seed.changes.append({"date": day, "before": None, "after": [item.kind, item.name]})
+            elif row.source == "manual":
+                seed.kept_manual += 1
+            elif (row.kind, row.name, row.source) != (item.kind, item.name, "seed"):
+                seed.changes.append(
+                    {"date": day, "before": [row.kind, row.name], "after": [item.kind, item.name]}
+                )
+                row.kind, row.name, row.source = item.kind, item.name, "seed"
+                row.save(update_fields=["kind", "name", "source"])
+                seed.updated += 1
+        day_model.objects.bulk_create(new_rows)
+        seed.created = len(new_rows)
+        stale = [
+            row for day, row in existing.items() if day not in official and row.source != "manual"
+        ]
+        for row in stale:
+            seed.changes.append({"date": row.date, "before": [row.kind, row.name], "after": None})
+        if stale:
+            day_model.objects.filter(pk__in=[row.pk for row in stale]).delete()
+        seed.deleted = len(stale)
+        note = f"chinesecalendar {version}" if official else f"no data in chinesecalendar {version}"
+        year_model.objects.update_or_create(
+            year=year, defaults={"status": seed.status, "note": note}
+        )
+        report.append(seed)
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    row: int  # 1-based line number in the file, the header being line 1
+    column: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "column": self.column, "message": self.message}
+
+
+def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], list[RowError]]:
+    """Parse ``date,kind,name`` rows (UTF-8, BOM allowed) for one year; collect every error.
+
+    Every bad row is reported (not just the first) so HR can fix the file in one go.
+    """
+    if isinstance(content, bytes):
+        try:
+            content = content.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            try:
+                content = content.decode("gb18030")
+            except UnicodeDecodeError:
+                return [], [RowError(0, "", _("The file is neither UTF-8 nor GB18030 text."))]
+    content = content.lstrip("\ufeff")
+    reader = csv.reader(io.StringIO(content))
+    rows = list(reader)
+    errors: list[RowError] = []
+    if not rows:
+        return [], [RowError(1, "", _("The file is empty."))]
+    header = [cell.strip().lower() for cell in rows[0]]
+    if header[:3] != list(CSV_COLUMNS):
+        return [], [RowError(1, "", _("The header must be: date,kind,name"))]
+    days: list[OfficialDay] = []
+    seen: dict[date, int] = {}
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        cells = [cell.strip() for cell in row] + ["", "", ""]
+        raw_date, raw_kind, name = cells[0], cells[1].lower(), cells[2]
+        if len(row) > 3 and any(cell.strip() for cell in row[3:]):
+            errors.append(RowError(line, "", _("Too many columns (expected date,kind,name).")))
+            continue
+        try:
+            day = date.fromisoformat(raw_date)
+        except ValueError:
+            errors.append(
+                RowError(
+                    line, "date", _("Not a date (YYYY-MM-DD): %(value)s") % {"value": raw_date}
+                )
+            )
+            day = None
+        if day is not None and day.year != year:
+            errors.append(
+                RowError(
+                    line, "date", _("%(day)s is not in %(year)d.") % {"day": day, "year": year}
+                )
+            )
+            day = None
+        if raw_kind not in KINDS:
+            errors.append(
+                RowError(
+                    line,
+                    "kind",
+                    _("Must be holiday or workday, not “%(value)s”.") % {"value": raw_kind},
+                )
+            )
+        if len(name) > NAME_MAX:
+            errors.append(
+                RowError(line, "name", _("Longer than %(max)d characters.") % {"max": NAME_MAX})
+            )
+        if day is not None and day in seen:
+            errors.append(
+                RowError(
+                    line,
+                    "date",
+                    _("%(day)s is already on line %(line)d.") % {"day": day, "line": seen[day]},
+                )
+            )
+            continue
+        if day is not None:
+            seen[day] = line
+            if raw_kind in KINDS and len(name) <= NAME_MAX:
+                days.append(OfficialDay(day, raw_kind, name))
+    if not days and not errors:
+        errors.append(RowError(len(rows), "", _("The file has no data rows.")))
+    return sorted(days, key=lambda d: d.day), errors

@@ -1,0 +1,332 @@
+"""Day plans and exemptions in bulk: the scheduling tables turned into engine inputs.
+
+Recomputing a month for every employee calls this with thousands of employees, so each
+function runs a fixed number of queries whatever the number of employees and days, turns
+each shift into an engine ``Shift`` once, and shares one ``DayPlan`` object between all
+employees with the same plan on a day (the engine caches window layouts per plan).
+
+The engine module is imported lazily so that scheduling stays importable on its own.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import QuerySet
+
+from .models import (
+    RosterEntry,
+    SegmentSpec,
+    Shift,
+    ShiftSegment,
+    WeeklyPattern,
+    WorkCalendarDay,
+)
+
+if TYPE_CHECKING:
+    from ztk.attendance import engine as engine_module
+    from ztk.org.models import Employee
+
+__all__ = ["build_plans", "engine_shift", "exemptions_for", "plan_for", "to_engine_shift"]
+
+# Above this many ids a query filters by date range only and the rows are filtered in
+# Python: SQLite limits the number of bound parameters, and a range scan is cheap anyway.
+_MAX_IN_IDS = 900
+# Exemption bounds are widened by this much so that every zone's local dates are seen.
+_ZONE_MARGIN = timedelta(hours=15)
+
+
+def _engine():
+    from ztk.attendance import engine
+
+    return engine
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _by_ids(qs: QuerySet, field: str, ids: Sequence[int]) -> QuerySet:
+    if len(ids) <= _MAX_IN_IDS:
+        return qs.filter(**{f"{field}__in": ids})
+    return qs
+
+
+def engine_shift(
+    *,
+    code: str,
+    name: str,
+    kind: str,
+    segments: Iterable[SegmentSpec],
+    arrive_from: time | None = None,
+    arrive_until: time | None = None,
+    required_minutes: int | None = None,
+) -> engine_module.Shift:
+    """The engine's ``Shift`` for a shift definition; raises ValueError when it rejects it.
+
+    Services build it before saving, so a shift the engine cannot evaluate never reaches
+    the database.
+    """
+    engine = _engine()
+    flexible = None
+    if kind == Shift.Kind.FLEXIBLE:
+        flexible = engine.Flexible(
+            arrive_from=arrive_from, arrive_until=arrive_until, required_minutes=required_minutes
+        )
+    return engine.Shift(
+        code=code,
+        name=name,
+        segments=tuple(engine.Segment(**SegmentSpec.of(s).as_dict()) for s in segments),
+        flexible=flexible,
+    )
+
+
+def to_engine_shift(shift: Shift) -> engine_module.Shift:
+    """Convert a saved shift; uses prefetched ``segments`` when present."""
+    segments = sorted(shift.segments.all(), key=lambda s: s.position)
+    return engine_shift(
+        code=shift.code,
+        name=shift.name,
+        kind=shift.kind,
+        segments=[SegmentSpec.of(s) for s in segments],
+        arrive_from=shift.arrive_from,
+        arrive_until=shift.arrive_until,
+        required_minutes=shift.required_minutes,
+    )
+
+
+def _engine_shifts(shift_ids: set[int]) -> dict[int, Any]:
+    """Engine shifts by id, from one query over the segments joined to their shifts."""
+    if not shift_ids:
+        return {}
+    by_shift: dict[int, tuple[Shift, list[ShiftSegment]]] = {}
+    for segment in (
+        ShiftSegment.objects.filter(shift_id__in=shift_ids)
+        .select_related("shift")
+        .order_by("shift_id", "position")
+    ):
+        by_shift.setdefault(segment.shift_id, (segment.shift, []))[1].append(segment)
+    missing = shift_ids - set(by_shift)
+    if missing:
+        codes = sorted(Shift.objects.filter(pk__in=missing).values_list("code", flat=True))
+        raise ValueError(f"shifts without segments cannot be planned: {', '.join(codes)}")
+    return {
+        pk: engine_shift(
+            code=shift.code,
+            name=shift.name,
+            kind=shift.kind,
+            segments=[SegmentSpec.of(s) for s in segments],
+            arrive_from=shift.arrive_from,
+            arrive_until=shift.arrive_until,
+            required_minutes=shift.required_minutes,
+        )
+        for pk, (shift, segments) in by_shift.items()
+    }
+
+
+def _company_zone() -> tuple[str, int]:
+    from ztk.org.models import Company
+
+    company = Company.objects.order_by("pk").values_list("time_zone", flat=True).first()
+    return company or settings.TIME_ZONE, 0
+
+
+def _group_zones(employees: Sequence[Employee]) -> dict[int | None, tuple[str, int]]:
+    """(time zone, day boundary hour) per attendance group id; None for "no group"."""
+    from ztk.org.models import AttendanceGroup
+
+    group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id is not None}
+    zones: dict[int | None, tuple[str, int]] = {}
+    if group_ids:
+        for pk, tz, hour in AttendanceGroup.objects.filter(pk__in=group_ids).values_list(
+            "pk", "time_zone", "day_boundary_hour"
+        ):
+            zones[pk] = (tz, hour)
+    if any(e.attendance_group_id is None for e in employees):
+        zones[None] = _company_zone()
+    return zones
+
+
+def _makeup_shift_id(pattern: WeeklyPattern, weekday: int) -> int | None:
+    """The shift of a make-up working day (调休).
+
+    The pattern's default workday shift; else that weekday's own shift (a group that works
+    Saturdays); else Monday's, else the first of Tuesday–Friday that has one.
+    """
+    for candidate in (
+        pattern.default_workday_shift_id,
+        pattern.shift_id_for(weekday),
+        *(pattern.shift_id_for(i) for i in range(5)),
+    ):
+        if candidate is not None:
+            return candidate
+    return None
+
+
+def build_plans(
+    employees: Iterable[Employee], start: date, end: date
+) -> dict[tuple[int, date], engine_module.DayPlan]:
+    """The plan of every employee on every date in [start, end] (both inclusive).
+
+    rules.md "Day plan": a roster entry wins; otherwise the weekly pattern version in force
+    on the date, adjusted by the work calendar when the pattern follows it (holiday → kind
+    "holiday" with no shift; make-up working day → ``_makeup_shift_id``); no shift → "rest".
+    A roster rest day that falls on a holiday is reported as "holiday". Employees without
+    an attendance group have only their roster entries, in the company's time zone.
+    Employment dates are not applied here: callers skip days before hire or after leave.
+
+    Queries: groups, patterns, rosters, calendar, segments with their shifts (+ company
+    when some employee has no group) — at most six, whatever the number of employees and
+    days.
+    """
+    engine = _engine()
+    employees = list(employees)
+    if not employees or end < start:
+        return {}
+    employee_ids = [e.pk for e in employees]
+    wanted = set(employee_ids)
+    zones = _group_zones(employees)
+    group_ids = [g for g in zones if g is not None]
+
+    versions: dict[int, list[WeeklyPattern]] = defaultdict(list)
+    if group_ids:
+        for pattern in WeeklyPattern.objects.filter(
+            group_id__in=group_ids, effective_from__lte=end
+        ).order_by("group_id", "effective_from"):
+            versions[pattern.group_id].append(pattern)
+    version_starts = {g: [p.effective_from for p in ps] for g, ps in versions.items()}
+
+    rosters: dict[tuple[int, date], int | None] = {}
+    roster_qs = RosterEntry.objects.filter(date__gte=start, date__lte=end).order_by()
+    for employee_id, day, shift_id in _by_ids(roster_qs, "employee_id", employee_ids).values_list(
+        "employee_id", "date", "shift_id"
+    ):
+        if employee_id in wanted:
+            rosters[(employee_id, day)] = shift_id
+
+    calendar = dict(
+        WorkCalendarDay.objects.filter(date__gte=start, date__lte=end)
+        .order_by()
+        .values_list("date", "kind")
+    )
+
+    shift_ids = {s for s in rosters.values() if s is not None}
+    for patterns in versions.values():
+        for pattern in patterns:
+            shift_ids |= pattern.shift_ids()
+    shifts = _engine_shifts(shift_ids)
+
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    shared: dict[tuple[int | None, date, str, int | None], Any] = {}
+
+    def plan(group_id: int | None, day: date, kind: str, shift_id: int | None):
+        key = (group_id, day, kind, shift_id)
+        found = shared.get(key)
+        if found is None:
+            tz_name, boundary = zones[group_id]
+            found = engine.DayPlan(
+                day=day,
+                tz=_zone(tz_name),
+                kind=kind,
+                shift=shifts[shift_id] if shift_id is not None else None,
+                day_boundary_hour=boundary,
+            )
+            shared[key] = found
+        return found
+
+    # Per group and day: (pattern kind, pattern shift, calendar-says-holiday).
+    group_days: dict[int | None, list[tuple[str, int | None, bool]]] = {}
+    for group_id in zones:
+        per_day = []
+        patterns = versions.get(group_id, [])
+        starts = version_starts.get(group_id, [])
+        for day in days:
+            index = bisect.bisect_right(starts, day) - 1
+            pattern = patterns[index] if index >= 0 else None
+            use_calendar = pattern.use_work_calendar if pattern is not None else True
+            shift_id = pattern.shift_id_for(day.weekday()) if pattern is not None else None
+            marked = calendar.get(day) if use_calendar else None
+            if marked == WorkCalendarDay.Kind.HOLIDAY:
+                per_day.append(("holiday", None, True))
+                continue
+            if marked == WorkCalendarDay.Kind.WORKDAY and pattern is not None:
+                shift_id = _makeup_shift_id(pattern, day.weekday())
+            per_day.append(("work" if shift_id is not None else "rest", shift_id, False))
+        group_days[group_id] = per_day
+
+    plans: dict[tuple[int, date], Any] = {}
+    for employee in employees:
+        group_id = employee.attendance_group_id
+        per_day = group_days[group_id]
+        pk = employee.pk
+        for day, (kind, shift_id, holiday) in zip(days, per_day, strict=True):
+            key = (pk, day)
+            if key in rosters:
+                shift_id = rosters[key]
+                kind = "work" if shift_id is not None else ("holiday" if holiday else "rest")
+            plans[key] = plan(group_id, day, kind, shift_id)
+    return plans
+
+
+def plan_for(employee: Employee, day: date) -> engine_module.DayPlan:
+    """One employee's plan on one date (for pages; use ``build_plans`` for many)."""
+    return build_plans([employee], day, day)[(employee.pk, day)]
+
+
+def exemptions_for(
+    employee_ids: Iterable[int], start: date, end: date
+) -> dict[tuple[int, date], list[engine_module.Exemption]]:
+    """Active (not voided) exemptions per (employee id, attendance date) in [start, end].
+
+    An exemption is listed under every attendance date whose slots it may cover: the local
+    dates it touches in the employee's zone, and the day before the first of them (a night
+    shift's check-out lies on the next calendar day). The engine ignores an exemption that
+    covers none of a day's slots, so listing it under a neighbour is harmless.
+    Two queries (zones, exemptions) whatever the number of employees.
+    """
+    from ztk.org.models import Employee
+
+    from .models import Exemption
+
+    engine = _engine()
+    ids = sorted(set(employee_ids))
+    if not ids or end < start:
+        return {}
+    wanted = set(ids)
+
+    zone_rows = _by_ids(Employee.objects.order_by(), "pk", ids).values_list(
+        "pk", "attendance_group__time_zone"
+    )
+    zone_names = {pk: tz for pk, tz in zone_rows if pk in wanted}
+    if any(tz is None for tz in zone_names.values()):
+        company_tz = _company_zone()[0]
+        zone_names = {pk: tz or company_tz for pk, tz in zone_names.items()}
+
+    lower = datetime.combine(start, time.min, tzinfo=UTC) - _ZONE_MARGIN
+    upper = datetime.combine(end + timedelta(days=2), time.min, tzinfo=UTC) + _ZONE_MARGIN
+    rows = (
+        _by_ids(Exemption.objects.order_by("start", "pk"), "employee_id", ids)
+        .filter(voided_at__isnull=True, start__lt=upper, end__gt=lower)
+        .values_list("employee_id", "start", "end", "kind")
+    )
+    result: dict[tuple[int, date], list[Any]] = defaultdict(list)
+    for employee_id, ex_start, ex_end, kind in rows:
+        if employee_id not in zone_names:
+            continue
+        tz = _zone(zone_names[employee_id])
+        first = ex_start.astimezone(tz).date() - timedelta(days=1)
+        last = (ex_end - timedelta(microseconds=1)).astimezone(tz).date()
+        item = engine.Exemption(start=ex_start, end=ex_end, kind=kind)
+        day = max(first, start)
+        while day <= min(last, end):
+            result[(employee_id, day)].append(item)
+            day += timedelta(days=1)
+    return dict(result)

@@ -1,0 +1,166 @@
+"""Reads for schedule pages and the API (writes are in services.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy as _
+
+from .hooks import ScheduleChange
+from .models import (
+    CalendarYear,
+    Exemption,
+    RosterEntry,
+    Shift,
+    ShiftSegment,
+    WeeklyPattern,
+    WorkCalendarDay,
+)
+
+CALENDAR_FALLBACK = "calendar_fallback"
+# From this month on, HR is also warned about next year (the State Council usually
+# publishes the next year's arrangement in November or December).
+NEXT_YEAR_WARNING_MONTH = 11
+
+
+@dataclass(frozen=True)
+class CalendarWarning:
+    """A visible notice for HR pages; ``message`` is a lazy translation."""
+
+    year: int
+    code: str
+    message: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"year": self.year, "code": self.code, "message": force_str(self.message)}
+
+
+def calendar_warnings(years: Iterable[int]) -> list[CalendarWarning]:
+    """A warning for each year without an official arrangement (seeded or imported).
+
+    Such a year has no holidays or make-up workdays, so plans follow the weekly patterns
+    (normally Monday–Friday) until HR imports the arrangement or enters days by hand.
+    One query.
+    """
+    wanted = sorted(set(years))
+    if not wanted:
+        return []
+    official = set(
+        CalendarYear.objects.filter(year__in=wanted)
+        .exclude(status=CalendarYear.Status.FALLBACK)
+        .values_list("year", flat=True)
+    )
+    return [
+        CalendarWarning(
+            year=year,
+            code=CALENDAR_FALLBACK,
+            message=_(
+                "%(year)d has no official holiday arrangement yet: days follow the weekly "
+                "pattern (Monday–Friday). Import the arrangement (ztk import-calendar) or "
+                "enter the holidays and make-up workdays by hand."
+            )
+            % {"year": year},
+        )
+        for year in wanted
+        if year not in official
+    ]
+
+
+def current_calendar_warnings(today: date | None = None) -> list[CalendarWarning]:
+    """Warnings for the HR pages now: this year, and next year from November on."""
+    today = today or timezone.localdate()
+    years = [today.year]
+    if today.month >= NEXT_YEAR_WARNING_MONTH:
+        years.append(today.year + 1)
+    return calendar_warnings(years)
+
+
+def calendar_days(start: date, end: date) -> QuerySet[WorkCalendarDay]:
+    return WorkCalendarDay.objects.filter(date__gte=start, date__lte=end).order_by("date")
+
+
+def calendar_years() -> QuerySet[CalendarYear]:
+    return CalendarYear.objects.order_by("year")
+
+
+def shift_list(*, active: bool | None = None) -> QuerySet[Shift]:
+    qs = Shift.objects.prefetch_related(
+        Prefetch("segments", queryset=ShiftSegment.objects.order_by("position"))
+    ).order_by("code")
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs
+
+
+def pattern_versions(group_id: int) -> QuerySet[WeeklyPattern]:
+    return (
+        WeeklyPattern.objects.filter(group_id=group_id)
+        .select_related(
+            "monday_shift",
+            "tuesday_shift",
+            "wednesday_shift",
+            "thursday_shift",
+            "friday_shift",
+            "saturday_shift",
+            "sunday_shift",
+            "default_workday_shift",
+        )
+        .order_by("effective_from")
+    )
+
+
+def roster_entries(
+    employee_ids: Sequence[int] | None, start: date, end: date
+) -> QuerySet[RosterEntry]:
+    qs = RosterEntry.objects.filter(date__gte=start, date__lte=end).select_related(
+        "employee", "shift"
+    )
+    if employee_ids is not None:
+        qs = qs.filter(employee_id__in=employee_ids)
+    return qs.order_by("employee__employee_no", "date")
+
+
+def exemption_list(
+    *,
+    employee_ids: Sequence[int] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    include_voided: bool = False,
+) -> QuerySet[Exemption]:
+    """Exemptions overlapping [start, end] (dates in the server's zone; bounds optional)."""
+    qs = Exemption.objects.select_related("employee", "created_by", "voided_by")
+    if employee_ids is not None:
+        qs = qs.filter(employee_id__in=employee_ids)
+    if not include_voided:
+        qs = qs.filter(voided_at__isnull=True)
+    if start is not None:
+        qs = qs.filter(end__gt=timezone.make_aware(datetime.combine(start, time.min)))
+    if end is not None:
+        after_end = datetime.combine(end + timedelta(days=1), time.min)
+        qs = qs.filter(start__lt=timezone.make_aware(after_end))
+    return qs.order_by("-start")
+
+
+def affected_pairs(
+    changes: Iterable[ScheduleChange], *, lower: date, upper: date
+) -> set[tuple[int, date]]:
+    """Resolve changes to concrete (employee id, date) pairs within [lower, upper].
+
+    "Every employee" resolves to the active employees (one query, only when needed).
+    """
+    from ztk.org.models import Employee
+
+    changes = list(changes)
+    everyone: list[int] = []
+    if any(change.employee_ids is None for change in changes):
+        everyone = list(Employee.objects.filter(active=True).values_list("pk", flat=True))
+    pairs: set[tuple[int, date]] = set()
+    for change in changes:
+        pairs.update(change.pairs(lower=lower, upper=upper, all_employee_ids=everyone))
+    return pairs
