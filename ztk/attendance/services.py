@@ -63,7 +63,7 @@ def slot_to_json(slot: engine.SlotResult) -> dict[str, Any]:
     }
 
 
-ROW_COLUMNS = ["employee_id", "day", *[f for f in UPDATE_FIELDS]]
+ROW_COLUMNS = ["employee_id", "day", *UPDATE_FIELDS]
 
 
 def result_to_values(
@@ -130,16 +130,42 @@ def recompute(
 
     Days in a closed period are left alone. `finalise` marks the days final (missing → absent).
     """
-    from ztk.scheduling.plans import build_plans, exemptions_for
-
-    now = now or timezone.now()
     by_employee: dict[int, set[date]] = defaultdict(set)
     for employee_id, day in pairs:
         by_employee[employee_id].add(day)
+    return _recompute(by_employee, now=now or timezone.now(), finalise=finalise)
+
+
+def recompute_punched(
+    pairs: Iterable[tuple[int, date]], punch_ids: Iterable[int], *, now: datetime | None = None
+) -> int:
+    """Recompute, of the candidate employee-days `pairs`, only those new punches landed on.
+
+    `pairs` are the candidate dates of the punches (``engine.affected_dates``: L - 1, L,
+    L + 1); a punch changes the result of the one attendance date it is partitioned to and
+    of no other, so the other candidates (whose inputs did not change) are skipped.
+    """
+    by_employee: dict[int, set[date]] = defaultdict(set)
+    for employee_id, day in pairs:
+        by_employee[employee_id].add(day)
+    return _recompute(
+        by_employee, now=now or timezone.now(), finalise=False, only_punches=set(punch_ids)
+    )
+
+
+def _recompute(
+    by_employee: dict[int, set[date]],
+    *,
+    now: datetime,
+    finalise: bool,
+    only_punches: set[int] | None = None,
+) -> int:
+    from ztk.scheduling.plans import build_plans, exemptions_for
+
     if not by_employee:
         return 0
-    all_days = [d for days in by_employee.values() for d in days]
-    start, end = min(all_days), max(all_days)
+    start = min(min(days) for days in by_employee.values())
+    end = max(max(days) for days in by_employee.values())
     employees = list(
         Employee.objects.select_related("attendance_group").filter(pk__in=by_employee.keys())
     )
@@ -165,31 +191,43 @@ def recompute(
         .values_list("employee_id", "id", "at", "source", "void__id")
         .order_by()
     )
+    make_punch = engine.PunchIn
     for employee_id, punch_id, at, source, void_id in rows:
-        punches[employee_id].append(engine.PunchIn(punch_id, at, source, void_id is not None))
+        punches[employee_id].append(make_punch(punch_id, at, source, void_id is not None))
 
     span = [start - timedelta(days=1) + timedelta(days=i) for i in range((end - start).days + 3)]
+    no_exemptions: list[engine.Exemption] = []
+    today_in: dict[str, date] = {}
     out: list[tuple] = []
     for employee in employees:
-        wanted = by_employee[employee.pk]
+        pk = employee.pk
+        wanted = by_employee[pk]
         ranges = closed.get(employee.attendance_group_id, [])
-        employee_plans = [plans[(employee.pk, d)] for d in span if (employee.pk, d) in plans]
-        buckets = engine.partition_punches(employee_plans, punches.get(employee.pk, []))
-        today = now.astimezone(plans_tz(employee)).date()
-        for day in wanted:
-            if day > today or _in_closed(day, ranges):
+        employee_plans = [p for p in (plans.get((pk, d)) for d in span) if p is not None]
+        buckets = engine.partition_punches(employee_plans, punches.get(pk, []))
+        if only_punches is not None:
+            wanted = {
+                day for day in wanted if any(p.id in only_punches for p in buckets.get(day, ()))
+            }
+        group = employee.attendance_group
+        tz_name = group.time_zone if group else "UTC"
+        today = today_in.get(tz_name)
+        if today is None:
+            today = today_in[tz_name] = now.astimezone(ZoneInfo(tz_name)).date()
+        for day in sorted(wanted):
+            if day > today or (ranges and _in_closed(day, ranges)):
                 continue
-            plan = plans.get((employee.pk, day))
+            plan = plans.get((pk, day))
             if plan is None:
                 continue
-            final = finalise or (employee.pk, day) in finalised_before
+            final = finalise or (pk, day) in finalised_before
             result = engine.evaluate_day(
                 plan,
-                buckets.get(day, []),
-                exemptions.get((employee.pk, day), []),
+                buckets.get(day, ()),
+                exemptions.get((pk, day), no_exemptions),
                 as_of=None if final else now,
             )
-            out.append(result_to_values(employee.pk, result, finalised=final, computed_at=now))
+            out.append(result_to_values(pk, result, finalised=final, computed_at=now))
     upsert_days(out)
     return len(out)
 
@@ -242,3 +280,24 @@ def recompute_range(
         with transaction.atomic():
             written += recompute(((e, d) for e in ids[i : i + chunk] for d in days), now=now)
     return written
+
+
+SCHEDULE_LOOKBACK_DAYS = 62
+
+
+def recompute_schedule_changes(changes) -> None:
+    """A shift, pattern, roster, calendar or exemption changed: recompute the open past.
+
+    Runs after the schedule write commits (scheduling's hook); closed periods stay as they
+    are, and days older than SCHEDULE_LOOKBACK_DAYS are left to `ztk recompute`.
+    """
+    from ztk.scheduling.selectors import affected_pairs
+
+    today = timezone.localdate()
+    pairs = affected_pairs(
+        changes, lower=today - timedelta(days=SCHEDULE_LOOKBACK_DAYS), upper=today
+    )
+    pairs_list = sorted(pairs)
+    for i in range(0, len(pairs_list), 20_000):
+        with transaction.atomic():
+            recompute(pairs_list[i : i + 20_000])

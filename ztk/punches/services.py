@@ -262,7 +262,7 @@ def record_punches(
                 },
             )
         if recompute and result.affected:
-            _recompute_safely(result.affected, now=now)
+            _recompute_safely(result.affected, now=now, punch_ids=result.punch_ids)
     return result
 
 
@@ -285,13 +285,21 @@ def _insert(rows: list[Punch]) -> tuple[int, list[int]]:
         return len(ids), list(ids.values())
 
 
-def _recompute_safely(pairs: Iterable[tuple[int, date]], *, now: datetime) -> None:
-    """Recompute in a savepoint: a failure there must never lose the punches just accepted."""
-    from ztk.attendance.services import recompute
+def _recompute_safely(
+    pairs: Iterable[tuple[int, date]], *, now: datetime, punch_ids: Sequence[int] | None = None
+) -> None:
+    """Recompute in a savepoint: a failure there must never lose the punches just accepted.
+
+    With `punch_ids` (new punches), only the candidate days those punches landed on.
+    """
+    from ztk.attendance.services import recompute, recompute_punched
 
     try:
         with transaction.atomic():
-            recompute(pairs, now=now)
+            if punch_ids is None:
+                recompute(pairs, now=now)
+            else:
+                recompute_punched(pairs, punch_ids, now=now)
     except Exception:  # noqa: BLE001 - logged; the periodic recompute catches up
         log.exception("recompute after punch failed; the periodic task will catch up")
 
