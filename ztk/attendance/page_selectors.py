@@ -107,6 +107,8 @@ class DayCell:
 
     @property
     def css(self) -> str:
+        if not self.in_month:  # neighbouring months' days are shown, not judged
+            return "is-outside"
         classes = [f"st-{self.status}" if self.status else "st-none"]
         if self.provisional:
             classes.append("is-provisional")
@@ -114,8 +116,6 @@ class DayCell:
             classes.append("is-anomaly")
         if self.is_today:
             classes.append("is-today")
-        if not self.in_month:
-            classes.append("is-outside")
         if self.weekend:
             classes.append("is-weekend")
         return " ".join(classes)
