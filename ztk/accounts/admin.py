@@ -1,8 +1,12 @@
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
+from ztk.core.errors import DomainError
+
 from .models import ApiKey
-from .services import api_key_revoke
+from .services import account_unlock, api_key_revoke
 
 
 @admin.register(ApiKey)
@@ -23,3 +27,28 @@ class ApiKeyAdmin(admin.ModelAdmin):
         for key in queryset:
             api_key_revoke(actor=request.user, key=key)
         messages.success(request, _("Revoked."))
+
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin):
+    """django-axes' list, but unlocking goes through the audited service, never a bare delete."""
+
+    actions = ["unlock"]
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Unlock the selected accounts"))
+    def unlock(self, request, queryset):
+        usernames = sorted({u for u in queryset.values_list("username", flat=True) if u})
+        try:
+            for username in usernames:
+                account_unlock(actor=request.user, username=username)
+        except DomainError as error:
+            messages.error(request, error.message)
+            return
+        messages.success(request, _("Unlocked: %(names)s") % {"names": ", ".join(usernames)})

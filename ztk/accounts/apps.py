@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "ztk.accounts"
     label = "accounts"
+
+    def ready(self) -> None:
+        from django.contrib import admin
+
+        from .admin_site import guard_admin_site
+
+        guard_admin_site(admin.site)

@@ -1,28 +1,60 @@
-"""When OTP_REQUIRED_FOR_STAFF is on, HR and admins must pass a TOTP check to go anywhere."""
+"""When OTP_REQUIRED_FOR_STAFF is on, HR and admins set up / pass a TOTP check before anything.
+
+A stolen HR or admin password would expose every employee's data, so for those roles the
+password alone does not open any page except the ones needed to finish the second factor.
+"""
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
 from django.conf import settings
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.urls import reverse
+from django_htmx.http import HttpResponseClientRedirect
 
-from ztk.org.rules import is_hr, is_sysadmin
+from .rules import is_privileged
 
-OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/iclock/", "/api/")
+# Machine endpoints authenticate on their own (API keys, device serials) and static files
+# and the language switch carry no data.
+OPEN_PREFIXES = ("/static/", "/i18n/", "/iclock/", "/api/")
+OPEN_URL_NAMES = (
+    "accounts:login",
+    "accounts:login_code",
+    "accounts:logout",
+    "accounts:otp_setup",
+    "web:healthz",
+)
+
+
+def _open_paths() -> set[str]:
+    return {reverse(name) for name in OPEN_URL_NAMES}
 
 
 class RequireOTPMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
 
-    def __call__(self, request):
-        user = getattr(request, "user", None)
-        if (
-            settings.OTP_REQUIRED_FOR_STAFF
-            and user is not None
-            and user.is_authenticated
-            and not request.path.startswith(OPEN_PREFIXES)
-            and (is_hr(user) or is_sysadmin(user))
-            and not user.is_verified()
-        ):
-            return redirect("accounts:otp_setup")
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if settings.OTP_REQUIRED_FOR_STAFF and self._needs_second_factor(request):
+            url = reverse("accounts:otp_setup")
+            if request.method == "GET":
+                url += "?" + urlencode({"next": request.get_full_path()})
+            if getattr(request, "htmx", False):
+                return HttpResponseClientRedirect(url)  # a full page, not a swapped fragment
+            return redirect(url)
         return self.get_response(request)
+
+    @staticmethod
+    def _needs_second_factor(request: HttpRequest) -> bool:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return False
+        is_verified = getattr(user, "is_verified", None)
+        if is_verified is not None and is_verified():
+            return False
+        path = request.path_info
+        if path.startswith(OPEN_PREFIXES) or path in _open_paths():
+            return False
+        return is_privileged(user)

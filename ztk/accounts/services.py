@@ -1,11 +1,15 @@
+"""Writes on accounts: API keys, log-in records, passwords, second factor, unlocks."""
+
 from __future__ import annotations
 
 from typing import Any
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
@@ -64,3 +68,74 @@ def api_key_authenticate(raw: str) -> Any | None:
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
     return key.user
+
+
+# --- log-in, password and second factor ----------------------------------------------------
+
+
+@transaction.atomic
+def login_record(*, user: Any, second_factor: bool) -> None:
+    """Every successful log-in is an audit event, so HR can answer "who was in, and when"."""
+    record("accounts.login", obj=user, actor=user, extra={"second_factor": second_factor})
+
+
+@transaction.atomic
+def logout_record(*, user: Any) -> None:
+    record("accounts.logout", obj=user, actor=user)
+
+
+@transaction.atomic
+def password_change(*, user: Any, new_password: str) -> None:
+    """The caller has checked the old password and the validators (Django's form does both)."""
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    record("accounts.password.change", obj=user, actor=user)
+
+
+def otp_device_prepare(*, user: Any) -> TOTPDevice:
+    """The unconfirmed device shown on the set-up page; kept so a reload shows the same code."""
+    device = TOTPDevice.objects.filter(user=user, confirmed=False).order_by("pk").first()
+    if device is None:
+        device = TOTPDevice.objects.create(user=user, name="default", confirmed=False)
+    return device
+
+
+@transaction.atomic
+def otp_device_confirm(*, user: Any, device: TOTPDevice) -> TOTPDevice:
+    """Turns the second factor on; from now on the log-in asks this user for a code."""
+    if device.user_id != user.pk:
+        raise PermissionDeniedError()
+    if not device.confirmed:
+        device.confirmed = True
+        device.save(update_fields=["confirmed"])
+        # Any other half-set-up device is stale: one authenticator per account keeps it simple.
+        TOTPDevice.objects.filter(user=user, confirmed=False).delete()
+        record("accounts.otp.enable", obj=user, actor=user, extra={"device": device.pk})
+    return device
+
+
+# --- lock-outs -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def account_unlock(*, actor: Any, username: str) -> int:
+    """Clears django-axes' failures for one account; returns how many attempt rows went.
+
+    Done by HR or a system admin when someone locked themselves out and cannot wait for the
+    cool-off; audited because it re-opens an account to password guessing.
+    """
+    if not (actor is not None and actor.has_perm("accounts.unlock_account")):
+        raise PermissionDeniedError()
+    username = (username or "").strip()
+    if not username:
+        raise DomainError("username_required", _("Which account should be unlocked?"))
+    cleared = axes_reset(username=username)
+    user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
+    record(
+        "accounts.unlock",
+        object_type="auth.user",
+        object_id=user.pk if user is not None else username,
+        actor=actor,
+        extra={"username": username, "attempts_cleared": cleared},
+    )
+    return cleared

@@ -2,41 +2,49 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
 from django.urls import NoReverseMatch, reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ztk.org import rules as org_rules
+from . import access
 
-# (url name, label, who sees it)
+
+@dataclass(frozen=True)
+class Section:
+    url_name: str
+    label: Promise
+    visible: Callable[[Any], bool]
+
+
 SECTIONS = [
-    ("web:home", _("My attendance"), lambda u: True),
-    (
-        "web:approvals",
-        _("Approvals"),
-        lambda u: (
-            org_rules.is_supervisor(u) or org_rules.is_department_head(u) or org_rules.is_hr(u)
-        ),
-    ),  # noqa: E501
-    ("web:hr", _("HR"), lambda u: org_rules.is_hr(u)),
-    ("web:reports", _("Reports"), lambda u: org_rules.is_hr(u) or org_rules.is_sysadmin(u)),
-    ("web:audit", _("Audit"), lambda u: org_rules.is_auditor(u) or org_rules.is_sysadmin(u)),
-    ("admin:index", _("Settings"), lambda u: org_rules.is_sysadmin(u) or org_rules.is_hr(u)),
+    Section("web:home", _("My attendance"), lambda user: True),
+    Section("web:approvals", _("Approvals"), access.can_approve),
+    Section("web:hr", _("HR"), access.can_use_hr),
+    Section("web:reports", _("Reports"), access.can_see_reports),
+    Section("web:audit", _("Audit"), access.can_see_audit),
+    Section("admin:index", _("Settings"), access.can_use_settings),
 ]
 
 
-def navigation(request):
+def navigation(request) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    current = request.path
-    for name, label, visible in SECTIONS:
-        if not visible(user):
+    for section in SECTIONS:
+        if not section.visible(user):
             continue
         try:
-            url = reverse(name)
-        except NoReverseMatch:
+            url = reverse(section.url_name)
+        except NoReverseMatch:  # a section whose app is not installed
             continue
-        active = current == url if url == "/" else current.startswith(url)
-        items.append({"url": url, "label": label, "active": active, "name": name})
-    return {"nav_items": items}
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"url": url, "label": section.label, "active": active})
+    return {
+        "nav_items": items,
+        "can_unlock_accounts": user.has_perm("accounts.unlock_account"),
+    }

@@ -11,8 +11,9 @@ from django.shortcuts import get_object_or_404, render
 from django.utils.dateparse import parse_date
 
 from ztk.audit.selectors import audit_events, audit_verify
-from ztk.org import rules as org_rules
 from ztk.org.models import Employee
+
+from . import access
 
 
 def _require(request, predicate) -> None:
@@ -21,31 +22,20 @@ def _require(request, predicate) -> None:
 
 
 @login_required
-def home(request):
-    employee = org_rules.employee_of(request.user)
-    return render(request, "web/home.html", {"employee": employee})
-
-
-@login_required
 def approvals(request):
-    _require(
-        request,
-        lambda u: (
-            org_rules.is_supervisor(u) or org_rules.is_department_head(u) or org_rules.is_hr(u)
-        ),
-    )  # noqa: E501
+    _require(request, access.can_approve)
     return render(request, "web/placeholder.html", {"section": "approvals"})
 
 
 @login_required
 def hr_home(request):
-    _require(request, org_rules.is_hr)
+    _require(request, access.can_use_hr)
     return render(request, "web/placeholder.html", {"section": "hr"})
 
 
 @login_required
 def reports(request):
-    _require(request, lambda u: org_rules.is_hr(u) or org_rules.is_sysadmin(u))
+    _require(request, access.can_see_reports)
     return render(request, "web/placeholder.html", {"section": "reports"})
 
 
@@ -62,7 +52,7 @@ def employee_profile(request, employee_no: str):
 
 @login_required
 def audit_log(request):
-    _require(request, lambda u: org_rules.is_auditor(u) or org_rules.is_sysadmin(u))
+    _require(request, access.can_see_audit)
     params = request.GET
     events = audit_events(
         action=params.get("action", "").strip(),
