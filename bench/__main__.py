@@ -75,7 +75,7 @@ def main() -> None:
         )  # fmt: skip
     ingest = time.perf_counter() - began
     rate = len(lines) / ingest
-    print("\n(a) record_punches, batches of %d, with recompute" % args.batch)
+    print(f"\n(a) record_punches, batches of {args.batch}, with recompute")
     line("punches", f"{len(lines):,}", "≈440,000")
     line("throughput", f"{rate:,.0f} /s", "≥ 20,000 /s", rate >= 20_000)
 

@@ -102,8 +102,7 @@ def test_closed_period_days_are_left_alone(nine_to_six):
     assert after.late_minutes == before.late_minutes == 40
 
 
-def test_resending_a_batch_writes_nothing_new(nine_to_six, django_assert_max_num_queries):
-    org = nine_to_six
+def test_resending_a_batch_writes_nothing_new(nine_to_six):
     batch = [punch("1002", MON, 8, 55), punch("1003", MON, 9, 1)]
     record_punches(batch, now=NOW)
     again = record_punches(batch, now=NOW)

@@ -1,43 +1,77 @@
-"""Employee and department sync for other HR systems (HR or system-admin keys only)."""
+"""Employee and department sync for other HR systems (HR or system-admin keys only).
+
+`PUT` is a full create-or-update by natural key (employee number, department code):
+201 on create, 200 on update, and a repeated identical PUT changes nothing and writes no
+audit event. There is no DELETE: people and departments are deactivated (`active:
+false`), which for an employee also disables their login.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from django.http import HttpResponse
-from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from django.http import HttpRequest
+from ninja import Field, Path, Query, Router, Schema, Status
 
-from ztk.core.errors import PermissionDeniedError
+from ztk.core.errors import NotFoundError, PermissionDeniedError
 from ztk.org import selectors, services
 from ztk.org.models import Department, Employee
 
-from .schemas import ErrorOut
+from .schemas import PageParams, Text
 
 router = Router(tags=["organisation"])
 
-ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+EMPLOYEE_NO_PATTERN = r"^[0-9A-Za-z]{1,24}$"
+CODE_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
 
-EmployeeNo = Field(..., pattern=r"^[0-9A-Za-z]{1,24}$")
+
+def EmployeeNo():  # noqa: N802
+    return Path(
+        ...,
+        pattern=EMPLOYEE_NO_PATTERN,
+        description="employee number (letters/digits)",
+        example="1001",
+    )
 
 
-def require_sync(request) -> None:
+def DepartmentCode():  # noqa: N802
+    return Path(
+        ...,
+        pattern=CODE_PATTERN,
+        description="department code (letters, digits, _.-)",
+        example="RD",
+    )
+
+
+def require_sync(request: HttpRequest) -> None:
     if not request.auth.has_perm("org.sync_api"):
         raise PermissionDeniedError()
 
 
+# --- employees ------------------------------------------------------------------------------
+
+
 class EmployeeIn(Schema):
-    name: str = Field(..., min_length=1, max_length=60)
-    department: str | None = Field(None, max_length=32, description="department code")
-    supervisor: str | None = Field(None, max_length=24, description="supervisor's employee number")
-    attendance_group: str | None = Field(None, max_length=32, description="attendance group code")
-    email: str = Field("", max_length=254)
-    phone: str = Field("", max_length=32)
+    name: str = Text(..., min_length=1, max_length=60)
+    department: str | None = Field(
+        None, pattern=CODE_PATTERN, description="department code; null: none"
+    )
+    supervisor: str | None = Field(
+        None, pattern=EMPLOYEE_NO_PATTERN, description="the supervisor's employee number"
+    )
+    attendance_group: str | None = Field(
+        None, pattern=CODE_PATTERN, description="attendance group code"
+    )
+    email: str = Text("", max_length=254)
+    phone: str = Text("", max_length=32)
     hire_date: date | None = None
     leave_date: date | None = None
-    active: bool = True
-    username: str | None = Field(
-        None, min_length=1, max_length=150, description="login, on create only"
+    active: bool = Field(True, description="false deactivates the employee and their login")
+    username: str | None = Text(
+        None,
+        min_length=1,
+        max_length=150,
+        description="login name; default on create: the employee number; omitted: unchanged",
     )
 
 
@@ -52,6 +86,7 @@ class EmployeeOut(Schema):
     hire_date: date | None
     leave_date: date | None
     active: bool
+    username: str
 
     @staticmethod
     def from_model(e: Employee) -> dict:
@@ -66,13 +101,86 @@ class EmployeeOut(Schema):
             "hire_date": e.hire_date,
             "leave_date": e.leave_date,
             "active": e.active,
+            "username": e.user.get_username(),
         }
 
 
+class EmployeeFilter(PageParams):
+    search: str = Text("", max_length=60, description="name, number or pinyin initials")
+    department: str = Text("", max_length=32, description="department code")
+    supervisor: str = Text("", max_length=24, description="the supervisor's employee number")
+    attendance_group: str = Text("", max_length=32, description="attendance group code")
+    active: bool | None = None
+
+
+class EmployeePage(Schema):
+    count: int
+    offset: int
+    limit: int
+    items: list[EmployeeOut]
+
+
+@router.get("/employees", response={200: EmployeePage}, summary="List employees")
+def employee_list(request, filters: Query[EmployeeFilter]):
+    require_sync(request)
+    qs = selectors.employee_list(
+        search=filters.search,
+        department=filters.department,
+        supervisor=filters.supervisor,
+        attendance_group=filters.attendance_group,
+        active=filters.active,
+    )
+    page = list(qs[filters.offset : filters.offset + filters.limit])
+    return {
+        "count": qs.count(),
+        "offset": filters.offset,
+        "limit": filters.limit,
+        "items": [EmployeeOut.from_model(e) for e in page],
+    }
+
+
+@router.get("/employees/{employee_no}", response={200: EmployeeOut}, summary="One employee")
+def employee_get(request, employee_no: str = EmployeeNo()):
+    require_sync(request)
+    employee = selectors.employee_get(employee_no=employee_no)
+    if employee is None:
+        raise NotFoundError()
+    return EmployeeOut.from_model(employee)
+
+
+@router.put(
+    "/employees/{employee_no}",
+    response={200: EmployeeOut, 201: EmployeeOut},
+    summary="Create or update an employee (idempotent; active=false deactivates)",
+)
+def employee_put(request, payload: EmployeeIn, employee_no: str = EmployeeNo()):
+    require_sync(request)
+    employee, created = services.employee_upsert(
+        actor=request.auth,
+        employee_no=employee_no,
+        name=payload.name,
+        department_code=payload.department,
+        supervisor_no=payload.supervisor,
+        attendance_group_code=payload.attendance_group,
+        email=payload.email,
+        phone=payload.phone,
+        hire_date=payload.hire_date,
+        leave_date=payload.leave_date,
+        active=payload.active,
+        username=payload.username,
+    )
+    return Status(201 if created else 200, EmployeeOut.from_model(employee))
+
+
+# --- departments ----------------------------------------------------------------------------
+
+
 class DepartmentIn(Schema):
-    name: str = Field(..., min_length=1, max_length=120)
-    parent: str | None = Field(None, max_length=32, description="parent department code")
-    head: str | None = Field(None, max_length=24, description="head's employee number")
+    name: str = Text(..., min_length=1, max_length=120)
+    parent: str | None = Field(None, pattern=CODE_PATTERN, description="parent department code")
+    head: str | None = Field(
+        None, pattern=EMPLOYEE_NO_PATTERN, description="the head's employee number"
+    )
     active: bool = True
 
 
@@ -94,88 +202,49 @@ class DepartmentOut(Schema):
         }
 
 
-class EmployeeFilter(Schema):
-    search: str = ""
-    department: str = ""
+class DepartmentFilter(PageParams):
+    search: str = Text("", max_length=120, description="code or name")
+    parent: str = Text("", max_length=32, description="parent department code")
     active: bool | None = None
-    offset: int = Field(0, ge=0)
-    limit: int = Field(100, ge=1, le=1000)
 
 
-class EmployeePage(Schema):
+class DepartmentPage(Schema):
     count: int
-    items: list[EmployeeOut]
+    offset: int
+    limit: int
+    items: list[DepartmentOut]
 
 
-@router.get("/employees", response={200: EmployeePage, **ERRORS}, summary="List employees")
-def list_employees(request, filters: Query[EmployeeFilter]):
+@router.get("/departments", response={200: DepartmentPage}, summary="List departments")
+def department_list(request, filters: Query[DepartmentFilter]):
     require_sync(request)
-    qs = selectors.employee_list(
-        search=filters.search, department=filters.department, active=filters.active
+    qs = selectors.department_list(
+        search=filters.search, parent=filters.parent, active=filters.active
     )
-    qs = qs.select_related("supervisor")
-    page = qs[filters.offset : filters.offset + filters.limit]
-    return {"count": qs.count(), "items": [EmployeeOut.from_model(e) for e in page]}
+    page = list(qs[filters.offset : filters.offset + filters.limit])
+    return {
+        "count": qs.count(),
+        "offset": filters.offset,
+        "limit": filters.limit,
+        "items": [DepartmentOut.from_model(d) for d in page],
+    }
 
 
-@router.get(
-    "/employees/{employee_no}", response={200: EmployeeOut, **ERRORS}, summary="One employee"
-)
-def get_employee(request, employee_no: str):
+@router.get("/departments/{code}", response={200: DepartmentOut}, summary="One department")
+def department_get(request, code: str = DepartmentCode()):
     require_sync(request)
-    employee = get_object_or_404(
-        Employee.objects.select_related("department", "supervisor", "attendance_group"),
-        employee_no=employee_no,
-    )
-    return EmployeeOut.from_model(employee)
-
-
-@router.put(
-    "/employees/{employee_no}",
-    response={200: EmployeeOut, 201: EmployeeOut, **ERRORS},
-    summary="Create or update an employee (idempotent)",
-)
-def put_employee(request, employee_no: str, payload: EmployeeIn, response: HttpResponse):
-    require_sync(request)
-    employee, created = services.employee_upsert(
-        actor=request.auth,
-        employee_no=employee_no,
-        name=payload.name,
-        department_code=payload.department,
-        supervisor_no=payload.supervisor,
-        attendance_group_code=payload.attendance_group,
-        email=payload.email,
-        phone=payload.phone,
-        hire_date=payload.hire_date,
-        leave_date=payload.leave_date,
-        active=payload.active,
-        username=payload.username,
-    )
-    return (201 if created else 200), EmployeeOut.from_model(employee)
-
-
-@router.get(
-    "/departments", response={200: list[DepartmentOut], **ERRORS}, summary="List departments"
-)
-def list_departments(request):
-    require_sync(request)
-    return [DepartmentOut.from_model(d) for d in selectors.department_list()]
-
-
-@router.get(
-    "/departments/{code}", response={200: DepartmentOut, **ERRORS}, summary="One department"
-)
-def get_department(request, code: str):
-    require_sync(request)
-    return DepartmentOut.from_model(get_object_or_404(selectors.department_list(), code=code))
+    department = selectors.department_get(code=code)
+    if department is None:
+        raise NotFoundError()
+    return DepartmentOut.from_model(department)
 
 
 @router.put(
     "/departments/{code}",
-    response={200: DepartmentOut, 201: DepartmentOut, **ERRORS},
-    summary="Create or update a department (idempotent)",
+    response={200: DepartmentOut, 201: DepartmentOut},
+    summary="Create or update a department (idempotent; active=false deactivates)",
 )
-def put_department(request, code: str, payload: DepartmentIn):
+def department_put(request, payload: DepartmentIn, code: str = DepartmentCode()):
     require_sync(request)
     department, created = services.department_upsert(
         actor=request.auth,
@@ -185,4 +254,4 @@ def put_department(request, code: str, payload: DepartmentIn):
         head_employee_no=payload.head,
         active=payload.active,
     )
-    return (201 if created else 200), DepartmentOut.from_model(department)
+    return Status(201 if created else 200, DepartmentOut.from_model(department))

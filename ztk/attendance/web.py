@@ -23,7 +23,7 @@ from django.utils.dates import WEEKDAYS_ABBR
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError
 from ztk.org.models import Employee
@@ -172,7 +172,7 @@ def _month(request: HttpRequest, employee: Employee, *, own: bool) -> HttpRespon
 
 
 @login_required
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     """我的考勤: the punch button, today's slots and my month calendar."""
     employee = _own_employee(request)
@@ -182,7 +182,7 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def employee_month(request: HttpRequest, employee_no: str) -> HttpResponse:
     """Another person's month (their supervisor, department head or HR)."""
     employee = _employee_for(request, employee_no)
@@ -211,7 +211,7 @@ def _day(request: HttpRequest, employee: Employee, day: date, *, own: bool) -> H
 
 
 @login_required
-@require_GET
+@require_safe
 def my_day(request: HttpRequest, day: str) -> HttpResponse:
     employee = _own_employee(request)
     if employee is None:
@@ -220,7 +220,7 @@ def my_day(request: HttpRequest, day: str) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def employee_day(request: HttpRequest, employee_no: str, day: str) -> HttpResponse:
     employee = _employee_for(request, employee_no)
     me = employee_of(request.user)
@@ -232,7 +232,7 @@ def employee_day(request: HttpRequest, employee_no: str, day: str) -> HttpRespon
 
 
 @login_required
-@require_GET
+@require_safe
 def team(request: HttpRequest) -> HttpResponse:
     """Reports × days for a month, for supervisors, department heads and HR."""
     if not can_view_team(request.user):
@@ -278,7 +278,7 @@ def team(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-@require_GET
+@require_safe
 def lookup(request: HttpRequest) -> HttpResponse:
     """HR: find anyone by name, employee number or pinyin initials."""
     if not can_lookup(request.user):

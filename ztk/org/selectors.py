@@ -8,8 +8,16 @@ from .models import Department, Employee
 from .rules import employee_of, is_hr, is_sysadmin
 
 
-def employee_list(*, search: str = "", department: str = "", active: bool | None = None):
-    qs = Employee.objects.select_related("department", "supervisor", "attendance_group")
+def employee_list(
+    *,
+    search: str = "",
+    department: str = "",
+    supervisor: str = "",
+    attendance_group: str = "",
+    active: bool | None = None,
+) -> QuerySet[Employee]:
+    """Employees by number, with everything the list and sync outputs show in one query."""
+    qs = Employee.objects.select_related("user", "department", "supervisor", "attendance_group")
     if search:
         qs = qs.filter(
             Q(name__icontains=search)
@@ -18,13 +26,45 @@ def employee_list(*, search: str = "", department: str = "", active: bool | None
         )
     if department:
         qs = qs.filter(department__code=department)
+    if supervisor:
+        qs = qs.filter(supervisor__employee_no=supervisor)
+    if attendance_group:
+        qs = qs.filter(attendance_group__code=attendance_group)
     if active is not None:
         qs = qs.filter(active=active)
     return qs.order_by("employee_no")
 
 
-def department_list() -> QuerySet[Department]:
-    return Department.objects.select_related("parent", "head").order_by("code")
+def employee_get(*, employee_no: str) -> Employee | None:
+    return employee_list().filter(employee_no=employee_no).first()
+
+
+def department_list(
+    *, search: str = "", parent: str = "", active: bool | None = None
+) -> QuerySet[Department]:
+    qs = Department.objects.select_related("parent", "head")
+    if search:
+        qs = qs.filter(Q(code__icontains=search) | Q(name__icontains=search))
+    if parent:
+        qs = qs.filter(parent__code=parent)
+    if active is not None:
+        qs = qs.filter(active=active)
+    return qs.order_by("code")
+
+
+def department_get(*, code: str) -> Department | None:
+    return department_list().filter(code=code).first()
+
+
+def employee_profile(user: Any) -> Employee | None:
+    """The user's own employee record with what /me shows, in one query."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None
+    return (
+        Employee.objects.select_related("department", "supervisor", "attendance_group")
+        .filter(user_id=user.pk)
+        .first()
+    )
 
 
 def employees_visible_to(user: Any) -> QuerySet[Employee]:
