@@ -21,8 +21,10 @@ pytestmark = [
 ]
 
 
-def test_phone_width_approve_and_assign(live_server, client, org):
+def test_phone_width_approve_and_assign(live_server, client, org, monkeypatch):
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    # Playwright's sync API runs an event loop in this thread; the ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     make_device("PEND0001", status=DeviceStatus.PENDING)
     make_device("CGXH201260001", group=org.group)
     client.post(
