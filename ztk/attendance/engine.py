@@ -574,37 +574,16 @@ def attendance_date_for(punch_at: datetime, plans_by_date: Mapping[date, DayPlan
        punch's own zone and hour 0). The date returned may have no plan in the mapping.
     """
     _check_aware("punch_at", punch_at)
+    moment = punch_at.astimezone(UTC)
     reference = next(iter(plans_by_date.values()), None)
-    return _date_for(punch_at.astimezone(UTC), punch_at, plans_by_date, {}, reference)
-
-
-_OFFSETS: Final = tuple(timedelta(days=offset) for offset in range(-2, 3))
-_ONE_DAY: Final = timedelta(days=1)
-
-
-def _date_for(
-    moment: datetime,
-    punch_at: datetime,
-    plans_by_date: Mapping[date, DayPlan],
-    wins_by_date: dict[date, tuple[_Win, ...]],
-    reference: DayPlan | None,
-) -> date:
-    """``attendance_date_for`` with ``moment`` in UTC and the layouts' windows memoised."""
     local = moment.astimezone(reference.tz).date() if reference else punch_at.date()
     # Two days either side also covers plans in other zones than the reference one.
-    for offset in _OFFSETS:
-        candidate = local + offset
+    for offset in range(-2, 3):
+        candidate = local + timedelta(days=offset)
         plan = plans_by_date.get(candidate)
-        if plan is None:
-            continue
-        wins = wins_by_date.get(candidate)
-        if wins is None:
-            layout = _layout(plan)
-            wins = wins_by_date[candidate] = layout.wins if layout is not None else ()
-        for w in wins:
-            if w.start <= moment <= w.end if w.end_inclusive else w.start <= moment < w.end:
-                return candidate
-    plan = plans_by_date.get(local) or plans_by_date.get(local - _ONE_DAY) or reference
+        if plan is not None and slot_key_for(plan, moment) is not None:
+            return candidate
+    plan = plans_by_date.get(local) or plans_by_date.get(local - timedelta(days=1)) or reference
     if plan is None:
         return _boundary_date(moment, punch_at.tzinfo or UTC, 0)
     return _boundary_date(moment, plan.tz, plan.day_boundary_hour)
@@ -629,26 +608,9 @@ def partition_punches(
             raise ValueError(f"partition_punches: two plans for {plan.day.isoformat()}")
         by_date[plan.day] = plan
     result: dict[date, list[PunchIn]] = {day: [] for day in sorted(by_date)}
-    reference = next(iter(by_date.values()), None)
-    wins_by_date: dict[date, tuple[_Win, ...]] = {}
-    keyed = []
-    for punch in punches:
-        _check_aware("punch_at", punch.at)
-        keyed.append((punch.at.astimezone(UTC), str(punch.id), punch))
-    keyed.sort(key=_first_two)
-    extra = False
-    for moment, _id, punch in keyed:
-        day = _date_for(moment, punch.at, by_date, wins_by_date, reference)
-        bucket = result.get(day)
-        if bucket is None:
-            bucket = result[day] = []
-            extra = True
-        bucket.append(punch)
-    return dict(sorted(result.items())) if extra else result
-
-
-def _first_two(item: tuple[datetime, str, PunchIn]) -> tuple[datetime, str]:
-    return item[0], item[1]
+    for punch in sorted(punches, key=_punch_key):
+        result.setdefault(attendance_date_for(punch.at, by_date), []).append(punch)
+    return dict(sorted(result.items()))
 
 
 # --------------------------------------------------------------------------- evaluation
