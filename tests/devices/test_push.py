@@ -251,3 +251,13 @@ def test_upload_query_count_does_not_grow_with_the_batch(
 def test_a_pushed_punch_is_recomputed_into_the_attendance_day(client, org, approved):
     post(client, "ATTLOG", "1002\t2026-11-26 08:57:03\t0\t1\n")
     assert AttendanceDay.objects.filter(employee=org.employee, day="2026-11-26").exists()
+
+
+def test_a_flood_of_unknown_terminals_is_capped(client, db, settings):
+    settings.DEVICE_MAX_PENDING = 2
+    for serial in ("FLOOD1", "FLOOD2"):
+        assert client.get(f"/iclock/cdata?SN={serial}&options=all").status_code == 200
+    response = post(client, "ATTLOG", "1\t2026-11-26 08:00:00\n", serial="FLOOD3")
+    assert response.status_code == 503
+    assert not Device.objects.filter(serial="FLOOD3").exists()
+    assert client.get("/iclock/getrequest?SN=FLOOD1").status_code == 200  # known ones go on

@@ -223,3 +223,20 @@ def test_a_second_terminal_with_the_same_pin_and_time_is_a_different_punch(org, 
     attlog(approved, "1002\t2026-11-26 09:00:00\n")
     attlog(second, "1002\t2026-11-26 09:00:00\n")
     assert Punch.objects.count() == 2  # the duplicate key is (serial, PIN, time)
+
+
+def test_approve_device_command(org, pending):
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    attlog(pending, "1002\t2026-11-26 09:00:00\n")
+    out = StringIO()
+    call_command("approve-device", pending.serial, "--group", "STD", "--name", "Gate", stdout=out)
+
+    assert "approved (Asia/Shanghai)" in out.getvalue()
+    assert "recorded 1" in out.getvalue()
+    pending.refresh_from_db()
+    assert (pending.status, pending.name) == (DeviceStatus.APPROVED, "Gate")
+    with pytest.raises(CommandError, match="device_not_found"):
+        call_command("approve-device", "NOPE", stdout=out)

@@ -71,6 +71,16 @@ REASONS = {
 }
 
 
+class TooManyPendingError(Exception):
+    """More unknown terminals than anyone approves: stop adding them (a flood, not a site)."""
+
+
+def max_pending() -> int:
+    """DEVICE_MAX_PENDING setting, else ZTK_DEVICE_MAX_PENDING, else 200."""
+    env = os.environ.get("ZTK_DEVICE_MAX_PENDING", "").strip()
+    return int(getattr(settings, "DEVICE_MAX_PENDING", int(env) if env.isdigit() else 200))
+
+
 def auto_approve_enabled() -> bool:
     """DEVICE_AUTO_APPROVE setting, else the ZTK_DEVICE_AUTO_APPROVE environment flag."""
     env = os.environ.get("ZTK_DEVICE_AUTO_APPROVE", "").strip().lower() in {"1", "true", "yes"}
@@ -154,6 +164,9 @@ def _device_create(
     serial: str, *, ip: str | None, push_version: str | None, now: datetime
 ) -> Device:
     auto = auto_approve_enabled()
+    if not auto and Device.objects.filter(status=DeviceStatus.PENDING).count() >= max_pending():
+        log.warning("terminal %s refused: too many terminals wait for approval", serial)
+        raise TooManyPendingError(serial)
     try:
         with transaction.atomic():
             device = Device.objects.create(

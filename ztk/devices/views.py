@@ -8,6 +8,7 @@ correct `Date` header, because terminals set their clock from it.
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
@@ -37,12 +38,33 @@ def _serial(request: HttpRequest) -> str | None:
     return serial.strip() if serial and ingest.valid_serial(serial.strip()) else None
 
 
+class _Refused(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
 def _device(request: HttpRequest, serial: str) -> Device:
-    return ingest.device_contact(
-        serial,
-        ip=client_ip(request.META),
-        push_version=request.GET.get("pushver") or None,
-    )
+    try:
+        return ingest.device_contact(
+            serial,
+            ip=client_ip(request.META),
+            push_version=request.GET.get("pushver") or None,
+        )
+    except ingest.TooManyPendingError:
+        raise _Refused(text("ERROR: too many terminals wait for approval", status=503)) from None
+
+
+def terminal_view(view):
+    """csrf_exempt (terminals send no token) and the refusal of unknown terminals in a flood."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except _Refused as refused:
+            return refused.response
+
+    return csrf_exempt(wrapper)
 
 
 def _body(request: HttpRequest, device: Device, table: str) -> bytes | None:
@@ -75,7 +97,7 @@ def _handshake(request: HttpRequest, device: Device) -> HttpResponse:
     return text(body)
 
 
-@csrf_exempt
+@terminal_view
 def cdata(request: HttpRequest) -> HttpResponse:
     """GET: the start-up handshake; POST: an upload of one table."""
     serial = _serial(request)
@@ -112,7 +134,7 @@ def cdata(request: HttpRequest) -> HttpResponse:
     return text("OK")
 
 
-@csrf_exempt
+@terminal_view
 def fdata(request: HttpRequest) -> HttpResponse:
     """Older firmware posts punch photos here instead of cdata?table=ATTPHOTO."""
     serial = _serial(request)
@@ -131,7 +153,7 @@ def fdata(request: HttpRequest) -> HttpResponse:
     return text("OK")
 
 
-@csrf_exempt
+@terminal_view
 def getrequest(request: HttpRequest) -> HttpResponse:
     """The terminal's poll: queued commands as `C:<id>:<command>` lines, or `OK`."""
     serial = _serial(request)
@@ -141,7 +163,7 @@ def getrequest(request: HttpRequest) -> HttpResponse:
     return text(ingest.handle_poll(device, info=request.GET.get("INFO")))
 
 
-@csrf_exempt
+@terminal_view
 def devicecmd(request: HttpRequest) -> HttpResponse:
     """Results of the commands handed out by getrequest, one `ID=…&Return=…&CMD=…` per line."""
     serial = _serial(request)
@@ -156,7 +178,7 @@ def devicecmd(request: HttpRequest) -> HttpResponse:
     return text("OK")
 
 
-@csrf_exempt
+@terminal_view
 def ping(request: HttpRequest) -> HttpResponse:
     """Protocol 3.x keep-alive."""
     serial = _serial(request)

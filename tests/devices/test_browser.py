@@ -1,0 +1,65 @@
+"""The HR terminal page on a 375 px phone, in a real Chromium."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from ztk.devices.models import DeviceStatus
+from ztk.punches.models import Punch
+
+from .conftest import make_device
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.urls("tests.devices.urls"),
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine"),
+]
+
+
+def test_phone_width_approve_and_assign(live_server, client, org, monkeypatch):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    # Playwright's sync API runs an event loop in this thread; the ORM calls are still sync.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    make_device("PEND0001", status=DeviceStatus.PENDING)
+    make_device("CGXH201260001", group=org.group)
+    client.post(
+        "/iclock/cdata?SN=PEND0001&table=ATTLOG",
+        data=b"1002\t2026-11-26 08:50:00\n",
+        content_type="text/plain",
+    )
+    client.post(
+        "/iclock/cdata?SN=CGXH201260001&table=ATTLOG",
+        data=b"77\t2026-11-26 08:50:00\n77\t2026-11-26 18:00:00\n",
+        content_type="text/plain",
+    )
+    client.force_login(org.hr.user)
+    session = client.cookies["sessionid"].value
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 375, "height": 800}, locale="en")
+            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+            page = context.new_page()
+            page.goto(f"{live_server.url}/hr/devices/")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+
+            page.locator("#pending-PEND0001 button.primary").click()
+            page.wait_for_load_state()
+            assert Punch.objects.filter(device_sn="PEND0001").count() == 1
+
+            card = page.locator("#held-CGXH201260001-77")
+            card.locator("input[name=employee_no]").fill(org.colleague.employee_no)
+            card.locator("button.primary").click()
+            page.wait_for_load_state()
+            assert Punch.objects.filter(employee=org.colleague).count() == 2
+
+            page.goto(f"{live_server.url}/hr/devices/CGXH201260001/")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        finally:
+            browser.close()
