@@ -151,7 +151,7 @@ def device_contact(
     device = Device.objects.select_related("attendance_group").filter(serial=serial).first()
     if device is None:
         device = _device_create(serial, ip=ip, push_version=push_version, now=now)
-    changes: dict[str, Any] = {"last_seen": now}
+    changes: dict[str, Any] = seen(device, now)
     if ip and device.ip != ip:
         changes["ip"] = ip[:64]
     if push_version and device.push_version != push_version[:20]:
@@ -189,6 +189,17 @@ def _device_create(
     except IntegrityError:  # a concurrent request from the same terminal created it first
         return Device.objects.select_related("attendance_group").get(serial=serial)
     return device
+
+
+# Terminals poll every few seconds; "last seen" need not cost a write each time.
+LAST_SEEN_RESOLUTION = timedelta(seconds=30)
+
+
+def seen(device: Device, now: datetime) -> dict[str, Any]:
+    """{"last_seen": now} when the stored value is older than the resolution, else {}."""
+    if device.last_seen is None or now - device.last_seen >= LAST_SEEN_RESOLUTION:
+        return {"last_seen": now}
+    return {}
 
 
 def update_device(device: Device, **changes: Any) -> None:
@@ -513,7 +524,7 @@ def _option_changes(device: Device, values: dict[str, str]) -> dict[str, Any]:
 
 def handle_options(device: Device, body: bytes, *, now: datetime | None = None) -> None:
     values = protocol.parse_options(protocol.decode_body(body))
-    update_device(device, last_seen=now or timezone.now(), **_option_changes(device, values))
+    update_device(device, **seen(device, now or timezone.now()), **_option_changes(device, values))
 
 
 def handle_photo(
@@ -557,7 +568,7 @@ def handle_photo(
 def handle_poll(device: Device, *, info: str | None = None, now: datetime | None = None) -> str:
     """`GET getrequest`: note INFO, hand out queued commands (marked sent) or `OK`."""
     now = now or timezone.now()
-    changes: dict[str, Any] = {"last_seen": now}
+    changes: dict[str, Any] = seen(device, now)
     if info:
         values = protocol.parse_info(info)
         if values.get("firmware"):
@@ -572,6 +583,9 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
             changes["options"] = {**(device.options or {}), "INFO": values}
     update_device(device, **changes)
     if device.status == DeviceStatus.DISABLED:
+        return "OK"
+    # Most polls find nothing: check without a transaction, which on SQLite takes the lock.
+    if not DeviceCommand.objects.filter(device=device, status=CommandStatus.QUEUED).exists():
         return "OK"
     with transaction.atomic():
         commands = list(
@@ -633,7 +647,7 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
                     ]
                 },
             )
-        update_device(device, last_seen=now, **_option_changes(device, option_values))
+        update_device(device, **seen(device, now), **_option_changes(device, option_values))
     return done
 
 
