@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "ztk.punches",
     "ztk.attendance",
     "ztk.devices",
+    "ztk.corrections",
+    "ztk.notifications",
     "ztk.accounts",
     "ztk.api",
     "ztk.web",
