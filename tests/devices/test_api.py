@@ -1,19 +1,12 @@
-"""GET /api/v1/devices and POST /api/v1/devices/{serial}/approve.
-
-tests/devices/urls.py mounts the router on a test API until ztk/api/routers.py does.
-"""
+"""GET /api/v1/devices and POST /api/v1/devices/{serial}/approve."""
 
 from __future__ import annotations
-
-import pytest
 
 from ztk.accounts.services import api_key_create
 from ztk.devices.models import DeviceStatus
 from ztk.punches.models import Punch
 
 from .conftest import make_device, post
-
-pytestmark = pytest.mark.urls("tests.devices.urls")
 
 
 def bearer(user) -> dict:

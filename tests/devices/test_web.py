@@ -1,4 +1,4 @@
-"""The HR terminal pages (mounted by tests/devices/urls.py until the project mounts them)."""
+"""The HR terminal pages at /hr/devices/."""
 
 from __future__ import annotations
 
@@ -9,8 +9,6 @@ from ztk.devices.models import DeviceCommand, DeviceStatus, HeldPunch
 from ztk.punches.models import Punch
 
 from .conftest import make_device, post
-
-pytestmark = pytest.mark.urls("tests.devices.urls")
 
 
 @pytest.fixture
