@@ -279,6 +279,23 @@ def test_a_longer_supervisor_cycle_is_refused(client, keys):
     assert reply.body["code"] == services.SUPERVISOR_CYCLE
 
 
+def test_a_concurrent_create_of_the_same_login_is_a_409_not_a_500(client, keys, monkeypatch):
+    # given the uniqueness check passed, but another request created the login meanwhile
+    monkeypatch.setattr(services, "_check_username", lambda login, exclude_pk=None: None)
+    counts = (AuditEvent.objects.count(), Employee.objects.count())
+
+    # when
+    reply = call(
+        client, "PUT", "/api/v1/employees/7001", key=keys["hr"], body=NEW | {"username": "hr"}
+    )
+
+    # then the database's constraint answers, as a retryable conflict, and nothing is left
+    assert reply.status == 409
+    assert reply.body["code"] == services.CONFLICT
+    assert (AuditEvent.objects.count(), Employee.objects.count()) == counts
+    assert call(client, "GET", "/api/v1/employees/1002", key=keys["hr"]).status == 200
+
+
 def test_the_service_refuses_callers_without_permission(org):
     from ztk.core.errors import PermissionDeniedError
 
