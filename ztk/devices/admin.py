@@ -11,7 +11,21 @@ from . import services
 from .models import Device, DeviceCommand, DeviceLog, HeldPunch
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ByRole:
+    """HR and system admins see terminals by role (as in the services), without per-model
+    permissions set up by hand; others keep Django's model permissions."""
+
+    def _by_role(self, request) -> bool:
+        return request.user.has_perm(services.PERMISSION)
+
+    def has_module_permission(self, request):
+        return self._by_role(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._by_role(request) or super().has_view_permission(request, obj)
+
+
+class ReadOnlyAdmin(ByRole, admin.ModelAdmin):
     """Records written by terminals: looked at, never edited by hand."""
 
     def has_add_permission(self, request):
@@ -25,7 +39,7 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 @admin.register(Device)
-class DeviceAdmin(AuditedAdminMixin, admin.ModelAdmin):
+class DeviceAdmin(ByRole, AuditedAdminMixin, admin.ModelAdmin):
     list_display = (
         "serial",
         "name",
@@ -58,6 +72,13 @@ class DeviceAdmin(AuditedAdminMixin, admin.ModelAdmin):
         "approved_by",
     )
     actions = ("approve_selected", "disable_selected")
+
+    def has_add_permission(self, request):
+        # e.g. a terminal that is only pulled: it starts pending like any other
+        return self._by_role(request) or super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._by_role(request) or super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False  # disable instead: punches and held punches refer to terminals
