@@ -52,11 +52,6 @@ def test_my_days_carry_status_slots_and_explanation(org):
     assert days["2026-11-06"]["explanation"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ztk/api/attendance.py counts segments as max(segment) + 1, but segments are "
-    "numbered from 1, so a one-segment shift is explained as 'Check-in 1' (pages are right)",
-)
 def test_a_one_segment_shift_is_explained_without_a_segment_number(org):
     punch(org.employee, at(D5, 9, 12))
     punch(org.employee, at(D5, 18, 0))

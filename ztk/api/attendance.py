@@ -81,7 +81,7 @@ def list_days(request, q: Query[RangeQuery]):
     rows = selectors.attendance_days(employee=employee, start=q.from_, end=q.to)
     out = []
     for row in rows:
-        segments = max((s.get("segment", 0) for s in row.slots), default=0) + 1
+        segments = len({s.get("segment") for s in row.slots}) or 1
         out.append(
             {
                 "date": row.day,

@@ -42,6 +42,8 @@ def employee_for_viewer(user: Any, employee_no: str | None) -> Employee:
 def check_range(start: date, end: date) -> None:
     from django.utils.translation import gettext_lazy as _
 
+    if start.year < 2000 or end.year > 2100:
+        raise DomainError("bad_range", _("Dates must lie between the years 2000 and 2100."))
     if end < start:
         raise DomainError("bad_range", _("The end date is before the start date."))
     if (end - start).days >= MAX_RANGE_DAYS:
