@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-HOME, APPROVALS, HR, REPORTS, AUDIT, SETTINGS = (
+HOME, APPROVALS, TEAM, HR, REPORTS, AUDIT, SETTINGS = (
     "/",
     "/approvals/",
+    "/attendance/team/",
     "/hr/",
     "/reports/",
     "/audit/",
@@ -26,11 +27,11 @@ def _nav(client, user):
     [
         ("employee", [HOME]),
         ("stranger", [HOME]),
-        ("manager", [HOME, APPROVALS]),
-        ("head", [HOME, APPROVALS]),
-        ("hr", [HOME, APPROVALS, HR, REPORTS, SETTINGS]),
+        ("manager", [HOME, APPROVALS, TEAM]),
+        ("head", [HOME, APPROVALS, TEAM]),
+        ("hr", [HOME, APPROVALS, TEAM, HR, REPORTS, SETTINGS]),
         ("auditor", [HOME, AUDIT]),
-        ("sysadmin", [HOME, REPORTS, AUDIT, SETTINGS]),
+        ("sysadmin", [HOME, TEAM, REPORTS, AUDIT, SETTINGS]),
     ],
 )
 def test_each_role_sees_only_its_sections(client, org, who, sections):

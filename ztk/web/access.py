@@ -16,6 +16,7 @@ from ztk.org.rules import (
 
 can_approve = is_supervisor | is_department_head | is_hr
 can_use_hr = is_hr
+can_see_team = is_supervisor | is_department_head | is_hr | is_sysadmin
 can_see_reports = is_hr | is_sysadmin
 can_see_audit = is_auditor | is_sysadmin
 can_use_settings = may_use_admin

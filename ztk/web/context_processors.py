@@ -23,6 +23,7 @@ class Section:
 SECTIONS = [
     Section("web:home", _("My attendance"), lambda user: True),
     Section("web:approvals", _("Approvals"), access.can_approve),
+    Section("attendance:team", _("Team"), access.can_see_team),
     Section("web:hr", _("HR"), access.can_use_hr),
     Section("web:reports", _("Reports"), access.can_see_reports),
     Section("web:audit", _("Audit"), access.can_see_audit),

@@ -29,8 +29,20 @@ def approvals(request):
 
 @login_required
 def hr_home(request):
+    """人事管理: what needs HR's attention now, and where to act on it."""
     _require(request, access.can_use_hr)
-    return render(request, "web/placeholder.html", {"section": "hr"})
+    from ztk.devices import selectors as devices
+    from ztk.scheduling.selectors import current_calendar_warnings
+
+    return render(
+        request,
+        "web/hr.html",
+        {
+            "calendar_warnings": current_calendar_warnings(),
+            "pending_devices": devices.pending_devices().count(),
+            "held_punches": devices.held_count(),
+        },
+    )
 
 
 @login_required
