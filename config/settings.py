@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "ztk.devices",
     "ztk.corrections",
     "ztk.notifications",
+    "ztk.reports",
     "ztk.accounts",
     "ztk.api",
     "ztk.web",
