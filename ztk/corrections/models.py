@@ -1,0 +1,534 @@
+"""Missed-punch corrections (补卡): policies, requests, their approval trail and proof.
+
+A request moves only through ``services`` and only along ``TRANSITIONS``; every move is
+an ``ApprovalAction`` row plus an audit event. The resulting punch is an ordinary
+``Punch`` with source ``correction`` (punches are never edited).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from ztk.core.errors import DomainError
+
+# --------------------------------------------------------------------------- policy
+
+
+class ChainPreset(models.TextChoices):
+    MULTI = "multi", _("Multi-level: supervisor, then HR (多级)")
+    SINGLE = "single", _("Single-level: supervisor (单级)")
+    FLAT = "flat", _("Flat: HR only (扁平)")
+    CUSTOM = "custom", _("Custom steps")
+
+
+class WindowMode(models.TextChoices):
+    CALENDAR = "calendar", _("Calendar days")
+    WORKING = "working", _("Working days")
+
+
+class CorrectionPolicy(models.Model):
+    """The correction rules of one attendance group (defaults from rules.md).
+
+    A group without a row uses the defaults (``services.policy_row_for``). The attendance
+    period's first day comes from the company (``Company.period_start_day``), which also
+    shapes the stored attendance periods, so the two can never disagree.
+    """
+
+    group = models.OneToOneField(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance group"),
+        on_delete=models.CASCADE,
+        related_name="correction_policy",
+    )
+    monthly_limit = models.PositiveSmallIntegerField(
+        _("corrections per period"),
+        default=3,
+        help_text=_("Pending and approved requests count; HR may override with a reason."),
+    )
+    window_days = models.PositiveSmallIntegerField(
+        _("days to apply"),
+        default=3,
+        validators=[MaxValueValidator(62)],
+        help_text=_("A request is allowed up to this many days after the day it corrects."),
+    )
+    window_mode = models.CharField(
+        _("count days as"), max_length=8, choices=WindowMode.choices, default=WindowMode.CALENDAR
+    )
+    cutoff_day = models.PositiveSmallIntegerField(
+        _("cut-off day of the next period"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(1), MaxValueValidator(28)],
+        help_text=_("When set, no request for a period after this day of the following period."),
+    )
+    correct_missing = models.BooleanField(_("missing punches may be corrected"), default=True)
+    correct_late = models.BooleanField(_("late arrivals may be corrected"), default=False)
+    correct_early = models.BooleanField(_("early leaves may be corrected"), default=False)
+    min_reason_length = models.PositiveSmallIntegerField(
+        _("minimum reason length"), default=5, validators=[MaxValueValidator(200)]
+    )
+    self_apply = models.BooleanField(
+        _("employees may apply themselves"),
+        default=True,
+        help_text=_("When off, the supervisor or HR files requests on the employee's behalf."),
+    )
+    expedite_allowed = models.BooleanField(_("expedited requests (加急) allowed"), default=True)
+    chain_preset = models.CharField(
+        _("approval chain"), max_length=8, choices=ChainPreset.choices, default=ChainPreset.MULTI
+    )
+    manual_adds_count = models.BooleanField(
+        _("HR manual adds count against the limit"), default=False
+    )
+    paper_counts = models.BooleanField(_("paper forms count against the limit"), default=True)
+
+    class Meta:
+        verbose_name = _("correction policy")
+        verbose_name_plural = _("correction policies")
+
+    def __str__(self) -> str:
+        return str(self.group) if self.group_id else str(_("default correction policy"))
+
+    @property
+    def correctable(self) -> frozenset[str]:
+        statuses = {
+            "missing": self.correct_missing,
+            "late": self.correct_late,
+            "early": self.correct_early,
+        }
+        return frozenset(status for status, allowed in statuses.items() if allowed)
+
+
+class ReasonCategory(models.Model):
+    """A reason for a correction (忘记打卡, 设备故障 …): global, or of one policy."""
+
+    policy = models.ForeignKey(
+        CorrectionPolicy,
+        verbose_name=_("policy"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="categories",
+        help_text=_("Empty: offered to every attendance group."),
+    )
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=60)
+    requires_attachment = models.BooleanField(_("requires an attachment"), default=False)
+    order = models.PositiveSmallIntegerField(_("order"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("reason category")
+        verbose_name_plural = _("reason categories")
+        ordering = ["order", "code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "code"], name="correction_category_unique_per_policy"
+            ),
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=Q(policy__isnull=True),
+                name="correction_category_unique_global",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApproverKind(models.TextChoices):
+    SUPERVISOR = "supervisor", _("Direct supervisor")
+    DEPARTMENT_HEAD = "department_head", _("Department head")
+    HR = "hr", _("HR (any HR admin)")
+    USER = "user", _("A named user")
+
+
+DEFAULT_DEADLINE_WORKING_DAYS = {
+    ApproverKind.SUPERVISOR: 2,
+    ApproverKind.DEPARTMENT_HEAD: 2,
+    ApproverKind.HR: 1,
+    ApproverKind.USER: 2,
+}
+
+
+class ApprovalStepConfig(models.Model):
+    """One step of a custom approval chain (used when the policy's chain is "custom")."""
+
+    policy = models.ForeignKey(
+        CorrectionPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="steps"
+    )
+    position = models.PositiveSmallIntegerField(_("position"), validators=[MinValueValidator(1)])
+    approver_kind = models.CharField(_("approver"), max_length=16, choices=ApproverKind.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("Only for the approver kind 'a named user'."),
+    )
+    deadline_working_days = models.PositiveSmallIntegerField(
+        _("deadline (working days)"),
+        null=True,
+        blank=True,
+        help_text=_("Empty: 2 for a supervisor or department head, 1 for HR."),
+    )
+
+    class Meta:
+        verbose_name = _("approval step")
+        verbose_name_plural = _("approval steps")
+        ordering = ["policy", "position"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["policy", "position"], name="correction_step_unique_position"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.position}. {self.get_approver_kind_display()}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.approver_kind == ApproverKind.USER and self.user_id is None:
+            raise ValidationError({"user": _("Choose the user who approves this step.")})
+
+    @property
+    def deadline(self) -> int:
+        if self.deadline_working_days is not None:
+            return self.deadline_working_days
+        return DEFAULT_DEADLINE_WORKING_DAYS.get(self.approver_kind, 2)
+
+
+# --------------------------------------------------------------------------- requests
+
+
+class Channel(models.TextChoices):
+    WEB = "web", _("Web")
+    MOBILE = "mobile", _("Mobile")
+    API = "api", _("API")
+    PAPER = "paper", _("Paper form")
+
+
+class Status(models.TextChoices):
+    PENDING = "pending", _("Pending approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    WITHDRAWN = "withdrawn", _("Withdrawn")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+# The only moves a request may make; everything else is refused by `check_transition`.
+TRANSITIONS: dict[str, frozenset[str]] = {
+    Status.PENDING: frozenset(
+        {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN, Status.CANCELLED}
+    ),
+}
+# Statuses that use up a place in the period's limit.
+COUNTED_STATUSES = (Status.PENDING, Status.APPROVED)
+
+
+def check_transition(current: str, new: str) -> None:
+    """Refuse any move that TRANSITIONS does not list (e.g. approving a withdrawn request)."""
+    if new not in TRANSITIONS.get(current, frozenset()):
+        raise DomainError(
+            "not_pending",
+            _("This request is no longer pending (%(status)s); it cannot be changed.")
+            % {"status": Status(current).label},
+            details={"status": current, "requested": new},
+        )
+
+
+class CorrectionRequest(models.Model):
+    """One request to fill one slot of one employee-day (电子流转单)."""
+
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="correction_requests",
+    )
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    on_behalf = models.BooleanField(_("filed on the employee's behalf"), default=False)
+    date = models.DateField(_("date"))
+    slot_key = models.CharField(_("slot"), max_length=8)
+    slot_kind = models.CharField(_("slot kind"), max_length=4, blank=True)
+    slot_expected = models.DateTimeField(_("scheduled time"), null=True, blank=True)
+    requested_time = models.DateTimeField(_("requested time"))
+    original_requested_time = models.DateTimeField(
+        _("time first requested"),
+        null=True,
+        blank=True,
+        help_text=_("Set when an approver adjusted the time."),
+    )
+    category = models.ForeignKey(
+        ReasonCategory, verbose_name=_("reason category"), on_delete=models.PROTECT
+    )
+    reason = models.CharField(_("reason"), max_length=500)
+    expedited = models.BooleanField(_("expedited (加急)"), default=False)
+    expedite_justification = models.CharField(
+        _("why expedited"), max_length=500, blank=True, default=""
+    )
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    current_step = models.PositiveSmallIntegerField(_("current step"), null=True, blank=True)
+    current_kind = models.CharField(_("current approver kind"), max_length=16, blank=True)
+    current_approvers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("current approvers"),
+        blank=True,
+        related_name="corrections_to_approve",
+    )
+    chain = models.JSONField(_("approval chain"), default=list, blank=True)
+    resubmission_of = models.ForeignKey(
+        "self",
+        verbose_name=_("resubmission of"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="resubmissions",
+    )
+    period_start = models.DateField(_("attendance period"))
+    counts_against_quota = models.BooleanField(_("counts against the limit"), default=True)
+    quota_override_reason = models.CharField(
+        _("limit override reason"), max_length=500, blank=True, default=""
+    )
+    step_started_at = models.DateTimeField(_("current step since"), null=True, blank=True)
+    overdue_notified_step = models.PositiveSmallIntegerField(null=True, blank=True)
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
+    punch = models.ForeignKey(
+        "punches.Punch",
+        verbose_name=_("correction punch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("correction request")
+        verbose_name_plural = _("correction requests")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "date", "slot_key"],
+                condition=Q(status="pending"),
+                name="correction_one_pending_per_slot",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["employee", "period_start", "status"]),
+            models.Index(fields=["status", "current_kind"]),
+            models.Index(fields=["employee", "date"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.employee_id} {self.date} {self.slot_key} {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status == Status.PENDING
+
+    def step(self, position: int | None = None) -> dict[str, Any] | None:
+        position = self.current_step if position is None else position
+        for step in self.chain:
+            if step.get("position") == position:
+                return step
+        return None
+
+
+class ActionKind(models.TextChoices):
+    SUBMIT = "submit", _("Submitted")
+    APPROVE = "approve", _("Approved")
+    REJECT = "reject", _("Rejected")
+    COMMENT = "comment", _("Commented")
+    TRANSFER = "transfer", _("Transferred")
+    SKIP = "skip", _("Skipped")
+    ADJUST_TIME = "adjust_time", _("Adjusted the time")
+    WITHDRAW = "withdraw", _("Withdrawn")
+    CANCEL = "cancel", _("Cancelled")
+
+
+class ApprovalAction(models.Model):
+    """One entry of a request's trail: who did what at which step, and when."""
+
+    request = models.ForeignKey(
+        CorrectionRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="actions",
+    )
+    step = models.PositiveSmallIntegerField(_("step"), null=True, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=12, choices=ActionKind.choices)
+    comment = models.CharField(_("comment"), max_length=1000, blank=True, default="")
+    from_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    old_time = models.DateTimeField(_("old time"), null=True, blank=True)
+    new_time = models.DateTimeField(_("new time"), null=True, blank=True)
+    at = models.DateTimeField(_("at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("approval action")
+        verbose_name_plural = _("approval actions")
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.action} {self.step or ''}".strip()
+
+
+def attachment_path(instance: Attachment, filename: str) -> str:
+    """A random stored name: the uploader's file name is kept only as data."""
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "image/heic": "heic",
+        "image/webp": "webp",
+        "application/pdf": "pdf",
+    }.get(instance.content_type, "bin")
+    return f"corrections/{uuid.uuid4().hex}.{extension}"
+
+
+class Attachment(models.Model):
+    """Proof for a request (photo, scan); served only to people who may see the request."""
+
+    request = models.ForeignKey(
+        CorrectionRequest,
+        verbose_name=_("request"),
+        on_delete=models.CASCADE,
+        related_name="attachments",
+    )
+    file = models.FileField(_("file"), upload_to=attachment_path, max_length=200)
+    original_name = models.CharField(_("file name"), max_length=200)
+    content_type = models.CharField(_("type"), max_length=40)
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("attachment")
+        verbose_name_plural = _("attachments")
+        ordering = ["uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return self.original_name
+
+
+class Delegation(models.Model):
+    """While an approver is away, the delegate may act on their steps (start–end inclusive)."""
+
+    approver = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approver"),
+        on_delete=models.CASCADE,
+        related_name="delegations_given",
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegate"),
+        on_delete=models.CASCADE,
+        related_name="delegations_received",
+    )
+    start = models.DateField(_("from"))
+    end = models.DateField(_("until"))
+    reason = models.CharField(_("reason"), max_length=200, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["-start", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=models.F("start")), name="correction_delegation_dates"
+            ),
+            models.CheckConstraint(
+                condition=~Q(approver=models.F("delegate")), name="correction_delegation_other"
+            ),
+        ]
+        indexes = [models.Index(fields=["delegate", "start", "end"])]
+
+    def __str__(self) -> str:
+        return f"{self.approver} → {self.delegate} ({self.start}–{self.end})"
+
+
+class QuotaCounter(models.Model):
+    """One row per employee and period, locked (SELECT … FOR UPDATE) while a submission
+    counts the places used, so concurrent submissions can never exceed the limit."""
+
+    employee = models.ForeignKey(
+        "org.Employee", verbose_name=_("employee"), on_delete=models.CASCADE, related_name="+"
+    )
+    period_start = models.DateField(_("attendance period"))
+    used = models.PositiveSmallIntegerField(_("used"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("correction quota")
+        verbose_name_plural = _("correction quotas")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "period_start"], name="correction_quota_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.period_start}: {self.used}"
