@@ -1,6 +1,13 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class OrgConfig(AppConfig):
     name = "ztk.org"
     label = "org"
+
+    def ready(self) -> None:
+        from .role_permissions import sync_role_groups
+
+        # After every app's post_migrate, so permissions of apps listed later exist too.
+        post_migrate.connect(sync_role_groups, dispatch_uid="ztk.org.roles")
