@@ -1,11 +1,13 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 
 from ztk.api.api import api
 
-admin.site.site_header = "ZTK 考勤管理"
-admin.site.site_title = "ZTK 考勤"
+admin.site.site_header = _("ZTK Attendance administration")
+admin.site.site_title = _("ZTK Attendance")
+admin.site.index_title = _("Settings")
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 code_validator = RegexValidator(
     r"^[A-Za-z0-9_.-]{1,32}$", _("Use 1–32 letters, digits, '_', '.' or '-'.")
@@ -108,7 +109,7 @@ class Employee(models.Model):
         validators=[RegexValidator(r"^[0-9A-Za-z]{1,24}$", _("Use 1–24 letters or digits."))],
         help_text=_("Also the PIN on attendance terminals."),
     )
-    name = models.CharField(_("name"), max_length=60)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=60)
     name_initials = models.CharField(_("pinyin initials"), max_length=24, blank=True, db_index=True)
     department = models.ForeignKey(
         Department,
