@@ -1,0 +1,149 @@
+"""Missed-punch alerts: tell each employee about a missing punch once, with the last day
+to apply for a correction (补卡).
+
+The correction window is the corrections app's business, so it is passed in as
+`last_day_to_apply(employee, day)`; until that app supplies one, the day plus three.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import NoReverseMatch, reverse
+from django.utils import formats, translation
+from django.utils.translation import gettext as _
+
+from ztk.attendance.models import AttendanceDay, DayStatus
+from ztk.org.models import Company, Employee
+
+from .models import MissedPunchAlert, NotificationKind
+from .services import notify
+
+DEFAULT_WINDOW_DAYS = 3
+
+LastDayToApply = Callable[[Employee, date], "date | None"]
+
+
+def default_last_day_to_apply(employee: Employee, day: date) -> date | None:
+    return day + timedelta(days=DEFAULT_WINDOW_DAYS)
+
+
+def _language() -> str:
+    locale = Company.objects.order_by("pk").values_list("locale", flat=True).first()
+    return locale or settings.LANGUAGE_CODE
+
+
+def _zone(employee: Employee) -> ZoneInfo:
+    name = employee.attendance_group.time_zone if employee.attendance_group_id else ""
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(settings.TIME_ZONE)
+
+
+def _slot_label(slot: dict[str, Any], segments: int, zone: ZoneInfo) -> str:
+    kind = _("check-in") if slot.get("kind") == "in" else _("check-out")
+    if segments > 1:
+        kind = f"{kind} {slot.get('segment', '')}".strip()
+    expected = slot.get("expected")
+    if expected:
+        local = datetime.fromisoformat(expected).astimezone(zone)
+        return f"{kind} {local:%H:%M}"
+    return kind
+
+
+def _day_url(day: date) -> str:
+    try:
+        return reverse("attendance:day", args=[day.isoformat()])
+    except NoReverseMatch:
+        return ""
+
+
+def _missing_slots(row: AttendanceDay) -> list[dict[str, Any]]:
+    return [s for s in row.slots or [] if s.get("status") == "missing" and s.get("key")]
+
+
+def notify_missed_punches(*, day: date, last_day_to_apply: LastDayToApply | None = None) -> int:
+    """Alert every employee with a missing slot on `day` not reported before; returns how many.
+
+    Looks at the day's abnormal and absent rows, final or provisional (a slot is "missing"
+    only once its window has closed). Each (employee, day, slot) is reported once: a slot
+    that goes missing later (e.g. a check-out after a late finalisation) gets its own alert.
+    """
+    last_day_to_apply = last_day_to_apply or default_last_day_to_apply
+    rows = (
+        AttendanceDay.objects.filter(
+            day=day,
+            status__in=[DayStatus.ABNORMAL, DayStatus.ABSENT],
+            employee__active=True,
+            employee__user__is_active=True,
+        )
+        .select_related("employee__user", "employee__department", "employee__attendance_group")
+        .order_by("employee_id")
+    )
+    done = set(MissedPunchAlert.objects.filter(day=day).values_list("employee_id", "slot"))
+    url = _day_url(day)
+    sent = 0
+    with translation.override(_language()):
+        for row in rows:
+            employee = row.employee
+            missing = [s for s in _missing_slots(row) if (employee.pk, s["key"]) not in done]
+            if not missing:
+                continue
+            if _alert(employee, day, row, missing, last_day_to_apply, url):
+                sent += 1
+    return sent
+
+
+def _alert(
+    employee: Employee,
+    day: date,
+    row: AttendanceDay,
+    missing: list[dict[str, Any]],
+    last_day_to_apply: LastDayToApply,
+    url: str,
+) -> bool:
+    zone = _zone(employee)
+    segments = max((int(s.get("segment") or 1) for s in row.slots), default=1)
+    slots = ", ".join(_slot_label(s, segments, zone) for s in missing)
+    last_day = last_day_to_apply(employee, day)
+    day_text = formats.date_format(day, "SHORT_DATE_FORMAT")
+    body = _("Missing punch: %(slots)s.") % {"slots": slots}
+    if last_day is not None:
+        body += " " + _("You can apply for a correction until %(last_day)s.") % {
+            "last_day": formats.date_format(last_day, "SHORT_DATE_FORMAT")
+        }
+    else:
+        body += " " + _("Please contact HR if this is wrong.")
+    try:
+        with transaction.atomic():
+            # The alert rows go first: the unique constraint makes a concurrent run back off.
+            alerts = MissedPunchAlert.objects.bulk_create(
+                [MissedPunchAlert(employee=employee, day=day, slot=s["key"]) for s in missing]
+            )
+            notifications = notify(
+                kind=NotificationKind.MISSED_PUNCH,
+                recipients=[employee.user],
+                title=_("Missed punch on %(day)s") % {"day": day_text},
+                body=body,
+                url=url,
+                data={
+                    "employee_no": employee.employee_no,
+                    "day": day.isoformat(),
+                    "slots": [s["key"] for s in missing],
+                    "last_day_to_apply": last_day.isoformat() if last_day else None,
+                },
+                department=employee.department,
+            )
+            if notifications:
+                MissedPunchAlert.objects.filter(pk__in=[a.pk for a in alerts]).update(
+                    notification=notifications[0]
+                )
+    except IntegrityError:
+        return False  # another run reported these slots at the same moment
+    return bool(notifications)

@@ -1,0 +1,263 @@
+"""The in-app inbox, the outbox that carries messages to email and group robots, and the
+robots' configuration.
+
+Nothing is lost while a channel is down: every message for email or a robot is first an
+`OutboxMessage` row, written in the same transaction as the change it reports, and a
+Huey task delivers due rows with retries (see delivery.py).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class NotificationKind(models.TextChoices):
+    """The events the product reports; `notify` accepts other kinds too (shown as-is)."""
+
+    CORRECTION_SUBMITTED = "correction_submitted", _("Correction request to approve")
+    CORRECTION_APPROVED = "correction_approved", _("Correction request approved")
+    CORRECTION_REJECTED = "correction_rejected", _("Correction request rejected")
+    APPROVAL_OVERDUE = "approval_overdue", _("Approval step overdue")
+    MISSED_PUNCH = "missed_punch", _("Missed punch")
+    TEST = "test", _("Test message")
+
+
+# Personal reminders a group robot posts only when they are chosen explicitly (volume).
+OPT_IN_KINDS = frozenset({NotificationKind.MISSED_PUNCH.value, NotificationKind.TEST.value})
+
+
+def kind_label(kind: str) -> str:
+    try:
+        return str(NotificationKind(kind).label)
+    except ValueError:
+        return kind
+
+
+class Notification(models.Model):
+    """One entry of a person's inbox."""
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recipient"),
+        on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("kind"), max_length=40)
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("message"), blank=True)
+    url = models.CharField(_("link"), max_length=500, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    read_at = models.DateTimeField(_("read at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("notification")
+        verbose_name_plural = _("notifications")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notif_recipient_created"),
+            # The unread badge counts these on every page: a small partial index.
+            models.Index(
+                fields=["recipient"],
+                condition=Q(read_at__isnull=True),
+                name="notif_unread",
+            ),
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} {self.kind}: {self.title}"
+
+    @property
+    def is_read(self) -> bool:
+        return self.read_at is not None
+
+    @property
+    def kind_label(self) -> str:
+        return kind_label(self.kind)
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", _("Email")
+    DINGTALK = "dingtalk", _("DingTalk")
+    WECOM = "wecom", _("WeCom")
+    FEISHU = "feishu", _("Feishu")
+
+
+class Platform(models.TextChoices):
+    DINGTALK = "dingtalk", _("DingTalk")
+    WECOM = "wecom", _("WeCom")
+    FEISHU = "feishu", _("Feishu")
+
+
+# Platforms whose custom robots can sign each request with a shared secret.
+SIGNED_PLATFORMS = frozenset({Platform.DINGTALK, Platform.FEISHU})
+
+
+class OutboxStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting to be sent")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    DEAD = "dead", _("Given up")
+
+
+class OutboxMessage(models.Model):
+    """One message for one channel target; delivered, retried and finally given up here."""
+
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    target = models.CharField(
+        _("target"),
+        max_length=254,
+        help_text=_("An email address, or the id of a robot webhook."),
+    )
+    payload = models.JSONField(_("payload"), default=dict)
+    status = models.CharField(
+        _("status"), max_length=8, choices=OutboxStatus.choices, default=OutboxStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+    notification = models.ForeignKey(
+        Notification,
+        verbose_name=_("notification"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="outbox",
+    )
+
+    class Meta:
+        verbose_name = _("outbox message")
+        verbose_name_plural = _("outbox messages")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "failed"]),
+                name="outbox_due",
+            ),
+            models.Index(fields=["status", "-created_at"], name="outbox_status_created"),
+        ]
+        default_permissions = ("view", "change")
+
+    def __str__(self) -> str:
+        return f"{self.channel} → {self.target} ({self.status})"
+
+
+def validate_robot_url(value: str) -> None:
+    """Robots are reached over HTTPS; plain HTTP only to this machine (a local relay, tests)."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname:
+        host = parts.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if loopback:
+            return
+    raise ValidationError(_("Use the robot's https:// webhook address."), code="robot_url")
+
+
+class RobotWebhook(models.Model):
+    """A DingTalk / WeCom / Feishu group robot that hears a department's events.
+
+    With no department it hears the whole company; a department's robot also hears the
+    events of its sub-departments.
+    """
+
+    name = models.CharField(_("name"), max_length=120)
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="robot_webhooks",
+        help_text=_("Leave empty for the whole company. Sub-departments are included."),
+    )
+    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
+    url = models.CharField(
+        _("webhook address"),
+        max_length=500,
+        validators=[validate_robot_url],
+        help_text=_("The address the group robot shows when it is added (it contains its key)."),
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        blank=True,
+        help_text=_("DingTalk (SEC…) and Feishu robots with signature verification only."),
+    )
+    kinds = models.JSONField(
+        _("events"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "Only these events. None selected means all except missed-punch reminders, "
+            "which are one message per person and are sent only when selected."
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("group robot")
+        verbose_name_plural = _("group robots")
+        ordering = ["department__code", "name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.get_platform_display()})"
+
+    def clean(self) -> None:
+        super().clean()
+        if self.secret and self.platform not in SIGNED_PLATFORMS:
+            raise ValidationError(
+                {"secret": _("WeCom robots are not signed: leave the secret empty.")}
+            )
+        unknown = [k for k in self.kinds or [] if k not in NotificationKind.values]
+        if not isinstance(self.kinds, list) or unknown:
+            raise ValidationError({"kinds": _("Unknown event kind.")})
+
+    def hears(self, kind: str) -> bool:
+        if self.kinds:
+            return kind in self.kinds
+        return kind not in OPT_IN_KINDS
+
+
+class MissedPunchAlert(models.Model):
+    """Remembers which missing slot of which day was already reported (alerts are once only)."""
+
+    employee = models.ForeignKey(
+        "org.Employee", on_delete=models.CASCADE, related_name="missed_punch_alerts"
+    )
+    day = models.DateField()
+    slot = models.CharField(max_length=16)
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("missed-punch alert")
+        verbose_name_plural = _("missed-punch alerts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "day", "slot"], name="missed_punch_alert_unique"
+            )
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.day} {self.slot}"

@@ -1,0 +1,52 @@
+"""Background delivery: right after a commit, every minute for retries, and the daily
+missed-punch alerts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from .delivery import deliver_pending
+from .missed_punch_alert import notify_missed_punches
+
+log = logging.getLogger(__name__)
+
+
+@db_task(retries=3, retry_delay=30)
+def deliver_outbox(ids: list[int]) -> None:
+    """Enqueued by `notify` after the commit: send these rows now."""
+    stats = deliver_pending(ids=ids)
+    log.info("outbox delivery %s", stats.as_dict())
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("notifications-deliver")
+def deliver_due() -> None:
+    """Every minute: retry failed rows whose time has come, and any row left behind."""
+    stats = deliver_pending()
+    if stats.sent or stats.failed or stats.dead:
+        log.info("outbox retry %s", stats.as_dict())
+
+
+def alert_hour() -> int:
+    return int(getattr(settings, "MISSED_PUNCH_ALERT_HOUR", 8))
+
+
+@db_periodic_task(crontab(minute="15"))
+@lock_task("notifications-missed-punch")
+def missed_punch_alerts() -> None:
+    """Once a day at MISSED_PUNCH_ALERT_HOUR:15 local time: yesterday's missed punches.
+
+    Scheduled hourly and checked against the local hour, because Huey's crontab runs in
+    UTC; re-running is harmless (each missing slot is reported once).
+    """
+    now = timezone.localtime()
+    if now.hour != alert_hour():
+        return
+    sent = notify_missed_punches(day=now.date() - timedelta(days=1))
+    log.info("missed-punch alerts for %s: %d", now.date() - timedelta(days=1), sent)

@@ -1,0 +1,159 @@
+"""Pages: the inbox (everyone, own notifications only) and the group robots (HR).
+
+Thin: parse, call one service or selector, render or redirect.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
+
+from ztk.core.errors import DomainError
+
+from . import rules, selectors, services
+from .forms import RobotWebhookForm
+from .models import RobotWebhook, kind_label
+
+PAGE_SIZE = 30
+
+
+def _require_manager(request: HttpRequest) -> None:
+    if not rules.can_manage_robots(request.user):
+        raise PermissionDenied
+
+
+def _safe_url(request: HttpRequest, url: str) -> str | None:
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return None
+
+
+# --- inbox ------------------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def inbox(request: HttpRequest) -> HttpResponse:
+    unread_only = request.GET.get("unread") == "1"
+    items = selectors.notification_list(user=request.user, unread_only=unread_only)
+    page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "notifications/inbox.html",
+        {
+            "page": page,
+            "unread_only": unread_only,
+            "unread_total": selectors.unread_count(request.user),
+        },
+    )
+
+
+@login_required
+@require_POST
+def mark_read(request: HttpRequest) -> HttpResponse:
+    """Mark some (`id`, repeatable) or all (`all=1`) of the caller's notifications read."""
+    if request.POST.get("all") == "1":
+        n = services.notification_mark_read(user=request.user, all=True)
+        if n:
+            messages.success(request, _("All notifications marked as read."))
+    else:
+        services.notification_mark_read(user=request.user, ids=request.POST.getlist("id"))
+    back = _safe_url(request, request.POST.get("next", ""))
+    return redirect(back or "notifications:inbox")
+
+
+@login_required
+@require_safe
+def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification's link, marking it read (only the caller's own)."""
+    notification = selectors.notification_get(user=request.user, pk=pk)
+    if notification is None:
+        raise Http404
+    services.notification_mark_read(user=request.user, ids=[notification.pk])
+    return redirect(_safe_url(request, notification.url) or "notifications:inbox")
+
+
+# --- group robots (HR) ------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def robots(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    robot_rows = list(selectors.robot_list())
+    for robot in robot_rows:
+        robot.redacted_url = services.redact_url(robot.url)
+        robot.kind_names = [kind_label(k) for k in robot.kinds or []]
+    problems = selectors.outbox_problems()
+    names = {str(r.pk): r.name for r in robot_rows}
+    for message in problems:
+        message.target_label = names.get(message.target, message.target)
+    return render(
+        request,
+        "notifications/robots.html",
+        {"robots": robot_rows, "problems": problems, "counts": selectors.outbox_counts()},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def robot_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    _require_manager(request)
+    robot = get_object_or_404(RobotWebhook, pk=pk) if pk is not None else None
+    form = RobotWebhookForm(request.POST or None, instance=robot or RobotWebhook())
+    if request.method == "POST" and form.is_valid():
+        fields = {name: form.cleaned_data[name] for name in services.ROBOT_FIELDS}
+        try:
+            saved = services.robot_webhook_save(actor=request.user, robot=robot, **fields)
+        except DomainError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("Group robot “%(name)s” saved.") % {"name": saved.name})
+            return redirect("notifications:robots")
+    return render(request, "notifications/robot_form.html", {"form": form, "robot": robot})
+
+
+@login_required
+@require_POST
+def robot_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    try:
+        services.robot_webhook_delete(actor=request.user, robot_id=pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Group robot removed."))
+    return redirect("notifications:robots")
+
+
+@login_required
+@require_POST
+def robot_test(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_manager(request)
+    try:
+        services.robot_webhook_test(actor=request.user, robot_id=pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request, _("Test message queued; its outcome shows below within a minute.")
+        )
+    return redirect("notifications:robots")
+
+
+@login_required
+@require_POST
+def outbox_retry(request: HttpRequest) -> HttpResponse:
+    _require_manager(request)
+    n = services.outbox_retry(actor=request.user, ids=request.POST.getlist("id"))
+    messages.success(request, _("%(n)d messages will be sent again.") % {"n": n})
+    return redirect("notifications:robots")
