@@ -1,0 +1,90 @@
+"""Who may see a correction request and who may act on its current step."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from django.utils import timezone
+
+from ztk.org.rules import (
+    employee_of,
+    is_department_head_of,
+    is_hr,
+    is_supervisor_of,
+    is_sysadmin,
+)
+
+from .models import CorrectionRequest, Delegation, Status
+
+
+def delegators_of(user: Any, day: date | None = None) -> set[int]:
+    """Ids of the approvers whose delegation to `user` is in force on `day` (default today)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return set()
+    day = day or timezone.localdate()
+    return set(
+        Delegation.objects.filter(delegate=user, start__lte=day, end__gte=day).values_list(
+            "approver_id", flat=True
+        )
+    )
+
+
+def _approver_ids(request: CorrectionRequest) -> set[int]:
+    step = request.step()
+    return set(step.get("approvers", [])) if step else set()
+
+
+def is_participant(user: Any, request: CorrectionRequest) -> bool:
+    """The employee or the person who filed it."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return user.pk == request.applicant_id or user.pk == request.employee.user_id
+
+
+def may_act(user: Any, request: CorrectionRequest, day: date | None = None) -> bool:
+    """May `user` approve, reject or transfer the request's current step?
+
+    The step's resolved approvers, anyone holding an active delegation from one of them,
+    and — on an HR step — any HR admin. Never the employee or the applicant themselves.
+    """
+    if request.status != Status.PENDING or request.current_step is None:
+        return False
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if is_participant(user, request):
+        return False
+    approvers = _approver_ids(request)
+    if user.pk in approvers:
+        return True
+    if request.current_kind == "hr" and is_hr(user):
+        return True
+    return bool(approvers & delegators_of(user, day))
+
+
+def may_view(user: Any, request: CorrectionRequest) -> bool:
+    """The employee, the applicant, HR and system admins, the employee's supervisor and
+    department heads, and everyone named in the chain (or acting for them)."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if is_participant(user, request) or is_hr(user) or is_sysadmin(user):
+        return True
+    employee = request.employee
+    if is_supervisor_of(user, employee) or is_department_head_of(user, employee):
+        return True
+    named = {uid for step in request.chain for uid in step.get("approvers", [])}
+    if user.pk in named:
+        return True
+    if request.actions.filter(to_user=user).exists():
+        return True
+    return may_act(user, request)
+
+
+def may_file_for(user: Any, employee: Any) -> bool:
+    """May `user` file a correction for `employee` (themselves, or on their behalf)?"""
+    me = employee_of(user)
+    if me is not None and employee is not None and me.pk == employee.pk:
+        return True
+    return bool(
+        is_hr(user) or is_supervisor_of(user, employee) or is_department_head_of(user, employee)
+    )

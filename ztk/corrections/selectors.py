@@ -1,0 +1,210 @@
+"""Reads of the correction flow, shared by the API and the pages."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from ztk.attendance import engine
+from ztk.core.errors import DomainError, NotFoundError
+from ztk.org.models import Employee
+from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.selectors import employees_visible_to
+
+from . import policy as p
+from .models import COUNTED_STATUSES, ApprovalAction, Attachment, CorrectionRequest, Status
+from .rules import delegators_of, may_view
+
+SCOPES = ("mine", "to_approve", "all")
+
+
+def _base() -> QuerySet[CorrectionRequest]:
+    return CorrectionRequest.objects.select_related(
+        "employee__department",
+        "employee__user",
+        "applicant",
+        "category",
+    )
+
+
+def to_approve_q(user: Any, day: date | None = None) -> Q:
+    """Pending requests whose current step `user` may act on (as approver, delegate, HR)."""
+    acting_for = {user.pk, *delegators_of(user, day)}
+    query = Q(current_approvers__in=acting_for)
+    if is_hr(user):
+        query |= Q(current_kind="hr")
+    return (
+        Q(status=Status.PENDING)
+        & Q(pk__in=CorrectionRequest.objects.filter(query).values("pk"))
+        & ~Q(employee__user=user)
+        & ~Q(applicant=user)
+    )
+
+
+def corrections_for(
+    user: Any,
+    *,
+    scope: str = "mine",
+    employee: Employee | str | None = None,
+    status: str | None = None,
+) -> QuerySet[CorrectionRequest]:
+    """Requests `user` may list, newest first, with what a list shows in one query.
+
+    mine: filed by or for the user. to_approve: waiting for the user (or someone who
+    delegated to them; any HR admin on an HR step). all: HR and system admins see every
+    request; others see those of the employees they may see (themselves, their reports,
+    their departments) plus those waiting for them.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        return CorrectionRequest.objects.none()
+    if scope not in SCOPES:
+        raise DomainError("bad_scope", "scope must be mine, to_approve or all")
+    qs = _base()
+    if scope == "mine":
+        me = employee_of(user)
+        query = Q(applicant=user)
+        if me is not None:
+            query |= Q(employee=me)
+        qs = qs.filter(query)
+    elif scope == "to_approve":
+        qs = qs.filter(to_approve_q(user))
+    elif not (is_hr(user) or is_sysadmin(user)):
+        visible = employees_visible_to(user).values("pk")
+        qs = qs.filter(Q(employee__in=visible) | Q(applicant=user) | to_approve_q(user))
+    if employee is not None:
+        if isinstance(employee, Employee):
+            qs = qs.filter(employee=employee)
+        else:
+            qs = qs.filter(employee__employee_no=employee)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-created_at", "-pk")
+
+
+def correction_get(user: Any, pk: int) -> CorrectionRequest:
+    """One request with its trail and attachments, or 404 for anyone who may not see it."""
+    req = (
+        _base()
+        .select_related("resubmission_of", "decided_by")
+        .prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=ApprovalAction.objects.select_related(
+                    "actor__employee", "from_user", "to_user"
+                ),
+            ),
+            Prefetch("attachments", queryset=Attachment.objects.order_by("uploaded_at", "pk")),
+        )
+        .filter(pk=pk)
+        .first()
+    )
+    if req is None or not may_view(user, req):
+        raise NotFoundError()
+    return req
+
+
+def attachment_for(user: Any, pk: int) -> Attachment:
+    """An attachment for download: 404 unless `user` may see its request."""
+    attachment = (
+        Attachment.objects.select_related("request__employee__user", "request__employee")
+        .filter(pk=pk)
+        .first()
+    )
+    if attachment is None or not may_view(user, attachment.request):
+        raise NotFoundError()
+    return attachment
+
+
+def quota_for(
+    employee: Employee, period: date | None = None, *, now: datetime | None = None
+) -> dict[str, Any]:
+    """The employee's limit in the period containing `period` (default: today), what is
+    used, and the anomalies that could still be corrected with their last day to apply."""
+    from ztk.attendance.models import AttendanceDay
+
+    from .services import (
+        _closed_days,
+        categories_for,
+        employee_zone,
+        policy_for,
+        policy_row_for,
+        used_in_period,
+        working_days_after,
+    )
+
+    now = now or timezone.now()
+    tz = employee_zone(employee)
+    today = now.astimezone(tz).date()
+    row = policy_row_for(employee.attendance_group)
+    policy = policy_for(row, categories_for(row))
+    start, end = p.period_of(period or today, policy.period_start_day)
+    used = used_in_period(employee, start, row)
+    limit = policy.monthly_limit
+    requested = set(
+        CorrectionRequest.objects.filter(
+            employee=employee, date__gte=start, date__lte=end, status__in=COUNTED_STATUSES
+        ).values_list("date", "slot_key")
+    )
+    working = working_days_after(start - timedelta(days=1), (end - start).days + 100)
+    cutoff = p.cutoff_for(policy, start)
+    anomalies = []
+    rows = AttendanceDay.objects.filter(
+        employee=employee, day__gte=start, day__lte=min(end, today)
+    ).order_by("day")
+    closed = _closed_days(employee.attendance_group_id, [start])
+    for row_day in [] if closed else rows:
+        for slot in row_day.slots:
+            if slot.get("status") not in policy.correctable:
+                continue
+            if (row_day.day, slot["key"]) in requested:
+                continue
+            last = p.last_day_to_apply(policy, row_day.day, working)
+            if last is not None and cutoff is not None:
+                last = min(last, cutoff)
+            if last is None or last < today:
+                continue
+            anomalies.append(
+                {
+                    "day": row_day.day,
+                    "slot": slot["key"],
+                    "status": slot["status"],
+                    "expected": slot.get("expected"),
+                    "last_day_to_apply": last,
+                }
+            )
+    return {
+        "employee": employee.employee_no,
+        "period_start": start,
+        "period_end": end,
+        "used": used,
+        "limit": limit,
+        "remaining": max(limit - used, 0) if limit else None,
+        "open_anomalies": anomalies,
+    }
+
+
+def correction_preview(
+    target: CorrectionRequest | Any,
+    *,
+    employee: Employee | None = None,
+    now: datetime | None = None,
+) -> engine.DayResult | None:
+    """The day as the engine would give it with the requested time added as a correction
+    punch (pure: nothing is written). `target` is a request, or an ``ItemIn`` together
+    with `employee`. Approvers see the same preview as the applicant."""
+    from .services import _aware, employee_zone, evaluate
+
+    if isinstance(target, CorrectionRequest):
+        employee = target.employee
+        day, at = target.date, target.requested_time
+        if target.punch_id is not None:  # approved: the punch is stored already
+            return evaluate(employee, day, now=now)
+    else:
+        if employee is None:
+            raise ValueError("correction_preview: an item needs its employee")
+        day, at = target.day, _aware(target.requested_time, employee_zone(employee))
+    fake = engine.PunchIn("preview", at, "correction")
+    return evaluate(employee, day, extra=[fake], now=now)
