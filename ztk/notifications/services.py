@@ -12,7 +12,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -219,7 +219,7 @@ def notification_mark_read(
 def redact_url(url: str) -> str:
     """A webhook address without its key, for the audit log and pages (keys are secrets)."""
     parts = urlsplit(url)
-    query = urlencode([(k, "…") for k, _v in parse_qsl(parts.query, keep_blank_values=True)])
+    query = "&".join(f"{quote(k)}=…" for k, _v in parse_qsl(parts.query, keep_blank_values=True))
     segments = parts.path.split("/")
     path = "/".join(f"…{s[-4:]}" if len(s) >= 16 else s for s in segments)
     return urlunsplit((parts.scheme, parts.netloc, path, query, ""))
