@@ -1,0 +1,538 @@
+"""Missed-punch corrections (补卡) over the API: thin handlers over corrections.services.
+
+A refusal is HTTP 422 `{code, message, details}`; for a submission `details` lists every
+refusal of every item as `{index, code, message, params}`. A request the caller may not
+see answers 404, one they may see but not decide answers 403.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime
+from typing import Any
+
+from django.urls import reverse
+from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from ztk.attendance.explain import render_notes
+from ztk.attendance.selectors import employee_for_viewer
+from ztk.attendance.services import slot_to_json
+from ztk.core.errors import DomainError, NotFoundError
+from ztk.corrections import selectors, services
+from ztk.corrections.models import CorrectionRequest
+from ztk.corrections.rules import may_act
+from ztk.org.models import Employee
+from ztk.org.rules import employee_of
+
+from .attendance import SlotOut
+from .schemas import ErrorOut, PageParams, Text
+
+router = Router(tags=["corrections"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+# Free text may span lines, but never holds other control characters (NUL above all).
+MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+ID_PATH = "/corrections/{int:correction_id}"
+
+
+# --------------------------------------------------------------------------- schemas
+
+
+class ItemSchema(Schema):
+    date: date
+    slot: str = Text(..., max_length=8, description="Slot key, e.g. `in1` (上班卡), `out1`.")
+    requested_time: datetime = Field(
+        ..., description="The time to record; without an offset it is the employee's local time."
+    )
+    category: str = Text(..., max_length=32, description="Reason category code, e.g. `forgot`.")
+    reason: str = Field(..., max_length=500, pattern=MULTILINE)
+    expedited: bool = False
+    justification: str = Field("", max_length=500, pattern=MULTILINE)
+
+
+class SubmitIn(Schema):
+    employee: str | None = Text(
+        None, max_length=24, description="Employee number; default: the caller."
+    )
+    items: list[ItemSchema] = Field(..., min_length=1, max_length=services.MAX_ITEMS)
+    channel: str = Field("api", pattern="^(web|mobile|api)$")
+    quota_override_reason: str | None = Field(
+        None, max_length=500, pattern=MULTILINE, description="HR only: exceed the limit."
+    )
+
+
+class PersonOut(Schema):
+    employee_no: str
+    name: str
+
+
+class CategoryOut(Schema):
+    code: str
+    name: str
+    requires_attachment: bool
+
+
+class StepOut(Schema):
+    position: int
+    kind: str
+    approvers: list[int]
+    names: list[str] = []
+    skipped: bool
+    fallback: bool = False
+    deadline_working_days: int | None = None
+
+
+class CorrectionOut(Schema):
+    id: int
+    employee: PersonOut
+    applicant: str
+    on_behalf: bool
+    date: date
+    slot: str
+    slot_kind: str
+    expected: datetime | None
+    requested_time: datetime
+    original_requested_time: datetime | None
+    category: CategoryOut
+    reason: str
+    expedited: bool
+    expedite_justification: str
+    channel: str
+    status: str
+    current_step: int | None
+    chain: list[StepOut]
+    resubmission_of: int | None
+    period_start: date
+    counts_against_quota: bool
+    decided_at: datetime | None
+    created_at: datetime
+    punch_id: int | None
+
+
+class ActionOut(Schema):
+    at: datetime
+    step: int | None
+    action: str
+    actor: str | None
+    comment: str
+    from_user: str | None
+    to_user: str | None
+    old_time: datetime | None
+    new_time: datetime | None
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    content_type: str
+    size: int
+    uploaded_at: datetime
+    url: str
+
+
+class PreviewOut(Schema):
+    date: date
+    status: str
+    provisional: bool
+    slots: list[SlotOut]
+    explanation: list[str]
+
+
+class CorrectionDetailOut(CorrectionOut):
+    can_act: bool
+    actions: list[ActionOut]
+    attachments: list[AttachmentOut]
+    preview: PreviewOut | None
+
+
+class ListQuery(PageParams):
+    scope: str = Field("mine", pattern="^(mine|to_approve|all)$")
+    employee: str | None = Text(None, max_length=24)
+    status: str | None = Field(None, pattern="^(pending|approved|rejected|withdrawn|cancelled)$")
+
+
+class QuotaQuery(Schema):
+    employee: str | None = Text(None, max_length=24)
+    period: date | None = Field(None, description="Any day of the period; default: today.")
+
+
+class AnomalyOut(Schema):
+    day: date
+    slot: str
+    status: str
+    expected: datetime | None
+    last_day_to_apply: date
+
+
+class QuotaOut(Schema):
+    employee: str
+    period_start: date
+    period_end: date
+    used: int
+    limit: int
+    remaining: int | None
+    open_anomalies: list[AnomalyOut]
+
+
+class ApproveIn(Schema):
+    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+    adjusted_time: datetime | None = None
+
+
+class RejectIn(Schema):
+    reason: str = Field(..., max_length=1000, pattern=MULTILINE)
+
+
+class CommentIn(Schema):
+    comment: str = Field(..., max_length=1000, pattern=MULTILINE)
+
+
+class TransferIn(Schema):
+    to_employee: str = Text(..., max_length=24, description="Employee number of the new approver.")
+    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+
+
+class BatchApproveIn(Schema):
+    ids: list[int] = Field(..., min_length=1, max_length=200)
+    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+
+
+class PreviewIn(Schema):
+    employee: str | None = Text(None, max_length=24)
+    date: date
+    slot: str = Text(..., max_length=8)
+    requested_time: datetime
+
+
+# --------------------------------------------------------------------------- output
+
+
+def _user_label(user) -> str | None:
+    return user.get_username() if user is not None else None
+
+
+def correction_out(req: CorrectionRequest) -> dict[str, Any]:
+    return {
+        "id": req.pk,
+        "employee": {"employee_no": req.employee.employee_no, "name": req.employee.name},
+        "applicant": req.applicant.get_username(),
+        "on_behalf": req.on_behalf,
+        "date": req.date,
+        "slot": req.slot_key,
+        "slot_kind": req.slot_kind,
+        "expected": req.slot_expected,
+        "requested_time": req.requested_time,
+        "original_requested_time": req.original_requested_time,
+        "category": {
+            "code": req.category.code,
+            "name": req.category.name,
+            "requires_attachment": req.category.requires_attachment,
+        },
+        "reason": req.reason,
+        "expedited": req.expedited,
+        "expedite_justification": req.expedite_justification,
+        "channel": req.channel,
+        "status": req.status,
+        "current_step": req.current_step,
+        "chain": req.chain,
+        "resubmission_of": req.resubmission_of_id,
+        "period_start": req.period_start,
+        "counts_against_quota": req.counts_against_quota,
+        "decided_at": req.decided_at,
+        "created_at": req.created_at,
+        "punch_id": req.punch_id,
+    }
+
+
+def _slot(slot) -> dict[str, Any]:
+    data = slot_to_json(slot)
+    if not isinstance(data["punch_id"], int):  # the previewed punch is not stored
+        data["punch_id"] = None
+    return data
+
+
+def preview_out(result) -> dict[str, Any] | None:
+    if result is None:
+        return None
+    notes = [
+        {
+            "code": n.code,
+            "slot": n.slot,
+            "params": json.loads(json.dumps(n.params, default=str)),
+        }
+        for n in result.notes
+    ]
+    segments = max((s.segment for s in result.slots), default=1)
+    return {
+        "date": result.day,
+        "status": result.status,
+        "provisional": result.provisional,
+        "slots": [_slot(s) for s in result.slots],
+        "explanation": render_notes(notes, segments),
+    }
+
+
+def detail_out(user, req: CorrectionRequest) -> dict[str, Any]:
+    return {
+        **correction_out(req),
+        "can_act": may_act(user, req),
+        "actions": [
+            {
+                "at": a.at,
+                "step": a.step,
+                "action": a.action,
+                "actor": _user_label(a.actor),
+                "comment": a.comment,
+                "from_user": _user_label(a.from_user),
+                "to_user": _user_label(a.to_user),
+                "old_time": a.old_time,
+                "new_time": a.new_time,
+            }
+            for a in req.actions.all()
+        ],
+        "attachments": [
+            {
+                "id": f.pk,
+                "name": f.original_name,
+                "content_type": f.content_type,
+                "size": f.size,
+                "uploaded_at": f.uploaded_at,
+                "url": reverse("corrections:attachment", args=[f.pk]),
+            }
+            for f in req.attachments.all()
+        ],
+        "preview": preview_out(selectors.correction_preview(req)),
+    }
+
+
+def _get(user, correction_id: int) -> CorrectionRequest:
+    return selectors.correction_get(user, correction_id)
+
+
+def _employee(user, employee_no: str | None) -> Employee:
+    """The employee a caller files for: themselves by default; on behalf needs the right."""
+    if not employee_no:
+        me = employee_of(user)
+        if me is None:
+            raise NotFoundError(code="no_employee")
+        return me
+    employee = Employee.objects.filter(employee_no=employee_no).first()
+    if employee is None:
+        raise NotFoundError()
+    return employee
+
+
+def _items(payload_items: list[ItemSchema]) -> list[services.ItemIn]:
+    return [
+        services.ItemIn(
+            day=i.date,
+            slot_key=i.slot,
+            requested_time=i.requested_time,
+            category=i.category,
+            reason=i.reason,
+            expedited=i.expedited,
+            justification=i.justification,
+        )
+        for i in payload_items
+    ]
+
+
+# --------------------------------------------------------------------------- operations
+
+
+@router.post(
+    "/corrections",
+    response={201: list[CorrectionOut], **ERRORS},
+    summary="Submit one or several corrections (one request per day-slot, all or nothing)",
+)
+def submit(request, payload: SubmitIn):
+    created = services.correction_submit(
+        actor=request.auth,
+        employee=_employee(request.auth, payload.employee),
+        items=_items(payload.items),
+        channel=payload.channel,
+        quota_override_reason=payload.quota_override_reason,
+    )
+    return Status(201, [correction_out(r) for r in created])
+
+
+@router.post(
+    "/corrections/multipart",
+    response={201: list[CorrectionOut], **ERRORS},
+    summary="Submit with proof files: `payload` (the JSON body of POST /corrections) + `files`",
+)
+def submit_with_files(request, payload: Form[str], files: File[list[UploadedFile]] = None):  # type: ignore[assignment]
+    try:
+        data = SubmitIn.model_validate_json(payload)
+    except ValueError as error:
+        raise DomainError(
+            "validation_error", "payload is not a valid submission", details=str(error)[:2000]
+        ) from None
+    created = services.correction_submit(
+        actor=request.auth,
+        employee=_employee(request.auth, data.employee),
+        items=_items(data.items),
+        channel=data.channel,
+        attachments=list(files or []),
+        quota_override_reason=data.quota_override_reason,
+    )
+    return Status(201, [correction_out(r) for r in created])
+
+
+@router.post(
+    "/corrections/preview",
+    response={200: PreviewOut, **ERRORS},
+    summary="The day as it would be with this correction (nothing is saved)",
+)
+def preview(request, payload: PreviewIn):
+    employee = employee_for_viewer(request.auth, payload.employee)
+    item = services.ItemIn(
+        day=payload.date,
+        slot_key=payload.slot,
+        requested_time=payload.requested_time,
+        category="",
+        reason="",
+    )
+    result = selectors.correction_preview(item, employee=employee)
+    if result is None:
+        raise NotFoundError(code="no_plan")
+    return preview_out(result)
+
+
+@router.get(
+    "/corrections/quota",
+    response={200: QuotaOut, **ERRORS},
+    summary="Corrections used and left in a period, and the anomalies still correctable",
+)
+def quota(request, q: Query[QuotaQuery]):
+    employee = employee_for_viewer(request.auth, q.employee)
+    return selectors.quota_for(employee, q.period)
+
+
+@router.get(
+    "/corrections",
+    response={200: list[CorrectionOut], **ERRORS},
+    summary="Correction requests: mine, waiting for me, or all I may see",
+)
+def list_corrections(request, q: Query[ListQuery]):
+    rows = selectors.corrections_for(
+        request.auth, scope=q.scope, employee=q.employee, status=q.status
+    )
+    return [correction_out(r) for r in rows[q.offset : q.offset + q.limit]]
+
+
+@router.post(
+    "/corrections/batch-approve",
+    response={200: list[CorrectionOut], **ERRORS},
+    summary="Approve several requests at once (all or nothing)",
+)
+def batch_approve(request, payload: BatchApproveIn):
+    found = {
+        r.pk: r
+        for r in selectors.corrections_for(request.auth, scope="all").filter(pk__in=payload.ids)
+    }
+    missing = [i for i in payload.ids if i not in found]
+    if missing:
+        raise NotFoundError()
+    approved = services.correction_batch_approve(
+        actor=request.auth, requests=[found[i] for i in payload.ids], comment=payload.comment
+    )
+    return [correction_out(r) for r in approved]
+
+
+@router.get(ID_PATH, response={200: CorrectionDetailOut, **ERRORS}, summary="One request")
+def get_correction(request, correction_id: int):
+    return detail_out(request.auth, _get(request.auth, correction_id))
+
+
+@router.post(f"{ID_PATH}/withdraw", response={200: CorrectionOut, **ERRORS}, summary="Withdraw")
+def withdraw(request, correction_id: int):
+    req = services.correction_withdraw(
+        actor=request.auth, request=_get(request.auth, correction_id)
+    )
+    return correction_out(req)
+
+
+@router.post(
+    f"{ID_PATH}/attachments",
+    response={201: AttachmentOut, **ERRORS},
+    summary="Add proof (JPEG, PNG, HEIC, WebP or PDF; ≤ 10 MB; ≤ 5 per request)",
+)
+def add_attachment(request, correction_id: int, file: File[UploadedFile]):
+    attachment = services.attachment_add(
+        actor=request.auth, request=_get(request.auth, correction_id), file=file
+    )
+    return Status(
+        201,
+        {
+            "id": attachment.pk,
+            "name": attachment.original_name,
+            "content_type": attachment.content_type,
+            "size": attachment.size,
+            "uploaded_at": attachment.uploaded_at,
+            "url": reverse("corrections:attachment", args=[attachment.pk]),
+        },
+    )
+
+
+@router.post(
+    f"{ID_PATH}/approve",
+    response={200: CorrectionOut, **ERRORS},
+    summary="Approve the current step (optionally with an adjusted time)",
+)
+def approve(request, correction_id: int, payload: ApproveIn):
+    req = services.correction_approve(
+        actor=request.auth,
+        request=_get(request.auth, correction_id),
+        comment=payload.comment,
+        adjusted_time=payload.adjusted_time,
+    )
+    return correction_out(req)
+
+
+@router.post(f"{ID_PATH}/reject", response={200: CorrectionOut, **ERRORS}, summary="Reject")
+def reject(request, correction_id: int, payload: RejectIn):
+    req = services.correction_reject(
+        actor=request.auth, request=_get(request.auth, correction_id), reason=payload.reason
+    )
+    return correction_out(req)
+
+
+@router.post(
+    f"{ID_PATH}/transfer",
+    response={200: CorrectionOut, **ERRORS},
+    summary="Hand the current step to another person",
+)
+def transfer(request, correction_id: int, payload: TransferIn):
+    req = _get(request.auth, correction_id)
+    target = Employee.objects.select_related("user").filter(employee_no=payload.to_employee)
+    to = target.first()
+    if to is None:
+        raise DomainError(services.BAD_TRANSFER, services.MESSAGES[services.BAD_TRANSFER])
+    req = services.correction_transfer(
+        actor=request.auth, request=req, to_user=to.user, comment=payload.comment
+    )
+    return correction_out(req)
+
+
+@router.post(
+    f"{ID_PATH}/comment", response={201: ActionOut, **ERRORS}, summary="Comment on a request"
+)
+def comment(request, correction_id: int, payload: CommentIn):
+    action = services.correction_comment(
+        actor=request.auth, request=_get(request.auth, correction_id), comment=payload.comment
+    )
+    return Status(
+        201,
+        {
+            "at": action.at,
+            "step": action.step,
+            "action": action.action,
+            "actor": _user_label(action.actor),
+            "comment": action.comment,
+            "from_user": None,
+            "to_user": None,
+            "old_time": None,
+            "new_time": None,
+        },
+    )

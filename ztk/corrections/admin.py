@@ -1,0 +1,231 @@
+"""Admin for correction settings (policies with their steps and categories, delegations)
+and a read-only view of requests: a request moves only through the services."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+from django.utils.translation import gettext_lazy as _
+
+from ztk.audit.services import record, snapshot
+from ztk.core.admin import AuditedAdminMixin
+
+from .models import (
+    ApprovalAction,
+    ApprovalStepConfig,
+    Attachment,
+    CorrectionPolicy,
+    CorrectionRequest,
+    Delegation,
+    QuotaCounter,
+    ReasonCategory,
+)
+
+MANAGE_PERMISSION = "org.manage_organisation"
+
+
+class HRMayManage:
+    """HR and system admins manage correction settings by role, like the services."""
+
+    def _by_role(self, request) -> bool:
+        return request.user.has_perm(MANAGE_PERMISSION)
+
+    def has_module_permission(self, request):
+        return self._by_role(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._by_role(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return self._by_role(request) or super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._by_role(request) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._by_role(request) or super().has_delete_permission(request, obj)
+
+
+class ReadOnly:
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class AuditedInlines:
+    """Inline rows are writes too: each created, changed or deleted row is audited."""
+
+    def save_formset(self, request, form, formset, change):
+        with transaction.atomic():
+            model = formset.model
+            pks = [f.instance.pk for f in formset.initial_forms if f.instance.pk is not None]
+            before = {obj.pk: snapshot(obj) for obj in model.objects.filter(pk__in=pks)}
+            deleted = [f.instance.pk for f in formset.deleted_forms if f.instance.pk is not None]
+            super().save_formset(request, form, formset, change)
+            for obj in formset.new_objects:
+                self._audit(request, obj, "create", obj.pk, None, snapshot(obj))
+            for obj, _fields in formset.changed_objects:
+                self._audit(request, obj, "update", obj.pk, before.get(obj.pk), snapshot(obj))
+            for pk in deleted:
+                self._audit(request, model, "delete", pk, before.get(pk), None)
+
+    def _audit(self, request, obj, verb, pk, before, after):
+        record(
+            f"{obj._meta.app_label}.{obj._meta.model_name}.{verb}",
+            object_type=obj._meta.label_lower,
+            object_id=pk,
+            actor=request.user,
+            before=before,
+            after=after,
+            extra={"via": "admin"},
+        )
+
+
+class StepInline(HRMayManage, admin.TabularInline):
+    model = ApprovalStepConfig
+    extra = 0
+    fields = ("position", "approver_kind", "user", "deadline_working_days")
+    raw_id_fields = ("user",)
+
+
+class CategoryInline(HRMayManage, admin.TabularInline):
+    model = ReasonCategory
+    extra = 0
+    fields = ("order", "code", "name", "requires_attachment", "active")
+    verbose_name_plural = _("reason categories of this group (in addition to the global ones)")
+
+
+@admin.register(CorrectionPolicy)
+class CorrectionPolicyAdmin(HRMayManage, AuditedInlines, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = (
+        "group",
+        "chain_preset",
+        "monthly_limit",
+        "window_days",
+        "window_mode",
+        "self_apply",
+    )
+    list_filter = ("chain_preset", "window_mode")
+    list_select_related = ("group",)
+    inlines = [StepInline, CategoryInline]
+    fieldsets = (
+        (None, {"fields": ("group", "chain_preset")}),
+        (
+            _("Limits and deadlines"),
+            {
+                "fields": (
+                    "monthly_limit",
+                    "window_days",
+                    "window_mode",
+                    "cutoff_day",
+                    "manual_adds_count",
+                    "paper_counts",
+                )
+            },
+        ),
+        (
+            _("What may be corrected, by whom"),
+            {
+                "fields": (
+                    "correct_missing",
+                    "correct_late",
+                    "correct_early",
+                    "self_apply",
+                    "min_reason_length",
+                    "expedite_allowed",
+                )
+            },
+        ),
+    )
+
+
+@admin.register(ReasonCategory)
+class ReasonCategoryAdmin(HRMayManage, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "code", "policy", "requires_attachment", "order", "active")
+    list_filter = ("active", "requires_attachment", "policy")
+    list_select_related = ("policy__group",)
+    search_fields = ("code", "name")
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # requests refer to it: switch it off (active) instead
+
+
+class ActionInline(ReadOnly, admin.TabularInline):
+    model = ApprovalAction
+    extra = 0
+    fields = ("at", "step", "action", "actor", "comment", "from_user", "to_user", "old_time",
+              "new_time")  # fmt: skip
+    readonly_fields = fields
+    can_delete = False
+
+
+class AttachmentInline(ReadOnly, admin.TabularInline):
+    model = Attachment
+    extra = 0
+    fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
+    readonly_fields = fields
+    can_delete = False
+
+
+@admin.register(CorrectionRequest)
+class CorrectionRequestAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+    list_display = (
+        "pk",
+        "employee",
+        "date",
+        "slot_key",
+        "requested_time",
+        "status",
+        "current_step",
+        "channel",
+        "created_at",
+    )
+    list_filter = ("status", "channel", "expedited", "category")
+    search_fields = ("employee__employee_no", "employee__name", "reason")
+    list_select_related = ("employee", "category")
+    date_hierarchy = "date"
+    inlines = [ActionInline, AttachmentInline]
+    exclude = ("current_approvers",)
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.concrete_fields]
+
+
+@admin.register(ApprovalAction)
+class ApprovalActionAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+    list_display = ("at", "request", "step", "action", "actor")
+    list_filter = ("action",)
+    list_select_related = ("request", "actor")
+    search_fields = ("request__employee__employee_no", "comment")
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+    list_display = ("original_name", "request", "content_type", "size", "uploaded_at")
+    list_select_related = ("request",)
+    list_filter = ("content_type",)
+
+
+@admin.register(Delegation)
+class DelegationAdmin(HRMayManage, AuditedAdminMixin, admin.ModelAdmin):
+    list_display = ("approver", "delegate", "start", "end", "reason")
+    list_select_related = ("approver", "delegate")
+    raw_id_fields = ("approver", "delegate")
+    readonly_fields = ("created_by", "created_at")
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(QuotaCounter)
+class QuotaCounterAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+    list_display = ("employee", "period_start", "used", "updated_at")
+    list_select_related = ("employee",)
+    search_fields = ("employee__employee_no", "employee__name")

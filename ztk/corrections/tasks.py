@@ -1,0 +1,21 @@
+"""Periodic work: tell approvers (and HR) about correction steps past their deadline."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from .services import corrections_notify_overdue
+
+log = logging.getLogger(__name__)
+
+
+@db_periodic_task(crontab(minute="15"))
+@lock_task("corrections-overdue")
+def notify_overdue_steps() -> None:
+    """Hourly; each overdue step is announced once (the request remembers the step)."""
+    count = corrections_notify_overdue()
+    if count:
+        log.info("corrections: %d overdue approval step(s) notified", count)
