@@ -22,6 +22,7 @@ from ztk.audit.models import AuditEvent
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.corrections import manual
 from ztk.corrections.models import CorrectionPolicy
+from ztk.corrections.services import used_in_period
 from ztk.org.services import pinyin_initials
 from ztk.punches.models import Punch, PunchVoid
 from ztk.punches.services import PunchInput, record_punches
@@ -169,15 +170,20 @@ def test_the_policy_decides_whether_manual_adds_count_against_the_limit(shop):
     # when
     add(shop, [("out1", at(MON, 18, 5))])
 
-    # then
+    # then: the add uses a place of the period; a void frees it again
     event = AuditEvent.objects.get(action=manual.ADD_ACTION)
     assert event.changes["counts_against_quota"] is True
-    assert (
-        manual.manual_adds_in_period(
-            employee=shop.employee, start=date(2026, 11, 1), end=date(2026, 11, 30)
-        )
-        == 1
+    start = date(2026, 11, 1)
+    assert used_in_period(shop.employee, start) == 1
+    manual.manual_punch_void(
+        actor=shop.hr.user, punch=Punch.objects.get(source="manual"), reason="录错了"
     )
+    assert used_in_period(shop.employee, start) == 0
+
+
+def test_by_default_manual_adds_do_not_count(shop):
+    add(shop, [("out1", at(MON, 18, 5))])
+    assert used_in_period(shop.employee, date(2026, 11, 1)) == 0
 
 
 def test_a_sysadmin_may_add_too(shop):

@@ -7,9 +7,10 @@ manual punch is voided, never deleted (``corrections.manual_void``). The employe
 either way.
 
 Whether manual adds count against the employee's monthly correction limit is the group's
-``CorrectionPolicy.manual_adds_count`` [no]; the add records the setting in its audit event
-and ``manual_adds_in_period`` gives the corrections app the number to add to its count.
-Manual adds themselves are never refused for the limit: HR has the last word.
+``CorrectionPolicy.manual_adds_count`` [no]: the corrections app's ``used_in_period`` counts
+valid manual punches when it is on; the add records the setting in its audit event and
+refreshes the stored counter. Manual adds themselves are never refused for the limit: HR
+has the last word.
 """
 
 from __future__ import annotations
@@ -238,16 +239,21 @@ def _check_actor(actor: Any, employee: Employee) -> None:
 
 
 def _counts_against_quota(employee: Employee) -> bool:
-    from ztk.corrections.models import CorrectionPolicy
+    from ztk.corrections.services import policy_row_for
 
-    if employee.attendance_group_id is None:
-        return False
-    value = (
-        CorrectionPolicy.objects.filter(group_id=employee.attendance_group_id)
-        .values_list("manual_adds_count", flat=True)
-        .first()
-    )
-    return bool(value)
+    return bool(policy_row_for(employee.attendance_group).manual_adds_count)
+
+
+def _refresh_quota(employee: Employee, day: date) -> None:
+    """Keep the stored limit counter right when the policy counts manual adds."""
+    from ztk.corrections import policy
+    from ztk.corrections.models import QuotaCounter
+    from ztk.corrections.services import period_start_day, used_in_period
+
+    start, _end = policy.period_of(day, period_start_day())
+    counter = QuotaCounter.objects.filter(employee=employee, period_start=start)
+    if counter.exists():
+        counter.update(used=used_in_period(employee, start))
 
 
 # --------------------------------------------------------------------------- add
@@ -393,6 +399,8 @@ def manual_punch_add(
         punches = list(Punch.objects.filter(pk__in=result.punch_ids).order_by("at"))
         slot_of = {t.at: t.window.key for t in targets}
         counts = _counts_against_quota(employee)
+        if counts:
+            _refresh_quota(employee, day)
         record(
             ADD_ACTION,
             obj=row,
@@ -464,6 +472,8 @@ def manual_punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
         before = day_snapshot(AttendanceDay.objects.filter(employee=employee, day=day).first())
         void = punch_void(actor=actor, punch=punch, reason=reason)
         row = AttendanceDay.objects.filter(employee=employee, day=day).first()
+        if _counts_against_quota(employee):
+            _refresh_quota(employee, day)
         record(
             VOID_ACTION,
             obj=punch,
@@ -494,26 +504,6 @@ def manual_punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
                 },
             )
     return void
-
-
-# --------------------------------------------------------------------------- quota
-
-
-def manual_adds_in_period(*, employee: Employee, start: date, end: date) -> int:
-    """Valid (not voided) manual punches of the employee on dates [start, end], local time.
-
-    For the corrections app's limit count when the policy's ``manual_adds_count`` is on.
-    """
-    tz = zone_of(employee)
-    lo = datetime.combine(start, time.min, tzinfo=tz)
-    hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
-    return Punch.objects.filter(
-        employee=employee,
-        source=PunchSource.MANUAL,
-        void__isnull=True,
-        at__gte=lo,
-        at__lt=hi,
-    ).count()
 
 
 # --------------------------------------------------------------------------- reads (page)
