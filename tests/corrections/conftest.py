@@ -42,6 +42,10 @@ def categories(db):
 @pytest.fixture
 def week(org, clock, categories):
     """09:00–18:00 Monday to Friday for the org's group."""
+    return week_for(org)
+
+
+def week_for(org):
     shift = Shift.objects.create(code="D9", name="白班")
     ShiftSegment.objects.create(shift=shift, position=1, start=time(9), end=time(18))
     WeeklyPattern.objects.create(
