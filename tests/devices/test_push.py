@@ -261,3 +261,11 @@ def test_a_flood_of_unknown_terminals_is_capped(client, db, settings):
     assert response.status_code == 503
     assert not Device.objects.filter(serial="FLOOD3").exists()
     assert client.get("/iclock/getrequest?SN=FLOOD1").status_code == 200  # known ones go on
+
+
+def test_date_header_is_ours_unless_the_server_writes_one(client, approved):
+    assert "Date" in client.get(f"/iclock/getrequest?SN={SERIAL}").headers
+    under_gunicorn = client.get(
+        f"/iclock/getrequest?SN={SERIAL}", SERVER_SOFTWARE="gunicorn/23.0.0"
+    )
+    assert "Date" not in under_gunicorn.headers  # gunicorn adds its own correct one
