@@ -115,6 +115,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "ztk.web.context_processors.navigation",
+                "ztk.notifications.context_processors.unread",
             ],
         },
     }

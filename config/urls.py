@@ -16,6 +16,9 @@ urlpatterns = [
     path("iclock/", include("ztk.devices.urls")),
     path("attendance/", include("ztk.attendance.web_urls")),
     path("hr/devices/", include("ztk.devices.web_urls")),
+    path("hr/manual/", include("ztk.corrections.manual_urls")),
+    path("corrections/", include("ztk.corrections.urls")),
+    path("notifications/", include("ztk.notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ztk.web.urls")),
 ]
