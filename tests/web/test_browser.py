@@ -104,7 +104,7 @@ def test_hr_navigation_scrolls_inside_itself_on_a_phone(live_server, browser):
 
     # then: every section is in the nav, and the page itself stays 375 px wide
     links = page.locator("nav.mainnav a")
-    expect(links).to_have_text(["我的考勤", "审批", "人事管理", "报表", "系统设置"])
+    expect(links).to_have_text(["我的考勤", "审批", "团队考勤", "人事管理", "报表", "系统设置"])
     assert _page_width(page) <= PHONE["width"]
     page.click("form.langswitch button")
     page.wait_for_load_state()
