@@ -1,0 +1,164 @@
+"""The one column table of the reports: machine key, Chinese and English label, format.
+
+Every output — the XLSX sheets, the CSV files, the pages and the payroll API — takes its
+columns from here, so a key means the same thing everywhere and a header is translated in
+one place. Labels are data, not UI strings: an export's header language is chosen by the
+caller (``lang="zh-hans"`` or ``"en"``), independently of the language of the page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ZH = "zh-hans"
+EN = "en"
+LANGS = (ZH, EN)
+
+
+@dataclass(frozen=True, slots=True)
+class Column:
+    key: str
+    zh: str
+    en: str
+    kind: str = "text"  # text | int | days | hours | date
+    width: int = 10  # XLSX column width in characters
+    total: bool = False  # summed in department totals
+
+    def label(self, lang: str = ZH) -> str:
+        return self.en if lang == EN else self.zh
+
+    @property
+    def number_format(self) -> str | None:
+        return NUMBER_FORMATS.get(self.kind)
+
+
+NUMBER_FORMATS = {"int": "0", "days": "0.0", "hours": "0.00", "date": "yyyy-mm-dd"}
+
+
+def normalise_lang(lang: str | None) -> str:
+    """'en', 'en-us' → 'en'; anything else (zh-hans, zh-cn, None) → 'zh-hans'."""
+    return EN if (lang or "").lower().startswith("en") else ZH
+
+
+# --- 月度汇总: one row per employee ------------------------------------------------------
+
+IDENTITY = (
+    Column("employee_no", "工号", "Employee no.", width=10),
+    Column("name", "姓名", "Name", width=12),
+    Column("department", "部门", "Department", width=16),
+    Column("group", "考勤组", "Attendance group", width=14),
+)
+
+FIGURES = (
+    Column("required_days", "应出勤天数", "Required days", "int", 11, True),
+    Column("attended_days", "实际出勤天数", "Days attended", "days", 12, True),
+    Column("late_count", "迟到次数", "Late (times)", "int", 9, True),
+    Column("late_minutes", "迟到分钟", "Late (minutes)", "int", 9, True),
+    Column("serious_late_count", "严重迟到次数", "Seriously late (times)", "int", 12, True),
+    Column("early_count", "早退次数", "Left early (times)", "int", 9, True),
+    Column("early_minutes", "早退分钟", "Left early (minutes)", "int", 9, True),
+    Column("missing_in_count", "上班缺卡次数", "Missing check-in (times)", "int", 12, True),
+    Column("missing_out_count", "下班缺卡次数", "Missing check-out (times)", "int", 12, True),
+    Column("absent_days", "旷工天数", "Absent days", "days", 9, True),
+    Column("corrected_count", "补卡次数", "Corrections (times)", "int", 9, True),
+    Column("manual_count", "手动补录次数", "HR manual adds (times)", "int", 12, True),
+    Column("leave_days", "全天请假天数", "Full leave days", "int", 12, True),
+    Column("leave_hours", "请假(小时)", "Leave (hours)", "hours", 10, True),
+    Column("outing_hours", "外出(小时)", "Outing (hours)", "hours", 10, True),
+    Column("trip_hours", "出差(小时)", "Business trip (hours)", "hours", 10, True),
+    Column("worked_hours", "出勤工时(小时)", "Worked (hours)", "hours", 12, True),
+    Column("rest_days", "休息天数", "Rest days", "int", 9, True),
+    Column("holiday_days", "节假日天数", "Holidays", "int", 10, True),
+    Column("provisional_days", "未定稿天数", "Provisional days", "int", 10, True),
+)
+
+# Overtime: the engine does not compute overtime yet, so no stored figure exists and the
+# column is left out of every output. When the engine stores overtime minutes, add the
+# aggregate in summary.py and list this column in FIGURES.
+OVERTIME = Column("overtime_minutes", "加班分钟", "Overtime (minutes)", "int", 10, True)
+OVERTIME_DEFINED = False
+
+SUMMARY_COLUMNS = IDENTITY + FIGURES
+TOTAL_KEYS = tuple(c.key for c in FIGURES if c.total)
+
+# --- 部门汇总: one row per department ----------------------------------------------------
+
+DEPARTMENT_COLUMNS = (
+    Column("department_code", "部门编码", "Department code", width=14),
+    Column("department", "部门", "Department", width=16),
+    Column("employees", "人数", "Employees", "int", 8),
+    *FIGURES,
+)
+
+# --- 每日明细: one row per employee-day --------------------------------------------------
+
+DETAIL_HEAD = (
+    Column("employee_no", "工号", "Employee no.", width=10),
+    Column("name", "姓名", "Name", width=12),
+    Column("department", "部门", "Department", width=16),
+    Column("date", "日期", "Date", "date", 11),
+    Column("weekday", "星期", "Weekday", width=7),
+    Column("shift", "班次", "Shift", width=14),
+    Column("status", "状态", "Status", width=14),
+)
+DETAIL_TAIL = (
+    Column("worked_minutes", "出勤分钟", "Worked (minutes)", "int", 10),
+    Column("explanation", "说明", "Explanation", width=60),
+)
+
+
+def detail_columns(segments: int = 1) -> tuple[Column, ...]:
+    """The detail columns with one check-in and one check-out column per shift segment."""
+    slots: list[Column] = []
+    for n in range(1, max(1, segments) + 1):
+        suffix = str(n) if segments > 1 else ""
+        slots.append(Column(f"in{n}", f"上班打卡{suffix}", f"Check-in {suffix}".strip(), width=16))
+        slots.append(
+            Column(f"out{n}", f"下班打卡{suffix}", f"Check-out {suffix}".strip(), width=16)
+        )
+    return DETAIL_HEAD + tuple(slots) + DETAIL_TAIL
+
+
+# --- words used inside cells (export language, not page language) ------------------------
+
+WEEKDAYS = {
+    ZH: ("一", "二", "三", "四", "五", "六", "日"),
+    EN: ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+}
+DAY_STATUS = {
+    "normal": ("正常", "Normal"),
+    "abnormal": ("异常", "Abnormal"),
+    "absent": ("旷工", "Absent"),
+    "rest": ("休息", "Rest day"),
+    "holiday": ("节假日", "Holiday"),
+    "leave": ("请假", "Leave"),
+}
+PROVISIONAL = ("未定稿", "provisional")
+EXEMPTION = {
+    "leave": ("请假", "Leave"),
+    "outing": ("外出", "Outing"),
+    "trip": ("出差", "Business trip"),
+}
+SLOT_STATUS = {
+    "normal": ("正常", "Normal"),
+    "late": ("迟到{m}分钟", "Late {m} min"),
+    "early": ("早退{m}分钟", "Left {m} min early"),
+    "missing": ("缺卡", "Missing"),
+    "corrected": ("补卡", "Corrected"),
+    "manual": ("手动补录", "Added by HR"),
+    "exempt": ("免打卡", "Exempt"),
+    "pending": ("未打卡", "Not yet punched"),
+}
+TOTAL_LABEL = ("合计", "Total")
+NO_DEPARTMENT = ("(无部门)", "(no department)")
+
+
+def word(table: dict[str, tuple[str, str]], key: str, lang: str) -> str:
+    pair = table.get(key)
+    if pair is None:
+        return key
+    return pair[1] if lang == EN else pair[0]
+
+
+def pick(pair: tuple[str, str], lang: str) -> str:
+    return pair[1] if lang == EN else pair[0]
