@@ -121,7 +121,8 @@ class EmployeeSummary:
             "name": self.name,
             "department": self.department,
             "department_code": self.department_code,
-            "group": self.group_code,
+            "group": self.group,
+            "group_code": self.group_code,
         }
         for column in C.FIGURES:
             out[column.key] = getattr(self, column.key)
