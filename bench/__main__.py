@@ -112,7 +112,8 @@ def main() -> None:
         devices_ingest = None
     if devices_ingest is not None and hasattr(devices_ingest, "run"):
         print("\n(d) ZKTeco ADMS ingestion (ATTLOG over HTTP handlers)")
-        result = devices_ingest.run()
+        # Same scale as the harness: 44 lines per employee (a month, two punches a day).
+        result = devices_ingest.run(n_lines=44 * args.employees, n_employees=args.employees)
         for key, value in result.items():
             print(f"  {key:<46} {value}")
 

@@ -23,7 +23,6 @@ English template per code and the Django layer translates the codes.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
@@ -448,8 +447,32 @@ def _wall(plan: DayPlan, minutes: int) -> datetime:
     return naive.replace(tzinfo=plan.tz).astimezone(UTC)
 
 
-@functools.lru_cache(maxsize=4096)
+# Layouts by (id(shift), day, zone): hashing a DayPlan hashes its whole shift, which costs
+# more than the lookup saves, so the cache is keyed by the shift's identity and each entry
+# keeps its shift (an id reused by a new object is detected with ``is``). Plans of one
+# group and day are shared objects (scheduling.plans), so one entry serves them all.
+_LAYOUTS: dict[tuple[int, date, tzinfo], tuple[Shift, _Layout]] = {}
+_LAYOUTS_MAX: Final = 8192
+
+
 def _layout(plan: DayPlan) -> _Layout | None:
+    """The cached ``_compute_layout`` of a plan (None for a day without a shift)."""
+    shift = plan.shift
+    if shift is None:
+        return None
+    key = (id(shift), plan.day, plan.tz)
+    entry = _LAYOUTS.get(key)
+    if entry is not None and entry[0] is shift:
+        return entry[1]
+    layout = _compute_layout(plan)
+    if len(_LAYOUTS) >= _LAYOUTS_MAX:
+        _LAYOUTS.clear()
+        _FIXED.clear()
+    _LAYOUTS[key] = (shift, layout)
+    return layout
+
+
+def _compute_layout(plan: DayPlan) -> _Layout:
     """Segments and non-overlapping punch windows of a plan, all in UTC.
 
     Check-in [start - in_earliest, midpoint), check-out [midpoint, end + out_latest]; the
@@ -457,8 +480,7 @@ def _layout(plan: DayPlan) -> _Layout | None:
     ends there, exclusive, and the later check-in window starts there).
     """
     shift = plan.shift
-    if shift is None:
-        return None
+    assert shift is not None
     segments = tuple(
         (_wall(plan, start), _wall(plan, end)) for start, end in _segment_offsets(shift.segments)
     )
@@ -574,16 +596,37 @@ def attendance_date_for(punch_at: datetime, plans_by_date: Mapping[date, DayPlan
        punch's own zone and hour 0). The date returned may have no plan in the mapping.
     """
     _check_aware("punch_at", punch_at)
-    moment = punch_at.astimezone(UTC)
     reference = next(iter(plans_by_date.values()), None)
+    return _date_for(punch_at.astimezone(UTC), punch_at, plans_by_date, {}, reference)
+
+
+_OFFSETS: Final = tuple(timedelta(days=offset) for offset in range(-2, 3))
+_ONE_DAY: Final = timedelta(days=1)
+
+
+def _date_for(
+    moment: datetime,
+    punch_at: datetime,
+    plans_by_date: Mapping[date, DayPlan],
+    wins_by_date: dict[date, tuple[_Win, ...]],
+    reference: DayPlan | None,
+) -> date:
+    """``attendance_date_for`` with ``moment`` in UTC and the layouts' windows memoised."""
     local = moment.astimezone(reference.tz).date() if reference else punch_at.date()
     # Two days either side also covers plans in other zones than the reference one.
-    for offset in range(-2, 3):
-        candidate = local + timedelta(days=offset)
+    for offset in _OFFSETS:
+        candidate = local + offset
         plan = plans_by_date.get(candidate)
-        if plan is not None and slot_key_for(plan, moment) is not None:
-            return candidate
-    plan = plans_by_date.get(local) or plans_by_date.get(local - timedelta(days=1)) or reference
+        if plan is None:
+            continue
+        wins = wins_by_date.get(candidate)
+        if wins is None:
+            layout = _layout(plan)
+            wins = wins_by_date[candidate] = layout.wins if layout is not None else ()
+        for w in wins:
+            if w.start <= moment <= w.end if w.end_inclusive else w.start <= moment < w.end:
+                return candidate
+    plan = plans_by_date.get(local) or plans_by_date.get(local - _ONE_DAY) or reference
     if plan is None:
         return _boundary_date(moment, punch_at.tzinfo or UTC, 0)
     return _boundary_date(moment, plan.tz, plan.day_boundary_hour)
@@ -608,9 +651,26 @@ def partition_punches(
             raise ValueError(f"partition_punches: two plans for {plan.day.isoformat()}")
         by_date[plan.day] = plan
     result: dict[date, list[PunchIn]] = {day: [] for day in sorted(by_date)}
-    for punch in sorted(punches, key=_punch_key):
-        result.setdefault(attendance_date_for(punch.at, by_date), []).append(punch)
-    return dict(sorted(result.items()))
+    reference = next(iter(by_date.values()), None)
+    wins_by_date: dict[date, tuple[_Win, ...]] = {}
+    keyed = []
+    for punch in punches:
+        _check_aware("punch_at", punch.at)
+        keyed.append((punch.at.astimezone(UTC), str(punch.id), punch))
+    keyed.sort(key=_first_two)
+    extra = False
+    for moment, _id, punch in keyed:
+        day = _date_for(moment, punch.at, by_date, wins_by_date, reference)
+        bucket = result.get(day)
+        if bucket is None:
+            bucket = result[day] = []
+            extra = True
+        bucket.append(punch)
+    return dict(sorted(result.items())) if extra else result
+
+
+def _first_two(item: tuple[datetime, str, PunchIn]) -> tuple[datetime, str]:
+    return item[0], item[1]
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -858,6 +918,34 @@ def evaluate_day(
 ) -> DayResult:
     """Evaluate one employee-day; pure and independent of the order of ``punches``.
 
+    See ``_evaluate_general`` for the rules. The common days take a fast path with the
+    very same result: a fixed shift with no exemption and no voided punch
+    (``_evaluate_fixed``), and a rest or holiday day (``_evaluate_off``).
+    """
+    if not isinstance(plan, DayPlan):
+        raise ValueError("evaluate_day: plan must be a DayPlan")
+    punches = punches if isinstance(punches, list | tuple) else list(punches)
+    exemptions = exemptions if isinstance(exemptions, list | tuple) else list(exemptions)
+    shift = plan.shift
+    if shift is None:
+        return _evaluate_off(plan, punches, exemptions, as_of)
+    if exemptions or shift.flexible is not None:
+        return _evaluate_general(plan, punches, exemptions, as_of=as_of)
+    for punch in punches:
+        if punch.__class__ is not PunchIn or punch.voided:
+            return _evaluate_general(plan, punches, exemptions, as_of=as_of)
+    return _evaluate_fixed(plan, punches, as_of)
+
+
+def _evaluate_general(
+    plan: DayPlan,
+    punches: Iterable[PunchIn],
+    exemptions: Iterable[Exemption] = (),
+    *,
+    as_of: datetime | None = None,
+) -> DayResult:
+    """Evaluate one employee-day (any plan, punches and exemptions): the reference path.
+
     ``as_of`` None means the day is final. Otherwise the result is provisional: a slot
     without a punch whose window is still open at ``as_of`` is ``pending`` ("not yet
     punched", not counted as missing), one whose window has closed is ``missing``. Punches
@@ -1032,4 +1120,366 @@ def evaluate_day(
         scheduled_minutes=scheduled,
         pending_count=statuses.count("pending"),
         extra_punch_ids=tuple(p.id for p in extra),
+    )
+
+
+# --------------------------------------------------------------------------- fast paths
+#
+# The same rules as ``_evaluate_general`` for the days that are most of a month: instants
+# are whole microseconds since the epoch (exact, so minute flooring is unchanged), a
+# shift's windows for a date and zone are laid out once (``_FixedWin``), and the local
+# times a result reports for them are built once and shared between results (datetimes
+# are immutable). tests/attendance/test_engine_fastpath.py checks the equality.
+
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
+_MIN_US: Final = 60_000_000
+
+
+def _us(moment: datetime) -> int:
+    """Microseconds since the epoch of an aware datetime (exact, unlike ``timestamp()``)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+class _FixedWin(NamedTuple):
+    key: str
+    kind: SlotKind
+    segment: int
+    expected: int  # microseconds since the epoch
+    start: int
+    end: int
+    end_inclusive: bool
+    expected_local: datetime  # as reported in SlotResult
+    start_local: datetime
+    end_local: datetime
+    until: str  # HH:MM of the window end, for "not_yet_punched"
+    grace: int  # grace_in / grace_out
+    as_missing: int | None  # late_as_missing / early_as_missing
+    serious_late: int
+    half_day: int | None
+
+
+class _Fixed(NamedTuple):
+    shift: Shift
+    wins: tuple[_FixedWin, ...]
+    segments: tuple[tuple[int, int], ...]  # microseconds since the epoch
+    scheduled_minutes: int
+
+
+# Fixed layouts by (id(shift), day, zone), kept and bounded like _LAYOUTS.
+_FIXED: dict[tuple[int, date, tzinfo], _Fixed] = {}
+
+
+def _fixed(plan: DayPlan, shift: Shift) -> _Fixed:
+    key = (id(shift), plan.day, plan.tz)
+    found = _FIXED.get(key)
+    if found is not None and found.shift is shift:
+        return found
+    layout = _layout(plan)
+    assert layout is not None
+    tz = plan.tz
+    wins = []
+    for w in layout.wins:
+        segment = shift.segments[w.segment - 1]
+        end_local = w.end.astimezone(tz)
+        wins.append(
+            _FixedWin(
+                w.key,
+                w.kind,
+                w.segment,
+                _us(w.expected),
+                _us(w.start),
+                _us(w.end),
+                w.end_inclusive,
+                w.expected.astimezone(tz),
+                w.start.astimezone(tz),
+                end_local,
+                end_local.strftime("%H:%M"),
+                segment.grace_in if w.kind == "in" else segment.grace_out,
+                segment.late_as_missing if w.kind == "in" else segment.early_as_missing,
+                segment.serious_late,
+                segment.late_as_half_day_absent,
+            )
+        )
+    segments = tuple((_us(a), _us(b)) for a, b in layout.segments)
+    scheduled = sum(b - a for a, b in segments) // _MIN_US
+    found = _Fixed(shift, tuple(wins), segments, scheduled)
+    if len(_FIXED) >= _LAYOUTS_MAX:
+        _FIXED.clear()
+    _FIXED[key] = found
+    return found
+
+
+_AS_OF_TEXT: dict[tuple[datetime, tzinfo], str] = {}
+
+
+def _as_of(as_of: datetime | None, tz: tzinfo) -> tuple[int | None, list[Note]]:
+    """``as_of`` in microseconds and the provisional note (text memoised per zone)."""
+    if as_of is None:
+        return None, []
+    _check_aware("as_of", as_of)
+    key = (as_of, tz)
+    text = _AS_OF_TEXT.get(key)
+    if text is None:
+        if len(_AS_OF_TEXT) > 256:
+            _AS_OF_TEXT.clear()
+        text = _AS_OF_TEXT[key] = as_of.astimezone(UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    return _us(as_of), [Note("provisional", None, {"as_of": text})]
+
+
+def _sort_key(item: tuple[int, str, PunchIn]) -> tuple[int, str]:
+    return item[0], item[1]
+
+
+def _prepared(punches: Sequence[PunchIn]) -> list[tuple[int, str, PunchIn]]:
+    """(microseconds, str(id), punch), sorted and deduplicated as ``_prepare_punches``."""
+    if not punches:
+        return []
+    items = []
+    for punch in punches:
+        if not isinstance(punch, PunchIn):
+            raise ValueError(f"expected PunchIn, got {punch!r}")
+        items.append((_us(punch.at), str(punch.id), punch))
+    if len(items) == 1:
+        return items
+    items.sort(key=_sort_key)
+    seen: set[tuple[bool, int, str]] = set()
+    kept = []
+    for item in items:
+        punch = item[2]
+        key = (punch.voided, item[0], punch.source)
+        if key not in seen:
+            seen.add(key)
+            kept.append(item)
+    return kept
+
+
+def _local_params(punch: PunchIn, tz: tzinfo) -> dict[str, Any]:
+    local = punch.at.astimezone(tz)
+    return {"punch_id": punch.id, "date": local.date().isoformat(), "time": f"{local:%H:%M}"}
+
+
+def _evaluate_off(
+    plan: DayPlan, punches: Sequence[PunchIn], exemptions: Sequence[Exemption], as_of
+) -> DayResult:
+    """A rest or holiday day: every live punch is outside the schedule."""
+    for exemption in exemptions:
+        if not isinstance(exemption, Exemption):
+            raise ValueError(f"expected Exemption, got {exemption!r}")
+    tz = plan.tz
+    as_of_us, notes = _as_of(as_of, tz)
+    items = _prepared(punches)
+    live = [p for _us_, _id, p in items if not p.voided]
+    voided = [p for _us_, _id, p in items if p.voided]
+    return DayResult(
+        day=plan.day,
+        kind=plan.kind,
+        status="holiday" if plan.kind == "holiday" else "rest",
+        provisional=as_of_us is not None,
+        slots=(),
+        worked_minutes=0,
+        late_count=0,
+        late_minutes=0,
+        serious_late_count=0,
+        early_count=0,
+        early_minutes=0,
+        missing_in_count=0,
+        missing_out_count=0,
+        absent_days=0.0,
+        corrected_count=0,
+        manual_count=0,
+        exempt_minutes_by_kind={},
+        outside_punch_ids=tuple(p.id for p in live),
+        notes=(
+            Note(plan.kind, None, {}),
+            *notes,
+            *(Note("outside_schedule", None, _local_params(p, tz)) for p in live),
+            *(Note("voided_ignored", None, _local_params(p, tz)) for p in voided),
+        ),
+        shift_code=None,
+        scheduled_minutes=0,
+        pending_count=0,
+        extra_punch_ids=(),
+    )
+
+
+def _evaluate_fixed(plan: DayPlan, punches: Sequence[PunchIn], as_of: datetime | None) -> DayResult:
+    """A fixed shift with no exemption and no voided punch (checked by the caller)."""
+    shift = plan.shift
+    assert shift is not None
+    tz = plan.tz
+    fixed = _fixed(plan, shift)
+    wins = fixed.wins
+    as_of_us, provisional_notes = _as_of(as_of, tz)
+
+    # Assignment (_assign, fixed shift): the first window holding a punch; a check-in
+    # takes the earliest punch of its window, a check-out the latest.
+    found: list[list[tuple[int, str, PunchIn]]] = [[] for _w in wins]
+    outside: list[PunchIn] = []
+    for item in _prepared(punches):
+        at = item[0]
+        for index, w in enumerate(wins):
+            if w.start <= at and (at < w.end or (w.end_inclusive and at == w.end)):
+                found[index].append(item)
+                break
+        else:
+            outside.append(item[2])
+
+    slots: list[SlotResult] = []
+    slot_notes: list[Note] = []
+    extra: list[PunchIn] = []
+    worked = 0
+    late_minutes = early_minutes = serious_count = half_days = 0
+    counts = {"late": 0, "early": 0, "corrected": 0, "manual": 0, "pending": 0}
+    missing_in = missing_out = 0
+    begin = 0
+    begin_ok = False
+    for index, w in enumerate(wins):
+        bucket = found[index]
+        chosen = None
+        if bucket:
+            chosen = bucket[0] if w.kind == "in" else bucket[-1]
+            if len(bucket) > 1:
+                extra.extend(item[2] for item in bucket if item is not chosen)
+        minutes = 0
+        serious = half = False
+        if chosen is not None:
+            at, _sid, punch = chosen
+            local = punch.at.astimezone(tz)
+            mapped = SOURCE_SLOT_STATUS.get(punch.source)
+            if mapped is not None:
+                status: SlotStatus = mapped
+                slot_notes.append(Note(mapped, w.key, {"time": f"{local:%H:%M}"}))
+            else:
+                if w.kind == "in":
+                    late = (at - w.expected) // _MIN_US
+                else:
+                    late = (w.expected - at) // _MIN_US
+                if late <= w.grace:  # also when early / late is negative
+                    status = "normal"
+                elif w.as_missing is not None and late > w.as_missing:
+                    status, minutes = "missing", late
+                    code = "late_counted_missing" if w.kind == "in" else "early_counted_missing"
+                    params = {"minutes": late, "threshold": w.as_missing}
+                    slot_notes.append(Note(code, w.key, params))
+                elif w.kind == "in":
+                    status, minutes = "late", late
+                    slot_notes.append(Note("late", w.key, {"minutes": late}))
+                    serious = late > w.serious_late
+                    if serious:
+                        params = {"minutes": late, "threshold": w.serious_late}
+                        slot_notes.append(Note("serious_late", w.key, params))
+                    half = w.half_day is not None and late > w.half_day
+                    if half:
+                        params = {"minutes": late, "threshold": w.half_day}
+                        slot_notes.append(Note("half_day_absent", w.key, params))
+                else:
+                    status, minutes = "early", late
+                    slot_notes.append(Note("early", w.key, {"minutes": late}))
+            slot = SlotResult(
+                w.key,
+                w.kind,
+                w.segment,
+                w.expected_local,
+                w.start_local,
+                w.end_local,
+                punch.id,
+                local,
+                status,
+                minutes,
+                serious,
+                half,
+                punch.source,
+            )
+        else:
+            at = 0
+            if as_of_us is not None and as_of_us < w.end:
+                status = "pending"
+                slot_notes.append(Note("not_yet_punched", w.key, {"until": w.until}))
+            else:
+                status = "missing"
+                slot_notes.append(Note("no_punch", w.key, {}))
+            slot = SlotResult(
+                w.key,
+                w.kind,
+                w.segment,
+                w.expected_local,
+                w.start_local,
+                w.end_local,
+                None,
+                None,
+                status,
+                0,
+                False,
+                False,
+                None,
+            )
+        slots.append(slot)
+        if status == "missing":
+            if w.kind == "in":
+                missing_in += 1
+            else:
+                missing_out += 1
+        elif status == "late":
+            counts["late"] += 1
+            late_minutes += minutes
+        elif status == "early":
+            counts["early"] += 1
+            early_minutes += minutes
+        elif status != "normal":
+            counts[status] += 1
+        if serious:
+            serious_count += 1
+        if half:
+            half_days += 1
+        filled = chosen is not None and status in _FILLED
+        if w.kind == "in":
+            begin, begin_ok = at, filled
+        elif begin_ok and filled:
+            seg_start, seg_end = fixed.segments[w.segment - 1]
+            lo = begin if begin > seg_start else seg_start
+            hi = at if at < seg_end else seg_end
+            if hi > lo:
+                worked += hi - lo
+
+    day_notes: list[Note] = []
+    day_status: DayStatus
+    missing = missing_in + missing_out
+    if missing == len(slots):
+        day_status = "absent"
+        day_notes.append(Note("absent", None, {}))
+        absent_days = 1.0
+    else:
+        abnormal = missing or counts["late"] or counts["early"]
+        day_status = "abnormal" if abnormal else "normal"
+        absent_days = min(1.0, 0.5 * half_days)
+    day_notes.extend(provisional_notes)
+    day_notes.extend(slot_notes)
+    for punch in outside:
+        day_notes.append(Note("outside_schedule", None, _local_params(punch, tz)))
+
+    return DayResult(
+        plan.day,
+        plan.kind,
+        day_status,
+        as_of_us is not None,
+        tuple(slots),
+        worked // _MIN_US,
+        counts["late"],
+        late_minutes,
+        serious_count,
+        counts["early"],
+        early_minutes,
+        missing_in,
+        missing_out,
+        absent_days,
+        counts["corrected"],
+        counts["manual"],
+        {},
+        tuple(p.id for p in outside),
+        tuple(day_notes),
+        shift.code,
+        fixed.scheduled_minutes,
+        counts["pending"],
+        tuple(p.id for p in extra),
     )

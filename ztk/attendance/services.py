@@ -63,6 +63,10 @@ def slot_to_json(slot: engine.SlotResult) -> dict[str, Any]:
     }
 
 
+# Encoders built once (json.dumps builds a new one per call when given options).
+_dumps = json.JSONEncoder().encode
+_dumps_u = json.JSONEncoder(ensure_ascii=False).encode
+
 ROW_COLUMNS = ["employee_id", "day", *UPDATE_FIELDS]
 
 
@@ -89,13 +93,12 @@ def result_to_values(
         Decimal(str(result.absent_days)),
         result.corrected_count,
         result.manual_count,
-        json.dumps(dict(result.exempt_minutes_by_kind)),
-        json.dumps([slot_to_json(s) for s in result.slots], ensure_ascii=False),
-        json.dumps(
-            [{"code": n.code, "slot": n.slot, "params": _jsonable(n.params)} for n in result.notes],
-            ensure_ascii=False,
+        _dumps(dict(result.exempt_minutes_by_kind)) if result.exempt_minutes_by_kind else "{}",
+        _dumps_u([slot_to_json(s) for s in result.slots]),
+        _dumps_u(
+            [{"code": n.code, "slot": n.slot, "params": _jsonable(n.params)} for n in result.notes]
         ),
-        json.dumps(list(result.outside_punch_ids)),
+        _dumps(list(result.outside_punch_ids)) if result.outside_punch_ids else "[]",
         computed_at,
     )
 
