@@ -117,6 +117,11 @@ def main() -> None:
         for key, value in result.items():
             print(f"  {key:<46} {value}")
 
+    # (e) the monthly report of October for every employee: summary, XLSX and CSV.
+    from . import reports as reports_bench
+
+    reports_bench.run(employees=args.employees)
+
 
 if __name__ == "__main__":
     main()
