@@ -2,18 +2,19 @@
 
 The pages (ztk.notifications.urls, meant for /notifications/) and the API router (meant
 for `api.add_router("", notifications_router)` in ztk/api/routers.py), the router on a
-second NinjaAPI with the project's auth and error handlers, placed first so it answers
-/api/v1/notifications whether or not the project mounted it yet.
+second API of the project's class with its auth and error handlers. It is placed first, so
+it answers everything under /api/v1/ in these tests (other operations: JSON 404).
 """
 
 from django.urls import URLResolver, include, path
-from ninja import NinjaAPI
 
 from config.urls import urlpatterns as project_urlpatterns
+from ztk.api.api import ZtkNinjaAPI
 from ztk.api.api import api as project_api
 from ztk.api.notifications import router as notifications_router
 
-test_api = NinjaAPI(
+# The project's API class: the same error envelope for unknown paths and wrong methods.
+test_api = ZtkNinjaAPI(
     title="notifications test API",
     version="test",
     auth=project_api.auth,
