@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Any
+from typing import Annotated, Any
 
 from django.urls import reverse
-from ninja import Field, File, Form, Query, Router, Schema, Status
+from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from ztk.attendance.explain import render_notes
@@ -33,6 +33,9 @@ ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 # Free text may span lines, but never holds other control characters (NUL above all).
 MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 ID_PATH = "/corrections/{int:correction_id}"
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="Correction request id.")]
 
 
 # --------------------------------------------------------------------------- schemas
@@ -193,7 +196,7 @@ class TransferIn(Schema):
 
 
 class BatchApproveIn(Schema):
-    ids: list[int] = Field(..., min_length=1, max_length=200)
+    ids: list[Id] = Field(..., min_length=1, max_length=200)
     comment: str = Field("", max_length=1000, pattern=MULTILINE)
 
 
@@ -441,12 +444,12 @@ def batch_approve(request, payload: BatchApproveIn):
 
 
 @router.get(ID_PATH, response={200: CorrectionDetailOut, **ERRORS}, summary="One request")
-def get_correction(request, correction_id: int):
+def get_correction(request, correction_id: PathId):
     return detail_out(request.auth, _get(request.auth, correction_id))
 
 
 @router.post(f"{ID_PATH}/withdraw", response={200: CorrectionOut, **ERRORS}, summary="Withdraw")
-def withdraw(request, correction_id: int):
+def withdraw(request, correction_id: PathId):
     req = services.correction_withdraw(
         actor=request.auth, request=_get(request.auth, correction_id)
     )
@@ -458,7 +461,7 @@ def withdraw(request, correction_id: int):
     response={201: AttachmentOut, **ERRORS},
     summary="Add proof (JPEG, PNG, HEIC, WebP or PDF; ≤ 10 MB; ≤ 5 per request)",
 )
-def add_attachment(request, correction_id: int, file: File[UploadedFile]):
+def add_attachment(request, correction_id: PathId, file: File[UploadedFile]):
     attachment = services.attachment_add(
         actor=request.auth, request=_get(request.auth, correction_id), file=file
     )
@@ -480,7 +483,7 @@ def add_attachment(request, correction_id: int, file: File[UploadedFile]):
     response={200: CorrectionOut, **ERRORS},
     summary="Approve the current step (optionally with an adjusted time)",
 )
-def approve(request, correction_id: int, payload: ApproveIn):
+def approve(request, correction_id: PathId, payload: ApproveIn):
     req = services.correction_approve(
         actor=request.auth,
         request=_get(request.auth, correction_id),
@@ -491,7 +494,7 @@ def approve(request, correction_id: int, payload: ApproveIn):
 
 
 @router.post(f"{ID_PATH}/reject", response={200: CorrectionOut, **ERRORS}, summary="Reject")
-def reject(request, correction_id: int, payload: RejectIn):
+def reject(request, correction_id: PathId, payload: RejectIn):
     req = services.correction_reject(
         actor=request.auth, request=_get(request.auth, correction_id), reason=payload.reason
     )
@@ -503,7 +506,7 @@ def reject(request, correction_id: int, payload: RejectIn):
     response={200: CorrectionOut, **ERRORS},
     summary="Hand the current step to another person",
 )
-def transfer(request, correction_id: int, payload: TransferIn):
+def transfer(request, correction_id: PathId, payload: TransferIn):
     req = _get(request.auth, correction_id)
     target = Employee.objects.select_related("user").filter(employee_no=payload.to_employee)
     to = target.first()
@@ -518,7 +521,7 @@ def transfer(request, correction_id: int, payload: TransferIn):
 @router.post(
     f"{ID_PATH}/comment", response={201: ActionOut, **ERRORS}, summary="Comment on a request"
 )
-def comment(request, correction_id: int, payload: CommentIn):
+def comment(request, correction_id: PathId, payload: CommentIn):
     action = services.correction_comment(
         actor=request.auth, request=_get(request.auth, correction_id), comment=payload.comment
     )

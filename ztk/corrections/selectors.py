@@ -128,6 +128,7 @@ def quota_for(
     from .services import (
         _closed_days,
         categories_for,
+        check_day,
         employee_zone,
         policy_for,
         policy_row_for,
@@ -136,6 +137,8 @@ def quota_for(
     )
 
     now = now or timezone.now()
+    if period is not None:
+        check_day(period)
     tz = employee_zone(employee)
     today = now.astimezone(tz).date()
     row = policy_row_for(employee.attendance_group)
@@ -195,7 +198,7 @@ def correction_preview(
     """The day as the engine would give it with the requested time added as a correction
     punch (pure: nothing is written). `target` is a request, or an ``ItemIn`` together
     with `employee`. Approvers see the same preview as the applicant."""
-    from .services import _aware, employee_zone, evaluate
+    from .services import _aware, check_day, employee_zone, evaluate
 
     if isinstance(target, CorrectionRequest):
         employee = target.employee
@@ -205,6 +208,8 @@ def correction_preview(
     else:
         if employee is None:
             raise ValueError("correction_preview: an item needs its employee")
+        check_day(target.day)
+        check_day(target.requested_time.date())
         day, at = target.day, _aware(target.requested_time, employee_zone(employee))
     fake = engine.PunchIn("preview", at, "correction")
     return evaluate(employee, day, extra=[fake], now=now)

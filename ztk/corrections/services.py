@@ -75,6 +75,9 @@ NOT_REJECTED = "not_rejected"
 BAD_TRANSFER = "bad_transfer"
 BAD_DELEGATION = "bad_delegation"
 QUOTA_OVERRIDE_REASON = "quota_override_reason_required"
+BAD_DATE = "bad_date"
+EARLIEST_DAY = date(2000, 1, 1)
+LATEST_DAY = date(2100, 12, 31)
 
 SKIP_REASONS = {
     "applicant": _("The approver of this step is the applicant."),
@@ -94,7 +97,14 @@ MESSAGES = {
     BAD_TRANSFER: _("The request cannot be transferred to this person."),
     BAD_DELEGATION: _("The delegation is not valid: %(why)s"),
     QUOTA_OVERRIDE_REASON: _("Give the reason for overriding the limit."),
+    BAD_DATE: _("The date is out of range."),
 }
+
+
+def check_day(day: date) -> None:
+    """Dates the calendar and the engine can work with (2000–2100)."""
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise DomainError(BAD_DATE, MESSAGES[BAD_DATE], details={"date": day.isoformat()})
 
 
 @dataclass(frozen=True, slots=True)
@@ -737,6 +747,9 @@ def _submit(
         raise DomainError(TOO_MANY_ITEMS, MESSAGES[TOO_MANY_ITEMS] % {"max": MAX_ITEMS})
     if channel not in Channel.values:
         raise DomainError(BAD_CHANNEL, MESSAGES[BAD_CHANNEL])
+    for entry in items:
+        check_day(entry.day)
+        check_day(entry.requested_time.date())
     hr = is_hr(actor)
     if channel == Channel.PAPER and not hr:
         raise PermissionDeniedError(_("Only HR registers paper forms."))
@@ -927,6 +940,7 @@ def _submit(
 
 def _validate_time(req: CorrectionRequest, value: datetime, now: datetime) -> datetime:
     tz = employee_zone(req.employee)
+    check_day(value.date())
     value = _aware(value, tz)
     info = slot_infos(req.employee, [req.date], now=now).get(req.date, {}).get(req.slot_key)
     local_now = now.astimezone(tz)
