@@ -35,9 +35,9 @@ EN_SUMMARY_HEADER = [
     "Business trip (hours)", "Worked (hours)", "Rest days", "Holidays", "Provisional days",
 ]  # fmt: skip
 # Number format per summary column after the four text columns.
+G = "General"  # whole numbers: Excel shows them as they are
 FORMATS = [
-    "0", "0.0", "0", "0", "0", "0", "0", "0", "0", "0.0", "0", "0", "0",
-    "0.00", "0.00", "0.00", "0.00", "0", "0", "0",
+    G, "0.0", G, G, G, G, G, G, G, "0.0", G, G, G, "0.00", "0.00", "0.00", "0.00", G, G, G,
 ]  # fmt: skip
 PEOPLE = [
     # employee_no, name, department, days
