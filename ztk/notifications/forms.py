@@ -44,6 +44,7 @@ class RobotWebhookForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["department"].queryset = Department.objects.filter(active=True).order_by("code")
         self.fields["department"].empty_label = _("Whole company")
+        self.fields["department"].help_text = _("Sub-departments are included.")
         if not (self.instance.pk and self.instance.secret):
             del self.fields["clear_secret"]
 
