@@ -155,7 +155,7 @@ class ReasonCategoryAdmin(HRMayManage, AuditedAdminMixin, admin.ModelAdmin):
         return False  # requests refer to it: switch it off (active) instead
 
 
-class ActionInline(ReadOnly, admin.TabularInline):
+class ActionInline(ReadOnly, HRMayManage, admin.TabularInline):
     model = ApprovalAction
     extra = 0
     fields = ("at", "step", "action", "actor", "comment", "from_user", "to_user", "old_time",
@@ -164,7 +164,7 @@ class ActionInline(ReadOnly, admin.TabularInline):
     can_delete = False
 
 
-class AttachmentInline(ReadOnly, admin.TabularInline):
+class AttachmentInline(ReadOnly, HRMayManage, admin.TabularInline):
     model = Attachment
     extra = 0
     fields = ("original_name", "content_type", "size", "uploaded_by", "uploaded_at")
@@ -173,7 +173,7 @@ class AttachmentInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(CorrectionRequest)
-class CorrectionRequestAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+class CorrectionRequestAdmin(ReadOnly, HRMayManage, admin.ModelAdmin):
     list_display = (
         "pk",
         "employee",
@@ -197,7 +197,7 @@ class CorrectionRequestAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(ApprovalAction)
-class ApprovalActionAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+class ApprovalActionAdmin(ReadOnly, HRMayManage, admin.ModelAdmin):
     list_display = ("at", "request", "step", "action", "actor")
     list_filter = ("action",)
     list_select_related = ("request", "actor")
@@ -205,7 +205,7 @@ class ApprovalActionAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
 
 
 @admin.register(Attachment)
-class AttachmentAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+class AttachmentAdmin(ReadOnly, HRMayManage, admin.ModelAdmin):
     list_display = ("original_name", "request", "content_type", "size", "uploaded_at")
     list_select_related = ("request",)
     list_filter = ("content_type",)
@@ -225,7 +225,7 @@ class DelegationAdmin(HRMayManage, AuditedAdminMixin, admin.ModelAdmin):
 
 
 @admin.register(QuotaCounter)
-class QuotaCounterAdmin(HRMayManage, ReadOnly, admin.ModelAdmin):
+class QuotaCounterAdmin(ReadOnly, HRMayManage, admin.ModelAdmin):
     list_display = ("employee", "period_start", "used", "updated_at")
     list_select_related = ("employee",)
     search_fields = ("employee__employee_no", "employee__name")
