@@ -19,6 +19,7 @@ urlpatterns = [
     path("hr/manual/", include("ztk.corrections.manual_urls")),
     path("corrections/", include("ztk.corrections.urls")),
     path("notifications/", include("ztk.notifications.urls")),
+    path("reports/", include("ztk.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ztk.web.urls")),
 ]

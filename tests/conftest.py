@@ -9,9 +9,14 @@ from tests import factories  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
-def _english_free_cache(settings):
-    settings.AXES_ENABLED = True
+def _default_language():
+    """Each test starts in the default language (zh-hans), whatever an earlier one activated."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
     yield
+    translation.activate(settings.LANGUAGE_CODE)
 
 
 @pytest.fixture

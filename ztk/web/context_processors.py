@@ -25,7 +25,7 @@ SECTIONS = [
     Section("web:approvals", _("Approvals"), access.can_approve),
     Section("attendance:team", _("Team"), access.can_see_team),
     Section("web:hr", _("HR"), access.can_use_hr),
-    Section("web:reports", _("Reports"), access.can_see_reports),
+    Section("reports:monthly", _("Reports"), access.can_see_reports),
     Section("web:audit", _("Audit"), access.can_see_audit),
     Section("admin:index", _("Settings"), access.can_use_settings),
 ]

@@ -10,7 +10,6 @@ urlpatterns = [
     path("", attendance_web.home, name="home"),
     path("approvals/", views.approvals, name="approvals"),
     path("hr/", views.hr_home, name="hr"),
-    path("reports/", views.reports, name="reports"),
     path("audit/", views.audit_log, name="audit"),
     path("people/<str:employee_no>/", views.employee_profile, name="employee_profile"),
     path("healthz", views.healthz, name="healthz"),

@@ -46,12 +46,6 @@ def hr_home(request):
 
 
 @login_required
-def reports(request):
-    _require(request, access.can_see_reports)
-    return render(request, "web/placeholder.html", {"section": "reports"})
-
-
-@login_required
 def employee_profile(request, employee_no: str):
     employee = get_object_or_404(
         Employee.objects.select_related("department", "supervisor", "attendance_group"),
