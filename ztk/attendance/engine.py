@@ -608,10 +608,13 @@ def _date_for(
     moment: datetime,
     punch_at: datetime,
     plans_by_date: Mapping[date, DayPlan],
-    wins_by_date: dict[date, tuple[_Win, ...]],
+    wins_by_date: dict[date, tuple[tuple[int, int, bool], ...]],
     reference: DayPlan | None,
+    at_us: int | None = None,
 ) -> date:
-    """``attendance_date_for`` with ``moment`` in UTC and the layouts' windows memoised."""
+    """``attendance_date_for`` with ``moment`` in UTC and the windows in microseconds."""
+    if at_us is None:
+        at_us = _us(moment)
     local = moment.astimezone(reference.tz).date() if reference else punch_at.date()
     # Two days either side also covers plans in other zones than the reference one.
     for offset in _OFFSETS:
@@ -621,10 +624,9 @@ def _date_for(
             continue
         wins = wins_by_date.get(candidate)
         if wins is None:
-            layout = _layout(plan)
-            wins = wins_by_date[candidate] = layout.wins if layout is not None else ()
-        for w in wins:
-            if w.start <= moment <= w.end if w.end_inclusive else w.start <= moment < w.end:
+            wins = wins_by_date[candidate] = _wins_us(plan)
+        for start, end, inclusive in wins:
+            if start <= at_us and (at_us < end or (inclusive and at_us == end)):
                 return candidate
     plan = plans_by_date.get(local) or plans_by_date.get(local - _ONE_DAY) or reference
     if plan is None:
@@ -652,25 +654,23 @@ def partition_punches(
         by_date[plan.day] = plan
     result: dict[date, list[PunchIn]] = {day: [] for day in sorted(by_date)}
     reference = next(iter(by_date.values()), None)
-    wins_by_date: dict[date, tuple[_Win, ...]] = {}
+    wins_by_date: dict[date, tuple[tuple[int, int, bool], ...]] = {}
     keyed = []
     for punch in punches:
-        _check_aware("punch_at", punch.at)
-        keyed.append((punch.at.astimezone(UTC), str(punch.id), punch))
-    keyed.sort(key=_first_two)
+        at = punch.at
+        if not isinstance(at, datetime) or at.tzinfo is None or at.utcoffset() is None:
+            _check_aware("punch_at", at)
+        keyed.append((_us(at), str(punch.id), punch))
+    keyed.sort(key=_sort_key)
     extra = False
-    for moment, _id, punch in keyed:
-        day = _date_for(moment, punch.at, by_date, wins_by_date, reference)
+    for at_us, _id, punch in keyed:
+        day = _date_for(punch.at, punch.at, by_date, wins_by_date, reference, at_us)
         bucket = result.get(day)
         if bucket is None:
             bucket = result[day] = []
             extra = True
         bucket.append(punch)
     return dict(sorted(result.items())) if extra else result
-
-
-def _first_two(item: tuple[datetime, str, PunchIn]) -> tuple[datetime, str]:
-    return item[0], item[1]
 
 
 # --------------------------------------------------------------------------- evaluation
@@ -1168,6 +1168,36 @@ class _Fixed(NamedTuple):
 
 # Fixed layouts by (id(shift), day, zone), kept and bounded like _LAYOUTS.
 _FIXED: dict[tuple[int, date, tzinfo], _Fixed] = {}
+_WINS_US: dict[tuple[int, date, tzinfo], tuple[Shift, tuple[tuple[int, int, bool], ...]]] = {}
+
+
+def _wins_us(plan: DayPlan) -> tuple[tuple[int, int, bool], ...]:
+    """(start, end, end inclusive) of each punch window in microseconds; () without shift."""
+    shift = plan.shift
+    if shift is None:
+        return ()
+    key = (id(shift), plan.day, plan.tz)
+    entry = _WINS_US.get(key)
+    if entry is not None and entry[0] is shift:
+        return entry[1]
+    layout = _layout(plan)
+    assert layout is not None
+    wins = tuple((_us(w.start), _us(w.end), w.end_inclusive) for w in layout.wins)
+    if len(_WINS_US) >= _LAYOUTS_MAX:
+        _WINS_US.clear()
+    _WINS_US[key] = (shift, wins)
+    return wins
+
+
+def _trusted_punch(punch_id: int | str, at: datetime, source: str, voided: bool) -> PunchIn:
+    """A PunchIn from stored rows (aware time, known source) without re-validating it."""
+    punch = object.__new__(PunchIn)
+    setattr_ = object.__setattr__
+    setattr_(punch, "id", punch_id)
+    setattr_(punch, "at", at)
+    setattr_(punch, "source", source)
+    setattr_(punch, "voided", voided)
+    return punch
 
 
 def _fixed(plan: DayPlan, shift: Shift) -> _Fixed:

@@ -6,9 +6,9 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from django.db import connection, transaction
@@ -63,11 +63,104 @@ def slot_to_json(slot: engine.SlotResult) -> dict[str, Any]:
     }
 
 
-# Encoders built once (json.dumps builds a new one per call when given options).
+# Encoders built once (json.dumps builds a new one per call when given options); the
+# ``default`` turns dates and times into ISO text as ``_jsonable`` does.
 _dumps = json.JSONEncoder().encode
-_dumps_u = json.JSONEncoder(ensure_ascii=False).encode
+_dumps_u = json.JSONEncoder(ensure_ascii=False, default=lambda v: _jsonable(v)).encode
 
 ROW_COLUMNS = ["employee_id", "day", *UPDATE_FIELDS]
+
+# The stored JSON is built from fragments, byte for byte what json.dumps writes for
+# slot_to_json / the note dicts (tests/attendance/test_engine_fastpath.py checks it). The
+# first part of a slot depends only on its window, whose datetimes the engine shares
+# between results of one (shift, date, zone): cached by their identity, bounded.
+_SLOT_HEADS: dict[int, tuple[datetime, datetime, datetime, str, str, int, str]] = {}
+_NOTE_HEADS: dict[tuple[str, str | None], str] = {}
+_TEXT: dict[str, str] = {}
+_FRAGMENTS_MAX = 4096
+_DECIMALS: dict[float, Decimal] = {}
+
+
+def _text(value: str) -> str:
+    """A short string as JSON (memoised: codes, keys, statuses, sources)."""
+    found = _TEXT.get(value)
+    if found is None:
+        found = _dumps_u(value)
+        if len(_TEXT) < _FRAGMENTS_MAX:
+            _TEXT[value] = found
+    return found
+
+
+def _slot_head(slot: engine.SlotResult) -> str:
+    expected, start, end = slot.expected, slot.window_start, slot.window_end
+    entry = _SLOT_HEADS.get(id(expected))
+    if (
+        entry is not None
+        and entry[0] is expected
+        and entry[1] is start
+        and entry[2] is end
+        and entry[3] == slot.key
+        and entry[4] == slot.kind
+        and entry[5] == slot.segment
+    ):
+        return entry[6]
+    head = (
+        f'{{"key": {_text(slot.key)}, "kind": {_text(slot.kind)}, '
+        f'"segment": {_dumps(slot.segment)}, "expected": {_dumps(_iso(expected))}, '
+        f'"window_start": {_dumps(_iso(start))}, "window_end": {_dumps(_iso(end))}, '
+    )
+    if len(_SLOT_HEADS) >= _FRAGMENTS_MAX:
+        _SLOT_HEADS.clear()
+    _SLOT_HEADS[id(expected)] = (expected, start, end, slot.key, slot.kind, slot.segment, head)
+    return head
+
+
+def _slot_json(slot: engine.SlotResult) -> str:
+    punch_id = slot.punch_id
+    if punch_id is None:
+        punch = '"punch_id": null, "punch_at": null, "punch_source": null, '
+    else:
+        pid = str(punch_id) if punch_id.__class__ is int else _dumps_u(punch_id)
+        at = _dumps(_iso(slot.punch_at))
+        source = "null" if slot.punch_source is None else _text(slot.punch_source)
+        punch = f'"punch_id": {pid}, "punch_at": {at}, "punch_source": {source}, '
+    minutes = slot.minutes
+    return (
+        f'{_slot_head(slot)}{punch}"status": {_text(slot.status)}, '
+        f'"minutes": {minutes if minutes.__class__ is int else _dumps(minutes)}, '
+        f'"serious": {"true" if slot.serious else "false"}, '
+        f'"half_day_absent": {"true" if slot.half_day_absent else "false"}}}'
+    )
+
+
+def _note_json(note: engine.Note) -> str:
+    key = (note.code, note.slot)
+    head = _NOTE_HEADS.get(key)
+    if head is None:
+        slot = "null" if note.slot is None else _text(note.slot)
+        head = f'{{"code": {_text(note.code)}, "slot": {slot}, "params": '
+        if len(_NOTE_HEADS) < _FRAGMENTS_MAX:
+            _NOTE_HEADS[key] = head
+    params = note.params
+    return f"{head}{_dumps_u(params) if params else '{}'}}}"
+
+
+def slots_json(slots: Iterable[engine.SlotResult]) -> str:
+    """``json.dumps([slot_to_json(s) ...], ensure_ascii=False)``, built from fragments."""
+    return f"[{', '.join(_slot_json(s) for s in slots)}]"
+
+
+def notes_json(notes: Iterable[engine.Note]) -> str:
+    return f"[{', '.join(_note_json(n) for n in notes)}]"
+
+
+def _decimal(value: float) -> Decimal:
+    found = _DECIMALS.get(value)
+    if found is None:
+        found = Decimal(str(value))
+        if len(_DECIMALS) < 64:
+            _DECIMALS[value] = found
+    return found
 
 
 def result_to_values(
@@ -90,14 +183,12 @@ def result_to_values(
         result.early_minutes,
         result.missing_in_count,
         result.missing_out_count,
-        Decimal(str(result.absent_days)),
+        _decimal(result.absent_days),
         result.corrected_count,
         result.manual_count,
         _dumps(dict(result.exempt_minutes_by_kind)) if result.exempt_minutes_by_kind else "{}",
-        _dumps_u([slot_to_json(s) for s in result.slots]),
-        _dumps_u(
-            [{"code": n.code, "slot": n.slot, "params": _jsonable(n.params)} for n in result.notes]
-        ),
+        slots_json(result.slots),
+        notes_json(result.notes),
         _dumps(list(result.outside_punch_ids)) if result.outside_punch_ids else "[]",
         computed_at,
     )
@@ -156,6 +247,119 @@ def recompute_punched(
     )
 
 
+class _Who(NamedTuple):
+    """What build_plans needs of an employee."""
+
+    pk: int
+    attendance_group_id: int | None
+
+
+# SQLite's default limit is 999 bound parameters a statement.
+_IN_LIMIT = 900
+_UTC = ZoneInfo("UTC")
+
+
+def _id_clauses(column: str, ids: list[int]) -> list[tuple[str, list[int]]]:
+    """WHERE clauses covering sorted ``ids``: one range when they are dense, else IN lists.
+
+    A range may also match ids outside the set; callers drop those rows.
+    """
+    if len(ids) > _IN_LIMIT and ids[-1] - ids[0] < 2 * len(ids):
+        return [(f"{column} BETWEEN %s AND %s", [ids[0], ids[-1]])]
+    return [
+        (f"{column} IN ({', '.join(['%s'] * len(part))})", part)
+        for part in (ids[i : i + _IN_LIMIT] for i in range(0, len(ids), _IN_LIMIT))
+    ]
+
+
+def _select(sql: str, column: str, ids: list[int], params: list[Any]) -> list[tuple]:
+    """Run ``sql`` (with ``{ids}`` for the id clause) for every clause of ``ids``."""
+    rows: list[tuple] = []
+    with connection.cursor() as cursor:
+        for clause, id_params in _id_clauses(column, ids):
+            cursor.execute(sql.format(ids=clause), [*id_params, *params])
+            rows.extend(cursor.fetchall())
+    return rows
+
+
+def _aware(value: Any) -> datetime:
+    """A stored instant as an aware datetime (SQLite hands back naive UTC or text)."""
+    if value.__class__ is str:
+        value = datetime.fromisoformat(value)
+    if value.tzinfo is None:
+        return value.replace(tzinfo=_UTC)
+    return value
+
+
+def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str | None, int | None]]:
+    """(id, group id, group time zone, day boundary hour) of each employee: one query."""
+    from ztk.org.models import AttendanceGroup
+
+    wanted = set(ids)
+    return [
+        row
+        for row in _select(
+            f"SELECT e.id, e.attendance_group_id, g.time_zone, g.day_boundary_hour "
+            f"FROM {Employee._meta.db_table} e LEFT JOIN {AttendanceGroup._meta.db_table} g "
+            "ON g.id = e.attendance_group_id WHERE {ids}",
+            "e.id",
+            ids,
+            [],
+        )
+        if row[0] in wanted
+    ]
+
+
+def _read_days_and_punches(ids: list[int], start: date, end: date, lo: datetime, hi: datetime):
+    """Finalised days in [start, end] and punches in [lo, hi]: two queries."""
+    from ztk.punches.models import PunchVoid
+
+    wanted = set(ids)
+    ops = connection.ops
+    # SQLite: the instant as text, parsed by fromisoformat (the column's registered
+    # converter parses it with a regular expression, several times slower).
+    at_sql = "p.at || ''" if connection.vendor == "sqlite" else "p.at"
+    finalised = {
+        (employee_id, day if day.__class__ is date else date.fromisoformat(str(day)))
+        for employee_id, day in _select(
+            f"SELECT employee_id, day FROM {AttendanceDay._meta.db_table} "
+            "WHERE {ids} AND day >= %s AND day <= %s AND finalised = %s",
+            "employee_id",
+            ids,
+            [ops.adapt_datefield_value(start), ops.adapt_datefield_value(end), True],
+        )
+        if employee_id in wanted
+    }
+    punches: dict[int, list[engine.PunchIn]] = defaultdict(list)
+    make = engine._trusted_punch
+    for employee_id, punch_id, at, source, void_id in _select(
+        f"SELECT p.employee_id, p.id, {at_sql}, p.source, v.id FROM {Punch._meta.db_table} p "
+        f"LEFT JOIN {PunchVoid._meta.db_table} v ON v.punch_id = p.id "
+        "WHERE {ids} AND p.at >= %s AND p.at <= %s",
+        "p.employee_id",
+        ids,
+        [ops.adapt_datetimefield_value(lo), ops.adapt_datetimefield_value(hi)],
+    ):
+        if employee_id in wanted:
+            punches[employee_id].append(make(punch_id, _aware(at), source, void_id is not None))
+    return finalised, punches
+
+
+def _punch_bounds(zones: set[tzinfo], start: date, end: date) -> tuple[datetime, datetime]:
+    """The instants a punch of an attendance date in [start, end] can lie between.
+
+    A date's windows lie within [D - 1 00:00, D + 2 00:00] local time (engine.Shift
+    validation) and the day boundary hour only picks D or D - 1 within [D 00:00, D + 2
+    00:00); two hours either side spare any doubt at a zone's transitions. Every punch
+    the engine could assign to one of the dates is read; their assignment depends on the
+    plans only, not on the other punches.
+    """
+    margin = timedelta(hours=2)
+    lo = min(datetime.combine(start - timedelta(days=1), time.min, tzinfo=z) for z in zones)
+    hi = max(datetime.combine(end + timedelta(days=2), time.min, tzinfo=z) for z in zones)
+    return (lo - margin).astimezone(_UTC), (hi + margin).astimezone(_UTC)
+
+
 def _recompute(
     by_employee: dict[int, set[date]],
     *,
@@ -163,57 +367,65 @@ def _recompute(
     finalise: bool,
     only_punches: set[int] | None = None,
 ) -> int:
+    rows = _evaluate(by_employee, now=now, finalise=finalise, only_punches=only_punches)
+    upsert_days(rows)
+    return len(rows)
+
+
+def _evaluate(
+    by_employee: dict[int, set[date]],
+    *,
+    now: datetime,
+    finalise: bool,
+    only_punches: set[int] | None = None,
+) -> list[tuple]:
+    """The rows (ROW_COLUMNS) of the given employee-days, read and evaluated, not written."""
     from ztk.scheduling.plans import build_plans, exemptions_for
 
     if not by_employee:
-        return 0
+        return []
     start = min(min(days) for days in by_employee.values())
     end = max(max(days) for days in by_employee.values())
-    employees = list(
-        Employee.objects.select_related("attendance_group").filter(pk__in=by_employee.keys())
-    )
+    ids = sorted(by_employee)
+    employees = _read_employees(ids)
     if not employees:
-        return 0
+        return []
+    zones = {g: (tz, hour) for _pk, g, tz, hour in employees if g is not None}
     # Neighbouring days decide which day a punch near midnight belongs to.
-    plans = build_plans(employees, start - timedelta(days=1), end + timedelta(days=1))
-    exemptions = exemptions_for([e.pk for e in employees], start, end)
-    group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id}
-    closed = _closed_ranges(group_ids, start, end)
-    finalised_before = set(
-        AttendanceDay.objects.filter(
-            employee_id__in=by_employee.keys(), day__gte=start, day__lte=end, finalised=True
-        ).values_list("employee_id", "day")
+    plans = build_plans(
+        [_Who(pk, g) for pk, g, _tz, _hour in employees],
+        start - timedelta(days=1),
+        end + timedelta(days=1),
+        zones=zones,
     )
-
-    utc = ZoneInfo("UTC")
-    lo = datetime.combine(start - timedelta(days=2), time.min, tzinfo=utc)
-    hi = datetime.combine(end + timedelta(days=3), time.min, tzinfo=utc)
-    punches: dict[int, list[engine.PunchIn]] = defaultdict(list)
-    rows = (
-        Punch.objects.filter(employee_id__in=by_employee.keys(), at__gte=lo, at__lt=hi)
-        .values_list("employee_id", "id", "at", "source", "void__id")
-        .order_by()
+    plan_zones = {plan.tz for plan in plans.values()} or {_UTC}
+    lo, hi = _punch_bounds(plan_zones, start, end)
+    finalised_before, punches = _read_days_and_punches(ids, start, end, lo, hi)
+    exemptions = exemptions_for(
+        [row[0] for row in employees], start, end, zones={pk: tz for pk, _g, tz, _h in employees}
     )
-    make_punch = engine.PunchIn
-    for employee_id, punch_id, at, source, void_id in rows:
-        punches[employee_id].append(make_punch(punch_id, at, source, void_id is not None))
+    closed = _closed_ranges(set(zones), start, end)
 
     span = [start - timedelta(days=1) + timedelta(days=i) for i in range((end - start).days + 3)]
     no_exemptions: list[engine.Exemption] = []
+    no_punches: list[engine.PunchIn] = []
     today_in: dict[str, date] = {}
     out: list[tuple] = []
-    for employee in employees:
-        pk = employee.pk
+    evaluate, to_values = engine.evaluate_day, result_to_values
+    for pk, group_id, tz_name, _hour in employees:
         wanted = by_employee[pk]
-        ranges = closed.get(employee.attendance_group_id, [])
-        employee_plans = [p for p in (plans.get((pk, d)) for d in span) if p is not None]
-        buckets = engine.partition_punches(employee_plans, punches.get(pk, []))
+        ranges = closed.get(group_id, [])
+        employee_punches = punches.get(pk, no_punches)
+        if employee_punches:
+            employee_plans = [p for p in (plans.get((pk, d)) for d in span) if p is not None]
+            buckets = engine.partition_punches(employee_plans, employee_punches)
+        else:
+            buckets = {}
         if only_punches is not None:
             wanted = {
                 day for day in wanted if any(p.id in only_punches for p in buckets.get(day, ()))
             }
-        group = employee.attendance_group
-        tz_name = group.time_zone if group else "UTC"
+        tz_name = tz_name or "UTC"
         today = today_in.get(tz_name)
         if today is None:
             today = today_in[tz_name] = now.astimezone(ZoneInfo(tz_name)).date()
@@ -224,15 +436,14 @@ def _recompute(
             if plan is None:
                 continue
             final = finalise or (pk, day) in finalised_before
-            result = engine.evaluate_day(
+            result = evaluate(
                 plan,
-                buckets.get(day, ()),
+                buckets.get(day, no_punches),
                 exemptions.get((pk, day), no_exemptions),
                 as_of=None if final else now,
             )
-            out.append(result_to_values(pk, result, finalised=final, computed_at=now))
-    upsert_days(out)
-    return len(out)
+            out.append(to_values(pk, result, finalised=final, computed_at=now))
+    return out
 
 
 def upsert_days(rows: list[tuple]) -> None:
@@ -248,16 +459,12 @@ def upsert_days(rows: list[tuple]) -> None:
         f"ON CONFLICT (employee_id, day) DO UPDATE SET {updates}"
     )
     ops = connection.ops
+    # Few distinct days, decimals and computation times: each adapted once.
+    days = {d: ops.adapt_datefield_value(d) for d in {r[1] for r in rows}}
+    decimals = {v: ops.adapt_decimalfield_value(v, 3, 1) for v in {r[15] for r in rows}}
+    stamps = {t: ops.adapt_datetimefield_value(t) for t in {r[22] for r in rows}}
     adapted = [
-        (
-            *r[:1],
-            ops.adapt_datefield_value(r[1]),
-            *r[2:15],
-            ops.adapt_decimalfield_value(r[15], 3, 1),
-            *r[16:22],
-            ops.adapt_datetimefield_value(r[22]),
-        )
-        for r in rows
+        (r[0], days[r[1]], *r[2:15], decimals[r[15]], *r[16:22], stamps[r[22]]) for r in rows
     ]
     with connection.cursor() as cursor:
         for i in range(0, len(adapted), 2000):

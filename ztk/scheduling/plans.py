@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -139,12 +139,20 @@ def _company_zone() -> tuple[str, int]:
     return company or settings.TIME_ZONE, 0
 
 
-def _group_zones(employees: Sequence[Employee]) -> dict[int | None, tuple[str, int]]:
-    """(time zone, day boundary hour) per attendance group id; None for "no group"."""
+def _group_zones(
+    employees: Sequence[Employee], known: Mapping[int | None, tuple[str, int]] | None = None
+) -> dict[int | None, tuple[str, int]]:
+    """(time zone, day boundary hour) per attendance group id; None for "no group".
+
+    ``known`` are zones the caller already read (no query for those groups).
+    """
     from ztk.org.models import AttendanceGroup
 
-    group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id is not None}
     zones: dict[int | None, tuple[str, int]] = {}
+    group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id is not None}
+    if known:
+        zones.update((g, zone) for g, zone in known.items() if g is not None and g in group_ids)
+        group_ids -= set(zones)
     if group_ids:
         for pk, tz, hour in AttendanceGroup.objects.filter(pk__in=group_ids).values_list(
             "pk", "time_zone", "day_boundary_hour"
@@ -172,9 +180,16 @@ def _makeup_shift_id(pattern: WeeklyPattern, weekday: int) -> int | None:
 
 
 def build_plans(
-    employees: Iterable[Employee], start: date, end: date
+    employees: Iterable[Employee],
+    start: date,
+    end: date,
+    *,
+    zones: Mapping[int | None, tuple[str, int]] | None = None,
 ) -> dict[tuple[int, date], engine_module.DayPlan]:
     """The plan of every employee on every date in [start, end] (both inclusive).
+
+    ``employees`` need only ``pk`` and ``attendance_group_id``. ``zones``: the (time zone,
+    day boundary hour) of groups the caller has already read, to save that query.
 
     rules.md "Day plan": a roster entry wins; otherwise the weekly pattern version in force
     on the date, adjusted by the work calendar when the pattern follows it (holiday → kind
@@ -193,7 +208,7 @@ def build_plans(
         return {}
     employee_ids = [e.pk for e in employees]
     wanted = set(employee_ids)
-    zones = _group_zones(employees)
+    zones = _group_zones(employees, zones)
     group_ids = [g for g in zones if g is not None]
 
     versions: dict[int, list[WeeklyPattern]] = defaultdict(list)
@@ -282,7 +297,11 @@ def plan_for(employee: Employee, day: date) -> engine_module.DayPlan:
 
 
 def exemptions_for(
-    employee_ids: Iterable[int], start: date, end: date
+    employee_ids: Iterable[int],
+    start: date,
+    end: date,
+    *,
+    zones: Mapping[int, str | None] | None = None,
 ) -> dict[tuple[int, date], list[engine_module.Exemption]]:
     """Active (not voided) exemptions per (employee id, attendance date) in [start, end].
 
@@ -290,7 +309,8 @@ def exemptions_for(
     dates it touches in the employee's zone, and the day before the first of them (a night
     shift's check-out lies on the next calendar day). The engine ignores an exemption that
     covers none of a day's slots, so listing it under a neighbour is harmless.
-    Two queries (zones, exemptions) whatever the number of employees.
+    Two queries (zones, exemptions) whatever the number of employees; one when the caller
+    passes ``zones``: each employee's group time zone, None for "no group" (the company's).
     """
     from ztk.org.models import Employee
 
@@ -302,10 +322,13 @@ def exemptions_for(
         return {}
     wanted = set(ids)
 
-    zone_rows = _by_ids(Employee.objects.order_by(), "pk", ids).values_list(
-        "pk", "attendance_group__time_zone"
-    )
-    zone_names = {pk: tz for pk, tz in zone_rows if pk in wanted}
+    if zones is not None and wanted <= zones.keys():
+        zone_names = {pk: zones[pk] for pk in ids}
+    else:
+        zone_rows = _by_ids(Employee.objects.order_by(), "pk", ids).values_list(
+            "pk", "attendance_group__time_zone"
+        )
+        zone_names = {pk: tz for pk, tz in zone_rows if pk in wanted}
     if any(tz is None for tz in zone_names.values()):
         company_tz = _company_zone()[0]
         zone_names = {pk: tz or company_tz for pk, tz in zone_names.items()}
