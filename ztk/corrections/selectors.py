@@ -54,7 +54,8 @@ def corrections_for(
     """Requests `user` may list, newest first, with what a list shows in one query.
 
     mine: filed by or for the user. to_approve: waiting for the user (or someone who
-    delegated to them; any HR admin on an HR step). all: HR and system admins see every
+    delegated to them; any HR admin on an HR step), expedited (加急) first, then oldest
+    first. all: HR and system admins see every
     request; others see those of the employees they may see (themselves, their reports,
     their departments) plus those waiting for them.
     """
@@ -81,6 +82,8 @@ def corrections_for(
             qs = qs.filter(employee__employee_no=employee)
     if status:
         qs = qs.filter(status=status)
+    if scope == "to_approve":  # an approver's queue: expedited first, then oldest first
+        return qs.order_by("-expedited", "created_at", "pk")
     return qs.order_by("-created_at", "-pk")
 
 

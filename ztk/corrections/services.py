@@ -277,8 +277,12 @@ def _notify(
     req: CorrectionRequest,
     title: Any,
     body: Any,
+    params: dict[str, Any] | None = None,
+    suffix: str = "",
 ) -> None:
-    """Inbox + email + robots, in the company's language (the recipient reads it later)."""
+    """Inbox + email + robots, written in the company's language whatever the language of
+    the request that triggered it (the recipient reads it later). `title` and `body` are
+    lazy templates filled with the request's description and `params`."""
     try:
         from ztk.notifications.services import notify
     except ImportError:  # notifications not installed: nothing to deliver
@@ -287,11 +291,12 @@ def _notify(
     if not people:
         return
     with translation.override(settings.LANGUAGE_CODE):
+        text = {**_describe(req), **(params or {})}
         notify(
             kind=kind,
             recipients=people,
-            title=str(title),
-            body=str(body),
+            title=str(title) % text,
+            body=str(body) % text + suffix,
             data={"correction_id": req.pk, "employee": req.employee.employee_no},
             department=req.employee.department,
         )
@@ -324,7 +329,6 @@ def _notify_approvers(req: CorrectionRequest) -> None:
     if step.get("kind") == ApproverKind.HR:
         people = [*people, *_hr_users()]
     people = [u for u in people if not is_participant(u, req)]
-    text = _describe(req)
     title = (
         _("[Expedited] Correction to approve: %(name)s %(day)s %(slot)s")
         if req.expedited
@@ -334,13 +338,15 @@ def _notify_approvers(req: CorrectionRequest) -> None:
         "correction_submitted",
         people,
         req,
-        title % text,
-        _("%(name)s asks to record %(slot)s on %(day)s at %(time)s (request #%(id)s).") % text,
+        title,
+        _("%(name)s asks to record %(slot)s on %(day)s at %(time)s (request #%(id)s)."),
     )
 
 
-def _notify_participants(req: CorrectionRequest, kind: str, title: Any, body: Any) -> None:
-    _notify(kind, _users({req.employee.user_id, req.applicant_id}), req, title, body)
+def _notify_participants(
+    req: CorrectionRequest, kind: str, title: Any, body: Any, **kwargs: Any
+) -> None:
+    _notify(kind, _users({req.employee.user_id, req.applicant_id}), req, title, body, **kwargs)
 
 
 # --------------------------------------------------------------------------- day facts
@@ -1026,15 +1032,12 @@ def _finish_approval(req: CorrectionRequest, *, actor: Any, now: datetime, comme
             "step_started_at",
         ]
     )
-    text = _describe(req)
     _notify_participants(
         req,
         "correction_approved",
-        _("Correction approved: %(day)s %(slot)s") % text,
-        (
-            _("Your correction of %(slot)s on %(day)s at %(time)s was approved.") % text
-            + (f"\n{comment}" if comment else "")
-        ),
+        _("Correction approved: %(day)s %(slot)s"),
+        _("Your correction of %(slot)s on %(day)s at %(time)s was approved."),
+        suffix=f"\n{comment}" if comment else "",
     )
 
 
@@ -1172,12 +1175,12 @@ def correction_reject(
             after=_snap(req),
             extra={"step": step, "reason": reason},
         )
-        text = {**_describe(req), "reason": reason}
         _notify_participants(
             req,
             "correction_rejected",
-            _("Correction rejected: %(day)s %(slot)s") % text,
-            _("Your correction of %(slot)s on %(day)s was rejected: %(reason)s") % text,
+            _("Correction rejected: %(day)s %(slot)s"),
+            _("Your correction of %(slot)s on %(day)s was rejected: %(reason)s"),
+            params={"reason": reason},
         )
     return req
 
@@ -1258,13 +1261,13 @@ def correction_comment(*, actor: Any, request: CorrectionRequest, comment: str) 
         )
         step = req.step() or {}
         people = _users({req.employee.user_id, req.applicant_id, *step.get("approvers", [])})
-        text = {**_describe(req), "by": _display_name(actor), "comment": comment}
         _notify(
             "correction_comment",
             [u for u in people if u.pk != actor.pk],
             req,
-            _("New comment on correction #%(id)s") % text,
-            _("%(by)s: %(comment)s") % text,
+            _("New comment on correction #%(id)s"),
+            _("%(by)s: %(comment)s"),
+            params={"by": _display_name(actor), "comment": comment},
         )
     return action
 
@@ -1301,13 +1304,12 @@ def correction_withdraw(
         record(
             "corrections.request.withdraw", obj=req, actor=actor, before=before, after=_snap(req)
         )
-        text = _describe(req)
         _notify(
             "correction_withdrawn",
             approvers,
             req,
-            _("Correction withdrawn: %(name)s %(day)s %(slot)s") % text,
-            _("%(name)s withdrew request #%(id)s; nothing is left to approve.") % text,
+            _("Correction withdrawn: %(name)s %(day)s %(slot)s"),
+            _("%(name)s withdrew request #%(id)s; nothing is left to approve."),
         )
     return req
 
@@ -1443,12 +1445,12 @@ def corrections_cancel_for_period(
                 after=_snap(req),
                 extra={"reason": note, "group_id": group.pk, "period_start": period_start},
             )
-            text = {**_describe(req), "reason": note}
             _notify_participants(
                 req,
                 "correction_cancelled",
-                _("Correction cancelled: %(day)s %(slot)s") % text,
-                _("Request #%(id)s was cancelled: %(reason)s") % text,
+                _("Correction cancelled: %(day)s %(slot)s"),
+                _("Request #%(id)s was cancelled: %(reason)s"),
+                params={"reason": note},
             )
     return len(pending)
 
@@ -1581,17 +1583,19 @@ def corrections_notify_overdue(*, now: datetime | None = None) -> int:
                 after={"overdue_notified_step": locked.current_step},
                 extra={"deadline": deadline},
             )
-            text = {**_describe(locked), "deadline": deadline.strftime("%Y-%m-%d %H:%M")}
             _notify(
                 "approval_overdue",
                 [*_users(step.get("approvers", [])), *hr_people],
                 locked,
-                _("Approval overdue: correction #%(id)s of %(name)s") % text,
+                _("Approval overdue: correction #%(id)s of %(name)s"),
                 _(
                     "Step %(step)s of the correction of %(slot)s on %(day)s by %(name)s was due "
                     "%(deadline)s."
-                )
-                % {**text, "step": locked.current_step},
+                ),
+                params={
+                    "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                    "step": locked.current_step,
+                },
             )
             count += 1
     return count
