@@ -158,3 +158,20 @@ def test_filing_for_someone_needs_the_right(week):
         submit(week.stranger.user, week.colleague)
     (by_head,) = submit(week.head.user, week.colleague)
     assert by_head.on_behalf and by_head.applicant == week.head.user
+
+
+def test_a_named_approver_who_transferred_still_sees_the_request(week):
+    from ztk.corrections.models import ApprovalStepConfig, CorrectionPolicy
+
+    policy = CorrectionPolicy.objects.create(group=week.group, chain_preset="custom")
+    ApprovalStepConfig.objects.create(
+        policy=policy, position=1, approver_kind="user", user=week.stranger.user
+    )
+    only_checkout(week.employee, MON)
+    (req,) = submit(week.employee.user, week.employee)
+    assert req.chain[0]["approvers"] == [week.stranger.user_id]
+    assert may_act(week.stranger.user, req)
+    req = correction_transfer(actor=week.stranger.user, request=req, to_user=week.auditor.user)
+    assert may_view(week.stranger.user, req) and not may_act(week.stranger.user, req)
+    assert may_act(week.auditor.user, req)
+    assert correction_approve(actor=week.auditor.user, request=req).status == Status.APPROVED

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db.models import Q
 from django.utils import timezone
 
 from ztk.org.rules import (
@@ -64,7 +65,8 @@ def may_act(user: Any, request: CorrectionRequest, day: date | None = None) -> b
 
 def may_view(user: Any, request: CorrectionRequest) -> bool:
     """The employee, the applicant, HR and system admins, the employee's supervisor and
-    department heads, and everyone named in the chain (or acting for them)."""
+    department heads, everyone named in the chain or who acted on it, and whoever may act
+    on the current step now (a delegate)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if is_participant(user, request) or is_hr(user) or is_sysadmin(user):
@@ -75,8 +77,8 @@ def may_view(user: Any, request: CorrectionRequest) -> bool:
     named = {uid for step in request.chain for uid in step.get("approvers", [])}
     if user.pk in named:
         return True
-    if request.actions.filter(to_user=user).exists():
-        return True
+    if request.actions.filter(Q(to_user=user) | Q(actor=user)).exists():
+        return True  # handed the request, or acted on it before (e.g. then transferred it)
     return may_act(user, request)
 
 
