@@ -1,0 +1,734 @@
+"""Reads for the correction pages (申请补卡, 我的申请, 审批): what the templates show.
+
+Nothing here writes and nothing here decides a rule: permissions come from ``rules``, the
+refusals from ``services``/``policy``; this module only gathers and shapes what the pages
+display, with a fixed number of queries per page (no query per row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ztk.attendance import engine
+from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
+from ztk.attendance.models import DayStatus
+from ztk.org.models import Company, Employee
+from ztk.org.rules import employee_of, is_hr
+
+from . import files, selectors, services
+from . import policy as p
+from .models import (
+    ActionKind,
+    ApproverKind,
+    CorrectionRequest,
+    ReasonCategory,
+    Status,
+)
+from .rules import is_participant, may_act
+
+User = get_user_model()
+
+MAX_WAITING = 500  # rows of "waiting for me" sorted in memory (overdue first)
+DEADLINE_HORIZON = 40  # calendar days of work calendar read to place step deadlines
+# Short names of a step's approver kind, for a page (the model's labels explain more).
+KIND_LABELS = {
+    ApproverKind.SUPERVISOR: _("Supervisor"),
+    ApproverKind.DEPARTMENT_HEAD: _("Department head"),
+    ApproverKind.HR: _("HR"),
+    ApproverKind.USER: _("Designated approver"),
+}
+
+
+# --------------------------------------------------------------------------- small helpers
+
+
+class _Zones:
+    """Employee time zones for a list: the group's zone, else the company's (read once)."""
+
+    def __init__(self) -> None:
+        self._company: ZoneInfo | None = None
+
+    def __call__(self, employee: Employee) -> ZoneInfo:
+        group = employee.attendance_group
+        if group is not None:
+            return ZoneInfo(group.time_zone)
+        if self._company is None:
+            name = Company.objects.values_list("time_zone", flat=True).first()
+            self._company = ZoneInfo(name or settings.TIME_ZONE)
+        return self._company
+
+
+def clock(moment: datetime | None, tz: ZoneInfo, day: date | None = None) -> str:
+    """HH:MM in the employee's zone, with the date when it is not `day`."""
+    if moment is None:
+        return ""
+    local = moment.astimezone(tz)
+    if day is None or local.date() == day:
+        return local.strftime("%H:%M")
+    return local.strftime("%m-%d %H:%M")
+
+
+def segments_of(keys: Iterable[str]) -> int:
+    """Segments of a day from its slot keys (in1/out1/in2 …): labels number them when > 1."""
+    return len({k[-1:] for k in keys}) or 1
+
+
+def request_slot_label(req: CorrectionRequest) -> str:
+    """A request's slot as people read it; a second segment's key carries its number."""
+    return slot_label(req.slot_key, 1 if req.slot_key.endswith("1") else 2)
+
+
+def kind_label(kind: str) -> str:
+    label = KIND_LABELS.get(kind)
+    return str(label) if label is not None else kind
+
+
+def display_name(user: Any) -> str:
+    if user is None:
+        return ""
+    employee = employee_of(user)
+    return employee.name if employee is not None else user.get_username()
+
+
+def parse_clock(value: str | None) -> time | None:
+    try:
+        return time.fromisoformat((value or "").strip()[:8])
+    except ValueError:
+        return None
+
+
+# --------------------------------------------------------------------------- slots of a day
+
+
+@dataclass(frozen=True)
+class DaySlot:
+    """One scheduled punch of the day as the apply form offers it."""
+
+    key: str
+    label: str
+    kind: str
+    status: str
+    status_label: str
+    expected: datetime | None  # local
+    window_start: datetime | None  # local
+    window_end: datetime | None  # local
+    end_inclusive: bool
+    correctable: bool  # an anomaly the group's policy lets people correct
+    pending_id: int | None  # an open request for this slot already
+
+    @property
+    def expected_text(self) -> str:
+        return self.expected.strftime("%H:%M") if self.expected else ""
+
+    @property
+    def window_text(self) -> str:
+        if not (self.window_start and self.window_end):
+            return ""
+        day = self.expected.date() if self.expected else self.window_start.date()
+
+        def fmt(moment: datetime) -> str:
+            return moment.strftime("%H:%M" if moment.date() == day else "%m-%d %H:%M")
+
+        return f"{fmt(self.window_start)}–{fmt(self.window_end)}"
+
+    @property
+    def selectable(self) -> bool:
+        return self.correctable and self.pending_id is None
+
+    def at(self, clock_time: time, day: date, tz: ZoneInfo) -> datetime:
+        """The moment with wall-clock `clock_time` inside this slot's window (a night
+        shift's check-out lies on the next day); else the one nearest the expected time
+        (the service refuses it later, naming the window)."""
+        base = (self.expected or datetime.combine(day, time(12), tzinfo=tz)).date()
+        candidates = [
+            datetime.combine(base + timedelta(days=offset), clock_time, tzinfo=tz)
+            for offset in (-1, 0, 1)
+        ]
+        if self.window_start and self.window_end:
+            inside = [
+                c
+                for c in candidates
+                if self.window_start <= c
+                and (c < self.window_end or (self.end_inclusive and c == self.window_end))
+            ]
+            if inside:
+                candidates = inside
+        anchor = self.expected or candidates[1]
+        return min(candidates, key=lambda c: abs(c - anchor))
+
+
+def day_slots(
+    employee: Employee,
+    day: date,
+    *,
+    correctable: frozenset[str],
+    now: datetime | None = None,
+) -> list[DaySlot]:
+    """The day's slots with their status and window (stored result, else evaluated)."""
+    tz = services.employee_zone(employee)
+    infos = services.slot_infos(employee, [day], now=now).get(day, {})
+    pending = dict(
+        CorrectionRequest.objects.filter(
+            employee=employee, date=day, status=Status.PENDING
+        ).values_list("slot_key", "pk")
+    )
+    segments = segments_of(infos)
+
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz) if value is not None else None
+
+    return [
+        DaySlot(
+            key=info.key,
+            label=slot_label(info.key, segments),
+            kind=info.kind,
+            status=info.status,
+            status_label=str(SLOT_STATUS.get(info.status, info.status)),
+            expected=local(info.expected),
+            window_start=local(info.window_start),
+            window_end=local(info.window_end),
+            end_inclusive=info.end_inclusive,
+            correctable=info.status in correctable,
+            pending_id=pending.get(info.key),
+        )
+        for info in infos.values()
+    ]
+
+
+# --------------------------------------------------------------------------- apply form
+
+
+@dataclass
+class ApplyInfo:
+    """Everything the apply form shows for one employee-day."""
+
+    employee: Employee
+    day: date
+    today: date
+    tz: ZoneInfo
+    on_behalf: bool
+    slots: list[DaySlot]
+    categories: list[ReasonCategory]
+    expedite_allowed: bool
+    self_apply: bool
+    min_reason_length: int
+    quota: dict[str, Any]
+    last_day: date | None
+    closed: bool
+    future: bool
+
+    @property
+    def slot_map(self) -> dict[str, DaySlot]:
+        return {s.key: s for s in self.slots}
+
+    @property
+    def window_open(self) -> bool:
+        return (
+            not self.closed
+            and not self.future
+            and self.last_day is not None
+            and self.today <= self.last_day
+        )
+
+    @property
+    def self_apply_blocked(self) -> bool:
+        return not self.on_behalf and not self.self_apply
+
+    @property
+    def attachment_categories(self) -> list[str]:
+        return [c.code for c in self.categories if c.requires_attachment]
+
+    @property
+    def max_attachments(self) -> int:
+        return files.MAX_PER_REQUEST
+
+
+def last_day_to_apply(policy: p.Policy, day: date) -> date | None:
+    """The last local date a correction for `day` may be filed (window and cut-off)."""
+    working: Sequence[date] = ()
+    if policy.window_mode == "working":
+        working = services.working_days_after(day, services.WORKING_DAY_HORIZON)
+    last = p.last_day_to_apply(policy, day, working)
+    cutoff = p.cutoff_for(policy, day)
+    if last is not None and cutoff is not None:
+        last = min(last, cutoff)
+    return last
+
+
+def apply_info(
+    *, actor: Any, employee: Employee, day: date, now: datetime | None = None
+) -> ApplyInfo:
+    from .manual import closed_period
+
+    now = now or timezone.now()
+    tz = services.employee_zone(employee)
+    row = services.policy_row_for(employee.attendance_group)
+    categories = services.categories_for(row)
+    policy = services.policy_for(row, categories)
+    today = now.astimezone(tz).date()
+    return ApplyInfo(
+        employee=employee,
+        day=day,
+        today=today,
+        tz=tz,
+        on_behalf=employee.user_id != actor.pk,
+        slots=day_slots(employee, day, correctable=policy.correctable, now=now),
+        categories=list(categories.values()),
+        expedite_allowed=row.expedite_allowed,
+        self_apply=row.self_apply,
+        min_reason_length=row.min_reason_length,
+        quota=selectors.quota_for(employee, day, now=now),
+        last_day=last_day_to_apply(policy, day),
+        closed=closed_period(employee, day) is not None,
+        future=day > today,
+    )
+
+
+# --------------------------------------------------------------------------- preview
+
+
+@dataclass(frozen=True)
+class PreviewSlot:
+    key: str
+    label: str
+    expected: str
+    punch_time: str
+    status: str
+    status_label: str
+    previewed: bool  # filled by the requested (not yet stored) correction
+
+
+@dataclass(frozen=True)
+class PreviewView:
+    day: date
+    status: str
+    status_label: str
+    provisional: bool
+    slots: list[PreviewSlot]
+    explanation: list[str]
+
+
+def preview_view(result: engine.DayResult | None, tz: ZoneInfo) -> PreviewView | None:
+    if result is None:
+        return None
+    segments = max((s.segment for s in result.slots), default=1)
+    notes = [{"code": n.code, "slot": n.slot, "params": dict(n.params)} for n in result.notes]
+    try:
+        status_label = str(DayStatus(result.status).label)
+    except ValueError:
+        status_label = str(result.status)
+    return PreviewView(
+        day=result.day,
+        status=str(result.status),
+        status_label=status_label,
+        provisional=result.provisional,
+        slots=[
+            PreviewSlot(
+                key=s.key,
+                label=slot_label(s.key, segments),
+                expected=clock(s.expected, tz, result.day),
+                punch_time=clock(s.punch_at, tz, result.day),
+                status=str(s.status),
+                status_label=str(SLOT_STATUS.get(s.status, s.status)),
+                previewed=isinstance(s.punch_id, str),
+            )
+            for s in result.slots
+        ],
+        explanation=render_notes(notes, segments),
+    )
+
+
+def preview_times(
+    employee: Employee, day: date, times: Mapping[str, datetime], *, now: datetime | None = None
+) -> PreviewView | None:
+    """The day as the engine gives it with a correction punch at each requested time (the
+    same evaluation as ``selectors.correction_preview``, for several slots at once)."""
+    tz = services.employee_zone(employee)
+    extra = [engine.PunchIn(f"preview:{key}", at, "correction") for key, at in times.items()]
+    return preview_view(services.evaluate(employee, day, extra=extra, now=now), tz)
+
+
+def request_preview(
+    req: CorrectionRequest, *, adjusted: datetime | None = None, now: datetime | None = None
+) -> PreviewView | None:
+    """What approvers and the applicant see: the day with the request's (or an approver's
+    adjusted) time added; an approved request shows the stored day."""
+    tz = services.employee_zone(req.employee)
+    if adjusted is not None and req.punch_id is None:
+        return preview_times(req.employee, req.date, {req.slot_key: adjusted}, now=now)
+    return preview_view(selectors.correction_preview(req, now=now), tz)
+
+
+# --------------------------------------------------------------------------- deadlines
+
+
+def _work_days(started: Iterable[datetime | None], now: datetime) -> list[date]:
+    starts = [s for s in started if s is not None]
+    if not starts:
+        return []
+    first = min(starts).date() - timedelta(days=1)
+    return services.working_days_between(first, now.date() + timedelta(days=DEADLINE_HORIZON))
+
+
+def step_deadline(req: CorrectionRequest, tz: ZoneInfo, work: Sequence[date]) -> datetime | None:
+    if not req.is_pending or req.step_started_at is None:
+        return None
+    step = req.step() or {}
+    days = int(step.get("deadline_working_days") or 1)
+    return services.step_deadline(req.step_started_at, days, tz, work)
+
+
+# --------------------------------------------------------------------------- lists
+
+
+@dataclass
+class RequestRow:
+    """One request as a list card shows it."""
+
+    req: CorrectionRequest
+    tz: ZoneInfo
+    slot_label: str
+    expected: str
+    requested: str
+    original: str
+    waiting_for: list[str]
+    step_label: str
+    deadline: datetime | None = None
+    overdue: bool = False
+    can_batch: bool = False
+    age: timedelta | None = None
+
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.req.status).label)
+
+    @property
+    def deadline_local(self) -> datetime | None:
+        return self.deadline.astimezone(self.tz) if self.deadline else None
+
+
+def _row(req: CorrectionRequest, tz: ZoneInfo, now: datetime) -> RequestRow:
+    step = req.step() if req.is_pending else None
+    return RequestRow(
+        req=req,
+        tz=tz,
+        slot_label=request_slot_label(req),
+        expected=clock(req.slot_expected, tz, req.date),
+        requested=clock(req.requested_time, tz, req.date),
+        original=clock(req.original_requested_time, tz, req.date),
+        waiting_for=list(step.get("names", [])) if step else [],
+        step_label=kind_label(step.get("kind", "")) if step else "",
+        age=(now - req.step_started_at) if req.is_pending and req.step_started_at else None,
+    )
+
+
+def _with_list_fields(qs: QuerySet[CorrectionRequest]) -> QuerySet[CorrectionRequest]:
+    return qs.select_related("employee__attendance_group").annotate(
+        attachment_count=Count("attachments")
+    )
+
+
+def my_requests(user: Any, *, status: str = "") -> QuerySet[CorrectionRequest]:
+    """我的申请: filed by or for `user`, newest first (rows are built per page)."""
+    qs = selectors.corrections_for(user, scope="mine", status=status or None)
+    return _with_list_fields(qs)
+
+
+def rows_for(requests: Iterable[CorrectionRequest], *, now: datetime | None = None) -> list:
+    now = now or timezone.now()
+    zones = _Zones()
+    requests = list(requests)
+    work = _work_days((r.step_started_at for r in requests if r.is_pending), now)
+    rows = []
+    for req in requests:
+        tz = zones(req.employee)
+        row = _row(req, tz, now)
+        row.deadline = step_deadline(req, tz, work) if work else None
+        row.overdue = row.deadline is not None and now >= row.deadline
+        rows.append(row)
+    return rows
+
+
+@dataclass(frozen=True)
+class InboxFilters:
+    view: str = "waiting"  # waiting | all
+    status: str = ""
+    search: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+
+    def apply(self, qs: QuerySet[CorrectionRequest]) -> QuerySet[CorrectionRequest]:
+        if self.search:
+            term = self.search
+            qs = qs.filter(
+                Q(employee__name__icontains=term)
+                | Q(employee__employee_no__icontains=term)
+                | Q(employee__name_initials__startswith=term.lower())
+            )
+        if self.date_from:
+            qs = qs.filter(date__gte=self.date_from)
+        if self.date_to:
+            qs = qs.filter(date__lte=self.date_to)
+        return qs
+
+
+def waiting_for(
+    user: Any, filters: InboxFilters, *, now: datetime | None = None
+) -> tuple[list[RequestRow], bool]:
+    """Waiting for `user` (as approver, delegate or HR): overdue first, then expedited,
+    then the longest waiting. Returns the rows and whether the list was cut off."""
+    now = now or timezone.now()
+    qs = filters.apply(selectors.corrections_for(user, scope="to_approve"))
+    found = list(_with_list_fields(qs)[: MAX_WAITING + 1])
+    rows = rows_for(found[:MAX_WAITING], now=now)
+    for row in rows:
+        row.can_batch = True
+    far = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
+    rows.sort(
+        key=lambda r: (
+            not r.overdue,
+            not r.req.expedited,
+            r.req.step_started_at or far,
+            r.req.pk,
+        )
+    )
+    return rows, len(found) > MAX_WAITING
+
+
+def all_requests(user: Any, filters: InboxFilters) -> QuerySet[CorrectionRequest]:
+    """Every request `user` may see (HR: all), pending ones longest waiting first."""
+    qs = filters.apply(selectors.corrections_for(user, scope="all", status=filters.status or None))
+    qs = _with_list_fields(qs)
+    if filters.status == Status.PENDING:
+        return qs.order_by("step_started_at", "pk")
+    return qs.order_by("-created_at", "-pk")
+
+
+def all_rows(user: Any, page: Iterable[CorrectionRequest], *, now: datetime | None = None):
+    rows = rows_for(page, now=now)
+    ids = [r.req.pk for r in rows if r.req.is_pending]
+    actable = (
+        set(
+            selectors.corrections_for(user, scope="to_approve")
+            .filter(pk__in=ids)
+            .values_list("pk", flat=True)
+        )
+        if ids
+        else set()
+    )
+    for row in rows:
+        row.can_batch = row.req.pk in actable
+    return rows
+
+
+def waiting_count(user: Any) -> int:
+    return selectors.corrections_for(user, scope="to_approve").count()
+
+
+# --------------------------------------------------------------------------- detail
+
+
+@dataclass(frozen=True)
+class StepView:
+    position: int
+    label: str
+    names: list[str]
+    state: str  # done | current | skipped | waiting | stopped
+    skip_reason: str = ""
+    fallback: bool = False
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    step: int | None
+    step_label: str
+    action: str
+    action_label: str
+    who: str
+    comment: str
+    to_name: str = ""
+    old_time: str = ""
+    new_time: str = ""
+
+
+@dataclass
+class RequestDetail:
+    req: CorrectionRequest
+    tz: ZoneInfo
+    slot_label: str
+    expected: str
+    requested: str
+    original: str
+    requested_clock: str
+    steps: list[StepView]
+    timeline: list[TimelineEntry]
+    attachments: list[Any]
+    preview: PreviewView | None
+    deadline: datetime | None
+    overdue: bool
+    resubmissions: list[CorrectionRequest]
+    last_day: date | None
+    can_act: bool
+    can_withdraw: bool
+    can_attach: bool
+    can_resubmit: bool
+    can_comment: bool = True
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status_label(self) -> str:
+        return str(Status(self.req.status).label)
+
+    @property
+    def deadline_local(self) -> datetime | None:
+        return self.deadline.astimezone(self.tz) if self.deadline else None
+
+    @property
+    def decided(self) -> bool:
+        return not self.req.is_pending
+
+
+def _steps(req: CorrectionRequest) -> list[StepView]:
+    decided_positions = {
+        a.step for a in req.actions.all() if a.action == ActionKind.APPROVE and a.step
+    }
+    views = []
+    for step in req.chain:
+        position = step.get("position")
+        if step.get("skipped"):
+            state = "skipped"
+        elif position in decided_positions:
+            state = "done"
+        elif req.is_pending and position == req.current_step:
+            state = "current"
+        elif req.is_pending:
+            state = "waiting"
+        else:
+            state = "stopped"
+        views.append(
+            StepView(
+                position=position,
+                label=kind_label(step.get("kind", "")),
+                names=list(step.get("names", [])),
+                state=state,
+                skip_reason=str(services.SKIP_REASONS.get(step.get("skip_reason", ""), "")),
+                fallback=bool(step.get("fallback")),
+            )
+        )
+    return views
+
+
+def _timeline(req: CorrectionRequest, tz: ZoneInfo) -> list[TimelineEntry]:
+    actions = list(req.actions.all())
+    extra_ids = {a.to_user_id for a in actions if a.to_user_id}
+    names = {
+        u.pk: display_name(u)
+        for u in User.objects.filter(pk__in=extra_ids).select_related("employee")
+    }
+    labels = {s.get("position"): kind_label(s.get("kind", "")) for s in req.chain}
+    entries = []
+    for a in actions:
+        entries.append(
+            TimelineEntry(
+                at=a.at.astimezone(tz),
+                step=a.step,
+                step_label=labels.get(a.step, "") if a.step else "",
+                action=a.action,
+                action_label=str(ActionKind(a.action).label),
+                who=display_name(a.actor) if a.actor_id else "",
+                comment=a.comment,
+                to_name=names.get(a.to_user_id, "") if a.to_user_id else "",
+                old_time=clock(a.old_time, tz, req.date),
+                new_time=clock(a.new_time, tz, req.date),
+            )
+        )
+    return entries
+
+
+def can_resubmit(user: Any, req: CorrectionRequest, *, now: datetime | None = None) -> bool:
+    """Rejected, the user is the employee or the applicant, the window is still open and
+    no newer request for the slot is already under way."""
+    from .manual import closed_period
+
+    if req.status != Status.REJECTED or not is_participant(user, req):
+        return False
+    now = now or timezone.now()
+    row = services.policy_row_for(req.employee.attendance_group)
+    policy = services.policy_for(row, services.categories_for(row))
+    last = last_day_to_apply(policy, req.date)
+    today = now.astimezone(services.employee_zone(req.employee)).date()
+    if last is None or today > last or closed_period(req.employee, req.date) is not None:
+        return False
+    return not CorrectionRequest.objects.filter(
+        employee=req.employee,
+        date=req.date,
+        slot_key=req.slot_key,
+        status__in=(Status.PENDING, Status.APPROVED),
+    ).exists()
+
+
+def request_detail(
+    user: Any,
+    pk: int,
+    *,
+    adjusted: datetime | None = None,
+    now: datetime | None = None,
+) -> RequestDetail:
+    """One request for its page; NotFoundError for anyone who may not see it."""
+    now = now or timezone.now()
+    req = selectors.correction_get(user, pk)
+    req.employee = Employee.objects.select_related("attendance_group", "user", "department").get(
+        pk=req.employee_id
+    )
+    tz = services.employee_zone(req.employee)
+    attachments = list(req.attachments.all())
+    work = _work_days([req.step_started_at], now) if req.is_pending else []
+    deadline = step_deadline(req, tz, work) if work else None
+    participant = is_participant(user, req)
+    row = services.policy_row_for(req.employee.attendance_group)
+    policy = services.policy_for(row, services.categories_for(row))
+    return RequestDetail(
+        req=req,
+        tz=tz,
+        slot_label=request_slot_label(req),
+        expected=clock(req.slot_expected, tz, req.date),
+        requested=clock(req.requested_time, tz, req.date),
+        original=clock(req.original_requested_time, tz, req.date),
+        requested_clock=req.requested_time.astimezone(tz).strftime("%H:%M"),
+        steps=_steps(req),
+        timeline=_timeline(req, tz),
+        attachments=attachments,
+        preview=request_preview(req, adjusted=adjusted, now=now),
+        deadline=deadline,
+        overdue=deadline is not None and now >= deadline,
+        resubmissions=list(req.resubmissions.order_by("pk")),
+        last_day=last_day_to_apply(policy, req.date),
+        can_act=may_act(user, req, now.astimezone(tz).date()),
+        can_withdraw=req.is_pending and participant,
+        can_attach=req.is_pending
+        and (participant or is_hr(user))
+        and len(attachments) < files.MAX_PER_REQUEST,
+        can_resubmit=can_resubmit(user, req, now=now),
+    )
+
+
+def transfer_target(value: str) -> Any:
+    """The user behind an employee number (or a user name), for a transfer."""
+    value = (value or "").strip()[:150]
+    if not value:
+        return None
+    employee = Employee.objects.select_related("user").filter(employee_no=value).first()
+    if employee is not None:
+        return employee.user
+    return User.objects.filter(username=value).first()
