@@ -264,3 +264,70 @@ def test_employee_applies_on_a_phone_supervisor_approves_on_a_desktop(
     assert _page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-requests-approved-375-en.png", full_page=True)
     context.close()
+
+
+def test_supervisor_batch_approves_on_a_phone(live_server, browser):
+    from playwright.sync_api import expect
+
+    from ztk.corrections.services import ItemIn, correction_submit
+
+    # given: 张三 and 李四 each forgot to check in yesterday and asked for a correction;
+    # 李四's request is expedited
+    org, day = _shop_with_a_missing_checkin()
+    record_punches(
+        [
+            PunchInput(
+                at=datetime.combine(day, time(18, 5), tzinfo=SH),
+                source="device",
+                employee_id=org.colleague.pk,
+                device_sn="SN1",
+                pin=org.colleague.employee_no,
+            )
+        ]
+    )
+    for person, expedited in ((org.employee, False), (org.colleague, True)):
+        correction_submit(
+            actor=person.user,
+            employee=person,
+            items=[
+                ItemIn(
+                    day=day,
+                    slot_key="in1",
+                    requested_time=datetime.combine(day, time(8, 50), tzinfo=SH),
+                    category="forgot",
+                    reason="早上忘记打卡了",
+                    expedited=expedited,
+                    justification="月底算工资" if expedited else "",
+                )
+            ],
+        )
+    context, page = _page(browser, PHONE)
+    _log_in(page, live_server.url, "manager")
+
+    # when: the inbox on a phone
+    page.goto(f"{live_server.url}/requests/inbox/")
+
+    # then: both wait, the expedited one marked, nothing wider than the phone
+    cards = page.locator("#inbox-list li.req-card")
+    expect(cards).to_have_count(2)
+    expect(page.locator("#inbox-list li.is-expedited")).to_contain_text("李四")
+    assert _page_width(page) <= PHONE["width"]
+    page.screenshot(path="/tmp/ztk-requests-inbox-375-en.png", full_page=True)
+
+    # when: one request opened — the decision forms fit the phone too
+    cards.first.locator(".req-title a").click()
+    expect(page.locator("#approve-form")).to_be_visible()
+    assert _page_width(page) <= PHONE["width"]
+    page.screenshot(path="/tmp/ztk-requests-decide-375-en.png", full_page=True)
+    page.go_back()
+
+    # when: all on the page ticked and approved at once
+    page.check("#select-all")
+    expect(page.locator("#batch-form .picked")).to_have_text("(2)")
+    page.click("#batch-form button[type=submit]")
+
+    # then
+    expect(page.locator(".messages")).to_contain_text("2 requests approved.")
+    expect(page.locator("#inbox-list li.req-card")).to_have_count(0)
+    expect(page.locator("#waiting-count")).to_have_text("0")
+    context.close()
