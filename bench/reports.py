@@ -11,7 +11,8 @@ through `record_punches`, then one `recompute_range`):
 Timed: (1) `monthly_summary` + `department_totals`, (2) the XLSX with the summary and
 department sheets, (3) the summary CSV — together the "monthly report, generated and
 exported", target ≤ 10 s. Also shown, without a target: the per-day detail (310,000 rows)
-built, as a CSV and as the workbook's third sheet.
+built and as CSV, and the workbook with its 每日明细 sheet for 1,000 people (the largest
+the pages put in a workbook; bigger selections get the detail as CSV).
 """
 
 from __future__ import annotations
@@ -88,12 +89,22 @@ def run(employees: int = 10_000, *, detail: bool = True, quiet: bool = False) ->
         began = time.perf_counter()
         detail_csv = export.csv_detail(rows, lang="zh-hans")
         as_csv = time.perf_counter() - began
+        # The largest workbook the pages offer with a 每日明细 sheet: 1,000 people.
+        from ztk.org.models import Employee
+        from ztk.reports.web import DETAIL_XLSX_MAX_ROWS
+
+        some = Employee.objects.order_by("employee_no")[: DETAIL_XLSX_MAX_ROWS // 31]
         began = time.perf_counter()
+        part = monthly_summary(period_start=MONTH_START, period_end=MONTH_END, employees=some)
+        part_departments, part_grand = department_totals(part, lang="zh-hans")
+        part_rows = daily_detail(
+            period_start=MONTH_START, period_end=MONTH_END, employees=some, lang="zh-hans"
+        )
         full = export.xlsx_report(
-            summaries=summaries,
-            departments=departments,
-            grand_total=grand,
-            detail=rows,
+            summaries=part,
+            departments=part_departments,
+            grand_total=part_grand,
+            detail=part_rows,
             lang="zh-hans",
         )
         as_xlsx = time.perf_counter() - began
@@ -102,13 +113,17 @@ def run(employees: int = 10_000, *, detail: bool = True, quiet: bool = False) ->
             detail_build_s=round(built, 2),
             detail_csv_s=round(as_csv, 2),
             detail_csv_bytes=len(detail_csv),
-            full_xlsx_s=round(as_xlsx, 2),
-            full_xlsx_bytes=len(full),
+            workbook_with_detail_people=len(part),
+            workbook_with_detail_s=round(as_xlsx, 2),
+            workbook_with_detail_bytes=len(full),
         )
         if not quiet:
             _line("daily detail rows built", f"{len(rows):,} in {built:.2f} s")
             _line("daily detail CSV", f"{as_csv:.2f} s")
-            _line("XLSX with the detail sheet (3 sheets)", f"{as_xlsx:.2f} s")
+            _line(
+                f"XLSX with the detail sheet, {len(part):,} people",
+                f"{as_xlsx:.2f} s",
+            )
             _line("  its size", f"{len(full) / 1024 / 1024:,.1f} MiB")
     return result
 
