@@ -266,7 +266,7 @@ def test_every_refusal_shows_next_to_its_item_with_422_and_nothing_typed_is_lost
     labels = " ".join(e.text for e in find_all(html, "label", class_="invalid"))
     assert "The reason must be at least 5 characters long." in labels
     fields = " ".join(e.text for e in find_all(html, "div", class_="invalid"))
-    assert "requires at least one attachment" in fields
+    assert "The reason category “设备故障” requires at least one attachment." in fields
     summary = find(html, "div", id="form-errors").text
     for text in ("outside the punch window", "at least 5 characters", "attachment"):
         assert text in summary
@@ -814,6 +814,7 @@ def test_who_may_open_which_page(monday, as_user, client):
     # lists: everyone signed in has (possibly empty) lists
     assert status(org.colleague.user, reverse("requests:mine")) == 200
     assert status(org.colleague.user, reverse("requests:inbox")) == 200
+    assert status(org.sysadmin, reverse("requests:mine")) == 200  # no employee: no quota
     everyone = page(as_user(org.colleague.user).get(reverse("requests:inbox") + "?view=all"))
     assert not find_all(everyone, "li", data_request=None)  # an employee: not the all view
     # signed out: to the log-in page

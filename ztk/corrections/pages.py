@@ -36,7 +36,7 @@ from ztk.web.access import can_approve, can_see_team
 from . import page_selectors as ps
 from . import policy as p
 from . import selectors, services
-from .messages import refusal_message
+from .messages import REFUSAL_MESSAGES, refusal_message
 from .models import Channel, CorrectionRequest, Status
 from .rules import may_file_for
 
@@ -261,16 +261,25 @@ def _items(info: ps.ApplyInfo, state: FormState, times: dict[str, datetime]):
     ]
 
 
-def _place_refusal(state: FormState, error: DomainError, chosen: list[str]) -> None:
-    """Every refusal next to what it concerns (its slot, a field, or the top)."""
+def _place_refusal(
+    state: FormState, error: DomainError, chosen: list[str], info: ps.ApplyInfo
+) -> None:
+    """Every refusal next to what it concerns (its slot, a field, or the top), worded
+    with the names people see (the category's name, the slot's label on a split shift)."""
     details = error.details if isinstance(error.details, list) else None
     if not details:
         state.add_error(FIELD_OF_CODE.get(error.code, "form"), error.message)
         return
+    labels = {c.code: c.name for c in info.categories}
+    segments = ps.segments_of(info.slot_map)
     for refusal in details:
         if not isinstance(refusal, dict):
             continue
         code, message = refusal.get("code", ""), str(refusal.get("message", ""))
+        if code in REFUSAL_MESSAGES and isinstance(refusal.get("params"), dict):
+            message = refusal_message(
+                p.Refusal(code, refusal["params"]), segments=segments, category_labels=labels
+            )
         index = refusal.get("index")
         if code in SLOT_CODES and isinstance(index, int) and 0 <= index < len(chosen):
             state.add_error(f"slot:{chosen[index]}", message)
@@ -377,7 +386,7 @@ def new(request: HttpRequest) -> HttpResponse:
         except NotFoundError as missing:
             raise Http404 from missing
         except DomainError as error:
-            _place_refusal(state, error, [k for k in state.chosen if k in times])
+            _place_refusal(state, error, [k for k in state.chosen if k in times], info)
             status = error.status
         else:
             messages.success(
@@ -461,7 +470,7 @@ def resubmit(request: HttpRequest, pk: int) -> HttpResponse:
         except NotFoundError as missing:
             raise Http404 from missing
         except DomainError as error:
-            _place_refusal(state, error, [original.slot_key])
+            _place_refusal(state, error, [original.slot_key], info)
             status = error.status
         else:
             messages.success(request, _("Your correction request was submitted again."))
