@@ -213,6 +213,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 MAINTENANCE_MODE = env_bool("MAINTENANCE_MODE", False)
+# The public address of this installation, for links in emails and group-robot messages.
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+MISSED_PUNCH_ALERT_HOUR = env_int("MISSED_PUNCH_ALERT_HOUR", 8)
 # New terminals stay pending (their punches held) until an admin approves them.
 DEVICE_AUTO_APPROVE = env_bool("ZTK_DEVICE_AUTO_APPROVE", False)
 

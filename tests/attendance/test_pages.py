@@ -452,7 +452,7 @@ def test_the_month_page_does_not_grow_with_days_or_punches(org, django_assert_ma
     month_of_days(org.employee, 2026, 11, punches_per_day=4)
     assert AttendanceDay.objects.filter(employee=org.employee).count() == 30
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         response = client.get(f"/attendance/?month={NOV}")
     assert response.status_code == 200
     assert count_queries(client, f"/attendance/?month={NOV}") == empty
@@ -463,9 +463,9 @@ def test_someone_elses_month_and_day_are_fixed_cost(org, django_assert_max_num_q
     client = client_for(org.hr.user)
     client.get("/attendance/people/1002/?month=2026-10")
 
-    with django_assert_max_num_queries(14):
+    with django_assert_max_num_queries(15):
         assert client.get("/attendance/people/1002/?month=2026-10").status_code == 200
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(13):
         assert client.get("/attendance/people/1002/2026-10-15/").status_code == 200
 
 
@@ -493,7 +493,7 @@ def test_the_team_grid_with_twenty_reports_is_fixed_cost(org, django_assert_max_
     client = client_for(org.supervisor.user)
     client.get(f"/attendance/team/?month={NOV}")
 
-    with django_assert_max_num_queries(16):
+    with django_assert_max_num_queries(17):
         response = client.get(f"/attendance/team/?month={NOV}")
 
     html = response.content.decode()
