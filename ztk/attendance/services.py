@@ -82,11 +82,11 @@ _DECIMALS: dict[float, Decimal] = {}
 
 
 def _text(value: str) -> str:
-    """A short string as JSON (memoised: codes, keys, statuses, sources)."""
+    """A string as JSON (memoised: codes, keys, statuses, sources, clock times)."""
     found = _TEXT.get(value)
     if found is None:
         found = _dumps_u(value)
-        if len(_TEXT) < _FRAGMENTS_MAX:
+        if len(_TEXT) < _FRAGMENTS_MAX and len(value) <= 32:
             _TEXT[value] = found
     return found
 
@@ -142,7 +142,18 @@ def _note_json(note: engine.Note) -> str:
         if len(_NOTE_HEADS) < _FRAGMENTS_MAX:
             _NOTE_HEADS[key] = head
     params = note.params
-    return f"{head}{_dumps_u(params) if params else '{}'}}}"
+    if not params:
+        return f"{head}{{}}}}"
+    parts = []
+    for key, value in params.items():
+        cls = value.__class__
+        if key.__class__ is str and cls is int:
+            parts.append(f"{_text(key)}: {value}")
+        elif key.__class__ is str and cls is str:
+            parts.append(f"{_text(key)}: {_text(value)}")
+        else:  # anything else (None, dates, nested values): the encoder, as before
+            return f"{head}{_dumps_u(params)}}}"
+    return f"{head}{{{', '.join(parts)}}}}}"
 
 
 def slots_json(slots: Iterable[engine.SlotResult]) -> str:
@@ -335,7 +346,7 @@ def _read_days_and_punches(ids: list[int], start: date, end: date, lo: datetime,
     for employee_id, punch_id, at, source, void_id in _select(
         f"SELECT p.employee_id, p.id, {at_sql}, p.source, v.id FROM {Punch._meta.db_table} p "
         f"LEFT JOIN {PunchVoid._meta.db_table} v ON v.punch_id = p.id "
-        "WHERE {ids} AND p.at >= %s AND p.at <= %s",
+        "WHERE {ids} AND p.at >= %s AND p.at <= %s ORDER BY p.employee_id",
         "p.employee_id",
         ids,
         [ops.adapt_datetimefield_value(lo), ops.adapt_datetimefield_value(hi)],
@@ -412,6 +423,7 @@ def _evaluate(
     today_in: dict[str, date] = {}
     out: list[tuple] = []
     evaluate, to_values = engine.evaluate_day, result_to_values
+    bare: dict[tuple[int, bool], tuple] = {}  # plans stay referenced by ``plans``
     for pk, group_id, tz_name, _hour in employees:
         wanted = by_employee[pk]
         ranges = closed.get(group_id, [])
@@ -436,12 +448,18 @@ def _evaluate(
             if plan is None:
                 continue
             final = finalise or (pk, day) in finalised_before
-            result = evaluate(
-                plan,
-                buckets.get(day, no_punches),
-                exemptions.get((pk, day), no_exemptions),
-                as_of=None if final else now,
-            )
+            bucket = buckets.get(day, no_punches)
+            day_exemptions = exemptions.get((pk, day), no_exemptions)
+            if not bucket and not day_exemptions:
+                # Nothing but the plan (shared between employees) decides the row.
+                key = (id(plan), final)
+                row = bare.get(key)
+                if row is None:
+                    result = evaluate(plan, (), (), as_of=None if final else now)
+                    row = bare[key] = to_values(pk, result, finalised=final, computed_at=now)
+                out.append((pk, *row[1:]))
+                continue
+            result = evaluate(plan, bucket, day_exemptions, as_of=None if final else now)
             out.append(to_values(pk, result, finalised=final, computed_at=now))
     return out
 
@@ -471,24 +489,109 @@ def upsert_days(rows: list[tuple]) -> None:
             cursor.executemany(sql, adapted[i : i + 2000])
 
 
+# Employee-days from which recompute_range fans out to worker processes (SQLite file).
+PARALLEL_MIN_EMPLOYEE_DAYS = 50_000
+
+
 def recompute_range(
     *,
     start: date,
     end: date,
     group_id: int | None = None,
     now: datetime | None = None,
-    chunk: int = 500,
+    chunk: int = 1000,
+    workers: int | None = None,
 ) -> int:
-    """Recompute every active employee (of a group) for a date range, in chunks of employees."""
+    """Recompute every active employee (of a group) for a date range, in chunks of employees.
+
+    Each chunk is one read of plans, exemptions and punches, and one transaction. From
+    PARALLEL_MIN_EMPLOYEE_DAYS on, see ``_parallel_workers``, worker processes evaluate
+    chunks (reading only, each with its own connection) while this process writes them,
+    each chunk in its own transaction as in the sequential path; a failing worker stops
+    the run before any later chunk is written. ``workers`` 0 or 1 forces one process.
+    """
     qs = Employee.objects.filter(active=True)
     if group_id is not None:
         qs = qs.filter(attendance_group_id=group_id)
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
+    processes = _parallel_workers(len(ids) * len(days), workers)
+    if processes > 1 and len(chunks) > 1:
+        return _recompute_chunks_parallel(chunks, days, now, processes)
     written = 0
-    for i in range(0, len(ids), chunk):
+    for part in chunks:
         with transaction.atomic():
-            written += recompute(((e, d) for e in ids[i : i + chunk] for d in days), now=now)
+            written += recompute(((e, d) for e in part for d in days), now=now)
+    return written
+
+
+def _parallel_workers(employee_days: int, workers: int | None) -> int:
+    """How many worker processes a range recompute may use (1: none).
+
+    Only on a SQLite file database (PostgreSQL recomputes in one process here), outside
+    any transaction (workers must see what the caller sees: committed rows only), from a
+    single-threaded process (fork), and for at least PARALLEL_MIN_EMPLOYEE_DAYS.
+    """
+    import os
+    import threading
+
+    if workers is not None and workers <= 1:
+        return 1
+    if employee_days < PARALLEL_MIN_EMPLOYEE_DAYS and workers is None:
+        return 1
+    if connection.vendor != "sqlite" or connection.is_in_memory_db():
+        return 1
+    if connection.in_atomic_block or threading.active_count() > 1:
+        return 1
+    if os.name != "posix":
+        return 1
+    return workers or min(4, os.cpu_count() or 1)
+
+
+def _evaluate_chunk(task: tuple[list[int], list[date], datetime | None]) -> list[tuple]:
+    """Worker: the rows of one chunk of employees (reads only; the parent writes)."""
+    ids, days, now = task
+    by_employee = {e: set(days) for e in ids}
+    return _evaluate(by_employee, now=now or timezone.now(), finalise=False)
+
+
+def _worker_start() -> None:
+    # Forked with no open connection (the parent closed it); keep it that way until the
+    # first query, and never write from here.
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+
+
+def _recompute_chunks_parallel(
+    chunks: list[list[int]], days: list[date], now: datetime | None, processes: int
+) -> int:
+    import multiprocessing
+
+    # A forked child must not share the parent's SQLite handle: close it first (no
+    # transaction is open, see _parallel_workers); Django reopens it on the next query.
+    connection.close()
+    context = multiprocessing.get_context("fork")
+    written = 0
+    with context.Pool(processes, initializer=_worker_start) as pool:
+        # At most processes + 1 chunks evaluated ahead of the writes (bounded memory).
+        pending = []
+        tasks = iter(chunks)
+        for part in tasks:
+            pending.append(pool.apply_async(_evaluate_chunk, ((part, days, now),)))
+            if len(pending) > processes:
+                break
+        while pending:
+            rows = pending.pop(0).get()
+            following = next(tasks, None)
+            if following is not None:
+                pending.append(pool.apply_async(_evaluate_chunk, ((following, days, now),)))
+            with transaction.atomic():
+                upsert_days(rows)
+            written += len(rows)
+            del rows
     return written
 
 

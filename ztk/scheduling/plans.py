@@ -22,6 +22,7 @@ from django.conf import settings
 from django.db.models import QuerySet
 
 from .models import (
+    SEGMENT_FIELDS,
     RosterEntry,
     SegmentSpec,
     Shift,
@@ -103,33 +104,86 @@ def to_engine_shift(shift: Shift) -> engine_module.Shift:
     )
 
 
+# Engine shifts and day plans kept between calls, keyed by the rows they are made of, so
+# a cached object is never stale whichever process changed the schedule: each call still
+# reads the rows (cheap: values, no models) and only the engine objects are reused. Stable
+# objects let the engine's per-(shift, date, zone) layouts serve every batch.
+_SHIFTS: dict[tuple, Any] = {}
+_PLANS: dict[tuple, Any] = {}
+_CACHE_MAX = 50_000
+_SHIFT_FIELDS = (
+    "shift__code",
+    "shift__name",
+    "shift__kind",
+    "shift__arrive_from",
+    "shift__arrive_until",
+    "shift__required_minutes",
+)
+
+
+def _forget(_changes: Any = None) -> None:
+    """Drop the cached engine objects (a schedule changed; frees memory, not needed for
+    correctness since the keys are the rows themselves)."""
+    _SHIFTS.clear()
+    _PLANS.clear()
+
+
 def _engine_shifts(shift_ids: set[int]) -> dict[int, Any]:
     """Engine shifts by id, from one query over the segments joined to their shifts."""
     if not shift_ids:
         return {}
-    by_shift: dict[int, tuple[Shift, list[ShiftSegment]]] = {}
-    for segment in (
+    by_shift: dict[int, list[tuple]] = {}
+    for row in (
         ShiftSegment.objects.filter(shift_id__in=shift_ids)
-        .select_related("shift")
         .order_by("shift_id", "position")
+        .values_list("shift_id", *SEGMENT_FIELDS, *_SHIFT_FIELDS)
     ):
-        by_shift.setdefault(segment.shift_id, (segment.shift, []))[1].append(segment)
+        by_shift.setdefault(row[0], []).append(row)
     missing = shift_ids - set(by_shift)
     if missing:
         codes = sorted(Shift.objects.filter(pk__in=missing).values_list("code", flat=True))
         raise ValueError(f"shifts without segments cannot be planned: {', '.join(codes)}")
-    return {
-        pk: engine_shift(
-            code=shift.code,
-            name=shift.name,
-            kind=shift.kind,
-            segments=[SegmentSpec.of(s) for s in segments],
-            arrive_from=shift.arrive_from,
-            arrive_until=shift.arrive_until,
-            required_minutes=shift.required_minutes,
-        )
-        for pk, (shift, segments) in by_shift.items()
-    }
+    found: dict[int, Any] = {}
+    count = len(SEGMENT_FIELDS)
+    for pk, rows in by_shift.items():
+        key = tuple(rows)
+        shift = _SHIFTS.get(key)
+        if shift is None:
+            code, name, kind, arrive_from, arrive_until, required = rows[0][1 + count :]
+            shift = engine_shift(
+                code=code,
+                name=name,
+                kind=kind,
+                segments=[
+                    SegmentSpec.of(dict(zip(SEGMENT_FIELDS, row[1 : 1 + count], strict=True)))
+                    for row in rows
+                ],
+                arrive_from=arrive_from,
+                arrive_until=arrive_until,
+                required_minutes=required,
+            )
+            if len(_SHIFTS) >= _CACHE_MAX:
+                _forget()
+            _SHIFTS[key] = shift
+        found[pk] = shift
+    return found
+
+
+def _rows(sql: str, ids: Sequence[int], params: Sequence[Any]) -> list[tuple]:
+    """Run ``sql`` with ``{ids}`` replaced by ``IN (...)`` over ``ids`` (at most
+    _MAX_IN_IDS of them, see _by_ids), ids first then ``params``."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), [*ids, *params])
+        return cursor.fetchall()
+
+
+def _aware(value: Any) -> datetime:
+    """A stored instant from a raw query as an aware datetime (SQLite: naive UTC)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _company_zone() -> tuple[str, int]:
@@ -213,18 +267,39 @@ def build_plans(
 
     versions: dict[int, list[WeeklyPattern]] = defaultdict(list)
     if group_ids:
-        for pattern in WeeklyPattern.objects.filter(
-            group_id__in=group_ids, effective_from__lte=end
-        ).order_by("group_id", "effective_from"):
+        names = [f.attname for f in WeeklyPattern._meta.concrete_fields]
+        for row in (
+            WeeklyPattern.objects.filter(group_id__in=group_ids, effective_from__lte=end)
+            .order_by("group_id", "effective_from")
+            .values_list(*names)
+        ):
+            pattern = WeeklyPattern.from_db(None, names, row)
             versions[pattern.group_id].append(pattern)
     version_starts = {g: [p.effective_from for p in ps] for g, ps in versions.items()}
 
     rosters: dict[tuple[int, date], int | None] = {}
-    roster_qs = RosterEntry.objects.filter(date__gte=start, date__lte=end).order_by()
-    for employee_id, day, shift_id in _by_ids(roster_qs, "employee_id", employee_ids).values_list(
-        "employee_id", "date", "shift_id"
-    ):
+    if len(employee_ids) <= _MAX_IN_IDS:
+        # Raw: the ORM spends more time compiling a long IN list than SQLite running it.
+        from django.db import connection
+
+        ops = connection.ops
+        roster_rows = _rows(
+            f"SELECT employee_id, {ops.quote_name('date')}, shift_id "
+            f"FROM {RosterEntry._meta.db_table} WHERE employee_id IN ({{ids}}) "
+            f"AND {ops.quote_name('date')} >= %s AND {ops.quote_name('date')} <= %s",
+            employee_ids,
+            [ops.adapt_datefield_value(start), ops.adapt_datefield_value(end)],
+        )
+    else:
+        roster_rows = (
+            RosterEntry.objects.filter(date__gte=start, date__lte=end)
+            .order_by()
+            .values_list("employee_id", "date", "shift_id")
+        )
+    for employee_id, day, shift_id in roster_rows:
         if employee_id in wanted:
+            if not isinstance(day, date):
+                day = date.fromisoformat(str(day))
             rosters[(employee_id, day)] = shift_id
 
     calendar = dict(
@@ -247,13 +322,19 @@ def build_plans(
         found = shared.get(key)
         if found is None:
             tz_name, boundary = zones[group_id]
-            found = engine.DayPlan(
-                day=day,
-                tz=_zone(tz_name),
-                kind=kind,
-                shift=shifts[shift_id] if shift_id is not None else None,
-                day_boundary_hour=boundary,
-            )
+            shift = shifts[shift_id] if shift_id is not None else None
+            # The same objects from call to call while the shift's rows are unchanged.
+            lasting = (day, kind, id(shift), tz_name, boundary)
+            entry = _PLANS.get(lasting)
+            if entry is not None and entry[0] is shift:
+                found = entry[1]
+            else:
+                found = engine.DayPlan(
+                    day=day, tz=_zone(tz_name), kind=kind, shift=shift, day_boundary_hour=boundary
+                )
+                if len(_PLANS) >= _CACHE_MAX:
+                    _forget()
+                _PLANS[lasting] = (shift, found)
             shared[key] = found
         return found
 
@@ -335,11 +416,28 @@ def exemptions_for(
 
     lower = datetime.combine(start, time.min, tzinfo=UTC) - _ZONE_MARGIN
     upper = datetime.combine(end + timedelta(days=2), time.min, tzinfo=UTC) + _ZONE_MARGIN
-    rows = (
-        _by_ids(Exemption.objects.order_by("start", "pk"), "employee_id", ids)
-        .filter(voided_at__isnull=True, start__lt=upper, end__gt=lower)
-        .values_list("employee_id", "start", "end", "kind")
-    )
+    if len(ids) <= _MAX_IN_IDS:
+        # Raw: the ORM spends more time compiling a long IN list than SQLite running it.
+        from django.db import connection
+
+        ops = connection.ops
+        q_start, q_end = ops.quote_name("start"), ops.quote_name("end")
+        rows = [
+            (employee_id, _aware(ex_start), _aware(ex_end), kind)
+            for employee_id, ex_start, ex_end, kind in _rows(
+                f"SELECT employee_id, {q_start}, {q_end}, kind FROM {Exemption._meta.db_table} "
+                f"WHERE employee_id IN ({{ids}}) AND voided_at IS NULL AND {q_start} < %s "
+                f"AND {q_end} > %s ORDER BY {q_start}, id",
+                ids,
+                [ops.adapt_datetimefield_value(upper), ops.adapt_datetimefield_value(lower)],
+            )
+        ]
+    else:
+        rows = (
+            Exemption.objects.order_by("start", "pk")
+            .filter(voided_at__isnull=True, start__lt=upper, end__gt=lower)
+            .values_list("employee_id", "start", "end", "kind")
+        )
     result: dict[tuple[int, date], list[Any]] = defaultdict(list)
     for employee_id, ex_start, ex_end, kind in rows:
         if employee_id not in zone_names:
@@ -353,3 +451,12 @@ def exemptions_for(
             result[(employee_id, day)].append(item)
             day += timedelta(days=1)
     return dict(result)
+
+
+def _connect() -> None:
+    from . import hooks
+
+    hooks.connect(_forget)
+
+
+_connect()
