@@ -880,3 +880,34 @@ def test_the_day_view_block_links_each_missing_slot_to_the_form(week):
     assert find(theirs, "a", class_="apply-link").attrs["href"].endswith("&employee=1002")
     assert find(own, "a", href=reverse("requests:mine"))
     assert not find_all(theirs, "a", href=reverse("requests:mine"))
+
+
+def test_the_inbox_takes_the_main_navigation_address_once_mounted_there(three_waiting, as_user):
+    """When the project points 审批 (web:approvals) at the inbox, its links use that address
+    so the navigation tab lights up."""
+    import types
+
+    from django.test import override_settings
+    from django.urls import include, path
+
+    from tests.corrections import urls_pages
+    from ztk.corrections import pages
+
+    web = types.ModuleType("web_with_inbox")
+    web.app_name = "web"
+    from ztk.web import urls as web_urls
+
+    web.urlpatterns = [
+        path("approvals/", pages.inbox, name="approvals"),
+        *(p for p in web_urls.urlpatterns if p.name != "approvals"),
+    ]
+    conf = types.ModuleType("urls_with_inbox")
+    conf.urlpatterns = [path("", include(web)), *urls_pages.urlpatterns]
+    org = three_waiting[0]
+
+    with override_settings(ROOT_URLCONF=conf):
+        assert pages.inbox_url() == "/approvals/"
+        html = page(as_user(org.supervisor.user).get("/approvals/"))
+        assert find(html, "form", role="search").attrs["action"] == "/approvals/"
+        assert len(find_all(html, "li", data_request=None)) == 3
+    assert pages.inbox_url() == reverse("requests:inbox")

@@ -20,7 +20,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.http import urlencode
@@ -140,8 +140,20 @@ def _may(request: HttpRequest, predicate) -> bool:
     return cache[predicate]
 
 
+def inbox_url() -> str:
+    """Where the inbox lives: the main navigation's 审批 (web:approvals) once it shows this
+    inbox, so its tab lights up; else this app's own /requests/inbox/."""
+    try:
+        url = reverse("web:approvals")
+        if resolve(url).func is inbox:
+            return url
+    except (NoReverseMatch, Resolver404):
+        pass
+    return reverse("requests:inbox")
+
+
 def _nav(request: HttpRequest, here: str = "") -> dict[str, Any]:
-    return {"nav_inbox": _may(request, can_approve), "nav_here": here}
+    return {"nav_inbox": _may(request, can_approve), "nav_here": here, "inbox_url": inbox_url()}
 
 
 def _open_anomalies(
@@ -831,4 +843,4 @@ def batch_approve(request: HttpRequest) -> HttpResponse:
         % {"n": len(approved)},
     )
     query = params.urlencode()
-    return redirect(reverse("requests:inbox") + (f"?{query}" if query else ""))
+    return redirect(inbox_url() + (f"?{query}" if query else ""))
