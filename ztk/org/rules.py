@@ -41,16 +41,34 @@ def is_auditor(user) -> bool:
     return _in_group(user, AUDITOR)
 
 
+def _memo(user, key: str, compute) -> bool:
+    """Remember a role fact on the user object for the request: menus ask several times."""
+    cache = getattr(user, "_ztk_roles", None)
+    if cache is None:
+        cache = {}
+        try:
+            user._ztk_roles = cache
+        except AttributeError:  # e.g. AnonymousUser proxies; nothing to remember
+            return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]
+
+
 @rules.predicate
 def is_supervisor(user) -> bool:
     employee = employee_of(user)
-    return employee is not None and employee.reports.filter(active=True).exists()
+    if employee is None:
+        return False
+    return _memo(user, "supervisor", lambda: employee.reports.filter(active=True).exists())
 
 
 @rules.predicate
 def is_department_head(user) -> bool:
     employee = employee_of(user)
-    return employee is not None and employee.headed_departments.exists()
+    if employee is None:
+        return False
+    return _memo(user, "head", lambda: employee.headed_departments.exists())
 
 
 @rules.predicate
