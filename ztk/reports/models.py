@@ -1,0 +1,138 @@
+"""Payroll webhooks: where a closed (or reopened) period's monthly report is sent, and the
+outbox of those sends (``payroll.py`` signs, delivers and retries them)."""
+
+from __future__ import annotations
+
+import ipaddress
+import secrets
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_webhook_url(value: str) -> None:
+    """Payroll is reached over HTTPS; plain HTTP only to this machine (a local relay, tests)."""
+    parts = urlsplit(value)
+    if parts.scheme == "https" and parts.hostname:
+        return
+    if parts.scheme == "http" and parts.hostname:
+        host = parts.hostname
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if loopback:
+            return
+    raise ValidationError(_("Use the receiver's https:// address."), code="webhook_url")
+
+
+def new_secret() -> str:
+    """A fresh signing secret (256 bits, hex) for a new webhook."""
+    return secrets.token_hex(32)
+
+
+class PayrollWebhook(models.Model):
+    """A payroll or HR system that receives the monthly report when a period closes."""
+
+    name = models.CharField(_("name"), max_length=120)
+    url = models.CharField(
+        _("address"),
+        max_length=500,
+        validators=[validate_webhook_url],
+        help_text=_("The receiver's https:// address; it gets a POST with the report as JSON."),
+    )
+    secret = models.CharField(
+        _("signing secret"),
+        max_length=200,
+        default=new_secret,
+        help_text=_(
+            "Shared with the receiver: X-ZTK-Signature is sha256= and the hex HMAC-SHA256 of "
+            "the request body with this secret."
+        ),
+    )
+    active = models.BooleanField(_("active"), default=True)
+    groups = models.ManyToManyField(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance groups"),
+        blank=True,
+        related_name="+",
+        help_text=_("Only these groups' periods. None selected means every group."),
+    )
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("payroll webhook")
+        verbose_name_plural = _("payroll webhooks")
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PayrollEvent(models.TextChoices):
+    PERIOD_CLOSED = "period.closed", _("Period closed")
+    PERIOD_REOPENED = "period.reopened", _("Period reopened")
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("Waiting")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed, will retry")
+    DEAD = "dead", _("Given up")
+
+
+class PayrollDelivery(models.Model):
+    """One POST of one event to one webhook; retried with backoff until sent or given up.
+
+    ``body`` is the exact JSON text sent (its UTF-8 bytes are what is signed), so a retry
+    sends the same bytes and the receiver can de-duplicate on X-ZTK-Delivery.
+    """
+
+    webhook = models.ForeignKey(
+        PayrollWebhook,
+        verbose_name=_("webhook"),
+        on_delete=models.PROTECT,
+        related_name="deliveries",
+    )
+    period = models.ForeignKey(
+        "attendance.AttendancePeriod",
+        verbose_name=_("attendance period"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    event = models.CharField(_("event"), max_length=20, choices=PayrollEvent.choices)
+    body = models.TextField(_("body (JSON)"))
+    signature = models.CharField(_("signature"), max_length=80, blank=True)
+    status = models.CharField(
+        _("status"), max_length=8, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    next_attempt_at = models.DateTimeField(_("next attempt at"), default=timezone.now)
+    last_status = models.PositiveSmallIntegerField(_("last HTTP status"), null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("payroll delivery")
+        verbose_name_plural = _("payroll deliveries")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(status__in=["pending", "failed"]),
+                name="payroll_delivery_due",
+            ),
+        ]
+        default_permissions = ("view", "change")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.event} → {self.webhook_id} ({self.status})"
+
+    @property
+    def body_bytes(self) -> bytes:
+        return self.body.encode("utf-8")

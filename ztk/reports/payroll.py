@@ -1,0 +1,395 @@
+"""The payroll webhook: when HR closes (or reopens) an attendance period, every active
+payroll webhook of the group receives the period's monthly report, signed.
+
+The request is a POST of JSON (UTF-8) with these headers:
+
+* ``X-ZTK-Signature: sha256=<hex HMAC-SHA256(key=secret, msg=body bytes)>``
+* ``X-ZTK-Event: period.closed`` or ``period.reopened``
+* ``X-ZTK-Delivery: <id>`` — the same on every retry of one delivery: de-duplicate on it.
+
+The body is the payroll API's monthly report (``GET /api/v1/reports/monthly``, the same
+keys, built by ``monthly_report`` from the same selectors) plus ``event``, ``delivery`` is
+not in the body (it is in the header), the period extended with its id and status, and the
+group's name. Any 2xx answer is success.
+
+Delivery mirrors ``ztk.notifications.delivery``: rows are written in the closing
+transaction, a Huey task sends them after the commit, each due row is claimed (its next
+attempt moved a lease ahead in one conditional UPDATE) so two workers never send the same
+row, a failure retries 1, 2, 4 … minutes later, and after ``MAX_ATTEMPTS`` the row is
+``dead`` and stays visible in the admin, where it can be retried.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+
+from ztk.audit.services import record
+from ztk.core.errors import PermissionDeniedError
+from ztk.org.models import AttendanceGroup
+from ztk.org.rules import is_hr, is_sysadmin
+
+from . import columns as C
+from .models import DeliveryStatus, PayrollDelivery, PayrollEvent, PayrollWebhook
+from .summary import department_totals, is_complete, monthly_summary
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+CLAIM_LEASE = timedelta(minutes=5)
+HTTP_TIMEOUT = 10  # seconds
+BATCH = 200
+ERROR_LENGTH = 1000
+DUE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
+SIGNATURE_HEADER = "X-ZTK-Signature"
+EVENT_HEADER = "X-ZTK-Event"
+DELIVERY_HEADER = "X-ZTK-Delivery"
+
+
+class DeliveryError(Exception):
+    """A delivery failed; `permanent`: retrying cannot help (the webhook was switched off)."""
+
+    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False):
+        super().__init__(message)
+        self.status = status
+        self.permanent = permanent
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return {"sent": self.sent, "failed": self.failed, "dead": self.dead}
+
+
+def backoff(attempts: int) -> timedelta:
+    """Wait before the next try after `attempts` failed tries: 1, 2, 4, … minutes."""
+    return timedelta(minutes=2 ** max(attempts - 1, 0))
+
+
+# --- the body (pure apart from the report's reads) -------------------------------------------
+
+
+def monthly_report(
+    *, start: date, end: date, group: AttendanceGroup | None = None, lang: str = "zh-hans"
+) -> dict[str, Any]:
+    """The monthly report exactly as the payroll API returns it as JSON (same keys, same
+    selectors: ``monthly_summary``, ``department_totals``, ``is_complete``)."""
+    summaries = monthly_summary(period_start=start, period_end=end, group=group)
+    departments, grand = department_totals(summaries, lang=lang)
+    return {
+        "period": {"start": start.isoformat(), "end": end.isoformat()},
+        "group": group.code if group else None,
+        "department": None,
+        "generated_at": DjangoJSONEncoder().default(timezone.now()),
+        "complete": is_complete(summaries, end),
+        "columns": [
+            {"key": c.key, "zh": c.zh, "en": c.en, "kind": c.kind} for c in C.SUMMARY_COLUMNS
+        ],
+        "rows": [s.as_dict() for s in summaries],
+        "totals": {"employees": grand.employees, **grand.values},
+        "departments": [d.as_dict() for d in departments],
+    }
+
+
+def event_body(period: Any, event: str) -> dict[str, Any]:
+    """The webhook's JSON: the monthly report of the period's group, plus the event."""
+    group = period.group
+    report = monthly_report(start=period.start, end=period.end, group=group)
+    return {
+        "event": event,
+        **report,
+        "period": {
+            **report["period"],
+            "id": period.pk,
+            "label": f"{period.start.year:04d}-{period.start.month:02d}",
+            "status": period.status,
+            "closed_at": period.closed_at.isoformat() if period.closed_at else None,
+        },
+        "group": group.code,
+        "group_name": group.name,
+    }
+
+
+def encode_body(body: dict[str, Any]) -> str:
+    """Compact JSON, Chinese kept as UTF-8 (the bytes signed are ``text.encode('utf-8')``)."""
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+
+
+def sign(secret: str, body: bytes) -> str:
+    """The X-ZTK-Signature value: ``sha256=`` + hex HMAC-SHA256(key=secret, msg=body)."""
+    digest = hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
+    return f"sha256={digest}"
+
+
+def verify(secret: str, body: bytes, signature: str) -> bool:
+    """What a receiver does (constant-time comparison); used by the tests and the docs."""
+    return hmac.compare_digest(sign(secret, body), signature or "")
+
+
+# --- queueing (inside the closing transaction) -----------------------------------------------
+
+
+def webhooks_for(group: AttendanceGroup) -> list[PayrollWebhook]:
+    """Active webhooks that hear `group`: those limited to it and those with no groups."""
+    return list(
+        PayrollWebhook.objects.filter(active=True)
+        .filter(Q(groups__isnull=True) | Q(groups=group))
+        .distinct()
+        .order_by("pk")
+    )
+
+
+def payroll_queue(*, period: Any, event: str) -> list[PayrollDelivery]:
+    """Write one delivery per webhook of the period's group; they are sent after the commit.
+
+    Must run inside the caller's transaction (the period's close or reopen), so a
+    rolled-back close sends nothing. Nothing is built when no webhook listens.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("payroll_queue must be called inside transaction.atomic()")
+    if event not in PayrollEvent.values:
+        raise ValueError(f"unknown payroll event {event!r}")
+    hooks = webhooks_for(period.group)
+    if not hooks:
+        return []
+    text = encode_body(event_body(period, event))
+    data = text.encode("utf-8")
+    now = timezone.now()
+    rows = [
+        PayrollDelivery.objects.create(
+            webhook=hook,
+            period=period,
+            event=event,
+            body=text,
+            signature=sign(hook.secret, data),
+            created_at=now,
+            next_attempt_at=now,
+        )
+        for hook in hooks
+    ]
+    _deliver_after_commit([r.pk for r in rows])
+    return rows
+
+
+def _deliver_after_commit(ids: list[int]) -> None:
+    def enqueue() -> None:
+        try:
+            payroll_deliver(ids)
+        except Exception:  # noqa: BLE001 - the queue is down: the periodic task retries
+            log.exception("could not enqueue payroll deliveries %s", ids)
+
+    transaction.on_commit(enqueue)
+
+
+@transaction.atomic
+def payroll_delivery_retry(*, actor: Any, ids: Iterable[int]) -> int:
+    """Give failed or given-up deliveries a fresh set of attempts, due now (HR, sysadmin)."""
+    if not (is_hr(actor) or is_sysadmin(actor)):
+        raise PermissionDeniedError()
+    rows = list(
+        PayrollDelivery.objects.select_for_update()
+        .filter(
+            pk__in=[int(i) for i in ids],
+            status__in=[DeliveryStatus.FAILED, DeliveryStatus.DEAD],
+        )
+        .order_by("pk")
+    )
+    if not rows:
+        return 0
+    now = timezone.now()
+    for row in rows:
+        record(
+            "reports.payroll_delivery.retry",
+            obj=row,
+            actor=actor,
+            before={"status": row.status, "attempts": row.attempts},
+            after={"status": DeliveryStatus.PENDING, "attempts": 0},
+        )
+    PayrollDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(
+        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now
+    )
+    _deliver_after_commit([r.pk for r in rows])
+    return len(rows)
+
+
+# --- sending --------------------------------------------------------------------------------
+
+
+def _is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def _snippet(raw: bytes) -> str:
+    return raw[:300].decode("utf-8", errors="replace")
+
+
+def post_signed(
+    url: str, body: bytes, headers: dict[str, str], *, timeout: float = HTTP_TIMEOUT
+) -> int:
+    """POST `body` with `headers`; the HTTP status on 2xx, else DeliveryError.
+
+    Error texts never include the URL (it may carry a token)."""
+    request = urllib.request.Request(
+        url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": "application/json; charset=utf-8",
+            "User-Agent": "ZTK-Attendance",
+            **headers,
+        },
+    )
+    # A proxy from the environment is used for the receivers, never for this machine.
+    handlers = [urllib.request.ProxyHandler({})] if _is_loopback(url) else []
+    opener = urllib.request.build_opener(*handlers)
+    try:
+        with opener.open(request, timeout=timeout) as response:
+            response.read(65536)
+            return response.status
+    except urllib.error.HTTPError as exc:
+        raw = exc.read(300) if exc.fp is not None else b""
+        message = f"HTTP {exc.code}: {_snippet(raw)}"[:ERROR_LENGTH]
+        raise DeliveryError(message, status=exc.code) from None
+    except urllib.error.URLError as exc:
+        raise DeliveryError(f"unreachable: {exc.reason}"[:ERROR_LENGTH]) from None
+    except (OSError, TimeoutError) as exc:
+        raise DeliveryError(f"unreachable: {exc}"[:ERROR_LENGTH]) from None
+    except ValueError as exc:  # a malformed address
+        raise DeliveryError(f"bad webhook address: {exc}", permanent=True) from None
+
+
+def _claim(pk: int, now: datetime) -> PayrollDelivery | None:
+    claimed = PayrollDelivery.objects.filter(
+        pk=pk, status__in=DUE, next_attempt_at__lte=now
+    ).update(next_attempt_at=now + CLAIM_LEASE)
+    if not claimed:
+        return None
+    return PayrollDelivery.objects.select_related("webhook").filter(pk=pk).first()
+
+
+def _send(row: PayrollDelivery) -> tuple[int, str]:
+    hook = row.webhook
+    if not hook.active:
+        raise DeliveryError("the webhook is switched off", permanent=True)
+    data = row.body_bytes
+    signature = sign(hook.secret, data)  # the secret may have been changed since queueing
+    status = post_signed(
+        hook.url,
+        data,
+        {SIGNATURE_HEADER: signature, EVENT_HEADER: row.event, DELIVERY_HEADER: str(row.pk)},
+    )
+    return status, signature
+
+
+def _mark_failed(row: PayrollDelivery, error: DeliveryError, now: datetime) -> tuple[str, datetime]:
+    attempts = row.attempts + 1
+    if error.permanent or attempts >= MAX_ATTEMPTS:
+        status, next_at = DeliveryStatus.DEAD, now
+    else:
+        status, next_at = DeliveryStatus.FAILED, now + backoff(attempts)
+    PayrollDelivery.objects.filter(pk=row.pk).update(
+        status=status,
+        attempts=attempts,
+        next_attempt_at=next_at,
+        last_status=error.status,
+        last_error=str(error)[:ERROR_LENGTH],
+    )
+    return status, next_at
+
+
+def deliver_payroll_pending(
+    *, ids: list[int] | None = None, now: datetime | None = None, limit: int = BATCH
+) -> DeliveryStats:
+    """Send the due deliveries (only `ids`, if given); returns what happened."""
+    now = now or timezone.now()
+    due = PayrollDelivery.objects.filter(status__in=DUE, next_attempt_at__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=list(ids))
+    candidates = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+    stats = DeliveryStats()
+    for pk in candidates:
+        row = _claim(pk, now)
+        if row is None:
+            continue  # another worker has it, or it changed meanwhile
+        try:
+            status, signature = _send(row)
+        except Exception as exc:  # noqa: BLE001 - one row's failure never stops the run
+            if not isinstance(exc, DeliveryError):
+                log.exception("payroll delivery %s: unexpected error", row.pk)
+                exc = DeliveryError(f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH])
+            outcome, _retry_at = _mark_failed(row, exc, now)
+            log.warning("payroll delivery %s %s: %s", row.pk, outcome, exc)
+            if outcome == DeliveryStatus.DEAD:
+                stats.dead += 1
+            else:
+                stats.failed += 1
+        else:
+            PayrollDelivery.objects.filter(pk=row.pk).update(
+                status=DeliveryStatus.SENT,
+                attempts=row.attempts + 1,
+                sent_at=now,
+                last_status=status,
+                last_error="",
+                signature=signature,
+            )
+            stats.sent += 1
+    return stats
+
+
+# --- Huey ----------------------------------------------------------------------------------
+
+
+@db_task(retries=3, retry_delay=30)
+def payroll_deliver(ids: list[int]) -> None:
+    """Enqueued after the closing commit: send these deliveries now."""
+    stats = deliver_payroll_pending(ids=ids)
+    log.info("payroll delivery %s", stats.as_dict())
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("reports-payroll-deliver")
+def payroll_deliver_due() -> None:
+    """Every minute: retry failed deliveries whose time has come, and any left behind."""
+    stats = deliver_payroll_pending()
+    if stats.sent or stats.failed or stats.dead:
+        log.info("payroll delivery retry %s", stats.as_dict())
+
+
+__all__ = [
+    "DELIVERY_HEADER",
+    "EVENT_HEADER",
+    "MAX_ATTEMPTS",
+    "SIGNATURE_HEADER",
+    "deliver_payroll_pending",
+    "event_body",
+    "monthly_report",
+    "payroll_delivery_retry",
+    "payroll_queue",
+    "sign",
+    "verify",
+]
