@@ -132,7 +132,7 @@ def period_at(group: AttendanceGroup, start: date) -> AttendancePeriod:
 def _locked(group: AttendanceGroup, start: date) -> AttendancePeriod:
     period = period_at(group, start)
     return (
-        AttendancePeriod.objects.select_for_update()
+        AttendancePeriod.objects.select_for_update(of=("self",))
         .select_related("group", "closed_by")
         .get(pk=period.pk)
     )
