@@ -1,0 +1,381 @@
+"""Approvals oversight for HR (审批监控): every pending correction request with its age, its
+current step and approver, the step's SLA deadline, breaches first — and escalation.
+
+The deadline of a step is the one the overdue notices use (``services.step_deadline``):
+the end of the N-th working day after the step started, N from the chain snapshot
+(supervisor 2, HR 1 by default), working days from the company work calendar.
+
+``correction_escalate`` is a service (HR only, atomic, audited): it reminds the step's
+approvers and tells their direct supervisors and HR. An escalation is an audit event, not
+a move of the request; the same step is escalated at most once every
+``ESCALATE_INTERVAL`` (a second click is refused with ``escalated_recently``).
+
+Views parse input, check the role (HR only, 403 otherwise), call the selector or the
+service and render; plain forms, cards that fit 375 px.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone, translation
+from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST, require_safe
+
+from ztk.audit.models import AuditEvent
+from ztk.audit.services import record
+from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.org.models import AttendanceGroup, Employee
+from ztk.org.roles import HR
+from ztk.org.rules import is_hr
+from ztk.web.access import can_use_hr
+
+from .models import ApproverKind, CorrectionRequest, Status, check_transition
+from .rules import is_participant
+from .services import employee_zone, step_deadline, working_days_between
+
+User = get_user_model()
+
+ESCALATED_RECENTLY = "escalated_recently"
+ESCALATE_ACTION = "corrections.request.escalate"
+ESCALATE_INTERVAL = timedelta(minutes=10)
+DEADLINE_HORIZON = timedelta(days=60)  # working days looked at beyond today
+NOTE_MAX = 500
+PAGE_SIZE = 50
+
+MESSAGES = {
+    ESCALATED_RECENTLY: _(
+        "This step was escalated at %(at)s already; wait a little before escalating it again."
+    ),
+}
+
+
+# --- reads --------------------------------------------------------------------------------
+
+
+@dataclass
+class OversightRow:
+    request: CorrectionRequest
+    step: dict[str, Any]
+    approvers: list[str]
+    age: timedelta
+    deadline: datetime | None
+    overdue: bool
+    overdue_by: timedelta | None
+    last_escalated: datetime | None = None
+    escalations: int = 0
+    approver_kind: str = field(default="")
+
+    @property
+    def kind_label(self) -> str:
+        try:
+            return str(ApproverKind(self.approver_kind).label)
+        except ValueError:
+            return self.approver_kind
+
+
+def _last_escalations(ids: list[int]) -> dict[int, tuple[datetime, int, int | None]]:
+    """Per request: (last escalation time, escalations so far, the step last escalated)."""
+    out: dict[int, tuple[datetime, int, int | None]] = {}
+    if not ids:
+        return out
+    for object_id, at, changes in (
+        AuditEvent.objects.filter(action=ESCALATE_ACTION, object_id__in=[str(i) for i in ids])
+        .order_by("seq")
+        .values_list("object_id", "at", "changes")
+    ):
+        pk = int(object_id)
+        count = out.get(pk, (at, 0, None))[1] + 1
+        out[pk] = (at, count, (changes or {}).get("step"))
+    return out
+
+
+def _deadlines(requests: list[CorrectionRequest], now: datetime) -> dict[int, datetime | None]:
+    started = [r.step_started_at for r in requests if r.step_started_at is not None]
+    if not started:
+        return {}
+    work = working_days_between(
+        min(started).date() - timedelta(days=1), (now + DEADLINE_HORIZON).date()
+    )
+    out: dict[int, datetime | None] = {}
+    for req in requests:
+        if req.step_started_at is None:
+            out[req.pk] = None
+            continue
+        step = req.step() or {}
+        out[req.pk] = step_deadline(
+            req.step_started_at,
+            int(step.get("deadline_working_days") or 1),
+            employee_zone(req.employee),
+            work,
+        )
+    return out
+
+
+def pending_oversight(
+    *,
+    now: datetime | None = None,
+    group: AttendanceGroup | None = None,
+    overdue_only: bool = False,
+) -> list[OversightRow]:
+    """Every pending request, overdue ones first (longest overdue first), then by the
+    nearest deadline, then oldest. A fixed number of queries whatever the count."""
+    now = now or timezone.now()
+    qs = CorrectionRequest.objects.filter(status=Status.PENDING).select_related(
+        "employee__department", "employee__attendance_group", "applicant", "category"
+    )
+    if group is not None:
+        qs = qs.filter(employee__attendance_group=group)
+    requests = list(qs.order_by("created_at", "pk"))
+    deadlines = _deadlines(requests, now)
+    escalations = _last_escalations([r.pk for r in requests])
+    rows = []
+    for req in requests:
+        step = req.step() or {}
+        deadline = deadlines.get(req.pk)
+        overdue = deadline is not None and now >= deadline
+        last = escalations.get(req.pk)
+        names = list(step.get("names") or [])
+        rows.append(
+            OversightRow(
+                request=req,
+                step=step,
+                approvers=names,
+                age=now - req.created_at,
+                deadline=deadline,
+                overdue=overdue,
+                overdue_by=(now - deadline) if overdue and deadline else None,
+                last_escalated=last[0] if last else None,
+                escalations=last[1] if last else 0,
+                approver_kind=str(step.get("kind") or req.current_kind or ""),
+            )
+        )
+    if overdue_only:
+        rows = [r for r in rows if r.overdue]
+    far = now + timedelta(days=36500)
+    rows.sort(
+        key=lambda r: (
+            not r.overdue,
+            r.deadline or far,
+            r.request.created_at,
+            r.request.pk,
+        )
+    )
+    return rows
+
+
+# --- escalation ---------------------------------------------------------------------------
+
+
+def _display_name(user: Any) -> str:
+    try:
+        return user.employee.name
+    except Exception:  # noqa: BLE001 - an account without an employee record
+        return user.get_username()
+
+
+def _url(name: str, *args: Any) -> str:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:  # the page is not mounted in this deployment
+        return ""
+
+
+def correction_escalate(
+    *,
+    actor: Any,
+    request: CorrectionRequest,
+    note: str = "",
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """Escalate a pending request's current step (催办/升级): the step's approvers are
+    reminded, their direct supervisors and HR are told. HR only; audited; refused for a
+    request that is no longer pending or a step escalated within ESCALATE_INTERVAL.
+    Returns who was told."""
+    from ztk.notifications.services import notify
+
+    if not is_hr(actor):
+        raise PermissionDeniedError()
+    now = now or timezone.now()
+    note = " ".join((note or "").split())[:NOTE_MAX]
+    with transaction.atomic():
+        req = (
+            CorrectionRequest.objects.select_for_update(of=("self",))
+            .select_related("employee__user", "employee__department", "employee__attendance_group")
+            .get(pk=request.pk)
+        )
+        check_transition(req.status, Status.APPROVED)  # refuses anything not pending
+        step = req.step() or {}
+        last = _last_escalations([req.pk]).get(req.pk)
+        if last and last[2] == req.current_step and now - last[0] < ESCALATE_INTERVAL:
+            tz = employee_zone(req.employee)
+            raise DomainError(
+                ESCALATED_RECENTLY,
+                MESSAGES[ESCALATED_RECENTLY]
+                % {"at": last[0].astimezone(tz).strftime("%Y-%m-%d %H:%M")},
+            )
+        approver_ids = list(step.get("approvers") or [])
+        approvers = [
+            u
+            for u in User.objects.filter(pk__in=approver_ids, is_active=True).order_by("pk")
+            if not is_participant(u, req)
+        ]
+        bosses_by_id = {}
+        for emp in Employee.objects.filter(user_id__in=approver_ids).select_related(
+            "supervisor__user"
+        ):
+            boss = emp.supervisor
+            if boss is not None and boss.active and boss.user.is_active:
+                bosses_by_id[boss.user_id] = boss.user
+        hr_people = list(
+            User.objects.filter(groups__name=HR, is_active=True).order_by("pk").distinct()
+        )
+        told_approvers = {u.pk for u in approvers}
+        managers = [
+            u
+            for u in [*bosses_by_id.values(), *hr_people]
+            if u.pk not in told_approvers and u.pk != actor.pk and not is_participant(u, req)
+        ]
+        deadline = _deadlines([req], now).get(req.pk)
+        tz = employee_zone(req.employee)
+        record(
+            ESCALATE_ACTION,
+            obj=req,
+            actor=actor,
+            extra={
+                "step": req.current_step,
+                "kind": step.get("kind"),
+                "approvers": approver_ids,
+                "supervisors": sorted(bosses_by_id),
+                "notified": sorted({u.pk for u in [*approvers, *managers]}),
+                "deadline": deadline,
+                "overdue": bool(deadline and now >= deadline),
+                "note": note or None,
+            },
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            text = {
+                "id": req.pk,
+                "name": req.employee.name,
+                "day": req.date.isoformat(),
+                "step": req.current_step,
+                "approvers": "、".join(step.get("names") or []) or gettext("HR"),
+                "since": req.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M") if deadline else "—",
+                "by": _display_name(actor),
+            }
+            suffix = f"\n{note}" if note else ""
+            data = {"correction_id": req.pk, "employee": req.employee.employee_no}
+            if approvers:
+                notify(
+                    kind="approval_escalated",
+                    recipients=approvers,
+                    title=gettext("Reminder: correction #%(id)s of %(name)s waits for you") % text,
+                    body=gettext(
+                        "HR (%(by)s) asks you to decide the correction of %(name)s for "
+                        "%(day)s, submitted %(since)s; the step was due %(deadline)s."
+                    )
+                    % text
+                    + suffix,
+                    url=_url("requests:detail", req.pk),
+                    data=data,
+                    department=req.employee.department,
+                )
+            if managers:
+                notify(
+                    kind="approval_escalated",
+                    recipients=managers,
+                    title=gettext("Escalated: correction #%(id)s of %(name)s is waiting") % text,
+                    body=gettext(
+                        "Step %(step)s of the correction of %(name)s for %(day)s waits for "
+                        "%(approvers)s since %(since)s; it was due %(deadline)s. Escalated "
+                        "by %(by)s."
+                    )
+                    % text
+                    + suffix,
+                    url=_url("requests:detail", req.pk),
+                    data=data,
+                    department=req.employee.department,
+                )
+    return {
+        "approvers": [u.pk for u in approvers],
+        "notified": [u.pk for u in managers],
+        "deadline": deadline,
+    }
+
+
+# --- views --------------------------------------------------------------------------------
+
+
+def _require(request: HttpRequest) -> None:
+    if not can_use_hr(request.user):
+        raise PermissionDenied
+
+
+@login_required
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    """Every pending request, breaches first; filters: attendance group, only overdue."""
+    _require(request)
+    now = timezone.now()
+    groups = list(AttendanceGroup.objects.filter(active=True).order_by("code"))
+    code = request.GET.get("group", "")[:32]
+    group = next((g for g in groups if g.code == code), None)
+    overdue_only = request.GET.get("overdue") == "1"
+    rows = pending_oversight(now=now, group=group, overdue_only=overdue_only)
+    page = Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = {
+        k: v
+        for k, v in (("group", code if group else ""), ("overdue", "1" if overdue_only else ""))
+        if v
+    }
+    return render(
+        request,
+        "corrections/oversight.html",
+        {
+            "page": page,
+            "total": len(rows),
+            "overdue_count": sum(1 for r in rows if r.overdue),
+            "groups": groups,
+            "group": group,
+            "overdue_only": overdue_only,
+            "now": now,
+            "query": urlencode(query),
+        },
+    )
+
+
+@login_required
+@require_POST
+def escalate(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    req = get_object_or_404(CorrectionRequest.objects.select_related("employee"), pk=pk)
+    try:
+        told = correction_escalate(
+            actor=request.user, request=req, note=request.POST.get("note", "")[:NOTE_MAX]
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            gettext("Request #%(id)s escalated: %(n)d people were told.")
+            % {"id": req.pk, "n": len(told["approvers"]) + len(told["notified"])},
+        )
+    back = reverse("oversight:index")
+    query = request.POST.get("back", "")
+    return redirect(f"{back}?{query}" if query and query.isascii() else back)
