@@ -18,6 +18,7 @@ urlpatterns = [
     path("hr/devices/", include("ztk.devices.web_urls")),
     path("hr/manual/", include("ztk.corrections.manual_urls")),
     path("corrections/", include("ztk.corrections.urls")),
+    path("requests/", include("ztk.corrections.pages_urls")),
     path("notifications/", include("ztk.notifications.urls")),
     path("reports/", include("ztk.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from ztk.attendance import web as attendance_web
+from ztk.corrections import pages as corrections_pages
 
 from . import views
 
@@ -8,7 +9,7 @@ app_name = "web"
 
 urlpatterns = [
     path("", attendance_web.home, name="home"),
-    path("approvals/", views.approvals, name="approvals"),
+    path("approvals/", corrections_pages.inbox, name="approvals"),
     path("hr/", views.hr_home, name="hr"),
     path("audit/", views.audit_log, name="audit"),
     path("people/<str:employee_no>/", views.employee_profile, name="employee_profile"),

@@ -22,12 +22,6 @@ def _require(request, predicate) -> None:
 
 
 @login_required
-def approvals(request):
-    _require(request, access.can_approve)
-    return render(request, "web/placeholder.html", {"section": "approvals"})
-
-
-@login_required
 def hr_home(request):
     """人事管理: what needs HR's attention now, and where to act on it."""
     _require(request, access.can_use_hr)
