@@ -15,6 +15,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
@@ -265,3 +266,111 @@ def test_stored_json_is_what_json_dumps_writes(case):
     assert values["exempt_minutes"] == json.dumps(dict(result.exempt_minutes_by_kind))
     assert values["outside_punch_ids"] == json.dumps(list(result.outside_punch_ids))
     assert str(values["absent_days"]) == str(result.absent_days)
+
+
+# --------------------------------------------------------------------------- stored rows
+
+
+def _stored(employee_ids):
+    from ztk.attendance.models import AttendanceDay
+
+    fields = ["employee_id", "day", "status", "slots", "notes", "worked_minutes", "absent_days"]
+    return sorted(AttendanceDay.objects.filter(employee_id__in=employee_ids).values_list(*fields))
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("boundary", [0, 5])
+def test_punch_by_punch_equals_a_full_recompute(org, boundary):
+    """Incremental recompute (which reads only the punches within reach of the dates the
+    new punches belong to) stores what a full range recompute stores, on night shifts
+    whose windows cross midnight and with a day boundary hour."""
+    import random
+
+    from ztk.attendance.services import recompute_range
+    from ztk.punches.services import PunchInput, record_punches
+    from ztk.scheduling.models import Shift as ShiftRow
+    from ztk.scheduling.models import ShiftSegment, WeeklyPattern
+
+    night = ShiftRow.objects.create(code="N", name="night")
+    ShiftSegment.objects.create(shift=night, position=1, start=time(22), end=time(6))
+    day_shift = ShiftRow.objects.create(code="D", name="day")
+    ShiftSegment.objects.create(
+        shift=day_shift, position=1, start=time(0, 30), end=time(9), in_earliest=600
+    )
+    WeeklyPattern.objects.create(
+        group=org.group,
+        monday_shift=night,
+        tuesday_shift=day_shift,
+        wednesday_shift=night,
+        thursday_shift=night,
+        friday_shift=day_shift,
+        use_work_calendar=False,
+    )
+    org.group.day_boundary_hour = boundary
+    org.group.save()
+    tz = ZoneInfo(org.group.time_zone)
+    first = date(2026, 11, 2)  # a Monday
+    now = datetime(2026, 11, 12, 12, tzinfo=tz)
+    rng = random.Random(boundary)
+    people = [org.employee, org.colleague]
+    inputs = [
+        PunchInput(
+            at=datetime.combine(first, time(), tzinfo=tz)
+            + timedelta(minutes=rng.randint(0, 8 * 24 * 60), seconds=rng.randint(0, 59)),
+            source="device",
+            employee_id=person.pk,
+            device_sn="SN",
+            pin=person.employee_no,
+        )
+        for person in people
+        for _ in range(60)
+    ]
+    rng.shuffle(inputs)
+    for i in range(0, len(inputs), 7):
+        record_punches(inputs[i : i + 7], now=now)
+    ids = [p.pk for p in people]
+    incremental = _stored(ids)
+    assert incremental == _reference(people, first - timedelta(days=3), 14, now, incremental)
+    recompute_range(start=first - timedelta(days=1), end=first + timedelta(days=9), now=now)
+    full = [row for row in _stored(ids) if any(row[:2] == r[:2] for r in incremental)]
+    assert incremental == full
+
+
+def _reference(people, first, days, now, rows):
+    """The rows as the engine gives them from every punch of the employees (no reads
+    narrowed to a window), for the (employee, day) pairs of ``rows``."""
+    from ztk.attendance.services import ROW_COLUMNS, result_to_values
+    from ztk.punches.models import Punch
+    from ztk.scheduling.plans import build_plans
+
+    plans = build_plans(people, first, first + timedelta(days=days))
+    span = [first + timedelta(days=i) for i in range(days + 1)]
+    out = []
+    for person in people:
+        punches = [
+            PunchIn(p.pk, p.at, p.source, False) for p in Punch.objects.filter(employee=person)
+        ]
+        buckets = partition_punches([plans[(person.pk, d)] for d in span], punches)
+        for employee_id, day, *_rest in rows:
+            if employee_id != person.pk:
+                continue
+            result = evaluate_day(plans[(person.pk, day)], buckets.get(day, []), as_of=now)
+            values = dict(
+                zip(
+                    ROW_COLUMNS,
+                    result_to_values(person.pk, result, finalised=False, computed_at=now),
+                    strict=True,
+                )
+            )
+            out.append(
+                (
+                    person.pk,
+                    day,
+                    values["status"],
+                    json.loads(values["slots"]),
+                    json.loads(values["notes"]),
+                    values["worked_minutes"],
+                    values["absent_days"],
+                )
+            )
+    return sorted(out)

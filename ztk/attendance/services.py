@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -242,20 +242,46 @@ def recompute(
 
 
 def recompute_punched(
-    pairs: Iterable[tuple[int, date]], punch_ids: Iterable[int], *, now: datetime | None = None
+    pairs: Iterable[tuple[int, date]],
+    punch_ids: Iterable[int],
+    *,
+    now: datetime | None = None,
+    punch_times: Mapping[int, Iterable[datetime]] | None = None,
 ) -> int:
     """Recompute, of the candidate employee-days `pairs`, only those new punches landed on.
 
     `pairs` are the candidate dates of the punches (``engine.affected_dates``: L - 1, L,
     L + 1); a punch changes the result of the one attendance date it is partitioned to and
     of no other, so the other candidates (whose inputs did not change) are skipped.
+    `punch_times` (employee id -> instants of the new punches) saves reading them: with
+    them the dates are known before the punches around them are read.
     """
     by_employee: dict[int, set[date]] = defaultdict(set)
     for employee_id, day in pairs:
         by_employee[employee_id].add(day)
-    return _recompute(
-        by_employee, now=now or timezone.now(), finalise=False, only_punches=set(punch_ids)
+    only = set(punch_ids)
+    if punch_times is None:
+        punch_times = _punch_times(sorted(only))
+    times = {e: list(t) for e, t in punch_times.items()}
+    rows = _evaluate(
+        by_employee,
+        now=now or timezone.now(),
+        finalise=False,
+        only_punches=only,
+        new_punches=times,
     )
+    upsert_days(rows)
+    return len(rows)
+
+
+def _punch_times(ids: list[int]) -> dict[int, list[datetime]]:
+    times: dict[int, list[datetime]] = defaultdict(list)
+    if ids:
+        for employee_id, at in _select(
+            f"SELECT employee_id, at FROM {Punch._meta.db_table} WHERE {{ids}}", "id", ids, []
+        ):
+            times[employee_id].append(_aware(at))
+    return times
 
 
 class _Who(NamedTuple):
@@ -389,8 +415,14 @@ def _evaluate(
     now: datetime,
     finalise: bool,
     only_punches: set[int] | None = None,
+    new_punches: Mapping[int, list[datetime]] | None = None,
 ) -> list[tuple]:
-    """The rows (ROW_COLUMNS) of the given employee-days, read and evaluated, not written."""
+    """The rows (ROW_COLUMNS) of the given employee-days, read and evaluated, not written.
+
+    ``new_punches`` (with ``only_punches``): the instants of the new punches by employee;
+    the candidate days are then narrowed to the dates those punches belong to before the
+    punches are read (the date of a punch depends on the plans only).
+    """
     from ztk.scheduling.plans import build_plans, exemptions_for
 
     if not by_employee:
@@ -409,6 +441,24 @@ def _evaluate(
         end + timedelta(days=1),
         zones=zones,
     )
+    span = [start - timedelta(days=1) + timedelta(days=i) for i in range((end - start).days + 3)]
+    if new_punches is not None:
+        narrowed: dict[int, set[date]] = {}
+        for pk, *_rest in employees:
+            times = new_punches.get(pk)
+            if not times:
+                continue
+            by_date = {d: p for d in span if (p := plans.get((pk, d))) is not None}
+            days = {engine.attendance_date_for(t, by_date) for t in times} & by_employee[pk]
+            if days:
+                narrowed[pk] = days
+        if not narrowed:
+            return []
+        by_employee = narrowed
+        employees = [row for row in employees if row[0] in narrowed]
+        ids = sorted(narrowed)
+        start = min(min(days) for days in narrowed.values())
+        end = max(max(days) for days in narrowed.values())
     plan_zones = {plan.tz for plan in plans.values()} or {_UTC}
     lo, hi = _punch_bounds(plan_zones, start, end)
     finalised_before, punches = _read_days_and_punches(ids, start, end, lo, hi)
@@ -417,7 +467,6 @@ def _evaluate(
     )
     closed = _closed_ranges(set(zones), start, end)
 
-    span = [start - timedelta(days=1) + timedelta(days=i) for i in range((end - start).days + 3)]
     no_exemptions: list[engine.Exemption] = []
     no_punches: list[engine.PunchIn] = []
     today_in: dict[str, date] = {}

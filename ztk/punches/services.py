@@ -266,7 +266,12 @@ def record_punches(
                 },
             )
         if recompute and result.affected:
-            _recompute_safely(result.affected, now=now, punch_ids=result.punch_ids)
+            times: dict[int, list[datetime]] = {}
+            for row in rows:
+                times.setdefault(row["employee_id"], []).append(row["at"])
+            _recompute_safely(
+                result.affected, now=now, punch_ids=result.punch_ids, punch_times=times
+            )
     return result
 
 
@@ -356,11 +361,16 @@ def _raw_insert(rows: list[dict[str, Any]]) -> list[int]:
 
 
 def _recompute_safely(
-    pairs: Iterable[tuple[int, date]], *, now: datetime, punch_ids: Sequence[int] | None = None
+    pairs: Iterable[tuple[int, date]],
+    *,
+    now: datetime,
+    punch_ids: Sequence[int] | None = None,
+    punch_times: dict[int, list[datetime]] | None = None,
 ) -> None:
     """Recompute in a savepoint: a failure there must never lose the punches just accepted.
 
-    With `punch_ids` (new punches), only the candidate days those punches landed on.
+    With `punch_ids` (new punches), only the candidate days those punches landed on;
+    `punch_times` are their instants by employee (saves reading them back).
     """
     from ztk.attendance.services import recompute, recompute_punched
 
@@ -369,7 +379,7 @@ def _recompute_safely(
             if punch_ids is None:
                 recompute(pairs, now=now)
             else:
-                recompute_punched(pairs, punch_ids, now=now)
+                recompute_punched(pairs, punch_ids, now=now, punch_times=punch_times)
     except Exception:  # noqa: BLE001 - logged; the periodic recompute catches up
         log.exception("recompute after punch failed; the periodic task will catch up")
 
