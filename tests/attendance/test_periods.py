@@ -10,6 +10,8 @@ The small org on a 09:00–18:00 weekday shift. 张三 (1002) forgot to punch in
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date, datetime
 
 import pytest
@@ -418,3 +420,45 @@ def test_hr_group_is_the_only_way_in(shop):
     shop.hr.user.groups.remove(Group.objects.get(name="hr"))
     client = client_for(shop.hr.user)
     assert client.get("/hr/periods/").status_code == 403
+
+
+# --- a phone, in a real Chromium ------------------------------------------------------------
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine")
+def test_hr_closes_a_period_on_a_phone(live_server, shop, client, monkeypatch):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    client.force_login(shop.hr.user)
+    session = client.cookies["sessionid"].value
+    shots = os.environ.get("ZTK_SCREENSHOTS")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 375, "height": 800}, locale="en")
+            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+            page = context.new_page()
+            page.goto(f"{live_server.url}/hr/periods/")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            if shots:
+                page.screenshot(path=f"{shots}/periods-index.png", full_page=True)
+            page.goto(f"{live_server.url}{DETAIL}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            if shots:
+                page.screenshot(path=f"{shots}/period-detail.png", full_page=True)
+            page.get_by_role("button", name="Finalise the past days").click()
+            page.wait_for_load_state()
+            page.get_by_label("Cancel the 1 pending request", exact=False).check()
+            page.get_by_role("button", name="Close the period").click()
+            page.wait_for_load_state()
+            assert page.locator("#period-status").inner_text() == "Closed"
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            if shots:
+                page.screenshot(path=f"{shots}/period-closed.png", full_page=True)
+        finally:
+            browser.close()
+    assert periods.period_at(shop.group, NOV1).status == PeriodStatus.CLOSED

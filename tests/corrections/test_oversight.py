@@ -12,6 +12,8 @@ The week of Monday 23 November 2026 on a 09:00–18:00 shift, "now" Friday 27, 0
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -234,3 +236,37 @@ def test_the_query_count_does_not_grow_with_the_list(queue, time_machine):
         html = client.get(URL).content.decode()
     assert "6 requests pending" in html
     assert len(six) == len(four)
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine")
+def test_hr_escalates_on_a_phone(live_server, queue, client, monkeypatch):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    client.force_login(queue.hr.user)
+    session = client.cookies["sessionid"].value
+    shots = os.environ.get("ZTK_SCREENSHOTS")
+    b = queue.requests["B"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 375, "height": 800}, locale="en")
+            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+            page = context.new_page()
+            page.goto(f"{live_server.url}{URL}")
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            if shots:
+                page.screenshot(path=f"{shots}/oversight.png", full_page=True)
+            card = page.locator(f"#pending-{b.pk}")
+            card.locator("input[name=note]").fill("请今天处理")
+            card.get_by_role("button", name="Escalate").click()
+            page.wait_for_load_state()
+            assert f"Request #{b.pk} escalated" in page.content()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        finally:
+            browser.close()
+    assert len(inbox(queue.supervisor.user)) == 1

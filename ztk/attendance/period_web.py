@@ -25,6 +25,7 @@ from ztk.org.models import AttendanceGroup
 from ztk.web.access import can_use_hr
 
 from . import periods
+from .explain import slot_label
 from .models import PeriodStatus
 
 NOTE_MAX = 500
@@ -54,6 +55,11 @@ def _period(group: AttendanceGroup, value: str):
         return periods.period_at(group, _start(value))
     except DomainError:
         raise Http404 from None
+
+
+def _slot(key: str) -> str:
+    """'in1' → 上班卡 (the segment number only when there are several)."""
+    return slot_label(key, int(key[-1]) if key[-1:].isdigit() else 1)
 
 
 def _detail_url(group: AttendanceGroup, start: date) -> str:
@@ -104,7 +110,10 @@ def detail(request: HttpRequest, group: str, start: str) -> HttpResponse:
             "period": checklist.period,
             "checklist": checklist,
             "closed": checklist.period.status == PeriodStatus.CLOSED,
-            "pending_shown": checklist.pending_corrections[:50],
+            "pending_shown": [
+                {"request": r, "slot": _slot(r.slot_key)}
+                for r in checklist.pending_corrections[:50]
+            ],
             "close_from": checklist.period.end + timedelta(days=1),
         },
     )

@@ -81,6 +81,13 @@ class OversightRow:
     approver_kind: str = field(default="")
 
     @property
+    def slot(self) -> str:
+        from ztk.attendance.explain import slot_label
+
+        key = self.request.slot_key
+        return slot_label(key, int(key[-1]) if key[-1:].isdigit() else 1)
+
+    @property
     def kind_label(self) -> str:
         try:
             return str(ApproverKind(self.approver_kind).label)
