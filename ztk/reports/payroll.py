@@ -7,10 +7,12 @@ The request is a POST of JSON (UTF-8) with these headers:
 * ``X-ZTK-Event: period.closed`` or ``period.reopened``
 * ``X-ZTK-Delivery: <id>`` — the same on every retry of one delivery: de-duplicate on it.
 
-The body is the payroll API's monthly report (``GET /api/v1/reports/monthly``, the same
-keys, built by ``monthly_report`` from the same selectors) plus ``event``, ``delivery`` is
-not in the body (it is in the header), the period extended with its id and status, and the
-group's name. Any 2xx answer is success.
+The body is the payroll API's monthly report for the period and its group
+(``GET /api/v1/reports/monthly?period=…&group=…``: the same keys and figures, built by
+``monthly_report`` from the same selectors) plus ``event``, ``group_name`` and the period
+extended with ``id``, ``label``, ``status`` and ``closed_at``. It is built once, in the
+closing transaction, and stored: every retry sends the same bytes. Any 2xx answer is
+success; anything else (or no answer within HTTP_TIMEOUT) is retried.
 
 Delivery mirrors ``ztk.notifications.delivery``: rows are written in the closing
 transaction, a Huey task sends them after the commit, each due row is claimed (its next
