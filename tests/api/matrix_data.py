@@ -1,0 +1,205 @@
+"""The data the authorization matrix's requests refer to, built with the real services.
+
+`World` builds each piece on first use, so a cell only pays for what its row names: a row's
+path "/api/v1/corrections/{pending}/approve" asks for `World.pending`, a body builder
+`lambda w: {"ids": [w.pending]}` likewise. Every cell is its own test (and transaction),
+so a write — one role's approval, withdrawal, transfer — never changes another role's case.
+
+The week: 09:00–18:00 Monday to Friday for the small org's group; it is Wednesday
+2026-11-25 10:00 in Shanghai (the matrix test moves the clock there).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time
+from functools import cached_property
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
+
+from tests.factories import SmallOrg
+
+SH = ZoneInfo("Asia/Shanghai")
+MON = date(2026, 11, 23)
+TUE = date(2026, 11, 24)
+NOW = datetime(2026, 11, 25, 10, 0, tzinfo=SH)  # Wednesday morning
+RANGE = "from=2026-11-23&to=2026-11-27"
+PERIOD = "2026-11"
+REASON = "早上忘记打卡了"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 20
+
+
+def at(day: date, hh: int, mm: int = 0) -> datetime:
+    return datetime.combine(day, time(hh, mm), tzinfo=SH)
+
+
+class Form(dict):
+    """A multipart/form-data body (fields and uploaded files) rather than JSON."""
+
+
+def png(name: str = "proof.png") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, PNG, content_type="image/png")
+
+
+def correction_item(day: date = MON) -> dict[str, Any]:
+    """One item of POST /corrections: the missing check-in at 08:58."""
+    return {
+        "date": day.isoformat(),
+        "slot": "in1",
+        "requested_time": at(day, 8, 58).isoformat(),
+        "category": "forgot",
+        "reason": REASON,
+    }
+
+
+class World:
+    """Lazily built data of the small org (tests/factories.py), usable with str.format_map."""
+
+    def __init__(self, org: SmallOrg) -> None:
+        self.org = org
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
+
+    # --- the week and its missing punches ----------------------------------------------------
+
+    @cached_property
+    def week(self) -> None:
+        """09:00–18:00 Monday to Friday for the org's attendance group; the reason categories."""
+        from ztk.corrections.models import ReasonCategory
+        from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
+
+        for code, name, order in [("forgot", "忘记打卡", 10), ("device", "设备故障", 30)]:
+            ReasonCategory.objects.get_or_create(
+                policy=None, code=code, defaults={"name": name, "order": order}
+            )
+        shift = Shift.objects.create(code="D9", name="白班")
+        ShiftSegment.objects.create(shift=shift, position=1, start=time(9), end=time(18))
+        WeeklyPattern.objects.create(
+            group=self.org.group,
+            effective_from=date(2026, 1, 1),
+            monday_shift=shift,
+            tuesday_shift=shift,
+            wednesday_shift=shift,
+            thursday_shift=shift,
+            friday_shift=shift,
+            default_workday_shift=shift,
+        )
+
+    def only_checkout(self, employee, day: date) -> None:
+        """`employee` left at 18:02 on `day` but never checked in: check-in (in1) missing."""
+        from ztk.punches.services import PunchInput, record_punches
+
+        self.week  # noqa: B018 - the plan that makes in1 a slot
+        record_punches(
+            [
+                PunchInput(
+                    at=at(day, 18, 2),
+                    source="device",
+                    employee_id=employee.pk,
+                    device_sn="SN1",
+                    pin=employee.employee_no,
+                )
+            ]
+        )
+
+    def submit(self, actor, employee, day: date) -> int:
+        """A correction of `employee`'s missing check-in on `day`, filed by `actor`."""
+        from ztk.corrections.services import ItemIn, correction_submit
+
+        self.only_checkout(employee, day)
+        item = ItemIn(
+            day=day, slot_key="in1", requested_time=at(day, 8, 58), category="forgot", reason=REASON
+        )
+        (request,) = correction_submit(actor=actor, employee=employee, items=[item])
+        return request.pk
+
+    # --- corrections --------------------------------------------------------------------------
+
+    @cached_property
+    def missing_checkin(self) -> date:
+        """The employee (1002) has a missing check-in on Monday and no correction for it."""
+        self.only_checkout(self.org.employee, MON)
+        return MON
+
+    @cached_property
+    def pending(self) -> int:
+        """The employee's own correction of Monday, waiting for their supervisor (step 1)."""
+        return self.submit(self.org.employee.user, self.org.employee, MON)
+
+    @cached_property
+    def at_hr_step(self) -> int:
+        """The employee's correction of Tuesday: the supervisor approved, HR's step (2) waits."""
+        from ztk.corrections.models import CorrectionRequest
+        from ztk.corrections.services import correction_approve
+
+        pk = self.submit(self.org.employee.user, self.org.employee, TUE)
+        request = CorrectionRequest.objects.get(pk=pk)
+        correction_approve(actor=self.org.supervisor.user, request=request)
+        return pk
+
+    @cached_property
+    def colleague_pending(self) -> int:
+        """The colleague's (1003: same supervisor and department as the employee) correction."""
+        return self.submit(self.org.colleague.user, self.org.colleague, MON)
+
+    @cached_property
+    def filed_by_supervisor(self) -> int:
+        """The supervisor filed it for the employee: their own step is skipped, HR decides."""
+        return self.submit(self.org.supervisor.user, self.org.employee, MON)
+
+    @cached_property
+    def hr_own(self) -> int:
+        """HR's own correction: no supervisor, so HR's step — which HR may never take."""
+        return self.submit(self.org.hr.user, self.org.hr, MON)
+
+    def submission(self) -> dict[str, Any]:
+        """The body of POST /corrections for the employee's missing Monday check-in."""
+        return {
+            "employee": self.org.employee.employee_no,
+            "items": [correction_item(self.missing_checkin)],
+        }
+
+    def multipart_submission(self) -> Form:
+        """POST /corrections/multipart: the same submission as `payload`, plus a proof file."""
+        return Form(payload=json.dumps(self.submission()), files=[png()])
+
+    def preview(self) -> dict[str, Any]:
+        """The body of POST /corrections/preview for the employee's Monday check-in."""
+        self.week  # noqa: B018 - the day needs a plan
+        return {
+            "employee": self.org.employee.employee_no,
+            "date": MON.isoformat(),
+            "slot": "in1",
+            "requested_time": at(MON, 8, 58).isoformat(),
+        }
+
+    # --- terminals and notifications ----------------------------------------------------------
+
+    @cached_property
+    def pending_device(self) -> str:
+        """The serial of a terminal that said hello and waits for approval."""
+        from ztk.devices.models import Device, DeviceStatus
+
+        device = Device.objects.create(
+            serial="PEND0001", status=DeviceStatus.PENDING, attendance_group=self.org.group
+        )
+        return device.serial
+
+    @cached_property
+    def notification(self) -> int:
+        """An unread notification in the employee's inbox."""
+        from ztk.notifications.services import notify
+
+        with transaction.atomic():
+            (sent,) = notify(
+                kind="missed_punch",
+                recipients=[self.org.employee.user],
+                title="缺卡提醒",
+                body="您 11月23日 上班未打卡。",
+                email=False,
+            )
+        return sent.pk
