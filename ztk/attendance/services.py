@@ -553,11 +553,12 @@ def recompute_range(
 ) -> int:
     """Recompute every active employee (of a group) for a date range, in chunks of employees.
 
-    Each chunk is one read of plans, exemptions and punches, and one transaction. From
-    PARALLEL_MIN_EMPLOYEE_DAYS on, see ``_parallel_workers``, worker processes evaluate
-    chunks (reading only, each with its own connection) while this process writes them,
-    each chunk in its own transaction as in the sequential path; a failing worker stops
-    the run before any later chunk is written. ``workers`` 0 or 1 forces one process.
+    Each chunk is one read of plans, exemptions and punches, and one transaction.
+    ``workers`` >= 2 (opt-in, see ``_parallel_workers``): worker processes evaluate chunks
+    (reading only, each with its own connection) while this process writes them, each
+    chunk in its own transaction as in the sequential path; a failing worker stops the
+    run before any later chunk is written. Off by default: on the 2-core machine shared
+    with other work it measured no faster (docs/architecture.md, "Punches and the engine").
     """
     qs = Employee.objects.filter(active=True)
     if group_id is not None:
@@ -578,16 +579,14 @@ def recompute_range(
 def _parallel_workers(employee_days: int, workers: int | None) -> int:
     """How many worker processes a range recompute may use (1: none).
 
-    Only on a SQLite file database (PostgreSQL recomputes in one process here), outside
+    Only when asked for, on a SQLite file database (PostgreSQL: one process), outside
     any transaction (workers must see what the caller sees: committed rows only), from a
     single-threaded process (fork), and for at least PARALLEL_MIN_EMPLOYEE_DAYS.
     """
     import os
     import threading
 
-    if workers is not None and workers <= 1:
-        return 1
-    if employee_days < PARALLEL_MIN_EMPLOYEE_DAYS and workers is None:
+    if workers is None or workers <= 1 or employee_days < PARALLEL_MIN_EMPLOYEE_DAYS:
         return 1
     if connection.vendor != "sqlite" or connection.is_in_memory_db():
         return 1
@@ -595,7 +594,7 @@ def _parallel_workers(employee_days: int, workers: int | None) -> int:
         return 1
     if os.name != "posix":
         return 1
-    return workers or min(4, os.cpu_count() or 1)
+    return min(workers, os.cpu_count() or 1)
 
 
 def _evaluate_chunk(task: tuple[list[int], list[date], datetime | None]) -> list[tuple]:

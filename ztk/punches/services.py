@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import math
+import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -202,11 +203,7 @@ def record_punches(
         existing = set()
         keys = [key for *_rest, key in accepted]
         for start in range(0, len(keys), 500):
-            existing.update(
-                Punch.objects.filter(dedup_key__in=keys[start : start + 500]).values_list(
-                    "dedup_key", flat=True
-                )
-            )
+            existing.update(_existing_keys(keys[start : start + 500]))
         rows: list[dict[str, Any]] = []
         creator = actor if getattr(actor, "is_authenticated", False) else None
         creator_id = creator.pk if creator is not None else None
@@ -327,6 +324,27 @@ def _insert(rows: list[dict[str, Any]]) -> tuple[int, list[int]]:
         return len(ids), list(ids.values())
 
 
+# Row dict -> values in _INSERT_FIELDS order without created_at (set per statement).
+_ROW_VALUES = operator.itemgetter(*(f for f in _INSERT_FIELDS if f != "created_at"))
+_AT = _INSERT_FIELDS.index("at")
+_CREATED_AT = _INSERT_FIELDS.index("created_at")
+assert _AT < _CREATED_AT
+
+
+def _existing_keys(keys: list[str]) -> list[str]:
+    """Which of these dedup keys are stored (raw: the ORM compiles a 500-item IN slowly)."""
+    if not keys:
+        return []
+    connection = transaction.get_connection()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT dedup_key FROM {Punch._meta.db_table} "
+            f"WHERE dedup_key IN ({', '.join(['%s'] * len(keys))})",
+            keys,
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _raw_insert(rows: list[dict[str, Any]]) -> list[int]:
     connection = transaction.get_connection()
     ops = connection.ops
@@ -334,17 +352,13 @@ def _raw_insert(rows: list[dict[str, Any]]) -> list[int]:
     columns = ", ".join(_INSERT_FIELDS)
     one = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
     created_at = ops.adapt_datetimefield_value(timezone.now())
-    values = [
-        tuple(
-            created_at
-            if f == "created_at"
-            else ops.adapt_datetimefield_value(r["at"])
-            if f == "at"
-            else r[f]
-            for f in _INSERT_FIELDS
-        )
-        for r in rows
-    ]
+    adapt = ops.adapt_datetimefield_value
+    values = []
+    for r in rows:
+        row = list(_ROW_VALUES(r))
+        row[_AT] = adapt(row[_AT])
+        row.insert(_CREATED_AT, created_at)
+        values.append(row)
     limit = connection.features.max_query_params or 65535
     step = max(1, min(500, limit // len(_INSERT_FIELDS)))
     ids: list[int] = []
