@@ -263,21 +263,7 @@ MATRIX: list[Row] = [
 
 # Cells whose endpoint answers differently from the rule: (row label, role) -> the bug.
 # The expectation above stays the rule; remove the entry with the fix (strict xfail).
-BATCH_422 = (
-    "ztk/corrections/services.py correction_batch_approve re-raises each item's refusal as a "
-    "plain DomainError (422), so 'not an approver of this step' answers 422 permission_denied "
-    "instead of 403 as POST /corrections/{id}/approve does"
-)
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    **{
-        ("POST /api/v1/corrections/batch-approve [supervisor's step]", role): BATCH_422
-        for role in ("employee", "department_head", "hr", "sysadmin")
-    },
-    **{
-        ("POST /api/v1/corrections/batch-approve [HR's step]", role): BATCH_422
-        for role in ("employee", "supervisor", "department_head", "sysadmin")
-    },
-}
+KNOWN_BUGS: dict[tuple[str, str], str] = {}
 
 # Routers whose every operation must have a row. Operations of other routers without a
 # row only raise a warning, so a router added by another issue does not break this file

@@ -1127,11 +1127,17 @@ def correction_batch_approve(
                     )
             except DomainError as error:
                 details.append(
-                    {"index": index, "id": req.pk, "code": error.code, "message": error.message}
-                )
+                    {"index": index, "id": req.pk, "code": error.code, "message": error.message,
+                     "status": error.status}
+                )  # fmt: skip
         if details:
             first = details[0]
-            raise DomainError(first["code"], first["message"], details=details)
+            # Not allowed to decide one of them is a permission problem (403), as for one
+            # request at a time; otherwise the batch is refused as invalid (422).
+            status = 403 if any(d["status"] == 403 for d in details) else 422
+            for d in details:
+                del d["status"]
+            raise DomainError(first["code"], first["message"], status=status, details=details)
     return approved
 
 
