@@ -297,9 +297,20 @@ def _notify(
             recipients=people,
             title=str(title) % text,
             body=str(body) % text + suffix,
+            url=_detail_url(req),
             data={"correction_id": req.pk, "employee": req.employee.employee_no},
             department=req.employee.department,
         )
+
+
+def _detail_url(req: CorrectionRequest) -> str:
+    """The request's page (电子流转单), so the notification's “Open” leads to it."""
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse("requests:detail", args=[req.pk])
+    except NoReverseMatch:  # pages not mounted (an API-only deployment)
+        return ""
 
 
 def _hr_users() -> list[Any]:
