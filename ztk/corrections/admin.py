@@ -17,6 +17,7 @@ from .models import (
     CorrectionPolicy,
     CorrectionRequest,
     Delegation,
+    PaperForm,
     QuotaCounter,
     ReasonCategory,
 )
@@ -229,3 +230,17 @@ class QuotaCounterAdmin(ReadOnly, HRMayManage, admin.ModelAdmin):
     list_display = ("employee", "period_start", "used", "updated_at")
     list_select_related = ("employee",)
     search_fields = ("employee__employee_no", "employee__name")
+
+
+@admin.register(PaperForm)
+class PaperFormAdmin(ReadOnly, HRMayManage, admin.ModelAdmin):
+    """Registered through the HR desk (``paper.paper_form_register``) only; read here."""
+
+    list_display = ("form_no", "employee", "day", "slot_key", "signed_by_name", "entered_at")
+    list_select_related = ("employee",)
+    search_fields = ("form_no", "employee__employee_no", "employee__name", "signed_by_name")
+    date_hierarchy = "day"
+    exclude = ("scan",)  # the scan is served only through the HR desk's checked view
+
+    def get_readonly_fields(self, request, obj=None):
+        return [f.name for f in self.model._meta.concrete_fields if f.name != "scan"]

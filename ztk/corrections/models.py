@@ -532,3 +532,79 @@ class QuotaCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.period_start}: {self.used}"
+
+
+# --------------------------------------------------------------------------- paper forms
+
+
+def paper_scan_path(instance: PaperForm, filename: str) -> str:
+    """A random stored name (the form number and the uploader's name are data, not paths)."""
+    extension = {
+        "image/jpeg": "jpg",
+        "image/png": "png",
+        "image/heic": "heic",
+        "image/webp": "webp",
+        "application/pdf": "pdf",
+    }.get(instance.scan_type, "bin")
+    return f"paper-forms/{uuid.uuid4().hex}.{extension}"
+
+
+class PaperForm(models.Model):
+    """A signed paper missed-punch form (纸质《漏签申报表》) as HR registered it.
+
+    Registering it records an approved correction request (channel ``paper``) and its
+    punch; this row keeps the paper trail: the form's number, the leader who signed it and
+    when, and the scanned copy (served only to HR, system admins and the employee).
+    """
+
+    form_no = models.CharField(_("form number"), max_length=40, unique=True)
+    request = models.OneToOneField(
+        CorrectionRequest,
+        verbose_name=_("correction request"),
+        on_delete=models.PROTECT,
+        related_name="paper_form",
+    )
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="paper_forms",
+    )
+    day = models.DateField(_("date"))
+    slot_key = models.CharField(_("slot"), max_length=8)
+    time = models.DateTimeField(_("time"))
+    reason = models.CharField(_("reason"), max_length=500)
+    signed_by = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("signed by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="signed_paper_forms",
+    )
+    signed_by_name = models.CharField(_("signer's name"), max_length=60)
+    signed_on = models.DateField(_("signed on"))
+    scan = models.FileField(_("scan"), upload_to=paper_scan_path, max_length=200)
+    scan_name = models.CharField(_("file name"), max_length=200, blank=True, default="")
+    scan_type = models.CharField(_("type"), max_length=40)
+    scan_size = models.PositiveIntegerField(_("size (bytes)"))
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("entered by"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    entered_at = models.DateTimeField(_("entered at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("paper form")
+        verbose_name_plural = _("paper forms")
+        ordering = ["-entered_at", "-pk"]
+        indexes = [
+            models.Index(fields=["employee", "day"]),
+            models.Index(fields=["day"]),
+            models.Index(fields=["signed_by_name"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.form_no} {self.employee_id} {self.day} {self.slot_key}"

@@ -1,0 +1,919 @@
+"""Bulk import of historical corrections (批量处理历史数据) from CSV or XLSX.
+
+HR brings in corrections decided outside the system (an old system's records, a
+spreadsheet kept during a terminal outage). Two steps, both HR or system admins only
+(``actor=None`` is the operator at the command line, ``ztk import-corrections``):
+
+1. ``import_preview`` — a dry run: every row is validated and reported ``ok``,
+   ``duplicate`` (already imported: skipped) or ``refused`` with a stable code and a
+   sentence; nothing is written.
+2. ``import_commit`` — validates the same bytes again inside one transaction and, only
+   when no row is refused, stores every ``ok`` row as a punch of source ``import`` through
+   ``record_punches`` (which recomputes the days), plus one audit event for the batch with
+   the counts and the file's SHA-256. All or nothing: one refused row writes nothing.
+
+Columns (header names in Chinese or English, any order; see docs/imports.md and the
+downloadable templates): 工号 employee_no, 日期 date, 卡点 slot (in1/out1/…, or 上班/下班
+with the 班段 segment column or a trailing number), 时间 time (HH:MM, placed in the slot's
+punch window — a night shift's check-out lands on the next day — or a full date and time),
+原因 reason, 外部编号 reference (optional).
+
+Re-importing the same file adds nothing: each punch's dedup key is derived from
+(employee, date, slot, time), and rows whose key is already stored are reported as
+``duplicate`` and skipped.
+
+Quotas: historical imports do **not** count against the monthly correction limit. They
+are data HR brings in after the fact, not requests; they are audited as an import (the
+batch event with the file's hash, and the punches' own event), and the imported punches
+carry the source ``import``. As for every ``import`` punch, the engine judges them by
+their time like a terminal punch (a check-in at 09:10 on a 09:00 shift is late).
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from typing import Any, NamedTuple
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from ztk.attendance import engine
+from ztk.audit.services import record
+from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.org.rules import is_hr, is_sysadmin
+from ztk.punches.models import Punch, PunchSource
+from ztk.punches.services import PunchInput, record_punches
+
+MAX_BYTES = 10 * 1024 * 1024
+MAX_ROWS = 20_000
+CHUNK = 500
+
+AUDIT_ACTION = "corrections.import.commit"
+PUNCH_AUDIT_ACTION = "corrections.import.punches"
+
+OK, DUPLICATE, REFUSED = "ok", "duplicate", "refused"
+
+# File-level refusals.
+UNSUPPORTED_FILE = "unsupported_file"
+BAD_FILE = "bad_file"
+FILE_TOO_LARGE = "file_too_large"
+EMPTY_FILE = "empty_file"
+MISSING_COLUMNS = "missing_columns"
+TOO_MANY_ROWS = "too_many_rows"
+IMPORT_REFUSED = "import_refused"
+# Row-level refusals.
+MISSING_VALUE = "missing_value"
+UNKNOWN_EMPLOYEE = "unknown_employee"
+BAD_DATE = "bad_date"
+BAD_TIME = "bad_time"
+BAD_SLOT = "bad_slot"
+SLOT_NOT_FOUND = "slot_not_found"
+TIME_OUTSIDE_SLOT_WINDOW = "time_outside_slot_window"
+PERIOD_CLOSED = "period_closed"
+FUTURE_TIME = "future_time"
+DUPLICATE_ROW = "duplicate_row"
+SLOT_ALREADY_PUNCHED = "slot_already_punched"
+BEFORE_HIRE_DATE = "before_hire_date"
+AFTER_LEAVE_DATE = "after_leave_date"
+REASON_REQUIRED = "reason_required"
+ALREADY_IMPORTED = "already_imported"
+
+MESSAGES = {
+    UNSUPPORTED_FILE: _("Upload a CSV or XLSX file."),
+    BAD_FILE: _("The file cannot be read: %(error)s"),
+    FILE_TOO_LARGE: _("The file may be at most 10 MB."),
+    EMPTY_FILE: _("The file has no rows."),
+    MISSING_COLUMNS: _("Columns missing from the header row: %(columns)s."),
+    TOO_MANY_ROWS: _("At most %(max)s rows can be imported at once; the file has %(rows)s."),
+    IMPORT_REFUSED: _("%(count)s rows are refused; nothing was imported."),
+    MISSING_VALUE: _("The %(column)s is empty."),
+    UNKNOWN_EMPLOYEE: _("No employee has the number %(value)s."),
+    BAD_DATE: _("“%(value)s” is not a date (YYYY-MM-DD)."),
+    BAD_TIME: _("“%(value)s” is not a time (HH:MM, or YYYY-MM-DD HH:MM)."),
+    BAD_SLOT: _("“%(value)s” is not a slot (in1, out1 … or 上班/下班 with the segment)."),
+    SLOT_NOT_FOUND: _("There is no slot “%(slot)s” on %(day)s."),
+    "no_shift": _("There is no shift on %(day)s, so there is no slot to fill."),
+    TIME_OUTSIDE_SLOT_WINDOW: _(
+        "%(time)s is outside the punch window of %(slot)s (%(start)s – %(end)s)."
+    ),
+    "other_day": _("%(time)s belongs to the attendance of another day, not to %(day)s."),
+    PERIOD_CLOSED: _("The attendance period %(start)s – %(end)s is closed."),
+    FUTURE_TIME: _("%(time)s is in the future."),
+    DUPLICATE_ROW: _("The same employee, date and slot as line %(line)s."),
+    SLOT_ALREADY_PUNCHED: _("%(slot)s on %(day)s already has a valid punch at %(time)s."),
+    BEFORE_HIRE_DATE: _("%(day)s is before the employee's hire date (%(hire)s)."),
+    AFTER_LEAVE_DATE: _("%(day)s is after the employee's leave date (%(leave)s)."),
+    REASON_REQUIRED: _("A reason of at least 2 characters is required."),
+    ALREADY_IMPORTED: _("Already imported: skipped."),
+}
+
+# Columns: canonical name → (Chinese header, English header) as the templates write them.
+COLUMNS: dict[str, tuple[str, str]] = {
+    "employee_no": ("工号", "employee_no"),
+    "date": ("日期", "date"),
+    "slot": ("卡点", "slot"),
+    "segment": ("班段", "segment"),
+    "time": ("时间", "time"),
+    "reason": ("原因", "reason"),
+    "reference": ("外部编号", "reference"),
+}
+REQUIRED = ("employee_no", "date", "slot", "time", "reason")
+COLUMN_LABELS = {
+    "employee_no": _("employee number"),
+    "date": _("date"),
+    "slot": _("slot"),
+    "segment": _("segment"),
+    "time": _("time"),
+    "reason": _("reason"),
+    "reference": _("reference"),
+}
+ALIASES: dict[str, str] = {
+    **{zh: key for key, (zh, _en) in COLUMNS.items()},
+    **{en: key for key, (_zh, en) in COLUMNS.items()},
+    "员工编号": "employee_no",
+    "员工工号": "employee_no",
+    "员工号": "employee_no",
+    "employee": "employee_no",
+    "employee_number": "employee_no",
+    "emp_no": "employee_no",
+    "考勤日期": "date",
+    "day": "date",
+    "打卡类型": "slot",
+    "签卡类型": "slot",
+    "上下班": "slot",
+    "卡": "slot",
+    "时段": "segment",
+    "段": "segment",
+    "补卡时间": "time",
+    "打卡时间": "time",
+    "签卡时间": "time",
+    "at": "time",
+    "事由": "reason",
+    "补卡原因": "reason",
+    "备注": "reason",
+    "remark": "reason",
+    "参考号": "reference",
+    "单号": "reference",
+    "外部单号": "reference",
+    "ref": "reference",
+    "external_id": "reference",
+}
+
+SLOT_WORDS = {
+    "in": "in",
+    "checkin": "in",
+    "上班": "in",
+    "上班卡": "in",
+    "签到": "in",
+    "out": "out",
+    "checkout": "out",
+    "下班": "out",
+    "下班卡": "out",
+    "签退": "out",
+}
+NUMERALS = {"1": 1, "2": 2, "3": 3, "一": 1, "二": 2, "三": 3}
+_SLOT_RE = re.compile(
+    r"^(in|out|checkin|checkout|上班卡|下班卡|上班|下班|签到|签退)([123一二三])?$"
+)
+_SPLIT_RE = re.compile(r"[\s()（）/|:：\[\]【】]+")
+_DATE_RE = re.compile(r"^(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?$")
+_CLOCK_RE = re.compile(r"^(\d{1,2})[:：](\d{2})(?:[:：](\d{2}))?$")
+_EXCEL_EPOCH = date(1899, 12, 30)
+
+
+def _refusal(code: str, key: str | None = None, **params: Any) -> tuple[str, str]:
+    template = MESSAGES[key or code]
+    return code, str(template) % params if params else str(template)
+
+
+def file_error(code: str, **params: Any) -> DomainError:
+    template = MESSAGES[code]
+    return DomainError(code, template % params if params else template, details=params or None)
+
+
+def may_import(actor: Any) -> bool:
+    return actor is None or bool(is_hr(actor) or is_sysadmin(actor))
+
+
+def _require(actor: Any) -> None:
+    if not may_import(actor):
+        raise PermissionDeniedError()
+    if actor is not None and not getattr(actor, "is_active", False):
+        raise PermissionDeniedError()
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Row:
+    """One data row of the file and what the import makes of it."""
+
+    line: int
+    employee_no: str = ""
+    name: str = ""
+    day: date | None = None
+    slot_key: str = ""
+    slot_label: str = ""
+    at: datetime | None = None
+    local_time: str = ""
+    reason: str = ""
+    reference: str = ""
+    status: str = OK
+    code: str = ""
+    message: str = ""
+    employee_id: int | None = None
+    dedup_key: str = ""
+    raw: dict[str, str] = field(default_factory=dict)
+
+    def refuse(self, code: str, message: str) -> None:
+        self.status, self.code, self.message = REFUSED, code, message
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "line": self.line,
+            "employee_no": self.employee_no,
+            "date": self.day.isoformat() if self.day else None,
+            "slot": self.slot_key,
+            "time": self.at.isoformat() if self.at else None,
+            "reference": self.reference,
+            "status": self.status,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass
+class Preview:
+    sha256: str
+    filename: str
+    rows: list[Row]
+
+    def _count(self, status: str) -> int:
+        return sum(1 for r in self.rows if r.status == status)
+
+    @property
+    def ok(self) -> int:
+        return self._count(OK)
+
+    @property
+    def duplicate(self) -> int:
+        return self._count(DUPLICATE)
+
+    @property
+    def refused(self) -> int:
+        return self._count(REFUSED)
+
+    @property
+    def can_commit(self) -> bool:
+        return self.refused == 0 and self.ok > 0
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "rows": len(self.rows),
+            "ok": self.ok,
+            "duplicate": self.duplicate,
+            "refused": self.refused,
+        }
+
+
+@dataclass
+class Result:
+    sha256: str
+    filename: str
+    rows: int
+    new: int
+    duplicate: int
+    punch_ids: list[int] = field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def sha256_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def is_xlsx(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 with or without a BOM, UTF-16 with a BOM (Excel's "Unicode text"), else GB18030."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("gb18030")
+    except UnicodeDecodeError as exc:
+        raise file_error(BAD_FILE, error=str(exc)[:200]) from None
+
+
+def _csv_rows(text: str) -> list[list[Any]]:
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", "\t", ";"), key=first.count)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+
+
+def _xlsx_rows(data: bytes) -> list[list[Any]]:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def read_table(data: bytes) -> list[tuple[int, list[Any]]]:
+    """(line number, cells) for every non-blank row of the file, header included."""
+    if not data:
+        raise file_error(EMPTY_FILE)
+    if len(data) > MAX_BYTES:
+        raise file_error(FILE_TOO_LARGE)
+    try:
+        if is_xlsx(data):
+            rows = _xlsx_rows(data)
+        elif data[:4] == b"\xd0\xcf\x11\xe0":  # the old binary .xls
+            raise file_error(UNSUPPORTED_FILE)
+        else:
+            text = decode_csv(data)
+            if "\x00" in text:
+                raise file_error(UNSUPPORTED_FILE)
+            rows = _csv_rows(text)
+    except DomainError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any reader error is the file's fault
+        raise file_error(BAD_FILE, error=str(exc)[:200]) from None
+    return [
+        (number, row)
+        for number, row in enumerate(rows, start=1)
+        if any(cell is not None and str(cell).strip() for cell in row)
+    ]
+
+
+def header_positions(cells: Sequence[Any]) -> dict[str, int]:
+    """Column positions by canonical name; a header may read 工号, employee_no or both."""
+    positions: dict[str, int] = {}
+    for index, cell in enumerate(cells):
+        text = str(cell or "").replace("\ufeff", "").strip()
+        candidates = [text, *(t for t in _SPLIT_RE.split(text) if t)]
+        for candidate in candidates:
+            key = ALIASES.get(candidate) or ALIASES.get(
+                candidate.lower().replace(" ", "_").replace("-", "_")
+            )
+            if key is not None:
+                positions.setdefault(key, index)
+                break
+    missing = [c for c in REQUIRED if c not in positions]
+    if missing:
+        raise file_error(
+            MISSING_COLUMNS,
+            columns=", ".join(f"{COLUMNS[c][0]} {COLUMNS[c][1]}" for c in missing),
+        )
+    return positions
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value).strip()
+
+
+def parse_date(value: Any) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and 20_000 < value < 80_000:
+        return _EXCEL_EPOCH + timedelta(days=int(value))  # an Excel serial date
+    text = _text(value)
+    if re.fullmatch(r"\d{8}", text):
+        text = f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    text = text.split(" ", 1)[0].split("T", 1)[0] if re.match(r"\d{4}-", text) else text
+    match = _DATE_RE.match(text)
+    if match is None:
+        return None
+    try:
+        return date(int(match[1]), int(match[2]), int(match[3]))
+    except ValueError:
+        return None
+
+
+def parse_time(value: Any) -> datetime | clock_time | None:
+    """A wall-clock time (to place in the slot's window) or a full, possibly naive, datetime."""
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, clock_time):
+        return value.replace(microsecond=0)
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value < 1:
+        seconds = round(value * 86400)
+        return clock_time(seconds // 3600 % 24, seconds // 60 % 60, seconds % 60)
+    text = _text(value)
+    match = _CLOCK_RE.match(text)
+    if match is not None:
+        hour, minute, second = int(match[1]), int(match[2]), int(match[3] or 0)
+        if hour < 24 and minute < 60 and second < 60:
+            return clock_time(hour, minute, second)
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("/", "-"))
+    except ValueError:
+        return None
+    return moment.replace(microsecond=0)
+
+
+def parse_slot(value: Any, segment: Any = None) -> str | None:
+    text = re.sub(r"[\s_\-]", "", _text(value).lower())
+    match = _SLOT_RE.match(text)
+    if match is None:
+        return None
+    kind = SLOT_WORDS[match[1]]
+    number = NUMERALS.get(match[2] or "")
+    seg_text = _text(segment)
+    if seg_text:
+        seg = NUMERALS.get(seg_text.removeprefix("第").removesuffix("段"))
+        if seg is None or (number is not None and number != seg):
+            return None
+        number = seg
+    return f"{kind}{number or 1}"
+
+
+# --------------------------------------------------------------------------- validation
+
+
+class _Emp(NamedTuple):
+    pk: int
+    attendance_group_id: int | None
+    name: str
+    hire_date: date | None
+    leave_date: date | None
+    tz: ZoneInfo
+
+
+def _employees(numbers: Iterable[str]) -> dict[str, _Emp]:
+    from ztk.org.models import Company, Employee
+
+    numbers = sorted(set(numbers))
+    default_tz = Company.objects.order_by("pk").values_list("time_zone", flat=True).first()
+    default_tz = default_tz or settings.TIME_ZONE
+    zones: dict[str, ZoneInfo] = {}
+    found: dict[str, _Emp] = {}
+    for start in range(0, len(numbers), CHUNK):
+        for pk, number, group_id, name, hire, leave, tz_name in (
+            Employee.objects.filter(employee_no__in=numbers[start : start + CHUNK])
+            .order_by()
+            .values_list(
+                "pk",
+                "employee_no",
+                "attendance_group_id",
+                "name",
+                "hire_date",
+                "leave_date",
+                "attendance_group__time_zone",
+            )
+        ):
+            tz_name = tz_name or default_tz
+            zone = zones.get(tz_name) or zones.setdefault(tz_name, ZoneInfo(tz_name))
+            found[number] = _Emp(pk, group_id, name, hire, leave, zone)
+    return found
+
+
+def _plans(wanted: dict[_Emp, set[date]]) -> dict[tuple[int, date], Any]:
+    """Plans of D-1, D and D+1 for every (employee, D) wanted, a few queries per 31 days."""
+    from ztk.scheduling.plans import build_plans
+
+    by_day: dict[date, set[_Emp]] = defaultdict(set)
+    for emp, days in wanted.items():
+        for day in days:
+            by_day[day].add(emp)
+    plans: dict[tuple[int, date], Any] = {}
+    days = sorted(by_day)
+    i = 0
+    while i < len(days):
+        first = days[i]
+        people: set[_Emp] = set()
+        while i < len(days) and (days[i] - first).days < 31:
+            people |= by_day[days[i]]
+            i += 1
+        last = days[i - 1]
+        plans.update(build_plans(people, first - timedelta(days=1), last + timedelta(days=1)))
+    return plans
+
+
+def _closed_ranges(group_ids: set[int], start: date, end: date) -> dict[int, list]:
+    from ztk.attendance.models import AttendancePeriod, PeriodStatus
+
+    ranges: dict[int, list[tuple[date, date]]] = defaultdict(list)
+    if group_ids:
+        for group_id, first, last in AttendancePeriod.objects.filter(
+            group_id__in=group_ids, status=PeriodStatus.CLOSED, start__lte=end, end__gte=start
+        ).values_list("group_id", "start", "end"):
+            ranges[group_id].append((first, last))
+    return ranges
+
+
+def _existing_keys(keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        found.update(
+            Punch.objects.filter(dedup_key__in=keys[start : start + CHUNK]).values_list(
+                "dedup_key", flat=True
+            )
+        )
+    return found
+
+
+def _valid_punches(rows: list[Row]) -> dict[int, list[datetime]]:
+    """Valid (not voided) punches around each row's day, by employee: one query per day and
+    500 employees, reading only the punches within a day of the rows' days."""
+    by_day: dict[date, set[int]] = defaultdict(set)
+    for row in rows:
+        by_day[row.day].add(row.employee_id)
+    found: dict[int, set[datetime]] = defaultdict(set)
+    for day, employee_ids in sorted(by_day.items()):
+        ids = sorted(employee_ids)
+        lo = datetime.combine(day - timedelta(days=2), clock_time.min, tzinfo=UTC)
+        hi = datetime.combine(day + timedelta(days=3), clock_time.min, tzinfo=UTC)
+        for start in range(0, len(ids), CHUNK):
+            for employee_id, moment in (
+                Punch.objects.filter(
+                    employee_id__in=ids[start : start + CHUNK],
+                    at__gte=lo,
+                    at__lt=hi,
+                    void__isnull=True,
+                )
+                .order_by()
+                .values_list("employee_id", "at")
+            ):
+                found[employee_id].add(moment)
+    return {k: sorted(v) for k, v in found.items()}
+
+
+def dedup_key(employee_id: int, day: date, slot_key: str, moment: datetime) -> str:
+    stamp = moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S")
+    return f"import:{employee_id}:{day.isoformat()}:{slot_key}:{stamp}"
+
+
+def _clock(moment: datetime, tz: ZoneInfo, day: date) -> str:
+    local = moment.astimezone(tz)
+    return local.strftime("%H:%M") if local.date() == day else local.strftime("%m-%d %H:%M")
+
+
+def validate(table: list[tuple[int, list[Any]]], *, now: datetime) -> list[Row]:
+    """Every data row checked: format, employee, plan and window, period, future, duplicates
+    in the file, already imported, slot already punched."""
+    from ztk.attendance.explain import slot_label
+
+    header_line, header = table[0]
+    positions = header_positions(header)
+    body = table[1:]
+    if len(body) > MAX_ROWS:
+        raise file_error(TOO_MANY_ROWS, max=MAX_ROWS, rows=len(body))
+
+    def cell(cells: list[Any], name: str) -> Any:
+        index = positions.get(name)
+        return cells[index] if index is not None and index < len(cells) else None
+
+    rows: list[Row] = []
+    parsed: list[tuple[Row, Any]] = []
+    for line, cells in body:
+        row = Row(line=line)
+        row.raw = {name: _text(cell(cells, name)) for name in positions}
+        rows.append(row)
+        row.employee_no = row.raw.get("employee_no", "")[:24]
+        row.reason = " ".join(row.raw.get("reason", "").split())
+        row.reference = row.raw.get("reference", "")[:100]
+        missing = next((c for c in REQUIRED if not row.raw.get(c)), None)
+        if missing is not None:
+            row.refuse(*_refusal(MISSING_VALUE, column=COLUMN_LABELS[missing]))
+            continue
+        row.day = parse_date(cell(cells, "date"))
+        if row.day is None or not 2000 <= row.day.year <= 2100:
+            row.day = None
+            row.refuse(*_refusal(BAD_DATE, value=row.raw["date"][:40]))
+            continue
+        slot_key = parse_slot(cell(cells, "slot"), cell(cells, "segment"))
+        if slot_key is None:
+            value = " ".join(v for v in (row.raw["slot"], row.raw.get("segment", "")) if v)
+            row.refuse(*_refusal(BAD_SLOT, value=value[:40]))
+            continue
+        row.slot_key = slot_key
+        moment = parse_time(cell(cells, "time"))
+        if moment is None or (isinstance(moment, datetime) and not 2000 <= moment.year <= 2100):
+            row.refuse(*_refusal(BAD_TIME, value=row.raw["time"][:40]))
+            continue
+        if len(row.reason) < 2:
+            row.refuse(*_refusal(REASON_REQUIRED))
+            continue
+        parsed.append((row, moment))
+
+    employees = _employees(r.employee_no for r, _m in parsed)
+    wanted: dict[_Emp, set[date]] = defaultdict(set)
+    checked: list[tuple[Row, Any, _Emp]] = []
+    for row, moment in parsed:
+        emp = employees.get(row.employee_no)
+        if emp is None:
+            row.refuse(*_refusal(UNKNOWN_EMPLOYEE, value=row.employee_no))
+            continue
+        row.employee_id, row.name = emp.pk, emp.name
+        wanted[emp].add(row.day)
+        checked.append((row, moment, emp))
+    if not checked:
+        return rows
+
+    plans = _plans(wanted)
+    all_days = [d for days in wanted.values() for d in days]
+    closed = _closed_ranges(
+        {e.attendance_group_id for e in wanted if e.attendance_group_id},
+        min(all_days),
+        max(all_days),
+    )
+    windows_of: dict[int, dict[str, engine.SlotWindow]] = {}
+    segments_of: dict[int, int] = {}
+    seen: dict[tuple[int, date, str], int] = {}
+    local_now = {}
+    candidates: list[Row] = []
+    for row, moment, emp in checked:
+        day, key, tz = row.day, row.slot_key, emp.tz
+        plan = plans.get((emp.pk, day))
+        windows = windows_of.get(id(plan)) if plan is not None else {}
+        if windows is None:
+            windows = windows_of[id(plan)] = {w.key: w for w in engine.slot_windows(plan)}
+            segments_of[id(plan)] = len({w.segment for w in windows.values()}) or 1
+        segments = segments_of.get(id(plan), 1)
+        row.slot_label = slot_label(key, segments)
+        if not windows:
+            row.refuse(*_refusal(SLOT_NOT_FOUND, "no_shift", day=day.isoformat()))
+            continue
+        window = windows.get(key)
+        if window is None:
+            row.refuse(*_refusal(SLOT_NOT_FOUND, slot=row.slot_label, day=day.isoformat()))
+            continue
+        if isinstance(moment, datetime):
+            at = moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+        else:
+            at = _in_window(window, moment)
+        row.at = at
+        row.local_time = _clock(at, tz, day)
+        today = local_now.get(tz) or local_now.setdefault(tz, now.astimezone(tz).date())
+        if day > today or at > now:
+            row.refuse(*_refusal(FUTURE_TIME, time=f"{day.isoformat()} {row.local_time}"))
+            continue
+        if not window.contains(at):
+            row.refuse(
+                *_refusal(
+                    TIME_OUTSIDE_SLOT_WINDOW,
+                    time=row.local_time,
+                    slot=row.slot_label,
+                    start=_clock(window.start, tz, day),
+                    end=_clock(window.end, tz, day),
+                )
+            )
+            continue
+        nearby = {
+            d: plans[(emp.pk, d)]
+            for d in (day - timedelta(days=1), day, day + timedelta(days=1))
+            if (emp.pk, d) in plans
+        }
+        if engine.attendance_date_for(at, nearby) != day:
+            row.refuse(
+                *_refusal(TIME_OUTSIDE_SLOT_WINDOW, "other_day", time=row.local_time, day=day)
+            )
+            continue
+        local_day = at.astimezone(tz).date()
+        if emp.hire_date and local_day < emp.hire_date:
+            row.refuse(*_refusal(BEFORE_HIRE_DATE, day=day, hire=emp.hire_date))
+            continue
+        if emp.leave_date and local_day > emp.leave_date:
+            row.refuse(*_refusal(AFTER_LEAVE_DATE, day=day, leave=emp.leave_date))
+            continue
+        period = next(
+            (r for r in closed.get(emp.attendance_group_id, ()) if r[0] <= day <= r[1]), None
+        )
+        if period is not None:
+            row.refuse(*_refusal(PERIOD_CLOSED, start=period[0], end=period[1]))
+            continue
+        first = seen.setdefault((emp.pk, day, key), row.line)
+        if first != row.line:
+            row.refuse(*_refusal(DUPLICATE_ROW, line=first))
+            continue
+        row.dedup_key = dedup_key(emp.pk, day, key, at)
+        candidates.append(row)
+
+    stored = _existing_keys([r.dedup_key for r in candidates])
+    fresh = []
+    for row in candidates:
+        if row.dedup_key in stored:
+            row.status, row.code = DUPLICATE, ALREADY_IMPORTED
+            row.message = str(MESSAGES[ALREADY_IMPORTED])
+        else:
+            fresh.append(row)
+    zones = {emp.pk: emp.tz for _r, _m, emp in checked}
+    punches = _valid_punches(fresh)
+    for row in fresh:
+        plan = plans[(row.employee_id, row.day)]
+        window = windows_of[id(plan)][row.slot_key]
+        inside = next((t for t in punches.get(row.employee_id, ()) if window.contains(t)), None)
+        if inside is not None:
+            row.refuse(
+                *_refusal(
+                    SLOT_ALREADY_PUNCHED,
+                    slot=row.slot_label,
+                    day=row.day.isoformat(),
+                    time=_clock(inside, zones[row.employee_id], row.day),
+                )
+            )
+    return rows
+
+
+def _in_window(window: engine.SlotWindow, clock: clock_time) -> datetime:
+    """The moment with wall-clock time `clock` that lies in the slot's window (the day
+    before, the day itself or the day after); else the one nearest the expected time."""
+    tz = window.expected.tzinfo
+    base = window.expected.date()
+    candidates = [
+        datetime.combine(base + timedelta(days=offset), clock, tzinfo=tz) for offset in (-1, 0, 1)
+    ]
+    inside = [c for c in candidates if window.contains(c)]
+    return min(inside or candidates, key=lambda c: abs(c - window.expected))
+
+
+# --------------------------------------------------------------------------- services
+
+
+def import_preview(
+    *, actor: Any, data: bytes, filename: str = "", now: datetime | None = None
+) -> Preview:
+    """The dry run: every row with its status and reason; nothing is written."""
+    _require(actor)
+    now = now or timezone.now()
+    table = read_table(data)
+    if not table:
+        raise file_error(EMPTY_FILE)
+    rows = validate(table, now=now)
+    return Preview(sha256=sha256_of(data), filename=(filename or "")[-200:], rows=rows)
+
+
+def import_commit(
+    *, actor: Any, data: bytes, filename: str = "", now: datetime | None = None
+) -> Result:
+    """Validate again and store every ``ok`` row, all or nothing (one transaction)."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        preview = import_preview(actor=actor, data=data, filename=filename, now=now)
+        refused = [r for r in preview.rows if r.status == REFUSED]
+        if refused:
+            raise DomainError(
+                IMPORT_REFUSED,
+                MESSAGES[IMPORT_REFUSED] % {"count": len(refused)},
+                details=[r.as_dict() for r in refused],
+            )
+        ok = [r for r in preview.rows if r.status == OK]
+        result = record_punches(
+            [
+                PunchInput(
+                    at=r.at,
+                    source=PunchSource.IMPORT,
+                    employee_id=r.employee_id,
+                    remark=(f"导入补卡 {r.reference}: {r.reason}" if r.reference else r.reason)[
+                        :500
+                    ],
+                    raw=f"{preview.sha256[:16]}:{r.line}",
+                    dedup_key=r.dedup_key,
+                )
+                for r in ok
+            ],
+            actor=actor,
+            now=now,
+            audit_action=PUNCH_AUDIT_ACTION,
+            audit_extra={"sha256": preview.sha256},
+        )
+        if result.rejected:
+            first = result.rejected[0]
+            line = ok[first.index].line
+            raise DomainError(
+                first.code,
+                f"{line}: {first.message}",
+                details=[
+                    {"line": ok[r.index].line, "code": r.code, "message": r.message}
+                    for r in result.rejected
+                ],
+            )
+        outcome = Result(
+            sha256=preview.sha256,
+            filename=preview.filename,
+            rows=len(preview.rows),
+            new=result.new,
+            duplicate=preview.duplicate + result.duplicate,
+            punch_ids=list(result.punch_ids),
+        )
+        days = [r.day for r in ok]
+        record(
+            AUDIT_ACTION,
+            object_type="corrections.import",
+            object_id=preview.sha256[:64],
+            actor=actor,
+            after={
+                "rows": outcome.rows,
+                "new": outcome.new,
+                "duplicate": outcome.duplicate,
+                "refused": 0,
+            },
+            extra={
+                "sha256": preview.sha256,
+                "filename": preview.filename,
+                "employees": len({r.employee_id for r in ok}),
+                "first_day": min(days) if days else None,
+                "last_day": max(days) if days else None,
+                "counts_against_quota": False,
+            },
+        )
+    return outcome
+
+
+# --------------------------------------------------------------------------- templates
+
+TEMPLATE_HEADER = [f"{zh} {en}" for zh, en in COLUMNS.values()]
+TEMPLATE_EXAMPLES = [
+    ["1002", "2026-11-23", "out1", "", "18:05", "考勤机故障，主管确认", "OA-2026-118"],
+    ["1003", "2026-11-24", "上班", "1", "08:58", "忘记打卡（纸质记录）", ""],
+    ["1003", "2026-11-24", "下班", "", "2026-11-24 18:30", "设备断电", ""],
+]
+HELP_ROWS = [
+    ("工号 employee_no", _("yes"), _("The employee number.")),
+    ("日期 date", _("yes"), _("The attendance date, YYYY-MM-DD.")),
+    (
+        "卡点 slot",
+        _("yes"),
+        _("in1, out1, in2 … or 上班/下班 (check-in/check-out), optionally with a number."),
+    ),
+    ("班段 segment", _("no"), _("1–3: which segment of a split shift (default 1).")),
+    (
+        "时间 time",
+        _("yes"),
+        _("HH:MM (placed in the slot's punch window), or YYYY-MM-DD HH:MM."),
+    ),
+    ("原因 reason", _("yes"), _("Why the punch is added (at least 2 characters).")),
+    ("外部编号 reference", _("no"), _("An id from the old system or the paper record.")),
+]
+
+
+def template_csv() -> bytes:
+    """The CSV template: UTF-8 with a BOM so that Excel shows the Chinese headers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(TEMPLATE_HEADER)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def template_xlsx() -> bytes:
+    """The XLSX template: an empty import sheet (text columns, so 0012 stays 0012) and a
+    help sheet with the columns and examples."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "导入 Import"
+    sheet.append(TEMPLATE_HEADER)
+    for index, width in enumerate((14, 14, 10, 10, 20, 36, 18), start=1):
+        letter = sheet.cell(row=1, column=index).column_letter
+        sheet.column_dimensions[letter].width = width
+        sheet.column_dimensions[letter].number_format = "@"
+        sheet.cell(row=1, column=index).font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    help_sheet = book.create_sheet("说明 Help")
+    help_sheet.append([str(_("Column")), str(_("Required")), str(_("What to enter"))])
+    for name, required, text in HELP_ROWS:
+        help_sheet.append([name, str(required), str(text)])
+    help_sheet.append([])
+    help_sheet.append([str(_("Examples"))])
+    help_sheet.append(TEMPLATE_HEADER)
+    for example in TEMPLATE_EXAMPLES:
+        help_sheet.append(example)
+    for letter, width in (("A", 20), ("B", 14), ("C", 70), ("D", 10), ("E", 20), ("F", 30)):
+        help_sheet.column_dimensions[letter].width = width
+    for cell in help_sheet[1]:
+        cell.font = Font(bold=True)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -1,0 +1,499 @@
+"""The HR desk (人事工作台): paper forms (纸质《漏签申报表》) and the bulk import of
+historical corrections (批量处理历史数据). HR and system admins only.
+
+Views parse input, check the role, call one service or selector, and render. Plain forms
+work without JavaScript; htmx only refreshes the slot list when the employee or the day
+changes. The uploaded import file is kept between the preview and the commit in a
+short-lived temporary storage keyed by the uploader and the file's SHA-256 (never in the
+session); the commit validates those bytes again and writes all rows or none.
+"""
+
+from __future__ import annotations
+
+import re
+import time as clock
+from datetime import date, time
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.core.files.storage import FileSystemStorage, Storage, storages
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST, require_safe
+
+from ztk.attendance.explain import slot_label
+from ztk.core.errors import DomainError, NotFoundError
+from ztk.org.models import Employee
+
+from . import bulk_import, manual, paper, services
+from .models import CorrectionPolicy
+
+PAGE_SIZE = 50
+SHOWN_ROWS = 5000
+TEMP_MAX_AGE = 2 * 3600  # seconds an uploaded import file is kept for its commit
+SLOT_KEYS = ("in1", "out1", "in2", "out2", "in3", "out3")
+_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _require(request: HttpRequest) -> None:
+    if not paper.can_register(request.user):
+        raise PermissionDenied
+
+
+def _parse_day(value: str | None) -> date | None:
+    try:
+        parsed = date.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+    return parsed if 2000 <= parsed.year <= 2100 else None
+
+
+def _parse_clock(value: str | None) -> time | None:
+    try:
+        return time.fromisoformat((value or "").strip())
+    except ValueError:
+        return None
+
+
+@login_required
+@require_safe
+def index(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    return render(request, "corrections/hrdesk_index.html", {})
+
+
+# --------------------------------------------------------------------------- paper forms
+
+
+def _find_employee(text: str) -> tuple[Employee | None, list[Employee]]:
+    """By exact employee number, else the only match of name / number / pinyin initials."""
+    text = text.strip()[:60]
+    if not text:
+        return None, []
+    exact = (
+        Employee.objects.select_related("attendance_group", "department", "user")
+        .filter(employee_no=text)
+        .first()
+    )
+    if exact is not None:
+        return exact, []
+    matches = manual.employee_search(text, limit=6)
+    by_name = [e for e in matches if e.name == text]
+    if len(by_name) == 1:
+        return by_name[0], []
+    if len(matches) == 1:
+        return matches[0], []
+    return None, matches
+
+
+def _find_signer(text: str) -> tuple[Employee | None, str]:
+    """A signer in the system (by number or exact name), else just the name as written."""
+    text = " ".join(text.split())[:60]
+    if not text:
+        return None, ""
+    by_number = Employee.objects.filter(employee_no=text).first()
+    if by_number is not None:
+        return by_number, by_number.name
+    by_name = list(Employee.objects.filter(name=text, active=True)[:2])
+    if len(by_name) == 1:
+        return by_name[0], text
+    return None, text
+
+
+def _slot_choices(employee: Employee | None, day: date | None) -> list[dict[str, str]]:
+    if employee is not None and day is not None:
+        windows = manual.day_windows(employee, day)
+        tz = manual.zone_of(employee)
+        return [
+            {
+                "key": w.key,
+                "label": manual.slot_name(w.key, windows),
+                "hint": _("expected %(time)s")
+                % {"time": w.expected.astimezone(tz).strftime("%H:%M")},
+            }
+            for w in windows
+        ]
+    return [{"key": key, "label": slot_label(key, 3), "hint": ""} for key in SLOT_KEYS]
+
+
+def _categories(employee: Employee | None) -> list[Any]:
+    row = services.policy_row_for(employee.attendance_group if employee else None)
+    return list(services.categories_for(row if row.pk else CorrectionPolicy()).values())
+
+
+def _paper_context(posted: dict[str, str], employee: Employee | None, **extra: Any):
+    day = _parse_day(posted.get("day"))
+    return {
+        "posted": posted,
+        "slots": _slot_choices(employee, day),
+        "categories": _categories(employee),
+        "max_mb": bulk_import.MAX_BYTES // (1024 * 1024),
+        **extra,
+    }
+
+
+PAPER_FIELDS = (
+    "form_no",
+    "employee",
+    "day",
+    "slot",
+    "time",
+    "reason",
+    "category",
+    "signer",
+    "signed_on",
+    "override_reason",
+)
+
+
+@login_required
+def paper_new(request: HttpRequest) -> HttpResponse:
+    """Register a paper form: GET the form, POST it (422 with what was typed on refusal)."""
+    _require(request)
+    if request.method not in ("GET", "HEAD", "POST"):
+        return HttpResponse(status=405)
+    if request.method != "POST":
+        posted = {name: request.GET.get(name, "")[:500] for name in PAPER_FIELDS}
+        employee, _candidates = _find_employee(posted["employee"])
+        context = _paper_context(posted, employee)
+        return render(request, "corrections/hrdesk_paper_new.html", context)
+
+    posted = {name: request.POST.get(name, "")[:500] for name in PAPER_FIELDS}
+    employee, candidates = _find_employee(posted["employee"])
+    error = ""
+    if employee is None:
+        error = (
+            _("Several employees match “%(q)s”: enter the employee number.")
+            % {"q": posted["employee"]}
+            if candidates
+            else _("No employee matches “%(q)s”.") % {"q": posted["employee"]}
+        )
+    day = _parse_day(posted["day"])
+    signed_on = _parse_day(posted["signed_on"])
+    clock_value = _parse_clock(posted["time"])
+    slot_key = posted["slot"] if posted["slot"] in SLOT_KEYS else ""
+    if not error and day is None:
+        error = _("Enter the date the form corrects.")
+    if not error and not slot_key:
+        error = _("Choose the slot.")
+    if not error and clock_value is None:
+        error = _("Enter the time (HH:MM).")
+    if not error and signed_on is None:
+        error = _("Enter the date the form was signed.")
+    if not error:
+        signer, signer_name = _find_signer(posted["signer"])
+        override = posted["override_reason"].strip()
+        try:
+            form = paper.paper_form_register(
+                actor=request.user,
+                form_no=posted["form_no"],
+                employee=employee,
+                day=day,
+                slot_key=slot_key,
+                time=clock_value,
+                reason=posted["reason"],
+                category=posted["category"],
+                signed_by=signer,
+                signed_by_name=signer_name,
+                signed_on=signed_on,
+                scan=request.FILES.get("scan"),
+                quota_override_reason=override or None,
+            )
+        except DomainError as exc:
+            error = exc.message
+        else:
+            messages.success(
+                request,
+                _("Paper form %(no)s is registered; %(name)s's day shows the correction.")
+                % {"no": form.form_no, "name": form.employee.name},
+            )
+            return redirect("hrdesk:paper_detail", form.pk)
+    context = _paper_context(
+        posted,
+        employee,
+        error=error,
+        candidates=candidates,
+        scan_again=bool(request.FILES.get("scan")),
+    )
+    return render(request, "corrections/hrdesk_paper_new.html", context, status=422)
+
+
+@login_required
+@require_safe
+def paper_slots(request: HttpRequest) -> HttpResponse:
+    """htmx: the slot options of the employee's plan on the day."""
+    _require(request)
+    employee, _candidates = _find_employee(request.GET.get("employee", ""))
+    day = _parse_day(request.GET.get("day"))
+    return render(
+        request,
+        "corrections/hrdesk_slots.html",
+        {
+            "slots": _slot_choices(employee, day),
+            "selected": request.GET.get("slot", ""),
+            "known": employee is not None and day is not None,
+        },
+    )
+
+
+@login_required
+@require_safe
+def paper_list(request: HttpRequest) -> HttpResponse:
+    """The archive: search by form number, employee, the corrected day's range and signer."""
+    _require(request)
+    params = request.GET
+    filters = {
+        "form_no": params.get("form_no", "")[:40],
+        "employee": params.get("employee", "")[:60],
+        "start": params.get("start", "")[:10],
+        "end": params.get("end", "")[:10],
+        "signer": params.get("signer", "")[:60],
+    }
+    forms = paper.paper_forms_search(
+        actor=request.user,
+        form_no=filters["form_no"],
+        employee=filters["employee"],
+        start=_parse_day(filters["start"]),
+        end=_parse_day(filters["end"]),
+        signer=filters["signer"],
+    )
+    page = Paginator(forms, PAGE_SIZE).get_page(params.get("page"))
+    query = urlencode({k: v for k, v in filters.items() if v})
+    rows = [{"form": f, "slot": slot_label(f.slot_key)} for f in page.object_list]
+    return render(
+        request,
+        "corrections/hrdesk_paper_list.html",
+        {"filters": filters, "page": page, "rows": rows, "query": query},
+    )
+
+
+@login_required
+@require_safe
+def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require(request)
+    try:
+        form = paper.paper_form_for(request.user, pk)
+    except NotFoundError as missing:
+        raise Http404 from missing
+    tz = manual.zone_of(form.employee)
+    return render(
+        request,
+        "corrections/hrdesk_paper_detail.html",
+        {
+            "form": form,
+            "slot": slot_label(form.slot_key),
+            "local_time": form.time.astimezone(tz),
+            "is_image": form.scan_type.startswith("image/") and form.scan_type != "image/heic",
+            "day_url": reverse(
+                "attendance:employee_day", args=[form.employee.employee_no, form.day.isoformat()]
+            ),
+        },
+    )
+
+
+@login_required
+@require_safe
+def paper_scan(request: HttpRequest, pk: int) -> FileResponse:
+    """The scan: HR, system admins and the employee themselves; anyone else gets 404."""
+    try:
+        form = paper.paper_form_for(request.user, pk)
+    except NotFoundError as missing:
+        raise Http404 from missing
+    try:
+        handle = form.scan.open("rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    response = FileResponse(handle, content_type=form.scan_type)
+    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
+    name = form.scan_name or f"{form.form_no}"
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
+
+
+# --------------------------------------------------------------------------- bulk import
+
+
+def temp_storage() -> Storage:
+    """Where uploads wait for their commit: STORAGES["import_tmp"] when the deployment
+    defines one (shared by every web node), else a folder under the var directory."""
+    try:
+        return storages["import_tmp"]
+    except Exception:  # noqa: BLE001 - InvalidStorageError: not configured
+        return FileSystemStorage(location=settings.VAR_DIR / "import-tmp")
+
+
+def _temp_name(user: Any, sha256: str) -> str:
+    return f"{user.pk}/{sha256}.bin"
+
+
+def stash_upload(user: Any, data: bytes) -> str:
+    """Keep the file for its commit; returns its SHA-256. Old uploads are swept first."""
+    storage = temp_storage()
+    _sweep(storage)
+    sha256 = bulk_import.sha256_of(data)
+    name = _temp_name(user, sha256)
+    if not storage.exists(name):
+        storage.save(name, ContentFile(data))
+    return sha256
+
+
+def load_upload(user: Any, sha256: str) -> bytes | None:
+    if not _SHA_RE.match(sha256 or ""):
+        return None
+    storage = temp_storage()
+    name = _temp_name(user, sha256)
+    try:
+        if not storage.exists(name):
+            return None
+        if clock.time() - storage.get_modified_time(name).timestamp() > TEMP_MAX_AGE:
+            storage.delete(name)
+            return None
+        with storage.open(name, "rb") as handle:
+            data = handle.read()
+    except OSError:
+        return None
+    return data if bulk_import.sha256_of(data) == sha256 else None
+
+
+def discard_upload(user: Any, sha256: str) -> None:
+    if _SHA_RE.match(sha256 or ""):
+        temp_storage().delete(_temp_name(user, sha256))
+
+
+def _sweep(storage: Storage) -> None:
+    """Delete uploads older than TEMP_MAX_AGE (best effort)."""
+    now = clock.time()
+    try:
+        folders, _files = storage.listdir("")
+        for folder in folders:
+            for name in storage.listdir(folder)[1]:
+                path = f"{folder}/{name}"
+                if now - storage.get_modified_time(path).timestamp() > TEMP_MAX_AGE:
+                    storage.delete(path)
+    except (OSError, NotImplementedError):
+        return
+
+
+def _import_context(**extra: Any) -> dict[str, Any]:
+    return {
+        "columns": bulk_import.HELP_ROWS,
+        "max_rows": bulk_import.MAX_ROWS,
+        "max_mb": bulk_import.MAX_BYTES // (1024 * 1024),
+        **extra,
+    }
+
+
+@login_required
+@require_safe
+def import_page(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    return render(request, "corrections/hrdesk_import.html", _import_context())
+
+
+@login_required
+@require_safe
+def import_template_csv(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    response = HttpResponse(bulk_import.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        "attachment; filename=\"corrections-import.csv\"; filename*=UTF-8''"
+        + quote("补卡导入模板.csv")
+    )
+    return response
+
+
+@login_required
+@require_safe
+def import_template_xlsx(request: HttpRequest) -> HttpResponse:
+    _require(request)
+    response = HttpResponse(
+        bulk_import.template_xlsx(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = (
+        "attachment; filename=\"corrections-import.xlsx\"; filename*=UTF-8''"
+        + quote("补卡导入模板.xlsx")
+    )
+    return response
+
+
+def _preview_page(request: HttpRequest, preview: Any, status: int = 200, **extra: Any):
+    refused = [r for r in preview.rows if r.status == bulk_import.REFUSED]
+    return render(
+        request,
+        "corrections/hrdesk_import_preview.html",
+        {
+            "preview": preview,
+            "counts": preview.counts(),
+            "refused_rows": refused,
+            "rows": preview.rows[:SHOWN_ROWS],
+            "truncated": len(preview.rows) > SHOWN_ROWS,
+            "shown": SHOWN_ROWS,
+            **extra,
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def import_preview(request: HttpRequest) -> HttpResponse:
+    """Upload → the dry run: each row ok, already imported or refused with its reason."""
+    _require(request)
+    upload = request.FILES.get("file")
+    if upload is None:
+        context = _import_context(error=_("Choose a CSV or XLSX file."))
+        return render(request, "corrections/hrdesk_import.html", context, status=422)
+    if upload.size > bulk_import.MAX_BYTES:
+        context = _import_context(error=str(bulk_import.MESSAGES[bulk_import.FILE_TOO_LARGE]))
+        return render(request, "corrections/hrdesk_import.html", context, status=422)
+    data = upload.read()
+    filename = (upload.name or "").rsplit("/", 1)[-1][:200]
+    try:
+        preview = bulk_import.import_preview(actor=request.user, data=data, filename=filename)
+    except DomainError as exc:
+        context = _import_context(error=exc.message)
+        return render(request, "corrections/hrdesk_import.html", context, status=422)
+    sha256 = stash_upload(request.user, data) if preview.can_commit else ""
+    return _preview_page(request, preview, sha256=sha256)
+
+
+@login_required
+@require_POST
+def import_commit(request: HttpRequest) -> HttpResponse:
+    """Commit the previewed file: validated again, then all rows or none."""
+    _require(request)
+    sha256 = request.POST.get("sha256", "")
+    filename = request.POST.get("filename", "")[:200]
+    data = load_upload(request.user, sha256)
+    if data is None:
+        messages.error(request, _("The uploaded file has expired; upload it again."))
+        return redirect("hrdesk:import")
+    try:
+        result = bulk_import.import_commit(actor=request.user, data=data, filename=filename)
+    except DomainError as exc:
+        try:
+            preview = bulk_import.import_preview(actor=request.user, data=data, filename=filename)
+        except DomainError:
+            messages.error(request, exc.message)
+            return redirect("hrdesk:import")
+        return _preview_page(request, preview, status=422, sha256="", error=exc.message)
+    discard_upload(request.user, sha256)
+    messages.success(
+        request,
+        _("Imported %(new)s punches; %(duplicate)s rows were already imported.")
+        % {"new": result.new, "duplicate": result.duplicate},
+    )
+    return redirect("hrdesk:import")
