@@ -1,4 +1,8 @@
-"""The Chinese catalogue is complete and compiled: no untranslated or fuzzy entry, .mo in sync.
+"""One catalogue, complete and compiled: no untranslated or fuzzy entry, .mo in sync.
+
+ztk/locale (settings.LOCALE_PATHS) is the project's only catalogue. A `locale` folder inside an
+app (ztk/api/locale, ...) would make makemessages move that app's strings into it, away from
+the catalogue that is translated and checked here, so such a folder fails this module.
 
 When this fails after new strings were added: run scripts/messages.sh, translate the new
 entries of ztk/locale/zh_Hans/LC_MESSAGES/django.po, and run it again to compile.
@@ -9,13 +13,17 @@ from __future__ import annotations
 import ast
 import gettext
 import re
+import shutil
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-LOCALE = Path(__file__).resolve().parents[2] / "ztk" / "locale"
+PACKAGE = Path(__file__).resolve().parents[2] / "ztk"
+LOCALE = PACKAGE / "locale"
 ZH_PO = LOCALE / "zh_Hans" / "LC_MESSAGES" / "django.po"
+EN_PO = LOCALE / "en" / "LC_MESSAGES" / "django.po"
 FIELD = re.compile(r'^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (".*")$')
 
 
@@ -92,21 +100,47 @@ def test_placeholders_survive_translation(zh_entries):
     assert wrong == []
 
 
-def test_compiled_catalogue_matches_the_po(zh_entries):
-    """The app reads the committed .mo; a .po edited but not compiled would not show."""
-    with open(ZH_PO.with_suffix(".mo"), "rb") as handle:
+def stale_messages(po: Path) -> list[str]:
+    """Entries whose translation in the committed .mo differs from the .po (or is missing)."""
+    with open(po.with_suffix(".mo"), "rb") as handle:
         compiled = gettext.GNUTranslations(handle)._catalog  # noqa: SLF001
 
     stale = []
-    for entry in zh_entries:
+    for entry in parse_po(po)[1:]:
+        if entry.obsolete or "fuzzy" in entry.flags or not entry.translations[0]:
+            continue  # msgfmt leaves these out; English shows the msgid itself
         if "msgid_plural" in entry.fields:
             found = compiled.get((entry.key, 0))
         else:
             found = compiled.get(entry.key)
         if found != entry.translations[0]:
             stale.append(entry.key)
+    return stale
 
-    assert stale == [], "ztk/locale/zh_Hans django.mo is out of date: run scripts/messages.sh"
+
+def test_compiled_catalogue_matches_the_po(zh_entries):
+    """The app reads the committed .mo; a .po edited but not compiled would not show."""
+    assert zh_entries, "the Chinese catalogue has entries"
+    assert stale_messages(ZH_PO) == [], (
+        "ztk/locale/zh_Hans django.mo is out of date: run scripts/messages.sh"
+    )
+    assert stale_messages(EN_PO) == [], (
+        "ztk/locale/en django.mo is out of date: run scripts/messages.sh"
+    )
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext (msgfmt) not installed")
+@pytest.mark.parametrize("po", [ZH_PO, EN_PO], ids=["zh_Hans", "en"])
+def test_catalogue_passes_msgfmt_check(po, tmp_path):
+    """msgfmt --check: header, plural forms and python-format placeholders are consistent."""
+    result = subprocess.run(
+        ["msgfmt", "--check", "-o", str(tmp_path / "django.mo"), str(po)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
 
 
 def test_key_terms_use_the_agreed_chinese(zh_entries):
@@ -120,6 +154,12 @@ def test_key_terms_use_the_agreed_chinese(zh_entries):
         "Reports": "报表",
         "Audit": "审计",
         "Settings": "系统设置",
+        "Team": "团队考勤",
+        "Added by HR": "人事补录",
+        "Approvals oversight": "审批监控",
+        "Personal attendance sheet": "个人考勤表",
+        "Monthly attendance report": "月度考勤报表",
+        "Pending approval": "待审批",
     }
     by_msgid = {e.key: e.translations[0] for e in zh_entries}
 
@@ -129,3 +169,20 @@ def test_key_terms_use_the_agreed_chinese(zh_entries):
 def test_english_catalogue_exists_and_is_compiled():
     assert (LOCALE / "en" / "LC_MESSAGES" / "django.po").exists()
     assert (LOCALE / "en" / "LC_MESSAGES" / "django.mo").exists()
+
+
+def test_ztk_locale_is_the_only_catalogue():
+    """No app keeps a catalogue of its own: every string is translated in ztk/locale."""
+    from django.conf import settings
+
+    assert [Path(p).resolve() for p in settings.LOCALE_PATHS] == [LOCALE.resolve()]
+    stray = sorted(
+        str(path.relative_to(PACKAGE.parent))
+        for path in PACKAGE.rglob("locale")
+        if path.is_dir() and path != LOCALE and LOCALE not in path.parents
+    )
+
+    assert stray == [], (
+        "app-level locale folders found: move their translations into "
+        "ztk/locale/zh_Hans/LC_MESSAGES/django.po, then git rm them"
+    )
