@@ -441,7 +441,7 @@ def test_the_command_checks_and_imports(shop, tmp_path, capsys):
 
 
 def client_for(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 

@@ -426,7 +426,7 @@ def test_a_form_is_visible_to_hr_sysadmins_and_the_employee_only(shop, archive):
 
 
 def client_for(user) -> Client:
-    client = Client()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(user)
     return client
 
