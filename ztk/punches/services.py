@@ -136,17 +136,7 @@ def record_punches(
     employees: dict[int, _Emp] = {}
     by_number: dict[str, _Emp] = {}
     if ids or numbers:
-        from django.db.models import Q
-
-        query = Employee.objects.filter(Q(pk__in=ids) | Q(employee_no__in=numbers)).values_list(
-            "pk",
-            "employee_no",
-            "hire_date",
-            "leave_date",
-            "attendance_group__time_zone",
-            "attendance_group__day_boundary_hour",
-        )
-        for pk, number, hire, leave, tz_name, boundary in query.order_by():
+        for pk, number, hire, leave, tz_name, boundary in _employee_rows(ids, numbers):
             employee = _Emp(pk, hire, leave, _zone(tz_name or "UTC"), boundary or 0)
             employees[pk] = employee
             by_number[number] = employee
@@ -270,6 +260,30 @@ def record_punches(
                 result.affected, now=now, punch_ids=result.punch_ids, punch_times=times
             )
     return result
+
+
+def _employee_rows(ids: set[int], numbers: set[str]) -> list[tuple]:
+    """(pk, number, hire date, leave date, group zone, boundary hour) of the employees with
+    these ids or numbers. Raw SQL: the ORM spends longer compiling a 500-item IN list than
+    the database answering it; at most 500 parameters a statement (SQLite allows 999)."""
+    from ztk.org.models import AttendanceGroup
+
+    connection = transaction.get_connection()
+    employee, group = Employee._meta.db_table, AttendanceGroup._meta.db_table
+    select = (
+        "SELECT e.id, e.employee_no, e.hire_date, e.leave_date, g.time_zone, "
+        f"g.day_boundary_hour FROM {employee} e LEFT JOIN {group} g "
+        "ON g.id = e.attendance_group_id WHERE "
+    )
+    found: dict[int, tuple] = {}
+    with connection.cursor() as cursor:
+        for column, values in (("e.id", sorted(ids)), ("e.employee_no", sorted(numbers))):
+            for start in range(0, len(values), 500):
+                part = values[start : start + 500]
+                cursor.execute(f"{select}{column} IN ({', '.join(['%s'] * len(part))})", part)
+                for row in cursor.fetchall():
+                    found[row[0]] = row
+    return list(found.values())
 
 
 class _Emp(NamedTuple):

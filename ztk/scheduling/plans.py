@@ -358,12 +358,23 @@ def build_plans(
             per_day.append(("work" if shift_id is not None else "rest", shift_id, False))
         group_days[group_id] = per_day
 
+    # An employee without roster entries has the group's plans: one list per group.
+    group_plans = {
+        group_id: [
+            plan(group_id, day, kind, shift_id)
+            for day, (kind, shift_id, _holiday) in zip(days, per_day, strict=True)
+        ]
+        for group_id, per_day in group_days.items()
+    }
+    rostered = {employee_id for employee_id, _day in rosters}
     plans: dict[tuple[int, date], Any] = {}
     for employee in employees:
         group_id = employee.attendance_group_id
-        per_day = group_days[group_id]
         pk = employee.pk
-        for day, (kind, shift_id, holiday) in zip(days, per_day, strict=True):
+        if pk not in rostered:
+            plans.update(zip([(pk, day) for day in days], group_plans[group_id], strict=True))
+            continue
+        for day, (kind, shift_id, holiday) in zip(days, group_days[group_id], strict=True):
             key = (pk, day)
             if key in rosters:
                 shift_id = rosters[key]
