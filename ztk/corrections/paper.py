@@ -24,7 +24,7 @@ from datetime import time as clock_time
 from typing import Any
 
 from django.core.files.base import File
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
@@ -431,7 +431,12 @@ def paper_form_register(
         )
         scan.seek(0)
         form.scan.save(form.scan_name, File(scan, name=form.scan_name), save=False)
-        form.save()
+        try:
+            with transaction.atomic():
+                form.save()
+        except IntegrityError:  # the same number registered a moment ago by someone else
+            form.scan.delete(save=False)
+            raise _error(DUPLICATE_FORM_NO, form_no=form_no) from None
 
         used_after = services.used_in_period(employee, start, row)
         QuotaCounter.objects.filter(employee=employee, period_start=start).update(used=used_after)
