@@ -280,7 +280,7 @@ def _stored(employee_ids):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("boundary", [0, 5])
-def test_punch_by_punch_equals_a_full_recompute(org, boundary):
+def test_punch_by_punch_equals_a_full_recompute(org, boundary, monkeypatch):
     """Incremental recompute (which reads only the punches within reach of the dates the
     new punches belong to) stores what a full range recompute stores, on night shifts
     whose windows cross midnight and with a day boundary hour."""
@@ -331,9 +331,17 @@ def test_punch_by_punch_equals_a_full_recompute(org, boundary):
     ids = [p.pk for p in people]
     incremental = _stored(ids)
     assert incremental == _reference(people, first - timedelta(days=3), 14, now, incremental)
-    recompute_range(start=first - timedelta(days=1), end=first + timedelta(days=9), now=now)
-    full = [row for row in _stored(ids) if any(row[:2] == r[:2] for r in incremental)]
-    assert incremental == full
+    from ztk.attendance import services
+
+    for scan_from in (10**9, 1):  # punches read per chunk, then in one pass over the range
+        monkeypatch.setattr(services, "SCAN_MIN_EMPLOYEE_DAYS", scan_from)
+        for start, end in ((first - timedelta(days=1), first + timedelta(days=9)), (3, 5)):
+            if isinstance(start, int):
+                start, end = first + timedelta(days=start), first + timedelta(days=end)
+            recompute_range(start=start, end=end, now=now)
+            expected = [row for row in incremental if start <= row[1] <= end]
+            full = [row for row in _stored(ids) if any(row[:2] == r[:2] for r in expected)]
+            assert expected == full
 
 
 def _reference(people, first, days, now, rows):

@@ -349,13 +349,12 @@ def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str | None, i
 
 def _read_days_and_punches(ids: list[int], start: date, end: date, lo: datetime, hi: datetime):
     """Finalised days in [start, end] and punches in [lo, hi]: two queries."""
-    from ztk.punches.models import PunchVoid
+    return _read_finalised(ids, start, end), _read_punches(ids, lo, hi)
 
+
+def _read_finalised(ids: list[int], start: date, end: date) -> set[tuple[int, date]]:
     wanted = set(ids)
     ops = connection.ops
-    # SQLite: the instant as text, parsed by fromisoformat (the column's registered
-    # converter parses it with a regular expression, several times slower).
-    at_sql = "p.at || ''" if connection.vendor == "sqlite" else "p.at"
     finalised = {
         (employee_id, day if day.__class__ is date else date.fromisoformat(str(day)))
         for employee_id, day in _select(
@@ -367,19 +366,46 @@ def _read_days_and_punches(ids: list[int], start: date, end: date, lo: datetime,
         )
         if employee_id in wanted
     }
-    punches: dict[int, list[engine.PunchIn]] = defaultdict(list)
-    make = engine._trusted_punch
-    for employee_id, punch_id, at, source, void_id in _select(
+    return finalised
+
+
+def _read_punches(
+    ids: list[int], lo: datetime, hi: datetime, *, scan: bool = False
+) -> dict[int, list[engine.PunchIn]]:
+    """Punches of ``ids`` in [lo, hi] by employee.
+
+    ``scan``: one pass over the time range, rows of other employees dropped here — for a
+    range recompute of most employees, cheaper than one index probe per punch.
+    """
+    from ztk.punches.models import PunchVoid
+
+    ops = connection.ops
+    # SQLite: the instant as text, parsed by fromisoformat (the column's registered
+    # converter parses it with a regular expression, several times slower).
+    at_sql = "p.at || ''" if connection.vendor == "sqlite" else "p.at"
+    select = (
         f"SELECT p.employee_id, p.id, {at_sql}, p.source, v.id FROM {Punch._meta.db_table} p "
         f"LEFT JOIN {PunchVoid._meta.db_table} v ON v.punch_id = p.id "
-        "WHERE {ids} AND p.at >= %s AND p.at <= %s ORDER BY p.employee_id",
-        "p.employee_id",
-        ids,
-        [ops.adapt_datetimefield_value(lo), ops.adapt_datetimefield_value(hi)],
-    ):
+    )
+    bounds = [ops.adapt_datetimefield_value(lo), ops.adapt_datetimefield_value(hi)]
+    if scan:
+        with connection.cursor() as cursor:
+            cursor.execute(f"{select} WHERE p.at >= %s AND p.at <= %s", bounds)
+            rows = cursor.fetchall()
+    else:
+        rows = _select(
+            select + "WHERE {ids} AND p.at >= %s AND p.at <= %s ORDER BY p.employee_id",
+            "p.employee_id",
+            ids,
+            bounds,
+        )
+    wanted = set(ids)
+    punches: dict[int, list[engine.PunchIn]] = defaultdict(list)
+    make = engine._trusted_punch
+    for employee_id, punch_id, at, source, void_id in rows:
         if employee_id in wanted:
             punches[employee_id].append(make(punch_id, _aware(at), source, void_id is not None))
-    return finalised, punches
+    return punches
 
 
 def _punch_bounds(zones: set[tzinfo], start: date, end: date) -> tuple[datetime, datetime]:
@@ -416,12 +442,14 @@ def _evaluate(
     finalise: bool,
     only_punches: set[int] | None = None,
     new_punches: Mapping[int, list[datetime]] | None = None,
+    known_punches: Mapping[int, list[engine.PunchIn]] | None = None,
 ) -> list[tuple]:
     """The rows (ROW_COLUMNS) of the given employee-days, read and evaluated, not written.
 
     ``new_punches`` (with ``only_punches``): the instants of the new punches by employee;
     the candidate days are then narrowed to the dates those punches belong to before the
-    punches are read (the date of a punch depends on the plans only).
+    punches are read (the date of a punch depends on the plans only). ``known_punches``:
+    every punch of these employees within reach of the dates, already read.
     """
     from ztk.scheduling.plans import build_plans, exemptions_for
 
@@ -461,7 +489,11 @@ def _evaluate(
         end = max(max(days) for days in narrowed.values())
     plan_zones = {plan.tz for plan in plans.values()} or {_UTC}
     lo, hi = _punch_bounds(plan_zones, start, end)
-    finalised_before, punches = _read_days_and_punches(ids, start, end, lo, hi)
+    if known_punches is None:
+        finalised_before, punches = _read_days_and_punches(ids, start, end, lo, hi)
+    else:
+        finalised_before = _read_finalised(ids, start, end)
+        punches = known_punches
     exemptions = exemptions_for(
         [row[0] for row in employees], start, end, zones={pk: tz for pk, _g, tz, _h in employees}
     )
@@ -540,6 +572,8 @@ def upsert_days(rows: list[tuple]) -> None:
 
 # Employee-days from which recompute_range fans out to worker processes (SQLite file).
 PARALLEL_MIN_EMPLOYEE_DAYS = 50_000
+# Employee-days from which recompute_range reads all punches of the range in one pass.
+SCAN_MIN_EMPLOYEE_DAYS = 50_000
 
 
 def recompute_range(
@@ -569,10 +603,28 @@ def recompute_range(
     processes = _parallel_workers(len(ids) * len(days), workers)
     if processes > 1 and len(chunks) > 1:
         return _recompute_chunks_parallel(chunks, days, now, processes)
+    if len(ids) * len(days) < SCAN_MIN_EMPLOYEE_DAYS or not days:
+        written = 0
+        for part in chunks:
+            with transaction.atomic():
+                written += recompute(((e, d) for e in part for d in days), now=now)
+        return written
+    # Many employees: every punch within reach of the range (any zone: UTC+14 to UTC-12,
+    # see _punch_bounds) in one pass over the time range, then chunk by chunk as above.
+    lo = datetime.combine(start - timedelta(days=1), time.min, tzinfo=_UTC)
+    hi = datetime.combine(end + timedelta(days=2), time.min, tzinfo=_UTC)
+    known = _read_punches(ids, lo - timedelta(hours=16), hi + timedelta(hours=14), scan=True)
     written = 0
     for part in chunks:
         with transaction.atomic():
-            written += recompute(((e, d) for e in part for d in days), now=now)
+            rows = _evaluate(
+                {e: set(days) for e in part},
+                now=now or timezone.now(),
+                finalise=False,
+                known_punches={e: known[e] for e in part if e in known},
+            )
+            upsert_days(rows)
+        written += len(rows)
     return written
 
 
