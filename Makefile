@@ -36,4 +36,4 @@ format: install-dev
 	$(BIN)/ruff format .
 
 messages: install-dev
-	cd ztk && ../$(BIN)/ztk makemessages -l zh_Hans -l en --no-obsolete && ../$(BIN)/ztk compilemessages
+	scripts/messages.sh

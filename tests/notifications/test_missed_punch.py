@@ -88,7 +88,7 @@ def test_the_window_comes_from_the_caller(org):
     assert alerts_for(org.employee)[0].data["last_day_to_apply"] == "2026-12-03"
     colleague = alerts_for(org.colleague)[0]
     assert colleague.data["last_day_to_apply"] is None
-    assert "HR" in colleague.body
+    assert "人事" in colleague.body  # written in the company language (zh-hans)
 
 
 def test_rest_days_and_inactive_employees_are_skipped(org):

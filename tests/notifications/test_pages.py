@@ -266,7 +266,7 @@ def test_test_message_and_retry_from_the_page(
         client.post(f"{INBOX}robots/{robot.pk}/test/")
     message = OutboxMessage.objects.get()
     assert message.status == OutboxStatus.FAILED
-    assert "test message" in robot_server.received[0].body["text"]["content"]
+    assert "测试消息" in robot_server.received[0].body["text"]["content"]  # company language
     page = client.get(f"{INBOX}robots/").content.decode()
     assert f'id="outbox-{message.pk}"' in page
 

@@ -108,7 +108,7 @@ def test_hr_navigation_scrolls_inside_itself_on_a_phone(live_server, browser):
     assert _page_width(page) <= PHONE["width"]
     page.click("form.langswitch button")
     page.wait_for_load_state()
-    expect(links).to_have_text(["My attendance", "Approvals", "HR", "Reports", "Settings"])
+    expect(links).to_have_text(["My attendance", "Approvals", "Team", "HR", "Reports", "Settings"])
     assert _page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hr-375-en.png", full_page=True)
 
