@@ -356,7 +356,10 @@ def _reference(people, first, days, now, rows):
     out = []
     for person in people:
         punches = [
-            PunchIn(p.pk, p.at, p.source, False) for p in Punch.objects.filter(employee=person)
+            PunchIn(pk, at, source, void_id is not None)
+            for pk, at, source, void_id in Punch.objects.filter(employee=person).values_list(
+                "pk", "at", "source", "void__id"
+            )
         ]
         buckets = partition_punches([plans[(person.pk, d)] for d in span], punches)
         for employee_id, day, *_rest in rows:
@@ -382,3 +385,60 @@ def _reference(people, first, days, now, rows):
                 )
             )
     return sorted(out)
+
+
+@pytest.mark.django_db
+def test_a_range_recompute_sees_punches_stored_after_its_one_pass_read(org, monkeypatch):
+    """The one-pass read of a large range recompute happens before the chunks' transactions:
+    punches and voids committed in between must still be in the results."""
+    from ztk.attendance import services
+    from ztk.punches.models import Punch, PunchVoid
+    from ztk.punches.services import PunchInput, record_punches
+    from ztk.scheduling.models import Shift as ShiftRow
+    from ztk.scheduling.models import ShiftSegment, WeeklyPattern
+
+    shift = ShiftRow.objects.create(code="D9", name="day")
+    ShiftSegment.objects.create(shift=shift, position=1, start=time(9), end=time(18))
+    WeeklyPattern.objects.create(
+        group=org.group, **{f"{d}_shift": shift for d in ("monday", "tuesday", "wednesday")}
+    )
+    tz = ZoneInfo(org.group.time_zone)
+    monday = date(2026, 11, 2)
+    now = datetime(2026, 11, 12, 12, tzinfo=tz)
+    people = [org.employee, org.colleague]
+
+    def punch(person, day, hour, minute):
+        at = datetime.combine(day, time(hour, minute), tzinfo=tz)
+        return PunchInput(at=at, source="device", employee_id=person.pk, device_sn="SN",
+                          pin=person.employee_no)  # fmt: skip
+
+    record_punches(
+        [punch(p, monday + timedelta(days=d), h, m) for p in people for d in range(3)
+         for h, m in ((8, 50), (18, 5))],
+        now=now,
+        recompute=False,
+    )  # fmt: skip
+    first_punch = Punch.objects.filter(employee=org.employee).order_by("at").first()
+    original = services._read_punches
+
+    def read_then_others_write(*args, **kwargs):
+        found = original(*args, **kwargs)
+        if kwargs.get("scan"):  # another process commits after the one-pass read
+            record_punches([punch(org.colleague, monday, 23, 30)], now=now, recompute=False)
+            late = record_punches([punch(org.employee, monday, 13, 0)], now=now, recompute=False)
+            PunchVoid.objects.create(punch=first_punch, reason="wrong", voided_by=org.hr.user)
+            PunchVoid.objects.create(
+                punch_id=late.punch_ids[0], reason="wrong", voided_by=org.hr.user
+            )
+        return found
+
+    monkeypatch.setattr(services, "_read_punches", read_then_others_write)
+    monkeypatch.setattr(services, "SCAN_MIN_EMPLOYEE_DAYS", 1)
+    services.recompute_range(start=monday, end=monday + timedelta(days=2), now=now, chunk=1)
+    stored = _stored([p.pk for p in people])
+    assert len(stored) == 6
+    assert stored == _reference(people, monday - timedelta(days=3), 8, now, stored)
+    monday_row = next(r for r in stored if r[0] == org.employee.pk and r[1] == monday)
+    assert monday_row[3][0]["status"] == "missing"  # its check-in was voided meanwhile
+    colleague = next(r for r in stored if r[0] == org.colleague.pk and r[1] == monday)
+    assert "outside_schedule" in [n["code"] for n in colleague[4]]  # punched meanwhile

@@ -570,8 +570,6 @@ def upsert_days(rows: list[tuple]) -> None:
             cursor.executemany(sql, adapted[i : i + 2000])
 
 
-# Employee-days from which recompute_range fans out to worker processes (SQLite file).
-PARALLEL_MIN_EMPLOYEE_DAYS = 50_000
 # Employee-days from which recompute_range reads all punches of the range in one pass.
 SCAN_MIN_EMPLOYEE_DAYS = 50_000
 
@@ -583,16 +581,13 @@ def recompute_range(
     group_id: int | None = None,
     now: datetime | None = None,
     chunk: int = 1000,
-    workers: int | None = None,
 ) -> int:
     """Recompute every active employee (of a group) for a date range, in chunks of employees.
 
-    Each chunk is one read of plans, exemptions and punches, and one transaction.
-    ``workers`` >= 2 (opt-in, see ``_parallel_workers``): worker processes evaluate chunks
-    (reading only, each with its own connection) while this process writes them, each
-    chunk in its own transaction as in the sequential path; a failing worker stops the
-    run before any later chunk is written. Off by default: on the 2-core machine shared
-    with other work it measured no faster (docs/architecture.md, "Punches and the engine").
+    Each chunk is one read of plans, exemptions and punches, and one transaction. From
+    SCAN_MIN_EMPLOYEE_DAYS on, the punches of the whole range are read in one pass first.
+    (A fan-out of the evaluation to worker processes was measured and left out: no faster
+    on the 2-core machine; docs/architecture.md, "Punches and the engine".)
     """
     qs = Employee.objects.filter(active=True)
     if group_id is not None:
@@ -600,9 +595,6 @@ def recompute_range(
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
-    processes = _parallel_workers(len(ids) * len(days), workers)
-    if processes > 1 and len(chunks) > 1:
-        return _recompute_chunks_parallel(chunks, days, now, processes)
     if len(ids) * len(days) < SCAN_MIN_EMPLOYEE_DAYS or not days:
         written = 0
         for part in chunks:
@@ -611,12 +603,18 @@ def recompute_range(
         return written
     # Many employees: every punch within reach of the range (any zone: UTC+14 to UTC-12,
     # see _punch_bounds) in one pass over the time range, then chunk by chunk as above.
+    # Punches and voids committed after that pass are merged into each chunk inside its
+    # transaction (on SQLite it holds the write lock, so nothing can slip in after that).
     lo = datetime.combine(start - timedelta(days=1), time.min, tzinfo=_UTC)
     hi = datetime.combine(end + timedelta(days=2), time.min, tzinfo=_UTC)
-    known = _read_punches(ids, lo - timedelta(hours=16), hi + timedelta(hours=14), scan=True)
+    lo, hi = lo - timedelta(hours=16), hi + timedelta(hours=14)
+    last_punch, last_void = _last_ids()
+    known = _read_punches(ids, lo, hi, scan=True)
+    everyone = set(ids)
     written = 0
     for part in chunks:
         with transaction.atomic():
+            last_punch, last_void = _merge_later(known, everyone, lo, hi, last_punch, last_void)
             rows = _evaluate(
                 {e: set(days) for e in part},
                 now=now or timezone.now(),
@@ -628,71 +626,68 @@ def recompute_range(
     return written
 
 
-def _parallel_workers(employee_days: int, workers: int | None) -> int:
-    """How many worker processes a range recompute may use (1: none).
+def _last_ids() -> tuple[int, int]:
+    """The highest punch and void ids now (both tables are append-only)."""
+    from ztk.punches.models import PunchVoid
 
-    Only when asked for, on a SQLite file database (PostgreSQL: one process), outside
-    any transaction (workers must see what the caller sees: committed rows only), from a
-    single-threaded process (fork), and for at least PARALLEL_MIN_EMPLOYEE_DAYS.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT (SELECT MAX(id) FROM {Punch._meta.db_table}), "
+            f"(SELECT MAX(id) FROM {PunchVoid._meta.db_table})"
+        )
+        punch, void = cursor.fetchone()
+    return punch or 0, void or 0
+
+
+def _merge_later(
+    known: dict[int, list[engine.PunchIn]],
+    employees: set[int],
+    lo: datetime,
+    hi: datetime,
+    last_punch: int,
+    last_void: int,
+) -> tuple[int, int]:
+    """Add to ``known`` the punches of ``employees`` stored after ids ``last_punch`` /
+    ``last_void`` (new punches, newly voided ones); returns the ids now highest.
+
+    Rows read by the pass that also pass here are not duplicated: ids are compared.
     """
-    import os
-    import threading
+    from ztk.punches.models import PunchVoid
 
-    if workers is None or workers <= 1 or employee_days < PARALLEL_MIN_EMPLOYEE_DAYS:
-        return 1
-    if connection.vendor != "sqlite" or connection.is_in_memory_db():
-        return 1
-    if connection.in_atomic_block or threading.active_count() > 1:
-        return 1
-    if os.name != "posix":
-        return 1
-    return min(workers, os.cpu_count() or 1)
-
-
-def _evaluate_chunk(task: tuple[list[int], list[date], datetime | None]) -> list[tuple]:
-    """Worker: the rows of one chunk of employees (reads only; the parent writes)."""
-    ids, days, now = task
-    by_employee = {e: set(days) for e in ids}
-    return _evaluate(by_employee, now=now or timezone.now(), finalise=False)
-
-
-def _worker_start() -> None:
-    # Forked with no open connection (the parent closed it); keep it that way until the
-    # first query, and never write from here.
-    from django.db import connections
-
-    for conn in connections.all(initialized_only=True):
-        conn.connection = None
-
-
-def _recompute_chunks_parallel(
-    chunks: list[list[int]], days: list[date], now: datetime | None, processes: int
-) -> int:
-    import multiprocessing
-
-    # A forked child must not share the parent's SQLite handle: close it first (no
-    # transaction is open, see _parallel_workers); Django reopens it on the next query.
-    connection.close()
-    context = multiprocessing.get_context("fork")
-    written = 0
-    with context.Pool(processes, initializer=_worker_start) as pool:
-        # At most processes + 1 chunks evaluated ahead of the writes (bounded memory).
-        pending = []
-        tasks = iter(chunks)
-        for part in tasks:
-            pending.append(pool.apply_async(_evaluate_chunk, ((part, days, now),)))
-            if len(pending) > processes:
-                break
-        while pending:
-            rows = pending.pop(0).get()
-            following = next(tasks, None)
-            if following is not None:
-                pending.append(pool.apply_async(_evaluate_chunk, ((following, days, now),)))
-            with transaction.atomic():
-                upsert_days(rows)
-            written += len(rows)
-            del rows
-    return written
+    newest_punch, newest_void = _last_ids()
+    ops = connection.ops
+    at_sql = "p.at || ''" if connection.vendor == "sqlite" else "p.at"
+    changed: dict[int, dict[int, engine.PunchIn]] = {}
+    with connection.cursor() as cursor:
+        if newest_punch > last_punch:
+            cursor.execute(
+                f"SELECT p.employee_id, p.id, {at_sql}, p.source, v.id "
+                f"FROM {Punch._meta.db_table} p LEFT JOIN {PunchVoid._meta.db_table} v "
+                "ON v.punch_id = p.id WHERE p.id > %s AND p.at >= %s AND p.at <= %s",
+                [
+                    last_punch,
+                    ops.adapt_datetimefield_value(lo),
+                    ops.adapt_datetimefield_value(hi),
+                ],
+            )
+            for employee_id, punch_id, at, source, void_id in cursor.fetchall():
+                if employee_id in employees:
+                    punch = engine._trusted_punch(punch_id, _aware(at), source, void_id is not None)
+                    changed.setdefault(employee_id, {})[punch_id] = punch
+        if newest_void > last_void:
+            cursor.execute(
+                f"SELECT p.employee_id, p.id, {at_sql}, p.source FROM {PunchVoid._meta.db_table} v "
+                f"JOIN {Punch._meta.db_table} p ON p.id = v.punch_id WHERE v.id > %s",
+                [last_void],
+            )
+            for employee_id, punch_id, at, source in cursor.fetchall():
+                if employee_id in employees and lo <= _aware(at) <= hi:
+                    punch = engine._trusted_punch(punch_id, _aware(at), source, True)
+                    changed.setdefault(employee_id, {})[punch_id] = punch
+    for employee_id, punches in changed.items():
+        kept = [p for p in known.get(employee_id, ()) if p.id not in punches]
+        known[employee_id] = kept + list(punches.values())
+    return max(last_punch, newest_punch), max(last_void, newest_void)
 
 
 SCHEDULE_LOOKBACK_DAYS = 62
