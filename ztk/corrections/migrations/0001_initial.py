@@ -9,214 +9,709 @@ import ztk.corrections.models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('org', '0001_initial'),
-        ('punches', '0002_append_only_triggers'),
+        ("org", "0001_initial"),
+        ("punches", "0002_append_only_triggers"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='CorrectionPolicy',
+            name="CorrectionPolicy",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('monthly_limit', models.PositiveSmallIntegerField(default=3, help_text='Pending and approved requests count; HR may override with a reason.', verbose_name='corrections per period')),
-                ('window_days', models.PositiveSmallIntegerField(default=3, help_text='A request is allowed up to this many days after the day it corrects.', validators=[django.core.validators.MaxValueValidator(62)], verbose_name='days to apply')),
-                ('window_mode', models.CharField(choices=[('calendar', 'Calendar days'), ('working', 'Working days')], default='calendar', max_length=8, verbose_name='count days as')),
-                ('cutoff_day', models.PositiveSmallIntegerField(blank=True, help_text='When set, no request for a period after this day of the following period.', null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(28)], verbose_name='cut-off day of the next period')),
-                ('correct_missing', models.BooleanField(default=True, verbose_name='missing punches may be corrected')),
-                ('correct_late', models.BooleanField(default=False, verbose_name='late arrivals may be corrected')),
-                ('correct_early', models.BooleanField(default=False, verbose_name='early leaves may be corrected')),
-                ('min_reason_length', models.PositiveSmallIntegerField(default=5, validators=[django.core.validators.MaxValueValidator(200)], verbose_name='minimum reason length')),
-                ('self_apply', models.BooleanField(default=True, help_text="When off, the supervisor or HR files requests on the employee's behalf.", verbose_name='employees may apply themselves')),
-                ('expedite_allowed', models.BooleanField(default=True, verbose_name='expedited requests (加急) allowed')),
-                ('chain_preset', models.CharField(choices=[('multi', 'Multi-level: supervisor, then HR (多级)'), ('single', 'Single-level: supervisor (单级)'), ('flat', 'Flat: HR only (扁平)'), ('custom', 'Custom steps')], default='multi', max_length=8, verbose_name='approval chain')),
-                ('manual_adds_count', models.BooleanField(default=False, verbose_name='HR manual adds count against the limit')),
-                ('paper_counts', models.BooleanField(default=True, verbose_name='paper forms count against the limit')),
-                ('group', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='correction_policy', to='org.attendancegroup', verbose_name='attendance group')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "monthly_limit",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="Pending and approved requests count; HR may override with a reason.",
+                        verbose_name="corrections per period",
+                    ),
+                ),
+                (
+                    "window_days",
+                    models.PositiveSmallIntegerField(
+                        default=3,
+                        help_text="A request is allowed up to this many days after the day it corrects.",
+                        validators=[django.core.validators.MaxValueValidator(62)],
+                        verbose_name="days to apply",
+                    ),
+                ),
+                (
+                    "window_mode",
+                    models.CharField(
+                        choices=[("calendar", "Calendar days"), ("working", "Working days")],
+                        default="calendar",
+                        max_length=8,
+                        verbose_name="count days as",
+                    ),
+                ),
+                (
+                    "cutoff_day",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="When set, no request for a period after this day of the following period.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(28),
+                        ],
+                        verbose_name="cut-off day of the next period",
+                    ),
+                ),
+                (
+                    "correct_missing",
+                    models.BooleanField(
+                        default=True, verbose_name="missing punches may be corrected"
+                    ),
+                ),
+                (
+                    "correct_late",
+                    models.BooleanField(
+                        default=False, verbose_name="late arrivals may be corrected"
+                    ),
+                ),
+                (
+                    "correct_early",
+                    models.BooleanField(
+                        default=False, verbose_name="early leaves may be corrected"
+                    ),
+                ),
+                (
+                    "min_reason_length",
+                    models.PositiveSmallIntegerField(
+                        default=5,
+                        validators=[django.core.validators.MaxValueValidator(200)],
+                        verbose_name="minimum reason length",
+                    ),
+                ),
+                (
+                    "self_apply",
+                    models.BooleanField(
+                        default=True,
+                        help_text="When off, the supervisor or HR files requests on the employee's behalf.",
+                        verbose_name="employees may apply themselves",
+                    ),
+                ),
+                (
+                    "expedite_allowed",
+                    models.BooleanField(
+                        default=True, verbose_name="expedited requests (加急) allowed"
+                    ),
+                ),
+                (
+                    "chain_preset",
+                    models.CharField(
+                        choices=[
+                            ("multi", "Multi-level: supervisor, then HR (多级)"),
+                            ("single", "Single-level: supervisor (单级)"),
+                            ("flat", "Flat: HR only (扁平)"),
+                            ("custom", "Custom steps"),
+                        ],
+                        default="multi",
+                        max_length=8,
+                        verbose_name="approval chain",
+                    ),
+                ),
+                (
+                    "manual_adds_count",
+                    models.BooleanField(
+                        default=False, verbose_name="HR manual adds count against the limit"
+                    ),
+                ),
+                (
+                    "paper_counts",
+                    models.BooleanField(
+                        default=True, verbose_name="paper forms count against the limit"
+                    ),
+                ),
+                (
+                    "group",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="correction_policy",
+                        to="org.attendancegroup",
+                        verbose_name="attendance group",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'correction policy',
-                'verbose_name_plural': 'correction policies',
+                "verbose_name": "correction policy",
+                "verbose_name_plural": "correction policies",
             },
         ),
         migrations.CreateModel(
-            name='CorrectionRequest',
+            name="CorrectionRequest",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('on_behalf', models.BooleanField(default=False, verbose_name="filed on the employee's behalf")),
-                ('date', models.DateField(verbose_name='date')),
-                ('slot_key', models.CharField(max_length=8, verbose_name='slot')),
-                ('slot_kind', models.CharField(blank=True, max_length=4, verbose_name='slot kind')),
-                ('slot_expected', models.DateTimeField(blank=True, null=True, verbose_name='scheduled time')),
-                ('requested_time', models.DateTimeField(verbose_name='requested time')),
-                ('original_requested_time', models.DateTimeField(blank=True, help_text='Set when an approver adjusted the time.', null=True, verbose_name='time first requested')),
-                ('reason', models.CharField(max_length=500, verbose_name='reason')),
-                ('expedited', models.BooleanField(default=False, verbose_name='expedited (加急)')),
-                ('expedite_justification', models.CharField(blank=True, default='', max_length=500, verbose_name='why expedited')),
-                ('channel', models.CharField(choices=[('web', 'Web'), ('mobile', 'Mobile'), ('api', 'API'), ('paper', 'Paper form')], max_length=8, verbose_name='channel')),
-                ('status', models.CharField(choices=[('pending', 'Pending approval'), ('approved', 'Approved'), ('rejected', 'Rejected'), ('withdrawn', 'Withdrawn'), ('cancelled', 'Cancelled')], default='pending', max_length=10, verbose_name='status')),
-                ('current_step', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='current step')),
-                ('current_kind', models.CharField(blank=True, max_length=16, verbose_name='current approver kind')),
-                ('chain', models.JSONField(blank=True, default=list, verbose_name='approval chain')),
-                ('period_start', models.DateField(verbose_name='attendance period')),
-                ('counts_against_quota', models.BooleanField(default=True, verbose_name='counts against the limit')),
-                ('quota_override_reason', models.CharField(blank=True, default='', max_length=500, verbose_name='limit override reason')),
-                ('step_started_at', models.DateTimeField(blank=True, null=True, verbose_name='current step since')),
-                ('overdue_notified_step', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('decided_at', models.DateTimeField(blank=True, null=True, verbose_name='decided at')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='submitted at')),
-                ('applicant', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='applicant')),
-                ('current_approvers', models.ManyToManyField(blank=True, related_name='corrections_to_approve', to=settings.AUTH_USER_MODEL, verbose_name='current approvers')),
-                ('decided_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='decided by')),
-                ('employee', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='correction_requests', to='org.employee', verbose_name='employee')),
-                ('punch', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='punches.punch', verbose_name='correction punch')),
-                ('resubmission_of', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='resubmissions', to='corrections.correctionrequest', verbose_name='resubmission of')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "on_behalf",
+                    models.BooleanField(
+                        default=False, verbose_name="filed on the employee's behalf"
+                    ),
+                ),
+                ("date", models.DateField(verbose_name="date")),
+                ("slot_key", models.CharField(max_length=8, verbose_name="slot")),
+                ("slot_kind", models.CharField(blank=True, max_length=4, verbose_name="slot kind")),
+                (
+                    "slot_expected",
+                    models.DateTimeField(blank=True, null=True, verbose_name="scheduled time"),
+                ),
+                ("requested_time", models.DateTimeField(verbose_name="requested time")),
+                (
+                    "original_requested_time",
+                    models.DateTimeField(
+                        blank=True,
+                        help_text="Set when an approver adjusted the time.",
+                        null=True,
+                        verbose_name="time first requested",
+                    ),
+                ),
+                ("reason", models.CharField(max_length=500, verbose_name="reason")),
+                ("expedited", models.BooleanField(default=False, verbose_name="expedited (加急)")),
+                (
+                    "expedite_justification",
+                    models.CharField(
+                        blank=True, default="", max_length=500, verbose_name="why expedited"
+                    ),
+                ),
+                (
+                    "channel",
+                    models.CharField(
+                        choices=[
+                            ("web", "Web"),
+                            ("mobile", "Mobile"),
+                            ("api", "API"),
+                            ("paper", "Paper form"),
+                        ],
+                        max_length=8,
+                        verbose_name="channel",
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("pending", "Pending approval"),
+                            ("approved", "Approved"),
+                            ("rejected", "Rejected"),
+                            ("withdrawn", "Withdrawn"),
+                            ("cancelled", "Cancelled"),
+                        ],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "current_step",
+                    models.PositiveSmallIntegerField(
+                        blank=True, null=True, verbose_name="current step"
+                    ),
+                ),
+                (
+                    "current_kind",
+                    models.CharField(
+                        blank=True, max_length=16, verbose_name="current approver kind"
+                    ),
+                ),
+                (
+                    "chain",
+                    models.JSONField(blank=True, default=list, verbose_name="approval chain"),
+                ),
+                ("period_start", models.DateField(verbose_name="attendance period")),
+                (
+                    "counts_against_quota",
+                    models.BooleanField(default=True, verbose_name="counts against the limit"),
+                ),
+                (
+                    "quota_override_reason",
+                    models.CharField(
+                        blank=True, default="", max_length=500, verbose_name="limit override reason"
+                    ),
+                ),
+                (
+                    "step_started_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="current step since"),
+                ),
+                ("overdue_notified_step", models.PositiveSmallIntegerField(blank=True, null=True)),
+                (
+                    "decided_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="decided at"),
+                ),
+                (
+                    "created_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="submitted at"),
+                ),
+                (
+                    "applicant",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="applicant",
+                    ),
+                ),
+                (
+                    "current_approvers",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="corrections_to_approve",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="current approvers",
+                    ),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="decided by",
+                    ),
+                ),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="correction_requests",
+                        to="org.employee",
+                        verbose_name="employee",
+                    ),
+                ),
+                (
+                    "punch",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to="punches.punch",
+                        verbose_name="correction punch",
+                    ),
+                ),
+                (
+                    "resubmission_of",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="resubmissions",
+                        to="corrections.correctionrequest",
+                        verbose_name="resubmission of",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'correction request',
-                'verbose_name_plural': 'correction requests',
-                'ordering': ['-created_at', '-pk'],
+                "verbose_name": "correction request",
+                "verbose_name_plural": "correction requests",
+                "ordering": ["-created_at", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='Attachment',
+            name="Attachment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('file', models.FileField(max_length=200, upload_to=ztk.corrections.models.attachment_path, verbose_name='file')),
-                ('original_name', models.CharField(max_length=200, verbose_name='file name')),
-                ('content_type', models.CharField(max_length=40, verbose_name='type')),
-                ('size', models.PositiveIntegerField(verbose_name='size (bytes)')),
-                ('uploaded_at', models.DateTimeField(auto_now_add=True, verbose_name='uploaded at')),
-                ('uploaded_by', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='uploaded by')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='attachments', to='corrections.correctionrequest', verbose_name='request')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "file",
+                    models.FileField(
+                        max_length=200,
+                        upload_to=ztk.corrections.models.attachment_path,
+                        verbose_name="file",
+                    ),
+                ),
+                ("original_name", models.CharField(max_length=200, verbose_name="file name")),
+                ("content_type", models.CharField(max_length=40, verbose_name="type")),
+                ("size", models.PositiveIntegerField(verbose_name="size (bytes)")),
+                (
+                    "uploaded_at",
+                    models.DateTimeField(auto_now_add=True, verbose_name="uploaded at"),
+                ),
+                (
+                    "uploaded_by",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="uploaded by",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="attachments",
+                        to="corrections.correctionrequest",
+                        verbose_name="request",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'attachment',
-                'verbose_name_plural': 'attachments',
-                'ordering': ['uploaded_at', 'pk'],
+                "verbose_name": "attachment",
+                "verbose_name_plural": "attachments",
+                "ordering": ["uploaded_at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ApprovalAction',
+            name="ApprovalAction",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('step', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='step')),
-                ('action', models.CharField(choices=[('submit', 'Submitted'), ('approve', 'Approved'), ('reject', 'Rejected'), ('comment', 'Commented'), ('transfer', 'Transferred'), ('skip', 'Skipped'), ('adjust_time', 'Adjusted the time'), ('withdraw', 'Withdrawn'), ('cancel', 'Cancelled')], max_length=12, verbose_name='action')),
-                ('comment', models.CharField(blank=True, default='', max_length=1000, verbose_name='comment')),
-                ('old_time', models.DateTimeField(blank=True, null=True, verbose_name='old time')),
-                ('new_time', models.DateTimeField(blank=True, null=True, verbose_name='new time')),
-                ('at', models.DateTimeField(auto_now_add=True, verbose_name='at')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='by')),
-                ('from_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='from')),
-                ('to_user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='to')),
-                ('request', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='actions', to='corrections.correctionrequest', verbose_name='request')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "step",
+                    models.PositiveSmallIntegerField(blank=True, null=True, verbose_name="step"),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("submit", "Submitted"),
+                            ("approve", "Approved"),
+                            ("reject", "Rejected"),
+                            ("comment", "Commented"),
+                            ("transfer", "Transferred"),
+                            ("skip", "Skipped"),
+                            ("adjust_time", "Adjusted the time"),
+                            ("withdraw", "Withdrawn"),
+                            ("cancel", "Cancelled"),
+                        ],
+                        max_length=12,
+                        verbose_name="action",
+                    ),
+                ),
+                (
+                    "comment",
+                    models.CharField(
+                        blank=True, default="", max_length=1000, verbose_name="comment"
+                    ),
+                ),
+                ("old_time", models.DateTimeField(blank=True, null=True, verbose_name="old time")),
+                ("new_time", models.DateTimeField(blank=True, null=True, verbose_name="new time")),
+                ("at", models.DateTimeField(auto_now_add=True, verbose_name="at")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="by",
+                    ),
+                ),
+                (
+                    "from_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="from",
+                    ),
+                ),
+                (
+                    "to_user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="to",
+                    ),
+                ),
+                (
+                    "request",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="actions",
+                        to="corrections.correctionrequest",
+                        verbose_name="request",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'approval action',
-                'verbose_name_plural': 'approval actions',
-                'ordering': ['at', 'pk'],
+                "verbose_name": "approval action",
+                "verbose_name_plural": "approval actions",
+                "ordering": ["at", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='ReasonCategory',
+            name="ReasonCategory",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(max_length=32, verbose_name='code')),
-                ('name', models.CharField(max_length=60, verbose_name='name')),
-                ('requires_attachment', models.BooleanField(default=False, verbose_name='requires an attachment')),
-                ('order', models.PositiveSmallIntegerField(default=100, verbose_name='order')),
-                ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('policy', models.ForeignKey(blank=True, help_text='Empty: offered to every attendance group.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='categories', to='corrections.correctionpolicy', verbose_name='policy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("code", models.SlugField(max_length=32, verbose_name="code")),
+                ("name", models.CharField(max_length=60, verbose_name="name")),
+                (
+                    "requires_attachment",
+                    models.BooleanField(default=False, verbose_name="requires an attachment"),
+                ),
+                ("order", models.PositiveSmallIntegerField(default=100, verbose_name="order")),
+                ("active", models.BooleanField(default=True, verbose_name="active")),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Empty: offered to every attendance group.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="categories",
+                        to="corrections.correctionpolicy",
+                        verbose_name="policy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'reason category',
-                'verbose_name_plural': 'reason categories',
-                'ordering': ['order', 'code'],
+                "verbose_name": "reason category",
+                "verbose_name_plural": "reason categories",
+                "ordering": ["order", "code"],
             },
         ),
         migrations.AddField(
-            model_name='correctionrequest',
-            name='category',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='corrections.reasoncategory', verbose_name='reason category'),
+            model_name="correctionrequest",
+            name="category",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT,
+                to="corrections.reasoncategory",
+                verbose_name="reason category",
+            ),
         ),
         migrations.CreateModel(
-            name='ApprovalStepConfig',
+            name="ApprovalStepConfig",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1)], verbose_name='position')),
-                ('approver_kind', models.CharField(choices=[('supervisor', 'Direct supervisor'), ('department_head', 'Department head'), ('hr', 'HR (any HR admin)'), ('user', 'A named user')], max_length=16, verbose_name='approver')),
-                ('deadline_working_days', models.PositiveSmallIntegerField(blank=True, help_text='Empty: 2 for a supervisor or department head, 1 for HR.', null=True, verbose_name='deadline (working days)')),
-                ('user', models.ForeignKey(blank=True, help_text="Only for the approver kind 'a named user'.", null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
-                ('policy', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='steps', to='corrections.correctionpolicy', verbose_name='policy')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(
+                        validators=[django.core.validators.MinValueValidator(1)],
+                        verbose_name="position",
+                    ),
+                ),
+                (
+                    "approver_kind",
+                    models.CharField(
+                        choices=[
+                            ("supervisor", "Direct supervisor"),
+                            ("department_head", "Department head"),
+                            ("hr", "HR (any HR admin)"),
+                            ("user", "A named user"),
+                        ],
+                        max_length=16,
+                        verbose_name="approver",
+                    ),
+                ),
+                (
+                    "deadline_working_days",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Empty: 2 for a supervisor or department head, 1 for HR.",
+                        null=True,
+                        verbose_name="deadline (working days)",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Only for the approver kind 'a named user'.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
+                (
+                    "policy",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="steps",
+                        to="corrections.correctionpolicy",
+                        verbose_name="policy",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'approval step',
-                'verbose_name_plural': 'approval steps',
-                'ordering': ['policy', 'position'],
-                'constraints': [models.UniqueConstraint(fields=('policy', 'position'), name='correction_step_unique_position')],
+                "verbose_name": "approval step",
+                "verbose_name_plural": "approval steps",
+                "ordering": ["policy", "position"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("policy", "position"), name="correction_step_unique_position"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Delegation',
+            name="Delegation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('start', models.DateField(verbose_name='from')),
-                ('end', models.DateField(verbose_name='until')),
-                ('reason', models.CharField(blank=True, default='', max_length=200, verbose_name='reason')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
-                ('approver', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delegations_given', to=settings.AUTH_USER_MODEL, verbose_name='approver')),
-                ('created_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='created by')),
-                ('delegate', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='delegations_received', to=settings.AUTH_USER_MODEL, verbose_name='delegate')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("start", models.DateField(verbose_name="from")),
+                ("end", models.DateField(verbose_name="until")),
+                (
+                    "reason",
+                    models.CharField(blank=True, default="", max_length=200, verbose_name="reason"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                (
+                    "approver",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delegations_given",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="approver",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="created by",
+                    ),
+                ),
+                (
+                    "delegate",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="delegations_received",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="delegate",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'delegation',
-                'verbose_name_plural': 'delegations',
-                'ordering': ['-start', 'pk'],
-                'indexes': [models.Index(fields=['delegate', 'start', 'end'], name='corrections_delegat_eb4679_idx')],
-                'constraints': [models.CheckConstraint(condition=models.Q(('end__gte', models.F('start'))), name='correction_delegation_dates'), models.CheckConstraint(condition=models.Q(('approver', models.F('delegate')), _negated=True), name='correction_delegation_other')],
+                "verbose_name": "delegation",
+                "verbose_name_plural": "delegations",
+                "ordering": ["-start", "pk"],
+                "indexes": [
+                    models.Index(
+                        fields=["delegate", "start", "end"], name="corrections_delegat_eb4679_idx"
+                    )
+                ],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(("end__gte", models.F("start"))),
+                        name="correction_delegation_dates",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("approver", models.F("delegate")), _negated=True),
+                        name="correction_delegation_other",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='QuotaCounter',
+            name="QuotaCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('period_start', models.DateField(verbose_name='attendance period')),
-                ('used', models.PositiveSmallIntegerField(default=0, verbose_name='used')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated at')),
-                ('employee', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='org.employee', verbose_name='employee')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("period_start", models.DateField(verbose_name="attendance period")),
+                ("used", models.PositiveSmallIntegerField(default=0, verbose_name="used")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated at")),
+                (
+                    "employee",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="org.employee",
+                        verbose_name="employee",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'correction quota',
-                'verbose_name_plural': 'correction quotas',
-                'constraints': [models.UniqueConstraint(fields=('employee', 'period_start'), name='correction_quota_unique')],
+                "verbose_name": "correction quota",
+                "verbose_name_plural": "correction quotas",
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("employee", "period_start"), name="correction_quota_unique"
+                    )
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='reasoncategory',
-            constraint=models.UniqueConstraint(fields=('policy', 'code'), name='correction_category_unique_per_policy'),
+            model_name="reasoncategory",
+            constraint=models.UniqueConstraint(
+                fields=("policy", "code"), name="correction_category_unique_per_policy"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='reasoncategory',
-            constraint=models.UniqueConstraint(condition=models.Q(('policy__isnull', True)), fields=('code',), name='correction_category_unique_global'),
+            model_name="reasoncategory",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("policy__isnull", True)),
+                fields=("code",),
+                name="correction_category_unique_global",
+            ),
         ),
         migrations.AddIndex(
-            model_name='correctionrequest',
-            index=models.Index(fields=['employee', 'period_start', 'status'], name='corrections_employe_f24ec2_idx'),
+            model_name="correctionrequest",
+            index=models.Index(
+                fields=["employee", "period_start", "status"], name="corrections_employe_f24ec2_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='correctionrequest',
-            index=models.Index(fields=['status', 'current_kind'], name='corrections_status_0664a0_idx'),
+            model_name="correctionrequest",
+            index=models.Index(
+                fields=["status", "current_kind"], name="corrections_status_0664a0_idx"
+            ),
         ),
         migrations.AddIndex(
-            model_name='correctionrequest',
-            index=models.Index(fields=['employee', 'date'], name='corrections_employe_ce9b3f_idx'),
+            model_name="correctionrequest",
+            index=models.Index(fields=["employee", "date"], name="corrections_employe_ce9b3f_idx"),
         ),
         migrations.AddConstraint(
-            model_name='correctionrequest',
-            constraint=models.UniqueConstraint(condition=models.Q(('status', 'pending')), fields=('employee', 'date', 'slot_key'), name='correction_one_pending_per_slot'),
+            model_name="correctionrequest",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("status", "pending")),
+                fields=("employee", "date", "slot_key"),
+                name="correction_one_pending_per_slot",
+            ),
         ),
     ]
