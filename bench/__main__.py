@@ -135,6 +135,11 @@ def main() -> None:
 
     reports_bench.run(employees=args.employees)
 
+    # (f) corrections over the API: submit → approve → recompute, per request.
+    from . import corrections as corrections_bench
+
+    corrections_bench.run(samples=200)
+
 
 if __name__ == "__main__":
     main()
