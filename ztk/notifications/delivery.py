@@ -25,47 +25,39 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import smtplib
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.utils import timezone
 
+from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's limits too
+    CLAIM_LEASE,  # noqa: F401
+    ERROR_LENGTH,
+    HTTP_TIMEOUT,
+    MAX_ATTEMPTS,  # noqa: F401
+    DeliveryError,
+    after_failure,
+    backoff,
+    claim,
+    post,
+)
+
 from .models import Channel, OutboxMessage, OutboxStatus, Platform, RobotWebhook
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-CLAIM_LEASE = timedelta(minutes=5)
-HTTP_TIMEOUT = 10  # seconds
 BATCH = 500
-ERROR_LENGTH = 1000
 # Text limits of the platforms (WeCom: 2048 bytes of content; the others allow ~20 KB).
 CONTENT_BYTES = {Platform.DINGTALK: 18000, Platform.WECOM: 2048, Platform.FEISHU: 18000}
 DUE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
-
-
-class DeliveryError(Exception):
-    """A message could not be delivered.
-
-    `permanent`: retrying cannot help (the robot was removed) — the row is given up now.
-    `target_down`: the whole target is failing, so its other rows wait for the retry too.
-    """
-
-    def __init__(self, message: str, *, permanent: bool = False, target_down: bool = True):
-        super().__init__(message)
-        self.permanent = permanent
-        self.target_down = target_down
 
 
 @dataclass
@@ -82,11 +74,6 @@ class DeliveryStats:
             "dead": self.dead,
             "deferred": self.deferred,
         }
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failed tries: 1, 2, 4, … minutes."""
-    return timedelta(minutes=2 ** max(attempts - 1, 0))
 
 
 # --- signing and message formats (pure) ----------------------------------------------------
@@ -156,41 +143,10 @@ def _snippet(raw: bytes) -> str:
     return raw[:300].decode("utf-8", errors="replace")
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
 def post_json(url: str, body: dict[str, Any], *, timeout: float = HTTP_TIMEOUT) -> bytes:
-    """POST JSON with urllib: the answer's body, or DeliveryError.
-
-    Error texts never include the URL: it holds the robot's key.
-    """
-    data = json.dumps(body, ensure_ascii=False).encode()
-    request = urllib.request.Request(
-        url,
-        data=data,
-        method="POST",
-        headers={"Content-Type": "application/json; charset=utf-8", "User-Agent": "ZTK-Attendance"},
-    )
-    # A proxy from the environment is used for the platforms, never for this machine.
-    handlers = [urllib.request.ProxyHandler({})] if _is_loopback(url) else []
-    opener = urllib.request.build_opener(*handlers)
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            return response.read(65536)
-    except urllib.error.HTTPError as exc:
-        raw = exc.read(300) if exc.fp is not None else b""
-        raise DeliveryError(f"HTTP {exc.code}: {_snippet(raw)}"[:ERROR_LENGTH]) from None
-    except urllib.error.URLError as exc:
-        raise DeliveryError(f"unreachable: {exc.reason}"[:ERROR_LENGTH]) from None
-    except (OSError, TimeoutError) as exc:
-        raise DeliveryError(f"unreachable: {exc}"[:ERROR_LENGTH]) from None
-    except ValueError as exc:  # a malformed address
-        raise DeliveryError(f"bad webhook address: {exc}", permanent=True) from None
+    """POST JSON: the answer's body, or DeliveryError (never naming the URL: it holds the key)."""
+    _status, answer = post(url, json.dumps(body, ensure_ascii=False).encode(), {}, timeout=timeout)
+    return answer
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -237,10 +193,9 @@ def _target_key(row: OutboxMessage) -> tuple[str, str]:
 
 
 def _claim(pk: int, now: datetime) -> OutboxMessage | None:
-    claimed = OutboxMessage.objects.filter(pk=pk, status__in=DUE, next_attempt_at__lte=now).update(
-        next_attempt_at=now + CLAIM_LEASE
+    return (
+        OutboxMessage.objects.filter(pk=pk).first() if claim(OutboxMessage, pk, DUE, now) else None
     )
-    return OutboxMessage.objects.filter(pk=pk).first() if claimed else None
 
 
 def _send_robot(row: OutboxMessage, robots: dict[int, RobotWebhook | None]) -> None:
@@ -268,11 +223,8 @@ def _mark_sent(row: OutboxMessage, now: datetime) -> None:
 
 
 def _mark_failed(row: OutboxMessage, error: DeliveryError, now: datetime) -> tuple[str, datetime]:
-    attempts = row.attempts + 1
-    if error.permanent or attempts >= MAX_ATTEMPTS:
-        status, next_at = OutboxStatus.DEAD, now
-    else:
-        status, next_at = OutboxStatus.FAILED, now + backoff(attempts)
+    dead, attempts, next_at = after_failure(row.attempts, error, now)
+    status = OutboxStatus.DEAD if dead else OutboxStatus.FAILED
     OutboxMessage.objects.filter(pk=row.pk).update(
         status=status, attempts=attempts, next_attempt_at=next_at, last_error=str(error)
     )

@@ -8,15 +8,14 @@ Huey task delivers due rows with retries (see delivery.py).
 
 from __future__ import annotations
 
-import ipaddress
-from urllib.parse import urlsplit
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from ztk.core.webhooks import https_or_loopback
 
 
 class NotificationKind(models.TextChoices):
@@ -156,17 +155,8 @@ class OutboxMessage(models.Model):
 
 def validate_robot_url(value: str) -> None:
     """Robots are reached over HTTPS; plain HTTP only to this machine (a local relay, tests)."""
-    parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
+    if https_or_loopback(value):
         return
-    if parts.scheme == "http" and parts.hostname:
-        host = parts.hostname
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if loopback:
-            return
     raise ValidationError(_("Use the robot's https:// webhook address."), code="robot_url")
 
 

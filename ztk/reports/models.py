@@ -3,9 +3,7 @@ outbox of those sends (``payroll.py`` signs, delivers and retries them)."""
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
-from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -13,20 +11,13 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ztk.core.webhooks import https_or_loopback
+
 
 def validate_webhook_url(value: str) -> None:
     """Payroll is reached over HTTPS; plain HTTP only to this machine (a local relay, tests)."""
-    parts = urlsplit(value)
-    if parts.scheme == "https" and parts.hostname:
+    if https_or_loopback(value):
         return
-    if parts.scheme == "http" and parts.hostname:
-        host = parts.hostname
-        try:
-            loopback = ipaddress.ip_address(host).is_loopback
-        except ValueError:
-            loopback = host == "localhost"
-        if loopback:
-            return
     raise ValidationError(_("Use the receiver's https:// address."), code="webhook_url")
 
 

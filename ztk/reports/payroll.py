@@ -25,16 +25,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
@@ -45,6 +41,15 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from ztk.audit.services import record
 from ztk.core.errors import PermissionDeniedError
+from ztk.core.webhooks import (
+    ERROR_LENGTH,
+    HTTP_TIMEOUT,
+    MAX_ATTEMPTS,
+    DeliveryError,
+    after_failure,
+    claim,
+    post,
+)
 from ztk.org.models import AttendanceGroup
 from ztk.org.rules import is_hr, is_sysadmin
 
@@ -54,24 +59,11 @@ from .summary import department_totals, is_complete, monthly_summary
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
-CLAIM_LEASE = timedelta(minutes=5)
-HTTP_TIMEOUT = 10  # seconds
 BATCH = 200
-ERROR_LENGTH = 1000
 DUE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 SIGNATURE_HEADER = "X-ZTK-Signature"
 EVENT_HEADER = "X-ZTK-Event"
 DELIVERY_HEADER = "X-ZTK-Delivery"
-
-
-class DeliveryError(Exception):
-    """A delivery failed; `permanent`: retrying cannot help (the webhook was switched off)."""
-
-    def __init__(self, message: str, *, status: int | None = None, permanent: bool = False):
-        super().__init__(message)
-        self.status = status
-        self.permanent = permanent
 
 
 @dataclass
@@ -82,11 +74,6 @@ class DeliveryStats:
 
     def as_dict(self) -> dict[str, int]:
         return {"sent": self.sent, "failed": self.failed, "dead": self.dead}
-
-
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next try after `attempts` failed tries: 1, 2, 4, … minutes."""
-    return timedelta(minutes=2 ** max(attempts - 1, 0))
 
 
 # --- the body (pure apart from the report's reads) -------------------------------------------
@@ -238,58 +225,16 @@ def payroll_delivery_retry(*, actor: Any, ids: Iterable[int]) -> int:
 # --- sending --------------------------------------------------------------------------------
 
 
-def _is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host == "localhost"
-
-
-def _snippet(raw: bytes) -> str:
-    return raw[:300].decode("utf-8", errors="replace")
-
-
 def post_signed(
     url: str, body: bytes, headers: dict[str, str], *, timeout: float = HTTP_TIMEOUT
 ) -> int:
-    """POST `body` with `headers`; the HTTP status on 2xx, else DeliveryError.
-
-    Error texts never include the URL (it may carry a token)."""
-    request = urllib.request.Request(
-        url,
-        data=body,
-        method="POST",
-        headers={
-            "Content-Type": "application/json; charset=utf-8",
-            "User-Agent": "ZTK-Attendance",
-            **headers,
-        },
-    )
-    # A proxy from the environment is used for the receivers, never for this machine.
-    handlers = [urllib.request.ProxyHandler({})] if _is_loopback(url) else []
-    opener = urllib.request.build_opener(*handlers)
-    try:
-        with opener.open(request, timeout=timeout) as response:
-            response.read(65536)
-            return response.status
-    except urllib.error.HTTPError as exc:
-        raw = exc.read(300) if exc.fp is not None else b""
-        message = f"HTTP {exc.code}: {_snippet(raw)}"[:ERROR_LENGTH]
-        raise DeliveryError(message, status=exc.code) from None
-    except urllib.error.URLError as exc:
-        raise DeliveryError(f"unreachable: {exc.reason}"[:ERROR_LENGTH]) from None
-    except (OSError, TimeoutError) as exc:
-        raise DeliveryError(f"unreachable: {exc}"[:ERROR_LENGTH]) from None
-    except ValueError as exc:  # a malformed address
-        raise DeliveryError(f"bad webhook address: {exc}", permanent=True) from None
+    """POST `body` with `headers`; the HTTP status on 2xx, else DeliveryError."""
+    status, _answer = post(url, body, headers, timeout=timeout)
+    return status
 
 
 def _claim(pk: int, now: datetime) -> PayrollDelivery | None:
-    claimed = PayrollDelivery.objects.filter(
-        pk=pk, status__in=DUE, next_attempt_at__lte=now
-    ).update(next_attempt_at=now + CLAIM_LEASE)
-    if not claimed:
+    if not claim(PayrollDelivery, pk, DUE, now):
         return None
     return PayrollDelivery.objects.select_related("webhook").filter(pk=pk).first()
 
@@ -309,11 +254,8 @@ def _send(row: PayrollDelivery) -> tuple[int, str]:
 
 
 def _mark_failed(row: PayrollDelivery, error: DeliveryError, now: datetime) -> tuple[str, datetime]:
-    attempts = row.attempts + 1
-    if error.permanent or attempts >= MAX_ATTEMPTS:
-        status, next_at = DeliveryStatus.DEAD, now
-    else:
-        status, next_at = DeliveryStatus.FAILED, now + backoff(attempts)
+    dead, attempts, next_at = after_failure(row.attempts, error, now)
+    status = DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED
     PayrollDelivery.objects.filter(pk=row.pk).update(
         status=status,
         attempts=attempts,
