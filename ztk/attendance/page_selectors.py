@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from ztk.org.models import Department, Employee
 from ztk.org.rules import employee_of
-from ztk.org.selectors import employees_visible_to
+from ztk.org.selectors import employee_matches, employees_visible_to
 from ztk.punches.models import Geofence, Punch, PunchSettings
 
 from .explain import SLOT_STATUS, render_notes, slot_label
@@ -464,11 +464,7 @@ def team_month(
         Department.objects.filter(pk__in=members.values("department_id")).order_by("code")
     )
     if search:
-        members = members.filter(
-            Q(name__icontains=search)
-            | Q(employee_no__icontains=search)
-            | Q(name_initials__startswith=search.lower())
-        )
+        members = members.filter(employee_matches(search))
     if department:
         members = members.filter(department__code=department)
     if anomalies_only:

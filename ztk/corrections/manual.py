@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -36,6 +36,7 @@ from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.selectors import employee_matches
 from ztk.punches.models import Punch, PunchSource, PunchVoid
 from ztk.punches.services import PunchInput, punch_void, record_punches
 
@@ -518,11 +519,7 @@ def employee_search(query: str, *, limit: int = SEARCH_LIMIT) -> list[Employee]:
         return []
     qs: QuerySet[Employee] = (
         Employee.objects.select_related("department", "attendance_group")
-        .filter(
-            Q(name__icontains=query)
-            | Q(employee_no__icontains=query)
-            | Q(name_initials__startswith=query.lower())
-        )
+        .filter(employee_matches(query))
         .order_by("-active", "employee_no")
     )
     return list(qs[:limit])

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -24,6 +24,7 @@ from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
 from ztk.org.models import Company, Employee
 from ztk.org.rules import employee_of, is_hr
+from ztk.org.selectors import employee_matches
 
 from . import files, selectors, services
 from . import policy as p
@@ -470,11 +471,7 @@ class InboxFilters:
     def apply(self, qs: QuerySet[CorrectionRequest]) -> QuerySet[CorrectionRequest]:
         if self.search:
             term = self.search
-            qs = qs.filter(
-                Q(employee__name__icontains=term)
-                | Q(employee__employee_no__icontains=term)
-                | Q(employee__name_initials__startswith=term.lower())
-            )
+            qs = qs.filter(employee_matches(term, via="employee__"))
         if self.date_from:
             qs = qs.filter(date__gte=self.date_from)
         if self.date_to:

@@ -35,6 +35,7 @@ from ztk.audit.services import record
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.selectors import employee_matches
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches
 
@@ -476,11 +477,7 @@ def paper_form_register(
 
 
 def _search_employees(query: str) -> Q:
-    return (
-        Q(employee__name__icontains=query)
-        | Q(employee__employee_no__icontains=query)
-        | Q(employee__name_initials__startswith=query.lower())
-    )
+    return employee_matches(query, via="employee__")
 
 
 def paper_forms_search(
@@ -512,9 +509,7 @@ def paper_forms_search(
     signer = signer.strip()[:60]
     if signer:
         qs = qs.filter(
-            Q(signed_by_name__icontains=signer)
-            | Q(signed_by__employee_no__icontains=signer)
-            | Q(signed_by__name_initials__startswith=signer.lower())
+            Q(signed_by_name__icontains=signer) | employee_matches(signer, via="signed_by__")
         )
     return qs.order_by("-entered_at", "-pk")
 

@@ -8,6 +8,18 @@ from .models import Department, Employee
 from .rules import employee_of, is_hr, is_sysadmin
 
 
+def employee_matches(term: str, *, via: str = "") -> Q:
+    """Name, employee number or pinyin initials (“zs” finds 张三): the one employee search.
+
+    `via` is the path to the employee from another model, e.g. "employee__".
+    """
+    return (
+        Q(**{f"{via}name__icontains": term})
+        | Q(**{f"{via}employee_no__icontains": term})
+        | Q(**{f"{via}name_initials__startswith": term.lower()})
+    )
+
+
 def employee_list(
     *,
     search: str = "",
@@ -19,11 +31,7 @@ def employee_list(
     """Employees by number, with everything the list and sync outputs show in one query."""
     qs = Employee.objects.select_related("user", "department", "supervisor", "attendance_group")
     if search:
-        qs = qs.filter(
-            Q(name__icontains=search)
-            | Q(employee_no__icontains=search)
-            | Q(name_initials__startswith=search.lower())
-        )
+        qs = qs.filter(employee_matches(search))
     if department:
         qs = qs.filter(department__code=department)
     if supervisor:
