@@ -652,6 +652,26 @@ def _enter_step(req: CorrectionRequest, step: dict[str, Any] | None, now: dateti
     req.current_approvers.set(step["approvers"])
 
 
+def _decide(
+    req: CorrectionRequest, status: str, actor: Any, now: datetime, extra_fields=()
+) -> None:
+    """End the request's route in `status` (approved, rejected, withdrawn or cancelled)."""
+    req.status = status
+    req.decided_at, req.decided_by = now, actor
+    _enter_step(req, None, now)
+    req.save(
+        update_fields=[
+            "status",
+            "decided_at",
+            "decided_by",
+            *extra_fields,
+            "current_step",
+            "current_kind",
+            "step_started_at",
+        ]
+    )
+
+
 def _next_step(req: CorrectionRequest, after: int | None) -> dict[str, Any] | None:
     for step in req.chain:
         if step.get("skipped"):
@@ -1028,21 +1048,7 @@ def _finish_approval(req: CorrectionRequest, *, actor: Any, now: datetime, comme
         req.punch_id = result.punch_ids[0]
     else:
         req.punch_id = Punch.objects.values_list("pk", flat=True).get(dedup_key=dedup_key)
-    req.status = Status.APPROVED
-    req.decided_at = now
-    req.decided_by = actor
-    _enter_step(req, None, now)
-    req.save(
-        update_fields=[
-            "status",
-            "decided_at",
-            "decided_by",
-            "punch",
-            "current_step",
-            "current_kind",
-            "step_started_at",
-        ]
-    )
+    _decide(req, Status.APPROVED, actor, now, extra_fields=["punch"])
     _notify_participants(
         req,
         "correction_approved",
@@ -1170,19 +1176,7 @@ def correction_reject(
         before = _snap(req)
         step = req.current_step
         _action(req, ActionKind.REJECT, actor, step=step, comment=reason)
-        req.status = Status.REJECTED
-        req.decided_at, req.decided_by = now, actor
-        _enter_step(req, None, now)
-        req.save(
-            update_fields=[
-                "status",
-                "decided_at",
-                "decided_by",
-                "current_step",
-                "current_kind",
-                "step_started_at",
-            ]
-        )
+        _decide(req, Status.REJECTED, actor, now)
         _refresh_counter(req)
         record(
             "corrections.request.reject",
@@ -1304,19 +1298,7 @@ def correction_withdraw(
         step = req.step() or {}
         approvers = _users(step.get("approvers", []))
         _action(req, ActionKind.WITHDRAW, actor, step=req.current_step)
-        req.status = Status.WITHDRAWN
-        req.decided_at, req.decided_by = now, actor
-        _enter_step(req, None, now)
-        req.save(
-            update_fields=[
-                "status",
-                "decided_at",
-                "decided_by",
-                "current_step",
-                "current_kind",
-                "step_started_at",
-            ]
-        )
+        _decide(req, Status.WITHDRAWN, actor, now)
         _refresh_counter(req)
         record(
             "corrections.request.withdraw", obj=req, actor=actor, before=before, after=_snap(req)
@@ -1440,19 +1422,7 @@ def corrections_cancel_for_period(
             before = _snap(req)
             check_transition(req.status, Status.CANCELLED)
             _action(req, ActionKind.CANCEL, actor, step=req.current_step, comment=note)
-            req.status = Status.CANCELLED
-            req.decided_at, req.decided_by = now, actor
-            _enter_step(req, None, now)
-            req.save(
-                update_fields=[
-                    "status",
-                    "decided_at",
-                    "decided_by",
-                    "current_step",
-                    "current_kind",
-                    "step_started_at",
-                ]
-            )
+            _decide(req, Status.CANCELLED, actor, now)
             _refresh_counter(req)
             record(
                 "corrections.request.cancel",
