@@ -242,6 +242,33 @@ def test_partition_equals_the_rule_as_first_written(data):
     assert partition_punches(window, punches) == _partition_reference(window, punches)
 
 
+@PROPERTY
+@given(st.data())
+def test_every_punch_of_a_date_lies_within_its_reach(data):
+    """Recompute reads only the punches within ``punch_reach`` of the dates it computes:
+    every punch partitioned to a date lies there, and partitioning only those gives the
+    date the same punches."""
+    first = data.draw(plans())
+    tz, hour = first.tz, first.day_boundary_hour
+    window = []
+    for offset in (-1, 0, 1):
+        if data.draw(st.integers(min_value=0, max_value=4)) == 0:
+            continue  # a gap in the plans
+        kind = data.draw(st.sampled_from(["work", "work", "rest"]))
+        shift = data.draw(shifts()) if kind == "work" else None
+        window.append(DayPlan(first.day + timedelta(days=offset), tz, kind, shift, hour))
+    assume(window)
+    punches = data.draw(punch_lists(first, voided=True))
+    whole = partition_punches(window, punches)
+    for plan in window:
+        lo, hi = engine.punch_reach([plan])
+        for punch in whole[plan.day]:
+            assert lo <= punch.at <= hi
+        within = [p for p in punches if lo <= p.at <= hi]
+        assert partition_punches(window, within)[plan.day] == whole[plan.day]
+    assert engine.punch_reach([]) is None
+
+
 # --------------------------------------------------------------------------- stored JSON
 
 

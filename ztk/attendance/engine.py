@@ -579,6 +579,41 @@ def affected_dates(punch_at: datetime, tz: ZoneInfo, day_boundary_hour: int) -> 
     return {local - timedelta(days=1), local, local + timedelta(days=1)}
 
 
+_REACH_MARGIN: Final = timedelta(hours=2)
+
+
+def punch_reach(plans: Iterable[DayPlan]) -> tuple[datetime, datetime] | None:
+    """The instants (UTC) within which lies every punch that can belong to these dates.
+
+    A punch belongs to date D only inside one of D's windows, or, in no window, inside D's
+    day-boundary span [D h:00, D + 1 h:00) local time (``attendance_date_for``); the hull
+    of both, over the plans given, widened by two hours for zone transitions. The hours
+    and zones are those of the plans given: an employee's plans share their group's. A
+    recompute of these dates reads only the punches in reach instead of three days.
+    None without plans.
+    """
+    lo: datetime | None = None
+    hi: datetime | None = None
+    seen: set[int] = set()
+    for plan in plans:
+        if id(plan) in seen:
+            continue
+        seen.add(id(plan))
+        hour = plan.day_boundary_hour
+        first = datetime.combine(plan.day, time(hour)).replace(tzinfo=plan.tz).astimezone(UTC)
+        following = plan.day + _ONE_DAY
+        last = datetime.combine(following, time(hour)).replace(tzinfo=plan.tz).astimezone(UTC)
+        layout = _layout(plan)
+        if layout is not None and layout.wins:
+            first = min(first, layout.wins[0].start)
+            last = max(last, max(w.end for w in layout.wins))
+        lo = first if lo is None else min(lo, first)
+        hi = last if hi is None else max(hi, last)
+    if lo is None or hi is None:
+        return None
+    return lo - _REACH_MARGIN, hi + _REACH_MARGIN
+
+
 def _boundary_date(at: datetime, tz: tzinfo, hour: int) -> date:
     local = at.astimezone(tz)
     return local.date() - timedelta(days=1) if local.hour < hour else local.date()

@@ -17,8 +17,14 @@ class DayStatus(models.TextChoices):
 class AttendanceDay(models.Model):
     """The stored engine result for one employee-day (derived; recomputed, never edited)."""
 
+    # Indexed by the (employee, day) unique constraint; a one-column index beside it only
+    # misled SQLite's planner into scanning every day of the employees asked for.
     employee = models.ForeignKey(
-        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="days"
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="days",
+        db_index=False,
     )
     day = models.DateField(_("date"))
     kind = models.CharField(_("plan"), max_length=8)

@@ -6,7 +6,7 @@ import json
 import logging
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime, time, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
@@ -347,11 +347,6 @@ def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str | None, i
     ]
 
 
-def _read_days_and_punches(ids: list[int], start: date, end: date, lo: datetime, hi: datetime):
-    """Finalised days in [start, end] and punches in [lo, hi]: two queries."""
-    return _read_finalised(ids, start, end), _read_punches(ids, lo, hi)
-
-
 def _read_finalised(ids: list[int], start: date, end: date) -> set[tuple[int, date]]:
     wanted = set(ids)
     ops = connection.ops
@@ -406,21 +401,6 @@ def _read_punches(
         if employee_id in wanted:
             punches[employee_id].append(make(punch_id, _aware(at), source, void_id is not None))
     return punches
-
-
-def _punch_bounds(zones: set[tzinfo], start: date, end: date) -> tuple[datetime, datetime]:
-    """The instants a punch of an attendance date in [start, end] can lie between.
-
-    A date's windows lie within [D - 1 00:00, D + 2 00:00] local time (engine.Shift
-    validation) and the day boundary hour only picks D or D - 1 within [D 00:00, D + 2
-    00:00); two hours either side spare any doubt at a zone's transitions. Every punch
-    the engine could assign to one of the dates is read; their assignment depends on the
-    plans only, not on the other punches.
-    """
-    margin = timedelta(hours=2)
-    lo = min(datetime.combine(start - timedelta(days=1), time.min, tzinfo=z) for z in zones)
-    hi = max(datetime.combine(end + timedelta(days=2), time.min, tzinfo=z) for z in zones)
-    return (lo - margin).astimezone(_UTC), (hi + margin).astimezone(_UTC)
 
 
 def _recompute(
@@ -487,10 +467,14 @@ def _evaluate(
         ids = sorted(narrowed)
         start = min(min(days) for days in narrowed.values())
         end = max(max(days) for days in narrowed.values())
-    plan_zones = {plan.tz for plan in plans.values()} or {_UTC}
-    lo, hi = _punch_bounds(plan_zones, start, end)
     if known_punches is None:
-        finalised_before, punches = _read_days_and_punches(ids, start, end, lo, hi)
+        # Only the punches that can belong to the dates asked for (an employee's plans
+        # share their group's zone and boundary hour; engine.punch_reach).
+        reach = engine.punch_reach(
+            plan for (_pk, day), plan in plans.items() if start <= day <= end
+        )
+        finalised_before = _read_finalised(ids, start, end)
+        punches = _read_punches(ids, *reach) if reach is not None else {}
     else:
         finalised_before = _read_finalised(ids, start, end)
         punches = known_punches
@@ -601,8 +585,8 @@ def recompute_range(
             with transaction.atomic():
                 written += recompute(((e, d) for e in part for d in days), now=now)
         return written
-    # Many employees: every punch within reach of the range (any zone: UTC+14 to UTC-12,
-    # see _punch_bounds) in one pass over the time range, then chunk by chunk as above.
+    # Many employees: every punch within reach of the range (any zone: UTC+14 to UTC-12)
+    # in one pass over the time range, then chunk by chunk as above.
     # Punches and voids committed after that pass are merged into each chunk inside its
     # transaction (on SQLite it holds the write lock, so nothing can slip in after that).
     lo = datetime.combine(start - timedelta(days=1), time.min, tzinfo=_UTC)

@@ -21,8 +21,15 @@ class PunchSource(models.TextChoices):
 class Punch(models.Model):
     """One clock event as it arrived. Never edited or deleted: a wrong one is voided."""
 
+    # No index of its own: the (employee, at) index below serves every lookup by employee,
+    # and SQLite's planner took the one-column index for time-bounded reads, scanning every
+    # punch of the employees (10× slower); one index fewer to update per punch, too.
     employee = models.ForeignKey(
-        "org.Employee", verbose_name=_("employee"), on_delete=models.PROTECT, related_name="punches"
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.PROTECT,
+        related_name="punches",
+        db_index=False,
     )
     at = models.DateTimeField(_("time"))
     source = models.CharField(_("source"), max_length=12, choices=PunchSource.choices)
