@@ -8,7 +8,7 @@ import math
 import operator
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance.engine import affected_dates
 from ztk.audit.services import record
+from ztk.core.db import fetch_all
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.org.models import Employee
 
@@ -26,7 +27,7 @@ from .models import Punch, PunchSource, PunchVoid
 log = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-EARLIEST_VALID = datetime(2000, 1, 1, tzinfo=ZoneInfo("UTC"))
+EARLIEST_VALID = datetime(2000, 1, 1, tzinfo=UTC)
 
 REFUSAL_MESSAGES = {
     "naive_time": _("The time has no time zone."),
@@ -92,9 +93,16 @@ class RecordResult:
 
 def dedup_key_for(item: PunchInput, employee_id: int) -> str:
     """Terminals re-send (serial, PIN, time); other channels are unique per employee and instant."""
+    return _dedup_key(item, employee_id, item.at.astimezone(UTC))
+
+
+def _dedup_key(item: PunchInput, employee_id: int, utc: datetime) -> str:
     if item.dedup_key:
         return item.dedup_key[:200]
-    stamp = item.at.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M%S.%f")
+    stamp = (
+        f"{utc.year:04d}{utc.month:02d}{utc.day:02d}T{utc.hour:02d}{utc.minute:02d}"
+        f"{utc.second:02d}.{utc.microsecond:06d}"
+    )
     if item.source == PunchSource.DEVICE and item.device_sn:
         return f"dev:{item.device_sn}:{item.pin or employee_id}:{stamp}"[:200]
     return f"{item.source}:{employee_id}:{stamp}"
@@ -141,25 +149,32 @@ def record_punches(
             employees[pk] = employee
             by_number[number] = employee
 
-    accepted: list[tuple[int, PunchInput, _Emp, str]] = []
+    accepted: list[_Accepted] = []
     unknown: list[tuple[int, PunchInput]] = []
     seen_keys: set[str] = set()
-    sources = set(PunchSource.values)
+    sources = _SOURCES
+    latest = (now + FUTURE_TOLERANCE).astimezone(UTC)
+    one_day = timedelta(days=1)
+    rejected = result.rejected
     for index, item in enumerate(inputs):
+        at = item.at
         if item.source not in sources:
-            result.rejected.append(_refuse(index, "bad_source", item))
+            rejected.append(_refuse(index, "bad_source", item))
             continue
-        if item.at.tzinfo is None or item.at.utcoffset() is None:
-            result.rejected.append(_refuse(index, "naive_time", item))
+        if at.tzinfo is None or at.utcoffset() is None:
+            rejected.append(_refuse(index, "naive_time", item))
             continue
-        if item.at < EARLIEST_VALID or item.at.year > 2100:
-            result.rejected.append(_refuse(index, "impossible_timestamp", item))
+        utc = at.astimezone(UTC)
+        if utc < EARLIEST_VALID or at.year > 2100:
+            rejected.append(_refuse(index, "impossible_timestamp", item))
             continue
-        if item.at > now + FUTURE_TOLERANCE:
-            result.rejected.append(_refuse(index, "future_time", item))
+        if utc > latest:
+            rejected.append(_refuse(index, "future_time", item))
             continue
-        if not _valid_coordinates(item):
-            result.rejected.append(_refuse(index, "bad_coordinates", item))
+        if (item.latitude is not None or item.longitude is not None) and not (
+            _valid_coordinates(item)
+        ):
+            rejected.append(_refuse(index, "bad_coordinates", item))
             continue
         employee = (
             employees.get(item.employee_id)
@@ -169,19 +184,19 @@ def record_punches(
         if employee is None:
             unknown.append((index, item))
             continue
-        local_day = item.at.astimezone(employee.tz).date()
+        local_day = utc.astimezone(employee.tz).date()
         if employee.hire_date and local_day < employee.hire_date:
-            result.rejected.append(_refuse(index, "before_hire_date", item))
+            rejected.append(_refuse(index, "before_hire_date", item))
             continue
         if employee.leave_date and local_day > employee.leave_date:
-            result.rejected.append(_refuse(index, "after_leave_date", item))
+            rejected.append(_refuse(index, "after_leave_date", item))
             continue
-        key = dedup_key_for(item, employee.pk)
+        key = _dedup_key(item, employee.pk, utc)
         if key in seen_keys:
             result.duplicate += 1
             continue
         seen_keys.add(key)
-        accepted.append((index, item, employee, key))
+        accepted.append(_Accepted(item, employee.pk, key, utc, local_day))
 
     with transaction.atomic():
         if unknown:
@@ -189,46 +204,18 @@ def record_punches(
                 result.held = on_unknown(unknown)
             else:
                 for index, item in unknown:
-                    result.rejected.append(_refuse(index, "unknown_employee", item))
-        existing = set()
-        keys = [key for *_rest, key in accepted]
-        for start in range(0, len(keys), 500):
-            existing.update(_existing_keys(keys[start : start + 500]))
-        rows: list[dict[str, Any]] = []
+                    rejected.append(_refuse(index, "unknown_employee", item))
         creator = actor if getattr(actor, "is_authenticated", False) else None
-        creator_id = creator.pk if creator is not None else None
-        for _index, item, employee, key in accepted:
-            if key in existing:
-                result.duplicate += 1
-                continue
-            rows.append(
-                {
-                    "employee_id": employee.pk,
-                    "at": item.at,
-                    "source": item.source,
-                    "device_sn": item.device_sn,
-                    "pin": item.pin,
-                    "verify_mode": item.verify_mode,
-                    "punch_state": item.punch_state,
-                    "latitude": item.latitude,
-                    "longitude": item.longitude,
-                    "accuracy_m": item.accuracy_m,
-                    "inside_geofence": item.inside_geofence,
-                    "field_punch": item.field_punch,
-                    "photo": item.photo or "",
-                    "created_by_id": creator_id,
-                    "remark": item.remark[:500],
-                    "correction_id": item.correction_id,
-                    "raw": item.raw[:1024],
-                    "dedup_key": key,
-                }
-            )
-            for day in affected_dates(item.at, employee.tz, employee.boundary):
-                result.affected.add((employee.pk, day))
-        if rows:
-            result.new, result.punch_ids = _insert(rows)
-            result.duplicate += len(rows) - result.new
-        if rows or result.rejected or result.held:
+        stored = _insert(accepted, creator.pk if creator is not None else None)
+        result.new = len(stored)
+        result.duplicate += len(accepted) - len(stored)
+        result.punch_ids = [punch_id for punch_id, _entry in stored]
+        for _punch_id, entry in stored:
+            day = entry.local_day
+            pk = entry.employee_id
+            result.affected.update(((pk, day - one_day), (pk, day), (pk, day + one_day)))
+        if stored or rejected or result.held:
+            new = [entry for _punch_id, entry in stored]
             record(
                 audit_action,
                 object_type="punches.punch",
@@ -239,27 +226,38 @@ def record_punches(
                         "new": result.new,
                         "duplicate": result.duplicate,
                         "held": result.held,
-                        "rejected": len(result.rejected),
+                        "rejected": len(rejected),
                     },
-                    "sources": sorted({r["source"] for r in rows}),
-                    "devices": sorted({r["device_sn"] for r in rows if r["device_sn"]})[:20],
-                    "employees": len({r["employee_id"] for r in rows}),
-                    "first": min((r["at"] for r in rows), default=None),
-                    "last": max((r["at"] for r in rows), default=None),
-                    "rejections": [
-                        {"index": r.index, "code": r.code} for r in result.rejected[:100]
-                    ],
+                    "sources": sorted({e.item.source for e in new}),
+                    "devices": sorted({e.item.device_sn for e in new if e.item.device_sn})[:20],
+                    "employees": len({e.employee_id for e in new}),
+                    "first": min((e.item.at for e in new), default=None),
+                    "last": max((e.item.at for e in new), default=None),
+                    "rejections": [{"index": r.index, "code": r.code} for r in rejected[:100]],
                     **(audit_extra or {}),
                 },
             )
         if recompute and result.affected:
             times: dict[int, list[datetime]] = {}
-            for row in rows:
-                times.setdefault(row["employee_id"], []).append(row["at"])
+            for _punch_id, entry in stored:
+                times.setdefault(entry.employee_id, []).append(entry.item.at)
             _recompute_safely(
                 result.affected, now=now, punch_ids=result.punch_ids, punch_times=times
             )
     return result
+
+
+_SOURCES = frozenset(PunchSource.values)
+
+
+class _Accepted(NamedTuple):
+    """An item that passed every check, with what the insert and recompute need of it."""
+
+    item: PunchInput
+    employee_id: int
+    key: str
+    utc: datetime
+    local_day: date
 
 
 def _employee_rows(ids: set[int], numbers: set[str]) -> list[tuple]:
@@ -268,7 +266,6 @@ def _employee_rows(ids: set[int], numbers: set[str]) -> list[tuple]:
     the database answering it; at most 500 parameters a statement (SQLite allows 999)."""
     from ztk.org.models import AttendanceGroup
 
-    connection = transaction.get_connection()
     employee, group = Employee._meta.db_table, AttendanceGroup._meta.db_table
     select = (
         "SELECT e.id, e.employee_no, e.hire_date, e.leave_date, g.time_zone, "
@@ -276,13 +273,16 @@ def _employee_rows(ids: set[int], numbers: set[str]) -> list[tuple]:
         "ON g.id = e.attendance_group_id WHERE "
     )
     found: dict[int, tuple] = {}
-    with connection.cursor() as cursor:
-        for column, values in (("e.id", sorted(ids)), ("e.employee_no", sorted(numbers))):
-            for start in range(0, len(values), 500):
-                part = values[start : start + 500]
-                cursor.execute(f"{select}{column} IN ({', '.join(['%s'] * len(part))})", part)
-                for row in cursor.fetchall():
-                    found[row[0]] = row
+    for column, values in (("e.id", sorted(ids)), ("e.employee_no", sorted(numbers))):
+        for start in range(0, len(values), 500):
+            part = values[start : start + 500]
+            for row in fetch_all(f"{select}{column} IN ({', '.join(['%s'] * len(part))})", part):
+                hire, leave = row[2], row[3]
+                if hire is not None and hire.__class__ is not date:
+                    hire = date.fromisoformat(str(hire))
+                if leave is not None and leave.__class__ is not date:
+                    leave = date.fromisoformat(str(leave))
+                found[row[0]] = (row[0], row[1], hire, leave, row[4], row[5])
     return list(found.values())
 
 
@@ -306,86 +306,121 @@ _INSERT_FIELDS = (
 )  # fmt: skip
 
 
-def _insert(rows: list[dict[str, Any]]) -> tuple[int, list[int]]:
-    """Insert; if a concurrent writer stored one of the same punches first, skip it quietly.
+def _insert(accepted: list[_Accepted], creator_id: int | None) -> list[tuple[int, _Accepted]]:
+    """Store the accepted punches not stored yet; (id, entry) of each one stored now.
 
-    Rows without an uploaded photo go in as raw multi-row INSERT … RETURNING (the ORM's
-    bulk_create costs ~20× more per row); rows with a photo go through the model so the
+    Rows without an uploaded photo go in as raw multi-row ``INSERT … ON CONFLICT DO
+    NOTHING RETURNING``: a punch already stored (re-sent, or stored by a concurrent
+    writer first) is skipped by the database, with no look-up before (the ORM's
+    bulk_create costs ~20× more per row). Rows with a photo go through the model so the
     file is saved by its storage.
     """
-    if all(isinstance(r["photo"], str) for r in rows):
-        try:
-            with transaction.atomic():
-                ids = _raw_insert(rows)
-            return len(ids), ids
-        except IntegrityError:
-            pass
-    punches = [Punch(**r) for r in rows]
+    if not accepted:
+        return []
+    connection = transaction.get_connection()
+    if connection.features.can_return_rows_from_bulk_insert and all(
+        not e.item.photo for e in accepted
+    ):
+        return _raw_insert(accepted, creator_id)
+    existing: set[str] = set()
+    keys = [e.key for e in accepted]
+    for start in range(0, len(keys), 500):
+        existing.update(_existing_keys(keys[start : start + 500]))
+    fresh = [e for e in accepted if e.key not in existing]
+    punches = [_punch(e, creator_id) for e in fresh]
     try:
         with transaction.atomic():
             created = Punch.objects.bulk_create(punches, batch_size=500)
-        return len(created), [p.pk for p in created]
+        return [(p.pk, e) for p, e in zip(created, fresh, strict=True)]
     except IntegrityError:
-        keys = [r.dedup_key for r in punches]
-        before = set(Punch.objects.filter(dedup_key__in=keys).values_list("dedup_key", flat=True))
-        fresh = [r for r in punches if r.dedup_key not in before]
-        Punch.objects.bulk_create(fresh, batch_size=500, ignore_conflicts=True)
+        before = set(
+            Punch.objects.filter(dedup_key__in=[p.dedup_key for p in punches]).values_list(
+                "dedup_key", flat=True
+            )
+        )
+        kept = [(p, e) for p, e in zip(punches, fresh, strict=True) if p.dedup_key not in before]
+        Punch.objects.bulk_create([p for p, _e in kept], batch_size=500, ignore_conflicts=True)
         ids = dict(
-            Punch.objects.filter(dedup_key__in=[r.dedup_key for r in fresh]).values_list(
+            Punch.objects.filter(dedup_key__in=[p.dedup_key for p, _e in kept]).values_list(
                 "dedup_key", "pk"
             )
         )
-        return len(ids), list(ids.values())
+        return [(ids[p.dedup_key], e) for p, e in kept if p.dedup_key in ids]
 
 
-# Row dict -> values in _INSERT_FIELDS order without created_at (set per statement).
-_ROW_VALUES = operator.itemgetter(*(f for f in _INSERT_FIELDS if f != "created_at"))
-_AT = _INSERT_FIELDS.index("at")
-_CREATED_AT = _INSERT_FIELDS.index("created_at")
-assert _AT < _CREATED_AT
+def _punch(entry: _Accepted, creator_id: int | None) -> Punch:
+    item = entry.item
+    return Punch(
+        employee_id=entry.employee_id,
+        at=item.at,
+        source=item.source,
+        device_sn=item.device_sn,
+        pin=item.pin,
+        verify_mode=item.verify_mode,
+        punch_state=item.punch_state,
+        latitude=item.latitude,
+        longitude=item.longitude,
+        accuracy_m=item.accuracy_m,
+        inside_geofence=item.inside_geofence,
+        field_punch=item.field_punch,
+        photo=item.photo or "",
+        created_by_id=creator_id,
+        remark=item.remark[:500],
+        correction_id=item.correction_id,
+        raw=item.raw[:1024],
+        dedup_key=entry.key,
+    )
 
 
 def _existing_keys(keys: list[str]) -> list[str]:
     """Which of these dedup keys are stored (raw: the ORM compiles a 500-item IN slowly)."""
     if not keys:
         return []
-    connection = transaction.get_connection()
-    with connection.cursor() as cursor:
-        cursor.execute(
+    return [
+        row[0]
+        for row in fetch_all(
             f"SELECT dedup_key FROM {Punch._meta.db_table} "
             f"WHERE dedup_key IN ({', '.join(['%s'] * len(keys))})",
             keys,
         )
-        return [row[0] for row in cursor.fetchall()]
+    ]
 
 
-def _raw_insert(rows: list[dict[str, Any]]) -> list[int]:
+def _raw_insert(accepted: list[_Accepted], creator_id: int | None) -> list[tuple[int, _Accepted]]:
     connection = transaction.get_connection()
-    ops = connection.ops
     table = Punch._meta.db_table
     columns = ", ".join(_INSERT_FIELDS)
     one = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+    sqlite = connection.vendor == "sqlite"
+    ops = connection.ops
     created_at = ops.adapt_datetimefield_value(timezone.now())
-    adapt = ops.adapt_datetimefield_value
     values = []
-    for r in rows:
-        row = list(_ROW_VALUES(r))
-        row[_AT] = adapt(row[_AT])
-        row.insert(_CREATED_AT, created_at)
-        values.append(row)
+    for e in accepted:
+        item = e.item
+        # SQLite stores naive UTC text (what Django's adapter writes); others the instant.
+        at = e.utc.replace(tzinfo=None).isoformat(" ") if sqlite else e.utc
+        values.append(
+            (
+                e.employee_id, at, item.source, item.device_sn, item.pin, item.verify_mode,
+                item.punch_state, item.latitude, item.longitude, item.accuracy_m,
+                item.inside_geofence, item.field_punch, "", creator_id, created_at,
+                item.remark[:500], item.correction_id, item.raw[:1024], e.key,
+            )
+        )  # fmt: skip
     limit = connection.features.max_query_params or 65535
     step = max(1, min(500, limit // len(_INSERT_FIELDS)))
-    ids: list[int] = []
-    with connection.cursor() as cursor:
-        for i in range(0, len(values), step):
-            part = values[i : i + step]
-            cursor.execute(
-                f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(part))} "
-                "RETURNING id",
-                [v for row in part for v in row],
-            )
-            ids.extend(row[0] for row in cursor.fetchall())
-    return ids
+    by_key = {e.key: e for e in accepted}
+    stored: list[tuple[int, _Accepted]] = []
+    for i in range(0, len(values), step):
+        part = values[i : i + step]
+        rows = fetch_all(
+            f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(part))} "
+            "ON CONFLICT (dedup_key) DO NOTHING RETURNING id, dedup_key",
+            [v for row in part for v in row],
+        )
+        stored.extend((punch_id, by_key[key]) for punch_id, key in rows)
+    stored.sort(key=operator.itemgetter(0))
+    return stored
 
 
 def _recompute_safely(
