@@ -217,6 +217,10 @@ MAINTENANCE_MODE = env_bool("MAINTENANCE_MODE", False)
 # The public address of this installation, for links in emails and group-robot messages.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 MISSED_PUNCH_ALERT_HOUR = env_int("MISSED_PUNCH_ALERT_HOUR", 8)
+# A batch of more new punches than this (a terminal upload, an import) has its days
+# recomputed by the background drain instead of inside the request; 0: always at once.
+# Tests default to 0, so their days are current when record_punches returns.
+RECOMPUTE_DEFER_ABOVE = env_int("RECOMPUTE_DEFER_ABOVE", 0 if TESTING else 100)
 # New terminals stay pending (their punches held) until an admin approves them.
 DEVICE_AUTO_APPROVE = env_bool("ZTK_DEVICE_AUTO_APPROVE", False)
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from ztk.org.models import Employee
 
-from .models import AttendanceDay
+from .models import AttendanceDay, PendingRecompute
 from .services import FINALISE_GRACE, recompute, recompute_range
 
 
@@ -45,9 +45,17 @@ def finalise_due(*, now: datetime | None = None, lookback_days: int = 7) -> int:
         .select_related("employee")
         .only("employee_id", "day", "slots", "employee__attendance_group_id")
     )
+    # Days whose punches still wait in the recompute queue are left for the next run.
+    waiting = {
+        (employee_id, day + timedelta(days=k))
+        for employee_id, day in PendingRecompute.objects.values_list("employee_id", "day")
+        for k in (-1, 0, 1)
+    }
     due: list[tuple[int, date]] = []
     reported: dict[tuple[int | None, datetime], bool] = {}
     for row in rows.iterator(chunk_size=2000):
+        if (row.employee_id, row.day) in waiting:
+            continue
         end = _day_end(row)
         if end is None or now >= end + FINALISE_GRACE:
             due.append((row.employee_id, row.day))

@@ -104,3 +104,36 @@ class AttendancePeriod(models.Model):
 
     def __str__(self) -> str:
         return f"{self.group} {self.start}–{self.end}"
+
+
+class PendingRecompute(models.Model):
+    """Punches of a large batch whose days are not recomputed yet (the drain's queue).
+
+    Keyed by the punches' local date ``day`` (their attendance date is that day, the one
+    before or the one after). ``first_punch_id`` is the lowest id of the punches waiting;
+    ``version`` grows with every batch that adds to the row, so the drain removes a row
+    only if no punch arrived after it read the row.
+    """
+
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,
+    )
+    day = models.DateField(_("date"))
+    first_punch_id = models.BigIntegerField()
+    version = models.PositiveIntegerField(default=1)
+    queued_at = models.DateTimeField(_("queued at"))
+
+    class Meta:
+        verbose_name = _("pending recompute")
+        verbose_name_plural = _("pending recomputes")
+        constraints = [
+            models.UniqueConstraint(fields=["employee", "day"], name="pending_recompute_unique")
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.employee_id} {self.day} v{self.version}"

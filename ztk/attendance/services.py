@@ -14,11 +14,12 @@ from zoneinfo import ZoneInfo
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ztk.core.db import fetch_all
 from ztk.org.models import Employee
 from ztk.punches.models import Punch
 
 from . import engine
-from .models import AttendanceDay, AttendancePeriod, PeriodStatus
+from .models import AttendanceDay, AttendancePeriod, PendingRecompute, PeriodStatus
 
 log = logging.getLogger(__name__)
 
@@ -693,3 +694,132 @@ def recompute_schedule_changes(changes) -> None:
     for i in range(0, len(pairs_list), 20_000):
         with transaction.atomic():
             recompute(pairs_list[i : i + 20_000])
+
+
+# --------------------------------------------------------------------------- deferred
+
+
+def defer_recompute(punches: Iterable[tuple[int, date, int]]) -> int:
+    """Queue the days of new punches — (employee id, local date, punch id) — for the drain.
+
+    In the caller's transaction, so the queue entries commit with the punches or not at
+    all; the drain is started once they commit. Repeats coalesce: one row per employee and
+    local date, its version raised by every batch that adds to it. Returns the rows queued.
+    """
+    lowest: dict[tuple[int, date], int] = {}
+    for employee_id, day, punch_id in punches:
+        key = (employee_id, day)
+        found = lowest.get(key)
+        if found is None or punch_id < found:
+            lowest[key] = punch_id
+    if not lowest:
+        return 0
+    table = PendingRecompute._meta.db_table
+    smaller = "MIN" if connection.vendor == "sqlite" else "LEAST"
+    sql = (
+        f"INSERT INTO {table} (employee_id, day, first_punch_id, version, queued_at) "
+        "VALUES (%s, %s, %s, 1, %s) ON CONFLICT (employee_id, day) DO UPDATE SET "
+        f"version = {table}.version + 1, "
+        f"first_punch_id = {smaller}({table}.first_punch_id, excluded.first_punch_id)"
+    )
+    ops = connection.ops
+    queued_at = ops.adapt_datetimefield_value(timezone.now())
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (employee_id, ops.adapt_datefield_value(day), punch_id, queued_at)
+                for (employee_id, day), punch_id in sorted(lowest.items())
+            ],
+        )
+    transaction.on_commit(_start_drain)
+    return len(lowest)
+
+
+def _start_drain() -> None:
+    from .tasks import drain_recompute_queue
+
+    drain_recompute_queue()
+
+
+DRAIN_CHUNK = 2000
+
+
+def drain_pending(*, now: datetime | None = None, chunk: int = DRAIN_CHUNK) -> int:
+    """Recompute the queued days, oldest first, chunk by chunk until the queue is empty.
+
+    Each chunk reads its queue rows, recomputes the days the waiting punches belong to,
+    writes them and removes the rows whose version did not change meanwhile, all in one
+    transaction: a crash leaves the rows queued, and a batch that added to a row after
+    it was read leaves it queued for the next round. Returns the days written.
+    """
+    table = PendingRecompute._meta.db_table
+    written = 0
+    while True:
+        with transaction.atomic():
+            rows = fetch_all(
+                f"SELECT employee_id, day, first_punch_id, version FROM {table} "
+                "ORDER BY id LIMIT %s",
+                [chunk],
+            )
+            if not rows:
+                return written
+            queued = [
+                (e, d if d.__class__ is date else date.fromisoformat(str(d)), first, version)
+                for e, d, first, version in rows
+            ]
+            written += _recompute_queued(queued, now=now or timezone.now())
+            with connection.cursor() as cursor:
+                cursor.executemany(
+                    f"DELETE FROM {table} WHERE employee_id = %s AND day = %s AND version = %s",
+                    [
+                        (e, connection.ops.adapt_datefield_value(d), version)
+                        for e, d, _first, version in queued
+                    ],
+                )
+
+
+def _recompute_queued(queued: list[tuple[int, date, int, int]], *, now: datetime) -> int:
+    """The days the punches waiting in ``queued`` belong to, recomputed as record_punches
+    would have done at once: the waiting punches are read back (ids from each row's
+    first_punch_id, within reach of its local date) and handed to recompute_punched."""
+    floor: dict[int, int] = {}
+    pairs: set[tuple[int, date]] = set()
+    one_day = timedelta(days=1)
+    for employee_id, day, first, _version in queued:
+        floor[employee_id] = min(first, floor.get(employee_id, first))
+        pairs.update(
+            ((employee_id, day - one_day), (employee_id, day), (employee_id, day + one_day))
+        )
+    days = [day for _e, day, _f, _v in queued]
+    # Any zone, UTC+14 to UTC-12: the instants of local dates min(days) .. max(days).
+    lo = datetime.combine(min(days) - one_day, time.min, tzinfo=_UTC)
+    hi = datetime.combine(max(days) + 2 * one_day, time.min, tzinfo=_UTC)
+    ops = connection.ops
+    at_sql = "p.at || ''" if connection.vendor == "sqlite" else "p.at"
+    ids: list[int] = []
+    times: dict[int, list[datetime]] = defaultdict(list)
+    for punch_id, employee_id, at in _select(
+        f"SELECT p.id, p.employee_id, {at_sql} FROM {Punch._meta.db_table} p "
+        "WHERE {ids} AND p.at >= %s AND p.at <= %s AND p.id >= %s",
+        "p.employee_id",
+        sorted(floor),
+        [ops.adapt_datetimefield_value(lo), ops.adapt_datetimefield_value(hi), min(floor.values())],
+    ):
+        if punch_id >= floor.get(employee_id, punch_id + 1):
+            ids.append(punch_id)
+            times[employee_id].append(_aware(at))
+    if not ids:
+        return 0
+    return recompute_punched(pairs, ids, now=now, punch_times=times)
+
+
+def pending_dates(employee_id: int, start: date, end: date) -> set[date]:
+    """Dates in [start, end] whose result may still change by punches waiting in the queue."""
+    one_day = timedelta(days=1)
+    found: set[date] = set()
+    for day in PendingRecompute.objects.filter(
+        employee_id=employee_id, day__gte=start - one_day, day__lte=end + one_day
+    ).values_list("day", flat=True):
+        found.update(d for d in (day - one_day, day, day + one_day) if start <= d <= end)
+    return found

@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -237,7 +238,12 @@ def record_punches(
                     **(audit_extra or {}),
                 },
             )
-        if recompute and result.affected:
+        defer_above = settings.RECOMPUTE_DEFER_ABOVE
+        if recompute and 0 < defer_above < len(stored):
+            from ztk.attendance.services import defer_recompute
+
+            defer_recompute((e.employee_id, e.local_day, punch_id) for punch_id, e in stored)
+        elif recompute and result.affected:
             times: dict[int, list[datetime]] = {}
             for _punch_id, entry in stored:
                 times.setdefault(entry.employee_id, []).append(entry.item.at)

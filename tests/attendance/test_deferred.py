@@ -1,0 +1,227 @@
+"""Large batches: their days are queued in the punches' transaction and drained later.
+
+The drain must store exactly what recomputing at once stores, lose nothing on a crash,
+and never drop a queue row that a later batch added to while it was being drained.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from tests.attendance.test_engine_fastpath import _reference, _stored
+from ztk.attendance import services
+from ztk.attendance.engine import PunchIn, partition_punches
+from ztk.attendance.models import AttendanceDay, PendingRecompute
+from ztk.punches.models import Punch
+from ztk.punches.services import PunchInput, record_punches
+
+FIRST = date(2026, 11, 2)  # a Monday
+
+
+@pytest.fixture
+def night_and_day(org, settings):
+    """Night shifts crossing midnight, an early day shift and a day boundary hour: the
+    case where a punch's local date and its attendance date differ."""
+    from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
+
+    night = Shift.objects.create(code="N", name="night")
+    ShiftSegment.objects.create(shift=night, position=1, start=time(22), end=time(6))
+    early = Shift.objects.create(code="E", name="early")
+    ShiftSegment.objects.create(
+        shift=early, position=1, start=time(0, 30), end=time(9), in_earliest=600
+    )
+    WeeklyPattern.objects.create(
+        group=org.group,
+        monday_shift=night,
+        tuesday_shift=early,
+        wednesday_shift=night,
+        thursday_shift=night,
+        friday_shift=early,
+        use_work_calendar=False,
+    )
+    org.group.day_boundary_hour = 5
+    org.group.save()
+    settings.RECOMPUTE_DEFER_ABOVE = 5
+    return org
+
+
+def _inputs(org, seed: int, count: int = 40) -> list[PunchInput]:
+    tz = ZoneInfo(org.group.time_zone)
+    rng = random.Random(seed)
+    items = [
+        PunchInput(
+            at=datetime.combine(FIRST, time(), tzinfo=tz)
+            + timedelta(minutes=rng.randint(0, 8 * 24 * 60), seconds=rng.randint(0, 59)),
+            source="device",
+            employee_id=person.pk,
+            device_sn="SN",
+            pin=person.employee_no,
+        )
+        for person in (org.employee, org.colleague)
+        for _ in range(count)
+    ]
+    rng.shuffle(items)
+    return items
+
+
+def _now(org) -> datetime:
+    return datetime(2026, 11, 12, 12, tzinfo=ZoneInfo(org.group.time_zone))
+
+
+def _punched_days(people, now) -> set[tuple[int, date]]:
+    """Every (employee, date) that at least one stored punch belongs to, up to today."""
+    from ztk.scheduling.plans import build_plans
+
+    first = FIRST - timedelta(days=3)
+    span = [first + timedelta(days=i) for i in range(15)]
+    plans = build_plans(people, first, span[-1])
+    found = set()
+    for person in people:
+        punches = [
+            PunchIn(pk, at, source)
+            for pk, at, source in Punch.objects.filter(employee=person).values_list(
+                "pk", "at", "source"
+            )
+        ]
+        buckets = partition_punches([plans[(person.pk, d)] for d in span], punches)
+        found.update(
+            (person.pk, day) for day, bucket in buckets.items() if bucket and day <= now.date()
+        )
+    return found
+
+
+@pytest.mark.django_db
+def test_a_large_batch_is_queued_and_the_drain_stores_what_at_once_would(
+    night_and_day, django_capture_on_commit_callbacks
+):
+    org, now = night_and_day, _now(night_and_day)
+    people = [org.employee, org.colleague]
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        for i, chunk in enumerate(range(0, 80, 16)):
+            items = _inputs(org, seed=3)[chunk : chunk + 16]
+            result = record_punches(items, now=now)
+            assert result.new == 16
+            if i == 0:  # queued, nothing computed yet: the drain has not run
+                assert PendingRecompute.objects.exists()
+                assert not AttendanceDay.objects.exists()
+    assert callbacks, "the commit starts the drain"
+    # Re-sending a batch adds no punch and queues nothing more.
+    queued = PendingRecompute.objects.count()
+    assert record_punches(_inputs(org, seed=3)[:16], now=now).duplicate == 16
+    assert PendingRecompute.objects.count() == queued
+
+    written = services.drain_pending(now=now, chunk=3)  # several rounds
+    assert written > 0
+    assert not PendingRecompute.objects.exists()
+    stored = _stored([p.pk for p in people])
+    assert {row[:2] for row in stored} == _punched_days(people, now)
+    assert stored == _reference(people, FIRST - timedelta(days=3), 14, now, stored)
+
+
+@pytest.mark.django_db
+def test_a_batch_arriving_during_the_drain_keeps_its_row_queued(night_and_day, monkeypatch):
+    org, now = night_and_day, _now(night_and_day)
+    tz = ZoneInfo(org.group.time_zone)
+    wednesday = FIRST + timedelta(days=2)  # the night shift 22:00-06:00
+    thursday = wednesday + timedelta(days=1)
+    first = [
+        PunchInput(
+            at=datetime.combine(wednesday, time(21, 40 + k), tzinfo=tz),
+            source="device",
+            employee_id=org.employee.pk,
+            device_sn="SN",
+            pin=org.employee.employee_no,
+        )
+        for k in range(6)
+    ]
+    record_punches(first, now=now)
+    late_out = [
+        PunchInput(
+            at=datetime.combine(thursday, time(6, 1, k), tzinfo=tz),
+            source="device",
+            employee_id=org.employee.pk,
+            device_sn="SN",
+            pin=org.employee.employee_no,
+        )
+        for k in range(6)
+    ]
+    original = services._recompute_queued
+    calls = []
+
+    def meanwhile(queued, *, now):
+        calls.append(len(queued))
+        if len(calls) == 1:  # another upload commits between the read and the delete
+            record_punches(late_out, now=now)
+        return original(queued, now=now)
+
+    monkeypatch.setattr(services, "_recompute_queued", meanwhile)
+    services.drain_pending(now=now)
+    assert len(calls) == 2, "the row the second batch added to was drained again"
+    assert not PendingRecompute.objects.exists()
+    day = AttendanceDay.objects.get(employee=org.employee, day=wednesday)
+    assert [s["status"] for s in day.slots] == ["normal", "normal"]
+    assert day.slots[1]["punch_at"].startswith(f"{thursday.isoformat()}T06:01:05")
+
+
+@pytest.mark.django_db
+def test_a_failing_drain_loses_nothing(night_and_day, monkeypatch):
+    org, now = night_and_day, _now(night_and_day)
+    record_punches(_inputs(org, seed=5, count=10), now=now)
+    queued = sorted(PendingRecompute.objects.values_list("employee_id", "day", "version"))
+    assert queued
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("engine bug")
+
+    monkeypatch.setattr(services, "recompute_punched", broken)
+    with pytest.raises(RuntimeError):
+        services.drain_pending(now=now)
+    assert sorted(PendingRecompute.objects.values_list("employee_id", "day", "version")) == queued
+    assert Punch.objects.count() == 20
+    monkeypatch.undo()
+    services.drain_pending(now=now)
+    assert not PendingRecompute.objects.exists()
+    people = [org.employee, org.colleague]
+    assert {row[:2] for row in _stored([p.pk for p in people])} == _punched_days(people, now)
+
+
+@pytest.mark.django_db
+def test_the_commit_runs_the_drain(night_and_day, django_capture_on_commit_callbacks):
+    org, now = night_and_day, _now(night_and_day)
+    with django_capture_on_commit_callbacks(execute=True):
+        record_punches(_inputs(org, seed=7, count=10), now=now)
+    assert not PendingRecompute.objects.exists()
+    people = [org.employee, org.colleague]
+    assert {row[:2] for row in _stored([p.pk for p in people])} == _punched_days(people, now)
+
+
+@pytest.mark.django_db
+def test_small_batches_are_computed_at_once(night_and_day):
+    org, now = night_and_day, _now(night_and_day)
+    record_punches(_inputs(org, seed=9, count=2), now=now)  # 4 punches, not above 5
+    assert not PendingRecompute.objects.exists()
+    assert AttendanceDay.objects.exists()
+
+
+@pytest.mark.django_db
+def test_days_waiting_in_the_queue_are_neither_finalised_nor_hidden(night_and_day):
+    from ztk.attendance.finalise import finalise_due
+
+    org, now = night_and_day, _now(night_and_day)
+    record_punches(_inputs(org, seed=11, count=10), now=now)
+    waiting = services.pending_dates(org.employee.pk, FIRST - timedelta(days=1), now.date())
+    assert waiting
+    services.recompute_range(start=FIRST - timedelta(days=1), end=now.date(), now=now)
+    finalise_due(now=now + timedelta(days=1), lookback_days=30)
+    finalised = set(
+        AttendanceDay.objects.filter(employee=org.employee, finalised=True).values_list(
+            "day", flat=True
+        )
+    )
+    assert finalised and not (finalised & waiting)
+    services.drain_pending(now=now)
+    assert not services.pending_dates(org.employee.pk, FIRST - timedelta(days=1), now.date())
