@@ -73,22 +73,40 @@ def main() -> None:
     ids = dict(Employee.objects.values_list("employee_no", "pk"))
     now = timezone.now()
 
+    from django.conf import settings
+
+    from .drain import BackgroundDrain
+
     print(f"load average before the run (other processes share the CPUs): {load()}")
-    began, cpu = time.perf_counter(), time.process_time()
-    for i in range(0, len(lines), args.batch):
-        chunk = lines[i : i + args.batch]
-        record_punches(
-            [PunchInput(at=t, source="device", employee_id=ids[no], device_sn="BENCH", pin=no)
-             for no, t in chunk],
-            now=now,
-        )  # fmt: skip
-    ingest = time.perf_counter() - began
-    ingest_cpu = time.process_time() - cpu
+    print(
+        f"batches above {settings.RECOMPUTE_DEFER_ABOVE} punches queue their days for the"
+        " background worker (ztk run_huey, its own process), as in production"
+    )
+    with BackgroundDrain(S.BENCH_DIR) as drain:
+        began, cpu = time.perf_counter(), time.process_time()
+        for i in range(0, len(lines), args.batch):
+            chunk = lines[i : i + args.batch]
+            record_punches(
+                [PunchInput(at=t, source="device", employee_id=ids[no], device_sn="BENCH", pin=no)
+                 for no, t in chunk],
+                now=now,
+            )  # fmt: skip
+        stored = time.perf_counter() - began
+        ingest_cpu = time.process_time() - cpu
+        ingest = drain.wait() - began
     rate = len(lines) / ingest
     print(f"\n(a) record_punches, batches of {args.batch}, with recompute")
     line("punches", f"{len(lines):,}", "≈440,000")
-    line("throughput", f"{rate:,.0f} /s", "≥ 20,000 /s", rate >= 20_000)
-    line("  per CPU second of this process", f"{len(lines) / ingest_cpu:,.0f} /s", "—")
+    line(
+        "throughput, until every day is recomputed",
+        f"{rate:,.0f} /s",
+        "≥ 20,000 /s",
+        rate >= 20_000,
+    )
+    line("  punches stored (record_punches returned)", f"{len(lines) / stored:,.0f} /s", "—")
+    line("  queue drained after the last batch", f"{ingest - stored:.2f} s", "—")
+    line("  CPU: this process / the worker", f"{ingest_cpu:.1f} s / {drain.cpu:.1f} s", "—")
+    assert AttendanceDay.objects.filter(day__gte=S.MONTH_START).exists()
 
     floor = floor_seconds()
     began, cpu = time.perf_counter(), time.process_time()

@@ -149,7 +149,7 @@ def test_a_batch_arriving_during_the_drain_keeps_its_row_queued(night_and_day, m
         )
         for k in range(6)
     ]
-    original = services._recompute_queued
+    original = services._evaluate_queued
     calls = []
 
     def meanwhile(queued, *, now):
@@ -158,7 +158,7 @@ def test_a_batch_arriving_during_the_drain_keeps_its_row_queued(night_and_day, m
             record_punches(late_out, now=now)
         return original(queued, now=now)
 
-    monkeypatch.setattr(services, "_recompute_queued", meanwhile)
+    monkeypatch.setattr(services, "_evaluate_queued", meanwhile)
     services.drain_pending(now=now)
     assert len(calls) == 2, "the row the second batch added to was drained again"
     assert not PendingRecompute.objects.exists()
@@ -177,7 +177,7 @@ def test_a_failing_drain_loses_nothing(night_and_day, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("engine bug")
 
-    monkeypatch.setattr(services, "recompute_punched", broken)
+    monkeypatch.setattr(services, "upsert_days", broken)  # inside the write transaction
     with pytest.raises(RuntimeError):
         services.drain_pending(now=now)
     assert sorted(PendingRecompute.objects.values_list("employee_id", "day", "version")) == queued
@@ -225,3 +225,41 @@ def test_days_waiting_in_the_queue_are_neither_finalised_nor_hidden(night_and_da
     assert finalised and not (finalised & waiting)
     services.drain_pending(now=now)
     assert not services.pending_dates(org.employee.pk, FIRST - timedelta(days=1), now.date())
+
+
+@pytest.mark.django_db
+def test_the_drain_never_overwrites_a_day_recomputed_after_it_read(night_and_day, monkeypatch):
+    """A web punch recomputed at once while the drain was evaluating: the drain's older
+    view of that day is not written over it."""
+    org, now = night_and_day, _now(night_and_day)
+    tz = ZoneInfo(org.group.time_zone)
+    wednesday = FIRST + timedelta(days=2)  # the night shift 22:00-06:00
+    ins = [
+        PunchInput(
+            at=datetime.combine(wednesday, time(21, 40 + k), tzinfo=tz),
+            source="device",
+            employee_id=org.employee.pk,
+            device_sn="SN",
+            pin=org.employee.employee_no,
+        )
+        for k in range(6)
+    ]
+    record_punches(ins, now=now)
+    original = services._evaluate_queued
+
+    def then_a_web_punch(queued, *, now):
+        rows = original(queued, now=now)
+        out = PunchInput(
+            at=datetime.combine(wednesday + timedelta(days=1), time(6, 2), tzinfo=tz),
+            source="web",
+            employee_id=org.employee.pk,
+        )
+        assert record_punches([out], now=now).new == 1  # small: recomputed at once
+        return rows
+
+    monkeypatch.setattr(services, "_evaluate_queued", then_a_web_punch)
+    services.drain_pending(now=now)
+    assert not PendingRecompute.objects.exists()
+    day = AttendanceDay.objects.get(employee=org.employee, day=wednesday)
+    assert [s["status"] for s in day.slots] == ["normal", "normal"]
+    assert day.slots[1]["punch_source"] == "web"

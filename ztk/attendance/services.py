@@ -530,8 +530,15 @@ def _evaluate(
     return out
 
 
-def upsert_days(rows: list[tuple]) -> None:
-    """INSERT … ON CONFLICT DO UPDATE in one executemany: the ORM's bulk path costs 10× more."""
+def upsert_days(
+    rows: list[tuple], *, unless_changed: Mapping[tuple[int, date], Any] | None = None
+) -> None:
+    """INSERT … ON CONFLICT DO UPDATE in one executemany: the ORM's bulk path costs 10× more.
+
+    ``computed_at`` is the time of writing. With ``unless_changed`` ((employee, day) → the
+    stored ``computed_at`` as read before the rows were evaluated, None when absent), a
+    row is left as it is if it was written since: that writer read newer inputs.
+    """
     if not rows:
         return
     table = AttendanceDay._meta.db_table
@@ -543,16 +550,38 @@ def upsert_days(rows: list[tuple]) -> None:
         f"ON CONFLICT (employee_id, day) DO UPDATE SET {updates}"
     )
     ops = connection.ops
-    # Few distinct days, decimals and computation times: each adapted once.
+    # Few distinct days and decimals: each adapted once.
     days = {d: ops.adapt_datefield_value(d) for d in {r[1] for r in rows}}
     decimals = {v: ops.adapt_decimalfield_value(v, 3, 1) for v in {r[15] for r in rows}}
-    stamps = {t: ops.adapt_datetimefield_value(t) for t in {r[22] for r in rows}}
-    adapted = [
-        (r[0], days[r[1]], *r[2:15], decimals[r[15]], *r[16:22], stamps[r[22]]) for r in rows
-    ]
+    stamp = ops.adapt_datetimefield_value(timezone.now())
+    adapted = [(r[0], days[r[1]], *r[2:15], decimals[r[15]], *r[16:22], stamp) for r in rows]
+    if unless_changed is not None:
+        same = "IS" if connection.vendor == "sqlite" else "IS NOT DISTINCT FROM"
+        sql += f" WHERE {table}.computed_at {same} %s"
+        adapted = [
+            (*row, unless_changed.get((r[0], r[1]))) for row, r in zip(adapted, rows, strict=True)
+        ]
     with connection.cursor() as cursor:
         for i in range(0, len(adapted), 2000):
             cursor.executemany(sql, adapted[i : i + 2000])
+
+
+def _stored_computed_at(ids: list[int], start: date, end: date) -> dict[tuple[int, date], Any]:
+    """(employee, day) → computed_at exactly as stored (text on SQLite), for upsert_days."""
+    ops = connection.ops
+    stamp = "computed_at || ''" if connection.vendor == "sqlite" else "computed_at"
+    wanted = set(ids)
+    return {
+        (employee_id, day if day.__class__ is date else date.fromisoformat(str(day))): at
+        for employee_id, day, at in _select(
+            f"SELECT employee_id, day, {stamp} FROM {AttendanceDay._meta.db_table} "
+            "WHERE {ids} AND day >= %s AND day <= %s",
+            "employee_id",
+            ids,
+            [ops.adapt_datefield_value(start), ops.adapt_datefield_value(end)],
+        )
+        if employee_id in wanted
+    }
 
 
 # Employee-days from which recompute_range reads all punches of the range in one pass.
@@ -748,27 +777,34 @@ DRAIN_CHUNK = 2000
 def drain_pending(*, now: datetime | None = None, chunk: int = DRAIN_CHUNK) -> int:
     """Recompute the queued days, oldest first, chunk by chunk until the queue is empty.
 
-    Each chunk reads its queue rows, recomputes the days the waiting punches belong to,
-    writes them and removes the rows whose version did not change meanwhile, all in one
-    transaction: a crash leaves the rows queued, and a batch that added to a row after
-    it was read leaves it queued for the next round. Returns the days written.
+    A chunk is read and evaluated outside any transaction (on SQLite a write transaction
+    would hold up every punch arriving meanwhile), then written in one: each day only if
+    nobody recomputed it since it was read (that writer saw newer inputs), each queue row
+    removed only if no batch added to it since it was read. A crash leaves the rows
+    queued. Returns the days written.
     """
     table = PendingRecompute._meta.db_table
     written = 0
     while True:
+        rows = fetch_all(
+            f"SELECT employee_id, day, first_punch_id, version FROM {table} ORDER BY id LIMIT %s",
+            [chunk],
+        )
+        if not rows:
+            return written
+        queued = [
+            (e, d if d.__class__ is date else date.fromisoformat(str(d)), first, version)
+            for e, d, first, version in rows
+        ]
+        one_day = timedelta(days=1)
+        stored = _stored_computed_at(
+            sorted({e for e, *_rest in queued}),
+            min(d for _e, d, _f, _v in queued) - one_day,
+            max(d for _e, d, _f, _v in queued) + one_day,
+        )
+        days = _evaluate_queued(queued, now=now or timezone.now())
         with transaction.atomic():
-            rows = fetch_all(
-                f"SELECT employee_id, day, first_punch_id, version FROM {table} "
-                "ORDER BY id LIMIT %s",
-                [chunk],
-            )
-            if not rows:
-                return written
-            queued = [
-                (e, d if d.__class__ is date else date.fromisoformat(str(d)), first, version)
-                for e, d, first, version in rows
-            ]
-            written += _recompute_queued(queued, now=now or timezone.now())
+            upsert_days(days, unless_changed=stored)
             with connection.cursor() as cursor:
                 cursor.executemany(
                     f"DELETE FROM {table} WHERE employee_id = %s AND day = %s AND version = %s",
@@ -777,12 +813,14 @@ def drain_pending(*, now: datetime | None = None, chunk: int = DRAIN_CHUNK) -> i
                         for e, d, _first, version in queued
                     ],
                 )
+        written += len(days)
 
 
-def _recompute_queued(queued: list[tuple[int, date, int, int]], *, now: datetime) -> int:
-    """The days the punches waiting in ``queued`` belong to, recomputed as record_punches
-    would have done at once: the waiting punches are read back (ids from each row's
-    first_punch_id, within reach of its local date) and handed to recompute_punched."""
+def _evaluate_queued(queued: list[tuple[int, date, int, int]], *, now: datetime) -> list[tuple]:
+    """The rows of the days the punches waiting in ``queued`` belong to, evaluated as
+    record_punches would have done at once: the waiting punches are read back (ids from
+    each row's first_punch_id, within reach of its local date) and the days narrowed to
+    the dates they belong to, as recompute_punched does."""
     floor: dict[int, int] = {}
     pairs: set[tuple[int, date]] = set()
     one_day = timedelta(days=1)
@@ -810,8 +848,11 @@ def _recompute_queued(queued: list[tuple[int, date, int, int]], *, now: datetime
             ids.append(punch_id)
             times[employee_id].append(_aware(at))
     if not ids:
-        return 0
-    return recompute_punched(pairs, ids, now=now, punch_times=times)
+        return []
+    by_employee: dict[int, set[date]] = defaultdict(set)
+    for employee_id, day in pairs:
+        by_employee[employee_id].add(day)
+    return _evaluate(by_employee, now=now, finalise=False, only_punches=set(ids), new_punches=times)
 
 
 def pending_dates(employee_id: int, start: date, end: date) -> set[date]:
