@@ -822,20 +822,19 @@ def _evaluate_queued(queued: list[tuple[int, date, int, int]], *, now: datetime)
     each row's first_punch_id, within reach of its local date) and the days narrowed to
     the dates they belong to, as recompute_punched does."""
     floor: dict[int, int] = {}
-    pairs: set[tuple[int, date]] = set()
+    local_days: dict[int, set[date]] = defaultdict(set)
     one_day = timedelta(days=1)
     for employee_id, day, first, _version in queued:
         floor[employee_id] = min(first, floor.get(employee_id, first))
-        pairs.update(
-            ((employee_id, day - one_day), (employee_id, day), (employee_id, day + one_day))
-        )
+        local_days[employee_id].add(day)
+    zones = {pk: ZoneInfo(tz or "UTC") for pk, _g, tz, _h in _read_employees(sorted(floor))}
     days = [day for _e, day, _f, _v in queued]
     # Any zone, UTC+14 to UTC-12: the instants of local dates min(days) .. max(days).
     lo = datetime.combine(min(days) - one_day, time.min, tzinfo=_UTC)
     hi = datetime.combine(max(days) + 2 * one_day, time.min, tzinfo=_UTC)
     ops = connection.ops
     at_sql = "p.at || ''" if connection.vendor == "sqlite" else "p.at"
-    ids: list[int] = []
+    ids: set[int] = set()
     times: dict[int, list[datetime]] = defaultdict(list)
     for punch_id, employee_id, at in _select(
         f"SELECT p.id, p.employee_id, {at_sql} FROM {Punch._meta.db_table} p "
@@ -844,15 +843,21 @@ def _evaluate_queued(queued: list[tuple[int, date, int, int]], *, now: datetime)
         sorted(floor),
         [ops.adapt_datetimefield_value(lo), ops.adapt_datetimefield_value(hi), min(floor.values())],
     ):
-        if punch_id >= floor.get(employee_id, punch_id + 1):
-            ids.append(punch_id)
-            times[employee_id].append(_aware(at))
+        zone = zones.get(employee_id)
+        if zone is None or punch_id < floor.get(employee_id, punch_id + 1):
+            continue
+        moment = _aware(at)
+        # Only the punches of the queued local dates: a later row's punches wait for it.
+        if moment.astimezone(zone).date() in local_days[employee_id]:
+            ids.add(punch_id)
+            times[employee_id].append(moment)
     if not ids:
         return []
-    by_employee: dict[int, set[date]] = defaultdict(set)
-    for employee_id, day in pairs:
-        by_employee[employee_id].add(day)
-    return _evaluate(by_employee, now=now, finalise=False, only_punches=set(ids), new_punches=times)
+    by_employee = {
+        employee_id: {day + k * one_day for day in local for k in (-1, 0, 1)}
+        for employee_id, local in local_days.items()
+    }
+    return _evaluate(by_employee, now=now, finalise=False, only_punches=ids, new_punches=times)
 
 
 def pending_dates(employee_id: int, start: date, end: date) -> set[date]:
