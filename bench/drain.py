@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import resource
+import signal
 import subprocess
 import sys
 import time
@@ -39,6 +40,7 @@ class BackgroundDrain:
             [
                 str(ztk),
                 "run_huey",
+                "--flush-locks",
                 "--workers",
                 "1",
                 "--no-periodic",
@@ -71,7 +73,7 @@ class BackgroundDrain:
         return self.drained_at
 
     def __exit__(self, *exc) -> None:
-        self._process.terminate()
+        self._process.send_signal(signal.SIGINT)  # graceful: a running task ends first
         try:
             self._process.wait(timeout=30)
         except subprocess.TimeoutExpired:

@@ -134,7 +134,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
             " PRAGMA busy_timeout=20000; PRAGMA cache_size=-64000; PRAGMA temp_store=MEMORY;"
-            " PRAGMA wal_autocheckpoint=20000; PRAGMA mmap_size=1073741824;"
+            " PRAGMA wal_autocheckpoint=20000;"
         ),
     }
 else:

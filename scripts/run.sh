@@ -33,7 +33,9 @@ trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap cleanup EXIT
 
-$BIN/ztk run_huey --shutdown-timeout 10 &
+# --flush-locks: a worker killed while holding a task lock (the drain, terminal pulls)
+# must not leave it held for good; the tasks behind those locks are safe to run twice.
+$BIN/ztk run_huey --flush-locks --shutdown-timeout 10 &
 worker=$!
 pids+=("$worker")
 # No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between

@@ -263,3 +263,41 @@ def test_the_drain_never_overwrites_a_day_recomputed_after_it_read(night_and_day
     day = AttendanceDay.objects.get(employee=org.employee, day=wednesday)
     assert [s["status"] for s in day.slots] == ["normal", "normal"]
     assert day.slots[1]["punch_source"] == "web"
+
+
+@pytest.mark.django_db
+def test_the_day_page_says_when_punches_of_the_day_are_still_being_counted(night_and_day):
+    from django.test import Client
+
+    org, now = night_and_day, _now(night_and_day)
+    record_punches(_inputs(org, seed=13, count=10), now=now)
+    day = min(services.pending_dates(org.employee.pk, FIRST - timedelta(days=1), now.date()))
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(org.employee.user)
+    url = f"/attendance/day/{day.isoformat()}/"
+    assert "are being counted" in client.get(url).content.decode()
+    services.drain_pending(now=now)
+    assert "are being counted" not in client.get(url).content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_range_recompute_in_worker_processes_stores_what_one_process_does(night_and_day):
+    from django.db import connection
+
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        pytest.skip("worker processes need a database file or server (the PostgreSQL pass)")
+    org, now = night_and_day, _now(night_and_day)
+    for i, item in enumerate(_inputs(org, seed=17, count=30)):
+        record_punches([item], now=now + timedelta(seconds=i))
+    from ztk.org.models import Employee
+
+    everyone = list(Employee.objects.values_list("pk", flat=True))
+    start, end = FIRST - timedelta(days=1), FIRST + timedelta(days=9)
+    assert services._processes(2 * 11, 2) == 2
+    written_alone = services.recompute_range(start=start, end=end, now=now, workers=1)
+    alone = _stored(everyone)
+    assert any(row[0] == org.employee.pk and row[2] != "absent" for row in alone)
+    AttendanceDay.objects.all().delete()
+    written = services.recompute_range(start=start, end=end, now=now, workers=2, chunk=1)
+    assert written == written_alone == len(alone)
+    assert _stored(everyone) == alone

@@ -261,6 +261,8 @@ class DayDetail:
     punches: list[PunchView]
     explanation: list[str]
     missing_slots: list[SlotView] = field(default_factory=list)
+    # Punches of a large upload wait in the recompute queue: the result may still change.
+    updating: bool = False
 
     @property
     def status_label(self) -> str:
@@ -330,13 +332,17 @@ def _slot_views(row: AttendanceDay, tz: ZoneInfo) -> list[SlotView]:
 def day_detail(*, employee: Employee, day: date) -> DayDetail:
     """Expected slots, matched punches, every punch of the day and the explanation.
 
-    Two queries: the stored day and its punches (with their voids).
+    Three queries: the stored day, its punches (with their voids) and the recompute queue.
     """
+    from .services import pending_dates
+
     tz = zone_of(employee)
+    updating = bool(pending_dates(employee.pk, day, day))
     row = AttendanceDay.objects.filter(employee=employee, day=day).first()
     if row is None:
         punches = list(punches_between(employee=employee, start=day, end=day))
-        return DayDetail(employee, day, None, [], _punch_views(punches, {}, tz, day), [])
+        views = _punch_views(punches, {}, tz, day)
+        return DayDetail(employee, day, None, [], views, [], updating=updating)
     slots = _slot_views(row, tz)
     used = {s.punch_id: s.label for s in slots if s.punch_id}
     return DayDetail(
@@ -347,6 +353,7 @@ def day_detail(*, employee: Employee, day: date) -> DayDetail:
         punches=_punch_views(punches_for_day(row), used, tz, day),
         explanation=render_notes(row.notes, segments_of(row)),
         missing_slots=[s for s in slots if s.status == "missing"],
+        updating=updating,
     )
 
 

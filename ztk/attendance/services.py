@@ -468,6 +468,7 @@ def _evaluate(
         ids = sorted(narrowed)
         start = min(min(days) for days in narrowed.values())
         end = max(max(days) for days in narrowed.values())
+        span = [start + timedelta(days=i) for i in range(-1, (end - start).days + 2)]
     if known_punches is None:
         # Only the punches that can belong to the dates asked for (an employee's plans
         # share their group's zone and boundary hour; engine.punch_reach).
@@ -499,7 +500,8 @@ def _evaluate(
             buckets = engine.partition_punches(employee_plans, employee_punches)
         else:
             buckets = {}
-        if only_punches is not None:
+        if only_punches is not None and new_punches is None:
+            # (With new_punches, ``wanted`` is already their dates: the same rule.)
             wanted = {
                 day for day in wanted if any(p.id in only_punches for p in buckets.get(day, ()))
             }
@@ -595,13 +597,14 @@ def recompute_range(
     group_id: int | None = None,
     now: datetime | None = None,
     chunk: int = 1000,
+    workers: int | None = None,
 ) -> int:
     """Recompute every active employee (of a group) for a date range, in chunks of employees.
 
     Each chunk is one read of plans, exemptions and punches, and one transaction. From
+    PARALLEL_MIN_EMPLOYEE_DAYS on, chunks are recomputed by worker processes, one per CPU
+    (see ``_processes``; ``workers`` sets how many, 1 for none); otherwise, from
     SCAN_MIN_EMPLOYEE_DAYS on, the punches of the whole range are read in one pass first.
-    (A fan-out of the evaluation to worker processes was measured and left out: no faster
-    on the 2-core machine; docs/architecture.md, "Punches and the engine".)
     """
     qs = Employee.objects.filter(active=True)
     if group_id is not None:
@@ -609,6 +612,9 @@ def recompute_range(
     ids = list(qs.order_by("pk").values_list("pk", flat=True))
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
+    processes = _processes(len(ids) * len(days), workers)
+    if processes > 1 and len(chunks) > 1:
+        return _recompute_in_processes(chunks, start, end, now, processes)
     if len(ids) * len(days) < SCAN_MIN_EMPLOYEE_DAYS or not days:
         written = 0
         for part in chunks:
@@ -638,6 +644,76 @@ def recompute_range(
             upsert_days(rows)
         written += len(rows)
     return written
+
+
+# Employee-days from which recompute_range hands its chunks to worker processes.
+PARALLEL_MIN_EMPLOYEE_DAYS = 50_000
+PARALLEL_MAX_WORKERS = 4
+
+
+def _processes(employee_days: int, workers: int | None) -> int:
+    """How many worker processes a range recompute uses (1: it works alone).
+
+    Workers are forked, so only outside any transaction (a worker must see what is
+    committed, and writes its chunks in transactions of its own) and on a database each
+    process can open (not in-memory SQLite). Unasked (``workers`` None), only for
+    PARALLEL_MIN_EMPLOYEE_DAYS or more and from a single-threaded process (``ztk
+    recompute``; a web or Huey thread recomputes alone): forking a process whose other
+    threads hold locks is unsafe. On SQLite the workers' writes take turns on the write
+    lock; their evaluation, most of the work, runs side by side.
+    """
+    import os
+    import threading
+
+    if workers is None:
+        if employee_days < PARALLEL_MIN_EMPLOYEE_DAYS or threading.active_count() > 1:
+            return 1
+        workers = min(os.cpu_count() or 1, PARALLEL_MAX_WORKERS)
+    if workers <= 1 or os.name != "posix" or connection.in_atomic_block:
+        return 1
+    if connection.vendor not in ("sqlite", "postgresql"):
+        return 1
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+        return 1
+    return workers
+
+
+def _recompute_chunk(task: tuple[list[int], date, date, datetime | None]) -> int:
+    """A worker's share: one chunk read, evaluated and written in its own transaction.
+
+    A day recomputed by someone else after this chunk read it is left as they wrote it
+    (``upsert_days(unless_changed=…)``): they saw newer inputs.
+    """
+    ids, start, end, now = task
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    stored = _stored_computed_at(ids, start, end)
+    rows = _evaluate({e: set(days) for e in ids}, now=now or timezone.now(), finalise=False)
+    with transaction.atomic():
+        upsert_days(rows, unless_changed=stored)
+    return len(rows)
+
+
+def _forget_connections() -> None:
+    # A forked worker opens its own connection on first use; the parent closed its own
+    # before forking, so no handle is shared.
+    from django.db import connections
+
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+
+
+def _recompute_in_processes(
+    chunks: list[list[int]], start: date, end: date, now: datetime | None, processes: int
+) -> int:
+    import multiprocessing
+
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    tasks = [(part, start, end, now) for part in chunks]
+    with context.Pool(min(processes, len(chunks)), initializer=_forget_connections) as pool:
+        return sum(pool.imap_unordered(_recompute_chunk, tasks))
 
 
 def _last_ids() -> tuple[int, int]:

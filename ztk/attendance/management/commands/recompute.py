@@ -14,8 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--from", dest="start", required=True, type=date.fromisoformat)
         parser.add_argument("--to", dest="end", required=True, type=date.fromisoformat)
         parser.add_argument("--group", help="attendance group code (default: every group)")
+        parser.add_argument(
+            "--workers",
+            type=int,
+            help="worker processes (default: one per CPU, up to 4, for large ranges; 1: none)",
+        )
 
-    def handle(self, *args, start, end, group=None, **options):
+    def handle(self, *args, start, end, group=None, workers=None, **options):
         if end < start:
             raise CommandError("--to is before --from")
         group_id = None
@@ -25,6 +30,6 @@ class Command(BaseCommand):
                 raise CommandError(f"no attendance group {group!r}")
             group_id = found.pk
         began = time.perf_counter()
-        written = recompute_range(start=start, end=end, group_id=group_id)
+        written = recompute_range(start=start, end=end, group_id=group_id, workers=workers)
         seconds = time.perf_counter() - began
         self.stdout.write(f"recomputed {written} employee-days in {seconds:.2f} s")
