@@ -25,7 +25,11 @@ def peak_mib() -> float:
 
 
 def floor_seconds() -> float:
-    """A plain sqlite3 pass with no rules: read every punch, write one row per employee-day."""
+    """A plain sqlite3 pass with no rules: read every punch, write one row per employee-day.
+
+    One row for every employee and every day of the month, as recompute writes (rest days
+    and days without a punch included), not only for the days that have punches.
+    """
     con = sqlite3.connect(S.DB_PATH)
     con.execute("DROP TABLE IF EXISTS bench_floor")
     con.execute(
@@ -36,9 +40,17 @@ def floor_seconds() -> float:
     groups: dict[tuple[int, str], list[str]] = {}
     for employee_id, at in con.execute("SELECT employee_id, at FROM punches_punch"):
         groups.setdefault((employee_id, at[:10]), []).append(at)
+    days = [str(S.MONTH_START + timedelta(days=i)) for i in range(31)]
+    employees = [row[0] for row in con.execute("SELECT id FROM org_employee")]
+    none: list[str] = []
     con.executemany(
         "INSERT OR REPLACE INTO bench_floor VALUES (?, ?, ?, ?, ?)",
-        ((e, d, len(v), min(v), max(v)) for (e, d), v in groups.items()),
+        (
+            (e, d, len(v), min(v, default=None), max(v, default=None))
+            for e in employees
+            for d in days
+            for v in (groups.get((e, d), none),)
+        ),
     )
     con.commit()
     seconds = time.perf_counter() - began

@@ -281,7 +281,9 @@ def test_the_day_page_says_when_punches_of_the_day_are_still_being_counted(night
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_range_recompute_in_worker_processes_stores_what_one_process_does(night_and_day):
+def test_a_range_recompute_in_worker_processes_stores_what_one_process_does(
+    night_and_day, monkeypatch
+):
     from django.db import connection
 
     if connection.vendor == "sqlite" and connection.is_in_memory_db():
@@ -298,6 +300,7 @@ def test_a_range_recompute_in_worker_processes_stores_what_one_process_does(nigh
     alone = _stored(everyone)
     assert any(row[0] == org.employee.pk and row[2] != "absent" for row in alone)
     AttendanceDay.objects.all().delete()
-    written = services.recompute_range(start=start, end=end, now=now, workers=2, chunk=1)
+    monkeypatch.setattr(services, "PARALLEL_CHUNK", 2)  # several chunks for two workers
+    written = services.recompute_range(start=start, end=end, now=now, workers=2)
     assert written == written_alone == len(alone)
     assert _stored(everyone) == alone

@@ -269,6 +269,33 @@ def test_every_punch_of_a_date_lies_within_its_reach(data):
     assert engine.punch_reach([]) is None
 
 
+@PROPERTY
+@given(st.data())
+def test_partition_of_day_shifts_equals_the_rule_as_first_written(data):
+    """Day shifts whose windows stay within their date (the quick path: local dates)."""
+    first = data.draw(plans())
+    tz = first.tz
+    window = []
+    for offset in (-1, 0, 1, 2):
+        if data.draw(st.integers(min_value=0, max_value=5)) == 0:
+            continue  # a gap in the plans
+        if data.draw(st.booleans()):
+            start = data.draw(st.integers(min_value=5 * 60, max_value=11 * 60))
+            end = data.draw(st.integers(min_value=start + 30, max_value=20 * 60))
+            segment = Segment(
+                time(start // 60, start % 60),
+                time(end // 60, end % 60),
+                in_earliest=data.draw(st.integers(min_value=0, max_value=start)),
+                out_latest=data.draw(st.integers(min_value=0, max_value=24 * 60 - end - 1)),
+            )
+            shift = Shift("D", "day", (segment,))
+            window.append(DayPlan(first.day + timedelta(days=offset), tz, "work", shift, 0))
+        else:
+            window.append(DayPlan(first.day + timedelta(days=offset), tz, "rest", None, 0))
+    punches = data.draw(punch_lists(first, voided=True))
+    assert partition_punches(window, punches) == _partition_reference(window, punches)
+
+
 # --------------------------------------------------------------------------- stored JSON
 
 
@@ -293,6 +320,64 @@ def test_stored_json_is_what_json_dumps_writes(case):
     assert values["exempt_minutes"] == json.dumps(dict(result.exempt_minutes_by_kind))
     assert values["outside_punch_ids"] == json.dumps(list(result.outside_punch_ids))
     assert str(values["absent_days"]) == str(result.absent_days)
+
+
+@st.composite
+def common_days(draw):
+    """Fixed shifts with punches inside their windows: the days fixed_day_row serves."""
+    plan = draw(plans())
+    assume(plan.shift is not None and plan.shift.flexible is None)
+    punches = []
+    for n, window in enumerate(engine.slot_windows(plan)):
+        span = int((window.end - window.start).total_seconds() * 1_000_000)
+        for k in range(draw(st.integers(min_value=0, max_value=2))):
+            offset = draw(st.integers(min_value=0, max_value=max(0, span - 1)))
+            at = window.start + timedelta(microseconds=offset)
+            source = draw(st.sampled_from(["device", "web", "mobile", "import"]))
+            punches.append(PunchIn(f"{n}-{k}", at.astimezone(draw(st.sampled_from(ZONES))), source))
+    as_of = draw(st.one_of(st.none(), moments(plan)))
+    return plan, punches, [], as_of
+
+
+@PROPERTY
+@given(st.one_of(days(), common_days()), st.booleans())
+def test_the_common_day_row_is_the_row_of_the_engine_result(case, final):
+    """fixed_day_row builds the stored row of common days without the result objects;
+    it must be byte for byte the row of evaluate_day's result, or decline (None)."""
+    from ztk.attendance import services
+
+    plan, punches, _exemptions, as_of = case
+    as_of = None if final else as_of
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    row = services.fixed_day_row(7, plan, punches, as_of=as_of, finalised=final, computed_at=now)
+    if row is None:
+        return
+    result = evaluate_day(plan, punches, (), as_of=as_of)
+    assert row == services.result_to_values(7, result, finalised=final, computed_at=now)
+
+
+def test_the_common_day_row_serves_an_ordinary_day():
+    from ztk.attendance import services
+
+    tz = ZoneInfo("Asia/Shanghai")
+    plan = DayPlan(date(2026, 10, 9), tz, "work", Shift("D9", "day", (Segment(time(9), time(18)),)))
+    punches = [
+        PunchIn(1, datetime(2026, 10, 9, 9, 7, tzinfo=tz), "device"),
+        PunchIn(2, datetime(2026, 10, 9, 17, 50, tzinfo=tz), "web"),
+    ]
+    now = datetime(2026, 11, 1, tzinfo=UTC)
+    for as_of in (None, datetime(2026, 10, 9, 12, tzinfo=tz)):
+        row = services.fixed_day_row(
+            1, plan, punches, as_of=as_of, finalised=False, computed_at=now
+        )
+        result = evaluate_day(plan, punches, (), as_of=as_of)
+        assert result.status == "abnormal" and result.late_minutes == 7
+        assert row == services.result_to_values(1, result, finalised=False, computed_at=now)
+    voided = [*punches, PunchIn(3, datetime(2026, 10, 9, 12, tzinfo=tz), "device", True)]
+    assert (
+        services.fixed_day_row(1, plan, voided, as_of=None, finalised=False, computed_at=now)
+        is None
+    )
 
 
 # --------------------------------------------------------------------------- stored rows

@@ -669,6 +669,31 @@ def _date_for(
     return _boundary_date(moment, plan.tz, plan.day_boundary_hour)
 
 
+_OWN_DATE: dict[int, tuple[DayPlan, tzinfo, bool]] = {}
+
+
+def _own_date(plan: DayPlan, tz: tzinfo) -> bool:
+    """The plan is in zone ``tz``, its boundary hour is 0 and every window of it lies
+    within its own local date [D 00:00, D + 1 00:00) (cached by the plan's identity)."""
+    entry = _OWN_DATE.get(id(plan))
+    if entry is not None and entry[0] is plan and entry[1] is tz:
+        return entry[2]
+    own = plan.tz is tz and plan.day_boundary_hour == 0
+    layout = _layout(plan) if own else None
+    if layout is not None and layout.wins:
+        midnight = datetime.combine(plan.day, time()).replace(tzinfo=tz).astimezone(UTC)
+        following = plan.day + _ONE_DAY
+        next_midnight = datetime.combine(following, time()).replace(tzinfo=tz).astimezone(UTC)
+        last = max(layout.wins, key=lambda w: (w.end, w.end_inclusive))
+        own = layout.wins[0].start >= midnight and (
+            last.end < next_midnight or (last.end == next_midnight and not last.end_inclusive)
+        )
+    if len(_OWN_DATE) >= _LAYOUTS_MAX:
+        _OWN_DATE.clear()
+    _OWN_DATE[id(plan)] = (plan, tz, own)
+    return own
+
+
 def _punch_key(punch: PunchIn) -> tuple[datetime, str]:
     return punch.at.astimezone(UTC), str(punch.id)
 
@@ -698,6 +723,19 @@ def partition_punches(
         keyed.append((_us(at), str(punch.id), punch))
     keyed.sort(key=_sort_key)
     extra = False
+    # Day shifts: when every plan keeps its windows within its own date, in one zone, with
+    # the boundary at midnight, a punch belongs to its local date (the rule gives nothing
+    # else: no other date's window reaches it, and the boundary falls back to that date).
+    local_tz = reference.tz if reference is not None else None
+    if local_tz is not None and all(_own_date(plan, local_tz) for plan in by_date.values()):
+        for _at_us, _id, punch in keyed:
+            day = punch.at.astimezone(local_tz).date()
+            bucket = result.get(day)
+            if bucket is None:
+                bucket = result[day] = []
+                extra = True
+            bucket.append(punch)
+        return dict(sorted(result.items())) if extra else result
     for at_us, _id, punch in keyed:
         day = _date_for(punch.at, punch.at, by_date, wins_by_date, reference, at_us)
         bucket = result.get(day)

@@ -93,26 +93,33 @@ def _text(value: str) -> str:
 
 
 def _slot_head(slot: engine.SlotResult) -> str:
-    expected, start, end = slot.expected, slot.window_start, slot.window_end
+    return _head(
+        slot.key, slot.kind, slot.segment, slot.expected, slot.window_start, slot.window_end
+    )
+
+
+def _head(
+    key: str, kind: str, segment: int, expected: datetime, start: datetime, end: datetime
+) -> str:
     entry = _SLOT_HEADS.get(id(expected))
     if (
         entry is not None
         and entry[0] is expected
         and entry[1] is start
         and entry[2] is end
-        and entry[3] == slot.key
-        and entry[4] == slot.kind
-        and entry[5] == slot.segment
+        and entry[3] == key
+        and entry[4] == kind
+        and entry[5] == segment
     ):
         return entry[6]
     head = (
-        f'{{"key": {_text(slot.key)}, "kind": {_text(slot.kind)}, '
-        f'"segment": {_dumps(slot.segment)}, "expected": {_dumps(_iso(expected))}, '
+        f'{{"key": {_text(key)}, "kind": {_text(kind)}, '
+        f'"segment": {_dumps(segment)}, "expected": {_dumps(_iso(expected))}, '
         f'"window_start": {_dumps(_iso(start))}, "window_end": {_dumps(_iso(end))}, '
     )
     if len(_SLOT_HEADS) >= _FRAGMENTS_MAX:
         _SLOT_HEADS.clear()
-    _SLOT_HEADS[id(expected)] = (expected, start, end, slot.key, slot.kind, slot.segment, head)
+    _SLOT_HEADS[id(expected)] = (expected, start, end, key, kind, segment, head)
     return head
 
 
@@ -202,6 +209,178 @@ def result_to_values(
         slots_json(result.slots),
         notes_json(result.notes),
         _dumps(list(result.outside_punch_ids)) if result.outside_punch_ids else "[]",
+        computed_at,
+    )
+
+
+_NO_PUNCH = '"punch_id": null, "punch_at": null, "punch_source": null, '
+
+
+def fixed_day_row(
+    employee_id: int,
+    plan: engine.DayPlan,
+    punches: list[engine.PunchIn],
+    *,
+    as_of: datetime | None,
+    finalised: bool,
+    computed_at: datetime,
+) -> tuple | None:
+    """``result_to_values(…, evaluate_day(plan, punches, (), as_of=as_of), …)`` for the
+    common day, built without the result objects; None for any other day.
+
+    The common day: a fixed shift, no exemption, every punch live, from a terminal, the
+    web or a phone (no correction or manual punch), none outside the windows. About half
+    the cost of a range recompute was building and then reading the result objects of
+    such days. tests/attendance/test_engine_fastpath.py requires equal rows on random days.
+    """
+    shift = plan.shift
+    if shift is None or shift.flexible is not None:
+        return None
+    mapped = engine.SOURCE_SLOT_STATUS
+    for punch in punches:
+        if punch.voided or punch.source in mapped:
+            return None
+    tz = plan.tz
+    fixed = engine._fixed(plan, shift)
+    wins = fixed.wins
+    as_of_us, provisional = engine._as_of(as_of, tz)
+    found: list[list[tuple[int, str, engine.PunchIn]]] = [[] for _w in wins]
+    for item in engine._prepared(punches):
+        at = item[0]
+        for index, w in enumerate(wins):
+            if w.start <= at and (at < w.end or (w.end_inclusive and at == w.end)):
+                found[index].append(item)
+                break
+        else:
+            return None  # outside every window: the general path writes its note
+    slots: list[str] = []
+    notes: list[str] = []
+    worked = late_count = late_minutes = early_count = early_minutes = 0
+    serious_count = half_days = missing_in = missing_out = pending = 0
+    begin = 0
+    begin_ok = False
+    for index, w in enumerate(wins):
+        bucket = found[index]
+        head = _head(w.key, w.kind, w.segment, w.expected_local, w.start_local, w.end_local)
+        slot_key = _text(w.key)
+        minutes = 0
+        serious = half = False
+        if bucket:
+            at, _sid, punch = bucket[0] if w.kind == "in" else bucket[-1]
+            late = (at - w.expected) // engine._MIN_US
+            if w.kind != "in":
+                late = (w.expected - at) // engine._MIN_US
+            if late <= w.grace:
+                status = "normal"
+            elif w.as_missing is not None and late > w.as_missing:
+                status, minutes = "missing", late
+                code = "late_counted_missing" if w.kind == "in" else "early_counted_missing"
+                notes.append(
+                    f'{{"code": "{code}", "slot": {slot_key}, "params": '
+                    f'{{"minutes": {late}, "threshold": {w.as_missing}}}}}'
+                )
+            elif w.kind == "in":
+                status, minutes = "late", late
+                notes.append(
+                    f'{{"code": "late", "slot": {slot_key}, "params": {{"minutes": {late}}}}}'
+                )
+                serious = late > w.serious_late
+                if serious:
+                    notes.append(
+                        f'{{"code": "serious_late", "slot": {slot_key}, "params": '
+                        f'{{"minutes": {late}, "threshold": {w.serious_late}}}}}'
+                    )
+                half = w.half_day is not None and late > w.half_day
+                if half:
+                    notes.append(
+                        f'{{"code": "half_day_absent", "slot": {slot_key}, "params": '
+                        f'{{"minutes": {late}, "threshold": {w.half_day}}}}}'
+                    )
+            else:
+                status, minutes = "early", late
+                notes.append(
+                    f'{{"code": "early", "slot": {slot_key}, "params": {{"minutes": {late}}}}}'
+                )
+            pid = punch.id
+            pid_text = str(pid) if pid.__class__ is int else _dumps_u(pid)
+            local = punch.at.astimezone(tz)
+            slots.append(
+                f'{head}"punch_id": {pid_text}, "punch_at": "{local.isoformat()}", '
+                f'"punch_source": {_text(punch.source)}, "status": "{status}", '
+                f'"minutes": {minutes}, "serious": {"true" if serious else "false"}, '
+                f'"half_day_absent": {"true" if half else "false"}}}'
+            )
+        else:
+            at = 0
+            if as_of_us is not None and as_of_us < w.end:
+                status = "pending"
+                pending += 1
+                notes.append(
+                    f'{{"code": "not_yet_punched", "slot": {slot_key}, "params": '
+                    f'{{"until": {_text(w.until)}}}}}'
+                )
+            else:
+                status = "missing"
+                notes.append(f'{{"code": "no_punch", "slot": {slot_key}, "params": {{}}}}')
+            slots.append(
+                f'{head}{_NO_PUNCH}"status": "{status}", "minutes": 0, "serious": false, '
+                '"half_day_absent": false}'
+            )
+        if status == "missing":
+            if w.kind == "in":
+                missing_in += 1
+            else:
+                missing_out += 1
+        elif status == "late":
+            late_count += 1
+            late_minutes += minutes
+        elif status == "early":
+            early_count += 1
+            early_minutes += minutes
+        if serious:
+            serious_count += 1
+        if half:
+            half_days += 1
+        filled = bool(bucket) and status in engine._FILLED
+        if w.kind == "in":
+            begin, begin_ok = at, filled
+        elif begin_ok and filled:
+            seg_start, seg_end = fixed.segments[w.segment - 1]
+            lo = begin if begin > seg_start else seg_start
+            hi = at if at < seg_end else seg_end
+            if hi > lo:
+                worked += hi - lo
+    head_notes = [_note_json(note) for note in provisional]
+    if missing_in + missing_out == len(wins):
+        day_status, absent_days = "absent", 1.0
+        head_notes.insert(0, '{"code": "absent", "slot": null, "params": {}}')
+    else:
+        abnormal = missing_in or missing_out or late_count or early_count
+        day_status = "abnormal" if abnormal else "normal"
+        absent_days = min(1.0, 0.5 * half_days)
+    return (
+        employee_id,
+        plan.day,
+        plan.kind,
+        shift.code or "",
+        day_status,
+        as_of_us is not None,
+        finalised,
+        worked // engine._MIN_US,
+        late_count,
+        late_minutes,
+        serious_count,
+        early_count,
+        early_minutes,
+        missing_in,
+        missing_out,
+        _decimal(absent_days),
+        0,
+        0,
+        "{}",
+        f"[{', '.join(slots)}]",
+        f"[{', '.join(head_notes + notes)}]",
+        "[]",
         computed_at,
     )
 
@@ -489,7 +668,7 @@ def _evaluate(
     no_punches: list[engine.PunchIn] = []
     today_in: dict[str, date] = {}
     out: list[tuple] = []
-    evaluate, to_values = engine.evaluate_day, result_to_values
+    evaluate, to_values, fixed_row = engine.evaluate_day, result_to_values, fixed_day_row
     bare: dict[tuple[int, bool], tuple] = {}  # plans stay referenced by ``plans``
     for pk, group_id, tz_name, _hour in employees:
         wanted = by_employee[pk]
@@ -527,6 +706,13 @@ def _evaluate(
                     row = bare[key] = to_values(pk, result, finalised=final, computed_at=now)
                 out.append((pk, *row[1:]))
                 continue
+            if not day_exemptions:
+                row = fixed_row(
+                    pk, plan, bucket, as_of=None if final else now, finalised=final, computed_at=now
+                )
+                if row is not None:
+                    out.append(row)
+                    continue
             result = evaluate(plan, bucket, day_exemptions, as_of=None if final else now)
             out.append(to_values(pk, result, finalised=final, computed_at=now))
     return out
@@ -613,8 +799,11 @@ def recompute_range(
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
     chunks = [ids[i : i + chunk] for i in range(0, len(ids), chunk)]
     processes = _processes(len(ids) * len(days), workers)
-    if processes > 1 and len(chunks) > 1:
-        return _recompute_in_processes(chunks, start, end, now, processes)
+    if processes > 1 and len(ids) > PARALLEL_CHUNK:
+        # Smaller chunks for the workers: their writes take turns more often (measured
+        # 2 workers × 500 employees fastest for 10,000 employees × 31 days on 2 cores).
+        parts = [ids[i : i + PARALLEL_CHUNK] for i in range(0, len(ids), PARALLEL_CHUNK)]
+        return _recompute_in_processes(parts, start, end, now, processes)
     if len(ids) * len(days) < SCAN_MIN_EMPLOYEE_DAYS or not days:
         written = 0
         for part in chunks:
@@ -649,6 +838,7 @@ def recompute_range(
 # Employee-days from which recompute_range hands its chunks to worker processes.
 PARALLEL_MIN_EMPLOYEE_DAYS = 50_000
 PARALLEL_MAX_WORKERS = 4
+PARALLEL_CHUNK = 500
 
 
 def _processes(employee_days: int, workers: int | None) -> int:
@@ -686,11 +876,15 @@ def _recompute_chunk(task: tuple[list[int], date, date, datetime | None]) -> int
     """
     ids, start, end, now = task
     days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
-    stored = _stored_computed_at(ids, start, end)
-    rows = _evaluate({e: set(days) for e in ids}, now=now or timezone.now(), finalise=False)
-    with transaction.atomic():
-        upsert_days(rows, unless_changed=stored)
-    return len(rows)
+    try:
+        stored = _stored_computed_at(ids, start, end)
+        rows = _evaluate({e: set(days) for e in ids}, now=now or timezone.now(), finalise=False)
+        with transaction.atomic():
+            upsert_days(rows, unless_changed=stored)
+        return len(rows)
+    finally:
+        # A worker ends without Django's clean-up: leave no session open on the server.
+        connection.close()
 
 
 def _forget_connections() -> None:
@@ -713,7 +907,10 @@ def _recompute_in_processes(
     context = multiprocessing.get_context("fork")
     tasks = [(part, start, end, now) for part in chunks]
     with context.Pool(min(processes, len(chunks)), initializer=_forget_connections) as pool:
-        return sum(pool.imap_unordered(_recompute_chunk, tasks))
+        written = sum(pool.imap_unordered(_recompute_chunk, tasks))
+        pool.close()
+        pool.join()
+    return written
 
 
 def _last_ids() -> tuple[int, int]:
