@@ -120,17 +120,28 @@ def main() -> None:
     line("  CPU: this process / the worker", f"{ingest_cpu:.1f} s / {drain.cpu:.1f} s", "—")
     assert AttendanceDay.objects.filter(day__gte=S.MONTH_START).exists()
 
-    floor = floor_seconds()
+    # The best of three floor runs: a busy disk or CPU only ever slows the floor down,
+    # and a slow floor would flatter the ratio.
+    floors = [floor_seconds() for _run in range(3)]
+    floor = min(floors)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     began, cpu = time.perf_counter(), time.process_time()
     written = recompute_range(start=S.MONTH_START, end=S.MONTH_END, now=now)
     full = time.perf_counter() - began
     full_cpu = time.process_time() - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    workers_cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
     print("\n(b) full monthly recompute")
     line("employee-days written", f"{written:,}", f"{args.employees * 31:,}")
-    line("floor (plain sqlite3, no rules)", f"{floor:.2f} s", "—")
+    runs = " / ".join(f"{f:.2f}" for f in floors)
+    line("floor (plain sqlite3, no rules), best of", f"{floor:.2f} s", f"— ({runs} s)")
     line("recompute", f"{full:.2f} s", "≤ 5× floor (aim 3×)", full <= 5 * floor)
     line("ratio to floor", f"{full / floor:.1f}×", "≤ 5×", full <= 5 * floor)
-    line("  recompute, CPU seconds of this process", f"{full_cpu:.2f} s", "—")
+    line(
+        "  CPU seconds: this process / its workers",
+        f"{full_cpu:.2f} / {workers_cpu:.2f} s",
+        "—",
+    )
 
     sample = list(Employee.objects.values_list("pk", flat=True)[:200])
     timings = []
@@ -147,6 +158,10 @@ def main() -> None:
 
     print("\nmemory")
     line("peak RSS", f"{peak_mib():,.0f} MiB", "≤ 1024 MiB", peak_mib() <= 1024)
+    worker_mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    line(
+        "  peak RSS of a worker process", f"{worker_mib:,.0f} MiB", "≤ 1024 MiB", worker_mib <= 1024
+    )
     assert AttendanceDay.objects.count() >= written
 
     try:
