@@ -55,6 +55,18 @@ class TestUsbAttlog:
         punch = Punch.objects.get(pin="1", at=datetime(2026, 11, 23, 9, 9, 25, tzinfo=SHANGHAI))
         assert (punch.source, punch.device_sn, punch.verify_mode) == ("device", approved.serial, 1)
 
+    def test_a_large_file_has_its_days_recomputed_before_the_command_ends(
+        self, org, usb_people, approved, settings
+    ):
+        from ztk.attendance.models import AttendanceDay, PendingRecompute
+
+        settings.RECOMPUTE_DEFER_ABOVE = 10  # 30 punches: queued for the worker
+        out = run("import-attlog", self.path, "--device", approved.serial)
+        assert "new 30" in out and "recomputed" in out
+        assert not PendingRecompute.objects.exists()
+        people = Punch.objects.values_list("employee_id", flat=True).distinct()
+        assert AttendanceDay.objects.filter(employee_id__in=people).exists()
+
     def test_punches_already_pushed_add_nothing(self, client, org, usb_people, approved):
         pushed = "1\t2026-11-23 09:09:25\t0\t1\t0\t0\t0\n2\t2026-11-23 08:05:35\t0\t1\t0\t0\t0\n"
         assert post(client, "ATTLOG", pushed).content == b"OK: 2"

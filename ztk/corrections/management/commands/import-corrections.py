@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ztk.attendance.services import drain_pending
 from ztk.core.errors import DomainError
 from ztk.corrections import bulk_import
 
@@ -58,3 +59,7 @@ class Command(BaseCommand):
             f"{result.rows} rows: {result.new} punches added, {result.duplicate} already "
             f"imported (sha256 {result.sha256})"
         )
+        # Large files queue their days for the worker; a command's user wants them now.
+        days = drain_pending()
+        if days:
+            self.stdout.write(f"recomputed {days} employee-days")

@@ -2,6 +2,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ztk.attendance.services import drain_pending
 from ztk.core.errors import DomainError
 from ztk.devices.imports import usb_attlog_import
 
@@ -31,3 +32,8 @@ class Command(BaseCommand):
         for line_no, code, message in report.refused:
             self.stdout.write(f"line {line_no}: refused: {code}: {message}")
         self.stdout.write(f"{file.name}: {report.summary()}")
+        if not dry_run:
+            # Large files queue their days for the worker; a command's user wants them now.
+            days = drain_pending()
+            if days:
+                self.stdout.write(f"recomputed {days} employee-days")
