@@ -35,7 +35,9 @@ trap cleanup EXIT
 
 # --flush-locks: a worker killed while holding a task lock (the drain, terminal pulls)
 # must not leave it held for good; the tasks behind those locks are safe to run twice.
-$BIN/ztk run_huey --flush-locks --shutdown-timeout 10 &
+# --max-delay 1: an idle worker looks for new tasks every second (Huey's default backs
+# off to 10 s), so the days of a terminal upload are recomputed within a second or two.
+$BIN/ztk run_huey --flush-locks --max-delay 1 --shutdown-timeout 10 &
 worker=$!
 pids+=("$worker")
 # No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between
