@@ -293,7 +293,12 @@ def test_partition_of_day_shifts_equals_the_rule_as_first_written(data):
         else:
             window.append(DayPlan(first.day + timedelta(days=offset), tz, "rest", None, 0))
     punches = data.draw(punch_lists(first, voided=True))
-    assert partition_punches(window, punches) == _partition_reference(window, punches)
+    partitioned = partition_punches(window, punches)
+    assert partitioned == _partition_reference(window, punches)
+    by_date = {plan.day: plan for plan in window}
+    for day, bucket in partitioned.items():
+        for punch in bucket:
+            assert engine.attendance_date_for(punch.at, by_date) == day
 
 
 # --------------------------------------------------------------------------- stored JSON

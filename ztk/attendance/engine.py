@@ -632,6 +632,8 @@ def attendance_date_for(punch_at: datetime, plans_by_date: Mapping[date, DayPlan
     """
     _check_aware("punch_at", punch_at)
     reference = next(iter(plans_by_date.values()), None)
+    if reference is not None and all(_own_date(p, reference.tz) for p in plans_by_date.values()):
+        return punch_at.astimezone(reference.tz).date()  # as partition_punches: day shifts
     return _date_for(punch_at.astimezone(UTC), punch_at, plans_by_date, {}, reference)
 
 
