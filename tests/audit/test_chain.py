@@ -74,7 +74,10 @@ def test_verify_notices_the_newest_events_removed():
 def test_command_exits_non_zero_and_names_the_sequence(capsys):
     write_events(3)
     call_command("verify-audit")
-    assert "3 audit events verified" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "3 audit events verified" in out
+    newest = AuditEvent.objects.get(seq=3)
+    assert f"head: seq 3 hash {newest.hash}" in out  # to keep outside the database
     without_guard("UPDATE audit_auditevent SET changes = '{}' WHERE seq = 2")
     with pytest.raises(SystemExit) as exit_info:
         call_command("verify-audit")
