@@ -135,6 +135,9 @@ def record_punches(
 ) -> RecordResult:
     """Store new punches exactly once, audit the batch and recompute the days they touch.
 
+    The days are recomputed inside this call, or, for a batch of more than
+    settings.RECOMPUTE_DEFER_ABOVE new punches, queued in this transaction for the
+    background drain (attendance.services.drain_pending), which follows within seconds.
     A refused item is refused alone; the rest of the batch lands. Items whose employee is
     unknown go to `on_unknown` (held for later assignment) when given, else are refused.
     """
