@@ -462,3 +462,70 @@ def test_hr_closes_a_period_on_a_phone(live_server, shop, client, monkeypatch):
         finally:
             browser.close()
     assert periods.period_at(shop.group, NOV1).status == PeriodStatus.CLOSED
+
+
+@pytest.mark.postgres_only
+@pytest.mark.django_db(transaction=True)
+def test_a_close_waits_for_a_submission_in_flight_and_then_finds_it_pending(
+    org, time_machine, monkeypatch
+):
+    """A close that starts while a submission for the period is being written waits for it
+    and then refuses (pending_corrections): never a pending request in a closed period."""
+    import threading
+
+    from django.db import connection
+
+    from ztk.corrections import services as corrections
+
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL: SQLite serialises every writer anyway")
+    time_machine.move_to(NOW, tick=False)
+    for code, name in [("forgot", "忘记打卡"), ("device", "设备故障")]:
+        ReasonCategory.objects.get_or_create(policy=None, code=code, defaults={"name": name})
+    week_for(org)
+    only_checkout(org.employee, NOV30)
+    finalise(org)
+    inside, go = threading.Event(), threading.Event()
+    original = corrections.lock_quota
+
+    def paused(employee, start):  # the submission holds its locks here
+        inside.set()
+        assert go.wait(20)
+        return original(employee, start)
+
+    monkeypatch.setattr(corrections, "lock_quota", paused)
+    outcome: dict[str, str] = {}
+
+    def submitting() -> None:
+        try:
+            submit(org.employee.user, org.employee, item(NOV30))
+            outcome["submit"] = "accepted"
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            outcome["submit"] = repr(error)
+        finally:
+            connection.close()
+
+    def closing() -> None:
+        try:
+            periods.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+            outcome["close"] = "closed"
+        except DomainError as error:
+            outcome["close"] = error.code
+        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+            outcome["close"] = repr(error)
+        finally:
+            connection.close()
+
+    submitter = threading.Thread(target=submitting)
+    submitter.start()
+    assert inside.wait(20)
+    closer = threading.Thread(target=closing)
+    closer.start()
+    closer.join(1.5)
+    waited = closer.is_alive()
+    go.set()
+    submitter.join(20)
+    closer.join(20)
+    assert waited, f"the close did not wait for the submission: {outcome}"
+    assert outcome == {"submit": "accepted", "close": periods.PENDING_CORRECTIONS}
+    assert periods.period_at(org.group, NOV1).status == PeriodStatus.OPEN

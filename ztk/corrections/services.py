@@ -228,6 +228,30 @@ def _closed_days(group_id: int | None, days: Iterable[date]) -> set[date]:
     return {d for d in days if any(a <= d <= b for a, b in ranges)}
 
 
+def _closed_days_locked(group: AttendanceGroup | None, days: list[date]) -> set[date]:
+    """The closed days among ``days``, read inside the transaction with their periods' rows
+    locked: a close that committed first is seen, and a close that starts meanwhile waits
+    for this transaction and then finds its requests pending. (Read before the
+    transaction, a close committing in between left a pending request in a closed period.
+    A period row that does not exist yet cannot be locked; period_close creates it and
+    the periods page shows it, so it exists before anyone closes it.)"""
+    from ztk.attendance.models import AttendancePeriod, PeriodStatus
+
+    if group is None or not days:
+        return set()
+    locked = list(
+        AttendancePeriod.objects.select_for_update()
+        .filter(group=group, start__lte=max(days), end__gte=min(days))
+        .order_by("pk")
+        .values_list("status", "start", "end")
+    )
+    return {
+        day
+        for day in days
+        if any(status == PeriodStatus.CLOSED and a <= day <= b for status, a, b in locked)
+    }
+
+
 def _display_name(user: Any) -> str:
     try:
         return user.employee.name
@@ -825,11 +849,12 @@ def _submit(
     days = sorted({i.day for i in items})
     slots = slot_infos(employee, days, now=now)
     periods = {d: p.period_of(d, policy.period_start_day)[0] for d in days}
-    closed = _closed_days(employee.attendance_group_id, days)
     working = working_days_after(days[0], (days[-1] - days[0]).days + WORKING_DAY_HORIZON)
     counts = channel != Channel.PAPER or row.paper_counts
 
     with transaction.atomic():
+        # Inside the transaction, before the quota locks (the order period_close takes too).
+        closed = _closed_days_locked(employee.attendance_group, days)
         for start in sorted(set(periods.values())):  # fixed order: no deadlock between two
             lock_quota(employee, start)
         used = {start: used_in_period(employee, start, row) for start in set(periods.values())}
