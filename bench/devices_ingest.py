@@ -261,7 +261,9 @@ class _CpuSplit:
         return {
             "CPU: HTTP stack + devices layer": per_line(total - self.record - self.commit),
             "CPU: record_punches w/o recompute": per_line(self.record - self.recompute),
-            "CPU: recompute": per_line(self.recompute),
+            "CPU: recompute": (
+                per_line(self.recompute) if self.recompute else "queued for the worker (below)"
+            ),
             "CPU: commit (punches, days, audit)": per_line(self.commit),
             "CPU: all": per_line(total),
         }

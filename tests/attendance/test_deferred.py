@@ -68,6 +68,21 @@ def _inputs(org, seed: int, count: int = 40) -> list[PunchInput]:
     return items
 
 
+def _terminal(org, day: date, *clocks: time) -> list[PunchInput]:
+    """Punches of the employee at these local times of ``day``, from a terminal."""
+    tz = ZoneInfo(org.group.time_zone)
+    return [
+        PunchInput(
+            at=datetime.combine(day, clock, tzinfo=tz),
+            source="device",
+            employee_id=org.employee.pk,
+            device_sn="SN",
+            pin=org.employee.employee_no,
+        )
+        for clock in clocks
+    ]
+
+
 def _now(org) -> datetime:
     return datetime(2026, 11, 12, 12, tzinfo=ZoneInfo(org.group.time_zone))
 
@@ -125,30 +140,11 @@ def test_a_large_batch_is_queued_and_the_drain_stores_what_at_once_would(
 @pytest.mark.django_db
 def test_a_batch_arriving_during_the_drain_keeps_its_row_queued(night_and_day, monkeypatch):
     org, now = night_and_day, _now(night_and_day)
-    tz = ZoneInfo(org.group.time_zone)
     wednesday = FIRST + timedelta(days=2)  # the night shift 22:00-06:00
     thursday = wednesday + timedelta(days=1)
-    first = [
-        PunchInput(
-            at=datetime.combine(wednesday, time(21, 40 + k), tzinfo=tz),
-            source="device",
-            employee_id=org.employee.pk,
-            device_sn="SN",
-            pin=org.employee.employee_no,
-        )
-        for k in range(6)
-    ]
+    first = _terminal(org, wednesday, *(time(21, 40 + k) for k in range(6)))
     record_punches(first, now=now)
-    late_out = [
-        PunchInput(
-            at=datetime.combine(thursday, time(6, 1, k), tzinfo=tz),
-            source="device",
-            employee_id=org.employee.pk,
-            device_sn="SN",
-            pin=org.employee.employee_no,
-        )
-        for k in range(6)
-    ]
+    late_out = _terminal(org, thursday, *(time(6, 1, k) for k in range(6)))
     original = services._evaluate_queued
     calls = []
 
@@ -234,16 +230,7 @@ def test_the_drain_never_overwrites_a_day_recomputed_after_it_read(night_and_day
     org, now = night_and_day, _now(night_and_day)
     tz = ZoneInfo(org.group.time_zone)
     wednesday = FIRST + timedelta(days=2)  # the night shift 22:00-06:00
-    ins = [
-        PunchInput(
-            at=datetime.combine(wednesday, time(21, 40 + k), tzinfo=tz),
-            source="device",
-            employee_id=org.employee.pk,
-            device_sn="SN",
-            pin=org.employee.employee_no,
-        )
-        for k in range(6)
-    ]
+    ins = _terminal(org, wednesday, *(time(21, 40 + k) for k in range(6)))
     record_punches(ins, now=now)
     original = services._evaluate_queued
 

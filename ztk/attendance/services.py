@@ -887,15 +887,6 @@ def _recompute_chunk(task: tuple[list[int], date, date, datetime | None]) -> int
         connection.close()
 
 
-def _forget_connections() -> None:
-    # A forked worker opens its own connection on first use; the parent closed its own
-    # before forking, so no handle is shared.
-    from django.db import connections
-
-    for conn in connections.all(initialized_only=True):
-        conn.connection = None
-
-
 def _recompute_in_processes(
     chunks: list[list[int]], start: date, end: date, now: datetime | None, processes: int
 ) -> int:
@@ -903,10 +894,12 @@ def _recompute_in_processes(
 
     from django.db import connections
 
+    # Closed before forking: each worker opens its own connection on first use, so no
+    # handle is shared between processes.
     connections.close_all()
     context = multiprocessing.get_context("fork")
     tasks = [(part, start, end, now) for part in chunks]
-    with context.Pool(min(processes, len(chunks)), initializer=_forget_connections) as pool:
+    with context.Pool(min(processes, len(chunks))) as pool:
         written = sum(pool.imap_unordered(_recompute_chunk, tasks))
         pool.close()
         pool.join()
