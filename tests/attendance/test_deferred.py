@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.attendance.test_engine_fastpath import _reference, _stored
+from tests.attendance.test_engine_fastpath import _reference, _stored, night_and_early_week
 from ztk.attendance import services
 from ztk.attendance.engine import PunchIn, partition_punches
 from ztk.attendance.models import AttendanceDay, PendingRecompute
@@ -26,25 +26,7 @@ FIRST = date(2026, 11, 2)  # a Monday
 def night_and_day(org, settings):
     """Night shifts crossing midnight, an early day shift and a day boundary hour: the
     case where a punch's local date and its attendance date differ."""
-    from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
-
-    night = Shift.objects.create(code="N", name="night")
-    ShiftSegment.objects.create(shift=night, position=1, start=time(22), end=time(6))
-    early = Shift.objects.create(code="E", name="early")
-    ShiftSegment.objects.create(
-        shift=early, position=1, start=time(0, 30), end=time(9), in_earliest=600
-    )
-    WeeklyPattern.objects.create(
-        group=org.group,
-        monday_shift=night,
-        tuesday_shift=early,
-        wednesday_shift=night,
-        thursday_shift=night,
-        friday_shift=early,
-        use_work_calendar=False,
-    )
-    org.group.day_boundary_hour = 5
-    org.group.save()
+    night_and_early_week(org.group, 5)
     settings.RECOMPUTE_DEFER_ABOVE = 5
     return org
 

@@ -395,6 +395,32 @@ def _stored(employee_ids):
     return sorted(AttendanceDay.objects.filter(employee_id__in=employee_ids).values_list(*fields))
 
 
+def night_and_early_week(group, boundary: int) -> None:
+    """Night shifts crossing midnight (Mon, Wed, Thu 22:00-06:00) and an early shift whose
+    check-in window opens the evening before (Tue, Fri 00:30-09:00), with a day boundary
+    hour: the week where a punch's local date and its attendance date differ."""
+    from ztk.scheduling.models import Shift as ShiftRow
+    from ztk.scheduling.models import ShiftSegment, WeeklyPattern
+
+    night = ShiftRow.objects.create(code="N", name="night")
+    ShiftSegment.objects.create(shift=night, position=1, start=time(22), end=time(6))
+    early = ShiftRow.objects.create(code="D", name="day")
+    ShiftSegment.objects.create(
+        shift=early, position=1, start=time(0, 30), end=time(9), in_earliest=600
+    )
+    WeeklyPattern.objects.create(
+        group=group,
+        monday_shift=night,
+        tuesday_shift=early,
+        wednesday_shift=night,
+        thursday_shift=night,
+        friday_shift=early,
+        use_work_calendar=False,
+    )
+    group.day_boundary_hour = boundary
+    group.save()
+
+
 @pytest.mark.django_db
 @pytest.mark.parametrize("boundary", [0, 5])
 def test_punch_by_punch_equals_a_full_recompute(org, boundary, monkeypatch):
@@ -405,26 +431,8 @@ def test_punch_by_punch_equals_a_full_recompute(org, boundary, monkeypatch):
 
     from ztk.attendance.services import recompute_range
     from ztk.punches.services import PunchInput, record_punches
-    from ztk.scheduling.models import Shift as ShiftRow
-    from ztk.scheduling.models import ShiftSegment, WeeklyPattern
 
-    night = ShiftRow.objects.create(code="N", name="night")
-    ShiftSegment.objects.create(shift=night, position=1, start=time(22), end=time(6))
-    day_shift = ShiftRow.objects.create(code="D", name="day")
-    ShiftSegment.objects.create(
-        shift=day_shift, position=1, start=time(0, 30), end=time(9), in_earliest=600
-    )
-    WeeklyPattern.objects.create(
-        group=org.group,
-        monday_shift=night,
-        tuesday_shift=day_shift,
-        wednesday_shift=night,
-        thursday_shift=night,
-        friday_shift=day_shift,
-        use_work_calendar=False,
-    )
-    org.group.day_boundary_hour = boundary
-    org.group.save()
+    night_and_early_week(org.group, boundary)
     tz = ZoneInfo(org.group.time_zone)
     first = date(2026, 11, 2)  # a Monday
     now = datetime(2026, 11, 12, 12, tzinfo=tz)
