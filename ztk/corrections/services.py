@@ -214,42 +214,32 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     return value
 
 
-def _closed_days(group_id: int | None, days: Iterable[date]) -> set[date]:
+def _closed_days(group_id: int | None, days: Iterable[date], *, lock: bool = False) -> set[date]:
+    """The days among ``days`` that lie in a closed period of the group.
+
+    ``lock`` (inside a transaction): the periods' rows are read locked, so a close that
+    committed first is seen and a close that starts meanwhile waits for this transaction
+    and then finds its requests pending. (Read before its transaction, a submission could
+    leave a pending request in a period closed in between. A period row that does not
+    exist yet cannot be locked; period_close creates it and the periods page shows it,
+    so it exists before anyone closes it.)
+    """
     from ztk.attendance.models import AttendancePeriod, PeriodStatus
 
     days = list(days)
     if group_id is None or not days:
         return set()
-    ranges = list(
-        AttendancePeriod.objects.filter(
-            group_id=group_id, status=PeriodStatus.CLOSED, start__lte=max(days), end__gte=min(days)
-        ).values_list("start", "end")
+    periods = AttendancePeriod.objects.filter(
+        group_id=group_id, start__lte=max(days), end__gte=min(days)
     )
+    if lock:
+        periods = periods.select_for_update().order_by("pk")
+    ranges = [
+        (start, end)
+        for status, start, end in periods.values_list("status", "start", "end")
+        if status == PeriodStatus.CLOSED
+    ]
     return {d for d in days if any(a <= d <= b for a, b in ranges)}
-
-
-def _closed_days_locked(group: AttendanceGroup | None, days: list[date]) -> set[date]:
-    """The closed days among ``days``, read inside the transaction with their periods' rows
-    locked: a close that committed first is seen, and a close that starts meanwhile waits
-    for this transaction and then finds its requests pending. (Read before the
-    transaction, a close committing in between left a pending request in a closed period.
-    A period row that does not exist yet cannot be locked; period_close creates it and
-    the periods page shows it, so it exists before anyone closes it.)"""
-    from ztk.attendance.models import AttendancePeriod, PeriodStatus
-
-    if group is None or not days:
-        return set()
-    locked = list(
-        AttendancePeriod.objects.select_for_update()
-        .filter(group=group, start__lte=max(days), end__gte=min(days))
-        .order_by("pk")
-        .values_list("status", "start", "end")
-    )
-    return {
-        day
-        for day in days
-        if any(status == PeriodStatus.CLOSED and a <= day <= b for status, a, b in locked)
-    }
 
 
 def _display_name(user: Any) -> str:
@@ -854,7 +844,7 @@ def _submit(
 
     with transaction.atomic():
         # Inside the transaction, before the quota locks (the order period_close takes too).
-        closed = _closed_days_locked(employee.attendance_group, days)
+        closed = _closed_days(employee.attendance_group_id, days, lock=True)
         for start in sorted(set(periods.values())):  # fixed order: no deadlock between two
             lock_quota(employee, start)
         used = {start: used_in_period(employee, start, row) for start in set(periods.values())}
