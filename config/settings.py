@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "ztk.accounts",
     "ztk.api",
     "ztk.web",
+    "ztk.ops",
     # After ztk.core, whose run_huey (the same consumer, stop-aware) replaces Huey's.
     "huey.contrib.djhuey",
 ]

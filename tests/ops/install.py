@@ -6,6 +6,7 @@ and the worker and web server started with the command lines of `scripts/run.sh`
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shlex
@@ -83,6 +84,13 @@ class Installation:
             self._admin(f'CREATE DATABASE "{self.pg_name}"')
         self.ztk("migrate", "--noinput", "-v0")
         self.ztk("demo", "-v0")
+        return self
+
+    def create_empty(self) -> Installation:
+        """No tables at all (a new server's database), as a restore may find it."""
+        if self.postgres:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)')
+            self._admin(f'CREATE DATABASE "{self.pg_name}"')
         return self
 
     def clone(self, var_dir: Path, name: str) -> Installation:
@@ -205,6 +213,34 @@ class Installation:
             conn.execute("ROLLBACK")
         finally:
             conn.close()
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows in every table, counted here (not by the code under test)."""
+        if not self.postgres and not (self.var_dir / "ztk.sqlite3").exists():
+            return {}
+        if self.postgres:
+            names = "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+        else:
+            names = (
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            )
+        return {
+            table: self.sql(f'SELECT COUNT(*) FROM "{table}"')[0][0] for (table,) in self.sql(names)
+        }
+
+    def audit_head(self) -> str:
+        seq, digest = self.sql("SELECT seq, hash FROM audit_auditevent ORDER BY seq DESC LIMIT 1")[
+            0
+        ]
+        return f"{seq}:{digest}"
+
+    def media_digests(self) -> dict[str, str]:
+        root = self.var_dir / "media"
+        return {
+            path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(root.rglob("*"))
+            if path.is_file()
+        }
 
     def pending(self) -> int:
         return self.sql("SELECT COUNT(*) FROM attendance_pendingrecompute")[0][0]
