@@ -352,10 +352,16 @@ def read_manifest(backup: Path) -> dict[str, Any]:
     if manifest.get("digest") != manifest_digest(manifest):
         raise BackupError(f"{MANIFEST} was altered: its digest does not match its content.")
     database = manifest["database"]
+    if database.get("file") not in DUMPS.values():
+        raise BackupError(f"{MANIFEST} names an unknown database file {database.get('file')!r}.")
     listed = {database["file"]: database["sha256"]}
     for key, entries in manifest["files"].items():
         for entry in entries:
-            listed[f"files/{key}/{entry['path']}"] = entry["sha256"]
+            name = f"{key}/{entry['path']}"
+            parts = name.split("/")
+            if name.startswith("/") or "\\" in name or any(p in ("", ".", "..") for p in parts):
+                raise BackupError(f"{MANIFEST} lists a file outside the backup: {name!r}.")
+            listed[f"files/{name}"] = entry["sha256"]
     present = {p.relative_to(backup).as_posix() for p in backup.rglob("*") if p.is_file()} - {
         MANIFEST
     }
