@@ -114,7 +114,9 @@ def test_a_graceful_stop_mid_drain_ends_after_the_chunk_and_holds_no_lock(instal
     began = time.monotonic()
     assert stop(worker, signal.SIGINT) == 0  # what Ctrl-C on `make run` sends
     took = time.monotonic() - began
-    assert took < 5, f"the stop waited {took:.1f} s instead of ending after the chunk"
+    assert took < 10, f"the stop took {took:.1f} s, longer than run.sh's grace"
+    log = installation.log("stop-1.log")
+    assert "All workers have stopped" in log and "released at stop" not in log  # not abandoned
     assert not installation.lock_held(DRAIN)
     assert installation.pending() > 0  # the rest waits for the next start (test above)
 
