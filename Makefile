@@ -11,8 +11,9 @@ run: install
 test: install-dev
 	@scripts/test.sh
 
+# `make bench BENCH_ARGS="--only load --load-seconds 20"`: the load run alone, shorter.
 bench: install-dev
-	@$(BIN)/python -m bench
+	@$(BIN)/python -m bench $(BENCH_ARGS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

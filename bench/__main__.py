@@ -1,4 +1,6 @@
-"""`make bench`: punches, recompute and (when present) terminal ingestion, on SQLite."""
+"""`make bench`: punches, recompute, terminal ingestion, reports and corrections on SQLite,
+then (g) a load run against the site as `make run` serves it (`--only load` for that alone,
+`--load-seconds` / `--load-clients` to size it)."""
 
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from datetime import timedelta
 from . import setup as S
 
 
-def load() -> str:
+def load_average() -> str:
     try:
         return " ".join(f"{v:.2f}" for v in os.getloadavg())
     except OSError:
@@ -69,7 +71,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--employees", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--only",
+        choices=["all", "load"],
+        default="all",
+        help="load: only the load run (g) against scripts/run.sh",
+    )
+    parser.add_argument("--load-seconds", type=float, default=60)
+    parser.add_argument("--load-clients", type=int, default=20)
     args = parser.parse_args()
+    if args.only == "load":
+        raise SystemExit(0 if run_load(args) else 1)
 
     S.django_setup()
     from django.utils import timezone
@@ -89,7 +101,7 @@ def main() -> None:
 
     from .drain import BackgroundDrain
 
-    print(f"load average before the run (other processes share the CPUs): {load()}")
+    print(f"load average before the run (other processes share the CPUs): {load_average()}")
     print(
         f"batches above {settings.RECOMPUTE_DEFER_ABOVE} punches queue their days for the"
         " background worker (ztk run_huey, its own process), as in production"
@@ -197,6 +209,16 @@ def main() -> None:
     from . import corrections as corrections_bench
 
     corrections_bench.run(samples=200)
+
+    run_load(args)
+
+
+def run_load(args) -> bool:
+    """(g) gunicorn and the worker as `make run` starts them, under concurrent clients."""
+    from . import load
+
+    print(f"load average before the load run: {load_average()}")
+    return load.run(seconds=args.load_seconds, clients=args.load_clients)
 
 
 if __name__ == "__main__":

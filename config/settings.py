@@ -65,7 +65,6 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "rules.apps.AutodiscoverRulesConfig",
-    "huey.contrib.djhuey",
     "ztk.core",
     "ztk.audit",
     "ztk.org",
@@ -79,6 +78,9 @@ INSTALLED_APPS = [
     "ztk.accounts",
     "ztk.api",
     "ztk.web",
+    "ztk.ops",
+    # After ztk.core, whose run_huey (the same consumer, stop-aware) replaces Huey's.
+    "huey.contrib.djhuey",
 ]
 
 MIDDLEWARE = [
@@ -149,7 +151,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 HUEY = {
     "name": "ztk",
     "immediate": env_bool("HUEY_IMMEDIATE", TESTING),
-    "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
+    # flush_locks: one consumer per installation, so a task lock found at start was left by
+    # a worker that died holding it (ztk/core/worker.py).
+    "consumer": {
+        "workers": env_int("HUEY_WORKERS", 2),
+        "worker_type": "thread",
+        "flush_locks": True,
+    },
 }
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
@@ -224,6 +232,8 @@ MISSED_PUNCH_ALERT_HOUR = env_int("MISSED_PUNCH_ALERT_HOUR", 8)
 # recomputed by the background drain instead of inside the request; 0: always at once.
 # Tests default to 0, so their days are current when record_punches returns.
 RECOMPUTE_DEFER_ABOVE = env_int("RECOMPUTE_DEFER_ABOVE", 0 if TESTING else 100)
+# Queued days the drain recomputes per transaction; a stopping worker ends after the chunk.
+RECOMPUTE_DRAIN_CHUNK = max(1, env_int("RECOMPUTE_DRAIN_CHUNK", 2000))
 # New terminals stay pending (their punches held) until an admin approves them.
 DEVICE_AUTO_APPROVE = env_bool("ZTK_DEVICE_AUTO_APPROVE", False)
 

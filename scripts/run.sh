@@ -7,6 +7,24 @@ BIN=.venv/bin
 PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 VAR_DIR="${ZTK_VAR_DIR:-var}"
+
+# The two long-running processes. --flush-locks: a worker killed while holding a task lock
+# (the drain, terminal pulls) must not leave it held for good; every lock is declared where
+# the consumer sees it at start (ztk/core/worker.py). --max-delay 1: an idle worker looks
+# for new tasks every second (Huey's default backs off to 10 s), so the days of a terminal
+# upload are recomputed within a second or two. --shutdown-timeout 10: the grace a stopping
+# worker gives a running task; the drain stops after its current chunk well within it.
+WORKER=("$BIN/ztk" run_huey --flush-locks --max-delay 1 --shutdown-timeout 10)
+# No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between
+# two checkouts running side by side.
+WEB=("$BIN/gunicorn" config.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}"
+  --threads 4 --timeout 60 --graceful-timeout 10 --no-control-socket --access-logfile -)
+if [ "${1:-}" = "--print-commands" ]; then
+  # For the tests and `make bench`: exactly these processes, one shell-quoted line each.
+  printf '%q ' "${WORKER[@]}"; echo
+  printf '%q ' "${WEB[@]}"; echo
+  exit 0
+fi
 mkdir -p "$VAR_DIR"
 
 echo "==> migrating the database"
@@ -33,17 +51,10 @@ trap 'cleanup; exit 130' INT
 trap 'cleanup; exit 143' TERM
 trap cleanup EXIT
 
-# --flush-locks: a worker killed while holding a task lock (the drain, terminal pulls)
-# must not leave it held for good; the tasks behind those locks are safe to run twice.
-# --max-delay 1: an idle worker looks for new tasks every second (Huey's default backs
-# off to 10 s), so the days of a terminal upload are recomputed within a second or two.
-$BIN/ztk run_huey --flush-locks --max-delay 1 --shutdown-timeout 10 &
+"${WORKER[@]}" &
 worker=$!
 pids+=("$worker")
-# No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between
-# two checkouts running side by side.
-$BIN/gunicorn config.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}" \
-  --threads 4 --timeout 60 --graceful-timeout 10 --no-control-socket --access-logfile - &
+"${WEB[@]}" &
 web=$!
 pids+=("$web")
 echo "==> ZTK Attendance at http://$HOST:$PORT  (Ctrl-C stops the web server and the worker)"

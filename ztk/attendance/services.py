@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
@@ -1037,21 +1038,25 @@ def _start_drain() -> None:
     drain_recompute_queue()
 
 
-DRAIN_CHUNK = 2000
+def drain_pending(
+    *,
+    now: datetime | None = None,
+    chunk: int | None = None,
+    stop: Callable[[], bool] | None = None,
+) -> int:
+    """Recompute the queued days, oldest first, chunk by chunk until the queue is empty
+    (or, between chunks, ``stop()`` says the worker is stopping).
 
-
-def drain_pending(*, now: datetime | None = None, chunk: int = DRAIN_CHUNK) -> int:
-    """Recompute the queued days, oldest first, chunk by chunk until the queue is empty.
-
-    A chunk is read and evaluated outside any transaction (on SQLite a write transaction
-    would hold up every punch arriving meanwhile), then written in one: each day only if
-    nobody recomputed it since it was read (that writer saw newer inputs), each queue row
-    removed only if no batch added to it since it was read. A crash leaves the rows
-    queued. Returns the days written.
+    A chunk (``settings.RECOMPUTE_DRAIN_CHUNK`` days) is read and evaluated outside any
+    transaction (on SQLite a write transaction would hold up every punch arriving
+    meanwhile), then written in one: each day only if nobody recomputed it since it was
+    read (that writer saw newer inputs), each queue row removed only if no batch added to
+    it since it was read. A crash leaves the rows queued. Returns the days written.
     """
     table = PendingRecompute._meta.db_table
+    chunk = chunk or settings.RECOMPUTE_DRAIN_CHUNK
     written = 0
-    while True:
+    while stop is None or not stop():
         rows = fetch_all(
             f"SELECT employee_id, day, first_punch_id, version FROM {table} ORDER BY id LIMIT %s",
             [chunk],
@@ -1080,6 +1085,7 @@ def drain_pending(*, now: datetime | None = None, chunk: int = DRAIN_CHUNK) -> i
                     ],
                 )
         written += len(days)
+    return written
 
 
 def _evaluate_queued(queued: list[tuple[int, date, int, int]], *, now: datetime) -> list[tuple]:

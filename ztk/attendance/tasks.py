@@ -4,24 +4,32 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from huey.exceptions import TaskLockedException
 
+from ztk.core.worker import stop_requested
+
 from .finalise import finalise_due, refresh_recent
 from .models import PendingRecompute
 from .services import drain_pending
+
+# Declared at import, so `run_huey --flush-locks` clears it after a worker died holding it
+# (built inside _drain it was unknown at start and stayed held: every drain then ended at
+# once and the queue was never emptied). Rules in ztk/core/worker.py.
+DRAIN_LOCK = lock_task("attendance-drain")
 
 
 def _drain() -> None:
     """One drain at a time; a drain already running takes new rows in its next round.
 
     Rows queued just as a drain ends (after its last look, before its lock is released)
-    are caught by the check after the lock, else by the minute's periodic run.
+    are caught by the check after the lock, else by the minute's periodic run. A stopping
+    worker ends the drain after the chunk in hand; what is left stays queued.
     """
     for _attempt in range(3):
         try:
-            with lock_task("attendance-drain"):
-                drain_pending()
+            with DRAIN_LOCK:
+                drain_pending(stop=stop_requested)
         except TaskLockedException:
             return
-        if not PendingRecompute.objects.exists():
+        if stop_requested() or not PendingRecompute.objects.exists():
             return
 
 
@@ -33,7 +41,8 @@ def drain_recompute_queue() -> None:
 
 @db_periodic_task(crontab(minute="*"))
 def drain_recompute_queue_periodic() -> None:
-    """The safety net: a drain that failed or was missed runs again within a minute."""
+    """The safety net: a drain that failed or was missed runs again within a minute (and
+    at once when the worker starts, so a queue left by a dead worker is taken up)."""
     _drain()
 
 
@@ -41,5 +50,7 @@ def drain_recompute_queue_periodic() -> None:
 def refresh_and_finalise() -> None:
     # Queued punches first: a day is never finalised without the punches already in.
     _drain()
+    if stop_requested():
+        return
     refresh_recent()
     finalise_due()

@@ -98,3 +98,22 @@ def audit_events(
     if date_to:
         qs = qs.filter(at__date__lte=date_to)
     return qs
+
+
+def audit_head_mismatch(seq: int, digest: str) -> str:
+    """Why an exported head (``seq`` and ``hash`` of an event, kept outside the database)
+    no longer appears in the chain, or "" when it does. A chain rewritten and re-hashed
+    from before that event verifies on its own; this is what notices it."""
+    found = AuditEvent.objects.filter(seq=seq).values_list("hash", flat=True).first()
+    if found is None:
+        last = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first() or 0
+        return (
+            f"the chain has no event {seq}; it ends at event {last} (events were removed, or "
+            "the head was exported from another installation)"
+        )
+    if found != digest.lower():
+        return (
+            f"event {seq} now has hash {found}: the chain was rewritten at or before event "
+            f"{seq} since the head was exported"
+        )
+    return ""

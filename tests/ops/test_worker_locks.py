@@ -1,0 +1,147 @@
+"""A stopped or killed background worker never leaves the recompute queue stuck.
+
+Issue 10 item 1: the drain's lock was built inside the function, so `run_huey
+--flush-locks` did not know it; after a kill -9 (or a stop while a drain ran past the
+grace period) every drain ended at once and the days stayed stale. These tests run the
+worker as `scripts/run.sh` does, in its own process, on an installation of their own.
+"""
+
+from __future__ import annotations
+
+import ast
+import signal
+import time
+
+import pytest
+
+from .install import ROOT, run_sh_commands, stop, wait_until
+
+DRAIN = "attendance-drain"
+CHUNK = "40"  # days per drain transaction: a drain of ~1,300 days takes 30 or more
+
+
+def _lock_calls() -> list[tuple[str, int, ast.Call, bool]]:
+    """Every call of lock_task in ztk/: (file, line, call, built at import)."""
+    found = []
+    for path in sorted((ROOT / "ztk").rglob("*.py")):
+        tree = ast.parse(path.read_text(), filename=str(path))
+        at_import: set[int] = set()
+        for node in tree.body:
+            # A module-level statement or a decorator of a module-level function runs once,
+            # at import; anything inside a function body runs later.
+            decorators = getattr(node, "decorator_list", [])
+            scope = decorators if isinstance(node, ast.FunctionDef) else [node]
+            for part in scope:
+                at_import.update(id(n) for n in ast.walk(part))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                func = node.func
+                name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", "")
+                if name == "lock_task":
+                    rel = str(path.relative_to(ROOT))
+                    found.append((rel, node.lineno, node, id(node) in at_import))
+    return found
+
+
+def test_every_task_lock_is_declared_where_the_starting_worker_clears_it():
+    from django.utils.module_loading import autodiscover_modules
+    from huey.contrib.djhuey import HUEY
+
+    calls = _lock_calls()
+    assert {path for path, *_ in calls} >= {"ztk/attendance/tasks.py", "ztk/devices/tasks.py"}
+    late = [f"{path}:{line}" for path, line, _call, at_import in calls if not at_import]
+    assert not late, f"task locks built after import, unknown to --flush-locks: {late}"
+    names = set()
+    for path, line, call, _ in calls:
+        assert call.args and isinstance(call.args[0], ast.Constant), f"{path}:{line}"
+        names.add(call.args[0].value)
+
+    # What the consumer does at start: import every tasks.py, then flush the locks it knows.
+    autodiscover_modules("tasks")
+    for name in names:
+        HUEY.put_if_empty(f"{HUEY.name}.lock.{name}", "1")  # left by a killed worker
+    assert HUEY.flush_locks() >= names
+    assert not any(HUEY.is_locked(name) for name in names)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_queue(installation):
+    installation.reset_queue()
+    yield
+    installation.kill_leftovers()
+
+
+def _worker(installation, log: str, **env: str):
+    worker, _web = run_sh_commands()
+    return installation.start(worker, log, RECOMPUTE_DRAIN_CHUNK=CHUNK, **env)
+
+
+def _mid_drain(installation, queued: int) -> None:
+    """Until the worker holds the drain lock and has written at least one chunk."""
+    wait_until(
+        lambda: 0 < installation.pending() < queued and installation.lock_held(DRAIN),
+        timeout=60,
+        what="the worker to be part-way through the drain",
+    )
+
+
+def test_a_worker_killed_mid_drain_is_replaced_by_one_that_empties_the_queue(installation):
+    before = installation.queue_punches("OPS-KILL", compare=True)
+    queued = before["pending"]
+    assert queued > 1000 and before["differ"] >= queued  # the stored days are stale
+
+    worker = _worker(installation, "kill-1.log")
+    _mid_drain(installation, queued)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    assert installation.lock_held(DRAIN), "kill -9 leaves the lock in the queue's storage"
+    assert installation.pending() > 0
+
+    worker = _worker(installation, "kill-2.log")  # the same command, as after `make run`
+    try:
+        wait_until(lambda: installation.pending() == 0, timeout=60, what="an empty queue")
+    finally:
+        stop(worker)
+    assert "attendance-drain" in installation.log("kill-2.log")  # "Found stale locks: …"
+    after = installation.compare()
+    assert after == {"pending": 0, "rows": before["rows"], "differ": 0}
+
+
+def test_a_graceful_stop_mid_drain_ends_after_the_chunk_and_holds_no_lock(installation):
+    queued = installation.queue_punches("OPS-STOP")["pending"]
+    worker = _worker(installation, "stop-1.log")
+    _mid_drain(installation, queued)
+    began = time.monotonic()
+    assert stop(worker, signal.SIGINT) == 0  # what Ctrl-C on `make run` sends
+    took = time.monotonic() - began
+    assert took < 10, f"the stop took {took:.1f} s, longer than run.sh's grace"
+    log = installation.log("stop-1.log")
+    assert "All workers have stopped" in log and "released at stop" not in log  # not abandoned
+    assert not installation.lock_held(DRAIN)
+    assert installation.pending() > 0  # the rest waits for the next start (test above)
+
+
+def test_a_chunk_outlasting_the_grace_period_is_abandoned_with_its_lock_released(installation):
+    """`make run` stopped while a drain runs past the 10 s grace: the chunk in hand is
+    abandoned (rolled back with the process) and the lock released on the way out. Here
+    the database is locked against writes, so the chunk cannot end; the grace is 2 s
+    instead of run.sh's 10 to keep the test short."""
+    queued = installation.queue_punches("OPS-GRACE")["pending"]
+    worker_argv, _web = run_sh_commands()
+    grace = worker_argv.index("--shutdown-timeout") + 1
+    worker_argv[grace] = "2"
+    with installation.write_lock():
+        worker = installation.start(worker_argv, "grace-1.log", RECOMPUTE_DRAIN_CHUNK=CHUNK)
+        wait_until(lambda: installation.lock_held(DRAIN), timeout=60, what="the drain to start")
+        began = time.monotonic()
+        stop(worker, signal.SIGINT)
+        assert time.monotonic() - began >= 2  # it did wait for the chunk, in vain
+        assert not installation.lock_held(DRAIN)
+        assert "released at stop: attendance-drain" in installation.log("grace-1.log")
+        assert installation.pending() == queued  # the abandoned chunk wrote nothing
+
+    worker = _worker(installation, "grace-2.log")
+    try:
+        wait_until(lambda: installation.pending() == 0, timeout=60, what="an empty queue")
+    finally:
+        stop(worker)
