@@ -27,9 +27,9 @@ from openpyxl import Workbook, load_workbook
 
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.models import AuditEvent
+from ztk.core import uploads
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.corrections import bulk_import as bi
-from ztk.corrections import hr_web
 from ztk.corrections.models import CorrectionRequest
 from ztk.corrections.services import used_in_period
 from ztk.org.models import Employee
@@ -484,7 +484,7 @@ def test_upload_preview_then_commit(shop):
     assert response.status_code == 302
     assert Punch.objects.filter(source="import").count() == 3
     assert AuditEvent.objects.get(action=bi.AUDIT_ACTION).changes["filename"] == "历史补卡.csv"
-    assert hr_web.load_upload(shop.hr.user, bi.sha256_of(data)) is None  # discarded
+    assert uploads.load(shop.hr.user.pk, bi.sha256_of(data)) is None  # discarded
 
 
 def test_a_refused_row_shows_in_the_preview_without_a_commit_button(shop):

@@ -11,17 +11,13 @@ session); the commit validates those bytes again and writes all rows or none.
 from __future__ import annotations
 
 import re
-import time as clock
 from datetime import date, time
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.attendance.explain import slot_label
+from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
 
@@ -308,82 +305,15 @@ def paper_scan(request: HttpRequest, pk: int) -> FileResponse:
         form = paper.paper_form_for(request.user, pk)
     except NotFoundError as missing:
         raise Http404 from missing
-    try:
-        handle = form.scan.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404 from missing
-    response = FileResponse(handle, content_type=form.scan_type)
-    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
-    name = form.scan_name or f"{form.form_no}"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return uploads.file_response(
+        form.scan,
+        form.scan_type,
+        form.scan_name or form.form_no,
+        download=request.GET.get("download") == "1",
+    )
 
 
 # --------------------------------------------------------------------------- bulk import
-
-
-def temp_storage() -> Storage:
-    """Where uploads wait for their commit: STORAGES["import_tmp"] when the deployment
-    defines one (shared by every web node), else a folder under the var directory."""
-    try:
-        return storages["import_tmp"]
-    except Exception:  # noqa: BLE001 - InvalidStorageError: not configured
-        return FileSystemStorage(location=settings.VAR_DIR / "import-tmp")
-
-
-def _temp_name(user: Any, sha256: str) -> str:
-    return f"{user.pk}/{sha256}.bin"
-
-
-def stash_upload(user: Any, data: bytes) -> str:
-    """Keep the file for its commit; returns its SHA-256. Old uploads are swept first."""
-    storage = temp_storage()
-    _sweep(storage)
-    sha256 = bulk_import.sha256_of(data)
-    name = _temp_name(user, sha256)
-    if not storage.exists(name):
-        storage.save(name, ContentFile(data))
-    return sha256
-
-
-def load_upload(user: Any, sha256: str) -> bytes | None:
-    if not _SHA_RE.match(sha256 or ""):
-        return None
-    storage = temp_storage()
-    name = _temp_name(user, sha256)
-    try:
-        if not storage.exists(name):
-            return None
-        if clock.time() - storage.get_modified_time(name).timestamp() > TEMP_MAX_AGE:
-            storage.delete(name)
-            return None
-        with storage.open(name, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    return data if bulk_import.sha256_of(data) == sha256 else None
-
-
-def discard_upload(user: Any, sha256: str) -> None:
-    if _SHA_RE.match(sha256 or ""):
-        temp_storage().delete(_temp_name(user, sha256))
-
-
-def _sweep(storage: Storage) -> None:
-    """Delete uploads older than TEMP_MAX_AGE (best effort)."""
-    now = clock.time()
-    try:
-        folders, _files = storage.listdir("")
-        for folder in folders:
-            for name in storage.listdir(folder)[1]:
-                path = f"{folder}/{name}"
-                if now - storage.get_modified_time(path).timestamp() > TEMP_MAX_AGE:
-                    storage.delete(path)
-    except (OSError, NotImplementedError):
-        return
 
 
 def _import_context(**extra: Any) -> dict[str, Any]:
@@ -466,7 +396,7 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         context = _import_context(error=exc.message)
         return render(request, "corrections/hrdesk_import.html", context, status=422)
-    sha256 = stash_upload(request.user, data) if preview.can_commit else ""
+    sha256 = uploads.stash(request.user.pk, data) if preview.can_commit else ""
     return _preview_page(request, preview, sha256=sha256)
 
 
@@ -477,7 +407,7 @@ def import_commit(request: HttpRequest) -> HttpResponse:
     _require(request)
     sha256 = request.POST.get("sha256", "")
     filename = request.POST.get("filename", "")[:200]
-    data = load_upload(request.user, sha256)
+    data = uploads.load(request.user.pk, sha256)
     if data is None:
         messages.error(request, _("The uploaded file has expired; upload it again."))
         return redirect("hrdesk:import")
@@ -490,7 +420,7 @@ def import_commit(request: HttpRequest) -> HttpResponse:
             messages.error(request, exc.message)
             return redirect("hrdesk:import")
         return _preview_page(request, preview, status=422, sha256="", error=exc.message)
-    discard_upload(request.user, sha256)
+    uploads.discard(request.user.pk, sha256)
     messages.success(
         request,
         _("Imported %(new)s punches; %(duplicate)s rows were already imported.")
