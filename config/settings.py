@@ -217,6 +217,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 MAINTENANCE_MODE = env_bool("MAINTENANCE_MODE", False)
+# Robots and webhooks may point at this machine or the internal network (off: only public
+# internet addresses are contacted; see ztk/core/webhooks.py).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # The public address of this installation, for links in emails and group-robot messages.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 MISSED_PUNCH_ALERT_HOUR = env_int("MISSED_PUNCH_ALERT_HOUR", 8)
