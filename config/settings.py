@@ -163,6 +163,16 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Progress of background jobs (ztk.core.jobs): seen by the web processes and the worker, so
+# shared — Redis, else files in the var directory (the worker runs on the same machine).
+CACHES["jobs"] = (
+    {**CACHES["default"], "KEY_PREFIX": "jobs"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "jobs"),
+    }
+)
 
 # --- accounts and security ----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -827,6 +827,70 @@ def import_commit(
     return outcome
 
 
+# --------------------------------------------------------------------------- background
+
+JOB_PREVIEW = "corrections.import.preview"
+JOB_COMMIT = "corrections.import.commit"
+SHOWN_ROWS = 5000  # rows kept for the preview page (every refused row is kept as well)
+EXPIRED = "upload_expired"
+
+
+def _row_view(row: Row) -> dict[str, Any]:
+    """A row as the preview page shows it (JSON, kept on the job)."""
+    return {
+        "line": row.line,
+        "status": row.status,
+        "code": row.code,
+        "message": row.message,
+        "employee_no": row.employee_no,
+        "name": row.name,
+        "day": row.day.isoformat() if row.day else row.raw.get("date", ""),
+        "slot_label": row.slot_label or row.raw.get("slot", ""),
+        "local_time": row.local_time or row.raw.get("time", ""),
+    }
+
+
+def preview_view(preview: Preview) -> dict[str, Any]:
+    return {
+        "sha256": preview.sha256,
+        "filename": preview.filename,
+        "counts": preview.counts(),
+        "can_commit": preview.can_commit,
+        "rows": [_row_view(r) for r in preview.rows[:SHOWN_ROWS]],
+        "refused_rows": [_row_view(r) for r in preview.rows if r.status == REFUSED],
+        "truncated": len(preview.rows) > SHOWN_ROWS,
+    }
+
+
+def _job_data(job: Any) -> bytes:
+    data = uploads.load(job.owner_id, job.params.get("sha256", ""))
+    if data is None:
+        raise DomainError(EXPIRED, _("The uploaded file has expired; upload it again."))
+    return data
+
+
+def run_job(job: Any, progress: Progress) -> dict[str, Any]:
+    """The work of a background import job: the dry run or the commit of a stashed file.
+
+    A refused commit ends the job with the refusal; its details list every refused row."""
+    filename = job.params.get("filename", "")
+    data = _job_data(job)
+    if job.kind == JOB_PREVIEW:
+        preview = import_preview(actor=job.owner, data=data, filename=filename, progress=progress)
+        return preview_view(preview)
+    if job.kind == JOB_COMMIT:
+        result = import_commit(actor=job.owner, data=data, filename=filename, progress=progress)
+        uploads.discard(job.owner_id, result.sha256)
+        return {
+            "sha256": result.sha256,
+            "filename": result.filename,
+            "rows": result.rows,
+            "new": result.new,
+            "duplicate": result.duplicate,
+        }
+    raise ValueError(f"not an import job: {job.kind}")
+
+
 # --------------------------------------------------------------------------- templates
 
 TEMPLATE_HEADER = [f"{zh} {en}" for zh, en in COLUMNS.values()]
