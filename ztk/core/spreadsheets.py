@@ -98,8 +98,8 @@ def decode_text(data: bytes) -> str:
         pass
     try:
         return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise error(BAD_FILE, error=str(exc)[:200]) from None
+    except UnicodeDecodeError:
+        raise error(UNSUPPORTED_FILE) from None  # binary: no text at all
 
 
 def xml_budget(max_rows: int) -> int:

@@ -68,6 +68,7 @@ _HEIF_BRANDS = frozenset(
 SERVE_CSP = "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 FILE_EMPTY = "file_empty"
+EMPTY_MESSAGE = _("The file is empty.")
 
 
 @dataclass(frozen=True)
@@ -208,7 +209,7 @@ def check(file: Any, kind: Kind, *, index: int | None = None) -> Checked:
     where = {"index": index} if index is not None else {}
     size = file_size(file)
     if size == 0:
-        raise DomainError(FILE_EMPTY, _("The file is empty."), details={**where, "size": 0})
+        raise DomainError(FILE_EMPTY, EMPTY_MESSAGE, details={**where, "size": 0})
     if size > kind.max_bytes:
         details = {**where, "size": size, "max": kind.max_bytes}
         raise DomainError(kind.size_code, kind.size_message, details=details)
