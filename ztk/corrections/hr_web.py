@@ -5,12 +5,13 @@ Views parse input, check the role, call one service or selector, and render. Pla
 work without JavaScript; htmx only refreshes the slot list when the employee or the day
 changes. The uploaded import file is kept between the preview and the commit in a
 short-lived temporary storage keyed by the uploader and the file's SHA-256 (never in the
-session); the commit validates those bytes again and writes all rows or none.
+session, ``ztk.core.uploads.stash``); the dry run and the commit run as background jobs
+(``ztk.core.jobs``) whose page shows their progress; the commit validates those bytes
+again and writes all rows or none.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import date, time
 from typing import Any
 from urllib.parse import quote
@@ -37,9 +38,7 @@ from . import bulk_import, manual, paper, services, tasks
 from .models import CorrectionPolicy
 
 PAGE_SIZE = 50
-TEMP_MAX_AGE = 2 * 3600  # seconds an uploaded import file is kept for its commit
 SLOT_KEYS = ("in1", "out1", "in2", "out2", "in3", "out3")
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _require(request: HttpRequest) -> None:
