@@ -171,6 +171,16 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# Progress of background jobs (ztk.core.jobs): seen by the web processes and the worker, so
+# shared — Redis, else files in the var directory (the worker runs on the same machine).
+CACHES["jobs"] = (
+    {**CACHES["default"], "KEY_PREFIX": "jobs"}
+    if REDIS_URL
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache" / "jobs"),
+    }
+)
 
 # --- accounts and security ----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -225,6 +235,9 @@ if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
 MAINTENANCE_MODE = env_bool("MAINTENANCE_MODE", False)
+# Robots and webhooks may point at this machine or the internal network (off: only public
+# internet addresses are contacted; see ztk/core/webhooks.py).
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # The public address of this installation, for links in emails and group-robot messages.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 MISSED_PUNCH_ALERT_HOUR = env_int("MISSED_PUNCH_ALERT_HOUR", 8)
@@ -249,7 +262,12 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
-MEDIA_URL = "/media/"
+MEDIA_URL = "/media/"  # never routed: uploads are served by permission-checked views
+# Small uploads stay in memory; larger ones go to a temporary file of at most 10 MB + 1 byte.
+FILE_UPLOAD_HANDLERS = [
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "ztk.core.uploads.CappedUploadHandler",
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

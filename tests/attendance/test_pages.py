@@ -419,15 +419,18 @@ def test_a_field_punch_outside_the_geofences_goes_through_the_photo_form(org, se
 
 
 def test_the_photo_form_refuses_what_is_not_an_image(org, settings, tmp_path):
+    """The content decides, not the name or the browser's type: PDF bytes called x.jpg."""
     settings.MEDIA_ROOT = tmp_path
     client = client_for(org.employee.user)
+    pdf = SimpleUploadedFile("x.jpg", b"%PDF-1.7\n%%EOF\n", content_type="image/jpeg")
     response = client.post(
         reverse("attendance:punch_photo"),
-        {"latitude": 1, "longitude": 1, "photo": photo("x.pdf", "application/pdf")},
+        {"latitude": 1, "longitude": 1, "photo": pdf},
         follow=True,
     )
-    assert "The photo must be an image." in response.content.decode()
+    assert "The photo must be a JPEG, PNG, HEIC or WebP picture." in response.content.decode()
     assert not Punch.objects.exists()
+    assert not list(tmp_path.rglob("*.*"))
 
 
 def test_the_photo_form_only_accepts_posts(org):

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from django.core.files.base import ContentFile
 
 from ztk.audit.models import AuditEvent
+from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
-from ztk.corrections import files
 from ztk.corrections.models import Attachment, ReasonCategory
-from ztk.corrections.services import attachment_add, correction_withdraw
+from ztk.corrections.services import MAX_ATTACHMENTS, attachment_add, correction_withdraw
 
 from .conftest import MON, item, only_checkout, submit
 
@@ -36,7 +38,7 @@ EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff" + b"\x00" * 20
     ],
 )
 def test_sniff_reads_the_content(content, expected):
-    assert files.sniff(content[: files.SNIFF_BYTES]) == expected
+    assert uploads.sniff(content[: uploads.SNIFF_BYTES]) == expected
 
 
 pytestmark = pytest.mark.django_db
@@ -73,12 +75,12 @@ def test_an_exe_renamed_png_is_refused(week, pending):
 
 
 def test_too_large_and_too_many(week, pending, monkeypatch):
-    monkeypatch.setattr(files, "MAX_BYTES", 40)
+    monkeypatch.setattr(uploads, "PROOF", dataclasses.replace(uploads.PROOF, max_bytes=40))
     with pytest.raises(DomainError) as refused:
         attachment_add(actor=week.employee.user, request=pending, file=upload("big.pdf", PDF))
     assert refused.value.code == "attachment_too_large"
-    monkeypatch.setattr(files, "MAX_BYTES", 10 * 1024 * 1024)
-    for n in range(files.MAX_PER_REQUEST):
+    monkeypatch.undo()
+    for n in range(MAX_ATTACHMENTS):
         attachment_add(actor=week.employee.user, request=pending, file=upload(f"{n}.png", PNG))
     with pytest.raises(DomainError) as refused:
         attachment_add(actor=week.employee.user, request=pending, file=upload("6.png", PNG))

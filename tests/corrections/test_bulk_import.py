@@ -27,9 +27,11 @@ from openpyxl import Workbook, load_workbook
 
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.models import AuditEvent
+from ztk.core import jobs, uploads
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.jobs import job_create, job_run
+from ztk.core.models import Job
 from ztk.corrections import bulk_import as bi
-from ztk.corrections import hr_web
 from ztk.corrections.models import CorrectionRequest
 from ztk.corrections.services import used_in_period
 from ztk.org.models import Employee
@@ -465,17 +467,21 @@ def test_upload_preview_then_commit(shop):
     client = client_for(shop.hr.user)
     data = csv_bytes(GOOD)
 
-    # when the file is checked
+    # when the file is uploaded, the check runs as a background job (inline in tests)
     response = client.post(reverse("hrdesk:import_preview"), {"file": upload(data)})
+    assert response.status_code == 302
+    job = Job.objects.get(kind=bi.JOB_PREVIEW)
+    assert response["Location"] == reverse("hrdesk:import_job", args=[job.pk])
 
-    # then every row is listed, nothing is written, and the file waits for its commit
+    # then its page lists every row, nothing is written, and the file waits for its commit
+    response = client.get(response["Location"])
     assert response.status_code == 200
     body = response.content.decode()
     assert body.count('class="row-ok"') == 3
     assert f'value="{bi.sha256_of(data)}"' in body
     assert not Punch.objects.filter(source="import").exists()
 
-    # when it is committed
+    # when it is committed (again a background job)
     response = client.post(
         reverse("hrdesk:import_commit"), {"sha256": bi.sha256_of(data), "filename": "历史补卡.csv"}
     )
@@ -484,13 +490,16 @@ def test_upload_preview_then_commit(shop):
     assert response.status_code == 302
     assert Punch.objects.filter(source="import").count() == 3
     assert AuditEvent.objects.get(action=bi.AUDIT_ACTION).changes["filename"] == "历史补卡.csv"
-    assert hr_web.load_upload(shop.hr.user, bi.sha256_of(data)) is None  # discarded
+    assert uploads.load(shop.hr.user.pk, bi.sha256_of(data)) is None  # discarded
+    assert "Imported 3 punches; 0 rows were already imported." in (
+        client.get(response["Location"]).content.decode()
+    )
 
 
 def test_a_refused_row_shows_in_the_preview_without_a_commit_button(shop):
     rows = [*GOOD, ["9999", "2026-11-23", "out1", "18:05", "考勤机故障", ""]]
     response = client_for(shop.hr.user).post(
-        reverse("hrdesk:import_preview"), {"file": upload(csv_bytes(rows))}
+        reverse("hrdesk:import_preview"), {"file": upload(csv_bytes(rows))}, follow=True
     )
     body = response.content.decode()
     assert "No employee has the number 9999." in body
@@ -506,10 +515,14 @@ def test_the_commit_checks_again_and_writes_nothing_when_a_row_became_refused(sh
     AttendancePeriod.objects.create(
         group=shop.group, start=date(2026, 11, 1), end=date(2026, 11, 30), status="closed"
     )
-    response = client.post(reverse("hrdesk:import_commit"), {"sha256": bi.sha256_of(data)})
-    assert response.status_code == 422
-    assert "3 rows are refused; nothing was imported." in response.content.decode()
+    response = client.post(
+        reverse("hrdesk:import_commit"), {"sha256": bi.sha256_of(data)}, follow=True
+    )
+    body = response.content.decode()
+    assert "3 rows are refused; nothing was imported." in body
+    assert body.count("The attendance period 2026-11-01 – 2026-11-30 is closed.") == 3
     assert not Punch.objects.filter(source="import").exists()
+    assert Job.objects.get(kind=bi.JOB_COMMIT).status == "failed"
 
 
 def test_the_commit_needs_the_uploaders_own_recent_file(shop):
@@ -523,14 +536,57 @@ def test_the_commit_needs_the_uploaders_own_recent_file(shop):
     response = other.post(reverse("hrdesk:import_commit"), {"sha256": "../../etc/passwd"})
     assert response.status_code == 302
     assert not Punch.objects.filter(source="import").exists()
+    # nor see the other admin's job
+    job = Job.objects.get(kind=bi.JOB_PREVIEW)
+    assert other.get(reverse("hrdesk:import_job", args=[job.pk])).status_code == 404
+    assert other.get(reverse("hrdesk:import_job_status", args=[job.pk])).status_code == 404
 
 
 def test_an_unreadable_upload_is_refused_on_the_page(shop):
     response = client_for(shop.hr.user).post(
-        reverse("hrdesk:import_preview"), {"file": upload(b"a,b\n1,2\n")}
+        reverse("hrdesk:import_preview"), {"file": upload(b"a,b\n1,2\n")}, follow=True
     )
-    assert response.status_code == 422
     assert "Columns missing from the header row" in response.content.decode()
+    assert 'name="file"' in response.content.decode()  # the upload form, to try again
+
+
+def test_the_progress_bar_polls_until_the_job_is_done(shop, settings):
+    """While the worker has not finished, the job page shows a progress bar that htmx
+    polls; the poll answers with a refresh once the job is done."""
+    client = client_for(shop.hr.user)
+    sha256 = uploads.stash(shop.hr.user.pk, csv_bytes(GOOD))
+    job = job_create(
+        owner=shop.hr.user, kind=bi.JOB_PREVIEW, params={"sha256": sha256, "filename": "x.csv"}
+    )
+    jobs.report(job.pk, bi.CHECKING, 1, 3)
+
+    page = client.get(reverse("hrdesk:import_job", args=[job.pk])).content.decode()
+    status_url = reverse("hrdesk:import_job_status", args=[job.pk])
+    assert f'hx-get="{status_url}"' in page and 'hx-trigger="every 1s"' in page
+    assert '<progress max="100" value="33"' in page
+    assert "Checking rows…" in page and "1 of 3 rows" in page
+
+    poll = client.get(status_url, headers={"HX-Request": "true"})
+    assert poll.status_code == 200 and "HX-Refresh" not in poll
+    assert '<progress max="100" value="33"' in poll.content.decode()
+
+    job_run(job.pk, bi.run_job)
+    poll = client.get(status_url, headers={"HX-Request": "true"})
+    assert poll["HX-Refresh"] == "true"
+    assert (
+        client.get(reverse("hrdesk:import_job", args=[job.pk]))
+        .content.decode()
+        .count('class="row-ok"')
+        == 3
+    )
+
+
+def test_a_job_whose_worker_died_is_shown_as_interrupted(shop, time_machine):
+    job = job_create(owner=shop.hr.user, kind=bi.JOB_PREVIEW, params={"sha256": "0" * 64})
+    time_machine.shift(jobs.STALE_AFTER.total_seconds() + 60)
+    page = client_for(shop.hr.user).get(reverse("hrdesk:import_job", args=[job.pk]))
+    assert "The job stopped without finishing" in page.content.decode()
+    assert "hx-get" not in page.content.decode()
 
 
 def test_the_import_pages_are_for_hr_and_system_admins(shop):

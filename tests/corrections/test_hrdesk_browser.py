@@ -20,7 +20,14 @@ from ztk.punches.services import PunchInput, record_punches
 from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
 from ztk.scheduling.plans import plan_for
 
-from .test_manual_browser import PHONE, _log_in, _page, _page_width, browser  # noqa: F401
+from .test_manual_browser import (  # noqa: F401
+    DESKTOP,
+    PHONE,
+    _log_in,
+    _page,
+    _page_width,
+    browser,
+)
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -136,6 +143,44 @@ def test_hr_checks_then_imports_a_file_on_a_phone(live_server, browser, tmp_path
     page.click("text=Import 3 rows")
 
     # then
-    expect(page.locator(".messages")).to_contain_text("Imported 3 punches")
+    expect(page.locator("main")).to_contain_text("Imported 3 punches")
     assert Punch.objects.filter(source="import").count() == 3
     context.close()
+
+
+def test_the_import_page_shows_the_progress_of_its_background_job(
+    live_server,
+    browser,  # noqa: F811
+):
+    """A large file is checked in the worker: the page shows a progress bar, polls it, and
+    shows the rows once the job is done — on a phone and on a desktop."""
+    from playwright.sync_api import expect
+
+    from ztk.core import jobs, uploads
+    from ztk.corrections import bulk_import
+
+    org, day = _shop()
+    data = (
+        "工号,日期,卡点,时间,原因\r\n"
+        f"1002,{day.isoformat()},下班,18:05,考勤机故障，主管确认\r\n"
+        f"1003,{day.isoformat()},上班,08:58,忘记打卡（纸质记录）\r\n"
+    ).encode()
+    params = {"sha256": uploads.stash(org.hr.user.pk, data), "filename": "历史补卡.csv"}
+    job = jobs.job_create(owner=org.hr.user, kind=bulk_import.JOB_PREVIEW, params=params)
+    jobs.report(job.pk, bulk_import.CHECKING, 7_250, 20_000)  # as the worker reports it
+    url = f"{live_server.url}/hr/desk/import/jobs/{job.pk}/"
+
+    for name, viewport in (("375", PHONE), ("desktop", DESKTOP)):
+        context, page = _page(browser, viewport)
+        _log_in(page, live_server.url, "hr")
+        page.goto(url)
+        expect(page.locator("progress")).to_have_attribute("value", "36")
+        expect(page.locator("#job-phase")).to_contain_text("Checking rows… 7250 of 20000 rows")
+        assert _page_width(page) <= viewport["width"]
+        page.screenshot(path=f"/tmp/ztk-hrdesk-import-progress-{name}-en.png", full_page=True)
+        if name == "desktop":
+            # when the worker finishes, the next poll reloads the page with the rows
+            jobs.job_run(job.pk, bulk_import.run_job)
+            expect(page.locator("tr.row-ok")).to_have_count(2)
+            page.screenshot(path="/tmp/ztk-hrdesk-import-done-desktop-en.png", full_page=True)
+        context.close()

@@ -8,6 +8,7 @@ forgot to punch out; 王部长 (1000, the department head) signed the paper form
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,8 +22,9 @@ from django.utils import translation
 
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.models import AuditEvent
+from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
-from ztk.corrections import files, paper
+from ztk.corrections import paper
 from ztk.corrections.models import (
     ActionKind,
     CorrectionPolicy,
@@ -243,7 +245,7 @@ def test_the_scan_type_is_read_from_its_content(shop):
 
 
 def test_the_scan_may_be_at_most_10_mb(shop, monkeypatch):
-    monkeypatch.setattr(files, "MAX_BYTES", 40)
+    monkeypatch.setattr(uploads, "SCAN", dataclasses.replace(uploads.SCAN, max_bytes=40))
     assert refused(shop).code == paper.ATTACHMENT_TOO_LARGE
 
 

@@ -168,8 +168,8 @@ class TestSpreadsheet:
         bad_header.write_text("name,when\nx,y\n")
         with pytest.raises(CommandError, match="missing_columns"):
             run("import-punches", str(bad_header))
-        other = tmp_path / "a.txt"
-        other.write_text("x")
+        other = tmp_path / "a.txt"  # the content decides: a picture is no spreadsheet
+        other.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
         with pytest.raises(CommandError, match="unsupported_file"):
             run("import-punches", str(other))
         broken = tmp_path / "b.xlsx"

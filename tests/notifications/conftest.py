@@ -1,6 +1,8 @@
 """A local HTTP server that plays a group robot, and robots pointing at it.
 
-Tests never reach the internet: every webhook address is http://127.0.0.1:<port>/….
+Tests never reach the internet: every webhook address is http://127.0.0.1:<port>/…, so
+the fixtures that hand one out switch WEBHOOK_ALLOW_PRIVATE on (the default refuses
+addresses on this machine; tests/security/test_webhook_ssrf.py proves it).
 """
 
 from __future__ import annotations
@@ -75,7 +77,8 @@ def _handler(server: RobotServer):
 
 
 @pytest.fixture
-def robot_server():
+def robot_server(settings):
+    settings.WEBHOOK_ALLOW_PRIVATE = True
     server = RobotServer()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.port = httpd.server_address[1]
@@ -88,8 +91,9 @@ def robot_server():
 
 
 @pytest.fixture
-def down_url():
+def down_url(settings):
     """An address where nothing listens (connection refused)."""
+    settings.WEBHOOK_ALLOW_PRIVATE = True
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -39,6 +39,15 @@ def employee_for_viewer(user: Any, employee_no: str | None) -> Employee:
     return employee
 
 
+def punch_photo_for(user: Any, punch_id: int) -> Punch:
+    """A punch with a photo that `user` may see (whoever may see the employee's days);
+    NotFoundError for every other case, so a photo's existence is not revealed."""
+    punch = Punch.objects.select_related("employee").filter(pk=punch_id).exclude(photo="").first()
+    if punch is None or not user.has_perm("org.view_employee_profile", punch.employee):
+        raise NotFoundError()
+    return punch
+
+
 def check_range(start: date, end: date) -> None:
     from django.utils.translation import gettext_lazy as _
 

@@ -1,17 +1,34 @@
 """Outgoing HTTP deliveries from an outbox: the parts every channel shares.
 
 Group robots (notifications) and payroll webhooks (reports) both keep rows in an outbox,
-POST them with urllib, and retry with the same back-off; only the message format and the
-signing differ, and stay with their owners.
+POST them through `post` here — the one outbound HTTP sender — and retry with the same
+back-off; only the message format and the signing differ, and stay with their owners.
+
+`post` refuses receivers inside the network (server-side request forgery): the host is
+resolved at send time, every address it resolves to must be a public internet address
+(`address_problem`), and the connection goes to the address that was checked, so a DNS
+answer that changes between the check and the connect (rebinding) cannot redirect it.
+Redirects are never followed. `url_problem` gives the same answer early, when an address
+is saved. ``WEBHOOK_ALLOW_PRIVATE=true`` lifts the address rule (and allows plain HTTP)
+for receivers inside the network, such as a relay, and for tests.
 """
 
 from __future__ import annotations
 
+import http.client
 import ipaddress
+import socket
+import ssl
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta
+from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import getproxies
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
@@ -66,20 +83,227 @@ def claim(model, pk: int, due_statuses, now: datetime) -> bool:
     )
 
 
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
+# --------------------------------------------------------------------------- the address guard
+
+# Cloud metadata services, named in refusals (all are also non-global addresses).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(a)
+    for a in ("169.254.169.254", "169.254.170.2", "100.100.100.200", "fd00:ec2::254")
+)
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class UnsafeAddress(DeliveryError):
+    """The receiver's address is this machine, a private network or a metadata service."""
+
+    def __init__(self, message: str):
+        super().__init__(message, permanent=True)
+
+
+def allow_private() -> bool:
+    return bool(getattr(settings, "WEBHOOK_ALLOW_PRIVATE", False))
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 form carries (mapped ::ffff:a.b.c.d, 6to4, NAT64)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in _NAT64:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
+def address_problem(value: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> str | None:
+    """Why a receiver may not be at this IP address, or None when it may.
+
+    Allowed: global unicast addresses only. Refused: loopback, private (RFC 1918, ULA),
+    link-local, carrier-grade NAT, unspecified, multicast, reserved and documentation
+    ranges, cloud metadata services, and IPv6 forms that carry one of those IPv4s."""
+    ip = ipaddress.ip_address(value) if isinstance(value, str) else value
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            return f"{ip} is a link-local address"
+        inner = _embedded_ipv4(ip)
+        if inner is not None:
+            problem = address_problem(inner)
+            return f"{ip} ({problem})" if problem else None
+    if ip in METADATA_ADDRESSES:
+        return f"{ip} is a cloud metadata service"
+    for test, what in (
+        (ip.is_loopback, "a loopback address (this machine)"),
+        (ip.is_unspecified, "the unspecified address"),
+        (ip.is_link_local, "a link-local address"),
+        (ip.is_multicast, "a multicast address"),
+        (ip.is_private, "a private network address"),
+        (ip.is_reserved, "a reserved address"),
+    ):
+        if test:
+            return f"{ip} is {what}"
+    if not ip.is_global:
+        return f"{ip} is not a public internet address"
+    return None
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address `host` resolves to (IPv4 and IPv6), in the resolver's order."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(info[4][0] for info in infos))
+
+
+def checked_addresses(host: str, port: int) -> list[str]:
+    """The addresses to connect to: `host` resolved once and every answer checked.
+
+    One unsafe answer refuses the host (a name that resolves to a public and a private
+    address is a rebinding attempt). Unless WEBHOOK_ALLOW_PRIVATE is on."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        raise DeliveryError(
+            f"unreachable: cannot resolve the host ({exc})"[:ERROR_LENGTH]
+        ) from None
+    if not addresses:
+        raise DeliveryError("unreachable: the host has no address")
+    if not allow_private():
+        for address in addresses:
+            problem = address_problem(address.split("%", 1)[0])
+            if problem:
+                raise UnsafeAddress(f"address refused: {problem}")
+    return addresses
+
+
+NOT_HTTPS, PRIVATE_ADDRESS = "not_https", "private_address"
+
+
+def url_problem(url: str, *, resolve_names: bool = True) -> tuple[str, str] | None:
+    """Why a robot or webhook address cannot be saved — ``(NOT_HTTPS, "")`` or
+    ``(PRIVATE_ADDRESS, the address)`` — or None.
+
+    HTTPS only (plain HTTP only with WEBHOOK_ALLOW_PRIVATE, for a relay inside the network);
+    the host must not be, or resolve to, an address `address_problem` refuses. A name that
+    does not resolve now is accepted: it is resolved and checked again at every send."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
     except ValueError:
-        return host == "localhost"
+        return NOT_HTTPS, ""
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        return NOT_HTTPS, ""
+    if parts.scheme == "http" and not allow_private():
+        return NOT_HTTPS, ""
+    if allow_private():
+        return None
+    try:
+        return (PRIVATE_ADDRESS, host) if address_problem(host) else None
+    except ValueError:
+        pass  # a name, not an address
+    if host == "localhost" or host.endswith(".localhost"):
+        return PRIVATE_ADDRESS, host
+    if not resolve_names:
+        return None
+    try:
+        addresses = resolve(host, port or 443)
+    except (OSError, UnicodeError):
+        return None
+    for address in addresses:
+        if address_problem(address.split("%", 1)[0]):
+            return PRIVATE_ADDRESS, f"{host} ({address})"
+    return None
 
 
-def https_or_loopback(url: str) -> bool:
-    """Receivers are reached over HTTPS; plain HTTP only to this machine (a relay, tests)."""
-    parts = urlsplit(url)
-    if not parts.hostname:
+def validate_receiver_url(value: str, *, not_https_message: Any) -> None:
+    """The model validator of robot and webhook addresses (a clear error when saved)."""
+    problem = url_problem(value)
+    if problem is None:
+        return
+    code, address = problem
+    if code == NOT_HTTPS:
+        raise ValidationError(not_https_message, code="receiver_url")
+    raise ValidationError(
+        _(
+            "%(address)s is not a public internet address (this machine, a private network "
+            "or a cloud metadata service). Receivers must be reachable on the internet."
+        ),
+        code="private_address",
+        params={"address": address},
+    )
+
+
+class _GuardedConnect:
+    """Connect to an address checked by `checked_addresses`, never to a fresh resolution
+    (DNS rebinding): the TLS name and the Host header stay the URL's host name. Through a
+    proxy (HTTPS CONNECT) the target name is checked and the proxy resolves it."""
+
+    def _guarded_create_connection(self, address, timeout=None, source_address=None):
+        host, port = address
+        tunnel = getattr(self, "_tunnel_host", None)
+        if tunnel:
+            checked_addresses(tunnel, getattr(self, "_tunnel_port", None) or 443)
+            return socket.create_connection(address, timeout, source_address)
+        error: OSError | None = None
+        for ip in checked_addresses(host, port):
+            try:
+                return socket.create_connection((ip, port), timeout, source_address)
+            except OSError as exc:
+                error = exc
+        raise error or OSError("no address to connect to")
+
+
+class GuardedHTTPConnection(_GuardedConnect, http.client.HTTPConnection):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._guarded_create_connection
+
+
+class GuardedHTTPSConnection(_GuardedConnect, http.client.HTTPSConnection):
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._create_connection = self._guarded_create_connection
+
+
+class _GuardedHTTPHandler(urllib.request.HTTPHandler):
+    def http_open(self, req):
+        return self.do_open(GuardedHTTPConnection, req)
+
+
+class _GuardedHTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self) -> None:
+        self.ssl_context = ssl.create_default_context()
+        super().__init__(context=self.ssl_context)
+
+    def https_open(self, req):
+        return self.do_open(GuardedHTTPSConnection, req, context=self.ssl_context)
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Receivers answer; they do not redirect. A 3xx is a failed delivery, never followed
+    (a redirect could point anywhere, this machine included)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+def opener(url: str) -> urllib.request.OpenerDirector:
+    """The one way out for webhooks and robots: guarded connections, no redirects; the
+    environment's HTTPS proxy for outside receivers, never for an allowed private one."""
+    host = urlsplit(url).hostname or ""
+    private = allow_private() and (host == "localhost" or _is_ip_with_problem(host))
+    proxies = {} if private else {k: v for k, v in getproxies().items() if k == "https"}
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler(proxies),
+        _GuardedHTTPHandler(),
+        _GuardedHTTPSHandler(),
+        _NoRedirect(),
+    )
+
+
+def _is_ip_with_problem(host: str) -> bool:
+    try:
+        return address_problem(host) is not None
+    except ValueError:
         return False
-    return parts.scheme == "https" or (parts.scheme == "http" and is_loopback(url))
 
 
 def _snippet(raw: bytes) -> str:
@@ -103,17 +327,21 @@ def post(
             **headers,
         },
     )
-    # A proxy from the environment is used for outside receivers, never for this machine.
-    handlers = [urllib.request.ProxyHandler({})] if is_loopback(url) else []
-    opener = urllib.request.build_opener(*handlers)
     try:
-        with opener.open(request, timeout=timeout) as response:
+        with opener(url).open(request, timeout=timeout) as response:
             return response.status, response.read(65536)
+    except DeliveryError:
+        raise
     except urllib.error.HTTPError as exc:
         raw = exc.read(300) if exc.fp is not None else b""
-        message = f"HTTP {exc.code}: {_snippet(raw)}"[:ERROR_LENGTH]
+        if 300 <= exc.code < 400:
+            message = f"HTTP {exc.code}: redirects are not followed"
+        else:
+            message = f"HTTP {exc.code}: {_snippet(raw)}"[:ERROR_LENGTH]
         raise DeliveryError(message, status=exc.code) from None
     except urllib.error.URLError as exc:
+        if isinstance(exc.reason, DeliveryError):
+            raise exc.reason from None
         raise DeliveryError(f"unreachable: {exc.reason}"[:ERROR_LENGTH]) from None
     except (OSError, TimeoutError) as exc:
         raise DeliveryError(f"unreachable: {exc}"[:ERROR_LENGTH]) from None

@@ -31,12 +31,10 @@ their time like a terminal punch (a check-in at 09:10 on a 09:00 shift is late).
 
 from __future__ import annotations
 
-import csv
-import hashlib
 import io
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
@@ -50,27 +48,32 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance import engine
 from ztk.audit.services import record
+from ztk.core import spreadsheets, uploads
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.spreadsheets import safe_row
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.punches.models import Punch, PunchSource
 from ztk.punches.services import PunchInput, record_punches
 
-MAX_BYTES = 10 * 1024 * 1024
+MAX_BYTES = spreadsheets.MAX_BYTES
 MAX_ROWS = 20_000
+# Phases of a run, reported to `progress(phase, done, total)`.
+READING, CHECKING, WRITING = "reading", "checking", "writing"
 CHUNK = 500
+PROGRESS_EVERY = 500
 
 AUDIT_ACTION = "corrections.import.commit"
 PUNCH_AUDIT_ACTION = "corrections.import.punches"
 
 OK, DUPLICATE, REFUSED = "ok", "duplicate", "refused"
 
-# File-level refusals.
-UNSUPPORTED_FILE = "unsupported_file"
-BAD_FILE = "bad_file"
-FILE_TOO_LARGE = "file_too_large"
-EMPTY_FILE = "empty_file"
+# File-level refusals (the reader's, and this import's own).
+UNSUPPORTED_FILE = spreadsheets.UNSUPPORTED_FILE
+BAD_FILE = spreadsheets.BAD_FILE
+FILE_TOO_LARGE = spreadsheets.FILE_TOO_LARGE
+EMPTY_FILE = spreadsheets.EMPTY_FILE
+TOO_MANY_ROWS = spreadsheets.TOO_MANY_ROWS
 MISSING_COLUMNS = "missing_columns"
-TOO_MANY_ROWS = "too_many_rows"
 IMPORT_REFUSED = "import_refused"
 # Row-level refusals.
 MISSING_VALUE = "missing_value"
@@ -90,12 +93,8 @@ REASON_REQUIRED = "reason_required"
 ALREADY_IMPORTED = "already_imported"
 
 MESSAGES = {
-    UNSUPPORTED_FILE: _("Upload a CSV or XLSX file."),
-    BAD_FILE: _("The file cannot be read: %(error)s"),
-    FILE_TOO_LARGE: _("The file may be at most 10 MB."),
-    EMPTY_FILE: _("The file has no rows."),
+    **spreadsheets.MESSAGES,
     MISSING_COLUMNS: _("Columns missing from the header row: %(columns)s."),
-    TOO_MANY_ROWS: _("At most %(max)s rows can be imported at once; the file has %(rows)s."),
     IMPORT_REFUSED: _("%(count)s rows are refused; nothing was imported."),
     MISSING_VALUE: _("The %(column)s is empty."),
     UNKNOWN_EMPLOYEE: _("No employee has the number %(value)s."),
@@ -301,69 +300,21 @@ class Result:
 # --------------------------------------------------------------------------- reading
 
 
-def sha256_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+sha256_of = uploads.sha256_of
+Progress = Callable[[str, int, int], None]
 
 
-def is_xlsx(data: bytes) -> bool:
-    return data[:4] == b"PK\x03\x04"
+def read_table(
+    data: bytes, progress: Progress | None = None, filename: str = ""
+) -> list[tuple[int, list[Any]]]:
+    """(line number, cells) for every non-blank row of the file, header included: the one
+    spreadsheet reader, with this import's row limit."""
 
+    def reading(rows: int) -> None:
+        if progress is not None:
+            progress(READING, rows, 0)
 
-def decode_csv(data: bytes) -> str:
-    """UTF-8 with or without a BOM, UTF-16 with a BOM (Excel's "Unicode text"), else GB18030."""
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("gb18030")
-    except UnicodeDecodeError as exc:
-        raise file_error(BAD_FILE, error=str(exc)[:200]) from None
-
-
-def _csv_rows(text: str) -> list[list[Any]]:
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", "\t", ";"), key=first.count)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-
-
-def _xlsx_rows(data: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    try:
-        return [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        book.close()
-
-
-def read_table(data: bytes) -> list[tuple[int, list[Any]]]:
-    """(line number, cells) for every non-blank row of the file, header included."""
-    if not data:
-        raise file_error(EMPTY_FILE)
-    if len(data) > MAX_BYTES:
-        raise file_error(FILE_TOO_LARGE)
-    try:
-        if is_xlsx(data):
-            rows = _xlsx_rows(data)
-        elif data[:4] == b"\xd0\xcf\x11\xe0":  # the old binary .xls
-            raise file_error(UNSUPPORTED_FILE)
-        else:
-            text = decode_csv(data)
-            if "\x00" in text:
-                raise file_error(UNSUPPORTED_FILE)
-            rows = _csv_rows(text)
-    except DomainError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any reader error is the file's fault
-        raise file_error(BAD_FILE, error=str(exc)[:200]) from None
-    return [
-        (number, row)
-        for number, row in enumerate(rows, start=1)
-        if any(cell is not None and str(cell).strip() for cell in row)
-    ]
+    return spreadsheets.read_table(data, max_rows=MAX_ROWS, filename=filename, progress=reading)
 
 
 def header_positions(cells: Sequence[Any]) -> dict[str, int]:
@@ -578,7 +529,9 @@ def _clock(moment: datetime, tz: ZoneInfo, day: date) -> str:
     return local.strftime("%H:%M") if local.date() == day else local.strftime("%m-%d %H:%M")
 
 
-def validate(table: list[tuple[int, list[Any]]], *, now: datetime) -> list[Row]:
+def validate(
+    table: list[tuple[int, list[Any]]], *, now: datetime, progress: Progress | None = None
+) -> list[Row]:
     """Every data row checked: format, employee, plan and window, period, future, duplicates
     in the file, already imported, slot already punched."""
     from ztk.attendance.explain import slot_label
@@ -588,6 +541,10 @@ def validate(table: list[tuple[int, list[Any]]], *, now: datetime) -> list[Row]:
     body = table[1:]
     if len(body) > MAX_ROWS:
         raise file_error(TOO_MANY_ROWS, max=MAX_ROWS, rows=len(body))
+
+    def checking(done: int) -> None:
+        if progress is not None:
+            progress(CHECKING, done, len(body))
 
     def cell(cells: list[Any], name: str) -> Any:
         index = positions.get(name)
@@ -652,7 +609,10 @@ def validate(table: list[tuple[int, list[Any]]], *, now: datetime) -> list[Row]:
     seen: dict[tuple[int, date, str], int] = {}
     local_now = {}
     candidates: list[Row] = []
-    for row, moment, emp in checked:
+    checking(len(body) - len(checked))
+    for index, (row, moment, emp) in enumerate(checked, start=1):
+        if index % PROGRESS_EVERY == 0:
+            checking(len(body) - len(checked) + index)
         day, key, tz = row.day, row.slot_key, emp.tz
         plan = plans.get((emp.pk, day))
         windows = windows_of.get(id(plan)) if plan is not None else {}
@@ -742,6 +702,7 @@ def validate(table: list[tuple[int, list[Any]]], *, now: datetime) -> list[Row]:
                     time=_clock(inside, zones[row.employee_id], row.day),
                 )
             )
+    checking(len(body))
     return rows
 
 
@@ -761,25 +722,39 @@ def _in_window(window: engine.SlotWindow, clock: clock_time) -> datetime:
 
 
 def import_preview(
-    *, actor: Any, data: bytes, filename: str = "", now: datetime | None = None
+    *,
+    actor: Any,
+    data: bytes,
+    filename: str = "",
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> Preview:
-    """The dry run: every row with its status and reason; nothing is written."""
+    """The dry run: every row with its status and reason; nothing is written.
+
+    `progress(phase, done, total)` hears how far it got (a background job shows it)."""
     _require(actor)
     now = now or timezone.now()
-    table = read_table(data)
+    table = read_table(data, progress, filename)
     if not table:
         raise file_error(EMPTY_FILE)
-    rows = validate(table, now=now)
+    rows = validate(table, now=now, progress=progress)
     return Preview(sha256=sha256_of(data), filename=(filename or "")[-200:], rows=rows)
 
 
 def import_commit(
-    *, actor: Any, data: bytes, filename: str = "", now: datetime | None = None
+    *,
+    actor: Any,
+    data: bytes,
+    filename: str = "",
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> Result:
     """Validate again and store every ``ok`` row, all or nothing (one transaction)."""
     now = now or timezone.now()
     with transaction.atomic():
-        preview = import_preview(actor=actor, data=data, filename=filename, now=now)
+        preview = import_preview(
+            actor=actor, data=data, filename=filename, now=now, progress=progress
+        )
         refused = [r for r in preview.rows if r.status == REFUSED]
         if refused:
             raise DomainError(
@@ -788,6 +763,8 @@ def import_commit(
                 details=[r.as_dict() for r in refused],
             )
         ok = [r for r in preview.rows if r.status == OK]
+        if progress is not None:
+            progress(WRITING, 0, len(ok))
         result = record_punches(
             [
                 PunchInput(
@@ -850,6 +827,70 @@ def import_commit(
     return outcome
 
 
+# --------------------------------------------------------------------------- background
+
+JOB_PREVIEW = "corrections.import.preview"
+JOB_COMMIT = "corrections.import.commit"
+SHOWN_ROWS = 5000  # rows kept for the preview page (every refused row is kept as well)
+EXPIRED = "upload_expired"
+
+
+def _row_view(row: Row) -> dict[str, Any]:
+    """A row as the preview page shows it (JSON, kept on the job)."""
+    return {
+        "line": row.line,
+        "status": row.status,
+        "code": row.code,
+        "message": row.message,
+        "employee_no": row.employee_no,
+        "name": row.name,
+        "day": row.day.isoformat() if row.day else row.raw.get("date", ""),
+        "slot_label": row.slot_label or row.raw.get("slot", ""),
+        "local_time": row.local_time or row.raw.get("time", ""),
+    }
+
+
+def preview_view(preview: Preview) -> dict[str, Any]:
+    return {
+        "sha256": preview.sha256,
+        "filename": preview.filename,
+        "counts": preview.counts(),
+        "can_commit": preview.can_commit,
+        "rows": [_row_view(r) for r in preview.rows[:SHOWN_ROWS]],
+        "refused_rows": [_row_view(r) for r in preview.rows if r.status == REFUSED],
+        "truncated": len(preview.rows) > SHOWN_ROWS,
+    }
+
+
+def _job_data(job: Any) -> bytes:
+    data = uploads.load(job.owner_id, job.params.get("sha256", ""))
+    if data is None:
+        raise DomainError(EXPIRED, _("The uploaded file has expired; upload it again."))
+    return data
+
+
+def run_job(job: Any, progress: Progress) -> dict[str, Any]:
+    """The work of a background import job: the dry run or the commit of a stashed file.
+
+    A refused commit ends the job with the refusal; its details list every refused row."""
+    filename = job.params.get("filename", "")
+    data = _job_data(job)
+    if job.kind == JOB_PREVIEW:
+        preview = import_preview(actor=job.owner, data=data, filename=filename, progress=progress)
+        return preview_view(preview)
+    if job.kind == JOB_COMMIT:
+        result = import_commit(actor=job.owner, data=data, filename=filename, progress=progress)
+        uploads.discard(job.owner_id, result.sha256)
+        return {
+            "sha256": result.sha256,
+            "filename": result.filename,
+            "rows": result.rows,
+            "new": result.new,
+            "duplicate": result.duplicate,
+        }
+    raise ValueError(f"not an import job: {job.kind}")
+
+
 # --------------------------------------------------------------------------- templates
 
 TEMPLATE_HEADER = [f"{zh} {en}" for zh, en in COLUMNS.values()]
@@ -879,10 +920,7 @@ HELP_ROWS = [
 
 def template_csv() -> bytes:
     """The CSV template: UTF-8 with a BOM so that Excel shows the Chinese headers."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(TEMPLATE_HEADER)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+    return spreadsheets.csv_bytes([TEMPLATE_HEADER])
 
 
 def template_xlsx() -> bytes:
@@ -894,7 +932,7 @@ def template_xlsx() -> bytes:
     book = Workbook()
     sheet = book.active
     sheet.title = "导入 Import"
-    sheet.append(TEMPLATE_HEADER)
+    sheet.append(safe_row(TEMPLATE_HEADER))
     for index, width in enumerate((14, 14, 10, 10, 20, 36, 18), start=1):
         letter = sheet.cell(row=1, column=index).column_letter
         sheet.column_dimensions[letter].width = width
@@ -902,14 +940,14 @@ def template_xlsx() -> bytes:
         sheet.cell(row=1, column=index).font = Font(bold=True)
     sheet.freeze_panes = "A2"
     help_sheet = book.create_sheet("说明 Help")
-    help_sheet.append([str(_("Column")), str(_("Required")), str(_("What to enter"))])
+    help_sheet.append(safe_row([str(_("Column")), str(_("Required")), str(_("What to enter"))]))
     for name, required, text in HELP_ROWS:
-        help_sheet.append([name, str(required), str(text)])
+        help_sheet.append(safe_row([name, str(required), str(text)]))
     help_sheet.append([])
-    help_sheet.append([str(_("Examples"))])
-    help_sheet.append(TEMPLATE_HEADER)
+    help_sheet.append(safe_row([str(_("Examples"))]))
+    help_sheet.append(safe_row(TEMPLATE_HEADER))
     for example in TEMPLATE_EXAMPLES:
-        help_sheet.append(example)
+        help_sheet.append(safe_row(example))
     for letter, width in (("A", 20), ("B", 14), ("C", 70), ("D", 10), ("E", 20), ("F", 30)):
         help_sheet.column_dimensions[letter].width = width
     for cell in help_sheet[1]:

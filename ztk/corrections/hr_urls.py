@@ -18,4 +18,6 @@ urlpatterns = [
     path("import/template.xlsx", hr_web.import_template_xlsx, name="import_template_xlsx"),
     path("import/preview/", hr_web.import_preview, name="import_preview"),
     path("import/commit/", hr_web.import_commit, name="import_commit"),
+    path("import/jobs/<str:job_id>/", hr_web.import_job, name="import_job"),
+    path("import/jobs/<str:job_id>/status/", hr_web.import_job_status, name="import_job_status"),
 ]

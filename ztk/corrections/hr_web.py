@@ -5,23 +5,20 @@ Views parse input, check the role, call one service or selector, and render. Pla
 work without JavaScript; htmx only refreshes the slot list when the employee or the day
 changes. The uploaded import file is kept between the preview and the commit in a
 short-lived temporary storage keyed by the uploader and the file's SHA-256 (never in the
-session); the commit validates those bytes again and writes all rows or none.
+session, ``ztk.core.uploads.stash``); the dry run and the commit run as background jobs
+(``ztk.core.jobs``) whose page shows their progress; the commit validates those bytes
+again and writes all rows or none.
 """
 
 from __future__ import annotations
 
-import re
-import time as clock
 from datetime import date, time
 from typing import Any
 from urllib.parse import quote
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage, Storage, storages
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,17 +28,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.attendance.explain import slot_label
+from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.jobs import job_create, job_for, job_progress
+from ztk.core.models import Job, JobStatus
 from ztk.org.models import Employee
 
-from . import bulk_import, manual, paper, services
+from . import bulk_import, manual, paper, services, tasks
 from .models import CorrectionPolicy
 
 PAGE_SIZE = 50
-SHOWN_ROWS = 5000
-TEMP_MAX_AGE = 2 * 3600  # seconds an uploaded import file is kept for its commit
 SLOT_KEYS = ("in1", "out1", "in2", "out2", "in3", "out3")
-_SHA_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
 def _require(request: HttpRequest) -> None:
@@ -308,82 +305,15 @@ def paper_scan(request: HttpRequest, pk: int) -> FileResponse:
         form = paper.paper_form_for(request.user, pk)
     except NotFoundError as missing:
         raise Http404 from missing
-    try:
-        handle = form.scan.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404 from missing
-    response = FileResponse(handle, content_type=form.scan_type)
-    disposition = "attachment" if request.GET.get("download") == "1" else "inline"
-    name = form.scan_name or f"{form.form_no}"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(name)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response
+    return uploads.file_response(
+        form.scan,
+        form.scan_type,
+        form.scan_name or form.form_no,
+        download=request.GET.get("download") == "1",
+    )
 
 
 # --------------------------------------------------------------------------- bulk import
-
-
-def temp_storage() -> Storage:
-    """Where uploads wait for their commit: STORAGES["import_tmp"] when the deployment
-    defines one (shared by every web node), else a folder under the var directory."""
-    try:
-        return storages["import_tmp"]
-    except Exception:  # noqa: BLE001 - InvalidStorageError: not configured
-        return FileSystemStorage(location=settings.VAR_DIR / "import-tmp")
-
-
-def _temp_name(user: Any, sha256: str) -> str:
-    return f"{user.pk}/{sha256}.bin"
-
-
-def stash_upload(user: Any, data: bytes) -> str:
-    """Keep the file for its commit; returns its SHA-256. Old uploads are swept first."""
-    storage = temp_storage()
-    _sweep(storage)
-    sha256 = bulk_import.sha256_of(data)
-    name = _temp_name(user, sha256)
-    if not storage.exists(name):
-        storage.save(name, ContentFile(data))
-    return sha256
-
-
-def load_upload(user: Any, sha256: str) -> bytes | None:
-    if not _SHA_RE.match(sha256 or ""):
-        return None
-    storage = temp_storage()
-    name = _temp_name(user, sha256)
-    try:
-        if not storage.exists(name):
-            return None
-        if clock.time() - storage.get_modified_time(name).timestamp() > TEMP_MAX_AGE:
-            storage.delete(name)
-            return None
-        with storage.open(name, "rb") as handle:
-            data = handle.read()
-    except OSError:
-        return None
-    return data if bulk_import.sha256_of(data) == sha256 else None
-
-
-def discard_upload(user: Any, sha256: str) -> None:
-    if _SHA_RE.match(sha256 or ""):
-        temp_storage().delete(_temp_name(user, sha256))
-
-
-def _sweep(storage: Storage) -> None:
-    """Delete uploads older than TEMP_MAX_AGE (best effort)."""
-    now = clock.time()
-    try:
-        folders, _files = storage.listdir("")
-        for folder in folders:
-            for name in storage.listdir(folder)[1]:
-                path = f"{folder}/{name}"
-                if now - storage.get_modified_time(path).timestamp() > TEMP_MAX_AGE:
-                    storage.delete(path)
-    except (OSError, NotImplementedError):
-        return
 
 
 def _import_context(**extra: Any) -> dict[str, Any]:
@@ -429,28 +359,22 @@ def import_template_xlsx(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _preview_page(request: HttpRequest, preview: Any, status: int = 200, **extra: Any):
-    refused = [r for r in preview.rows if r.status == bulk_import.REFUSED]
-    return render(
-        request,
-        "corrections/hrdesk_import_preview.html",
-        {
-            "preview": preview,
-            "counts": preview.counts(),
-            "refused_rows": refused,
-            "rows": preview.rows[:SHOWN_ROWS],
-            "truncated": len(preview.rows) > SHOWN_ROWS,
-            "shown": SHOWN_ROWS,
-            **extra,
-        },
-        status=status,
-    )
+def _start(request: HttpRequest, kind: str, sha256: str, filename: str) -> HttpResponse:
+    """Create the job and hand it to the worker; the page then follows its progress.
+
+    The job row is committed before the task is queued (views run in autocommit)."""
+    job = job_create(owner=request.user, kind=kind, params={"sha256": sha256, "filename": filename})
+    tasks.import_job(str(job.pk))
+    return redirect("hrdesk:import_job", job.pk)
 
 
 @login_required
 @require_POST
 def import_preview(request: HttpRequest) -> HttpResponse:
-    """Upload → the dry run: each row ok, already imported or refused with its reason."""
+    """Upload → a background dry run: each row ok, already imported or refused with why.
+
+    The request only checks the size and keeps the file; reading and checking it (seconds
+    to a minute for 20,000 rows) happens in the worker while the page shows progress."""
     _require(request)
     upload = request.FILES.get("file")
     if upload is None:
@@ -459,41 +383,105 @@ def import_preview(request: HttpRequest) -> HttpResponse:
     if upload.size > bulk_import.MAX_BYTES:
         context = _import_context(error=str(bulk_import.MESSAGES[bulk_import.FILE_TOO_LARGE]))
         return render(request, "corrections/hrdesk_import.html", context, status=422)
-    data = upload.read()
-    filename = (upload.name or "").rsplit("/", 1)[-1][:200]
-    try:
-        preview = bulk_import.import_preview(actor=request.user, data=data, filename=filename)
-    except DomainError as exc:
-        context = _import_context(error=exc.message)
+    if upload.size == 0:
+        context = _import_context(error=str(bulk_import.MESSAGES[bulk_import.EMPTY_FILE]))
         return render(request, "corrections/hrdesk_import.html", context, status=422)
-    sha256 = stash_upload(request.user, data) if preview.can_commit else ""
-    return _preview_page(request, preview, sha256=sha256)
+    data = upload.read()
+    filename = uploads.clean_name(upload.name, default="import")
+    sha256 = uploads.stash(request.user.pk, data)
+    return _start(request, bulk_import.JOB_PREVIEW, sha256, filename)
 
 
 @login_required
 @require_POST
 def import_commit(request: HttpRequest) -> HttpResponse:
-    """Commit the previewed file: validated again, then all rows or none."""
+    """Commit the previewed file in the background: checked again, then all rows or none."""
     _require(request)
     sha256 = request.POST.get("sha256", "")
-    filename = request.POST.get("filename", "")[:200]
-    data = load_upload(request.user, sha256)
-    if data is None:
+    filename = uploads.clean_name(request.POST.get("filename", ""), default="import")
+    if uploads.load(request.user.pk, sha256) is None:
         messages.error(request, _("The uploaded file has expired; upload it again."))
         return redirect("hrdesk:import")
+    return _start(request, bulk_import.JOB_COMMIT, sha256, filename)
+
+
+def _job(request: HttpRequest, job_id: str) -> Job:
+    _require(request)
     try:
-        result = bulk_import.import_commit(actor=request.user, data=data, filename=filename)
-    except DomainError as exc:
-        try:
-            preview = bulk_import.import_preview(actor=request.user, data=data, filename=filename)
-        except DomainError:
-            messages.error(request, exc.message)
-            return redirect("hrdesk:import")
-        return _preview_page(request, preview, status=422, sha256="", error=exc.message)
-    discard_upload(request.user, sha256)
-    messages.success(
+        job = job_for(request.user, job_id)
+    except NotFoundError as missing:
+        raise Http404 from missing
+    if job.kind not in (bulk_import.JOB_PREVIEW, bulk_import.JOB_COMMIT):
+        raise Http404
+    return job
+
+
+@login_required
+@require_safe
+def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    """The job's page: its progress while it runs, then the preview or the outcome."""
+    job = _job(request, job_id)
+    if not job.finished:
+        return render(
+            request,
+            "corrections/hrdesk_import_job.html",
+            {"job": job, "progress": job_progress(job), **_job_labels(job)},
+        )
+    if job.status == JobStatus.FAILED:
+        error = (job.error or {}).get("message", "")
+        details = (job.error or {}).get("details")
+        if job.kind == bulk_import.JOB_COMMIT and isinstance(details, list):
+            return render(
+                request,
+                "corrections/hrdesk_import_done.html",
+                {"job": job, "error": error, "refused_rows": details},
+                status=200,
+            )
+        return render(request, "corrections/hrdesk_import.html", _import_context(error=error))
+    if job.kind == bulk_import.JOB_PREVIEW:
+        preview = job.result
+        return render(
+            request,
+            "corrections/hrdesk_import_preview.html",
+            {
+                "preview": preview,
+                "counts": preview["counts"],
+                "refused_rows": preview["refused_rows"],
+                "rows": preview["rows"],
+                "truncated": preview["truncated"],
+                "shown": bulk_import.SHOWN_ROWS,
+                "sha256": preview["sha256"] if preview["can_commit"] else "",
+            },
+        )
+    return render(request, "corrections/hrdesk_import_done.html", {"job": job, **job.result})
+
+
+def _job_labels(job: Job) -> dict[str, str]:
+    return {
+        "title": _("Checking the file")
+        if job.kind == bulk_import.JOB_PREVIEW
+        else _("Importing the file"),
+        "phases": {
+            "queued": _("Waiting for the worker…"),
+            bulk_import.READING: _("Reading the file…"),
+            bulk_import.CHECKING: _("Checking rows…"),
+            bulk_import.WRITING: _("Writing punches and recomputing days…"),
+        },
+    }
+
+
+@login_required
+@require_safe
+def import_job_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    """The progress bar (htmx polls it every second); when the job has finished, the page
+    reloads to show the outcome."""
+    job = _job(request, job_id)
+    if job.finished:
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    return render(
         request,
-        _("Imported %(new)s punches; %(duplicate)s rows were already imported.")
-        % {"new": result.new, "duplicate": result.duplicate},
+        "corrections/hrdesk_import_job.html#progress",
+        {"job": job, "progress": job_progress(job), **_job_labels(job)},
     )
-    return redirect("hrdesk:import")

@@ -7,7 +7,6 @@ an ``ApprovalAction`` row plus an audit event. The resulting punch is an ordinar
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from ztk.core import uploads
 from ztk.core.errors import DomainError
 
 # --------------------------------------------------------------------------- policy
@@ -423,14 +423,7 @@ class ApprovalAction(models.Model):
 
 def attachment_path(instance: Attachment, filename: str) -> str:
     """A random stored name: the uploader's file name is kept only as data."""
-    extension = {
-        "image/jpeg": "jpg",
-        "image/png": "png",
-        "image/heic": "heic",
-        "image/webp": "webp",
-        "application/pdf": "pdf",
-    }.get(instance.content_type, "bin")
-    return f"corrections/{uuid.uuid4().hex}.{extension}"
+    return uploads.stored_path(uploads.PROOF, instance.content_type)
 
 
 class Attachment(models.Model):
@@ -539,14 +532,7 @@ class QuotaCounter(models.Model):
 
 def paper_scan_path(instance: PaperForm, filename: str) -> str:
     """A random stored name (the form number and the uploader's name are data, not paths)."""
-    extension = {
-        "image/jpeg": "jpg",
-        "image/png": "png",
-        "image/heic": "heic",
-        "image/webp": "webp",
-        "application/pdf": "pdf",
-    }.get(instance.scan_type, "bin")
-    return f"paper-forms/{uuid.uuid4().hex}.{extension}"
+    return uploads.stored_path(uploads.SCAN, instance.scan_type)
 
 
 class PaperForm(models.Model):

@@ -26,8 +26,8 @@ from ztk.org.models import Company, Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
 
-from . import files, selectors, services
 from . import policy as p
+from . import selectors, services
 from .models import (
     ActionKind,
     ApproverKind,
@@ -251,7 +251,7 @@ class ApplyInfo:
 
     @property
     def max_attachments(self) -> int:
-        return files.MAX_PER_REQUEST
+        return services.MAX_ATTACHMENTS
 
 
 def last_day_to_apply(policy: p.Policy, day: date) -> date | None:
@@ -715,7 +715,7 @@ def request_detail(
         can_withdraw=req.is_pending and participant,
         can_attach=req.is_pending
         and (participant or is_hr(user))
-        and len(attachments) < files.MAX_PER_REQUEST,
+        and len(attachments) < services.MAX_ATTACHMENTS,
         can_resubmit=can_resubmit(user, req, now=now),
     )
 

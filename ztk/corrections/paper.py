@@ -23,7 +23,6 @@ from datetime import date, datetime
 from datetime import time as clock_time
 from typing import Any
 
-from django.core.files.base import File
 from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.urls import NoReverseMatch, reverse
@@ -32,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance.models import AttendanceDay
 from ztk.audit.services import record
+from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
@@ -39,7 +39,7 @@ from ztk.org.selectors import employee_matches
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches
 
-from . import files, manual, services
+from . import manual, services
 from . import policy as p
 from .messages import refusal_message
 from .models import (
@@ -103,8 +103,8 @@ MESSAGES = {
     FORM_NO_REQUIRED: _("Enter the form number (at most 40 characters)."),
     DUPLICATE_FORM_NO: _("Form number %(form_no)s is already registered."),
     SCAN_REQUIRED: _("Attach the scan of the signed form."),
-    ATTACHMENT_TYPE: _("The scan must be a photo (JPEG, PNG, HEIC, WebP) or a PDF file."),
-    ATTACHMENT_TOO_LARGE: _("The scan may be at most 10 MB."),
+    ATTACHMENT_TYPE: uploads.SCAN.type_message,
+    ATTACHMENT_TOO_LARGE: uploads.SCAN.size_message,
     REASON_REQUIRED: _("Copy the reason written on the form (at least 2 characters)."),
     SIGNER_REQUIRED: _("Enter who signed the form."),
     SIGNER_IS_EMPLOYEE: _("The form must be signed by a leader, not by the employee."),
@@ -158,26 +158,10 @@ def normalise_form_no(value: str) -> str:
 # --------------------------------------------------------------------------- register
 
 
-def _check_scan(scan: Any) -> tuple[str, int]:
-    if scan is None or (hasattr(scan, "size") and scan.size == 0):
+def _check_scan(scan: Any) -> uploads.Checked:
+    if scan is None or uploads.file_size(scan) == 0:
         raise _error(SCAN_REQUIRED)
-    size = files.file_size(scan)
-    if size == 0:
-        raise _error(SCAN_REQUIRED)
-    if size > files.MAX_BYTES:
-        raise DomainError(
-            ATTACHMENT_TOO_LARGE,
-            MESSAGES[ATTACHMENT_TOO_LARGE],
-            details={"size": size, "max": files.MAX_BYTES},
-        )
-    content_type = files.sniff(files.read_head(scan))
-    if content_type is None:
-        raise DomainError(
-            ATTACHMENT_TYPE,
-            MESSAGES[ATTACHMENT_TYPE],
-            details={"name": getattr(scan, "name", "") or ""},
-        )
-    return content_type, size
+    return uploads.check(scan, uploads.SCAN)
 
 
 def _category(code: str, offered: dict[str, ReasonCategory]) -> ReasonCategory:
@@ -254,7 +238,7 @@ def paper_form_register(
         raise _error(FORM_NO_REQUIRED)
     if PaperForm.objects.filter(form_no__iexact=form_no).exists():
         raise _error(DUPLICATE_FORM_NO, form_no=form_no)
-    scan_type, scan_size = _check_scan(scan)
+    checked = _check_scan(scan)
 
     employee = Employee.objects.select_related(
         "user", "department", "supervisor", "attendance_group"
@@ -425,13 +409,13 @@ def paper_form_register(
             signed_by=signed_by,
             signed_by_name=signer_name,
             signed_on=signed_on,
-            scan_name=(getattr(scan, "name", "") or "scan").rsplit("/", 1)[-1][:200],
-            scan_type=scan_type,
-            scan_size=scan_size,
+            scan_name=checked.name,
+            scan_type=checked.content_type,
+            scan_size=checked.size,
             entered_by=actor,
         )
-        scan.seek(0)
-        form.scan.save(form.scan_name, File(scan, name=form.scan_name), save=False)
+        stored = uploads.as_stored(checked)
+        form.scan.save(stored.name, stored, save=False)
         try:
             with transaction.atomic():
                 form.save()

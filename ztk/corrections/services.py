@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import File
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
@@ -28,12 +27,12 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance import engine
 from ztk.audit.services import record
+from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.org.models import AttendanceGroup, Company, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr, is_sysadmin
 
-from . import files
 from . import policy as p
 from .messages import refusal_message
 from .models import (
@@ -66,8 +65,9 @@ WORKING_DAY_HORIZON = 90  # calendar days of work calendar looked at for working
 NO_ITEMS = "no_items"
 TOO_MANY_ITEMS = "too_many_items"
 BAD_CHANNEL = "bad_channel"
-ATTACHMENT_TYPE = "attachment_type"
-ATTACHMENT_TOO_LARGE = "attachment_too_large"
+ATTACHMENT_TYPE = uploads.PROOF.type_code
+ATTACHMENT_TOO_LARGE = uploads.PROOF.size_code
+MAX_ATTACHMENTS = 5  # proof files per request
 TOO_MANY_ATTACHMENTS = "too_many_attachments"
 REASON_REQUIRED = "reason_required"
 COMMENT_REQUIRED = "comment_required"
@@ -88,8 +88,8 @@ MESSAGES = {
     NO_ITEMS: _("Choose at least one day and punch to correct."),
     TOO_MANY_ITEMS: _("At most %(max)d days and punches can be submitted at once."),
     BAD_CHANNEL: _("Unknown channel."),
-    ATTACHMENT_TYPE: _("Only photos (JPEG, PNG, HEIC, WebP) and PDF files can be attached."),
-    ATTACHMENT_TOO_LARGE: _("An attachment may be at most 10 MB."),
+    ATTACHMENT_TYPE: uploads.PROOF.type_message,
+    ATTACHMENT_TOO_LARGE: uploads.PROOF.size_message,
     TOO_MANY_ATTACHMENTS: _("A request may have at most %(max)d attachments."),
     REASON_REQUIRED: _("Give a reason for the rejection."),
     COMMENT_REQUIRED: _("Write a comment."),
@@ -698,53 +698,35 @@ def _next_step(req: CorrectionRequest, after: int | None) -> dict[str, Any] | No
 # --------------------------------------------------------------------------- submit
 
 
-def _check_files(attachments: Sequence[Any], already: int = 0) -> list[tuple[Any, str, int]]:
-    if already + len(attachments) > files.MAX_PER_REQUEST:
+def _check_files(attachments: Sequence[Any], already: int = 0) -> list[uploads.Checked]:
+    if already + len(attachments) > MAX_ATTACHMENTS:
         raise DomainError(
             TOO_MANY_ATTACHMENTS,
-            MESSAGES[TOO_MANY_ATTACHMENTS] % {"max": files.MAX_PER_REQUEST},
-            details={"max": files.MAX_PER_REQUEST},
+            MESSAGES[TOO_MANY_ATTACHMENTS] % {"max": MAX_ATTACHMENTS},
+            details={"max": MAX_ATTACHMENTS},
         )
-    checked = []
-    for index, upload in enumerate(attachments):
-        size = files.file_size(upload)
-        if size > files.MAX_BYTES:
-            raise DomainError(
-                ATTACHMENT_TOO_LARGE,
-                MESSAGES[ATTACHMENT_TOO_LARGE],
-                details={"index": index, "size": size, "max": files.MAX_BYTES},
-            )
-        content_type = files.sniff(files.read_head(upload))
-        if content_type is None:
-            raise DomainError(
-                ATTACHMENT_TYPE,
-                MESSAGES[ATTACHMENT_TYPE],
-                details={"index": index, "name": getattr(upload, "name", "") or ""},
-            )
-        checked.append((upload, content_type, size))
-    return checked
+    return uploads.check_all(attachments, uploads.PROOF)
 
 
 def _store_attachments(
-    req: CorrectionRequest, checked: Sequence[tuple[Any, str, int]], actor: Any, stored: dict
+    req: CorrectionRequest, checked: Sequence[uploads.Checked], actor: Any, stored: dict
 ) -> list[Attachment]:
     """Save each file once; further requests of the same submission share the stored file."""
     out = []
-    for index, (upload, content_type, size) in enumerate(checked):
-        name = (getattr(upload, "name", "") or "attachment").rsplit("/", 1)[-1][:200]
+    for index, upload in enumerate(checked):
         attachment = Attachment(
             request=req,
-            original_name=name,
-            content_type=content_type,
-            size=size,
+            original_name=upload.name,
+            content_type=upload.content_type,
+            size=upload.size,
             uploaded_by=actor,
         )
         if index in stored:
             attachment.file.name = stored[index]
             attachment.save()
         else:
-            upload.seek(0)
-            attachment.file.save(name, File(upload, name=name), save=False)
+            file = uploads.as_stored(upload)
+            attachment.file.save(file.name, file, save=False)
             attachment.save()
             stored[index] = attachment.file.name
         out.append(attachment)

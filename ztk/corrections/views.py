@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.views.decorators.http import require_GET
 
+from ztk.core import uploads
 from ztk.core.errors import NotFoundError
 
 from .selectors import attachment_for
@@ -20,17 +19,9 @@ def attachment_download(request, pk: int):
         attachment = attachment_for(request.user, pk)
     except NotFoundError as missing:
         raise Http404 from missing
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError as missing:
-        raise Http404 from missing
-    inline = attachment.content_type.startswith("image/") or attachment.content_type.endswith("pdf")
-    response = FileResponse(handle, content_type=attachment.content_type)
-    disposition = "inline" if inline and request.GET.get("download") != "1" else "attachment"
-    response["Content-Disposition"] = (
-        f"{disposition}; filename*=UTF-8''{quote(attachment.original_name)}"
+    return uploads.file_response(
+        attachment.file,
+        attachment.content_type,
+        attachment.original_name,
+        download=request.GET.get("download") == "1",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
-    return response

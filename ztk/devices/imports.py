@@ -26,8 +26,6 @@ attendance-group time zone.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -39,6 +37,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ztk.core import spreadsheets
 from ztk.core.errors import DomainError
 from ztk.org.models import Employee
 from ztk.punches.models import PunchSource
@@ -67,12 +66,11 @@ ALIASES = {
     "备注": "remark",
 }
 CHUNK = 2000
+MAX_ROWS = 200_000  # rows of one punch list; split a larger export into several files
 
 MESSAGES = {
     "missing_columns": _("The header row lacks required columns: %(columns)s."),
     "empty_file": _("The file has no header row."),
-    "unsupported_file": _("Use a .csv or .xlsx file."),
-    "bad_file": _("The file cannot be read: %(error)s"),
     "device_disabled": _("The terminal is disabled; enable it before importing its punches."),
     "bad_time_zone": _("This is not a time zone name such as Asia/Shanghai."),
 }
@@ -139,31 +137,9 @@ def usb_attlog_import(
 
 
 def _read_rows(data: bytes, filename: str) -> list[tuple[int, list[Any]]]:
-    """(sheet row number, cells) for every row, header included; blank rows dropped."""
-    suffix = Path(filename).suffix.lower()
-    try:
-        if suffix == ".csv":
-            text = protocol.decode_body(data)
-            rows = list(csv.reader(io.StringIO(text, newline="")))
-        elif suffix in (".xlsx", ".xlsm"):
-            from openpyxl import load_workbook
-
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-            try:
-                rows = [list(row) for row in book.worksheets[0].iter_rows(values_only=True)]
-            finally:
-                book.close()
-        else:
-            raise DomainError("unsupported_file", MESSAGES["unsupported_file"])
-    except DomainError:
-        raise
-    except Exception as exc:  # noqa: BLE001 - any reader error is the file's fault
-        raise DomainError("bad_file", MESSAGES["bad_file"] % {"error": str(exc)[:200]}) from None
-    return [
-        (number, row)
-        for number, row in enumerate(rows, start=1)
-        if any(cell not in (None, "") and str(cell).strip() for cell in row)
-    ]
+    """(sheet row number, cells) for every row, header included; blank rows dropped — the
+    one spreadsheet reader (format by content, streaming, row and cell caps)."""
+    return spreadsheets.read_table(data, max_rows=MAX_ROWS, filename=filename)
 
 
 def _header(cells: list[Any]) -> dict[str, int]:

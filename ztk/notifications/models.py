@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ztk.core.webhooks import https_or_loopback
+from ztk.core.webhooks import validate_receiver_url
 
 
 class NotificationKind(models.TextChoices):
@@ -154,10 +154,8 @@ class OutboxMessage(models.Model):
 
 
 def validate_robot_url(value: str) -> None:
-    """Robots are reached over HTTPS; plain HTTP only to this machine (a local relay, tests)."""
-    if https_or_loopback(value):
-        return
-    raise ValidationError(_("Use the robot's https:// webhook address."), code="robot_url")
+    """Robots are reached over HTTPS at a public address (``ztk.core.webhooks``)."""
+    validate_receiver_url(value, not_https_message=_("Use the robot's https:// webhook address."))
 
 
 class RobotWebhook(models.Model):

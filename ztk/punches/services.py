@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance.engine import affected_dates
 from ztk.audit.services import record
+from ztk.core import uploads
 from ztk.core.db import fetch_all
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.org.models import Employee
@@ -572,6 +573,7 @@ def web_punch(
                     _("You are outside the punch areas: a field punch (外勤) needs a photo."),
                 )
             field_punch = True
+    stored_photo = uploads.as_stored(uploads.check(photo, uploads.PHOTO)) if photo else None
     recent = (
         Punch.objects.filter(
             employee=employee,
@@ -595,7 +597,7 @@ def web_punch(
                 accuracy_m=accuracy_m,
                 inside_geofence=inside,
                 field_punch=field_punch,
-                photo=photo,
+                photo=stored_photo,
                 remark=remark,
             )
         ],

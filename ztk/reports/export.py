@@ -6,14 +6,16 @@
   formats on figure cells (whole numbers, days with one decimal, hours with two).
 - CSV: UTF-8 with a byte-order mark so Excel opens the Chinese text correctly; one table
   per file (the summary, the department totals or the detail).
+- Every text cell of both goes through ``ztk.core.spreadsheets.safe_cell``: a name or a
+  remark starting with ``=``, ``+``, ``-`` or ``@`` is written as text, never as a formula.
 
 Columns and headers come from ``columns.py``; nothing here computes a figure.
 """
 
 from __future__ import annotations
 
-import csv
 import io
+import itertools
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, Protocol
@@ -23,12 +25,14 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from ztk.core import spreadsheets
+from ztk.core.spreadsheets import safe_cell, safe_row
+
 from . import columns as C
 from .summary import DepartmentTotal, DetailRow, EmployeeSummary, max_segments, period_label
 
-XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-CSV_CONTENT_TYPE = "text/csv; charset=utf-8"
-BOM = "\ufeff"
+XLSX_CONTENT_TYPE = spreadsheets.XLSX_CONTENT_TYPE
+CSV_CONTENT_TYPE = spreadsheets.CSV_CONTENT_TYPE
 
 SHEET_NAMES = {
     "summary": ("月度汇总", "Monthly summary"),
@@ -71,9 +75,9 @@ def _styled_row_writer(ws, columns: Sequence[C.Column], bold: bool = False):
 
     def make(values: Sequence[Any]) -> list[Any]:
         if plain:
-            return list(values)
+            return safe_row(values)
         row: list[Any] = []
-        for value, fmt in zip(values, formats, strict=True):
+        for value, fmt in zip(safe_row(values), formats, strict=True):
             if not bold and (fmt is None or value is None or value == ""):
                 row.append(value)
                 continue
@@ -104,7 +108,7 @@ def _sheet(
     ws.print_title_rows = "1:1"
     header = []
     for column in columns:
-        cell = WriteOnlyCell(ws, value=column.label(lang))
+        cell = WriteOnlyCell(ws, value=safe_cell(column.label(lang)))
         cell.font = HEADER_FONT
         cell.fill = HEADER_FILL
         cell.alignment = HEADER_ALIGN
@@ -153,12 +157,6 @@ def xlsx_report(
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def _csv_value(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
-
-
 def csv_table(
     columns: Sequence[C.Column],
     rows: Iterable[HasValue],
@@ -168,15 +166,10 @@ def csv_table(
 ) -> bytes:
     """One table as CSV: UTF-8 with BOM, CRLF line ends (RFC 4180, what Excel writes)."""
     lang = C.normalise_lang(lang)
-    buffer = io.StringIO()
-    buffer.write(BOM)
-    writer = csv.writer(buffer)
     keys = [c.key for c in columns]
-    writer.writerow([c.label(lang) for c in columns])
-    writer.writerows([_csv_value(row.value(k)) for k in keys] for row in rows)
-    if total is not None:
-        writer.writerow([_csv_value(total.value(k)) for k in keys])
-    return buffer.getvalue().encode("utf-8")
+    body = ([row.value(k) for k in keys] for row in rows)
+    tail = [[total.value(k) for k in keys]] if total is not None else []
+    return spreadsheets.csv_bytes(itertools.chain([[c.label(lang) for c in columns]], body, tail))
 
 
 def csv_summary(summaries: Sequence[EmployeeSummary], lang: str = C.ZH) -> bytes:

@@ -5,20 +5,17 @@ from __future__ import annotations
 
 import secrets
 
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ztk.core.webhooks import https_or_loopback
+from ztk.core.webhooks import validate_receiver_url
 
 
 def validate_webhook_url(value: str) -> None:
-    """Payroll is reached over HTTPS; plain HTTP only to this machine (a local relay, tests)."""
-    if https_or_loopback(value):
-        return
-    raise ValidationError(_("Use the receiver's https:// address."), code="webhook_url")
+    """Payroll is reached over HTTPS at a public address (``ztk.core.webhooks``)."""
+    validate_receiver_url(value, not_https_message=_("Use the receiver's https:// address."))
 
 
 def new_secret() -> str:

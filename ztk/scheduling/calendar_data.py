@@ -7,8 +7,6 @@ rules for both.
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,11 +14,15 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from ztk.core import spreadsheets
+from ztk.core.errors import DomainError
+
 HOLIDAY = "holiday"
 WORKDAY = "workday"
 KINDS = (HOLIDAY, WORKDAY)
 NAME_MAX = 60
 CSV_COLUMNS = ("date", "kind", "name")
+MAX_ROWS = 400  # a year has 366 days; a few rows to spare
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,28 +170,20 @@ def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], li
 
     Every bad row is reported (not just the first) so HR can fix the file in one go.
     """
-    if isinstance(content, bytes):
-        try:
-            content = content.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                content = content.decode("gb18030")
-            except UnicodeDecodeError:
-                return [], [RowError(0, "", _("The file is neither UTF-8 nor GB18030 text."))]
-    content = content.lstrip("\ufeff")
-    reader = csv.reader(io.StringIO(content))
-    rows = list(reader)
-    errors: list[RowError] = []
-    if not rows:
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    if not data.strip():
         return [], [RowError(1, "", _("The file is empty."))]
-    header = [cell.strip().lower() for cell in rows[0]]
+    try:
+        rows = spreadsheets.read_table(data, max_rows=MAX_ROWS, allow_xlsx=False)
+    except DomainError as exc:
+        return [], [RowError(0, "", exc.message)]
+    errors: list[RowError] = []
+    header = [str(cell).strip().lower() for cell in rows[0][1]]
     if header[:3] != list(CSV_COLUMNS):
-        return [], [RowError(1, "", _("The header must be: date,kind,name"))]
+        return [], [RowError(rows[0][0], "", _("The header must be: date,kind,name"))]
     days: list[OfficialDay] = []
     seen: dict[date, int] = {}
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
+    for line, row in rows[1:]:
         cells = [cell.strip() for cell in row] + ["", "", ""]
         raw_date, raw_kind, name = cells[0], cells[1].lower(), cells[2]
         if len(row) > 3 and any(cell.strip() for cell in row[3:]):
@@ -237,5 +231,5 @@ def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], li
             if raw_kind in KINDS and len(name) <= NAME_MAX:
                 days.append(OfficialDay(day, raw_kind, name))
     if not days and not errors:
-        errors.append(RowError(len(rows), "", _("The file has no data rows.")))
+        errors.append(RowError(rows[-1][0], "", _("The file has no data rows.")))
     return sorted(days, key=lambda d: d.day), errors
