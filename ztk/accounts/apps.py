@@ -8,6 +8,7 @@ class AccountsConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib import admin
 
+        from . import checks  # noqa: F401  (registers the deploy checks)
         from .admin_site import guard_admin_site
 
         guard_admin_site(admin.site)
