@@ -239,8 +239,8 @@ def test_a_login_without_an_employee_has_no_own_sheet(org):
 @pytest.mark.parametrize("who", ["colleague", "supervisor", "head"])
 def test_nobody_else_but_hr_may_print_someone_s_sheet(org, who):
     client = client_for(getattr(org, who).user)
-    assert client.get("/reports/sheet/1002/", NOV).status_code == 403
-    assert client.get("/reports/sheet/9999/", NOV).status_code == 403  # existence not revealed
+    assert client.get("/reports/sheet/1002/", NOV).status_code == 404
+    assert client.get("/reports/sheet/9999/", NOV).status_code == 404  # existence not revealed
 
 
 def test_hr_prints_anyone_s_sheet_in_chinese(org):
