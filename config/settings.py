@@ -51,6 +51,9 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
+    # First: its `createsuperuser`, `changepassword` and `axes_reset*` commands replace
+    # Django's and django-axes' own, so that those writes are audited (ztk.accounts.receivers).
+    "ztk.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -76,7 +79,6 @@ INSTALLED_APPS = [
     "ztk.corrections",
     "ztk.notifications",
     "ztk.reports",
-    "ztk.accounts",
     "ztk.api",
     "ztk.web",
 ]
