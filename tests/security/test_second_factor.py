@@ -206,3 +206,16 @@ def test_deploy_check_warns_while_the_staff_rule_is_off(settings):
 
     settings.OTP_REQUIRED_FOR_STAFF = True
     assert "ztk.W001" not in _deploy_check_ids()
+
+
+def test_the_admin_never_shows_someone_s_second_factor_secret(client, org):
+    # given: HR's confirmed device and a system admin in the settings area
+    device = TOTPDevice.objects.create(user=org.hr.user, name="phone", confirmed=True)
+    client.force_login(org.sysadmin)
+
+    # then: neither its QR code nor its key can be read there
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/config/").status_code == 403
+    assert client.get(f"/admin/otp_totp/totpdevice/{device.pk}/qrcode/").status_code == 403
+    page = client.get(f"/admin/otp_totp/totpdevice/{device.pk}/change/")
+    assert page.status_code == 200
+    assert device.key.encode() not in page.content
