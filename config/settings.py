@@ -9,6 +9,7 @@ from pathlib import Path
 
 import dj_database_url
 import dj_email_url
+from csp.constants import NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ZTK_VAR_DIR", BASE_DIR / "var"))
@@ -51,6 +52,9 @@ CSRF_TRUSTED_ORIGINS = [
 ]
 
 INSTALLED_APPS = [
+    # First: its `createsuperuser`, `changepassword` and `axes_reset*` commands replace
+    # Django's and django-axes' own, so that those writes are audited (ztk.accounts.receivers).
+    "ztk.accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -60,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "django_htmx",
+    "csp",
     "template_partials",
     "axes",
     "django_otp",
@@ -75,7 +80,6 @@ INSTALLED_APPS = [
     "ztk.corrections",
     "ztk.notifications",
     "ztk.reports",
-    "ztk.accounts",
     "ztk.api",
     "ztk.web",
     "ztk.ops",
@@ -86,6 +90,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "ztk.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -218,6 +223,9 @@ AXES_ENABLED = env_bool("AXES_ENABLED", True)
 
 OTP_REQUIRED_FOR_STAFF = env_bool("OTP_REQUIRED_FOR_STAFF", False)
 OTP_TOTP_ISSUER = "ZTK Attendance"
+# The admin never shows a device's secret (key, QR code): nobody but its owner, while
+# setting it up, may copy someone's second factor.
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -231,8 +239,40 @@ CSRF_COOKIE_SECURE = SECURE_COOKIES
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Behind a TLS-terminating proxy Django sees plain HTTP: trust the proxy's
+# X-Forwarded-Proto (only when the proxy sets it and clients cannot).
 if env_bool("BEHIND_TLS_PROXY", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Answer plain HTTP with a redirect to HTTPS (off by default: `make run` serves HTTP).
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+# HSTS: browsers use HTTPS only for this long once they saw it (0 = off). Start small
+# (300), then a year (31536000) once HTTPS works everywhere: it cannot be taken back.
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
+# Never redirected: the /healthz probe (load balancers, monitors inside) and the terminals'
+# ADMS push, which most ZKTeco firmware speaks over plain HTTP only and does not follow.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^iclock/"]
+
+# Content-Security-Policy on every response (django-csp): scripts, styles, images and
+# connections from this origin only, no inline script or style, no plugins, no framing.
+# Templates keep JavaScript in static files and use classes instead of style="" (a test
+# scans them); the TOTP set-up shows its QR code as a data: image.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "manifest-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [NONE],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 MAINTENANCE_MODE = env_bool("MAINTENANCE_MODE", False)
 # Robots and webhooks may point at this machine or the internal network (off: only public

@@ -84,8 +84,8 @@ def test_five_wrong_codes_lock_the_account(client, org):
 
 
 def test_otp_setup_shows_a_qr_code_and_confirms_with_a_code(client, org):
-    # given
-    client.force_login(org.employee.user)
+    # given: just logged in with the password
+    log_in(client, "employee")
 
     # when
     page = client.get(OTP_URL)

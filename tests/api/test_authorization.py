@@ -13,7 +13,8 @@ attendance and corrections (ztk/org/rules.py, ztk/corrections/rules.py) but file
 decides none, having no employee record; the auditor only reads the audit log (and their
 own attendance as an employee). Nobody approves their own correction (nor one they
 filed), only the current step's approver decides it (403 for others who may see it), and
-whoever may not see a correction gets 404.
+whoever may not see a correction gets 404 — as does whoever names an employee they may not
+see (or file for): 404 like a number nobody has (ztk.org.selectors.employee_for).
 
 Data a row needs (a correction, a terminal, a notification) comes from `World`
 (tests/api/matrix_data.py), built with the real services for each cell, so one role's
@@ -106,26 +107,26 @@ MATRIX: list[Row] = [
     Row(
         "GET /api/v1/attendance/days",
         f"{V1}/attendance/days?employee=1002&{RANGE}",
-        expect(200, auditor=403),
+        expect(200, auditor=404),
         case="the employee's",
     ),
     Row(
         "GET /api/v1/attendance/days",
         f"{V1}/attendance/days?employee=2001&{RANGE}",
-        admins(200),
+        expect(404, hr=200, sysadmin=200),
         case="another department's",
     ),
     Row("GET /api/v1/punches", f"{V1}/punches?{RANGE}", expect(200, sysadmin=404), case="own"),
     Row(
         "GET /api/v1/punches",
         f"{V1}/punches?employee=1002&{RANGE}",
-        expect(200, auditor=403),
+        expect(200, auditor=404),
         case="the employee's",
     ),
     Row(
         "GET /api/v1/punches",
         f"{V1}/punches?employee=2001&{RANGE}",
-        admins(200),
+        expect(404, hr=200, sysadmin=200),
         case="another department's",
     ),
     # no_employee: the system admin's account has nobody to punch for (a business refusal)
@@ -148,22 +149,22 @@ MATRIX: list[Row] = [
     Row(
         "POST /api/v1/corrections",
         C,
-        expect(201, sysadmin=403, auditor=403),
+        expect(201, sysadmin=404, auditor=404),
         lambda w: w.submission(),
     ),
     Row(
         "POST /api/v1/corrections/multipart",
         f"{C}/multipart",
-        expect(201, sysadmin=403, auditor=403),
+        expect(201, sysadmin=404, auditor=404),
         lambda w: w.multipart_submission(),
     ),
     Row(
         "POST /api/v1/corrections/preview",
         f"{C}/preview",
-        expect(200, auditor=403),
+        expect(200, auditor=404),
         lambda w: w.preview(),
     ),
-    Row("GET /api/v1/corrections/quota", f"{C}/quota?employee=1002", expect(200, auditor=403)),
+    Row("GET /api/v1/corrections/quota", f"{C}/quota?employee=1002", expect(200, auditor=404)),
     Row("GET /api/v1/corrections", f"{C}?scope=all", expect(200)),  # each sees their share
     # --- corrections: one request, waiting for the supervisor (step 1) unless said ----------
     Row(

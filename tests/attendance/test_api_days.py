@@ -65,8 +65,8 @@ def test_a_one_segment_shift_is_explained_without_a_segment_number(org):
 def test_who_may_read_whose_days(org):
     normal_day(org.employee, D5)
 
-    assert get_days(client_for(org.employee.user), employee="1003").status_code == 403
-    assert get_days(client_for(org.stranger.user), employee="1002").status_code == 403
+    assert get_days(client_for(org.employee.user), employee="1003").status_code == 404
+    assert get_days(client_for(org.stranger.user), employee="1002").status_code == 404
     by_supervisor = get_days(client_for(org.supervisor.user), employee="1002")
     assert by_supervisor.status_code == 200 and len(by_supervisor.json()) == 1
     assert get_days(client_for(org.hr.user), employee="1002").status_code == 200

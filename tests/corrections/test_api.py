@@ -180,7 +180,7 @@ def test_quota_shows_used_limit_and_open_anomalies(client, week):
         ("2026-11-24", "in1", "2026-11-27")
     ]
     other = client.get("/api/v1/corrections/quota?employee=1002", **bearer(org.stranger.user))
-    assert other.status_code == 403
+    assert other.status_code == 404  # like a number nobody has
 
 
 def test_attachment_upload_and_download_rights(client, week):

@@ -384,7 +384,7 @@ def test_the_preview_is_only_for_people_who_may_file_or_see(monday, as_user):
     (req,) = submit(monday.employee.user, monday.employee)
     client = as_user(monday.colleague.user)
     data = {"day": MON.isoformat(), "employee": "1002", "slot": "in1", "time_in1": "08:58"}
-    assert client.post(reverse("requests:preview"), data).status_code == 403
+    assert client.post(reverse("requests:preview"), data).status_code == 404
     url = reverse("requests:detail_preview", args=[req.pk])
     assert client.post(url, {"adjusted_time": "09:00"}).status_code == 404
 
@@ -804,9 +804,9 @@ def test_who_may_open_which_page(monday, as_user, client):
     assert status(org.colleague.user, reverse("requests:resubmit", args=[req.pk])) == 404
     # the apply form: for oneself, or for someone one may file for
     assert status(org.employee.user, new_url()) == 200
-    assert status(org.employee.user, new_url(employee="1003")) == 403
-    assert status(org.stranger.user, new_url(employee="1002")) == 403
-    assert status(org.stranger.user, new_url(employee="0000")) == 403  # existence not told
+    assert status(org.employee.user, new_url(employee="1003")) == 404
+    assert status(org.stranger.user, new_url(employee="1002")) == 404
+    assert status(org.stranger.user, new_url(employee="0000")) == 404  # existence not told
     assert status(org.supervisor.user, new_url(employee="1002")) == 200
     assert status(org.hr.user, new_url(employee="1002")) == 200
     assert status(org.hr.user, new_url(employee="0000")) == 404

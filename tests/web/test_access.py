@@ -86,12 +86,12 @@ def test_the_approval_inbox_shows_a_non_approver_nothing(client, org):
     ("who", "number", "status"),
     [
         ("employee", "1002", 200),  # own profile
-        ("employee", "1003", 403),  # a colleague's
-        ("employee", "1001", 403),  # the supervisor's
+        ("employee", "1003", 404),  # a colleague's: like a number nobody has
+        ("employee", "1001", 404),  # the supervisor's
         ("manager", "1002", 200),  # a direct report
         ("head", "1002", 200),  # someone in the department
-        ("stranger", "1002", 403),  # another department
-        ("auditor", "1002", 403),
+        ("stranger", "1002", 404),  # another department
+        ("auditor", "1002", 404),
         ("hr", "1002", 200),  # HR sees everyone
         ("hr", "2001", 200),
         ("employee", "9999", 404),

@@ -1,6 +1,9 @@
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.db import router, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ztk.core.errors import DomainError
@@ -52,3 +55,21 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin):
             messages.error(request, error.message)
             return
         messages.success(request, _("Unlocked: %(names)s") % {"names": ", ".join(usernames)})
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class UserAdmin(DjangoUserAdmin):
+    """Django's user admin; its password form runs in a transaction like its other forms.
+
+    Every account change is audited by ztk.accounts.receivers inside the writing
+    transaction; Django's add and change forms have one, its password form has none.
+    """
+
+    def user_change_password(self, request, id, form_url=""):
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().user_change_password(request, id, form_url)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.contrib.auth import authenticate
 from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext_lazy
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -58,3 +60,29 @@ class TokenForm(forms.Form):
         if not token.isdigit() or not self.device.verify_token(token):
             raise forms.ValidationError(INVALID_CODE, code="invalid_code")
         return token
+
+
+class PasswordConfirmForm(forms.Form):
+    """The account's password again, before a second-factor secret is shown.
+
+    Checked through `authenticate`, so a wrong password counts towards the lock-out exactly
+    like a wrong password at the log-in.
+    """
+
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, request: HttpRequest, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.request = request
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        user = self.request.user
+        again = authenticate(self.request, username=user.get_username(), password=password)
+        if again is None or again.pk != user.pk:
+            raise forms.ValidationError(_("That password is not right."), code="invalid_password")
+        return password

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from axes.models import AccessAttempt
 from axes.utils import reset as axes_reset
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -86,10 +87,13 @@ def logout_record(*, user: Any) -> None:
 
 @transaction.atomic
 def password_change(*, user: Any, new_password: str) -> None:
-    """The caller has checked the old password and the validators (Django's form does both)."""
+    """The caller has checked the old password and the validators (Django's form does both).
+
+    Audited as `accounts.password.change` by ztk.accounts.receivers, like every other way of
+    setting a password (admin, `ztk changepassword`).
+    """
     user.set_password(new_password)
     user.save(update_fields=["password"])
-    record("accounts.password.change", obj=user, actor=user)
 
 
 def otp_device_prepare(*, user: Any) -> TOTPDevice:
@@ -102,7 +106,11 @@ def otp_device_prepare(*, user: Any) -> TOTPDevice:
 
 @transaction.atomic
 def otp_device_confirm(*, user: Any, device: TOTPDevice) -> TOTPDevice:
-    """Turns the second factor on; from now on the log-in asks this user for a code."""
+    """Turns the second factor on; from now on the log-in asks this user for a code.
+
+    Audited as `accounts.otp.enable` by ztk.accounts.receivers (as a device added or removed
+    in the admin is).
+    """
     if device.user_id != user.pk:
         raise PermissionDeniedError()
     if not device.confirmed:
@@ -110,11 +118,15 @@ def otp_device_confirm(*, user: Any, device: TOTPDevice) -> TOTPDevice:
         device.save(update_fields=["confirmed"])
         # Any other half-set-up device is stale: one authenticator per account keeps it simple.
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
-        record("accounts.otp.enable", obj=user, actor=user, extra={"device": device.pk})
     return device
 
 
 # --- lock-outs -----------------------------------------------------------------------------
+
+
+def _may_unlock(actor: Any) -> bool:
+    # None: the system, i.e. a command run on the server (`ztk axes_reset_username`).
+    return actor is None or actor.has_perm("accounts.unlock_account")
 
 
 @transaction.atomic
@@ -124,18 +136,48 @@ def account_unlock(*, actor: Any, username: str) -> int:
     Done by HR or a system admin when someone locked themselves out and cannot wait for the
     cool-off; audited because it re-opens an account to password guessing.
     """
-    if not (actor is not None and actor.has_perm("accounts.unlock_account")):
+    if not _may_unlock(actor):
         raise PermissionDeniedError()
     username = (username or "").strip()
     if not username:
         raise DomainError("username_required", _("Which account should be unlocked?"))
-    cleared = axes_reset(username=username)
-    user = User.objects.filter(**{User.USERNAME_FIELD: username}).first()
-    record(
-        "accounts.unlock",
-        object_type="auth.user",
-        object_id=user.pk if user is not None else username,
-        actor=actor,
-        extra={"username": username, "attempts_cleared": cleared},
+    return attempts_reset(actor=actor, username=username)
+
+
+@transaction.atomic
+def attempts_reset(*, actor: Any, username: str | None = None, ip: str | None = None) -> int:
+    """Clears failures by account and/or address (everything when neither is given).
+
+    One `accounts.unlock` event per account whose failures went (and one for the named
+    account even when it had none), so every re-opened account is in the log.
+    """
+    if not _may_unlock(actor):
+        raise PermissionDeniedError()
+    attempts = AccessAttempt.objects.all()
+    if username is not None:
+        attempts = attempts.filter(username=username)
+    if ip is not None:
+        attempts = attempts.filter(ip_address=ip)
+    per_account: dict[str, int] = {}
+    for name in attempts.exclude(username__isnull=True).values_list("username", flat=True):
+        per_account[name] = per_account.get(name, 0) + 1
+    if username is not None:
+        per_account.setdefault(username, 0)
+    cleared = axes_reset(ip=ip, username=username)
+    users = dict(
+        User.objects.filter(**{f"{User.USERNAME_FIELD}__in": list(per_account)}).values_list(
+            User.USERNAME_FIELD, "pk"
+        )
     )
+    for name in sorted(per_account):
+        extra: dict[str, Any] = {"username": name, "attempts_cleared": per_account[name]}
+        if ip is not None:
+            extra["ip_address"] = ip
+        record(
+            "accounts.unlock",
+            object_type=User._meta.label_lower,
+            object_id=users.get(name, name),
+            actor=actor,
+            extra=extra,
+        )
     return cleared

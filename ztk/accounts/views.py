@@ -6,6 +6,7 @@ import base64
 import io
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -21,7 +22,7 @@ from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse_lazy
+from django.urls import reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
@@ -34,7 +35,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from ztk.core.errors import DomainError
 
 from . import selectors, services
-from .forms import LoginForm, TokenForm
+from .forms import LoginForm, PasswordConfirmForm, TokenForm
 
 User = get_user_model()
 
@@ -42,6 +43,19 @@ User = get_user_model()
 # user is not logged in until the code is right.
 PENDING_LOGIN = "ztk_pending_login"
 PENDING_SECONDS = 300
+# When the password was last entered in this session. The secret that sets up a second
+# factor is shown only within this window: a session alone (a borrowed browser, a stolen
+# cookie) must not be able to enrol its own authenticator for the account.
+PASSWORD_AT = "ztk_password_at"
+PASSWORD_FRESH_SECONDS = 600
+
+
+def _password_entered(request: HttpRequest) -> None:
+    request.session[PASSWORD_AT] = int(time.time())
+
+
+def _password_fresh(request: HttpRequest) -> bool:
+    return time.time() - request.session.get(PASSWORD_AT, 0) <= PASSWORD_FRESH_SECONDS
 
 
 def _safe_next(request: HttpRequest, candidate: str | None) -> str:
@@ -73,6 +87,7 @@ class LoginView(auth_views.LoginView):
         device = selectors.totp_device_of(user)
         if device is None:
             auth_login(self.request, user)
+            _password_entered(self.request)
             services.login_record(user=user, second_factor=False)
             return HttpResponseRedirect(self.get_success_url())
         self.request.session[PENDING_LOGIN] = {
@@ -111,6 +126,7 @@ def login_code(request: HttpRequest) -> HttpResponse:
             user.backend = pending["backend"]
             auth_login(request, user)
             otp_login(request, device)
+            _password_entered(request)
             services.login_record(user=user, second_factor=True)
             return HttpResponseRedirect(_safe_next(request, pending.get("next")))
         _count_failure(request, username)
@@ -149,20 +165,23 @@ def _group_secret(device: TOTPDevice) -> str:
     return " ".join(secret[i : i + 4] for i in range(0, len(secret), 4))
 
 
-@sensitive_post_parameters("token")
+@sensitive_post_parameters("token", "password")
 @never_cache
 @login_required
 def otp_setup(request: HttpRequest) -> HttpResponse:
     """Set up a TOTP authenticator, or — for a session older than the device — enter a code.
 
     A confirmed device's secret is never shown again: someone holding only a password
-    session must not be able to copy the second factor.
+    session must not be able to copy the second factor. A new device's secret is shown
+    only within PASSWORD_FRESH_SECONDS of entering the password (at the log-in or here).
     """
     user = request.user
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     confirmed = selectors.totp_device_of(user)
     if confirmed is not None and user.is_verified():
         return render(request, "accounts/otp_done.html")
+    if confirmed is None and not _password_fresh(request):
+        return _confirm_password(request, next_url)
 
     device = confirmed or services.otp_device_prepare(user=user)
     form = TokenForm(device, request.POST or None)
@@ -187,6 +206,22 @@ def otp_setup(request: HttpRequest) -> HttpResponse:
     }
     if confirmed is None:
         context |= {"qr": _qr_data_uri(device), "secret": _group_secret(device)}
+    return render(request, "accounts/otp_setup.html", context)
+
+
+def _confirm_password(request: HttpRequest, next_url: str) -> HttpResponse:
+    """The password again before the set-up page shows a new secret (wrong ones count)."""
+    posted = request.method == "POST" and "password" in request.POST
+    form = PasswordConfirmForm(request, request.POST if posted else None)
+    if posted and form.is_valid():
+        _password_entered(request)
+        return redirect(f"{reverse('accounts:otp_setup')}?{urlencode({'next': next_url})}")
+    context = {
+        "form": form,
+        "next": next_url,
+        "required": settings.OTP_REQUIRED_FOR_STAFF,
+        "confirm_password": True,
+    }
     return render(request, "accounts/otp_setup.html", context)
 
 

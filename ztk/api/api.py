@@ -3,7 +3,11 @@
 - Authentication: `Authorization: Bearer ztk_…` (an API key, see `ztk create-api-key`) or
   the browser session, whose unsafe requests must carry Django's CSRF token. A key that
   is presented but unknown, revoked or belongs to an inactive user is refused with 401;
-  it never falls back to the session.
+  it never falls back to the session. A session that still owes the staff second factor
+  (OTP_REQUIRED_FOR_STAFF) is refused with 403 `otp_required` on every operation, as the
+  pages redirect it: the rule is `ztk.accounts.rules.needs_second_factor`. An API key is a
+  credential of its own, minted only on the server (`ztk create-api-key`), never by a
+  session; it is not asked for a second factor.
 - Errors: every error is JSON `{code, message, details?}` (see `errors.py`): service
   refusals (`DomainError`), validation, authentication, unknown paths, wrong methods and
   unexpected exceptions. The OpenAPI schema declares the envelope on every operation,
@@ -29,6 +33,7 @@ from ninja.errors import AuthenticationError, AuthorizationError, HttpError, Val
 from ninja.security import HttpBearer, SessionAuth
 from ninja.utils import check_csrf
 
+from ztk.accounts.rules import needs_second_factor
 from ztk.accounts.services import api_key_authenticate
 from ztk.core.errors import DomainError
 
@@ -47,6 +52,10 @@ class CsrfFailed(Exception):
     pass
 
 
+class SecondFactorRequired(Exception):
+    """A password-only session of a staff account: finish the TOTP step in the browser."""
+
+
 class BearerKey(HttpBearer):
     openapi_description = "An API key: `Authorization: Bearer ztk_…` (`ztk create-api-key`)."
 
@@ -62,13 +71,16 @@ class ActiveSessionAuth(SessionAuth):
     """Browser sessions; unsafe methods need Django's CSRF token (X-CSRFToken header).
 
     The CSRF check runs only for a logged-in session, so an anonymous caller gets a
-    clear 401 rather than a CSRF 403.
+    clear 401 rather than a CSRF 403; a session that owes the second factor gets 403
+    `otp_required` before anything else.
     """
 
     def __call__(self, request):
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not user.is_active:
             return None
+        if needs_second_factor(user):
+            raise SecondFactorRequired()
         exempt = getattr(request, "_ninja_csrf_exempt", False)
         if self.csrf and not exempt and check_csrf(request) is not None:
             raise CsrfFailed()
@@ -152,6 +164,11 @@ def on_auth_error(request, exc):
 @api.exception_handler(CsrfFailed)
 def on_csrf_failed(request, exc):
     return errors.error_response(request, 403, errors.CSRF_FAILED)
+
+
+@api.exception_handler(SecondFactorRequired)
+def on_second_factor_required(request, exc):
+    return errors.error_response(request, 403, errors.OTP_REQUIRED)
 
 
 @api.exception_handler(AuthorizationError)
@@ -254,7 +271,10 @@ ERROR_SCHEMA_NAME = "ErrorOut"
 ERROR_DESCRIPTIONS = {
     "400": "Malformed request (e.g. a body that is not JSON)",
     "401": "Not authenticated, or the API key is unknown or revoked",
-    "403": "Not allowed for this user (or CSRF check failed for a session)",
+    "403": (
+        "Not allowed for this user (or, for a session: the CSRF check failed, or a staff"
+        " account has not passed its second factor, `otp_required`)"
+    ),
     "404": "Not found",
     "409": "Changed concurrently; retry",
     "422": "Invalid input, or refused by a business rule (see `code`)",

@@ -11,6 +11,7 @@ from ztk.attendance import selectors
 from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.org.rules import is_hr, is_sysadmin
+from ztk.org.selectors import employee_for
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches, web_punch
 
@@ -76,7 +77,7 @@ class PunchOut(Schema):
     summary="Daily results with slots, punches and explanation",
 )
 def list_days(request, q: Query[RangeQuery]):
-    employee = selectors.employee_for_viewer(request.auth, q.employee)
+    employee = employee_for(request.auth, q.employee)
     selectors.check_range(q.from_, q.to)
     rows = selectors.attendance_days(employee=employee, start=q.from_, end=q.to)
     out = []
@@ -121,7 +122,7 @@ def punch_out(p, employee_no: str) -> dict:
 
 @router.get("/punches", response={200: list[PunchOut], **ERRORS}, summary="Raw punches")
 def list_punches(request, q: Query[RangeQuery]):
-    employee = selectors.employee_for_viewer(request.auth, q.employee)
+    employee = employee_for(request.auth, q.employee)
     selectors.check_range(q.from_, q.to)
     rows = selectors.punches_between(employee=employee, start=q.from_, end=q.to)
     return [punch_out(p, employee.employee_no) for p in rows]

@@ -16,14 +16,13 @@ from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from ztk.attendance.explain import render_notes
-from ztk.attendance.selectors import employee_for_viewer
 from ztk.attendance.services import slot_to_json
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.corrections import selectors, services
 from ztk.corrections.models import CorrectionRequest
-from ztk.corrections.rules import may_act
+from ztk.corrections.rules import may_act, may_file_for
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of
+from ztk.org.selectors import employee_for
 
 from .attendance import SlotOut
 from .schemas import ErrorOut, PageParams, Text
@@ -314,15 +313,7 @@ def _get(user, correction_id: int) -> CorrectionRequest:
 
 def _employee(user, employee_no: str | None) -> Employee:
     """The employee a caller files for: themselves by default; on behalf needs the right."""
-    if not employee_no:
-        me = employee_of(user)
-        if me is None:
-            raise NotFoundError(code="no_employee")
-        return me
-    employee = Employee.objects.filter(employee_no=employee_no).first()
-    if employee is None:
-        raise NotFoundError()
-    return employee
+    return employee_for(user, employee_no, may=may_file_for)
 
 
 def _items(payload_items: list[ItemSchema]) -> list[services.ItemIn]:
@@ -388,7 +379,7 @@ def submit_with_files(request, payload: Form[str], files: File[list[UploadedFile
     summary="The day as it would be with this correction (nothing is saved)",
 )
 def preview(request, payload: PreviewIn):
-    employee = employee_for_viewer(request.auth, payload.employee)
+    employee = employee_for(request.auth, payload.employee)
     item = services.ItemIn(
         day=payload.date,
         slot_key=payload.slot,
@@ -408,7 +399,7 @@ def preview(request, payload: PreviewIn):
     summary="Corrections used and left in a period, and the anomalies still correctable",
 )
 def quota(request, q: Query[QuotaQuery]):
-    employee = employee_for_viewer(request.auth, q.employee)
+    employee = employee_for(request.auth, q.employee)
     return selectors.quota_for(employee, q.period)
 
 

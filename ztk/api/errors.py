@@ -21,6 +21,7 @@ UNAUTHORIZED = "unauthorized"
 INVALID_API_KEY = "invalid_api_key"
 PERMISSION_DENIED = "permission_denied"
 CSRF_FAILED = "csrf_failed"
+OTP_REQUIRED = "otp_required"
 NOT_FOUND = "not_found"
 METHOD_NOT_ALLOWED = "method_not_allowed"
 CONFLICT = "conflict"
@@ -38,6 +39,10 @@ MESSAGES: dict[str, Any] = {
     INVALID_API_KEY: _("The API key is not valid or has been revoked."),
     PERMISSION_DENIED: _("You do not have permission to do this."),
     CSRF_FAILED: _("CSRF check failed: send the X-CSRFToken header matching the csrftoken cookie."),
+    OTP_REQUIRED: _(
+        "Your role requires two-factor authentication: enter the code from your authenticator"
+        " app in the browser first."
+    ),
     NOT_FOUND: _("Not found."),
     METHOD_NOT_ALLOWED: _("This method is not allowed here."),
     CONFLICT: _("The data was changed at the same time by someone else; please try again."),

@@ -142,10 +142,7 @@ def employee_list(request, filters: Query[EmployeeFilter]):
 @router.get("/employees/{employee_no}", response={200: EmployeeOut}, summary="One employee")
 def employee_get(request, employee_no: str = EmployeeNo()):
     require_sync(request)
-    employee = selectors.employee_get(employee_no=employee_no)
-    if employee is None:
-        raise NotFoundError()
-    return EmployeeOut.from_model(employee)
+    return EmployeeOut.from_model(selectors.employee_for(request.auth, employee_no))
 
 
 @router.put(

@@ -9,34 +9,13 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
-from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
 from ztk.punches.models import Punch
 
 from .models import AttendanceDay
 
 MAX_RANGE_DAYS = 93
-
-
-def employee_for_viewer(user: Any, employee_no: str | None) -> Employee:
-    """The employee whose attendance `user` asks for (default: themselves), if allowed."""
-    from ztk.org.rules import employee_of
-
-    if not employee_no:
-        me = employee_of(user)
-        if me is None:
-            raise NotFoundError(code="no_employee")
-        return me
-    employee = (
-        Employee.objects.select_related("attendance_group", "department")
-        .filter(employee_no=employee_no)
-        .first()
-    )
-    if employee is None:
-        raise NotFoundError()
-    if not user.has_perm("org.view_employee_profile", employee):
-        raise PermissionDeniedError()
-    return employee
 
 
 def punch_photo_for(user: Any, punch_id: int) -> Punch:

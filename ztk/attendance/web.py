@@ -35,7 +35,7 @@ from ztk.org.rules import (
     is_supervisor,
     is_sysadmin,
 )
-from ztk.org.selectors import employee_list
+from ztk.org.selectors import employee_for, employee_list
 from ztk.punches.models import PunchSource
 from ztk.punches.services import web_punch
 
@@ -107,20 +107,11 @@ def _parse_day(value: str) -> date:
 
 
 def _employee_for(request: HttpRequest, employee_no: str) -> Employee:
-    """The employee whose pages are asked for, if the user may see them (else 403)."""
-    employee = (
-        Employee.objects.select_related("attendance_group", "department", "supervisor")
-        .filter(employee_no=employee_no)
-        .first()
-    )
-    if employee is None:
-        # Only people who may look at others learn whether a number exists.
-        if can_view_team(request.user):
-            raise Http404
-        raise PermissionDenied
-    if not request.user.has_perm("org.view_employee_profile", employee):
-        raise PermissionDenied
-    return employee
+    """The employee whose pages are asked for; 404 alike for unknown and not yours."""
+    try:
+        return employee_for(request.user, employee_no)
+    except NotFoundError:
+        raise Http404 from None
 
 
 def _own_employee(request: HttpRequest) -> Employee | None:

@@ -33,6 +33,7 @@ from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.jobs import job_create, job_for, job_progress
 from ztk.core.models import Job, JobStatus
 from ztk.org.models import Employee
+from ztk.org.selectors import employee_for
 
 from . import bulk_import, manual, paper, services, tasks
 from .models import CorrectionPolicy
@@ -71,18 +72,15 @@ def index(request: HttpRequest) -> HttpResponse:
 # --------------------------------------------------------------------------- paper forms
 
 
-def _find_employee(text: str) -> tuple[Employee | None, list[Employee]]:
+def _find_employee(actor: Any, text: str) -> tuple[Employee | None, list[Employee]]:
     """By exact employee number, else the only match of name / number / pinyin initials."""
     text = text.strip()[:60]
     if not text:
         return None, []
-    exact = (
-        Employee.objects.select_related("attendance_group", "department", "user")
-        .filter(employee_no=text)
-        .first()
-    )
-    if exact is not None:
-        return exact, []
+    try:
+        return employee_for(actor, text), []
+    except NotFoundError:
+        pass
     matches = manual.employee_search(text, limit=6)
     by_name = [e for e in matches if e.name == text]
     if len(by_name) == 1:
@@ -160,12 +158,12 @@ def paper_new(request: HttpRequest) -> HttpResponse:
         return HttpResponse(status=405)
     if request.method != "POST":
         posted = {name: request.GET.get(name, "")[:500] for name in PAPER_FIELDS}
-        employee, _candidates = _find_employee(posted["employee"])
+        employee, _candidates = _find_employee(request.user, posted["employee"])
         context = _paper_context(posted, employee)
         return render(request, "corrections/hrdesk_paper_new.html", context)
 
     posted = {name: request.POST.get(name, "")[:500] for name in PAPER_FIELDS}
-    employee, candidates = _find_employee(posted["employee"])
+    employee, candidates = _find_employee(request.user, posted["employee"])
     error = ""
     if employee is None:
         error = (
@@ -229,7 +227,7 @@ def paper_new(request: HttpRequest) -> HttpResponse:
 def paper_slots(request: HttpRequest) -> HttpResponse:
     """htmx: the slot options of the employee's plan on the day."""
     _require(request)
-    employee, _candidates = _find_employee(request.GET.get("employee", ""))
+    employee, _candidates = _find_employee(request.user, request.GET.get("employee", ""))
     day = _parse_day(request.GET.get("day"))
     return render(
         request,

@@ -23,8 +23,9 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from ztk.core.errors import DomainError
+from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
+from ztk.org.selectors import employee_for
 from ztk.punches.models import Punch
 
 from . import manual
@@ -45,15 +46,13 @@ def _parse_day(value: str | None) -> date | None:
     return parsed if 2000 <= parsed.year <= 2100 else None
 
 
-def _employee(employee_no: str) -> Employee:
-    employee = (
-        Employee.objects.select_related("attendance_group", "department", "user")
-        .filter(employee_no=employee_no.strip()[:24])
-        .first()
-    )
-    if employee is None:
-        raise Http404
-    return employee
+def _employee(request: HttpRequest, employee_no: str) -> Employee:
+    if not employee_no.strip():
+        raise Http404  # HR names the person; nobody is meant by default
+    try:
+        return employee_for(request.user, employee_no)
+    except NotFoundError:
+        raise Http404 from None
 
 
 def _page_url(employee_no: str = "", day: date | None = None) -> str:
@@ -110,7 +109,7 @@ def index(request: HttpRequest) -> HttpResponse:
     """The page: search, or one employee with a date picker, or one employee-day."""
     _require(request)
     employee_no = request.GET.get("employee", "")
-    employee = _employee(employee_no) if employee_no else None
+    employee = _employee(request, employee_no) if employee_no else None
     day = _parse_day(request.GET.get("day")) if employee is not None else None
     context = _context(request, employee, day)
     if employee is None:
@@ -146,7 +145,7 @@ def _parse_clock(value: str) -> time | None:
 def add(request: HttpRequest) -> HttpResponse:
     """Save the checked slots' times as manual punches, then show the day again."""
     _require(request)
-    employee = _employee(request.POST.get("employee", ""))
+    employee = _employee(request, request.POST.get("employee", ""))
     day = _parse_day(request.POST.get("day"))
     if day is None:
         raise Http404

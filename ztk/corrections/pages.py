@@ -15,7 +15,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -31,6 +30,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of
+from ztk.org.selectors import employee_for
 from ztk.web.access import can_approve, can_see_team
 
 from . import page_selectors as ps
@@ -100,25 +100,14 @@ def _uploads(request: HttpRequest, name: str = "attachments") -> list[Any]:
 
 
 def _employee_for(request: HttpRequest, employee_no: str | None) -> Employee:
-    """Whom the form files for: the user, or (?employee=NO) someone they may file for."""
-    me = employee_of(request.user)
-    wanted = (employee_no or "").strip()[:24]
-    if not wanted or (me is not None and me.employee_no == wanted):
-        if me is None:
-            raise Http404
-        wanted = me.employee_no
-    employee = (
-        Employee.objects.select_related("attendance_group", "department", "supervisor", "user")
-        .filter(employee_no=wanted)
-        .first()
-    )
-    if employee is None:
-        if _may(request, can_see_team):
-            raise Http404
-        raise PermissionDenied
-    if not may_file_for(request.user, employee):
-        raise PermissionDenied
-    return employee
+    """Whom the form files for: the user, or (?employee=NO) someone they may file for.
+
+    404 alike for a number nobody has and someone the user may not file for.
+    """
+    try:
+        return employee_for(request.user, employee_no, may=may_file_for)
+    except NotFoundError:
+        raise Http404 from None
 
 
 def _get(request: HttpRequest, pk: int) -> CorrectionRequest:

@@ -16,8 +16,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from ztk.core.errors import DomainError
-from ztk.org.models import AttendanceGroup, Employee
+from ztk.core.errors import DomainError, NotFoundError
+from ztk.org.models import AttendanceGroup
+from ztk.org.selectors import employee_for
 
 from . import selectors, services
 from .models import Device, DeviceStatus
@@ -174,7 +175,10 @@ def command(request: HttpRequest, serial: str) -> HttpResponse:
 def assign(request: HttpRequest) -> HttpResponse:
     _require(request)
     number = request.POST.get("employee_no", "").strip()
-    employee = Employee.objects.filter(employee_no=number).first()
+    try:
+        employee = employee_for(request.user, number) if number else None
+    except NotFoundError:
+        employee = None
     if employee is None:
         messages.error(request, _("No employee has the number “%(no)s”.") % {"no": number})
         return redirect("devices:index")

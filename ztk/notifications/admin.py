@@ -46,6 +46,11 @@ class RobotWebhookAdmin(ByRole, AuditedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self._by_role(request) or super().has_delete_permission(request, obj)
 
+    def get_fields(self, request, obj=None):
+        # The form drops "clear_secret" when adding (nothing stored yet to clear).
+        fields = super().get_fields(request, obj)
+        return fields if obj is not None else [f for f in fields if f != "clear_secret"]
+
     @admin.display(description=_("webhook address"))
     def redacted_url(self, obj: RobotWebhook) -> str:
         return services.redact_url(obj.url)

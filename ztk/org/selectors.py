@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Q, QuerySet
+
+from ztk.core.errors import NotFoundError
 
 from .models import Department, Employee
 from .rules import employee_of, is_hr, is_sysadmin
@@ -43,8 +46,37 @@ def employee_list(
     return qs.order_by("employee_no")
 
 
-def employee_get(*, employee_no: str) -> Employee | None:
-    return employee_list().filter(employee_no=employee_no).first()
+def may_view_employee(actor: Any, employee: Employee) -> bool:
+    return bool(actor.has_perm("org.view_employee_profile", employee))
+
+
+def employee_for(
+    actor: Any,
+    employee_no: str | None,
+    *,
+    may: Callable[[Any, Employee], bool] = may_view_employee,
+) -> Employee:
+    """The employee `actor` asks for by number (themselves when no number is given).
+
+    THE look-up by employee number for every page and API operation: a number nobody has
+    and a person the actor may not see (`may`, by default `org.view_employee_profile`)
+    raise the same NotFoundError, so probing numbers tells nobody who works here. A caller
+    that needs a narrower right (filing for someone, their printable sheet) passes `may`.
+    """
+    wanted = (employee_no or "").strip()
+    if not wanted:
+        me = employee_of(actor)
+        if me is None:
+            raise NotFoundError(code="no_employee")
+        return me
+    employee = (
+        Employee.objects.select_related("user", "department", "supervisor", "attendance_group")
+        .filter(employee_no=wanted)
+        .first()
+    )
+    if employee is None or not may(actor, employee):  # one answer for both
+        raise NotFoundError()
+    return employee
 
 
 def department_list(

@@ -24,9 +24,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
-from ztk.core.errors import DomainError
+from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import AttendanceGroup, Department, Employee
-from ztk.org.rules import employee_of
+from ztk.org.rules import employee_of, is_self
+from ztk.org.selectors import employee_for
 from ztk.web.access import can_see_reports
 
 from . import columns as C
@@ -225,21 +226,18 @@ def my_sheet(request: HttpRequest) -> HttpResponse:
     return redirect(reverse("reports:sheet", args=[me.employee_no]) + query)
 
 
+def may_see_sheet(user: Any, employee: Employee) -> bool:
+    return bool(is_self(user, employee) or can_see_reports(user))
+
+
 @login_required
 @require_safe
 def sheet(request: HttpRequest, employee_no: str) -> HttpResponse:
     """个人考勤表: one employee's period on one printable A4 page, with signature lines."""
-    employee = (
-        Employee.objects.select_related("department", "attendance_group", "supervisor")
-        .filter(employee_no=employee_no)
-        .first()
-    )
-    me = employee_of(request.user)
-    own = employee is not None and me is not None and me.pk == employee.pk
-    if not (own or can_see_reports(request.user)):
-        raise PermissionDenied  # before 404: others do not learn which numbers exist
-    if employee is None:
-        raise Http404
+    try:  # 404 alike for unknown numbers and other people's sheets
+        employee = employee_for(request.user, employee_no, may=may_see_sheet)
+    except NotFoundError:
+        raise Http404 from None
     filters = _filters(request)
     lang = _lang()
     summaries = monthly_summary(
@@ -261,7 +259,7 @@ def sheet(request: HttpRequest, employee_no: str) -> HttpResponse:
         "reports/sheet.html",
         {
             "employee": employee,
-            "own": own,
+            "own": is_self(request.user, employee),
             "filters": filters,
             "company": company,
             "columns": [c.label(lang) for c in columns],

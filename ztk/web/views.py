@@ -6,12 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import get_object_or_404, render
+from django.http import Http404, JsonResponse
+from django.shortcuts import render
 from django.utils.dateparse import parse_date
 
 from ztk.audit.selectors import audit_events, audit_verify
-from ztk.org.models import Employee
+from ztk.core.errors import NotFoundError
+from ztk.org.selectors import employee_for
 
 from . import access
 
@@ -41,12 +42,10 @@ def hr_home(request):
 
 @login_required
 def employee_profile(request, employee_no: str):
-    employee = get_object_or_404(
-        Employee.objects.select_related("department", "supervisor", "attendance_group"),
-        employee_no=employee_no,
-    )
-    if not request.user.has_perm("org.view_employee_profile", employee):
-        raise PermissionDenied
+    try:  # 404 alike for unknown numbers and people the user may not see
+        employee = employee_for(request.user, employee_no)
+    except NotFoundError:
+        raise Http404 from None
     return render(request, "web/employee_profile.html", {"employee": employee})
 
 
