@@ -69,6 +69,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--employees", type=int, default=10_000)
     parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument(
+        "--only", default="abcdef", help="sections d, e, f to run besides a, b, c, e.g. --only abc"
+    )
     args = parser.parse_args()
 
     S.django_setup()
@@ -168,7 +171,7 @@ def main() -> None:
         from . import devices_ingest
     except ImportError:
         devices_ingest = None
-    if devices_ingest is not None and hasattr(devices_ingest, "run"):
+    if "d" in args.only and devices_ingest is not None and hasattr(devices_ingest, "run"):
         print("\n(d) ZKTeco ADMS ingestion (ATTLOG over HTTP handlers)")
         # Same scale as the harness: 44 lines per employee (a month, two punches a day).
         n_lines = 44 * args.employees
@@ -189,14 +192,16 @@ def main() -> None:
         line("  CPU of the worker (its recompute)", f"{drain.cpu:.1f} s", "—")
 
     # (e) the monthly report of October for every employee: summary, XLSX and CSV.
-    from . import reports as reports_bench
+    if "e" in args.only:
+        from . import reports as reports_bench
 
-    reports_bench.run(employees=args.employees)
+        reports_bench.run(employees=args.employees)
 
     # (f) corrections over the API: submit → approve → recompute, per request.
-    from . import corrections as corrections_bench
+    if "f" in args.only:
+        from . import corrections as corrections_bench
 
-    corrections_bench.run(samples=200)
+        corrections_bench.run(samples=200)
 
 
 if __name__ == "__main__":
