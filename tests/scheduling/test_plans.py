@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AttendanceGroupFactory, EmployeeFactory
-from ztk.attendance import engine
+from ztk import engine
 from ztk.scheduling import services
 from ztk.scheduling.models import Exemption, RosterEntry, WorkCalendarDay
 from ztk.scheduling.plans import build_plans, exemptions_for, plan_for

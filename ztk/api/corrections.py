@@ -17,11 +17,11 @@ from ninja.files import UploadedFile
 
 from ztk.attendance.explain import render_notes
 from ztk.attendance.selectors import employee_for_viewer
-from ztk.attendance.services import slot_to_json
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.corrections import selectors, services
 from ztk.corrections.models import CorrectionRequest
 from ztk.corrections.rules import may_act
+from ztk.engine import slot_to_json
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of
 

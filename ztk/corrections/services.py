@@ -26,7 +26,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ztk.attendance import engine
+from ztk import engine
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.org.models import AttendanceGroup, Company, Employee
@@ -470,9 +470,7 @@ def slot_infos(
             slots = row.slots
         else:
             result = evaluate(employee, day, now=now)
-            from ztk.attendance.services import slot_to_json
-
-            slots = [slot_to_json(s) for s in result.slots] if result else []
+            slots = [engine.slot_to_json(s) for s in result.slots] if result else []
         out[day] = {
             s["key"]: SlotInfo(
                 key=s["key"],

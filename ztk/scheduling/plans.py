@@ -4,8 +4,6 @@ Recomputing a month for every employee calls this with thousands of employees, s
 function runs a fixed number of queries whatever the number of employees and days, turns
 each shift into an engine ``Shift`` once, and shares one ``DayPlan`` object between all
 employees with the same plan on a day (the engine caches window layouts per plan).
-
-The engine module is imported lazily so that scheduling stays importable on its own.
 """
 
 from __future__ import annotations
@@ -21,6 +19,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import QuerySet
 
+from ztk import engine
+
 from .models import (
     SEGMENT_FIELDS,
     RosterEntry,
@@ -32,7 +32,6 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from ztk.attendance import engine as engine_module
     from ztk.org.models import Employee
 
 __all__ = ["build_plans", "engine_shift", "exemptions_for", "plan_for", "to_engine_shift"]
@@ -42,12 +41,6 @@ __all__ = ["build_plans", "engine_shift", "exemptions_for", "plan_for", "to_engi
 _MAX_IN_IDS = 900
 # Exemption bounds are widened by this much so that every zone's local dates are seen.
 _ZONE_MARGIN = timedelta(hours=15)
-
-
-def _engine():
-    from ztk.attendance import engine
-
-    return engine
 
 
 @lru_cache(maxsize=64)
@@ -70,13 +63,12 @@ def engine_shift(
     arrive_from: time | None = None,
     arrive_until: time | None = None,
     required_minutes: int | None = None,
-) -> engine_module.Shift:
+) -> engine.Shift:
     """The engine's ``Shift`` for a shift definition; raises ValueError when it rejects it.
 
     Services build it before saving, so a shift the engine cannot evaluate never reaches
     the database.
     """
-    engine = _engine()
     flexible = None
     if kind == Shift.Kind.FLEXIBLE:
         flexible = engine.Flexible(
@@ -90,7 +82,7 @@ def engine_shift(
     )
 
 
-def to_engine_shift(shift: Shift) -> engine_module.Shift:
+def to_engine_shift(shift: Shift) -> engine.Shift:
     """Convert a saved shift; uses prefetched ``segments`` when present."""
     segments = sorted(shift.segments.all(), key=lambda s: s.position)
     return engine_shift(
@@ -239,7 +231,7 @@ def build_plans(
     end: date,
     *,
     zones: Mapping[int | None, tuple[str, int]] | None = None,
-) -> dict[tuple[int, date], engine_module.DayPlan]:
+) -> dict[tuple[int, date], engine.DayPlan]:
     """The plan of every employee on every date in [start, end] (both inclusive).
 
     ``employees`` need only ``pk`` and ``attendance_group_id``. ``zones``: the (time zone,
@@ -256,7 +248,6 @@ def build_plans(
     when some employee has no group) — at most six, whatever the number of employees and
     days.
     """
-    engine = _engine()
     employees = list(employees)
     if not employees or end < start:
         return {}
@@ -383,7 +374,7 @@ def build_plans(
     return plans
 
 
-def plan_for(employee: Employee, day: date) -> engine_module.DayPlan:
+def plan_for(employee: Employee, day: date) -> engine.DayPlan:
     """One employee's plan on one date (for pages; use ``build_plans`` for many)."""
     return build_plans([employee], day, day)[(employee.pk, day)]
 
@@ -394,7 +385,7 @@ def exemptions_for(
     end: date,
     *,
     zones: Mapping[int, str | None] | None = None,
-) -> dict[tuple[int, date], list[engine_module.Exemption]]:
+) -> dict[tuple[int, date], list[engine.Exemption]]:
     """Active (not voided) exemptions per (employee id, attendance date) in [start, end].
 
     An exemption is listed under every attendance date whose slots it may cover: the local
@@ -408,7 +399,6 @@ def exemptions_for(
 
     from .models import Exemption
 
-    engine = _engine()
     ids = sorted(set(employee_ids))
     if not ids or end < start:
         return {}

@@ -1,6 +1,7 @@
 """Properties of the pure attendance engine that must hold for any input.
 
-Shifts are the realistic ones of test_engine; punches, exemptions and as_of are random.
+Shifts are the realistic ones of tests/engine/test_rules.py; punches, exemptions and
+as_of are random.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ztk.attendance.engine import (
+from ztk.engine import (
     NOTE_TEXT_EN,
     DayPlan,
     DayResult,

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ztk.attendance.engine import (
+from ztk.engine import (
     NOTE_CODES,
     NOTE_TEXT_EN,
     DayPlan,
