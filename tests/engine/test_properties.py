@@ -318,6 +318,24 @@ def test_worked_minutes_within_zero_and_scheduled(plan_items, exemptions, as_of)
     assert all(0 < m <= scheduled for m in exempt)
 
 
+@FAST
+@given(plan_and_punches(), as_ofs)
+def test_worked_time_is_the_exact_overlap_of_matched_punches_rounded_down_once(plan_items, as_of):
+    """rules.md: per segment with both slots filled (a punch matched, whatever its status),
+    min(out, end) - max(in, start), never negative, summed exactly, rounded down once."""
+    plan, items = plan_items
+    if plan.shift is None or plan.shift.flexible is not None:
+        return
+    result = evaluate_day(plan, items, as_of=as_of)
+    total = timedelta()
+    for check_in, check_out in zip(result.slots[::2], result.slots[1::2], strict=True):
+        if check_in.punch_at is not None and check_out.punch_at is not None:
+            start, end = check_in.expected, check_out.expected  # the segment, fixed shift
+            span = min(check_out.punch_at, end) - max(check_in.punch_at, start)
+            total += max(span, timedelta())
+    assert result.worked_minutes == total // timedelta(minutes=1)
+
+
 # --------------------------------------------------------------------------- consistency
 
 

@@ -8,9 +8,10 @@ choice made here is stated in the docstring of the function that makes it:
 * Minutes are whole minutes, rounded down: a check-in at 09:00:59 for 09:00 is on time and
   a check-out at 17:59:30 for 18:00 is not early (sub-minute differences are forgiven).
   Grace and thresholds are judged on those whole minutes (``judge.judge``).
-* A slot judged "counted as missing" (late / early beyond the threshold) keeps its punch
-  in ``SlotResult`` but is treated as having no punch everywhere else (day status, worked
-  minutes, the flexible anchor).
+* A slot judged "counted as missing" (late / early beyond the threshold) keeps its punch:
+  the punch is matched to it, bounds the worked time and anchors a flexible check-out;
+  only the slot's status (and so the day's status and pay) says missing.
+* Worked time is summed exactly over the day's segments and rounded down once.
 * A slot is covered by an exemption when the exemption contains its expected time
   (check-in: ``start <= t < end``; check-out: ``start < t <= end``).
 * Worked minutes exclude time covered by exemptions; that time is reported per kind in

@@ -23,7 +23,7 @@ from .inputs import (
     SlotKind,
     check_aware,
 )
-from .judge import VALID, Totals, Verdict, day_totals, exempt, judge, unpunched
+from .judge import Totals, Verdict, day_totals, exempt, judge, unpunched
 from .layout import Layout, Win, layout, to_us
 from .results import DayResult, Note, SlotResult
 
@@ -224,11 +224,13 @@ def _general_slot(
 def _presence_edge(slot: SlotResult, merged: list[tuple[datetime, datetime]]) -> datetime | None:
     """Where presence starts (check-in) or ends (check-out) for worked minutes.
 
-    A punch that counts gives its time, also on an exempt slot; an exempt slot without a
-    punch gives the edge of the exemption covering it (a morning leave ends presence-free
-    time at the leave's end). A missing or pending slot proves nothing: None.
+    A punch matched to the slot gives its time, whatever the slot's status (rules.md: a
+    check-in counted as missing because it was too late still bounds the time worked);
+    an exempt slot without a punch gives the edge of the exemption covering it (a morning
+    leave ends presence-free time at the leave's end). A slot without a punch and not
+    exempt proves nothing: None.
     """
-    if slot.punch_at is not None and (slot.status in VALID or slot.status == "exempt"):
+    if slot.punch_at is not None:
         return slot.punch_at.astimezone(UTC)
     if slot.status != "exempt":
         return None
@@ -257,13 +259,19 @@ def evaluate_general(
     after ``as_of`` are not filtered out: ``as_of`` only separates pending from missing.
     Voided punches change nothing but the explanation (a ``voided_ignored`` note each).
 
+    Worked minutes: for each segment whose two slots have a punch (whatever their status,
+    also "counted as missing"), or are exempt, the time between them within the segment,
+    less the time exemptions cover; summed exactly over the day and rounded down to whole
+    minutes once.
+
     Choices where rules.md is silent: a day whose non-exempt slots are all still pending is
     ``normal`` (and provisional); absence is one full day even when some slots are exempt
     (rules.md: "every non-exempt slot is missing"); each late slot beyond
     ``late_as_half_day_absent`` adds half a day, capped at one day; a correction or manual
     punch makes its slot corrected/manual whatever its time; a flexible check-out is due
-    ``required_minutes`` after max(check-in, arrive_from), or after arrive_from when the
-    check-in slot is missing, pending or exempt.
+    ``required_minutes`` after max(check-in, arrive_from), the check-in being the punch
+    matched to the check-in slot whatever its status, or after arrive_from when that slot
+    has no punch or is exempt.
     """
     if not isinstance(plan, DayPlan):
         raise ValueError("evaluate_day: plan must be a DayPlan")
@@ -311,7 +319,7 @@ def evaluate_general(
         if flexible is not None:
             assert found.arrive_from is not None
             anchor = found.arrive_from
-            if punch is not None and in_slot.status in VALID:
+            if punch is not None and exempt_kind is None:
                 anchor = max(punch.at, found.arrive_from)
             seg_start = anchor
             seg_end = anchor + timedelta(minutes=flexible.required_minutes)
@@ -531,7 +539,7 @@ def fixed_day(plan: DayPlan, punches: Sequence[PunchIn], as_of: datetime | None)
 
     Assignment as ``_assign`` for a fixed shift: the first window holding a punch; a
     check-in takes the earliest punch of its window, a check-out the latest. Worked time
-    as ``evaluate_general``: per segment whose two slots count, in microseconds.
+    as ``evaluate_general``: per segment whose two slots have a punch, in microseconds.
     """
     found = layout(plan)
     assert found is not None
@@ -565,11 +573,10 @@ def fixed_day(plan: DayPlan, punches: Sequence[PunchIn], as_of: datetime | None)
             extra.extend(item[2] for item in bucket if item is not chosen)
         at, _sid, punch = chosen
         local = punch.at.astimezone(tz)
-        verdict = judge(w, at, punch.source, local, w.expected_us)
-        slots.append((kind, verdict, w, punch, local))
+        slots.append((kind, judge(w, at, punch.source, local, w.expected_us), w, punch, local))
         if kind == "in":
-            begin = at if verdict.status in VALID else None
-        elif begin is not None and verdict.status in VALID:
+            begin = at
+        elif begin is not None:
             seg_start, seg_end = found.segments_us[w.segment - 1]
             lo = begin if begin > seg_start else seg_start
             hi = at if at < seg_end else seg_end

@@ -18,8 +18,6 @@ from .layout import MIN_US, Win
 
 NoteSpec = tuple[str, dict[str, Any]]
 
-# Slot statuses that count as a valid punch for pay (and for the day's status).
-VALID: Final = frozenset({"normal", "late", "early", "corrected", "manual"})
 _MAPPED: Final[dict[str, SlotStatus]] = dict(SOURCE_SLOT_STATUS)
 
 
