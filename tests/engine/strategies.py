@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import HealthCheck, assume, settings
 from hypothesis import strategies as st
 
-from ztk.engine import DayPlan, Exemption, Flexible, PunchIn, Segment, Shift
+from ztk.engine import DayPlan, Exemption, Flexible, PunchIn, Segment, Shift, split_overlaps
 
 ZONES = [
     ZoneInfo("Asia/Shanghai"),
@@ -86,10 +86,19 @@ def shifts(draw) -> Shift:
 
 @st.composite
 def plans(draw) -> DayPlan:
+    """A plan; a third of the work days cut where their windows would overlap those of
+    random shifts on the day before and after (``split_overlaps``)."""
     day, tz = draw(st.sampled_from(DAYS)), draw(st.sampled_from(ZONES))
     kind = draw(st.sampled_from(["work", "work", "work", "work", "rest", "holiday"]))
     shift = draw(shifts()) if kind == "work" else None
-    return DayPlan(day, tz, kind, shift, draw(st.integers(min_value=0, max_value=6)))
+    hour = draw(st.integers(min_value=0, max_value=6))
+    plan = DayPlan(day, tz, kind, shift, hour)
+    if shift is None or draw(st.integers(min_value=0, max_value=2)):
+        return plan
+    one_day = timedelta(days=1)
+    before = DayPlan(day - one_day, tz, "work", draw(shifts()), hour)
+    after = DayPlan(day + one_day, tz, "work", draw(shifts()), hour)
+    return split_overlaps([before, plan, after])[1]
 
 
 def moments(plan: DayPlan):

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from tests.engine.strategies import PROPERTY, days, plans, punch_lists, shifts
+from tests.engine.strategies import PROPERTY, days, moments, plans, punch_lists, shifts
 from ztk.engine import (
     DayPlan,
     PunchIn,
@@ -27,6 +27,8 @@ from ztk.engine import (
     partition_punches,
     punch_reach,
     slot_key_for,
+    slot_windows,
+    split_overlaps,
 )
 from ztk.engine.evaluate import evaluate_general
 from ztk.engine.partition import boundary_date
@@ -98,8 +100,40 @@ def test_partition_equals_the_rule_as_first_written(data):
         kind = data.draw(st.sampled_from(["work", "work", "rest"]))
         shift = data.draw(shifts()) if kind == "work" else None
         window.append(DayPlan(first.day + timedelta(days=offset), tz, kind, shift, hour))
+    if data.draw(st.booleans()):
+        window = split_overlaps(window)
     punches = data.draw(punch_lists(first, voided=True))
     assert partition_punches(window, punches) == _partition_reference(window, punches)
+
+
+@PROPERTY
+@given(st.data())
+def test_cut_windows_of_consecutive_dates_never_overlap(data):
+    """After split_overlaps no instant lies in the windows of two consecutive dates whose
+    shifts leave a gap between them; where they overlapped, the cut is the midpoint of
+    that gap, and each date keeps its windows on its own side of it."""
+    first = data.draw(plans())
+    tz, hour = first.tz, first.day_boundary_hour
+    earlier = DayPlan(first.day, tz, "work", data.draw(shifts()), hour)
+    later = DayPlan(first.day + timedelta(days=1), tz, "work", data.draw(shifts()), hour)
+    cut_earlier, cut_later = split_overlaps([earlier, later])
+    for moment in data.draw(st.lists(moments(earlier), min_size=1, max_size=10)):
+        inside = [
+            plan.day for plan in (cut_earlier, cut_later) if slot_key_for(plan, moment) is not None
+        ]
+        if cut_earlier.next_split is not None:
+            assert len(inside) <= 1
+            assert cut_later.previous_split == cut_earlier.next_split
+        # Cutting only ever takes instants away from a window, never adds one.
+        for plan, cut in ((earlier, cut_earlier), (later, cut_later)):
+            if slot_key_for(cut, moment) is not None:
+                assert slot_key_for(plan, moment) == slot_key_for(cut, moment)
+    fixed = earlier.shift.flexible is None and later.shift.flexible is None
+    if cut_earlier.next_split is not None and fixed:
+        end = slot_windows(earlier)[-1].expected  # the last segment's end
+        start = slot_windows(later)[0].expected  # the first segment's start
+        assert end <= cut_earlier.next_split <= start
+        assert cut_earlier.next_split == end + (start - end) / 2
 
 
 @PROPERTY
@@ -118,6 +152,8 @@ def test_every_punch_of_a_date_lies_within_its_reach(data):
         shift = data.draw(shifts()) if kind == "work" else None
         window.append(DayPlan(first.day + timedelta(days=offset), tz, kind, shift, hour))
     assume(window)
+    if data.draw(st.booleans()):
+        window = split_overlaps(window)
     punches = data.draw(punch_lists(first, voided=True))
     whole = partition_punches(window, punches)
     for plan in window:

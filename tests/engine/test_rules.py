@@ -28,6 +28,7 @@ from ztk.engine import (
     partition_punches,
     slot_key_for,
     slot_windows,
+    split_overlaps,
     windows,
 )
 from ztk.engine.evaluate import evaluate_general
@@ -748,12 +749,99 @@ def test_partition_night_shifts():
     )
 
 
-def test_partition_overlapping_windows_earlier_day_wins():
+def test_partition_uncut_overlapping_windows_earlier_day_wins():
     plans = {D: work(NIGHT, D), D + timedelta(1): work(STANDARD, D + timedelta(1))}
-    # 08:30 on the 5th is in the night shift's check-out window (until 10:00) and in the
-    # day shift's check-in window (from 07:00).
+    # Plans not cut by split_overlaps: 08:30 on the 5th is in the night shift's check-out
+    # window (until 10:00) and in the day shift's check-in window (from 07:00).
     assert attendance_date_for(at("08:30", 5), plans) == D
     assert attendance_date_for(at("10:01", 5), plans) == D + timedelta(1)
+
+
+# --------------------------------------------------------------------------- consecutive dates
+
+D1 = D + timedelta(days=1)
+
+
+def night_then_day() -> list[DayPlan]:
+    """A night shift (22:00-06:00, check-out window until 10:00) followed by a day shift
+    (09:00-18:00, check-in window from 07:00): cut at 07:30, the middle of 06:00-09:00."""
+    return split_overlaps([work(NIGHT, D), work(STANDARD, D1)])
+
+
+def test_overlapping_windows_of_consecutive_dates_are_cut_at_the_gap_midpoint():
+    night, day = night_then_day()
+    assert (night.next_split, day.previous_split) == (at("07:30", 5), at("07:30", 5))
+    assert windows(night) == [
+        ("in1", at("20:00"), at("02:00", 5)),
+        ("out1", at("02:00", 5), at("07:30", 5)),
+    ]
+    assert windows(day) == [
+        ("in1", at("07:30", 5), at("13:30", 5)),
+        ("out1", at("13:30", 5), at("22:00", 5)),
+    ]
+    # As between segments: the midpoint belongs to the later check-in, exclusive before.
+    assert [w.end_inclusive for w in slot_windows(night)] == [False, False]
+    assert slot_key_for(night, at("07:29:59", 5)) == "out1"
+    assert slot_key_for(night, at("07:30", 5)) is None
+    assert slot_key_for(day, at("07:30", 5)) == "in1"
+    by_date = {D: night, D1: day}
+    assert attendance_date_for(at("07:29:59", 5), by_date) == D
+    assert attendance_date_for(at("07:30", 5), by_date) == D1
+    assert attendance_date_for(at("08:30", 5), by_date) == D1
+
+
+def test_the_next_mornings_check_in_is_not_the_nights_check_out():
+    night, day = night_then_day()
+    items = punches(("21:55", 4), ("06:05", 5), ("08:50", 5), ("18:02", 5))
+    parts = partition_punches([night, day], items)
+    assert {d: [p.id for p in ps] for d, ps in parts.items()} == {D: [1, 2], D1: [3, 4]}
+    first, second = both_paths(night, parts[D]), both_paths(day, parts[D1])
+    assert (slot(first, "out1").punch_id, first.status, first.worked_minutes) == (2, "normal", 480)
+    assert (slot(second, "in1").punch_id, second.status, second.worked_minutes) == (
+        3,
+        "normal",
+        540,
+    )
+    # A provisional night whose check-out is not punched yet waits until the cut, not 10:00.
+    pending = evaluate_day(night, parts[D][:1], as_of=at("07:00", 5))
+    assert ("not_yet_punched", "out1") in codes(pending)
+    assert pending.notes[-1].params == {"until": "07:30"}
+
+
+def test_windows_that_do_not_overlap_are_not_cut():
+    plans = [work(STANDARD, D), work(STANDARD, D1), work(NIGHT, D + timedelta(2))]
+    assert split_overlaps(plans) == plans
+    assert all(a is b for a, b in zip(split_overlaps(plans), plans, strict=True))
+    # Dates that are not consecutive, and a rest day between, cut nothing either.
+    assert split_overlaps([work(NIGHT, D), work(STANDARD, D + timedelta(2))])[0].next_split is None
+    with_rest = split_overlaps([work(NIGHT, D), off("rest", D1), work(STANDARD, D + timedelta(2))])
+    assert with_rest[0].next_split is None and with_rest[2].previous_split is None
+
+
+def test_shifts_that_overlap_themselves_are_not_cut():
+    # The night runs until 06:00 and the next date's shift starts at 00:00: no gap to cut
+    # (a roster mistake); the earlier date keeps precedence, as without the cut.
+    night, zero = split_overlaps([work(NIGHT, D), work(ZERO, D1)])
+    assert (night.next_split, zero.previous_split) == (None, None)
+    assert attendance_date_for(at("03:00", 5), {D: night, D1: zero}) == D
+
+
+def test_the_cut_is_kept_between_calls_and_taken_off_without_neighbours():
+    plans = [work(NIGHT, D), work(STANDARD, D1)]
+    night, day = split_overlaps(plans)
+    again = split_overlaps(plans)
+    assert again[0] is night and again[1] is day  # the engine caches layouts by identity
+    alone = split_overlaps([night])
+    assert alone[0].next_split is None and alone[0].shift is night.shift
+
+
+def test_a_split_must_lie_outside_the_shift():
+    with pytest.raises(ValueError, match="previous_split"):
+        DayPlan(D1, SH, "work", STANDARD, previous_split=at("09:01", 5))
+    with pytest.raises(ValueError, match="next_split"):
+        DayPlan(D, SH, "work", NIGHT, next_split=at("05:59", 5))
+    with pytest.raises(ValueError, match="no windows"):
+        DayPlan(D, SH, "rest", None, next_split=at("05:59", 5))
 
 
 @pytest.mark.parametrize(

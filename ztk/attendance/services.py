@@ -627,7 +627,10 @@ def recompute_schedule_changes(changes) -> None:
     """A shift, pattern, roster, calendar or exemption changed: recompute the open past.
 
     Runs after the schedule write commits (scheduling's hook); closed periods stay as they
-    are, and days older than SCHEDULE_LOOKBACK_DAYS are left to `ztk recompute`.
+    are, and days older than SCHEDULE_LOOKBACK_DAYS are left to `ztk recompute`. The days
+    either side of a changed one are recomputed too: a plan decides which punches its
+    neighbours get (windows of consecutive dates are cut where they meet,
+    ``engine.split_overlaps``, and the earlier date wins a punch both could take).
     """
     from ztk.scheduling.selectors import affected_pairs
 
@@ -635,7 +638,10 @@ def recompute_schedule_changes(changes) -> None:
     pairs = affected_pairs(
         changes, lower=today - timedelta(days=SCHEDULE_LOOKBACK_DAYS), upper=today
     )
-    pairs_list = sorted(pairs)
+    one_day = timedelta(days=1)
+    pairs_list = sorted(
+        {(e, d + k * one_day) for e, d in pairs for k in (-1, 0, 1) if d + k * one_day <= today}
+    )
     for i in range(0, len(pairs_list), 20_000):
         with transaction.atomic():
             recompute(pairs_list[i : i + 20_000])

@@ -18,12 +18,15 @@ choice made here is stated in the docstring of the function that makes it:
   ``exempt_minutes_by_kind``, so worked plus exempt time (each minute counted once)
   never exceeds the scheduled minutes.
 * Duplicate punches (same instant, same source) count once, whatever their ids.
+* Windows never overlap: between segments, and between the last segment of a date and the
+  first of the next when their windows would overlap (``split_overlaps``), the gap is cut
+  at its midpoint; a punch exactly there belongs to the later check-in.
 
 Every explanation is a tuple of structured :class:`Note` objects; ``NOTE_TEXT_EN`` holds an
 English template per code and the Django layer translates the codes.
 
 Modules: ``inputs`` (plans, shifts, punches, exemptions), ``results``, ``layout`` (punch
-windows), ``partition`` (which date a punch belongs to),
+windows and the cut between dates), ``partition`` (which date a punch belongs to),
 ``judge`` (every slot and day status rule, once), ``evaluate`` (the general path and the
 fast paths), ``rows`` (the stored row as text). Import from ``ztk.engine``.
 """
@@ -48,7 +51,7 @@ from .inputs import (
     SlotStatus,
     stored_punch,
 )
-from .layout import slot_key_for, slot_windows, windows
+from .layout import slot_key_for, slot_windows, split_overlaps, windows
 from .partition import affected_dates, attendance_date_for, partition_punches, punch_reach
 from .results import (
     NOTE_CODES,
@@ -109,6 +112,7 @@ __all__ = [
     "slot_to_json",
     "slot_windows",
     "slots_json",
+    "split_overlaps",
     "stored_punch",
     "windows",
 ]

@@ -201,13 +201,21 @@ class Shift:
 
 @dataclass(frozen=True, slots=True)
 class DayPlan:
-    """What employee E should do on attendance date ``day``; rest/holiday have no shift."""
+    """What employee E should do on attendance date ``day``; rest/holiday have no shift.
+
+    ``previous_split`` / ``next_split``: where the punch windows of this date meet those of
+    the day before / after when they would overlap (a night shift followed by an early
+    shift), set by ``split_overlaps``: this date's windows start no earlier than
+    ``previous_split``, and its last check-out window ends at ``next_split``, exclusive.
+    """
 
     day: date
     tz: ZoneInfo
     kind: DayKind
     shift: Shift | None
     day_boundary_hour: int = 0
+    previous_split: datetime | None = None
+    next_split: datetime | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.day, date) or isinstance(self.day, datetime):
@@ -225,6 +233,21 @@ class DayPlan:
         hour = self.day_boundary_hour
         if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
             raise ValueError("DayPlan.day_boundary_hour must be an hour from 0 to 23")
+        if self.previous_split is not None or self.next_split is not None:
+            self._check_splits()
+
+    def _check_splits(self) -> None:
+        if self.shift is None:
+            raise ValueError(f"DayPlan: a {self.kind} day has no windows to split")
+        offsets = segment_offsets(self.shift.segments)
+        if self.previous_split is not None:
+            check_aware("DayPlan.previous_split", self.previous_split)
+            if self.previous_split > wall(self.day, self.tz, offsets[0][0]):
+                raise ValueError("DayPlan.previous_split must not be after the shift starts")
+        if self.next_split is not None:
+            check_aware("DayPlan.next_split", self.next_split)
+            if self.next_split < wall(self.day, self.tz, offsets[-1][1]):
+                raise ValueError("DayPlan.next_split must not be before the shift ends")
 
 
 @dataclass(frozen=True, slots=True)

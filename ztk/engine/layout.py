@@ -4,11 +4,14 @@ Check-in [start - in_earliest, midpoint), check-out [midpoint, end + out_latest]
 never overlap: the gap between two segments is cut at its midpoint (the earlier check-out
 window then ends there, exclusive, and the later check-in window starts there, so a punch
 exactly at the midpoint of a gap is a check-in, as a segment's own midpoint is a
-check-out).
+check-out). The windows of consecutive dates that would overlap (a night shift followed
+by an early shift) are cut the same way at the midpoint of the gap between the two shifts
+(``split_overlaps``, carried by the plans as ``previous_split`` / ``next_split``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from typing import Final, NamedTuple
@@ -61,12 +64,12 @@ class Layout(NamedTuple):
     scheduled_minutes: int  # real minutes of the segments (fixed shifts)
 
 
-# Layouts by (id(shift), day, zone): hashing a DayPlan hashes its whole shift,
+# Layouts by (id(shift), day, zone, splits): hashing a DayPlan hashes its whole shift,
 # which costs more than the lookup saves, so the cache is keyed by the shift's identity
 # and each entry keeps its shift (an id reused by a new object is detected with ``is``).
 # Plans of one group and day are shared objects (scheduling.plans), so one entry serves
 # them all.
-_LAYOUTS: dict[tuple[int, date, tzinfo], Layout] = {}
+_LAYOUTS: dict[tuple[int, date, tzinfo, datetime | None, datetime | None], Layout] = {}
 
 
 def layout(plan: DayPlan) -> Layout | None:
@@ -74,7 +77,7 @@ def layout(plan: DayPlan) -> Layout | None:
     shift = plan.shift
     if shift is None:
         return None
-    key = (id(shift), plan.day, plan.tz)
+    key = (id(shift), plan.day, plan.tz, plan.previous_split, plan.next_split)
     found = _LAYOUTS.get(key)
     if found is not None and found.shift is shift:
         return found
@@ -89,10 +92,11 @@ def _compute_layout(plan: DayPlan, shift: Shift) -> Layout:
     tz = plan.tz
     offsets = segment_offsets(shift.segments)
     segments = tuple((wall(plan.day, tz, a), wall(plan.day, tz, b)) for a, b in offsets)
-    # Where windows are cut: in the middle of each gap between segments.
-    cuts: list[datetime | None] = [None]
+    # Where windows are cut: before the first segment (the previous date's split), in
+    # the middle of each gap between segments, after the last (the next date's split).
+    cuts: list[datetime | None] = [_utc(plan.previous_split)]
     cuts += [end + (following - end) / 2 for (_s, end), (following, _e) in _pairs(segments)]
-    cuts.append(None)
+    cuts.append(_utc(plan.next_split))
     spans: list[tuple[str, SlotKind, int, datetime, datetime, datetime, bool]] = []
     for i, (segment, (start, end)) in enumerate(zip(shift.segments, segments, strict=True)):
         middle = start + (end - start) / 2
@@ -158,12 +162,20 @@ def _compute_layout(plan: DayPlan, shift: Shift) -> Layout:
     )
 
 
+def _utc(moment: datetime | None) -> datetime | None:
+    return moment.astimezone(UTC) if moment is not None else None
+
+
 def _pairs(items: Sequence[tuple[datetime, datetime]]) -> Iterable[tuple[tuple, tuple]]:
     return zip(items, items[1:], strict=False)
 
 
 def slot_windows(plan: DayPlan) -> tuple[SlotWindow, ...]:
     """Each slot's punch window in local time, with whether its end is inclusive.
+
+    These are the windows the engine matches punches with, cut where they meet the
+    neighbouring dates' (``split_overlaps``), so a check of "the requested time lies in
+    the slot's window" (corrections) uses exactly them.
 
     For a flexible shift the check-in window is the day window before the segment midpoint
     and the check-out window the rest; with two or more punches the earliest and the latest
@@ -206,3 +218,87 @@ def slot_key_for(plan: DayPlan, at: datetime) -> str | None:
         if w.start_us <= moment and (moment < w.end_us or (w.end_inclusive and moment == w.end_us)):
             return w.key
     return None
+
+
+# --------------------------------------------------------------------------- splits
+
+# (first segment start, first check-in window start, last segment end, last check-out
+# window end) of a shift on a date, before any split; by (id(shift), day, zone).
+_EDGES: dict[tuple[int, date, tzinfo], tuple[Shift, datetime, datetime, datetime, datetime]] = {}
+_SPLIT: dict[tuple[int, datetime | None, datetime | None], tuple[DayPlan, DayPlan]] = {}
+
+
+def _edges(plan: DayPlan, shift: Shift) -> tuple[Shift, datetime, datetime, datetime, datetime]:
+    key = (id(shift), plan.day, plan.tz)
+    found = _EDGES.get(key)
+    if found is not None and found[0] is shift:
+        return found
+    offsets = segment_offsets(shift.segments)
+    first, last = shift.segments[0], shift.segments[-1]
+    start = wall(plan.day, plan.tz, offsets[0][0])
+    end = wall(plan.day, plan.tz, offsets[-1][1])
+    found = (
+        shift,
+        start,
+        start - timedelta(minutes=first.in_earliest),
+        end,
+        end + timedelta(minutes=last.out_latest),
+    )
+    if len(_EDGES) >= CACHE_MAX:
+        _EDGES.clear()
+    _EDGES[key] = found
+    return found
+
+
+def split_between(earlier: DayPlan | None, later: DayPlan | None) -> datetime | None:
+    """Where the windows of two consecutive dates are cut (UTC), or None when they do not
+    overlap.
+
+    They overlap when the later date's first check-in window opens before the earlier
+    date's last check-out window closes; they are then cut, as between two segments, at
+    the midpoint of the gap between the earlier shift's end and the later shift's start.
+    Shifts that overlap themselves (a roster mistake) have no gap to cut: the earlier date
+    keeps precedence (``attendance_date_for``).
+    """
+    if earlier is None or later is None or earlier.shift is None or later.shift is None:
+        return None
+    if later.day - earlier.day != timedelta(days=1):
+        return None
+    _shift, _start, _opens, end, closes = _edges(earlier, earlier.shift)
+    _shift, start, opens, _end, _closes = _edges(later, later.shift)
+    if end > start or opens > closes:
+        return None
+    return end + (start - end) / 2
+
+
+def split_overlaps(plans: Iterable[DayPlan]) -> list[DayPlan]:
+    """The plans (of one employee) with the windows of consecutive dates cut where they
+    would overlap (``split_between``); a plan whose neighbours are not given is cut on
+    that side by nothing. Plans that need no cut are returned as they are; cut ones are
+    kept between calls, so equal inputs give the same objects (the engine caches layouts
+    by identity).
+    """
+    items = list(plans)
+    by_day = {plan.day: plan for plan in items}
+    if len(by_day) != len(items):
+        raise ValueError("split_overlaps: two plans for one date")
+    one_day = timedelta(days=1)
+    out = []
+    for plan in items:
+        if plan.shift is None:
+            out.append(plan)
+            continue
+        previous = split_between(by_day.get(plan.day - one_day), plan)
+        following = split_between(plan, by_day.get(plan.day + one_day))
+        if previous == plan.previous_split and following == plan.next_split:
+            out.append(plan)
+            continue
+        key = (id(plan), previous, following)
+        entry = _SPLIT.get(key)
+        if entry is None or entry[0] is not plan:
+            cut = dataclasses.replace(plan, previous_split=previous, next_split=following)
+            if len(_SPLIT) >= CACHE_MAX:
+                _SPLIT.clear()
+            entry = _SPLIT[key] = (plan, cut)
+        out.append(entry[1])
+    return out

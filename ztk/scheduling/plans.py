@@ -243,6 +243,9 @@ def build_plans(
     A roster rest day that falls on a holiday is reported as "holiday". Employees without
     an attendance group have only their roster entries, in the company's time zone.
     Employment dates are not applied here: callers skip days before hire or after leave.
+    Each employee's plans are cut where the windows of consecutive dates would overlap
+    (``engine.split_overlaps``; the dates just outside [start, end] are planned for it),
+    so every caller matches punches and checks corrections with the same windows.
 
     Queries: groups, patterns, rosters, calendar, segments with their shifts (+ company
     when some employee has no group) — at most six, whatever the number of employees and
@@ -251,6 +254,8 @@ def build_plans(
     employees = list(employees)
     if not employees or end < start:
         return {}
+    # One date more on each side: the windows of start and end depend on their neighbours.
+    outer_start, outer_end = start - timedelta(days=1), end + timedelta(days=1)
     employee_ids = [e.pk for e in employees]
     wanted = set(employee_ids)
     zones = _group_zones(employees, zones)
@@ -260,7 +265,7 @@ def build_plans(
     if group_ids:
         names = [f.attname for f in WeeklyPattern._meta.concrete_fields]
         for row in (
-            WeeklyPattern.objects.filter(group_id__in=group_ids, effective_from__lte=end)
+            WeeklyPattern.objects.filter(group_id__in=group_ids, effective_from__lte=outer_end)
             .order_by("group_id", "effective_from")
             .values_list(*names)
         ):
@@ -279,11 +284,11 @@ def build_plans(
             f"FROM {RosterEntry._meta.db_table} WHERE employee_id IN ({{ids}}) "
             f"AND {ops.quote_name('date')} >= %s AND {ops.quote_name('date')} <= %s",
             employee_ids,
-            [ops.adapt_datefield_value(start), ops.adapt_datefield_value(end)],
+            [ops.adapt_datefield_value(outer_start), ops.adapt_datefield_value(outer_end)],
         )
     else:
         roster_rows = (
-            RosterEntry.objects.filter(date__gte=start, date__lte=end)
+            RosterEntry.objects.filter(date__gte=outer_start, date__lte=outer_end)
             .order_by()
             .values_list("employee_id", "date", "shift_id")
         )
@@ -294,7 +299,7 @@ def build_plans(
             rosters[(employee_id, day)] = shift_id
 
     calendar = dict(
-        WorkCalendarDay.objects.filter(date__gte=start, date__lte=end)
+        WorkCalendarDay.objects.filter(date__gte=outer_start, date__lte=outer_end)
         .order_by()
         .values_list("date", "kind")
     )
@@ -305,7 +310,8 @@ def build_plans(
             shift_ids |= pattern.shift_ids()
     shifts = _engine_shifts(shift_ids)
 
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = [outer_start + timedelta(days=i) for i in range((outer_end - outer_start).days + 1)]
+    inner = days[1:-1]  # [start, end]
     shared: dict[tuple[int | None, date, str, int | None], Any] = {}
 
     def plan(group_id: int | None, day: date, kind: str, shift_id: int | None):
@@ -351,10 +357,10 @@ def build_plans(
 
     # An employee without roster entries has the group's plans: one list per group.
     group_plans = {
-        group_id: [
+        group_id: engine.split_overlaps(
             plan(group_id, day, kind, shift_id)
             for day, (kind, shift_id, _holiday) in zip(days, per_day, strict=True)
-        ]
+        )[1:-1]
         for group_id, per_day in group_days.items()
     }
     rostered = {employee_id for employee_id, _day in rosters}
@@ -363,14 +369,17 @@ def build_plans(
         group_id = employee.attendance_group_id
         pk = employee.pk
         if pk not in rostered:
-            plans.update(zip([(pk, day) for day in days], group_plans[group_id], strict=True))
+            plans.update(zip([(pk, day) for day in inner], group_plans[group_id], strict=True))
             continue
+        own = []
         for day, (kind, shift_id, holiday) in zip(days, group_days[group_id], strict=True):
-            key = (pk, day)
-            if key in rosters:
-                shift_id = rosters[key]
+            if (pk, day) in rosters:
+                shift_id = rosters[(pk, day)]
                 kind = "work" if shift_id is not None else ("holiday" if holiday else "rest")
-            plans[key] = plan(group_id, day, kind, shift_id)
+            own.append(plan(group_id, day, kind, shift_id))
+        plans.update(
+            zip([(pk, day) for day in inner], engine.split_overlaps(own)[1:-1], strict=True)
+        )
     return plans
 
 
