@@ -336,6 +336,36 @@ def test_worked_time_is_the_exact_overlap_of_matched_punches_rounded_down_once(p
     assert result.worked_minutes == total // timedelta(minutes=1)
 
 
+@FAST
+@given(
+    st.sampled_from([STANDARD, STRICT]),
+    st.integers(min_value=-100, max_value=200),
+    st.integers(min_value=0, max_value=59_999_999),
+    st.sampled_from(["in1", "out1"]),
+)
+def test_grace_and_thresholds_are_judged_on_whole_minutes(shift, minutes, microseconds, key):
+    """rules.md: a punch m minutes and a few seconds late (check-in) or early (check-out)
+    is judged exactly as one m whole minutes late or early (09:00:59 is 0 minutes late)."""
+    plan = DayPlan(D, SH, "work", shift)
+    windows = {w.key: w for w in slot_windows(plan)}
+    due = windows[key].expected
+    sign = 1 if key == "in1" else -1
+    other = windows["out1" if key == "in1" else "in1"].expected
+
+    def judged(offset: timedelta):
+        moment = due + sign * offset
+        if not windows[key].contains(moment):
+            return None
+        result = evaluate_day(plan, [PunchIn(1, moment, "device"), PunchIn(2, other, "device")])
+        found = next(s for s in result.slots if s.key == key)
+        return found.status, found.minutes, found.serious, found.half_day_absent
+
+    whole = judged(timedelta(minutes=minutes))
+    within = judged(timedelta(minutes=minutes, microseconds=microseconds))
+    if whole is not None and within is not None:
+        assert within == whole
+
+
 # --------------------------------------------------------------------------- consistency
 
 

@@ -19,12 +19,13 @@ from .inputs import (
     EXEMPTION_KINDS,
     DayPlan,
     Exemption,
+    Flexible,
     PunchIn,
     SlotKind,
     check_aware,
 )
 from .judge import Totals, Verdict, day_totals, exempt, judge, unpunched
-from .layout import Layout, Win, layout, to_us
+from .layout import MIN_US, Layout, Win, layout, to_us
 from .results import DayResult, Note, SlotResult
 
 _MINUTE: Final = timedelta(minutes=1)
@@ -194,13 +195,15 @@ def _general_slot(
     exempt_kind: str | None,
     as_of_us: int | None,
     tz: tzinfo,
-    shift_flexible: Any,
+    flexible: Flexible | None,
 ) -> tuple[SlotResult, Verdict]:
+    """A slot's result: exempt if an exemption covers it, else judged by its punch, else
+    pending or missing (``judge``)."""
     if exempt_kind is not None:
         verdict = exempt(exempt_kind)
     elif punch is not None:
         local = punch.at.astimezone(tz)
-        verdict = judge(w, to_us(punch.at), punch.source, local, to_us(expected), shift_flexible)
+        verdict = judge(w, to_us(punch.at), punch.source, local, to_us(expected), flexible)
     else:
         verdict = unpunched(w, as_of_us)
     result = SlotResult(
@@ -622,7 +625,7 @@ def evaluate_fixed(plan: DayPlan, punches: Sequence[PunchIn], as_of: datetime | 
         day.totals,
         day.provisional is not None,
         tuple(slots),
-        day.worked_us // 60_000_000,
+        day.worked_us // MIN_US,
         {},
         tuple(p.id for p in day.outside),
         tuple(notes),

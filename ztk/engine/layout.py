@@ -166,7 +166,10 @@ def _utc(moment: datetime | None) -> datetime | None:
     return moment.astimezone(UTC) if moment is not None else None
 
 
-def _pairs(items: Sequence[tuple[datetime, datetime]]) -> Iterable[tuple[tuple, tuple]]:
+Span = tuple[datetime, datetime]
+
+
+def _pairs(items: Sequence[Span]) -> Iterable[tuple[Span, Span]]:
     return zip(items, items[1:], strict=False)
 
 

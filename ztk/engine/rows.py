@@ -314,7 +314,7 @@ def day_row(
     if day.provisional:
         notes.append(_provisional(day.provisional))
     for _kind, verdict, w, punch, local in day.slots:
-        if punch is None:
+        if punch is None or local is None:
             slot, text = _empty_slot(w, verdict)
             slots.append(slot)
             notes.append(text)
