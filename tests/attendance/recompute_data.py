@@ -16,9 +16,10 @@ def stored_rows(employee_ids):
 
 
 def night_and_early_week(group, boundary: int) -> None:
-    """Night shifts crossing midnight (Mon, Wed, Thu 22:00-06:00) and an early shift whose
-    check-in window opens the evening before (Tue, Fri 00:30-09:00), with a day boundary
-    hour: the week where a punch's local date and its attendance date differ."""
+    """Night shifts crossing midnight (Mon, Wed, Thu, Sat 22:00-06:00), an early shift whose
+    check-in window opens the evening before (Tue, Fri 00:30-09:00) and a day shift after
+    the Saturday night (Sun 09:00-18:00, windows cut at 07:30), with a day boundary hour:
+    the week where a punch's local date and its attendance date differ."""
     from ztk.scheduling.models import Shift as ShiftRow
     from ztk.scheduling.models import ShiftSegment, WeeklyPattern
 
@@ -28,6 +29,8 @@ def night_and_early_week(group, boundary: int) -> None:
     ShiftSegment.objects.create(
         shift=early, position=1, start=time(0, 30), end=time(9), in_earliest=600
     )
+    nine = ShiftRow.objects.create(code="D9", name="nine to six")
+    ShiftSegment.objects.create(shift=nine, position=1, start=time(9), end=time(18))
     WeeklyPattern.objects.create(
         group=group,
         monday_shift=night,
@@ -35,6 +38,8 @@ def night_and_early_week(group, boundary: int) -> None:
         wednesday_shift=night,
         thursday_shift=night,
         friday_shift=early,
+        saturday_shift=night,
+        sunday_shift=nine,
         use_work_calendar=False,
     )
     group.day_boundary_hour = boundary
