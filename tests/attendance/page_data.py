@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ztk.attendance import engine
+from ztk import engine
 from ztk.attendance.models import AttendanceDay
 from ztk.org.models import Employee
 from ztk.punches.models import Punch

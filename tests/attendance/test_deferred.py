@@ -12,10 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.attendance.test_engine_fastpath import _reference, _stored, night_and_early_week
+from tests.attendance.recompute_data import night_and_early_week, reference_rows, stored_rows
 from ztk.attendance import services
-from ztk.attendance.engine import PunchIn, partition_punches
 from ztk.attendance.models import AttendanceDay, PendingRecompute
+from ztk.engine import PunchIn, partition_punches
 from ztk.punches.models import Punch
 from ztk.punches.services import PunchInput, record_punches
 
@@ -114,9 +114,9 @@ def test_a_large_batch_is_queued_and_the_drain_stores_what_at_once_would(
     written = services.drain_pending(now=now, chunk=3)  # several rounds
     assert written > 0
     assert not PendingRecompute.objects.exists()
-    stored = _stored([p.pk for p in people])
+    stored = stored_rows([p.pk for p in people])
     assert {row[:2] for row in stored} == _punched_days(people, now)
-    assert stored == _reference(people, FIRST - timedelta(days=3), 14, now, stored)
+    assert stored == reference_rows(people, FIRST - timedelta(days=3), 14, now, stored)
 
 
 @pytest.mark.django_db
@@ -164,7 +164,7 @@ def test_a_failing_drain_loses_nothing(night_and_day, monkeypatch):
     services.drain_pending(now=now)
     assert not PendingRecompute.objects.exists()
     people = [org.employee, org.colleague]
-    assert {row[:2] for row in _stored([p.pk for p in people])} == _punched_days(people, now)
+    assert {row[:2] for row in stored_rows([p.pk for p in people])} == _punched_days(people, now)
 
 
 @pytest.mark.django_db
@@ -174,7 +174,7 @@ def test_the_commit_runs_the_drain(night_and_day, django_capture_on_commit_callb
         record_punches(_inputs(org, seed=7, count=10), now=now)
     assert not PendingRecompute.objects.exists()
     people = [org.employee, org.colleague]
-    assert {row[:2] for row in _stored([p.pk for p in people])} == _punched_days(people, now)
+    assert {row[:2] for row in stored_rows([p.pk for p in people])} == _punched_days(people, now)
 
 
 @pytest.mark.django_db
@@ -266,10 +266,10 @@ def test_a_range_recompute_in_worker_processes_stores_what_one_process_does(
     start, end = FIRST - timedelta(days=1), FIRST + timedelta(days=9)
     assert services._processes(2 * 11, 2) == 2
     written_alone = services.recompute_range(start=start, end=end, now=now, workers=1)
-    alone = _stored(everyone)
+    alone = stored_rows(everyone)
     assert any(row[0] == org.employee.pk and row[2] != "absent" for row in alone)
     AttendanceDay.objects.all().delete()
     monkeypatch.setattr(services, "PARALLEL_CHUNK", 2)  # several chunks for two workers
     written = services.recompute_range(start=start, end=end, now=now, workers=2)
     assert written == written_alone == len(alone)
-    assert _stored(everyone) == alone
+    assert stored_rows(everyone) == alone

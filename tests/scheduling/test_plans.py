@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.factories import AttendanceGroupFactory, EmployeeFactory
-from ztk.attendance import engine
+from ztk import engine
 from ztk.scheduling import services
 from ztk.scheduling.models import Exemption, RosterEntry, WorkCalendarDay
 from ztk.scheduling.plans import build_plans, exemptions_for, plan_for
@@ -87,6 +87,44 @@ def test_night_shift_ends_the_next_morning(org, hr_user, shifts):
     )
     assert result.status == "normal"
     assert result.worked_minutes == 8 * 60
+
+
+def test_a_night_shift_before_a_day_shift_is_cut_at_the_gap_midpoint(org, hr_user, shifts):
+    """Monday night (check-out window until Tuesday 10:00) and Tuesday's 09:00 day shift
+    (check-in window from 07:00): both cut at 07:30, however the dates are asked for."""
+    services.pattern_set(
+        actor=hr_user, group=org.group, shifts=[shifts.night, shifts.day] + [None] * 5
+    )
+    tuesday = MONDAY + timedelta(days=1)
+    for first, last in ((MONDAY, tuesday), (MONDAY, MONDAY), (tuesday, tuesday)):
+        plans = build_plans([org.employee], first, last)
+        assert set(plans) == {(org.employee.pk, d) for d in (first, last)}
+    night = plan_for(org.employee, MONDAY)
+    day = plan_for(org.employee, tuesday)
+    assert [(w.key, w.start, w.end) for w in engine.slot_windows(night)][-1] == (
+        "out1",
+        at(tuesday, "02:00"),
+        at(tuesday, "07:30"),
+    )
+    assert engine.slot_windows(day)[0].start == at(tuesday, "07:30")
+    parts = engine.partition_punches(
+        [night, day],
+        [
+            punch(1, at(MONDAY, "21:55")),
+            punch(2, at(tuesday, "06:02")),
+            punch(3, at(tuesday, "08:50")),
+        ],
+    )
+    assert {d: [p.id for p in ps] for d, ps in parts.items()} == {MONDAY: [1, 2], tuesday: [3]}
+    # A roster entry is cut the same way: a rostered rest day on Tuesday takes the cut away.
+    services.roster_set(
+        actor=hr_user, employees=[org.employee], start=tuesday, end=tuesday, shift=None
+    )
+    assert engine.slot_windows(plan_for(org.employee, MONDAY))[-1].end == at(tuesday, "10:00")
+    services.roster_set(
+        actor=hr_user, employees=[org.employee], start=tuesday, end=tuesday, shift=shifts.split
+    )
+    assert engine.slot_windows(plan_for(org.employee, MONDAY))[-1].end == at(tuesday, "07:30")
 
 
 def test_flexible_shift_carries_its_arrival_rules(org, hr_user, shifts):

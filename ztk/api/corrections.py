@@ -16,11 +16,11 @@ from ninja import Field, File, Form, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from ztk.attendance.explain import render_notes
-from ztk.attendance.services import slot_to_json
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.corrections import selectors, services
 from ztk.corrections.models import CorrectionRequest
 from ztk.corrections.rules import may_act, may_file_for
+from ztk.engine import slot_to_json
 from ztk.org.models import Employee
 from ztk.org.selectors import employee_for
 

@@ -81,7 +81,7 @@ def _day_punches(rng: random.Random, plan, recent_special: dict) -> list[datetim
 @transaction.atomic
 def load_attendance_demo(*, today: date | None = None) -> int:
     """Idempotent: punches are deduplicated by key, shifts created once. Returns new punches."""
-    from ztk.attendance.engine import slot_windows
+    from ztk.engine import slot_windows
     from ztk.scheduling.plans import build_plans
 
     today = today or timezone.localdate()

@@ -16,7 +16,7 @@ class DayStatus(models.TextChoices):
 
 class EngineJSONField(models.JSONField):
     """JSON that only the recompute writes, from its own serialiser (byte for byte
-    json.dumps, tests/attendance/test_engine_fastpath.py): no ``JSON_VALID`` CHECK on
+    json.dumps, tests/engine/test_rows.py): no ``JSON_VALID`` CHECK on
     SQLite, where the four of them took 40 % of every row's upsert. Lookups work as for
     any JSONField; PostgreSQL's jsonb has no such CHECK anyway."""
 

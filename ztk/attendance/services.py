@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -15,375 +13,18 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from ztk import engine
 from ztk.core.db import fetch_all
 from ztk.org.models import Employee
 from ztk.punches.models import Punch
 
-from . import engine
 from .models import AttendanceDay, AttendancePeriod, PendingRecompute, PeriodStatus
 
 log = logging.getLogger(__name__)
 
 FINALISE_GRACE = timedelta(hours=2)
-UPDATE_FIELDS = [
-    "kind", "shift_code", "status", "provisional", "finalised", "worked_minutes", "late_count",
-    "late_minutes", "serious_late_count", "early_count", "early_minutes", "missing_in_count",
-    "missing_out_count", "absent_days", "corrected_count", "manual_count", "exempt_minutes",
-    "slots", "notes", "outside_punch_ids", "computed_at",
-]  # fmt: skip
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, datetime | date | time):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value
-
-
-def slot_to_json(slot: engine.SlotResult) -> dict[str, Any]:
-    return {
-        "key": slot.key,
-        "kind": slot.kind,
-        "segment": slot.segment,
-        "expected": _iso(slot.expected),
-        "window_start": _iso(slot.window_start),
-        "window_end": _iso(slot.window_end),
-        "punch_id": slot.punch_id,
-        "punch_at": _iso(slot.punch_at),
-        "punch_source": slot.punch_source,
-        "status": slot.status,
-        "minutes": slot.minutes,
-        "serious": slot.serious,
-        "half_day_absent": slot.half_day_absent,
-    }
-
-
-# Encoders built once (json.dumps builds a new one per call when given options); the
-# ``default`` turns dates and times into ISO text as ``_jsonable`` does.
-_dumps = json.JSONEncoder().encode
-_dumps_u = json.JSONEncoder(ensure_ascii=False, default=lambda v: _jsonable(v)).encode
-
-ROW_COLUMNS = ["employee_id", "day", *UPDATE_FIELDS]
-
-# The stored JSON is built from fragments, byte for byte what json.dumps writes for
-# slot_to_json / the note dicts (tests/attendance/test_engine_fastpath.py checks it). The
-# first part of a slot depends only on its window, whose datetimes the engine shares
-# between results of one (shift, date, zone): cached by their identity, bounded.
-_SLOT_HEADS: dict[int, tuple[datetime, datetime, datetime, str, str, int, str]] = {}
-_NOTE_HEADS: dict[tuple[str, str | None], str] = {}
-_TEXT: dict[str, str] = {}
-_FRAGMENTS_MAX = 4096
-_DECIMALS: dict[float, Decimal] = {}
-
-
-def _text(value: str) -> str:
-    """A string as JSON (memoised: codes, keys, statuses, sources, clock times)."""
-    found = _TEXT.get(value)
-    if found is None:
-        found = _dumps_u(value)
-        if len(_TEXT) < _FRAGMENTS_MAX and len(value) <= 32:
-            _TEXT[value] = found
-    return found
-
-
-def _slot_head(slot: engine.SlotResult) -> str:
-    return _head(
-        slot.key, slot.kind, slot.segment, slot.expected, slot.window_start, slot.window_end
-    )
-
-
-def _head(
-    key: str, kind: str, segment: int, expected: datetime, start: datetime, end: datetime
-) -> str:
-    entry = _SLOT_HEADS.get(id(expected))
-    if (
-        entry is not None
-        and entry[0] is expected
-        and entry[1] is start
-        and entry[2] is end
-        and entry[3] == key
-        and entry[4] == kind
-        and entry[5] == segment
-    ):
-        return entry[6]
-    head = (
-        f'{{"key": {_text(key)}, "kind": {_text(kind)}, '
-        f'"segment": {_dumps(segment)}, "expected": {_dumps(_iso(expected))}, '
-        f'"window_start": {_dumps(_iso(start))}, "window_end": {_dumps(_iso(end))}, '
-    )
-    if len(_SLOT_HEADS) >= _FRAGMENTS_MAX:
-        _SLOT_HEADS.clear()
-    _SLOT_HEADS[id(expected)] = (expected, start, end, key, kind, segment, head)
-    return head
-
-
-def _slot_json(slot: engine.SlotResult) -> str:
-    punch_id = slot.punch_id
-    if punch_id is None:
-        punch = '"punch_id": null, "punch_at": null, "punch_source": null, '
-    else:
-        pid = str(punch_id) if punch_id.__class__ is int else _dumps_u(punch_id)
-        at = _dumps(_iso(slot.punch_at))
-        source = "null" if slot.punch_source is None else _text(slot.punch_source)
-        punch = f'"punch_id": {pid}, "punch_at": {at}, "punch_source": {source}, '
-    minutes = slot.minutes
-    return (
-        f'{_slot_head(slot)}{punch}"status": {_text(slot.status)}, '
-        f'"minutes": {minutes if minutes.__class__ is int else _dumps(minutes)}, '
-        f'"serious": {"true" if slot.serious else "false"}, '
-        f'"half_day_absent": {"true" if slot.half_day_absent else "false"}}}'
-    )
-
-
-def _note_json(note: engine.Note) -> str:
-    key = (note.code, note.slot)
-    head = _NOTE_HEADS.get(key)
-    if head is None:
-        slot = "null" if note.slot is None else _text(note.slot)
-        head = f'{{"code": {_text(note.code)}, "slot": {slot}, "params": '
-        if len(_NOTE_HEADS) < _FRAGMENTS_MAX:
-            _NOTE_HEADS[key] = head
-    params = note.params
-    if not params:
-        return f"{head}{{}}}}"
-    parts = []
-    for key, value in params.items():
-        cls = value.__class__
-        if key.__class__ is str and cls is int:
-            parts.append(f"{_text(key)}: {value}")
-        elif key.__class__ is str and cls is str:
-            parts.append(f"{_text(key)}: {_text(value)}")
-        else:  # anything else (None, dates, nested values): the encoder, as before
-            return f"{head}{_dumps_u(params)}}}"
-    return f"{head}{{{', '.join(parts)}}}}}"
-
-
-def slots_json(slots: Iterable[engine.SlotResult]) -> str:
-    """``json.dumps([slot_to_json(s) ...], ensure_ascii=False)``, built from fragments."""
-    return f"[{', '.join(_slot_json(s) for s in slots)}]"
-
-
-def notes_json(notes: Iterable[engine.Note]) -> str:
-    return f"[{', '.join(_note_json(n) for n in notes)}]"
-
-
-def _decimal(value: float) -> Decimal:
-    found = _DECIMALS.get(value)
-    if found is None:
-        found = Decimal(str(value))
-        if len(_DECIMALS) < 64:
-            _DECIMALS[value] = found
-    return found
-
-
-def result_to_values(
-    employee_id: int, result: engine.DayResult, *, finalised: bool, computed_at: datetime
-) -> tuple:
-    """One AttendanceDay row as a tuple in ROW_COLUMNS order (bulk upsert without models)."""
-    return (
-        employee_id,
-        result.day,
-        result.kind,
-        result.shift_code or "",
-        result.status,
-        result.provisional,
-        finalised,
-        result.worked_minutes,
-        result.late_count,
-        result.late_minutes,
-        result.serious_late_count,
-        result.early_count,
-        result.early_minutes,
-        result.missing_in_count,
-        result.missing_out_count,
-        _decimal(result.absent_days),
-        result.corrected_count,
-        result.manual_count,
-        _dumps(dict(result.exempt_minutes_by_kind)) if result.exempt_minutes_by_kind else "{}",
-        slots_json(result.slots),
-        notes_json(result.notes),
-        _dumps(list(result.outside_punch_ids)) if result.outside_punch_ids else "[]",
-        computed_at,
-    )
-
-
-_NO_PUNCH = '"punch_id": null, "punch_at": null, "punch_source": null, '
-
-
-def fixed_day_row(
-    employee_id: int,
-    plan: engine.DayPlan,
-    punches: list[engine.PunchIn],
-    *,
-    as_of: datetime | None,
-    finalised: bool,
-    computed_at: datetime,
-) -> tuple | None:
-    """``result_to_values(…, evaluate_day(plan, punches, (), as_of=as_of), …)`` for the
-    common day, built without the result objects; None for any other day.
-
-    The common day: a fixed shift, no exemption, every punch live, from a terminal, the
-    web or a phone (no correction or manual punch), none outside the windows. About half
-    the cost of a range recompute was building and then reading the result objects of
-    such days. tests/attendance/test_engine_fastpath.py requires equal rows on random days.
-    """
-    shift = plan.shift
-    if shift is None or shift.flexible is not None:
-        return None
-    mapped = engine.SOURCE_SLOT_STATUS
-    for punch in punches:
-        if punch.voided or punch.source in mapped:
-            return None
-    tz = plan.tz
-    fixed = engine._fixed(plan, shift)
-    wins = fixed.wins
-    as_of_us, provisional = engine._as_of(as_of, tz)
-    found: list[list[tuple[int, str, engine.PunchIn]]] = [[] for _w in wins]
-    for item in engine._prepared(punches):
-        at = item[0]
-        for index, w in enumerate(wins):
-            if w.start <= at and (at < w.end or (w.end_inclusive and at == w.end)):
-                found[index].append(item)
-                break
-        else:
-            return None  # outside every window: the general path writes its note
-    slots: list[str] = []
-    notes: list[str] = []
-    worked = late_count = late_minutes = early_count = early_minutes = 0
-    serious_count = half_days = missing_in = missing_out = pending = 0
-    begin = 0
-    begin_ok = False
-    for index, w in enumerate(wins):
-        bucket = found[index]
-        head = _head(w.key, w.kind, w.segment, w.expected_local, w.start_local, w.end_local)
-        slot_key = _text(w.key)
-        minutes = 0
-        serious = half = False
-        if bucket:
-            at, _sid, punch = bucket[0] if w.kind == "in" else bucket[-1]
-            late = (at - w.expected) // engine._MIN_US
-            if w.kind != "in":
-                late = (w.expected - at) // engine._MIN_US
-            if late <= w.grace:
-                status = "normal"
-            elif w.as_missing is not None and late > w.as_missing:
-                status, minutes = "missing", late
-                code = "late_counted_missing" if w.kind == "in" else "early_counted_missing"
-                notes.append(
-                    f'{{"code": "{code}", "slot": {slot_key}, "params": '
-                    f'{{"minutes": {late}, "threshold": {w.as_missing}}}}}'
-                )
-            elif w.kind == "in":
-                status, minutes = "late", late
-                notes.append(
-                    f'{{"code": "late", "slot": {slot_key}, "params": {{"minutes": {late}}}}}'
-                )
-                serious = late > w.serious_late
-                if serious:
-                    notes.append(
-                        f'{{"code": "serious_late", "slot": {slot_key}, "params": '
-                        f'{{"minutes": {late}, "threshold": {w.serious_late}}}}}'
-                    )
-                half = w.half_day is not None and late > w.half_day
-                if half:
-                    notes.append(
-                        f'{{"code": "half_day_absent", "slot": {slot_key}, "params": '
-                        f'{{"minutes": {late}, "threshold": {w.half_day}}}}}'
-                    )
-            else:
-                status, minutes = "early", late
-                notes.append(
-                    f'{{"code": "early", "slot": {slot_key}, "params": {{"minutes": {late}}}}}'
-                )
-            pid = punch.id
-            pid_text = str(pid) if pid.__class__ is int else _dumps_u(pid)
-            local = punch.at.astimezone(tz)
-            slots.append(
-                f'{head}"punch_id": {pid_text}, "punch_at": "{local.isoformat()}", '
-                f'"punch_source": {_text(punch.source)}, "status": "{status}", '
-                f'"minutes": {minutes}, "serious": {"true" if serious else "false"}, '
-                f'"half_day_absent": {"true" if half else "false"}}}'
-            )
-        else:
-            at = 0
-            if as_of_us is not None and as_of_us < w.end:
-                status = "pending"
-                pending += 1
-                notes.append(
-                    f'{{"code": "not_yet_punched", "slot": {slot_key}, "params": '
-                    f'{{"until": {_text(w.until)}}}}}'
-                )
-            else:
-                status = "missing"
-                notes.append(f'{{"code": "no_punch", "slot": {slot_key}, "params": {{}}}}')
-            slots.append(
-                f'{head}{_NO_PUNCH}"status": "{status}", "minutes": 0, "serious": false, '
-                '"half_day_absent": false}'
-            )
-        if status == "missing":
-            if w.kind == "in":
-                missing_in += 1
-            else:
-                missing_out += 1
-        elif status == "late":
-            late_count += 1
-            late_minutes += minutes
-        elif status == "early":
-            early_count += 1
-            early_minutes += minutes
-        if serious:
-            serious_count += 1
-        if half:
-            half_days += 1
-        filled = bool(bucket) and status in engine._FILLED
-        if w.kind == "in":
-            begin, begin_ok = at, filled
-        elif begin_ok and filled:
-            seg_start, seg_end = fixed.segments[w.segment - 1]
-            lo = begin if begin > seg_start else seg_start
-            hi = at if at < seg_end else seg_end
-            if hi > lo:
-                worked += hi - lo
-    head_notes = [_note_json(note) for note in provisional]
-    if missing_in + missing_out == len(wins):
-        day_status, absent_days = "absent", 1.0
-        head_notes.insert(0, '{"code": "absent", "slot": null, "params": {}}')
-    else:
-        abnormal = missing_in or missing_out or late_count or early_count
-        day_status = "abnormal" if abnormal else "normal"
-        absent_days = min(1.0, 0.5 * half_days)
-    return (
-        employee_id,
-        plan.day,
-        plan.kind,
-        shift.code or "",
-        day_status,
-        as_of_us is not None,
-        finalised,
-        worked // engine._MIN_US,
-        late_count,
-        late_minutes,
-        serious_count,
-        early_count,
-        early_minutes,
-        missing_in,
-        missing_out,
-        _decimal(absent_days),
-        0,
-        0,
-        "{}",
-        f"[{', '.join(slots)}]",
-        f"[{', '.join(head_notes + notes)}]",
-        "[]",
-        computed_at,
-    )
+# The columns an upsert sets: every column of the engine's row but the key.
+UPDATE_FIELDS = [c for c in engine.ROW_COLUMNS if c not in ("employee_id", "day")]
 
 
 def _closed_ranges(
@@ -577,7 +218,7 @@ def _read_punches(
         )
     wanted = set(ids)
     punches: dict[int, list[engine.PunchIn]] = defaultdict(list)
-    make = engine._trusted_punch
+    make = engine.stored_punch
     for employee_id, punch_id, at, source, void_id in rows:
         if employee_id in wanted:
             punches[employee_id].append(make(punch_id, _aware(at), source, void_id is not None))
@@ -604,8 +245,8 @@ def _evaluate(
     only_punches: set[int] | None = None,
     new_punches: Mapping[int, list[datetime]] | None = None,
     known_punches: Mapping[int, list[engine.PunchIn]] | None = None,
-) -> list[tuple]:
-    """The rows (ROW_COLUMNS) of the given employee-days, read and evaluated, not written.
+) -> list[engine.DayRow]:
+    """The rows of the given employee-days, read and evaluated, not written.
 
     ``new_punches`` (with ``only_punches``): the instants of the new punches by employee;
     the candidate days are then narrowed to the dates those punches belong to before the
@@ -668,9 +309,9 @@ def _evaluate(
     no_exemptions: list[engine.Exemption] = []
     no_punches: list[engine.PunchIn] = []
     today_in: dict[str, date] = {}
-    out: list[tuple] = []
-    evaluate, to_values, fixed_row = engine.evaluate_day, result_to_values, fixed_day_row
-    bare: dict[tuple[int, bool], tuple] = {}  # plans stay referenced by ``plans``
+    out: list[engine.DayRow] = []
+    day_row = engine.day_row
+    bare: dict[tuple[int, bool], engine.DayRow] = {}  # plans stay referenced by ``plans``
     for pk, group_id, tz_name, _hour in employees:
         wanted = by_employee[pk]
         ranges = closed.get(group_id, [])
@@ -696,6 +337,7 @@ def _evaluate(
             if plan is None:
                 continue
             final = finalise or (pk, day) in finalised_before
+            as_of = None if final else now
             bucket = buckets.get(day, no_punches)
             day_exemptions = exemptions.get((pk, day), no_exemptions)
             if not bucket and not day_exemptions:
@@ -703,24 +345,27 @@ def _evaluate(
                 key = (id(plan), final)
                 row = bare.get(key)
                 if row is None:
-                    result = evaluate(plan, (), (), as_of=None if final else now)
-                    row = bare[key] = to_values(pk, result, finalised=final, computed_at=now)
-                out.append((pk, *row[1:]))
+                    row = bare[key] = day_row(
+                        pk, plan, (), as_of=as_of, finalised=final, computed_at=now
+                    )
+                out.append(row._replace(employee_id=pk))
                 continue
-            if not day_exemptions:
-                row = fixed_row(
-                    pk, plan, bucket, as_of=None if final else now, finalised=final, computed_at=now
+            out.append(
+                day_row(
+                    pk, plan, bucket, day_exemptions, as_of=as_of, finalised=final, computed_at=now
                 )
-                if row is not None:
-                    out.append(row)
-                    continue
-            result = evaluate(plan, bucket, day_exemptions, as_of=None if final else now)
-            out.append(to_values(pk, result, finalised=final, computed_at=now))
+            )
     return out
 
 
+# Where upsert_days puts the adapted values of the row's date, decimal and time columns.
+_DAY, _ABSENT_DAYS, _COMPUTED_AT = (
+    engine.ROW_COLUMNS.index(column) for column in ("day", "absent_days", "computed_at")
+)
+
+
 def upsert_days(
-    rows: list[tuple], *, unless_changed: Mapping[tuple[int, date], Any] | None = None
+    rows: list[engine.DayRow], *, unless_changed: Mapping[tuple[int, date], Any] | None = None
 ) -> None:
     """INSERT … ON CONFLICT DO UPDATE in one executemany: the ORM's bulk path costs 10× more.
 
@@ -731,8 +376,8 @@ def upsert_days(
     if not rows:
         return
     table = AttendanceDay._meta.db_table
-    columns = ", ".join(ROW_COLUMNS)
-    placeholders = ", ".join(["%s"] * len(ROW_COLUMNS))
+    columns = ", ".join(engine.ROW_COLUMNS)
+    placeholders = ", ".join(["%s"] * len(engine.ROW_COLUMNS))
     updates = ", ".join(f"{c} = excluded.{c}" for c in UPDATE_FIELDS)
     sql = (
         f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
@@ -740,16 +385,21 @@ def upsert_days(
     )
     ops = connection.ops
     # Few distinct days and decimals: each adapted once.
-    days = {d: ops.adapt_datefield_value(d) for d in {r[1] for r in rows}}
-    decimals = {v: ops.adapt_decimalfield_value(v, 3, 1) for v in {r[15] for r in rows}}
+    days = {d: ops.adapt_datefield_value(d) for d in {r.day for r in rows}}
+    decimals = {v: ops.adapt_decimalfield_value(v, 3, 1) for v in {r.absent_days for r in rows}}
     stamp = ops.adapt_datetimefield_value(timezone.now())
-    adapted = [(r[0], days[r[1]], *r[2:15], decimals[r[15]], *r[16:22], stamp) for r in rows]
+    adapted = []
+    for row in rows:
+        values = list(row)
+        values[_DAY] = days[row.day]
+        values[_ABSENT_DAYS] = decimals[row.absent_days]
+        values[_COMPUTED_AT] = stamp
+        if unless_changed is not None:
+            values.append(unless_changed.get((row.employee_id, row.day)))
+        adapted.append(values)
     if unless_changed is not None:
         same = "IS" if connection.vendor == "sqlite" else "IS NOT DISTINCT FROM"
         sql += f" WHERE {table}.computed_at {same} %s"
-        adapted = [
-            (*row, unless_changed.get((r[0], r[1]))) for row, r in zip(adapted, rows, strict=True)
-        ]
     with connection.cursor() as cursor:
         for i in range(0, len(adapted), 2000):
             cursor.executemany(sql, adapted[i : i + 2000])
@@ -953,7 +603,7 @@ def _merge_later(
             )
             for employee_id, punch_id, at, source, void_id in cursor.fetchall():
                 if employee_id in employees:
-                    punch = engine._trusted_punch(punch_id, _aware(at), source, void_id is not None)
+                    punch = engine.stored_punch(punch_id, _aware(at), source, void_id is not None)
                     changed.setdefault(employee_id, {})[punch_id] = punch
         if newest_void > last_void:
             cursor.execute(
@@ -963,7 +613,7 @@ def _merge_later(
             )
             for employee_id, punch_id, at, source in cursor.fetchall():
                 if employee_id in employees and lo <= _aware(at) <= hi:
-                    punch = engine._trusted_punch(punch_id, _aware(at), source, True)
+                    punch = engine.stored_punch(punch_id, _aware(at), source, True)
                     changed.setdefault(employee_id, {})[punch_id] = punch
     for employee_id, punches in changed.items():
         kept = [p for p in known.get(employee_id, ()) if p.id not in punches]
@@ -978,7 +628,10 @@ def recompute_schedule_changes(changes) -> None:
     """A shift, pattern, roster, calendar or exemption changed: recompute the open past.
 
     Runs after the schedule write commits (scheduling's hook); closed periods stay as they
-    are, and days older than SCHEDULE_LOOKBACK_DAYS are left to `ztk recompute`.
+    are, and days older than SCHEDULE_LOOKBACK_DAYS are left to `ztk recompute`. The days
+    either side of a changed one are recomputed too: a plan decides which punches its
+    neighbours get (windows of consecutive dates are cut where they meet,
+    ``engine.split_overlaps``, and the earlier date wins a punch both could take).
     """
     from ztk.scheduling.selectors import affected_pairs
 
@@ -986,7 +639,10 @@ def recompute_schedule_changes(changes) -> None:
     pairs = affected_pairs(
         changes, lower=today - timedelta(days=SCHEDULE_LOOKBACK_DAYS), upper=today
     )
-    pairs_list = sorted(pairs)
+    one_day = timedelta(days=1)
+    pairs_list = sorted(
+        {(e, d + k * one_day) for e, d in pairs for k in (-1, 0, 1) if d + k * one_day <= today}
+    )
     for i in range(0, len(pairs_list), 20_000):
         with transaction.atomic():
             recompute(pairs_list[i : i + 20_000])
@@ -1088,7 +744,9 @@ def drain_pending(
     return written
 
 
-def _evaluate_queued(queued: list[tuple[int, date, int, int]], *, now: datetime) -> list[tuple]:
+def _evaluate_queued(
+    queued: list[tuple[int, date, int, int]], *, now: datetime
+) -> list[engine.DayRow]:
     """The rows of the days the punches waiting in ``queued`` belong to, evaluated as
     record_punches would have done at once: the waiting punches are read back (ids from
     each row's first_punch_id, within reach of its local date) and the days narrowed to

@@ -46,7 +46,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ztk.attendance import engine
+from ztk import engine
 from ztk.audit.services import record
 from ztk.core import spreadsheets, uploads
 from ztk.core.errors import DomainError, PermissionDeniedError

@@ -30,10 +30,10 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ztk.attendance.engine import affected_dates, slot_windows
 from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.engine import affected_dates, slot_windows
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employee_matches

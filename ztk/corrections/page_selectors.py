@@ -19,7 +19,7 @@ from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ztk.attendance import engine
+from ztk import engine
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
 from ztk.org.models import Company, Employee

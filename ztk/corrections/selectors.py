@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from ztk.attendance import engine
+from ztk import engine
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin

@@ -25,7 +25,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ztk.attendance import engine
+from ztk import engine
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -446,11 +446,32 @@ def evaluate(
     )
 
 
+def _slot_info(slot: dict[str, Any], window: engine.SlotWindow | None) -> SlotInfo:
+    """A stored slot with the plan's window (the stored one only when the plan has no
+    such slot any more)."""
+    if window is None:
+        start, end = _parse(slot.get("window_start")), _parse(slot.get("window_end"))
+        inclusive = slot.get("kind") == "out"
+    else:
+        start, end, inclusive = window.start, window.end, window.end_inclusive
+    return SlotInfo(
+        key=slot["key"],
+        kind=slot.get("kind", ""),
+        status=slot["status"],
+        expected=_parse(slot.get("expected")),
+        window_start=start,
+        window_end=end,
+        end_inclusive=inclusive,
+    )
+
+
 def slot_infos(
     employee: Employee, days: Sequence[date], *, now: datetime | None = None
 ) -> dict[date, dict[str, SlotInfo]]:
-    """Each day's slots (status and punch window) from the stored AttendanceDay rows; a day
-    not stored yet is evaluated on the fly. Window end inclusiveness comes from the plan."""
+    """Each day's slots: status from the stored AttendanceDay rows (a day not stored yet is
+    evaluated on the fly), punch windows from the plans (``engine.slot_windows``): the
+    windows the engine matches punches with, cut where they meet the neighbouring dates',
+    even when the stored row predates a schedule change."""
     from ztk.attendance.models import AttendanceDay
     from ztk.scheduling.plans import build_plans
 
@@ -464,27 +485,14 @@ def slot_infos(
     out: dict[date, dict[str, SlotInfo]] = {}
     for day in set(days):
         plan = plans.get((employee.pk, day))
-        inclusive = {w.key: w.end_inclusive for w in engine.slot_windows(plan)} if plan else {}
+        windows = {w.key: w for w in engine.slot_windows(plan)} if plan else {}
         row = rows.get(day)
         if row is not None:
             slots = row.slots
         else:
             result = evaluate(employee, day, now=now)
-            from ztk.attendance.services import slot_to_json
-
-            slots = [slot_to_json(s) for s in result.slots] if result else []
-        out[day] = {
-            s["key"]: SlotInfo(
-                key=s["key"],
-                kind=s.get("kind", ""),
-                status=s["status"],
-                expected=_parse(s.get("expected")),
-                window_start=_parse(s.get("window_start")),
-                window_end=_parse(s.get("window_end")),
-                end_inclusive=inclusive.get(s["key"], s.get("kind") == "out"),
-            )
-            for s in slots
-        }
+            slots = [engine.slot_to_json(s) for s in result.slots] if result else []
+        out[day] = {s["key"]: _slot_info(s, windows.get(s["key"])) for s in slots}
     return out
 
 

@@ -17,11 +17,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ztk.attendance.engine import affected_dates
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.db import fetch_all
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.engine import affected_dates
 from ztk.org.models import Employee
 
 from .models import Punch, PunchSource, PunchVoid

@@ -4,8 +4,6 @@ Recomputing a month for every employee calls this with thousands of employees, s
 function runs a fixed number of queries whatever the number of employees and days, turns
 each shift into an engine ``Shift`` once, and shares one ``DayPlan`` object between all
 employees with the same plan on a day (the engine caches window layouts per plan).
-
-The engine module is imported lazily so that scheduling stays importable on its own.
 """
 
 from __future__ import annotations
@@ -21,6 +19,8 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db.models import QuerySet
 
+from ztk import engine
+
 from .models import (
     SEGMENT_FIELDS,
     RosterEntry,
@@ -32,7 +32,6 @@ from .models import (
 )
 
 if TYPE_CHECKING:
-    from ztk.attendance import engine as engine_module
     from ztk.org.models import Employee
 
 __all__ = ["build_plans", "engine_shift", "exemptions_for", "plan_for", "to_engine_shift"]
@@ -42,12 +41,6 @@ __all__ = ["build_plans", "engine_shift", "exemptions_for", "plan_for", "to_engi
 _MAX_IN_IDS = 900
 # Exemption bounds are widened by this much so that every zone's local dates are seen.
 _ZONE_MARGIN = timedelta(hours=15)
-
-
-def _engine():
-    from ztk.attendance import engine
-
-    return engine
 
 
 @lru_cache(maxsize=64)
@@ -70,13 +63,12 @@ def engine_shift(
     arrive_from: time | None = None,
     arrive_until: time | None = None,
     required_minutes: int | None = None,
-) -> engine_module.Shift:
+) -> engine.Shift:
     """The engine's ``Shift`` for a shift definition; raises ValueError when it rejects it.
 
     Services build it before saving, so a shift the engine cannot evaluate never reaches
     the database.
     """
-    engine = _engine()
     flexible = None
     if kind == Shift.Kind.FLEXIBLE:
         flexible = engine.Flexible(
@@ -90,7 +82,7 @@ def engine_shift(
     )
 
 
-def to_engine_shift(shift: Shift) -> engine_module.Shift:
+def to_engine_shift(shift: Shift) -> engine.Shift:
     """Convert a saved shift; uses prefetched ``segments`` when present."""
     segments = sorted(shift.segments.all(), key=lambda s: s.position)
     return engine_shift(
@@ -239,7 +231,7 @@ def build_plans(
     end: date,
     *,
     zones: Mapping[int | None, tuple[str, int]] | None = None,
-) -> dict[tuple[int, date], engine_module.DayPlan]:
+) -> dict[tuple[int, date], engine.DayPlan]:
     """The plan of every employee on every date in [start, end] (both inclusive).
 
     ``employees`` need only ``pk`` and ``attendance_group_id``. ``zones``: the (time zone,
@@ -251,15 +243,19 @@ def build_plans(
     A roster rest day that falls on a holiday is reported as "holiday". Employees without
     an attendance group have only their roster entries, in the company's time zone.
     Employment dates are not applied here: callers skip days before hire or after leave.
+    Each employee's plans are cut where the windows of consecutive dates would overlap
+    (``engine.split_overlaps``; the dates just outside [start, end] are planned for it),
+    so every caller matches punches and checks corrections with the same windows.
 
     Queries: groups, patterns, rosters, calendar, segments with their shifts (+ company
     when some employee has no group) — at most six, whatever the number of employees and
     days.
     """
-    engine = _engine()
     employees = list(employees)
     if not employees or end < start:
         return {}
+    # One date more on each side: the windows of start and end depend on their neighbours.
+    outer_start, outer_end = start - timedelta(days=1), end + timedelta(days=1)
     employee_ids = [e.pk for e in employees]
     wanted = set(employee_ids)
     zones = _group_zones(employees, zones)
@@ -269,7 +265,7 @@ def build_plans(
     if group_ids:
         names = [f.attname for f in WeeklyPattern._meta.concrete_fields]
         for row in (
-            WeeklyPattern.objects.filter(group_id__in=group_ids, effective_from__lte=end)
+            WeeklyPattern.objects.filter(group_id__in=group_ids, effective_from__lte=outer_end)
             .order_by("group_id", "effective_from")
             .values_list(*names)
         ):
@@ -288,11 +284,11 @@ def build_plans(
             f"FROM {RosterEntry._meta.db_table} WHERE employee_id IN ({{ids}}) "
             f"AND {ops.quote_name('date')} >= %s AND {ops.quote_name('date')} <= %s",
             employee_ids,
-            [ops.adapt_datefield_value(start), ops.adapt_datefield_value(end)],
+            [ops.adapt_datefield_value(outer_start), ops.adapt_datefield_value(outer_end)],
         )
     else:
         roster_rows = (
-            RosterEntry.objects.filter(date__gte=start, date__lte=end)
+            RosterEntry.objects.filter(date__gte=outer_start, date__lte=outer_end)
             .order_by()
             .values_list("employee_id", "date", "shift_id")
         )
@@ -303,7 +299,7 @@ def build_plans(
             rosters[(employee_id, day)] = shift_id
 
     calendar = dict(
-        WorkCalendarDay.objects.filter(date__gte=start, date__lte=end)
+        WorkCalendarDay.objects.filter(date__gte=outer_start, date__lte=outer_end)
         .order_by()
         .values_list("date", "kind")
     )
@@ -314,7 +310,8 @@ def build_plans(
             shift_ids |= pattern.shift_ids()
     shifts = _engine_shifts(shift_ids)
 
-    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    days = [outer_start + timedelta(days=i) for i in range((outer_end - outer_start).days + 1)]
+    inner = days[1:-1]  # [start, end]
     shared: dict[tuple[int | None, date, str, int | None], Any] = {}
 
     def plan(group_id: int | None, day: date, kind: str, shift_id: int | None):
@@ -360,10 +357,10 @@ def build_plans(
 
     # An employee without roster entries has the group's plans: one list per group.
     group_plans = {
-        group_id: [
+        group_id: engine.split_overlaps(
             plan(group_id, day, kind, shift_id)
             for day, (kind, shift_id, _holiday) in zip(days, per_day, strict=True)
-        ]
+        )[1:-1]
         for group_id, per_day in group_days.items()
     }
     rostered = {employee_id for employee_id, _day in rosters}
@@ -372,18 +369,21 @@ def build_plans(
         group_id = employee.attendance_group_id
         pk = employee.pk
         if pk not in rostered:
-            plans.update(zip([(pk, day) for day in days], group_plans[group_id], strict=True))
+            plans.update(zip([(pk, day) for day in inner], group_plans[group_id], strict=True))
             continue
+        own = []
         for day, (kind, shift_id, holiday) in zip(days, group_days[group_id], strict=True):
-            key = (pk, day)
-            if key in rosters:
-                shift_id = rosters[key]
+            if (pk, day) in rosters:
+                shift_id = rosters[(pk, day)]
                 kind = "work" if shift_id is not None else ("holiday" if holiday else "rest")
-            plans[key] = plan(group_id, day, kind, shift_id)
+            own.append(plan(group_id, day, kind, shift_id))
+        plans.update(
+            zip([(pk, day) for day in inner], engine.split_overlaps(own)[1:-1], strict=True)
+        )
     return plans
 
 
-def plan_for(employee: Employee, day: date) -> engine_module.DayPlan:
+def plan_for(employee: Employee, day: date) -> engine.DayPlan:
     """One employee's plan on one date (for pages; use ``build_plans`` for many)."""
     return build_plans([employee], day, day)[(employee.pk, day)]
 
@@ -394,7 +394,7 @@ def exemptions_for(
     end: date,
     *,
     zones: Mapping[int, str | None] | None = None,
-) -> dict[tuple[int, date], list[engine_module.Exemption]]:
+) -> dict[tuple[int, date], list[engine.Exemption]]:
     """Active (not voided) exemptions per (employee id, attendance date) in [start, end].
 
     An exemption is listed under every attendance date whose slots it may cover: the local
@@ -408,7 +408,6 @@ def exemptions_for(
 
     from .models import Exemption
 
-    engine = _engine()
     ids = sorted(set(employee_ids))
     if not ids or end < start:
         return {}

@@ -1,6 +1,7 @@
 """Properties of the pure attendance engine that must hold for any input.
 
-Shifts are the realistic ones of test_engine; punches, exemptions and as_of are random.
+Shifts are the realistic ones of tests/engine/test_rules.py; punches, exemptions and
+as_of are random.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ztk.attendance.engine import (
+from ztk.engine import (
     NOTE_TEXT_EN,
     DayPlan,
     DayResult,
@@ -315,6 +316,54 @@ def test_worked_minutes_within_zero_and_scheduled(plan_items, exemptions, as_of)
     covered = sum(exempt) if len(exemptions) <= 1 else max(exempt, default=0)
     assert result.worked_minutes + covered <= scheduled
     assert all(0 < m <= scheduled for m in exempt)
+
+
+@FAST
+@given(plan_and_punches(), as_ofs)
+def test_worked_time_is_the_exact_overlap_of_matched_punches_rounded_down_once(plan_items, as_of):
+    """rules.md: per segment with both slots filled (a punch matched, whatever its status),
+    min(out, end) - max(in, start), never negative, summed exactly, rounded down once."""
+    plan, items = plan_items
+    if plan.shift is None or plan.shift.flexible is not None:
+        return
+    result = evaluate_day(plan, items, as_of=as_of)
+    total = timedelta()
+    for check_in, check_out in zip(result.slots[::2], result.slots[1::2], strict=True):
+        if check_in.punch_at is not None and check_out.punch_at is not None:
+            start, end = check_in.expected, check_out.expected  # the segment, fixed shift
+            span = min(check_out.punch_at, end) - max(check_in.punch_at, start)
+            total += max(span, timedelta())
+    assert result.worked_minutes == total // timedelta(minutes=1)
+
+
+@FAST
+@given(
+    st.sampled_from([STANDARD, STRICT]),
+    st.integers(min_value=-100, max_value=200),
+    st.integers(min_value=0, max_value=59_999_999),
+    st.sampled_from(["in1", "out1"]),
+)
+def test_grace_and_thresholds_are_judged_on_whole_minutes(shift, minutes, microseconds, key):
+    """rules.md: a punch m minutes and a few seconds late (check-in) or early (check-out)
+    is judged exactly as one m whole minutes late or early (09:00:59 is 0 minutes late)."""
+    plan = DayPlan(D, SH, "work", shift)
+    windows = {w.key: w for w in slot_windows(plan)}
+    due = windows[key].expected
+    sign = 1 if key == "in1" else -1
+    other = windows["out1" if key == "in1" else "in1"].expected
+
+    def judged(offset: timedelta):
+        moment = due + sign * offset
+        if not windows[key].contains(moment):
+            return None
+        result = evaluate_day(plan, [PunchIn(1, moment, "device"), PunchIn(2, other, "device")])
+        found = next(s for s in result.slots if s.key == key)
+        return found.status, found.minutes, found.serious, found.half_day_absent
+
+    whole = judged(timedelta(minutes=minutes))
+    within = judged(timedelta(minutes=minutes, microseconds=microseconds))
+    if whole is not None and within is not None:
+        assert within == whole
 
 
 # --------------------------------------------------------------------------- consistency

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from ztk.attendance.engine import (
+from ztk.engine import (
     NOTE_CODES,
     NOTE_TEXT_EN,
     DayPlan,
@@ -28,8 +28,11 @@ from ztk.attendance.engine import (
     partition_punches,
     slot_key_for,
     slot_windows,
+    split_overlaps,
     windows,
 )
+from ztk.engine.evaluate import evaluate_general
+from ztk.engine.rows import day_row, result_row
 
 SH = ZoneInfo("Asia/Shanghai")
 D = date(2024, 3, 4)
@@ -82,6 +85,18 @@ def statuses(result) -> dict[str, str]:
 
 def codes(result) -> list[tuple[str, str | None]]:
     return [(n.code, n.slot) for n in result.notes]
+
+
+def both_paths(plan: DayPlan, items: list[PunchIn]):
+    """The result of ``evaluate_day`` (a fast path for a fixed shift), after checking that
+    the general path and the stored-row builder give the same."""
+    result = evaluate_day(plan, items)
+    assert evaluate_general(plan, items) == result
+    now = datetime(2024, 4, 1, tzinfo=SH)
+    assert day_row(1, plan, items, as_of=None, finalised=True, computed_at=now) == result_row(
+        1, result, finalised=True, computed_at=now
+    )
+    return result
 
 
 # --------------------------------------------------------------------------- windows
@@ -240,6 +255,11 @@ def test_punches_in_other_zones_are_the_same_instants():
         ("11:00", {}, "late", 120, True, False),
         ("11:01", {}, "missing", 121, False, False),
         ("09:05", {"grace_in": 5}, "normal", 0, False, False),
+        # Grace and thresholds are judged on whole minutes (rules.md):
+        ("09:05:59", {"grace_in": 5}, "normal", 0, False, False),
+        ("09:30:59", {}, "late", 30, False, False),
+        ("11:00:59", {}, "late", 120, True, False),
+        ("10:00:59", {"late_as_half_day_absent": 60}, "late", 60, True, False),
         ("09:06", {"grace_in": 5}, "late", 6, False, False),
         ("09:45", {"serious_late": 60}, "late", 45, False, False),
         ("13:00", {"late_as_missing": None}, "late", 240, True, False),
@@ -249,7 +269,7 @@ def test_punches_in_other_zones_are_the_same_instants():
 )
 def test_check_in_status(punch, options, status, minutes, serious, half):
     shift = Shift("S", "09:00-18:00", (Segment(time(9), time(18), **options),))
-    result = evaluate_day(work(shift), [*punches(punch), PunchIn(2, at("18:00"), "device")])
+    result = both_paths(work(shift), [*punches(punch), PunchIn(2, at("18:00"), "device")])
     in1 = slot(result, "in1")
     assert (in1.status, in1.minutes, in1.serious, in1.half_day_absent) == (
         status,
@@ -270,13 +290,16 @@ def test_check_in_status(punch, options, status, minutes, serious, half):
         ("15:59", {}, "missing", 121),
         ("17:50", {"grace_out": 10}, "normal", 0),
         ("17:49", {"grace_out": 10}, "early", 11),
+        # Whole minutes, rounded down (rules.md):
+        ("17:49:01", {"grace_out": 10}, "normal", 0),
+        ("15:59:01", {}, "early", 120),
         ("14:00", {"early_as_missing": None}, "early", 240),
     ],
 )
 def test_check_out_status(punch, options, status, minutes):
     shift = Shift("S", "09:00-18:00", (Segment(time(9), time(18), **options),))
     items = [PunchIn(1, at("09:00"), "device"), PunchIn(2, at(punch), "device")]
-    result = evaluate_day(work(shift), items)
+    result = both_paths(work(shift), items)
     out1 = slot(result, "out1")
     assert (out1.status, out1.minutes) == (status, minutes)
 
@@ -582,7 +605,14 @@ def test_provisional_night_shift_check_out_pending_after_midnight():
         (STANDARD, ("08:30", "18:30"), 540),
         (STANDARD, ("09:00:30", "17:59:45"), 539),
         (STANDARD, ("09:30", "17:00"), 450),
-        (STANDARD, ("11:30", "18:00"), 0),  # check-in counted missing proves nothing
+        # rules.md: a check-in counted as missing (too late) still bounds the time worked,
+        # as does a check-out counted as missing (too early); the day is absent all the same.
+        (STANDARD, ("11:30", "18:00"), 390),
+        (STANDARD, ("09:00", "15:30"), 390),
+        (STANDARD, ("11:30", "15:30"), 240),
+        # Summed exactly and rounded down once: 179.5 + 299.5 minutes (not 179 + 299).
+        (SPLIT, ("09:00:30", "12:00", "13:00:30", "18:00"), 479),
+        (SPLIT, ("09:00:00.600000", "11:59:59.700000", "13:00", "17:59:59.700000"), 479),
         (SPLIT, ("08:55", "12:01", "12:58", "18:00"), 480),
         (SPLIT, ("09:10", "11:50", "13:05", "17:30"), 160 + 265),
         (SPLIT, ("08:55", "18:00"), 0),  # no segment has both slots
@@ -591,7 +621,21 @@ def test_provisional_night_shift_check_out_pending_after_midnight():
     ],
 )
 def test_worked_minutes(shift, times, worked):
-    assert evaluate_day(work(shift), punches(*times)).worked_minutes == worked
+    assert both_paths(work(shift), punches(*times)).worked_minutes == worked
+    # The general path with an exemption that covers no slot and no worked time.
+    leave = Exemption(at("20:00", 6), at("21:00", 6), "leave")
+    assert evaluate_day(work(shift), punches(*times), [leave]).worked_minutes == worked
+
+
+def test_a_slot_counted_missing_keeps_its_punch():
+    """rules.md: 09:00-18:00 with 11:30 and 18:00 is 390 worked minutes; the check-in is
+    still counted as missing for pay (the slot status), with its punch matched."""
+    result = both_paths(work(STANDARD), punches("11:30", "18:00"))
+    in1 = slot(result, "in1")
+    assert (in1.status, in1.minutes, in1.punch_id, in1.punch_at) == ("missing", 150, 1, at("11:30"))
+    assert (result.status, result.missing_in_count, result.late_count) == ("abnormal", 1, 0)
+    assert result.worked_minutes == 390
+    assert result.extra_punch_ids == () and result.outside_punch_ids == ()
 
 
 def test_night_shift_across_a_dst_change_uses_real_minutes():
@@ -618,7 +662,11 @@ def test_night_shift_across_a_dst_change_uses_real_minutes():
         (("10:15", "19:00"), "late", 15, "early", 15, 525),
         (("09:00", "17:30"), "normal", 0, "early", 30, 510),
         (("08:00", "20:00"), "normal", 0, "normal", 0, 540),  # capped at required minutes
-        (("12:30", "19:00"), "missing", 150, "normal", 0, 0),  # due 17:00 from arrive_from
+        # The check-in counted as missing still anchors the check-out (due 21:30, rules.md:
+        # early when check-out < max(check-in, arrive_from) + required) and bounds the
+        # time worked.
+        (("12:30", "19:00"), "missing", 150, "missing", 150, 390),
+        (("12:30", "21:00"), "missing", 150, "early", 30, 510),
     ],
 )
 def test_flexible_shift(times, in_status, in_minutes, out_status, out_minutes, worked):
@@ -701,12 +749,99 @@ def test_partition_night_shifts():
     )
 
 
-def test_partition_overlapping_windows_earlier_day_wins():
+def test_partition_uncut_overlapping_windows_earlier_day_wins():
     plans = {D: work(NIGHT, D), D + timedelta(1): work(STANDARD, D + timedelta(1))}
-    # 08:30 on the 5th is in the night shift's check-out window (until 10:00) and in the
-    # day shift's check-in window (from 07:00).
+    # Plans not cut by split_overlaps: 08:30 on the 5th is in the night shift's check-out
+    # window (until 10:00) and in the day shift's check-in window (from 07:00).
     assert attendance_date_for(at("08:30", 5), plans) == D
     assert attendance_date_for(at("10:01", 5), plans) == D + timedelta(1)
+
+
+# --------------------------------------------------------------------------- consecutive dates
+
+D1 = D + timedelta(days=1)
+
+
+def night_then_day() -> list[DayPlan]:
+    """A night shift (22:00-06:00, check-out window until 10:00) followed by a day shift
+    (09:00-18:00, check-in window from 07:00): cut at 07:30, the middle of 06:00-09:00."""
+    return split_overlaps([work(NIGHT, D), work(STANDARD, D1)])
+
+
+def test_overlapping_windows_of_consecutive_dates_are_cut_at_the_gap_midpoint():
+    night, day = night_then_day()
+    assert (night.next_split, day.previous_split) == (at("07:30", 5), at("07:30", 5))
+    assert windows(night) == [
+        ("in1", at("20:00"), at("02:00", 5)),
+        ("out1", at("02:00", 5), at("07:30", 5)),
+    ]
+    assert windows(day) == [
+        ("in1", at("07:30", 5), at("13:30", 5)),
+        ("out1", at("13:30", 5), at("22:00", 5)),
+    ]
+    # As between segments: the midpoint belongs to the later check-in, exclusive before.
+    assert [w.end_inclusive for w in slot_windows(night)] == [False, False]
+    assert slot_key_for(night, at("07:29:59", 5)) == "out1"
+    assert slot_key_for(night, at("07:30", 5)) is None
+    assert slot_key_for(day, at("07:30", 5)) == "in1"
+    by_date = {D: night, D1: day}
+    assert attendance_date_for(at("07:29:59", 5), by_date) == D
+    assert attendance_date_for(at("07:30", 5), by_date) == D1
+    assert attendance_date_for(at("08:30", 5), by_date) == D1
+
+
+def test_the_next_mornings_check_in_is_not_the_nights_check_out():
+    night, day = night_then_day()
+    items = punches(("21:55", 4), ("06:05", 5), ("08:50", 5), ("18:02", 5))
+    parts = partition_punches([night, day], items)
+    assert {d: [p.id for p in ps] for d, ps in parts.items()} == {D: [1, 2], D1: [3, 4]}
+    first, second = both_paths(night, parts[D]), both_paths(day, parts[D1])
+    assert (slot(first, "out1").punch_id, first.status, first.worked_minutes) == (2, "normal", 480)
+    assert (slot(second, "in1").punch_id, second.status, second.worked_minutes) == (
+        3,
+        "normal",
+        540,
+    )
+    # A provisional night whose check-out is not punched yet waits until the cut, not 10:00.
+    pending = evaluate_day(night, parts[D][:1], as_of=at("07:00", 5))
+    assert ("not_yet_punched", "out1") in codes(pending)
+    assert pending.notes[-1].params == {"until": "07:30"}
+
+
+def test_windows_that_do_not_overlap_are_not_cut():
+    plans = [work(STANDARD, D), work(STANDARD, D1), work(NIGHT, D + timedelta(2))]
+    assert split_overlaps(plans) == plans
+    assert all(a is b for a, b in zip(split_overlaps(plans), plans, strict=True))
+    # Dates that are not consecutive, and a rest day between, cut nothing either.
+    assert split_overlaps([work(NIGHT, D), work(STANDARD, D + timedelta(2))])[0].next_split is None
+    with_rest = split_overlaps([work(NIGHT, D), off("rest", D1), work(STANDARD, D + timedelta(2))])
+    assert with_rest[0].next_split is None and with_rest[2].previous_split is None
+
+
+def test_shifts_that_overlap_themselves_are_not_cut():
+    # The night runs until 06:00 and the next date's shift starts at 00:00: no gap to cut
+    # (a roster mistake); the earlier date keeps precedence, as without the cut.
+    night, zero = split_overlaps([work(NIGHT, D), work(ZERO, D1)])
+    assert (night.next_split, zero.previous_split) == (None, None)
+    assert attendance_date_for(at("03:00", 5), {D: night, D1: zero}) == D
+
+
+def test_the_cut_is_kept_between_calls_and_taken_off_without_neighbours():
+    plans = [work(NIGHT, D), work(STANDARD, D1)]
+    night, day = split_overlaps(plans)
+    again = split_overlaps(plans)
+    assert again[0] is night and again[1] is day  # the engine caches layouts by identity
+    alone = split_overlaps([night])
+    assert alone[0].next_split is None and alone[0].shift is night.shift
+
+
+def test_a_split_must_lie_outside_the_shift():
+    with pytest.raises(ValueError, match="previous_split"):
+        DayPlan(D1, SH, "work", STANDARD, previous_split=at("09:01", 5))
+    with pytest.raises(ValueError, match="next_split"):
+        DayPlan(D, SH, "work", NIGHT, next_split=at("05:59", 5))
+    with pytest.raises(ValueError, match="no windows"):
+        DayPlan(D, SH, "rest", None, next_split=at("05:59", 5))
 
 
 @pytest.mark.parametrize(
