@@ -14,14 +14,16 @@ from ztk.org.rules import is_hr, is_sysadmin
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches, web_punch
 
-from .schemas import ErrorOut
+from .schemas import ErrorOut, Moment, Multiline, Text
 
 router = Router(tags=["attendance"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class RangeQuery(Schema):
-    employee: str | None = Field(None, description="employee number; default: the caller")
+    employee: str | None = Text(
+        None, max_length=24, description="employee number; default: the caller"
+    )
     from_: date = Field(..., alias="from")
     to: date
 
@@ -128,15 +130,15 @@ def list_punches(request, q: Query[RangeQuery]):
 
 
 class PunchIn(Schema):
-    employee: str | None = Field(
+    employee: str | None = Text(
         None, max_length=24, description="HR integration keys: the employee number to punch for"
     )
-    at: datetime | None = Field(None, description="HR integration keys: the punch time (aware)")
+    at: Moment | None = Field(None, description="HR integration keys: the punch time (aware)")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     accuracy_m: float | None = Field(None, ge=0, le=100_000)
     channel: str = Field("web", pattern="^(web|mobile)$")
-    remark: str = Field("", max_length=500)
+    remark: str = Multiline("", max_length=500)
 
 
 class PunchResult(Schema):

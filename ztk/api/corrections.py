@@ -19,6 +19,7 @@ from ztk.attendance.explain import render_notes
 from ztk.attendance.selectors import employee_for_viewer
 from ztk.attendance.services import slot_to_json
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.parse import MAX_ID
 from ztk.corrections import selectors, services
 from ztk.corrections.models import CorrectionRequest
 from ztk.corrections.rules import may_act
@@ -26,14 +27,11 @@ from ztk.org.models import Employee
 from ztk.org.rules import employee_of
 
 from .attendance import SlotOut
-from .schemas import ErrorOut, PageParams, Text
+from .schemas import Day, ErrorOut, Moment, Multiline, PageParams, Text
 
 router = Router(tags=["corrections"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-# Free text may span lines, but never holds other control characters (NUL above all).
-MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 ID_PATH = "/corrections/{int:correction_id}"
-MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="Correction request id.")]
 
@@ -42,15 +40,15 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="Correction request id
 
 
 class ItemSchema(Schema):
-    date: date
+    date: Day
     slot: str = Text(..., max_length=8, description="Slot key, e.g. `in1` (上班卡), `out1`.")
-    requested_time: datetime = Field(
+    requested_time: Moment = Field(
         ..., description="The time to record; without an offset it is the employee's local time."
     )
     category: str = Text(..., max_length=32, description="Reason category code, e.g. `forgot`.")
-    reason: str = Field(..., max_length=500, pattern=MULTILINE)
+    reason: str = Multiline(..., max_length=500)
     expedited: bool = False
-    justification: str = Field("", max_length=500, pattern=MULTILINE)
+    justification: str = Multiline("", max_length=500)
 
 
 class SubmitIn(Schema):
@@ -59,8 +57,8 @@ class SubmitIn(Schema):
     )
     items: list[ItemSchema] = Field(..., min_length=1, max_length=services.MAX_ITEMS)
     channel: str = Field("api", pattern="^(web|mobile|api)$")
-    quota_override_reason: str | None = Field(
-        None, max_length=500, pattern=MULTILINE, description="HR only: exceed the limit."
+    quota_override_reason: str | None = Multiline(
+        None, max_length=500, description="HR only: exceed the limit."
     )
 
 
@@ -156,7 +154,7 @@ class ListQuery(PageParams):
 
 class QuotaQuery(Schema):
     employee: str | None = Text(None, max_length=24)
-    period: date | None = Field(None, description="Any day of the period; default: today.")
+    period: Day | None = Field(None, description="Any day of the period; default: today.")
 
 
 class AnomalyOut(Schema):
@@ -178,33 +176,33 @@ class QuotaOut(Schema):
 
 
 class ApproveIn(Schema):
-    comment: str = Field("", max_length=1000, pattern=MULTILINE)
-    adjusted_time: datetime | None = None
+    comment: str = Multiline("", max_length=1000)
+    adjusted_time: Moment | None = None
 
 
 class RejectIn(Schema):
-    reason: str = Field(..., max_length=1000, pattern=MULTILINE)
+    reason: str = Multiline(..., max_length=1000)
 
 
 class CommentIn(Schema):
-    comment: str = Field(..., max_length=1000, pattern=MULTILINE)
+    comment: str = Multiline(..., max_length=1000)
 
 
 class TransferIn(Schema):
     to_employee: str = Text(..., max_length=24, description="Employee number of the new approver.")
-    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+    comment: str = Multiline("", max_length=1000)
 
 
 class BatchApproveIn(Schema):
     ids: list[Id] = Field(..., min_length=1, max_length=200)
-    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+    comment: str = Multiline("", max_length=1000)
 
 
 class PreviewIn(Schema):
     employee: str | None = Text(None, max_length=24)
-    date: date
+    date: Day
     slot: str = Text(..., max_length=8)
-    requested_time: datetime
+    requested_time: Moment
 
 
 # --------------------------------------------------------------------------- output

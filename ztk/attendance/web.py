@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError
+from ztk.core.parse import parse_day
 from ztk.org.models import Employee
 from ztk.org.rules import (
     employee_of,
@@ -96,11 +97,8 @@ def _vary(response: HttpResponse) -> HttpResponse:
 
 
 def _parse_day(value: str) -> date:
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise Http404 from None
-    if not 2000 <= parsed.year <= 2100:
+    parsed = parse_day(value)
+    if parsed is None:
         raise Http404
     return parsed
 

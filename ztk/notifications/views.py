@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ztk.core.errors import DomainError
+from ztk.core.input_guard import text_checked
 
 from . import rules, selectors, services
 from .forms import RobotWebhookForm
@@ -104,6 +105,7 @@ def robots(request: HttpRequest) -> HttpResponse:
     )
 
 
+@text_checked
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def robot_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
