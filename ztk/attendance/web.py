@@ -20,13 +20,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError
-from ztk.core.parse import parse_day
+from ztk.core.parse import parse_day, parse_local_url
 from ztk.org.models import Employee
 from ztk.org.rules import (
     employee_of,
@@ -323,12 +322,7 @@ class FieldPunchForm(forms.Form):
 
 
 def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("attendance:home")
+    return parse_local_url(request.POST.get("next")) or reverse("attendance:home")
 
 
 @login_required

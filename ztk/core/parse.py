@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from .errors import DomainError
@@ -134,6 +135,18 @@ def parse_moment(value: Any, *, naive: bool = False) -> datetime | None:
     if (parsed.tzinfo is None and not naive) or not moment_in_range(parsed):
         return None
     return parsed
+
+
+def parse_local_url(value: Any) -> str | None:
+    """A place on this site to go back to (`/path?query`), else None.
+
+    Never another host (`//evil`, `/\\evil`, `https://…`), and never a bare word, which
+    Django's `redirect()` would try to reverse as a view name (a 500 when it is none).
+    """
+    text = str(value or "").strip()
+    if not text.startswith("/") or text.startswith(("//", "/\\")):
+        return None
+    return text if url_has_allowed_host_and_scheme(text, allowed_hosts=None) else None
 
 
 def check_day(value: date, *, field: str | None = None) -> date:

@@ -231,7 +231,9 @@ def device_update(
 
 
 def _valid_command(command: str) -> bool:
-    if not command or len(command) > 1000 or not is_clean_text(command):
+    if not command or len(command) > 1000 or "\r" in command or "\n" in command:
+        return False
+    if not is_clean_text(command, multiline=True):  # tab separates a command's fields
         return False
     return any(command == verb or command.startswith(verb + " ") for verb in ALLOWED_COMMANDS)
 
