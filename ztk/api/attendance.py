@@ -14,7 +14,7 @@ from ztk.org.rules import is_hr, is_sysadmin
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches, web_punch
 
-from .schemas import ErrorOut, Moment, Multiline, Text
+from .schemas import ErrorOut, Multiline, Text
 
 router = Router(tags=["attendance"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -133,7 +133,7 @@ class PunchIn(Schema):
     employee: str | None = Text(
         None, max_length=24, description="HR integration keys: the employee number to punch for"
     )
-    at: Moment | None = Field(None, description="HR integration keys: the punch time (aware)")
+    at: datetime | None = Field(None, description="HR integration keys: the punch time (aware)")
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     accuracy_m: float | None = Field(None, ge=0, le=100_000)

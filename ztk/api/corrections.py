@@ -12,7 +12,7 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.urls import reverse
-from ninja import Field, File, Form, Path, Query, Router, Schema, Status
+from ninja import Field, File, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from ztk.attendance.explain import render_notes
@@ -27,7 +27,7 @@ from ztk.org.models import Employee
 from ztk.org.rules import employee_of
 
 from .attendance import SlotOut
-from .schemas import Day, ErrorOut, Moment, Multiline, PageParams, Text
+from .schemas import ErrorOut, Multiline, MultilineForm, PageParams, Text
 
 router = Router(tags=["corrections"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -40,9 +40,9 @@ PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="Correction request id
 
 
 class ItemSchema(Schema):
-    date: Day
+    date: date
     slot: str = Text(..., max_length=8, description="Slot key, e.g. `in1` (上班卡), `out1`.")
-    requested_time: Moment = Field(
+    requested_time: datetime = Field(
         ..., description="The time to record; without an offset it is the employee's local time."
     )
     category: str = Text(..., max_length=32, description="Reason category code, e.g. `forgot`.")
@@ -154,7 +154,7 @@ class ListQuery(PageParams):
 
 class QuotaQuery(Schema):
     employee: str | None = Text(None, max_length=24)
-    period: Day | None = Field(None, description="Any day of the period; default: today.")
+    period: date | None = Field(None, description="Any day of the period; default: today.")
 
 
 class AnomalyOut(Schema):
@@ -177,7 +177,7 @@ class QuotaOut(Schema):
 
 class ApproveIn(Schema):
     comment: str = Multiline("", max_length=1000)
-    adjusted_time: Moment | None = None
+    adjusted_time: datetime | None = None
 
 
 class RejectIn(Schema):
@@ -200,9 +200,9 @@ class BatchApproveIn(Schema):
 
 class PreviewIn(Schema):
     employee: str | None = Text(None, max_length=24)
-    date: Day
+    date: date
     slot: str = Text(..., max_length=8)
-    requested_time: Moment
+    requested_time: datetime
 
 
 # --------------------------------------------------------------------------- output
@@ -362,7 +362,11 @@ def submit(request, payload: SubmitIn):
     response={201: list[CorrectionOut], **ERRORS},
     summary="Submit with proof files: `payload` (the JSON body of POST /corrections) + `files`",
 )
-def submit_with_files(request, payload: Form[str], files: File[list[UploadedFile]] = None):  # type: ignore[assignment]
+def submit_with_files(
+    request,
+    payload: str = MultilineForm(max_length=100_000, description="the JSON of POST /corrections"),
+    files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+):
     try:
         data = SubmitIn.model_validate_json(payload)
     except ValueError as error:

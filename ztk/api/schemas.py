@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from ninja import Field, Schema
-from pydantic import AfterValidator
+from ninja import Field, Form, Schema
 
-from ztk.core.parse import FIRST_DAY, LAST_DAY, moment_in_range
 from ztk.core.text import MULTILINE_PATTERN, MULTILINE_RE, SINGLE_LINE_PATTERN, SINGLE_LINE_RE
 
 MAX_OFFSET = 1_000_000_000
@@ -27,6 +24,14 @@ def Multiline(
     return _text_field(default, MULTILINE_RE, MULTILINE_PATTERN, max_length, min_length, kw)
 
 
+def MultilineForm(*, max_length: int, **kw: Any) -> Any:  # noqa: N802
+    """A multipart form field held to core.text's multi-line rule (e.g. a JSON payload)."""
+    param = Form(..., max_length=max_length, pattern=MULTILINE_RE, **kw)
+    # ninja builds the parameter's schema extras itself: document the pattern afterwards.
+    param.json_schema_extra = {**(param.json_schema_extra or {}), "pattern": MULTILINE_PATTERN}
+    return param
+
+
 def _text_field(default, compiled, documented, max_length, min_length, kw) -> Any:
     # The compiled pattern validates (Python's `re`, exactly core.text's rule); the schema
     # shows the portable text of the same pattern for clients and fuzzers.
@@ -38,24 +43,6 @@ def _text_field(default, compiled, documented, max_length, min_length, kw) -> An
         json_schema_extra={"pattern": documented},
         **kw,
     )
-
-
-def _day_in_range(value: date) -> date:
-    if not FIRST_DAY <= value <= LAST_DAY:
-        raise ValueError(f"the date must lie between {FIRST_DAY} and {LAST_DAY}")
-    return value
-
-
-def _moment_in_range(value: datetime) -> datetime:
-    if not moment_in_range(value):
-        raise ValueError(f"the time must lie between {FIRST_DAY} and {LAST_DAY} (in UTC)")
-    return value
-
-
-# Dates and times the application can compute with (core.parse's calendar): year 1 or
-# 9999 parse, but overflow when shifted by a day or converted to UTC.
-Day = Annotated[date, AfterValidator(_day_in_range)]
-Moment = Annotated[datetime, AfterValidator(_moment_in_range)]
 
 
 class ErrorOut(Schema):
