@@ -374,7 +374,10 @@ def test_record_punches_refuses_the_bad_item_and_keeps_the_batch(week):
         ]
     )
     assert result.new == 1
-    assert [(r.index, r.code) for r in result.rejected] == [(0, "invalid_text"), (1, "invalid_text")]
+    assert [(r.index, r.code) for r in result.rejected] == [
+        (0, "invalid_text"),
+        (1, "invalid_text"),
+    ]
 
 
 def test_an_api_key_name_from_the_command_line_is_held_to_the_rule(week):
@@ -383,3 +386,9 @@ def test_an_api_key_name_from_the_command_line_is_held_to_the_rule(week):
     with pytest.raises(DomainError) as refused:
         api_key_create(actor=week.hr.user, user=week.hr.user, name="ci\x1b[2J")
     assert refused.value.code == "invalid_text"
+
+
+def test_the_admin_page_to_add_a_group_robot_opens(week):
+    """It listed a field its form drops for a robot without a secret: a 500 (KeyError)."""
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    assert _login(root).get("/admin/notifications/robotwebhook/add/").status_code == 200

@@ -37,6 +37,12 @@ class RobotWebhookAdmin(ByRole, AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)
     list_select_related = ("department",)
 
+    def get_fields(self, request, obj=None):
+        # The form drops "clear_secret" when there is no stored secret (a new robot, too):
+        # listing it anyway made the add page a 500 (KeyError).
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f != "clear_secret" or (obj is not None and obj.secret)]
+
     def has_add_permission(self, request):
         return self._by_role(request) or super().has_add_permission(request)
 
