@@ -367,6 +367,11 @@ def _local(url: str) -> str | None:
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
+def _rotated(names: list[str], values: tuple[Any, ...], shift: int) -> dict[str, Any]:
+    """Request `shift` of a rotation: over len(values) requests every name gets every value."""
+    return {name: values[(shift + i) % len(values)] for i, name in enumerate(names)}
+
+
 def _route_name(url: str) -> str:
     try:
         return resolve(urlsplit(url).path).view_name
@@ -449,16 +454,10 @@ class Pass:
             if (path, frozenset(names)) in done:
                 continue
             done.add((path, frozenset(names)))
-            text = "&".join(
-                f"{n}={HOSTILE_TEXT_QUERY[i % len(HOSTILE_TEXT_QUERY)]}"
-                for i, n in enumerate(names)
-            )
-            self._send("GET", f"{path}?{text}")
-            for r in range(len(HOSTILE_QUERY)):
-                query = "&".join(
-                    f"{n}={HOSTILE_QUERY[(r + i) % len(HOSTILE_QUERY)]}"
-                    for i, n in enumerate(names)
-                )
+            for values in [_rotated(names, HOSTILE_TEXT_QUERY, 0)] + [
+                _rotated(names, HOSTILE_QUERY, r) for r in range(len(HOSTILE_QUERY))
+            ]:
+                query = "&".join(f"{n}={v}" for n, v in values.items())
                 self._send("GET", f"{path}?{query}&{names[0]}=1")  # the first one twice: an array
 
     def fuzz_forms(self) -> None:
@@ -467,10 +466,7 @@ class Pass:
             for name in names:
                 self._post(form, {name: NUL})
             for r in range(len(HOSTILE_FORM)):
-                self._post(
-                    form,
-                    {n: HOSTILE_FORM[(r + i) % len(HOSTILE_FORM)] for i, n in enumerate(names)},
-                )
+                self._post(form, _rotated(names, HOSTILE_FORM, r))
 
     def _post(self, form: Form, changes: dict[str, Any]) -> None:
         data = {k: list(v) for k, v in form.fields.items()}
