@@ -392,3 +392,21 @@ def test_the_admin_page_to_add_a_group_robot_opens(week):
     """It listed a field its form drops for a robot without a secret: a 500 (KeyError)."""
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
     assert _login(root).get("/admin/notifications/robotwebhook/add/").status_code == 200
+
+
+def test_the_refusal_page_leads_back_to_the_form_it_came_from(week, pending):
+    client = _login(week.hr.user)
+    page = f"/requests/{pending.pk}/"
+    response = client.post(
+        f"/requests/{pending.pk}/withdraw/",  # not a text-checked view: the guard answers
+        {"note": f"x{NUL}"},
+        headers={"Referer": f"http://testserver{page}"},
+    )
+    assert response.status_code == 400
+    assert f'href="{page}"' in response.content.decode()
+    response = client.post(
+        f"/requests/{pending.pk}/withdraw/",
+        {"note": f"x{NUL}"},
+        headers={"Referer": "https://evil.example/phish"},
+    )
+    assert 'href="/"' in response.content.decode()

@@ -19,10 +19,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.template.response import TemplateResponse
+from django.utils.http import url_has_allowed_host_and_scheme
 
+from .parse import parse_local_url
 from .text import INVALID_TEXT, is_clean_text, problem_message, text_problem
 
 TEXT_CHECKED = "text_checked"
@@ -114,11 +117,23 @@ def refusal(request: HttpRequest, field: str, position: int, code_point: str) ->
             status=422,
             json_dumps_params={"ensure_ascii": False},
         )
-    back = "/" if field == PATH_FIELD else request.path
     response = TemplateResponse(
         request,
         "errors/invalid_text.html",
-        {"message": message, "field": field, "back": back},
+        {"message": message, "field": field, "back": _back(request, field)},
         status=400,
     )
     return response.render()
+
+
+def _back(request: HttpRequest, field: str) -> str:
+    """Where "Back" leads: the page without its query, or for a form the page it was on."""
+    if field == PATH_FIELD:
+        return "/"
+    if request.method != "POST":
+        return request.path
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()}):
+        parts = urlsplit(referer)
+        return parse_local_url(parts.path + (f"?{parts.query}" if parts.query else "")) or "/"
+    return "/"
