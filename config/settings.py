@@ -102,6 +102,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "ztk.core.middleware.RequestContextMiddleware",
+    "ztk.core.input_guard.InputGuardMiddleware",
     "ztk.core.middleware.MaintenanceModeMiddleware",
     "ztk.accounts.middleware.RequireOTPMiddleware",
     "axes.middleware.AxesMiddleware",

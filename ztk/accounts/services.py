@@ -14,6 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.text import clean_text
 
 from .models import ApiKey, hash_key, new_raw_key
 
@@ -31,8 +32,9 @@ def api_key_create(*, actor: Any, user: Any, name: str = "") -> tuple[ApiKey, st
         raise PermissionDeniedError()
     if not user.is_active:
         raise DomainError("user_inactive", _("The user is not active."))
+    name = clean_text(name, field="name")[:80]
     raw = new_raw_key()
-    key = ApiKey.objects.create(user=user, name=name[:80], prefix=raw[:12], key_hash=hash_key(raw))
+    key = ApiKey.objects.create(user=user, name=name, prefix=raw[:12], key_hash=hash_key(raw))
     record(
         "accounts.api_key.create",
         obj=key,

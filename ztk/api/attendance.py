@@ -15,14 +15,16 @@ from ztk.org.selectors import employee_for
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches, web_punch
 
-from .schemas import ErrorOut
+from .schemas import ErrorOut, Multiline, Text
 
 router = Router(tags=["attendance"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
 class RangeQuery(Schema):
-    employee: str | None = Field(None, description="employee number; default: the caller")
+    employee: str | None = Text(
+        None, max_length=24, description="employee number; default: the caller"
+    )
     from_: date = Field(..., alias="from")
     to: date
 
@@ -129,7 +131,7 @@ def list_punches(request, q: Query[RangeQuery]):
 
 
 class PunchIn(Schema):
-    employee: str | None = Field(
+    employee: str | None = Text(
         None, max_length=24, description="HR integration keys: the employee number to punch for"
     )
     at: datetime | None = Field(None, description="HR integration keys: the punch time (aware)")
@@ -137,7 +139,7 @@ class PunchIn(Schema):
     longitude: float | None = Field(None, ge=-180, le=180)
     accuracy_m: float | None = Field(None, ge=0, le=100_000)
     channel: str = Field("web", pattern="^(web|mobile)$")
-    remark: str = Field("", max_length=500)
+    remark: str = Multiline("", max_length=500)
 
 
 class PunchResult(Schema):

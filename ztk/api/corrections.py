@@ -12,11 +12,12 @@ from datetime import date, datetime
 from typing import Annotated, Any
 
 from django.urls import reverse
-from ninja import Field, File, Form, Path, Query, Router, Schema, Status
+from ninja import Field, File, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.parse import MAX_ID
 from ztk.corrections import selectors, services
 from ztk.corrections.models import CorrectionRequest
 from ztk.corrections.rules import may_act, may_file_for
@@ -25,14 +26,11 @@ from ztk.org.models import Employee
 from ztk.org.selectors import employee_for
 
 from .attendance import SlotOut
-from .schemas import ErrorOut, PageParams, Text
+from .schemas import ErrorOut, Multiline, MultilineForm, PageParams, Text
 
 router = Router(tags=["corrections"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-# Free text may span lines, but never holds other control characters (NUL above all).
-MULTILINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
 ID_PATH = "/corrections/{int:correction_id}"
-MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 PathId = Annotated[int, Path(ge=1, le=MAX_ID, description="Correction request id.")]
 
@@ -47,9 +45,9 @@ class ItemSchema(Schema):
         ..., description="The time to record; without an offset it is the employee's local time."
     )
     category: str = Text(..., max_length=32, description="Reason category code, e.g. `forgot`.")
-    reason: str = Field(..., max_length=500, pattern=MULTILINE)
+    reason: str = Multiline(..., max_length=500)
     expedited: bool = False
-    justification: str = Field("", max_length=500, pattern=MULTILINE)
+    justification: str = Multiline("", max_length=500)
 
 
 class SubmitIn(Schema):
@@ -58,8 +56,8 @@ class SubmitIn(Schema):
     )
     items: list[ItemSchema] = Field(..., min_length=1, max_length=services.MAX_ITEMS)
     channel: str = Field("api", pattern="^(web|mobile|api)$")
-    quota_override_reason: str | None = Field(
-        None, max_length=500, pattern=MULTILINE, description="HR only: exceed the limit."
+    quota_override_reason: str | None = Multiline(
+        None, max_length=500, description="HR only: exceed the limit."
     )
 
 
@@ -177,26 +175,26 @@ class QuotaOut(Schema):
 
 
 class ApproveIn(Schema):
-    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+    comment: str = Multiline("", max_length=1000)
     adjusted_time: datetime | None = None
 
 
 class RejectIn(Schema):
-    reason: str = Field(..., max_length=1000, pattern=MULTILINE)
+    reason: str = Multiline(..., max_length=1000)
 
 
 class CommentIn(Schema):
-    comment: str = Field(..., max_length=1000, pattern=MULTILINE)
+    comment: str = Multiline(..., max_length=1000)
 
 
 class TransferIn(Schema):
     to_employee: str = Text(..., max_length=24, description="Employee number of the new approver.")
-    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+    comment: str = Multiline("", max_length=1000)
 
 
 class BatchApproveIn(Schema):
     ids: list[Id] = Field(..., min_length=1, max_length=200)
-    comment: str = Field("", max_length=1000, pattern=MULTILINE)
+    comment: str = Multiline("", max_length=1000)
 
 
 class PreviewIn(Schema):
@@ -355,7 +353,11 @@ def submit(request, payload: SubmitIn):
     response={201: list[CorrectionOut], **ERRORS},
     summary="Submit with proof files: `payload` (the JSON body of POST /corrections) + `files`",
 )
-def submit_with_files(request, payload: Form[str], files: File[list[UploadedFile]] = None):  # type: ignore[assignment]
+def submit_with_files(
+    request,
+    payload: str = MultilineForm(max_length=100_000, description="the JSON of POST /corrections"),
+    files: File[list[UploadedFile]] = None,  # type: ignore[assignment]
+):
     try:
         data = SubmitIn.model_validate_json(payload)
     except ValueError as error:

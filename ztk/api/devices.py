@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from ztk.core.errors import PermissionDeniedError
 from ztk.devices import selectors, services
-from ztk.devices.models import Device, DeviceStatus
+from ztk.devices.models import SERIAL_PATTERN, Device, DeviceStatus
 
-from .schemas import ErrorOut
+from .schemas import ErrorOut, Text
 
 router = Router(tags=["terminals"])
 
@@ -63,9 +63,9 @@ class DeviceFilter(Schema):
 
 
 class ApproveIn(Schema):
-    name: str | None = Field(None, max_length=120)
-    attendance_group: str | None = Field(None, max_length=32, description="group code")
-    time_zone: str | None = Field(None, max_length=64, description="e.g. Asia/Shanghai")
+    name: str | None = Text(None, max_length=120)
+    attendance_group: str | None = Text(None, max_length=32, description="group code")
+    time_zone: str | None = Text(None, max_length=64, description="e.g. Asia/Shanghai")
 
 
 class ReleasedOut(Schema):
@@ -92,7 +92,11 @@ def list_devices(request, filters: Query[DeviceFilter]):
     response={200: ApproveOut, **ERRORS},
     summary="Approve a terminal; its held punches count from now on (idempotent)",
 )
-def approve_device(request, serial: str, payload: ApproveIn | None = None):
+def approve_device(
+    request,
+    serial: str = Path(..., pattern=SERIAL_PATTERN, description="the terminal's serial number"),
+    payload: ApproveIn | None = None,
+):
     require_manager(request)
     payload = payload or ApproveIn()
     result = services.device_approve(

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from ninja import Field, Query, Router, Schema
 
+from ztk.core.parse import MAX_ID
 from ztk.notifications import selectors, services
 from ztk.notifications.models import Notification
 
@@ -53,7 +54,7 @@ class NotificationPage(Schema):
 
 
 class ReadIn(Schema):
-    ids: list[Annotated[int, Field(ge=1, le=2**63 - 1)]] = Field(
+    ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
         default_factory=list, max_length=1000, description="ids to mark"
     )
     all: bool = Field(False, description="mark every unread notification read")

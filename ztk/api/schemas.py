@@ -4,18 +4,44 @@ from __future__ import annotations
 
 from typing import Any
 
-from ninja import Field, Schema
+from ninja import Field, Form, Schema
 
-# Control characters (NUL above all: PostgreSQL refuses it in text) are never valid
-# in the API's text fields; saying so in the schema lets clients and fuzzers know.
-NO_CONTROL_CHARS = r"^[^\x00-\x1f\x7f]*$"
+from ztk.core.text import MULTILINE_PATTERN, MULTILINE_RE, SINGLE_LINE_PATTERN, SINGLE_LINE_RE
+
 MAX_OFFSET = 1_000_000_000
 
 
 def Text(default: Any = ..., *, max_length: int, min_length: int | None = None, **kw: Any) -> Any:  # noqa: N802
-    """A single-line text field without control characters."""
+    """A single-line text field that passes core.text (no control characters, no NUL, no
+    bidirectional override): validated with core.text's rule, documented with its pattern."""
+    return _text_field(default, SINGLE_LINE_RE, SINGLE_LINE_PATTERN, max_length, min_length, kw)
+
+
+def Multiline(
+    default: Any = ..., *, max_length: int, min_length: int | None = None, **kw: Any
+) -> Any:  # noqa: N802
+    """Like `Text`, for free text that may span lines (tab, CR and LF allowed)."""
+    return _text_field(default, MULTILINE_RE, MULTILINE_PATTERN, max_length, min_length, kw)
+
+
+def MultilineForm(*, max_length: int, **kw: Any) -> Any:  # noqa: N802
+    """A multipart form field held to core.text's multi-line rule (e.g. a JSON payload)."""
+    param = Form(..., max_length=max_length, pattern=MULTILINE_RE, **kw)
+    # ninja builds the parameter's schema extras itself: document the pattern afterwards.
+    param.json_schema_extra = {**(param.json_schema_extra or {}), "pattern": MULTILINE_PATTERN}
+    return param
+
+
+def _text_field(default, compiled, documented, max_length, min_length, kw) -> Any:
+    # The compiled pattern validates (Python's `re`, exactly core.text's rule); the schema
+    # shows the portable text of the same pattern for clients and fuzzers.
     return Field(
-        default, min_length=min_length, max_length=max_length, pattern=NO_CONTROL_CHARS, **kw
+        default,
+        min_length=min_length,
+        max_length=max_length,
+        pattern=compiled,
+        json_schema_extra={"pattern": documented},
+        **kw,
     )
 
 

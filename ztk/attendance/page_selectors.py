@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
+from ztk.core import parse
 from ztk.org.models import Department, Employee
 from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches, employees_visible_to
@@ -53,14 +54,7 @@ def local_today(employee: Employee | None, now: datetime | None = None) -> date:
 
 def parse_month(value: str | None, default: date) -> tuple[int, int]:
     """'2026-11' → (2026, 11); anything unusable → the default's month."""
-    try:
-        year_text, month_text = (value or "").split("-", 1)
-        year, month = int(year_text), int(month_text)
-    except ValueError:
-        return default.year, default.month
-    if 2000 <= year <= 2100 and 1 <= month <= 12:
-        return year, month
-    return default.year, default.month
+    return parse.parse_month(value) or (default.year, default.month)
 
 
 def shift_month(year: int, month: int, delta: int) -> tuple[int, int]:

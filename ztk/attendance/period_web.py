@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError
+from ztk.core.parse import parse_day, parse_month
 from ztk.org.models import AttendanceGroup
 from ztk.web.access import can_use_hr
 
@@ -41,11 +42,8 @@ def _group(code: str) -> AttendanceGroup:
 
 
 def _start(value: str) -> date:
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise Http404 from None
-    if not 2000 <= parsed.year <= 2100:
+    parsed = parse_day(value)
+    if parsed is None:
         raise Http404
     return parsed
 
@@ -74,12 +72,9 @@ def index(request: HttpRequest) -> HttpResponse:
     groups = list(AttendanceGroup.objects.filter(active=True).order_by("code"))
     if request.GET.get("group") and request.GET.get("month"):
         group = next((g for g in groups if g.code == request.GET["group"]), None)
-        try:
-            year, month = (int(x) for x in request.GET["month"].split("-"))
-            day = date(year, month, periods.period_start_day())
-        except ValueError:
-            group = None
-        if group is not None and 2000 <= day.year <= 2100:
+        month = parse_month(request.GET["month"])
+        if group is not None and month is not None:
+            day = date(*month, periods.period_start_day())
             return redirect(_detail_url(group, periods.period_bounds(day)[0]))
         messages.error(request, _("Choose an attendance group and a month."))
     today = timezone.localdate()

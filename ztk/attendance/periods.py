@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Company, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
@@ -400,6 +401,7 @@ def period_close(
 
     _require_hr(actor)
     now = now or timezone.now()
+    note = clean_text(note, field="note", label=_("Note"), multiline=True)
     with transaction.atomic():
         period = _locked(group, start)
         if period.status == PeriodStatus.CLOSED:
@@ -528,7 +530,8 @@ def period_reopen(
     from ztk.reports.payroll import payroll_queue
 
     _require_hr(actor)
-    reason = " ".join((reason or "").split())[:REASON_MAX]
+    reason = clean_text(reason, field="reason", label=_("Reason"), multiline=True)
+    reason = " ".join(reason.split())[:REASON_MAX]
     if len(reason) < MIN_REASON:
         raise _error(REASON_REQUIRED)
     with transaction.atomic():

@@ -20,13 +20,13 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS_ABBR
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.parse import parse_day, parse_local_url
 from ztk.org.models import Employee
 from ztk.org.rules import (
     employee_of,
@@ -97,11 +97,8 @@ def _vary(response: HttpResponse) -> HttpResponse:
 
 
 def _parse_day(value: str) -> date:
-    try:
-        parsed = date.fromisoformat(value)
-    except ValueError:
-        raise Http404 from None
-    if not 2000 <= parsed.year <= 2100:
+    parsed = parse_day(value)
+    if parsed is None:
         raise Http404
     return parsed
 
@@ -306,12 +303,7 @@ class FieldPunchForm(forms.Form):
 
 
 def _next_url(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return target
-    return reverse("attendance:home")
+    return parse_local_url(request.POST.get("next")) or reverse("attendance:home")
 
 
 @login_required

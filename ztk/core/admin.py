@@ -6,8 +6,24 @@ from django.db import transaction
 
 from ztk.audit.services import record, snapshot
 
+from .text import add_text_validators
+
 
 class AuditedAdminMixin:
+    # Every text field gets core.text's rule (see get_form), so a forbidden character is an
+    # error next to its field and the input guard leaves these pages' fields to the form.
+    text_checked = True
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        add_text_validators(form.base_fields)
+        return form
+
+    def get_formsets_with_inlines(self, request, obj=None):
+        for formset, inline in super().get_formsets_with_inlines(request, obj):
+            add_text_validators(formset.form.base_fields)
+            yield formset, inline
+
     def save_model(self, request, obj, form, change):
         with transaction.atomic():
             before = None

@@ -8,8 +8,11 @@ wrapper below) instead of writing its own pattern.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection, Mapping
 from typing import Any
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -27,6 +30,11 @@ SINGLE_LINE_PATTERN = r"^[^\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\u
 MULTILINE_PATTERN = (
     r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff\ufffe\uffff]*$"
 )
+# The same rule for Python's `re`, anchored with `\Z` (its `$` also matches before a final
+# line break). Schemas validate with these: pydantic's default (Rust) engine cannot express
+# the surrogate range, and a compiled pattern makes it use `re`.
+SINGLE_LINE_RE = re.compile(SINGLE_LINE_PATTERN.removesuffix("$") + r"\Z")
+MULTILINE_RE = re.compile(MULTILINE_PATTERN.removesuffix("$") + r"\Z")
 
 
 def text_problem(value: str, *, multiline: bool = False) -> tuple[int, str] | None:
@@ -35,6 +43,8 @@ def text_problem(value: str, *, multiline: bool = False) -> tuple[int, str] | No
     Forbidden: C0 and C1 control characters and DEL (tab, LF and CR only when `multiline`),
     lone surrogates, bidirectional overrides/isolates and the non-characters U+FFFE/U+FFFF.
     """
+    if (MULTILINE_RE if multiline else SINGLE_LINE_RE).match(value):
+        return None  # the common case, at C speed; the loop below only names the culprit
     for position, char in enumerate(value):
         code = ord(char)
         if code < 0x20 or 0x7F <= code <= 0x9F:
@@ -50,7 +60,8 @@ def is_clean_text(value: str, *, multiline: bool = False) -> bool:
     return text_problem(value, multiline=multiline) is None
 
 
-def problem_message(field: str | None, position: int, code_point: str) -> str:
+def problem_message(field: Any, position: int, code_point: str) -> str:
+    """The refusal in the active language; `field` is the name people see, if any."""
     if field:
         return str(
             _("%(field)s contains a character that is not allowed (%(char)s at position %(pos)d).")
@@ -66,12 +77,15 @@ def clean_text(
     value: Any,
     *,
     field: str | None = None,
+    label: Any = None,
     multiline: bool = False,
     max_length: int | None = None,
 ) -> str:
     """`value` as a stripped string, or a DomainError `invalid_text` naming the character.
 
-    For services and parsers (the API maps DomainError to 422 with the code).
+    For services and parsers (the API maps DomainError to 422 with the code). `field` is
+    the stable name put in the error's details, `label` the name shown to people (by
+    default `field`).
     """
     text = "" if value is None else str(value)
     problem = text_problem(text, multiline=multiline)
@@ -79,7 +93,7 @@ def clean_text(
         position, code_point = problem
         raise DomainError(
             INVALID_TEXT,
-            problem_message(field, position, code_point),
+            problem_message(label or field, position, code_point),
             details={"field": field, "position": position + 1, "character": code_point},
         )
     text = text.strip()
@@ -87,10 +101,29 @@ def clean_text(
         raise DomainError(
             "text_too_long",
             _("%(field)s is longer than %(max)d characters.")
-            % {"field": field or _("The text"), "max": max_length},
+            % {"field": label or field or _("The text"), "max": max_length},
             details={"field": field, "max_length": max_length},
         )
     return text
+
+
+def text_errors(
+    values: Mapping[str, Any],
+    *,
+    labels: Mapping[str, Any],
+    multiline: Collection[str] = (),
+) -> dict[str, str]:
+    """`{field: message}` for each of `values` that carries a forbidden character.
+
+    For views that read a hand-written form field by field: they show each message next to
+    its field and re-render what was typed. `labels` names the fields as people see them.
+    """
+    found: dict[str, str] = {}
+    for name, value in values.items():
+        problem = text_problem("" if value is None else str(value), multiline=name in multiline)
+        if problem is not None:
+            found[name] = problem_message(labels.get(name, name), *problem)
+    return found
 
 
 def validate_single_line(value: Any) -> None:
@@ -101,6 +134,18 @@ def validate_single_line(value: Any) -> None:
 def validate_multiline(value: Any) -> None:
     """Django form/model validator: free text that may span lines."""
     _validate(value, multiline=True)
+
+
+def add_text_validators(fields: Mapping[str, forms.Field]) -> None:
+    """Give every text field of a Django form the rule: multi-line when its widget is a
+    textarea, single-line otherwise. For ModelForms and the admin, whose fields come from
+    the models; a refused value is an error next to its field, the form keeps the rest."""
+    for field in fields.values():
+        if isinstance(field, forms.CharField):
+            multiline = isinstance(field.widget, forms.Textarea)
+            validator = validate_multiline if multiline else validate_single_line
+            if validator not in field.validators:
+                field.validators.append(validator)
 
 
 def _validate(value: Any, *, multiline: bool) -> None:

@@ -50,7 +50,9 @@ from ztk import engine
 from ztk.audit.services import record
 from ztk.core import spreadsheets, uploads
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.parse import FIRST_DAY, LAST_DAY, moment_in_range
 from ztk.core.spreadsheets import safe_row
+from ztk.core.text import INVALID_TEXT, text_problem
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.punches.models import Punch, PunchSource
 from ztk.punches.services import PunchInput, record_punches
@@ -115,6 +117,10 @@ MESSAGES = {
     AFTER_LEAVE_DATE: _("%(day)s is after the employee's leave date (%(leave)s)."),
     REASON_REQUIRED: _("A reason of at least 2 characters is required."),
     ALREADY_IMPORTED: _("Already imported: skipped."),
+    INVALID_TEXT: _(
+        "The %(column)s contains a character that is not allowed (%(char)s at position "
+        "%(pos)s): a control character or a text-direction override."
+    ),
 }
 
 # Columns: canonical name → (Chinese header, English header) as the templates write them.
@@ -349,6 +355,15 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+def _first_bad_cell(raw: dict[str, str]) -> tuple[str, tuple[int, str]] | None:
+    """The first cell a row may not store (core.text; the reason may span lines)."""
+    for name, value in raw.items():
+        problem = text_problem(value, multiline=name == "reason")
+        if problem is not None:
+            return name, problem
+    return None
+
+
 def parse_date(value: Any) -> date | None:
     if isinstance(value, datetime):
         return value.date()
@@ -556,6 +571,13 @@ def validate(
         row = Row(line=line)
         row.raw = {name: _text(cell(cells, name)) for name in positions}
         rows.append(row)
+        bad = _first_bad_cell(row.raw)
+        if bad is not None:
+            name, (position, code_point) = bad
+            row.raw = {k: v if k != name else "" for k, v in row.raw.items()}
+            column = COLUMN_LABELS[name]
+            row.refuse(*_refusal(INVALID_TEXT, column=column, char=code_point, pos=position + 1))
+            continue
         row.employee_no = row.raw.get("employee_no", "")[:24]
         row.reason = " ".join(row.raw.get("reason", "").split())
         row.reference = row.raw.get("reference", "")[:100]
@@ -564,7 +586,7 @@ def validate(
             row.refuse(*_refusal(MISSING_VALUE, column=COLUMN_LABELS[missing]))
             continue
         row.day = parse_date(cell(cells, "date"))
-        if row.day is None or not 2000 <= row.day.year <= 2100:
+        if row.day is None or not FIRST_DAY <= row.day <= LAST_DAY:
             row.day = None
             row.refuse(*_refusal(BAD_DATE, value=row.raw["date"][:40]))
             continue
@@ -575,7 +597,7 @@ def validate(
             continue
         row.slot_key = slot_key
         moment = parse_time(cell(cells, "time"))
-        if moment is None or (isinstance(moment, datetime) and not 2000 <= moment.year <= 2100):
+        if moment is None or (isinstance(moment, datetime) and not moment_in_range(moment)):
             row.refuse(*_refusal(BAD_TIME, value=row.raw["time"][:40]))
             continue
         if len(row.reason) < 2:

@@ -12,7 +12,7 @@ again and writes all rows or none.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from typing import Any
 from urllib.parse import quote
 
@@ -25,13 +25,17 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.attendance.explain import slot_label
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.input_guard import text_checked
 from ztk.core.jobs import job_create, job_for, job_progress
 from ztk.core.models import Job, JobStatus
+from ztk.core.parse import parse_clock, parse_day
+from ztk.core.text import text_errors
 from ztk.org.models import Employee
 from ztk.org.selectors import employee_for
 
@@ -45,21 +49,6 @@ SLOT_KEYS = ("in1", "out1", "in2", "out2", "in3", "out3")
 def _require(request: HttpRequest) -> None:
     if not paper.can_register(request.user):
         raise PermissionDenied
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        parsed = date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-    return parsed if 2000 <= parsed.year <= 2100 else None
-
-
-def _parse_clock(value: str | None) -> time | None:
-    try:
-        return time.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
 
 
 @login_required
@@ -126,7 +115,7 @@ def _categories(employee: Employee | None) -> list[Any]:
 
 
 def _paper_context(posted: dict[str, str], employee: Employee | None, **extra: Any):
-    day = _parse_day(posted.get("day"))
+    day = parse_day(posted.get("day"))
     return {
         "posted": posted,
         "slots": _slot_choices(employee, day),
@@ -148,8 +137,22 @@ PAPER_FIELDS = (
     "signed_on",
     "override_reason",
 )
+PAPER_LABELS = {
+    "form_no": _lazy("Form number"),
+    "employee": _lazy("Employee"),
+    "day": _lazy("Date"),
+    "slot": _lazy("Slot"),
+    "time": _lazy("Time"),
+    "reason": _lazy("Reason"),
+    "category": _lazy("Category"),
+    "signer": _lazy("Signed by"),
+    "signed_on": _lazy("Signed on"),
+    "override_reason": _lazy("Reason for overriding the limit"),
+}
+PAPER_MULTILINE = ("reason", "override_reason")
 
 
+@text_checked
 @login_required
 def paper_new(request: HttpRequest) -> HttpResponse:
     """Register a paper form: GET the form, POST it (422 with what was typed on refusal)."""
@@ -163,6 +166,15 @@ def paper_new(request: HttpRequest) -> HttpResponse:
         return render(request, "corrections/hrdesk_paper_new.html", context)
 
     posted = {name: request.POST.get(name, "")[:500] for name in PAPER_FIELDS}
+    problems = text_errors(posted, labels=PAPER_LABELS, multiline=PAPER_MULTILINE)
+    if problems:  # before any look-up: PostgreSQL refuses a NUL even in a search
+        context = _paper_context(
+            posted,
+            None,
+            error=" ".join(problems.values()),
+            scan_again=bool(request.FILES.get("scan")),
+        )
+        return render(request, "corrections/hrdesk_paper_new.html", context, status=422)
     employee, candidates = _find_employee(request.user, posted["employee"])
     error = ""
     if employee is None:
@@ -172,9 +184,9 @@ def paper_new(request: HttpRequest) -> HttpResponse:
             if candidates
             else _("No employee matches “%(q)s”.") % {"q": posted["employee"]}
         )
-    day = _parse_day(posted["day"])
-    signed_on = _parse_day(posted["signed_on"])
-    clock_value = _parse_clock(posted["time"])
+    day = parse_day(posted["day"])
+    signed_on = parse_day(posted["signed_on"])
+    clock_value = parse_clock(posted["time"])
     slot_key = posted["slot"] if posted["slot"] in SLOT_KEYS else ""
     if not error and day is None:
         error = _("Enter the date the form corrects.")
@@ -228,7 +240,7 @@ def paper_slots(request: HttpRequest) -> HttpResponse:
     """htmx: the slot options of the employee's plan on the day."""
     _require(request)
     employee, _candidates = _find_employee(request.user, request.GET.get("employee", ""))
-    day = _parse_day(request.GET.get("day"))
+    day = parse_day(request.GET.get("day"))
     return render(
         request,
         "corrections/hrdesk_slots.html",
@@ -257,8 +269,8 @@ def paper_list(request: HttpRequest) -> HttpResponse:
         actor=request.user,
         form_no=filters["form_no"],
         employee=filters["employee"],
-        start=_parse_day(filters["start"]),
-        end=_parse_day(filters["end"]),
+        start=parse_day(filters["start"]),
+        end=parse_day(filters["end"]),
         signer=filters["signer"],
     )
     page = Paginator(forms, PAGE_SIZE).get_page(params.get("page"))

@@ -33,6 +33,7 @@ from django.utils.translation import gettext_lazy
 from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.text import clean_text
 from ztk.engine import affected_dates, slot_windows
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
@@ -325,7 +326,7 @@ def manual_punch_add(
     """
     now = now or timezone.now()
     _check_actor(actor, employee)
-    remark = (remark or "").strip()
+    remark = clean_text(remark, field="remark", label=gettext_lazy("Remark"), multiline=True)
     if len(remark) < MIN_REMARK:
         raise _error(REMARK_REQUIRED)
     if not times:

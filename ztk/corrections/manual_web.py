@@ -8,7 +8,7 @@ then shows the recomputed result and the message.
 
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date
 from typing import Any
 
 from django.contrib import messages
@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.input_guard import text_checked
+from ztk.core.parse import parse_clock, parse_day
 from ztk.org.models import Employee
 from ztk.org.selectors import employee_for
 from ztk.punches.models import Punch
@@ -36,14 +38,6 @@ REMARK_MAX = 500
 def _require(request: HttpRequest) -> None:
     if not manual.can_manual_add(request.user):
         raise PermissionDenied
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        parsed = date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
-    return parsed if 2000 <= parsed.year <= 2100 else None
 
 
 def _employee(request: HttpRequest, employee_no: str) -> Employee:
@@ -110,7 +104,7 @@ def index(request: HttpRequest) -> HttpResponse:
     _require(request)
     employee_no = request.GET.get("employee", "")
     employee = _employee(request, employee_no) if employee_no else None
-    day = _parse_day(request.GET.get("day")) if employee is not None else None
+    day = parse_day(request.GET.get("day")) if employee is not None else None
     context = _context(request, employee, day)
     if employee is None:
         query = request.GET.get("q", "").strip()[:60]
@@ -133,20 +127,14 @@ def search(request: HttpRequest) -> HttpResponse:
     return response
 
 
-def _parse_clock(value: str) -> time | None:
-    try:
-        return time.fromisoformat(value.strip())
-    except ValueError:
-        return None
-
-
+@text_checked
 @login_required
 @require_POST
 def add(request: HttpRequest) -> HttpResponse:
     """Save the checked slots' times as manual punches, then show the day again."""
     _require(request)
     employee = _employee(request, request.POST.get("employee", ""))
-    day = _parse_day(request.POST.get("day"))
+    day = parse_day(request.POST.get("day"))
     if day is None:
         raise Http404
     remark = request.POST.get("remark", "")[:REMARK_MAX]
@@ -158,7 +146,7 @@ def add(request: HttpRequest) -> HttpResponse:
         if window is None:
             continue
         raw = request.POST.get(f"time_{key}", "")
-        clock = _parse_clock(raw)
+        clock = parse_clock(raw)
         if clock is None:
             problem = _("Enter a time (HH:MM) for %(slot)s.") % {
                 "slot": manual.slot_name(key, list(windows.values()))
@@ -206,7 +194,7 @@ def void(request: HttpRequest, punch_id: int) -> HttpResponse:
     punch = get_object_or_404(
         Punch.objects.select_related("employee__attendance_group", "employee__user"), pk=punch_id
     )
-    back_day = _parse_day(request.POST.get("day")) or manual.attendance_date_of(punch)
+    back_day = parse_day(request.POST.get("day")) or manual.attendance_date_of(punch)
     try:
         manual.manual_punch_void(
             actor=request.user, punch=punch, reason=request.POST.get("reason", "")[:REMARK_MAX]

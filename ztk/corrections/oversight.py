@@ -39,6 +39,7 @@ from django.views.decorators.http import require_POST, require_safe
 from ztk.audit.models import AuditEvent
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
@@ -218,7 +219,8 @@ def correction_escalate(
     if not is_hr(actor):
         raise PermissionDeniedError()
     now = now or timezone.now()
-    note = " ".join((note or "").split())[:NOTE_MAX]
+    note = clean_text(note, field="note", label=_("Note"), multiline=True)
+    note = " ".join(note.split())[:NOTE_MAX]
     with transaction.atomic():
         req = (
             CorrectionRequest.objects.select_for_update(of=("self",))

@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk import engine
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
+from ztk.core.text import is_clean_text
 from ztk.org.models import Company, Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
@@ -99,13 +100,6 @@ def display_name(user: Any) -> str:
         return ""
     employee = employee_of(user)
     return employee.name if employee is not None else user.get_username()
-
-
-def parse_clock(value: str | None) -> time | None:
-    try:
-        return time.fromisoformat((value or "").strip()[:8])
-    except ValueError:
-        return None
 
 
 # --------------------------------------------------------------------------- slots of a day
@@ -723,7 +717,7 @@ def request_detail(
 def transfer_target(value: str) -> Any:
     """The user behind an employee number (or a user name), for a transfer."""
     value = (value or "").strip()[:150]
-    if not value:
+    if not value or not is_clean_text(value):
         return None
     employee = Employee.objects.select_related("user").filter(employee_no=value).first()
     if employee is not None:

@@ -10,7 +10,7 @@ The live preview is an htmx partial: the same engine run the approvers see.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -28,6 +28,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.input_guard import clean_query, text_checked
+from ztk.core.parse import parse_clock, parse_day, parse_ids
+from ztk.core.text import INVALID_TEXT
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_for
@@ -73,14 +76,6 @@ FIELD_OF_CODE = {
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _parse_day(value: str | None) -> date | None:
-    try:
-        parsed = date.fromisoformat((value or "").strip()[:10])
-    except ValueError:
-        return None
-    return parsed if 2000 <= parsed.year <= 2100 else None
 
 
 def _channel(request: HttpRequest) -> str:
@@ -237,7 +232,7 @@ def _requested_times(
         slot = info.slot_map.get(key)
         if slot is None:
             continue
-        clock = ps.parse_clock(state.times.get(key))
+        clock = parse_clock(state.times.get(key))
         if clock is not None:
             out[key] = slot.at(clock, info.day, info.tz)
         elif report:
@@ -268,6 +263,9 @@ def _place_refusal(
     """Every refusal next to what it concerns (its slot, a field, or the top), worded
     with the names people see (the category's name, the slot's label on a split shift)."""
     details = error.details if isinstance(error.details, list) else None
+    if error.code == INVALID_TEXT and isinstance(error.details, dict):
+        state.add_error(str(error.details.get("field") or "form"), error.message)
+        return
     if not details:
         state.add_error(FIELD_OF_CODE.get(error.code, "form"), error.message)
         return
@@ -354,6 +352,7 @@ def _chooser(request: HttpRequest, employee: Employee) -> HttpResponse:
     )
 
 
+@text_checked
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def new(request: HttpRequest) -> HttpResponse:
@@ -361,7 +360,7 @@ def new(request: HttpRequest) -> HttpResponse:
     the missing slot and its shift time; POST files one request per chosen slot."""
     source = request.POST if request.method == "POST" else request.GET
     employee = _employee_for(request, source.get("employee"))
-    day = _parse_day(source.get("day"))
+    day = parse_day(source.get("day"))
     if day is None:
         if request.method == "POST":
             raise Http404
@@ -412,7 +411,7 @@ def new(request: HttpRequest) -> HttpResponse:
 def preview(request: HttpRequest) -> HttpResponse:
     """htmx: the day's slots as they would be with the chosen slots at the typed times."""
     employee = _employee_for(request, request.POST.get("employee"))
-    day = _parse_day(request.POST.get("day"))
+    day = parse_day(request.POST.get("day"))
     if day is None:
         raise Http404
     info = ps.apply_info(actor=request.user, employee=employee, day=day)
@@ -422,6 +421,7 @@ def preview(request: HttpRequest) -> HttpResponse:
     return _vary(render(request, "corrections/_preview.html", {"preview": result}))
 
 
+@text_checked
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def resubmit(request: HttpRequest, pk: int) -> HttpResponse:
@@ -525,7 +525,7 @@ def _adjusted(req: CorrectionRequest, value: str) -> tuple[datetime | None, str 
     value = (value or "").strip()
     if not value:
         return None, None
-    clock = ps.parse_clock(value)
+    clock = parse_clock(value)
     if clock is None:
         return None, _("Enter the time as HH:MM.")
     tz = services.employee_zone(req.employee)
@@ -623,6 +623,7 @@ def _act(request: HttpRequest, pk: int, form: str, run, done) -> HttpResponse:
     return redirect(_detail_url(target))
 
 
+@text_checked
 @login_required
 @require_POST
 def approve(request: HttpRequest, pk: int) -> HttpResponse:
@@ -641,6 +642,7 @@ def approve(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "approve", run, _APPROVED)
 
 
+@text_checked
 @login_required
 @require_POST
 def reject(request: HttpRequest, pk: int) -> HttpResponse:
@@ -652,6 +654,7 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "reject", run, _("Rejected; the applicant has been told why."))
 
 
+@text_checked
 @login_required
 @require_POST
 def transfer(request: HttpRequest, pk: int) -> HttpResponse:
@@ -666,6 +669,7 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, "transfer", run, _("Transferred."))
 
 
+@text_checked
 @login_required
 @require_POST
 def comment(request: HttpRequest, pk: int) -> HttpResponse:
@@ -714,7 +718,7 @@ def _filters(params: QueryDict, see_all: bool) -> ps.InboxFilters:
     status = params.get("status", Status.PENDING if view == "all" else "")
     if status not in Status.values:
         status = ""
-    start, end = _parse_day(params.get("from")), _parse_day(params.get("to"))
+    start, end = parse_day(params.get("from")), parse_day(params.get("to"))
     return ps.InboxFilters(
         view=view,
         status=status,
@@ -787,11 +791,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_POST
 def batch_approve(request: HttpRequest) -> HttpResponse:
     """Approve the ticked requests at once, all or nothing."""
-    params = QueryDict(request.POST.get("query", "")[:2000])
-    ids: list[int] = []
-    for raw in request.POST.getlist("ids")[:MAX_BATCH]:
-        if raw.isdigit() and int(raw) not in ids:
-            ids.append(int(raw))
+    params = clean_query(QueryDict(request.POST.get("query", "")[:2000]))
+    ids = parse_ids(request.POST.getlist("ids")[:MAX_BATCH])
     if not ids:
         return _inbox(request, params, summary=[_("Tick the requests to approve.")], status=422)
     found = {

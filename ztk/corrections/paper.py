@@ -33,6 +33,7 @@ from ztk.attendance.models import AttendanceDay
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.core.text import clean_text
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employee_matches
@@ -232,6 +233,19 @@ def paper_form_register(
     me = employee_of(actor)
     if me is not None and me.pk == employee.pk:
         raise manual._error(OWN_ATTENDANCE)
+    for field, label, value, multiline in (
+        ("form_no", _("Form number"), form_no, False),
+        ("reason", _("Reason"), reason, True),
+        ("signed_by_name", _("Signed by"), signed_by_name, False),
+        ("category", _("Category"), category, False),
+        (
+            "quota_override_reason",
+            _("Reason for overriding the limit"),
+            quota_override_reason,
+            True,
+        ),
+    ):
+        clean_text(value, field=field, label=label, multiline=multiline)
 
     form_no = normalise_form_no(form_no)
     if not form_no or len(form_no) > FORM_NO_MAX:

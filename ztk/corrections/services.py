@@ -29,6 +29,8 @@ from ztk import engine
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.core.parse import FIRST_DAY, LAST_DAY
+from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Company, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr, is_sysadmin
@@ -76,8 +78,8 @@ BAD_TRANSFER = "bad_transfer"
 BAD_DELEGATION = "bad_delegation"
 QUOTA_OVERRIDE_REASON = "quota_override_reason_required"
 BAD_DATE = "bad_date"
-EARLIEST_DAY = date(2000, 1, 1)
-LATEST_DAY = date(2100, 12, 31)
+EARLIEST_DAY = FIRST_DAY
+LATEST_DAY = LAST_DAY
 
 SKIP_REASONS = {
     "applicant": _("The approver of this step is the applicant."),
@@ -99,6 +101,21 @@ MESSAGES = {
     QUOTA_OVERRIDE_REASON: _("Give the reason for overriding the limit."),
     BAD_DATE: _("The date is out of range."),
 }
+
+
+# Names of the free-text fields, for a refused character (core.text's `invalid_text`).
+TEXT_LABELS = {
+    "reason": _("Reason"),
+    "justification": _("Justification"),
+    "category": _("Category"),
+    "comment": _("Comment"),
+    "quota_override_reason": _("Reason for overriding the limit"),
+}
+
+
+def _text(value: Any, field: str, *, multiline: bool = True) -> str:
+    """Free text from any caller (page, API, import, CLI), stripped, or `invalid_text`."""
+    return clean_text(value, field=field, label=TEXT_LABELS[field], multiline=multiline)
 
 
 def check_day(day: date) -> None:
@@ -791,6 +808,9 @@ def _submit(
     for entry in items:
         check_day(entry.day)
         check_day(entry.requested_time.date())
+        _text(entry.reason, "reason")
+        _text(entry.justification, "justification")
+        _text(entry.category, "category", multiline=False)
     hr = is_hr(actor)
     if channel == Channel.PAPER and not hr:
         raise PermissionDeniedError(_("Only HR registers paper forms."))
@@ -800,7 +820,7 @@ def _submit(
     if override:
         if not hr:
             raise PermissionDeniedError(_("Only HR may override the correction limit."))
-        quota_override_reason = quota_override_reason.strip()
+        quota_override_reason = _text(quota_override_reason, "quota_override_reason")
         if not quota_override_reason:
             raise DomainError(QUOTA_OVERRIDE_REASON, MESSAGES[QUOTA_OVERRIDE_REASON])
     checked = _check_files(attachments)
@@ -1075,7 +1095,7 @@ def correction_approve(
     approval with the correction punch. `adjusted_time` corrects the time first (the
     first requested time is kept in `original_requested_time`)."""
     now = now or timezone.now()
-    comment = (comment or "").strip()[:1000]
+    comment = _text(comment, "comment")[:1000]
     with transaction.atomic():
         req = _lock(request)
         _visible_or_404(actor, req)
@@ -1169,7 +1189,7 @@ def correction_reject(
     """Reject at the current step (a reason is required); the employee may resubmit while
     the window is open."""
     now = now or timezone.now()
-    reason = (reason or "").strip()[:1000]
+    reason = _text(reason, "reason")[:1000]
     with transaction.atomic():
         req = _lock(request)
         _visible_or_404(actor, req)
@@ -1211,7 +1231,7 @@ def correction_transfer(
 ) -> CorrectionRequest:
     """Hand the current step to another person (e.g. the approver is not the right one)."""
     now = now or timezone.now()
-    comment = (comment or "").strip()[:1000]
+    comment = _text(comment, "comment")[:1000]
     with transaction.atomic():
         req = _lock(request)
         _visible_or_404(actor, req)
@@ -1262,7 +1282,7 @@ def correction_transfer(
 
 def correction_comment(*, actor: Any, request: CorrectionRequest, comment: str) -> ApprovalAction:
     """A remark on the request's trail by anyone who may see it; the others are told."""
-    comment = (comment or "").strip()[:1000]
+    comment = _text(comment, "comment")[:1000]
     with transaction.atomic():
         req = _lock(request)
         _visible_or_404(actor, req)
@@ -1411,7 +1431,7 @@ def corrections_cancel_for_period(
     if not (is_hr(actor) or is_sysadmin(actor)):
         raise PermissionDeniedError()
     now = now or timezone.now()
-    note = (reason or "").strip()[:1000] or gettext("The attendance period was closed.")
+    note = _text(reason, "reason")[:1000] or gettext("The attendance period was closed.")
     with transaction.atomic():
         pending = list(
             CorrectionRequest.objects.select_for_update(of=("self",))
@@ -1479,7 +1499,7 @@ def delegation_create(
             delegate=delegate,
             start=start,
             end=end,
-            reason=(reason or "").strip()[:200],
+            reason=_text(reason, "reason")[:200],
             created_by=actor,
         )
         record(

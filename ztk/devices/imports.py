@@ -39,6 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.core import spreadsheets
 from ztk.core.errors import DomainError
+from ztk.core.text import is_clean_text
 from ztk.org.models import Employee
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches
@@ -236,7 +237,10 @@ def punches_import(
         index = columns.get(name)
         return cells[index] if index is not None and index < len(cells) else None
 
+    # Only numbers that can name someone are looked up (PostgreSQL refuses a NUL); a row
+    # with a forbidden character is refused by record_punches (`invalid_text`).
     numbers = {_text(cell(cells, "employee_no")) for _n, cells in body}
+    numbers = {n for n in numbers if is_clean_text(n)}
     zones = {
         no: ZoneInfo(tz or group_zone or settings.TIME_ZONE)
         for no, group_zone in Employee.objects.filter(employee_no__in=numbers).values_list(

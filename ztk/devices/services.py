@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.core.parse import check_moment
+from ztk.core.text import clean_text, is_clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
 from .ingest import ReleaseOutcome, release_held
@@ -76,6 +78,21 @@ def device_get(serial: str, *, lock: bool = False) -> Device:
     return device
 
 
+TEXT_LABELS = {
+    "name": _("Name"),
+    "attendance_group": _("Attendance group"),
+    "time_zone": _("Time zone"),
+    "pin": _("PIN"),
+    "serial": _("Serial number"),
+}
+
+
+def _check_texts(**values: str | None) -> None:
+    """Terminal fields typed by HR or given on the command line: single-line core.text."""
+    for field, value in values.items():
+        clean_text(value, field=field, label=TEXT_LABELS[field])
+
+
 def _check_zone(time_zone: str | None) -> None:
     if time_zone:
         try:
@@ -115,6 +132,7 @@ def device_approve(
     what was refused meanwhile); approving an approved one changes nothing.
     """
     require_manager(actor)
+    _check_texts(name=name, attendance_group=attendance_group, time_zone=time_zone)
     _check_zone(time_zone)
     now = now or timezone.now()
     with transaction.atomic():
@@ -194,6 +212,7 @@ def device_update(
 ) -> Device:
     """Name, attendance group (hence time zone) and per-terminal time zone override."""
     require_manager(actor)
+    _check_texts(name=name, attendance_group=attendance_group, time_zone=time_zone)
     _check_zone(time_zone)
     with transaction.atomic():
         device = device_get(serial, lock=True)
@@ -213,6 +232,8 @@ def device_update(
 
 def _valid_command(command: str) -> bool:
     if not command or len(command) > 1000 or "\r" in command or "\n" in command:
+        return False
+    if not is_clean_text(command, multiline=True):  # tab separates a command's fields
         return False
     return any(command == verb or command.startswith(verb + " ") for verb in ALLOWED_COMMANDS)
 
@@ -245,6 +266,8 @@ def device_request_attlog(
     Unverified on hardware (see zkteco.md); `device_resend_all` is the dependable way.
     Re-sent punches are deduplicated, so asking twice is harmless.
     """
+    check_moment(start, field="start")
+    check_moment(end, field="end")
     if end < start:
         raise DomainError("bad_range", MESSAGES["bad_range"])
     device = device_get(serial)
@@ -296,6 +319,7 @@ def held_punch_assign(
     until the terminal enrolment or the employee number is corrected.
     """
     require_manager(actor)
+    _check_texts(pin=pin, serial=serial)
     if not held_ids and not pin:
         raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
     if not employee.active:
@@ -343,9 +367,10 @@ def held_punch_dismiss(
 ) -> int:
     """Set held punches aside as not counting (e.g. a test PIN); they stay, with the reason."""
     require_manager(actor)
+    _check_texts(pin=pin, serial=serial)
     if not held_ids and not pin:
         raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", label=_("Reason"), multiline=True)
     if len(reason) < 2:
         raise DomainError("reason_required", _("Give a reason."))
     now = timezone.now()

@@ -5,8 +5,6 @@ Thin: parse the form, call one service, report the outcome as a message, redirec
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.parse import parse_ids, parse_moment
 from ztk.org.models import AttendanceGroup
 from ztk.org.selectors import employee_for
 
@@ -30,10 +29,6 @@ QUICK_COMMANDS = ("INFO", "CHECK", "LOG", "REBOOT")
 def _require(request: HttpRequest) -> None:
     if not request.user.has_perm(PERMISSION):
         raise PermissionDenied
-
-
-def _int_list(values: list[str]) -> list[int]:
-    return [int(v) for v in values if v.isdigit()]
 
 
 @login_required
@@ -154,8 +149,10 @@ def command(request: HttpRequest, serial: str) -> HttpResponse:
         if kind == "resend_all":
             services.device_resend_all(actor=request.user, serial=serial)
         elif kind == "range":
-            start = datetime.fromisoformat(request.POST.get("start", ""))
-            end = datetime.fromisoformat(request.POST.get("end", ""))
+            start = parse_moment(request.POST.get("start"), naive=True)
+            end = parse_moment(request.POST.get("end"), naive=True)
+            if start is None or end is None:
+                raise ValueError
             services.device_request_attlog(actor=request.user, serial=serial, start=start, end=end)
         elif kind in QUICK_COMMANDS:
             services.device_queue_command(actor=request.user, serial=serial, command=kind)
@@ -182,7 +179,7 @@ def assign(request: HttpRequest) -> HttpResponse:
     if employee is None:
         messages.error(request, _("No employee has the number “%(no)s”.") % {"no": number})
         return redirect("devices:index")
-    held_ids = _int_list(request.POST.getlist("held"))
+    held_ids = parse_ids(request.POST.getlist("held"))
     try:
         result = services.held_punch_assign(
             actor=request.user,
@@ -214,7 +211,7 @@ def assign(request: HttpRequest) -> HttpResponse:
 def dismiss(request: HttpRequest) -> HttpResponse:
     _require(request)
     try:
-        held_ids = _int_list(request.POST.getlist("held"))
+        held_ids = parse_ids(request.POST.getlist("held"))
         count = services.held_punch_dismiss(
             actor=request.user,
             reason=request.POST.get("reason", ""),

@@ -37,6 +37,12 @@ class RobotWebhookAdmin(ByRole, AuditedAdminMixin, admin.ModelAdmin):
     search_fields = ("name",)
     list_select_related = ("department",)
 
+    def get_fields(self, request, obj=None):
+        # The form drops "clear_secret" when there is no stored secret (a new robot, too):
+        # listing it anyway made the add page a 500 (KeyError).
+        fields = super().get_fields(request, obj)
+        return [f for f in fields if f != "clear_secret" or (obj is not None and obj.secret)]
+
     def has_add_permission(self, request):
         return self._by_role(request) or super().has_add_permission(request)
 
@@ -45,11 +51,6 @@ class RobotWebhookAdmin(ByRole, AuditedAdminMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return self._by_role(request) or super().has_delete_permission(request, obj)
-
-    def get_fields(self, request, obj=None):
-        # The form drops "clear_secret" when adding (nothing stored yet to clear).
-        fields = super().get_fields(request, obj)
-        return fields if obj is not None else [f for f in fields if f != "clear_secret"]
 
     @admin.display(description=_("webhook address"))
     def redacted_url(self, obj: RobotWebhook) -> str:

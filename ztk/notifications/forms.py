@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from ztk.core.text import add_text_validators
 from ztk.org.models import Department
 
 from .models import SIGNED_PLATFORMS, NotificationKind, RobotWebhook
@@ -47,6 +48,7 @@ class RobotWebhookForm(forms.ModelForm):
         self.fields["department"].help_text = _("Sub-departments are included.")
         if not (self.instance.pk and self.instance.secret):
             del self.fields["clear_secret"]
+        add_text_validators(self.fields)
 
     def clean(self):
         data = super().clean()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.core.parse import parse_ids
 from ztk.org.models import Department, Employee
 
 from . import rules
@@ -178,21 +179,6 @@ def _deliver_after_commit(ids: list[int]) -> None:
 
 # --- inbox ------------------------------------------------------------------------------
 
-MAX_ID = 2**63 - 1
-
-
-def _valid_ids(values: Iterable[Any]) -> list[int]:
-    """Ids from a form or JSON: anything that is not a positive 64-bit integer is dropped."""
-    out = []
-    for value in values:
-        try:
-            number = int(str(value).strip())
-        except ValueError:
-            continue
-        if 0 < number <= MAX_ID:
-            out.append(number)
-    return out
-
 
 def notification_mark_read(
     *,
@@ -206,7 +192,7 @@ def notification_mark_read(
         return 0
     qs = Notification.objects.filter(recipient=user, read_at__isnull=True)
     if not all:
-        wanted = _valid_ids(ids or [])
+        wanted = parse_ids(ids or [])
         if not wanted:
             return 0
         qs = qs.filter(pk__in=wanted)
@@ -327,7 +313,7 @@ def robot_webhook_test(*, actor: Any, robot_id: int) -> OutboxMessage:
 def outbox_retry(*, actor: Any, ids: Iterable[int | str]) -> int:
     """Give failed or given-up messages a fresh set of attempts, due now."""
     _require_manager(actor)
-    wanted = sorted(set(_valid_ids(ids)))
+    wanted = sorted(set(parse_ids(ids)))
     rows = list(
         OutboxMessage.objects.select_for_update()
         .filter(pk__in=wanted, status__in=[OutboxStatus.FAILED, OutboxStatus.DEAD])

@@ -11,11 +11,12 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ztk.core.errors import DomainError
+from ztk.core.input_guard import text_checked
+from ztk.core.parse import parse_local_url
 
 from . import rules, selectors, services
 from .forms import RobotWebhookForm
@@ -27,14 +28,6 @@ PAGE_SIZE = 30
 def _require_manager(request: HttpRequest) -> None:
     if not rules.can_manage_robots(request.user):
         raise PermissionDenied
-
-
-def _safe_url(request: HttpRequest, url: str) -> str | None:
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return None
 
 
 # --- inbox ------------------------------------------------------------------------------
@@ -67,7 +60,7 @@ def mark_read(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("All notifications marked as read."))
     else:
         services.notification_mark_read(user=request.user, ids=request.POST.getlist("id"))
-    back = _safe_url(request, request.POST.get("next", ""))
+    back = parse_local_url(request.POST.get("next"))
     return redirect(back or "notifications:inbox")
 
 
@@ -79,7 +72,7 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
     if notification is None:
         raise Http404
     services.notification_mark_read(user=request.user, ids=[notification.pk])
-    return redirect(_safe_url(request, notification.url) or "notifications:inbox")
+    return redirect(parse_local_url(notification.url) or "notifications:inbox")
 
 
 # --- group robots (HR) ------------------------------------------------------------------
@@ -104,6 +97,7 @@ def robots(request: HttpRequest) -> HttpResponse:
     )
 
 
+@text_checked
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def robot_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:

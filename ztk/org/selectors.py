@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from ztk.core.errors import NotFoundError
+from ztk.core.text import is_clean_text
 
 from .models import Department, Employee
 from .rules import employee_of, is_hr, is_sysadmin
@@ -64,6 +65,10 @@ def employee_for(
     that needs a narrower right (filing for someone, their printable sheet) passes `may`.
     """
     wanted = (employee_no or "").strip()
+    if len(wanted) > Employee._meta.get_field("employee_no").max_length or not is_clean_text(
+        wanted
+    ):
+        raise NotFoundError()  # names nobody (and PostgreSQL refuses a NUL even in a search)
     if not wanted:
         me = employee_of(actor)
         if me is None:

@@ -13,6 +13,7 @@ from pypinyin import Style, lazy_pinyin
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.text import clean_text
 
 from .models import AttendanceGroup, Department, Employee
 
@@ -109,6 +110,12 @@ def _department_cycle(department: Department, parent: Department | None) -> bool
 
 
 @transaction.atomic
+def _check_texts(**values: str | None) -> None:
+    """Single-line core.text for every text field (sync API, demo, scripts): `invalid_text`."""
+    for field, value in values.items():
+        clean_text(value, field=field)
+
+
 def department_upsert(
     *,
     actor: Any,
@@ -123,6 +130,7 @@ def department_upsert(
     Every field is set (a full PUT): an omitted parent or head clears it.
     """
     _require(actor, "org.manage_organisation")
+    _check_texts(code=code, name=name, parent=parent_code, head=head_employee_no)
     department = (
         Department.objects.select_for_update(of=("self",))
         .select_related("parent", "head")
@@ -266,6 +274,16 @@ def employee_upsert(
     employee number). `active=False` deactivates the login too; `active=True` restores it.
     """
     _require(actor, "org.manage_organisation")
+    _check_texts(
+        employee_no=employee_no,
+        name=name,
+        department=department_code,
+        supervisor=supervisor_no,
+        attendance_group=attendance_group_code,
+        email=email,
+        phone=phone,
+        username=username,
+    )
     employee = (
         Employee.objects.select_for_update(of=("self",))
         .select_related("user", "department", "supervisor", "attendance_group")

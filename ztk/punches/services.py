@@ -21,6 +21,8 @@ from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.db import fetch_all
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.parse import FIRST_MOMENT, moment_in_range
+from ztk.core.text import INVALID_TEXT, clean_text, is_clean_text
 from ztk.engine import affected_dates
 from ztk.org.models import Employee
 
@@ -29,7 +31,7 @@ from .models import Punch, PunchSource, PunchVoid
 log = logging.getLogger(__name__)
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-EARLIEST_VALID = datetime(2000, 1, 1, tzinfo=UTC)
+EARLIEST_VALID = FIRST_MOMENT
 
 REFUSAL_MESSAGES = {
     "naive_time": _("The time has no time zone."),
@@ -40,6 +42,10 @@ REFUSAL_MESSAGES = {
     "after_leave_date": _("The punch is after the employee's leave date."),
     "bad_source": _("Unknown punch source."),
     "bad_coordinates": _("The GPS coordinates are not valid."),
+    INVALID_TEXT: _(
+        "The punch contains a character that is not allowed (a control character or a "
+        "text-direction override)."
+    ),
 }
 
 
@@ -120,6 +126,18 @@ def _valid_coordinates(item: PunchInput) -> bool:
     return -90 <= item.latitude <= 90 and -180 <= item.longitude <= 180
 
 
+def _clean_texts(item: PunchInput) -> bool:
+    """The punch's text fields pass core.text (a NUL would fail the whole batch's insert)."""
+    return (
+        is_clean_text(item.remark, multiline=True)
+        and is_clean_text(item.raw, multiline=True)
+        and is_clean_text(item.employee_no or "")
+        and is_clean_text(item.pin)
+        and is_clean_text(item.device_sn)
+        and is_clean_text(item.dedup_key or "")
+    )
+
+
 def _refuse(index: int, code: str, item: PunchInput) -> Refusal:
     return Refusal(index, code, str(REFUSAL_MESSAGES[code]), item.raw)
 
@@ -144,7 +162,11 @@ def record_punches(
     """
     now = now or timezone.now()
     result = RecordResult()
-    numbers = {i.employee_no for i in inputs if i.employee_id is None and i.employee_no}
+    numbers = {
+        i.employee_no
+        for i in inputs
+        if i.employee_id is None and i.employee_no and is_clean_text(i.employee_no)
+    }
     ids = {i.employee_id for i in inputs if i.employee_id is not None}
     employees: dict[int, _Emp] = {}
     by_number: dict[str, _Emp] = {}
@@ -169,10 +191,10 @@ def record_punches(
         if at.tzinfo is None or at.utcoffset() is None:
             rejected.append(_refuse(index, "naive_time", item))
             continue
-        utc = at.astimezone(UTC)
-        if utc < EARLIEST_VALID or at.year > 2100:
+        if not moment_in_range(at):  # checked before converting: year 9999 overflows UTC
             rejected.append(_refuse(index, "impossible_timestamp", item))
             continue
+        utc = at.astimezone(UTC)
         if utc > latest:
             rejected.append(_refuse(index, "future_time", item))
             continue
@@ -180,6 +202,9 @@ def record_punches(
             _valid_coordinates(item)
         ):
             rejected.append(_refuse(index, "bad_coordinates", item))
+            continue
+        if not _clean_texts(item):
+            rejected.append(_refuse(index, INVALID_TEXT, item))
             continue
         employee = (
             employees.get(item.employee_id)
@@ -462,7 +487,7 @@ def punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
     """Void a wrong punch: audited, the punch stays, the engine ignores it from now on."""
     if not actor.has_perm("org.manage_organisation"):
         raise PermissionDeniedError()
-    reason = (reason or "").strip()
+    reason = clean_text(reason, field="reason", label=_("Reason"), multiline=True)
     if len(reason) < 2:
         raise DomainError("reason_required", _("Give a reason for voiding the punch."))
     if PunchVoid.objects.filter(punch=punch).exists():

@@ -10,7 +10,6 @@ and in docs/reports.md.
 from __future__ import annotations
 
 import json
-import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -28,12 +27,12 @@ from django.utils.translation import gettext_lazy as _
 from ztk.attendance.explain import render_notes
 from ztk.attendance.models import AttendanceDay
 from ztk.core.errors import DomainError
+from ztk.core.parse import parse_month
 from ztk.org.models import AttendanceGroup, Company, Department, Employee
 
 from . import columns as C
 
 BAD_PERIOD = "bad_period"
-PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 EXEMPT_KINDS = ("leave", "outing", "trip")
 
 
@@ -66,10 +65,10 @@ def parse_period(value: str | None, *, start_day: int | None = None) -> tuple[da
         if today.day < start_day:
             year, month = (year, month - 1) if month > 1 else (year - 1, 12)
         return period_bounds(year, month, start_day)
-    match = PERIOD_RE.match(value.strip())
-    if not match or not 1 <= int(match[2]) <= 12 or not 2000 <= int(match[1]) <= 2099:
+    month = parse_month(value)
+    if month is None:
         raise DomainError(BAD_PERIOD, _("Give the period as YYYY-MM, e.g. 2026-10."))
-    return period_bounds(int(match[1]), int(match[2]), start_day)
+    return period_bounds(*month, start_day)
 
 
 def period_label(start: date) -> str:

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from ztk.core import spreadsheets
 from ztk.core.errors import DomainError
+from ztk.core.text import problem_message, text_problem
 
 HOLIDAY = "holiday"
 WORKDAY = "workday"
@@ -217,6 +218,10 @@ def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], li
             errors.append(
                 RowError(line, "name", _("Longer than %(max)d characters.") % {"max": NAME_MAX})
             )
+        problem = text_problem(name)
+        if problem is not None:
+            errors.append(RowError(line, "name", problem_message(None, *problem)))
+            name = ""
         if day is not None and day in seen:
             errors.append(
                 RowError(
@@ -228,7 +233,7 @@ def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], li
             continue
         if day is not None:
             seen[day] = line
-            if raw_kind in KINDS and len(name) <= NAME_MAX:
+            if raw_kind in KINDS and len(name) <= NAME_MAX and problem is None:
                 days.append(OfficialDay(day, raw_kind, name))
     if not days and not errors:
         errors.append(RowError(rows[-1][0], "", _("The file has no data rows.")))

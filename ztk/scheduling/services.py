@@ -23,6 +23,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.parse import check_moment
+from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
 from . import calendar_data
@@ -731,6 +733,9 @@ def exemption_create(
     _require(actor)
     if timezone.is_naive(start) or timezone.is_naive(end):
         raise DomainError(NAIVE_DATETIME, _("Give times with a time zone."))
+    check_moment(start, field="start")
+    check_moment(end, field="end")
+    reason = clean_text(reason, field="reason", label=_("Reason"), multiline=True)
     exemption = Exemption(
         employee=employee, start=start, end=end, kind=kind, reason=reason, created_by=_user(actor)
     )
@@ -772,6 +777,7 @@ def exemption_void(
     )
     if exemption.voided:
         raise DomainError(EXEMPTION_VOIDED, _("The exemption is already voided."))
+    reason = clean_text(reason, field="reason", label=_("Reason"), multiline=True)
     if not reason.strip():
         raise DomainError(VALIDATION_ERROR, _("Give a reason for voiding."))
     before = snapshot(exemption, EXEMPTION_FIELDS)

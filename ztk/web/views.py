@@ -8,10 +8,11 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
-from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
 
 from ztk.audit.selectors import audit_events, audit_verify
 from ztk.core.errors import NotFoundError
+from ztk.core.parse import FIRST_DAY, LAST_DAY, parse_day
 from ztk.org.selectors import employee_for
 
 from . import access
@@ -53,20 +54,29 @@ def employee_profile(request, employee_no: str):
 def audit_log(request):
     _require(request, access.can_see_audit)
     params = request.GET
+    days, errors = {}, []
+    for name, label in (("from", _("From")), ("to", _("To"))):
+        raw = params.get(name, "").strip()
+        days[name] = parse_day(raw)
+        if raw and days[name] is None:  # said, not silently ignored: the auditor relies on it
+            errors.append(
+                _("%(field)s: “%(value)s” is not a valid date (YYYY-MM-DD, %(first)s to %(last)s).")
+                % {"field": label, "value": raw[:40], "first": FIRST_DAY, "last": LAST_DAY}
+            )
     events = audit_events(
         action=params.get("action", "").strip(),
         actor=params.get("actor", "").strip(),
         object_type=params.get("object_type", "").strip(),
         object_id=params.get("object_id", "").strip(),
-        date_from=parse_date(params.get("from", "") or "") if params.get("from") else None,
-        date_to=parse_date(params.get("to", "") or "") if params.get("to") else None,
+        date_from=days["from"],
+        date_to=days["to"],
     )
     page = Paginator(events, 50).get_page(params.get("page"))
     verification = audit_verify() if params.get("verify") else None
     return render(
         request,
         "web/audit.html",
-        {"page": page, "verification": verification, "filters": params},
+        {"page": page, "verification": verification, "filters": params, "errors": errors},
     )
 
 

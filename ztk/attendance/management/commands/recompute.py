@@ -1,18 +1,27 @@
 import time
+from argparse import ArgumentTypeError
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError
 
 from ztk.attendance.services import recompute_range
+from ztk.core.parse import FIRST_DAY, LAST_DAY, parse_day
 from ztk.org.models import AttendanceGroup
+
+
+def _day(value: str) -> date:
+    day = parse_day(value)
+    if day is None:
+        raise ArgumentTypeError(f"{value!r} is not a date from {FIRST_DAY} to {LAST_DAY}")
+    return day
 
 
 class Command(BaseCommand):
     help = "Recompute attendance days for a date range (after a rule change)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--from", dest="start", required=True, type=date.fromisoformat)
-        parser.add_argument("--to", dest="end", required=True, type=date.fromisoformat)
+        parser.add_argument("--from", dest="start", required=True, type=_day)
+        parser.add_argument("--to", dest="end", required=True, type=_day)
         parser.add_argument("--group", help="attendance group code (default: every group)")
         parser.add_argument(
             "--workers",
