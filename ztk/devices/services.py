@@ -6,9 +6,10 @@ command line), runs in one transaction and writes the audit record inside it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -17,17 +18,24 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.core.text import escape_forbidden
 from ztk.org.models import AttendanceGroup, Employee
 
+from . import conf, photos
 from .ingest import ReleaseOutcome, release_held
 from .models import (
     Device,
     DeviceCommand,
+    DevicePhoto,
     DeviceStatus,
+    GroupAllowList,
     HeldPunch,
     HoldReason,
     validate_time_zone,
 )
+from .networks import MAX_NETWORKS, NetworkError, parse_networks
+
+log = logging.getLogger(__name__)
 
 PERMISSION = "org.manage_organisation"
 
@@ -52,9 +60,38 @@ MESSAGES = {
     "nothing_to_assign": _("Choose held punches or a PIN to assign."),
     "not_approved": _("Some of these punches come from a terminal that is not approved yet."),
     "employee_inactive": _("The employee is not active."),
+    "bad_network": _(
+        "“%(entry)s” is not an IPv4 or IPv6 address or network such as 192.168.1.0/24 or "
+        "2001:db8::/48."
+    ),
+    "bad_network_host_bits": _(
+        "“%(entry)s” has bits set after the prefix length; did you mean %(hint)s?"
+    ),
+    "too_many_networks": _("At most %(max)d networks; summarise them with shorter prefixes."),
 }
 
-DEVICE_FIELDS = ["serial", "name", "status", "attendance_group", "time_zone"]
+DEVICE_FIELDS = ["serial", "name", "status", "attendance_group", "time_zone", "allowed_networks"]
+
+
+def clean_networks(text: str | Sequence[str]) -> list[str]:
+    """Allow-list text (lines, commas or spaces) as normalised CIDR; else DomainError."""
+    try:
+        return parse_networks(text)
+    except NetworkError as exc:
+        if exc.code == "too_many_networks":
+            raise DomainError(
+                "bad_network",
+                MESSAGES["too_many_networks"] % {"max": MAX_NETWORKS},
+                details={"max": MAX_NETWORKS},
+            ) from None
+        entry = escape_forbidden(exc.entry)  # shown back to the person who typed it
+        if exc.hint:
+            message = MESSAGES["bad_network_host_bits"] % {"entry": entry, "hint": exc.hint}
+        else:
+            message = MESSAGES["bad_network"] % {"entry": entry}
+        raise DomainError(
+            "bad_network", message, details={"entry": entry, "hint": exc.hint}
+        ) from None
 
 
 def require_manager(actor: Any) -> None:
@@ -191,10 +228,16 @@ def device_update(
     name: str | None = None,
     attendance_group: str | None = None,
     time_zone: str | None = None,
+    allowed_networks: str | Sequence[str] | None = None,
 ) -> Device:
-    """Name, attendance group (hence time zone) and per-terminal time zone override."""
+    """Name, attendance group (hence time zone), time zone override and source allow-list.
+
+    `allowed_networks` (CIDR, IPv4 or IPv6; empty: any address) is checked whole before
+    anything changes, so a bad entry leaves the terminal as it was.
+    """
     require_manager(actor)
     _check_zone(time_zone)
+    networks = clean_networks(allowed_networks) if allowed_networks is not None else None
     with transaction.atomic():
         device = device_get(serial, lock=True)
         before = snapshot(device, DEVICE_FIELDS)
@@ -204,7 +247,9 @@ def device_update(
             device.attendance_group = _group(attendance_group) if attendance_group else None
         if time_zone is not None:
             device.time_zone = time_zone
-        device.save(update_fields=["name", "attendance_group", "time_zone"])
+        if networks is not None:
+            device.allowed_networks = networks
+        device.save(update_fields=["name", "attendance_group", "time_zone", "allowed_networks"])
         after = snapshot(device, DEVICE_FIELDS)
         if after != before:
             record("devices.device.update", obj=device, actor=actor, before=before, after=after)
@@ -369,3 +414,77 @@ def held_punch_dismiss(
                 extra={"ids": ids[:200], "count": len(ids), "reason": reason[:300]},
             )
     return len(ids)
+
+
+def group_allow_list_update(*, actor: Any, group: str, networks: str | Sequence[str]) -> list[str]:
+    """Set the source addresses every terminal of an attendance group must connect from.
+
+    Empty clears the list. Audited with before and after, like every change of who may
+    send punches.
+    """
+    require_manager(actor)
+    cleaned = clean_networks(networks)
+    with transaction.atomic():
+        target = _group(group)
+        if target is None:
+            raise DomainError("group_not_found", MESSAGES["group_not_found"])
+        allow_list, _created = GroupAllowList.objects.select_for_update().get_or_create(
+            group=target
+        )
+        before = list(allow_list.networks)
+        if before != cleaned:
+            allow_list.networks = cleaned
+            allow_list.save(update_fields=["networks", "updated_at"])
+            record(
+                "devices.group_allow_list.update",
+                obj=allow_list,
+                actor=actor,
+                before={"group": target.code, "networks": before},
+                after={"group": target.code, "networks": cleaned},
+            )
+    return cleaned
+
+
+def photo_purge_expired(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Delete terminal photos older than the retention period (the daily job; system actor).
+
+    Rows go in one audited transaction per batch; files after it commits, so a failure
+    leaves at worst an orphan file, never a row pointing at nothing.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=conf.photo_retention_days())
+    purged = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                DevicePhoto.objects.select_for_update()
+                .filter(received_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", "file", "device__serial")[:batch]
+            )
+            if not rows:
+                break
+            DevicePhoto.objects.filter(pk__in=[pk for pk, _f, _s in rows]).delete()
+            record(
+                "devices.photo.purge",
+                object_type="devices.devicephoto",
+                actor=None,
+                extra={
+                    "count": len(rows),
+                    "before": cutoff.isoformat(),
+                    "retention_days": conf.photo_retention_days(),
+                    "terminals": sorted({serial for _pk, _f, serial in rows}),
+                },
+            )
+            names = [name for _pk, name, _s in rows]
+            transaction.on_commit(lambda names=names: _delete_files(names))
+        purged += len(rows)
+    return purged
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            photos.delete_file(name)
+        except OSError as exc:  # the row is gone; an orphan file is only disk space
+            log.warning("could not delete photo %s: %s", name, exc)
