@@ -28,8 +28,10 @@ PHOTO_TABLES = {"ATTPHOTO", "BIOPHOTO"}
 # WSGI servers that always write a Date header themselves (wsgiref, behind runserver and
 # the test live server, only adds one when the application did not).
 SERVERS_SENDING_DATE = ("gunicorn/",)
-# The query parameters we read; every one passes the shared text rule before use.
-PARAMETERS = ("table", "pushver", "Stamp", "OpStamp", "PhotoStamp", "INFO")
+# The query parameters we read; each one passes the shared text rule before use, here or
+# (INFO, a list of fields refused one by one) in its parser.
+PARAMETERS = ("table", "pushver", "Stamp", "OpStamp", "PhotoStamp")
+PARSED_PARAMETERS = ("INFO",)
 
 
 def text(body: str, status: int = 200) -> HttpResponse:
@@ -62,6 +64,9 @@ def _query(request: HttpRequest) -> Query:
     serial = request.GET.get("SN") or request.GET.get("sn")
     serial = serial.strip() if serial and ingest.valid_serial(serial.strip()) else None
     query = Query(serial)
+    for name in PARSED_PARAMETERS:
+        if (value := request.GET.get(name)) is not None:
+            query.values[name] = value
     for name in PARAMETERS:
         value = request.GET.get(name)
         if value is None:
