@@ -33,6 +33,10 @@ log = logging.getLogger(__name__)
 
 FIRST_CONTACT_COMMANDS = ("INFO", "CHECK")
 RATE_WINDOW = timedelta(hours=1)
+# A source refused for its cap is refused from the cache for this long: a flood then costs
+# one indexed read per request, no transaction and no log line (a terminal retries every
+# ErrorDelay = 30 s, so a freed slot is found within a minute).
+REFUSAL_MEMORY_SECONDS = 60
 # PostgreSQL advisory lock that serialises registrations (SQLite's IMMEDIATE transactions
 # serialise every write already): the caps are counted and enforced in one step.
 _REGISTRATION_LOCK = zlib.crc32(b"ztk.devices.registration")
@@ -94,6 +98,16 @@ def registrations_left(group: str, now: datetime) -> int:
     return conf.registrations_per_hour() - int(cache.get(_rate_key(group, now)) or 0)
 
 
+def _refused_key(group: str) -> str:
+    return f"ztk:devices:refused:{group}"
+
+
+def _remember_refusal(group: str, serial: str, code: str) -> None:
+    """Refuse this source from the cache for a while; log it once per while, not per request."""
+    if cache.add(_refused_key(group), code, REFUSAL_MEMORY_SECONDS):
+        log.warning("new terminals from %s refused (%s), e.g. %s", group, code, serial)
+
+
 def _count_registration(group: str, now: datetime) -> None:
     key = _rate_key(group, now)
     cache.add(key, 0, int(RATE_WINDOW.total_seconds()) + 60)
@@ -146,7 +160,10 @@ def register(serial: str, *, ip: str | None, push_version: str | None, now: date
     first contact is audited once and INFO and CHECK are queued.
     """
     group = address_group(ip)
+    if (remembered := cache.get(_refused_key(group))) is not None:
+        raise RefusedError(remembered)
     if registrations_left(group, now) <= 0:
+        _remember_refusal(group, serial, "registration_rate")
         raise RefusedError("registration_rate")
     auto = conf.auto_approve_enabled()
     try:
@@ -190,7 +207,7 @@ def register(serial: str, *, ip: str | None, push_version: str | None, now: date
                 },
             )
     except RefusedError as refused:
-        log.warning("terminal %s from %s refused: %s", serial, group, refused.refusal.code)
+        _remember_refusal(group, serial, refused.refusal.code)
         raise
     except IntegrityError:  # the same serial created concurrently (SQLite without the lock)
         return Device.objects.select_related("attendance_group").get(serial=serial)
