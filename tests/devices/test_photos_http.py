@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from ztk.audit.models import AuditEvent
 from ztk.devices.models import DeviceLog, DevicePhoto, DeviceStatus
-from ztk.devices.services import photo_purge_expired
+from ztk.devices.services import held_punch_assign, photo_purge_expired
 from ztk.punches.models import Punch
 
 from .conftest import SERIAL, image_bytes, make_device, photo_body
@@ -117,6 +117,18 @@ def test_a_photo_sent_before_its_punch_is_linked_when_the_punch_arrives(
     terminal.upload("ATTLOG", b"1003\t2026-11-26 18:05:01\t1\t1\t0\t0\t0\n", Stamp="2")
 
     assert DevicePhoto.objects.get().punch == Punch.objects.get(pin="1003")
+
+
+def test_a_photo_of_an_unknown_pin_is_linked_once_hr_assigns_the_punch(live_server, org, photo_dir):
+    make_device(group=org.group)
+    terminal = Terminal(live_server.url)
+    terminal.upload("ATTLOG", b"77\t2026-11-26 08:50:00\t0\t15\t0\t0\t0\n", Stamp="3")
+    terminal.photo(photo_body(image_bytes(), name="20261126085000-77.jpg"))
+    assert DevicePhoto.objects.get().punch is None  # the punch is held: PIN 77 is nobody
+
+    held_punch_assign(actor=org.hr.user, employee=org.colleague, pin="77")
+
+    assert DevicePhoto.objects.get().punch == Punch.objects.get(pin="77", employee=org.colleague)
 
 
 def _jpeg_then_html() -> bytes:

@@ -885,4 +885,26 @@ def release_held(
         ["reason", "at", "resolved_at", "resolved_by", "resolution", "punch", "employee"],
         batch_size=500,
     )
+    _link_released_photos([item for item in to_update if item.punch_id])
     return outcome
+
+
+def _link_released_photos(released: Sequence[HeldPunch]) -> int:
+    """A held punch that now counts gets the photo the terminal took of it (PIN + time)."""
+    if not released:
+        return 0
+    punch_of = {(h.device_id, h.pin, h.at): h.punch_id for h in released}
+    waiting = DevicePhoto.objects.filter(
+        punch__isnull=True,
+        device_id__in={h.device_id for h in released},
+        pin__in={h.pin for h in released},
+        taken_at__in={h.at for h in released},
+    ).only("id", "device_id", "pin", "taken_at")
+    linked = []
+    for photo in waiting:
+        punch_id = punch_of.get((photo.device_id, photo.pin, photo.taken_at))
+        if punch_id is not None:
+            photo.punch_id = punch_id
+            linked.append(photo)
+    DevicePhoto.objects.bulk_update(linked, ["punch"], batch_size=500)
+    return len(linked)
