@@ -23,7 +23,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.devices.conftest import image_bytes, make_device, photo_body
+from tests.devices.conftest import SERIAL, image_bytes, make_device, photo_body
 from tests.devices.terminal import Terminal
 from ztk.audit.models import AuditEvent
 from ztk.core.text import escape_forbidden, text_problem
@@ -33,6 +33,7 @@ from ztk.devices.models import (
     DeviceCommand,
     DeviceLog,
     DevicePhoto,
+    DeviceStatus,
     HeldPunch,
 )
 from ztk.punches.models import Punch
@@ -410,6 +411,62 @@ def test_every_field_refuses_forbidden_characters_alone_and_never_fails(
     ]
     assert failures == []
     assert polluted == []
+
+
+# --------------------------------------------------------------------------- HR pages
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("char", list(FORBIDDEN.values()), ids=list(FORBIDDEN))
+def test_the_terminal_pages_answer_404_for_a_hostile_serial_or_group(client, org, char):
+    make_device(group=org.group)
+    client.force_login(org.hr.user)
+    hostile = _q(f"{SERIAL}{char}")
+    for method, url in [
+        ("get", f"/hr/devices/{hostile}/"),
+        ("get", f"/hr/devices/{hostile}/photos/1/"),
+        ("post", f"/hr/devices/{hostile}/update/"),
+        ("post", f"/hr/devices/{hostile}/approve/"),
+        ("post", f"/hr/devices/{hostile}/command/"),
+        ("post", f"/hr/devices/groups/STD{_q(char)}/allow-list/"),
+    ]:
+        assert getattr(client, method)(url).status_code == 404, url
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("char", list(FORBIDDEN.values()), ids=list(FORBIDDEN))
+def test_the_terminal_forms_refuse_forbidden_characters_without_a_5xx(client, org, char):
+    make_device(group=org.group, name="Gate")
+    make_device("PEND0001", status=DeviceStatus.PENDING)
+    client.post(
+        f"/iclock/cdata?SN={SERIAL}&table=ATTLOG",
+        data=b"77\t2026-11-26 08:50:00\t0\t1\n",
+        content_type="text/plain",
+    )
+    client.force_login(org.hr.user)
+    device = f"/hr/devices/{SERIAL}"
+    settings = {"name": "Gate", "attendance_group": "STD", "time_zone": "", "allowed_networks": ""}
+    forms = [
+        (f"{device}/update/", {**settings, "name": f"Gate{char}2"}),
+        (f"{device}/update/", {**settings, "time_zone": f"Asia/Shang{char}hai"}),
+        (f"{device}/update/", {**settings, "allowed_networks": f"10.0.0.0/8\n1{char}0.1.0.0/16"}),
+        ("/hr/devices/PEND0001/approve/", {"name": f"Do{char}or"}),
+        (f"{device}/command/", {"kind": f"INFO{char}"}),
+        (f"{device}/command/", {"kind": "range", "start": f"2026-11-26T08{char}", "end": "x"}),
+        ("/hr/devices/held/assign/", {"pin": f"77{char}", "employee_no": "1002"}),
+        ("/hr/devices/held/assign/", {"pin": "77", "employee_no": f"10{char}02"}),
+        ("/hr/devices/held/assign/", {"pin": "77", "serial": f"CG{char}", "employee_no": "1002"}),
+        ("/hr/devices/held/dismiss/", {"pin": "77", "reason": f"test {char} PIN"}),
+        ("/hr/devices/groups/STD/allow-list/", {"networks": f"10.0.0.0/8\n{char}"}),
+    ]
+    for url, data in forms:
+        assert client.post(url, data).status_code < 500, (url, data)
+
+    assert Device.objects.get(serial=SERIAL).name == "Gate"
+    assert Device.objects.get(serial="PEND0001").status == DeviceStatus.PENDING
+    assert HeldPunch.objects.get(pin="77").resolved_at is None
+    assert not DeviceCommand.objects.filter(device__serial=SERIAL).exists()
+    assert [where for where, text in stored_text() if text_problem(text, multiline=True)] == []
 
 
 # --------------------------------------------------------------------------- the escape

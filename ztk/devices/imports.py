@@ -275,7 +275,13 @@ def punches_import(
         index = columns.get(name)
         return cells[index] if index is not None and index < len(cells) else None
 
-    numbers = {_text(cell(cells, "employee_no")) for _n, cells in body}
+    # Only numbers that can be looked up: PostgreSQL refuses NUL even in a query (those
+    # rows are refused below, one by one).
+    numbers = {
+        number
+        for _n, cells in body
+        if text_problem(number := _text(cell(cells, "employee_no"))) is None
+    }
     zones = {
         no: ZoneInfo(tz or group_zone or settings.TIME_ZONE)
         for no, group_zone in Employee.objects.filter(employee_no__in=numbers).values_list(

@@ -18,11 +18,11 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
-from ztk.core.text import escape_forbidden
+from ztk.core.text import clean_text, escape_forbidden, text_problem
 from ztk.org.models import AttendanceGroup, Employee
 
 from . import conf, photos
-from .ingest import ReleaseOutcome, release_held
+from .ingest import ReleaseOutcome, release_held, valid_serial
 from .models import (
     Device,
     DeviceCommand,
@@ -104,6 +104,10 @@ def _user(actor: Any) -> Any:
 
 
 def device_get(serial: str, *, lock: bool = False) -> Device:
+    """The terminal with this serial; a string that cannot be a serial is simply not found
+    (it never reaches the database, which may refuse it — NUL on PostgreSQL)."""
+    if not valid_serial(serial):
+        raise NotFoundError(MESSAGES["device_not_found"], code="device_not_found")
     qs = Device.objects.select_related("attendance_group")
     if lock:
         qs = qs.select_for_update(of=("self",))
@@ -111,6 +115,19 @@ def device_get(serial: str, *, lock: bool = False) -> Device:
     if device is None:
         raise NotFoundError(MESSAGES["device_not_found"], code="device_not_found")
     return device
+
+
+def _name(name: str | None) -> str | None:
+    """A terminal's display name through the shared text rule (None: leave it as it is)."""
+    return None if name is None else clean_text(name, field=str(_("Name")), max_length=120)
+
+
+def _pin_filter(pin: str | None, serial: str | None) -> None:
+    """PIN and serial narrow a query: refuse what the shared rule forbids before the query."""
+    if pin is not None:
+        clean_text(pin, field="PIN")
+    if serial and not valid_serial(serial):
+        raise NotFoundError(MESSAGES["device_not_found"], code="device_not_found")
 
 
 def _check_zone(time_zone: str | None) -> None:
@@ -153,6 +170,7 @@ def device_approve(
     """
     require_manager(actor)
     _check_zone(time_zone)
+    name = _name(name)
     now = now or timezone.now()
     with transaction.atomic():
         device = device_get(serial, lock=True)
@@ -237,6 +255,7 @@ def device_update(
     """
     require_manager(actor)
     _check_zone(time_zone)
+    name = _name(name)
     networks = clean_networks(allowed_networks) if allowed_networks is not None else None
     with transaction.atomic():
         device = device_get(serial, lock=True)
@@ -258,6 +277,8 @@ def device_update(
 
 def _valid_command(command: str) -> bool:
     if not command or len(command) > 1000 or "\r" in command or "\n" in command:
+        return False
+    if text_problem(command, multiline=True) is not None:  # tabs separate a command's fields
         return False
     return any(command == verb or command.startswith(verb + " ") for verb in ALLOWED_COMMANDS)
 
@@ -343,6 +364,7 @@ def held_punch_assign(
     require_manager(actor)
     if not held_ids and not pin:
         raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
+    _pin_filter(pin, serial)
     if not employee.active:
         raise DomainError("employee_inactive", MESSAGES["employee_inactive"])
     now = now or timezone.now()
@@ -390,7 +412,8 @@ def held_punch_dismiss(
     require_manager(actor)
     if not held_ids and not pin:
         raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
-    reason = (reason or "").strip()
+    _pin_filter(pin, serial)
+    reason = clean_text(reason, field=str(_("Reason")))
     if len(reason) < 2:
         raise DomainError("reason_required", _("Give a reason."))
     now = timezone.now()

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError
+from ztk.core.text import is_clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
 from . import photos, selectors, services
@@ -241,7 +242,8 @@ def command(request: HttpRequest, serial: str) -> HttpResponse:
 def assign(request: HttpRequest) -> HttpResponse:
     _require(request)
     number = request.POST.get("employee_no", "").strip()
-    employee = Employee.objects.filter(employee_no=number).first()
+    employees = Employee.objects.filter(employee_no=number) if is_clean_text(number) else None
+    employee = employees.first() if employees is not None else None
     if employee is None:
         messages.error(request, _("No employee has the number “%(no)s”.") % {"no": number})
         return redirect("devices:index")
