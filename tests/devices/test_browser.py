@@ -9,7 +9,7 @@ import pytest
 from ztk.devices.models import DeviceStatus
 from ztk.punches.models import Punch
 
-from .conftest import make_device
+from .conftest import image_bytes, make_device, photo_body
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
@@ -60,5 +60,41 @@ def test_phone_width_approve_and_assign(live_server, client, org, monkeypatch):
 
             page.goto(f"{live_server.url}/hr/devices/CGXH201260001/")
             assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        finally:
+            browser.close()
+
+
+def test_terminal_page_with_photos_and_allow_lists_fits_a_phone(
+    live_server, client, org, monkeypatch, photo_dir
+):
+    """The photos load through the permission-checked view; the page does not scroll sideways."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    make_device("CGXH201260001", group=org.group, allowed_networks=["2001:db8:1::/48"])
+    for index, color in enumerate([(200, 60, 60), (60, 120, 200)]):
+        client.post(
+            "/iclock/cdata?SN=CGXH201260001&table=ATTPHOTO",
+            data=photo_body(image_bytes((640, 480), color=color), f"2026112608570{index}-1002.jpg"),
+            content_type="text/plain",
+            REMOTE_ADDR="2001:db8:1::7",
+        )
+    client.force_login(org.hr.user)
+    session = client.cookies["sessionid"].value
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            context = browser.new_context(viewport={"width": 375, "height": 800}, locale="en")
+            context.add_cookies([{"name": "sessionid", "value": session, "url": live_server.url}])
+            page = context.new_page()
+            page.goto(f"{live_server.url}/hr/devices/CGXH201260001/")
+            page.wait_for_load_state("networkidle")
+
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            widths = page.eval_on_selector_all(
+                ".photo-grid img", "els => els.map(e => e.naturalWidth)"
+            )
+            assert widths == [640, 640]
+            assert "2001:db8:1::/48" in page.input_value("textarea[name=allowed_networks]")
         finally:
             browser.close()

@@ -451,7 +451,8 @@ class TestOptionsAndInfo:
             "~MaxAttLogCount=10,UserCount=12\n~ZKFPVersion=10\r\nIPAddress=192.168.1.201,"
             "FPCount=10,,FWVersion=Ver 6.60 Apr 29 2019"
         )
-        options = parse_options(text)
+        options, errors = parse_options(text)
+        assert errors == []
         assert options == {
             "DeviceName": "K40/ID",
             "MAC": "00:17:61:aa:bb:cc",
@@ -465,16 +466,17 @@ class TestOptionsAndInfo:
         }
 
     def test_options_value_with_a_comma_is_rejoined(self):
-        assert parse_options("~Platform=ZEM560,TFT,~OEMVendor=ZK") == {
+        assert parse_options("~Platform=ZEM560,TFT,~OEMVendor=ZK")[0] == {
             "Platform": "ZEM560,TFT",
             "OEMVendor": "ZK",
         }
 
     def test_options_empty(self):
-        assert parse_options("") == {}
+        assert parse_options("") == ({}, [])
 
     def test_info(self):
-        info = parse_info("Ver 8.0.4.1-20181105,3,10,20,192.168.1.201,10,7,15,0,111,extra")
+        info, errors = parse_info("Ver 8.0.4.1-20181105,3,10,20,192.168.1.201,10,7,15,0,111,extra")
+        assert errors == []
         assert info == {
             "firmware": "Ver 8.0.4.1-20181105",
             "user_count": "3",
@@ -490,12 +492,12 @@ class TestOptionsAndInfo:
         }
 
     def test_short_and_empty_info(self):
-        assert parse_info("Ver 2.0,1,2") == {
+        assert parse_info("Ver 2.0,1,2")[0] == {
             "firmware": "Ver 2.0",
             "user_count": "1",
             "fp_count": "2",
         }
-        assert parse_info("") == {}
+        assert parse_info("") == ({}, [])
 
 
 # --------------------------------------------------------------------------- commands
@@ -533,7 +535,7 @@ class TestCommands:
             "\n"
             "ID=abc&Return=&CMD=CHECK&Extra=1\n"
         )
-        assert parse_devicecmd(text) == [
+        assert parse_devicecmd(text)[0] == [
             CommandResult(id=1, return_code=0, cmd="DATA", raw="ID=1&Return=0&CMD=DATA"),
             CommandResult(
                 id=2,
@@ -552,7 +554,7 @@ class TestCommands:
 
     def test_devicecmd_info_answer_lines_join_their_command(self):
         text = "ID=5&Return=0&CMD=INFO\n~DeviceName=K40\nMAC=00:17:61:aa:bb:cc\nUserCount=12\n"
-        (result,) = parse_devicecmd(text)
+        (result,), _errors = parse_devicecmd(text)
         assert (result.id, result.return_code, result.cmd) == (5, 0, "INFO")
         assert result.extra == {
             "DeviceName": "K40",
@@ -561,12 +563,12 @@ class TestCommands:
         }
 
     def test_devicecmd_orphan_lines_are_not_lost(self):
-        (result,) = parse_devicecmd("garbage\nfoo=bar")
+        (result,), _errors = parse_devicecmd("garbage\nfoo=bar")
         assert result.id == ""
         assert result.extra == {"garbage": "", "foo": "bar"}
 
     def test_devicecmd_empty(self):
-        assert parse_devicecmd("") == []
+        assert parse_devicecmd("") == ([], [])
 
 
 # --------------------------------------------------------------------------- handshake
@@ -656,7 +658,7 @@ class TestAttPhoto:
         body = b"PIN=20261126081500-108.jpg\nSN=CQZ7224460123\nsize=%d\nCMD=uploadphoto\x00" % len(
             JPEG
         )
-        header, image = parse_attphoto(body + JPEG)
+        header, image, _errors = parse_attphoto(body + JPEG)
         assert header == {
             "PIN": "20261126081500-108.jpg",
             "SN": "CQZ7224460123",
@@ -667,19 +669,19 @@ class TestAttPhoto:
 
     def test_picture_prefix_and_crlf(self):
         body = b"PIN=1.jpg\r\nSN=X\r\nsize=5\r\nCMD=uploadphoto\r\npicture=" + JPEG
-        header, image = parse_attphoto(body)
+        header, image, _errors = parse_attphoto(body)
         assert header["PIN"] == "1.jpg"
         assert image == JPEG
 
     def test_tab_separated_header_and_no_jpeg_marker(self):
-        header, image = parse_attphoto(b"PIN=42\tSN=0\tsize=3\tCMD=uploadphoto\r\nabc")
+        header, image, _errors = parse_attphoto(b"PIN=42\tSN=0\tsize=3\tCMD=uploadphoto\r\nabc")
         assert header == {"PIN": "42", "SN": "0", "size": "3", "CMD": "uploadphoto"}
         assert image == b"abc"
 
     def test_no_marker_at_all(self):
-        assert parse_attphoto(b"PIN=1\nSN=2\n") == ({"PIN": "1", "SN": "2"}, b"")
-        assert parse_attphoto(b"") == ({}, b"")
-        assert parse_attphoto(b"PIN=1\n" + JPEG) == ({"PIN": "1"}, JPEG)
+        assert parse_attphoto(b"PIN=1\nSN=2\n") == ({"PIN": "1", "SN": "2"}, b"", [])
+        assert parse_attphoto(b"") == ({}, b"", [])
+        assert parse_attphoto(b"PIN=1\n" + JPEG) == ({"PIN": "1"}, JPEG, [])
 
 
 # --------------------------------------------------------------------------- properties

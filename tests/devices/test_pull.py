@@ -146,6 +146,14 @@ def test_bad_records_are_refused_alone(org, terminal_device):
     assert sorted(r.code for r in result.outcome.refused) == ["bad_timestamp", "empty_pin"]
 
 
+def test_a_record_with_a_forbidden_character_is_refused_alone(org, terminal_device):
+    records = [Record("10\x0002", day(9, 0)), Record("1002", day(9, 1))]
+    result = pull.device_pull(terminal_device, client=FakeTerminal("PULL0001", records))
+    assert result.outcome.new == 1
+    assert [r.code for r in result.outcome.refused] == ["invalid_text"]
+    assert DeviceLog.objects.get(code="invalid_text").raw.startswith("10\\x0002\t")
+
+
 def test_disabled_terminals_are_not_pulled(org, terminal_device):
     terminal_device.status = DeviceStatus.DISABLED
     terminal_device.save()

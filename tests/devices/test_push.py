@@ -5,33 +5,26 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
-from django.core.files.storage import default_storage
-
 from ztk.attendance.models import AttendanceDay
 from ztk.audit.models import AuditEvent
 from ztk.devices.ingest import REFUSAL_LOG_INTERVAL_SECONDS
-from ztk.devices.models import Device, DeviceLog, DeviceStatus, HeldPunch, LogKind
+from ztk.devices.models import (
+    Device,
+    DeviceLog,
+    DevicePhoto,
+    DeviceStatus,
+    HeldPunch,
+    LogKind,
+)
 from ztk.punches.models import Punch
 
-from .conftest import SERIAL, fixture_bytes, make_device, post
+from .conftest import SERIAL, fixture_bytes, image_bytes, make_device, photo_body, post
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64 + b"\xff\xd9"
 
 
 def local(dt: datetime, zone=SHANGHAI) -> str:
     return dt.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S")
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    }
-    return tmp_path
 
 
 class TestTimes:
@@ -179,37 +172,49 @@ class TestTerminals:
         assert DeviceLog.objects.get().code == "unknown_command"
 
     def test_a_bad_stamp_is_not_stored(self, client, approved):
-        post(client, "ATTLOG", "1002\t2026-11-26 08:57:03\n", Stamp="12%0A34")
+        post(client, "ATTLOG", "1002\t2026-11-26 08:57:03\n", Stamp="12/34")
         approved.refresh_from_db()
         assert approved.attlog_stamp == ""
         assert DeviceLog.objects.get().code == "bad_stamp"
 
+    def test_a_stamp_with_a_line_break_is_refused_as_text(self, client, approved):
+        post(client, "ATTLOG", "1002\t2026-11-26 08:57:03\n", Stamp="12%0A34")
+        approved.refresh_from_db()
+        assert approved.attlog_stamp == ""
+        entry = DeviceLog.objects.get()
+        assert (entry.code, entry.table, entry.raw) == ("invalid_text", "query", "12\n34")
+
 
 class TestPhotos:
-    def test_attphoto_is_stored_through_django_storage(self, client, approved, media):
-        body = (
-            b"PIN=20261126085703-1002.jpg\nSN=" + SERIAL.encode() + b"\nsize=80\n"
-            b"CMD=uploadphoto\x00" + JPEG
-        )
-        response = post(client, "ATTPHOTO", body, Stamp="55")
+    def test_attphoto_is_stored_under_a_random_name_outside_media(
+        self, client, approved, photo_dir, settings
+    ):
+        image = image_bytes()
+        response = post(client, "ATTPHOTO", photo_body(image), Stamp="55")
 
         assert response.content == b"OK"
-        entry = DeviceLog.objects.get(kind=LogKind.PHOTO)
-        assert entry.message.endswith("20261126085703-1002.jpg")
-        with default_storage.open(entry.message) as stored:
-            assert stored.read() == JPEG
+        photo = DevicePhoto.objects.get()
+        assert (photo.pin, photo.local_time, photo.content_type) == (
+            "1002",
+            "2026-11-26 08:57:03",
+            "image/jpeg",
+        )
+        assert "1002" not in photo.file and photo.file.endswith(".jpg")
+        assert (photo_dir / photo.file).read_bytes() == image
+        assert not (settings.MEDIA_ROOT / "device-photos").exists()
         approved.refresh_from_db()
         assert approved.attphoto_stamp == "55"
 
-    def test_fdata_too(self, client, approved, media):
-        body = b"PIN=x.jpg\nCMD=uploadphoto\n" + JPEG
+    def test_fdata_too(self, client, approved, photo_dir):
+        body = b"PIN=x.jpg\nCMD=uploadphoto\n" + image_bytes()
         response = client.post(f"/iclock/fdata?SN={SERIAL}", data=body, content_type="text/plain")
         assert response.content == b"OK"
-        assert DeviceLog.objects.filter(kind=LogKind.PHOTO).count() == 1
+        assert DevicePhoto.objects.count() == 1
 
-    def test_a_photo_without_image_is_logged(self, client, approved, media):
+    def test_a_photo_without_image_is_logged(self, client, approved, photo_dir):
         assert post(client, "ATTPHOTO", b"PIN=x.jpg\nCMD=uploadphoto\n").content == b"OK"
         assert DeviceLog.objects.get().code == "no_image"
+        assert not DevicePhoto.objects.exists()
 
 
 class TestPendingTerminal:

@@ -6,10 +6,8 @@ bodies from the sample captures, and the answers a terminal would read.
 
 from __future__ import annotations
 
-import http.client
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urlsplit
 
 import pytest
 
@@ -28,47 +26,9 @@ from ztk.devices.services import device_approve, held_punch_assign
 from ztk.punches.models import Punch
 
 from .conftest import SERIAL, fixture_bytes, make_device
+from .terminal import Terminal
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-class Terminal:
-    """Speaks the push protocol to the live server like a ZKTeco terminal."""
-
-    def __init__(self, base_url: str, serial: str = SERIAL) -> None:
-        parts = urlsplit(base_url)
-        self.host, self.port = parts.hostname, parts.port
-        self.serial = serial
-
-    def request(self, method: str, path: str, body: bytes | None = None):
-        conn = http.client.HTTPConnection(self.host, self.port, timeout=30)
-        headers = {"User-Agent": "iClock Proxy/1.09"}
-        if body is not None:
-            headers["Content-Type"] = "text/plain"
-        conn.request(method, path, body=body, headers=headers)
-        response = conn.getresponse()
-        data = response.read()
-        conn.close()
-        return response, data.decode("utf-8")
-
-    def handshake(self, pushver: str | None = "2.4.1"):
-        query = f"SN={self.serial}&options=all&language=83"
-        if pushver:
-            query += f"&pushver={pushver}"
-        return self.request("GET", f"/iclock/cdata?{query}")
-
-    def upload(self, table: str, body: bytes, **params):
-        extra = "".join(f"&{k}={v}" for k, v in params.items())
-        return self.request("POST", f"/iclock/cdata?SN={self.serial}&table={table}{extra}", body)
-
-    def poll(self, info: str | None = None):
-        query = f"SN={self.serial}"
-        if info:
-            query += "&INFO=" + info.replace(" ", "%20")
-        return self.request("GET", f"/iclock/getrequest?{query}")
-
-    def command_results(self, body: bytes):
-        return self.request("POST", f"/iclock/devicecmd?SN={self.serial}", body)
 
 
 def people(org, *numbers: str):

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 
 from .context import RequestInfo, client_ip, current_request
+from .text import escape_forbidden
 
 
 class RequestContextMiddleware:
@@ -15,7 +16,8 @@ class RequestContextMiddleware:
         token = current_request.set(
             RequestInfo(
                 ip=client_ip(request.META),
-                user_agent=request.META.get("HTTP_USER_AGENT", "")[:400],
+                # A header is input too: it reaches the audit log (PostgreSQL refuses NUL).
+                user_agent=escape_forbidden(request.META.get("HTTP_USER_AGENT", "")[:400]),
                 user=getattr(request, "user", None),
             )
         )

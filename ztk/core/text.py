@@ -126,6 +126,24 @@ def text_errors(
     return found
 
 
+def escape_forbidden(value: str, *, multiline: bool = False) -> str:
+    """`value` with every forbidden character written as an escape (`\\x00`, `\\u202e`).
+
+    For keeping refused input where someone will read it (a terminal's log line): the
+    evidence stays visible and the stored text obeys the same rule as everything else.
+    """
+    parts: list[str] = []
+    rest = value
+    while (problem := text_problem(rest, multiline=multiline)) is not None:
+        position = problem[0]
+        code = ord(rest[position])
+        parts.append(rest[:position])
+        parts.append(f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        rest = rest[position + 1 :]
+    parts.append(rest)
+    return "".join(parts)
+
+
 def validate_single_line(value: Any) -> None:
     """Django form/model validator: one line, no forbidden characters."""
     _validate(value, multiline=False)

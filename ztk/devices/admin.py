@@ -8,7 +8,7 @@ from ztk.core.admin import AuditedAdminMixin
 from ztk.core.errors import DomainError
 
 from . import services
-from .models import Device, DeviceCommand, DeviceLog, HeldPunch
+from .models import Device, DeviceCommand, DeviceLog, DevicePhoto, GroupAllowList, HeldPunch
 
 
 class ByRole:
@@ -70,6 +70,9 @@ class DeviceAdmin(ByRole, AuditedAdminMixin, admin.ModelAdmin):
         "created_at",
         "approved_at",
         "approved_by",
+        # Checked and audited by the HR terminal page (services.device_update), not here.
+        "allowed_networks",
+        "registered_from",
     )
     actions = ("approve_selected", "disable_selected")
 
@@ -135,3 +138,20 @@ class DeviceLogAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "table", "code")
     search_fields = ("device_sn", "message", "raw")
     date_hierarchy = "at"
+
+
+@admin.register(DevicePhoto)
+class DevicePhotoAdmin(ReadOnlyAdmin):
+    """Metadata only; the picture is shown on the HR terminal page (permission-checked)."""
+
+    list_display = ("received_at", "device", "pin", "local_time", "size", "punch")
+    search_fields = ("device__serial", "pin")
+    list_select_related = ("device",)
+    exclude = ("file",)
+
+
+@admin.register(GroupAllowList)
+class GroupAllowListAdmin(ReadOnlyAdmin):
+    """Edited (checked, audited) on the HR terminal pages."""
+
+    list_display = ("group", "networks", "updated_at")

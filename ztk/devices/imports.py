@@ -39,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.core import spreadsheets
 from ztk.core.errors import DomainError
-from ztk.core.text import is_clean_text
+from ztk.core.text import INVALID_TEXT, escape_forbidden, is_clean_text, text_problem
 from ztk.org.models import Employee
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches
@@ -122,7 +122,7 @@ def usb_attlog_import(
             now=now,
             actor=actor,
             recompute=not dry_run,
-            audit_extra={"file": Path(filename).name[:200], "unreadable_lines": len(errors)},
+            audit_extra={"file": _file_label(filename), "unreadable_lines": len(errors)},
         )
         refusals = ingest.line_refusals(errors) + outcome.refused
         refusals.sort(key=lambda r: r.line_no or 0)
@@ -166,12 +166,26 @@ class _RowError(Exception):
         self.message = message
 
 
-def _text(value: Any) -> str:
+def _file_label(filename: str) -> str:
+    """The file's name for the audit log (forbidden characters shown as escapes)."""
+    return escape_forbidden(Path(filename).name[:200])
+
+
+def _text(value: Any, name: str = "", *, multiline: bool = False) -> str:
+    """A cell as text; a cell with a character the shared text rule forbids refuses its row."""
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    text = str(value)
+    if name and (problem := text_problem(text, multiline=multiline)) is not None:
+        position, code_point = problem
+        raise _RowError(
+            INVALID_TEXT,
+            f"{name} contains a character that is not allowed ({code_point} at position "
+            f"{position + 1})",
+        )
+    return text.strip()
 
 
 def _number(value: Any, name: str) -> int | None:
@@ -252,7 +266,7 @@ def punches_import(
     row_of: list[int] = []
     for number, cells in body:
         try:
-            employee_no = _text(cell(cells, "employee_no"))
+            employee_no = _text(cell(cells, "employee_no"), "employee number")
             if not employee_no:
                 raise _RowError("empty_pin", "the employee number is empty")
             at = _time(cell(cells, "time"), zones.get(employee_no, default_zone))
@@ -261,11 +275,11 @@ def punches_import(
                     at=at,
                     source=PunchSource.IMPORT,
                     employee_no=employee_no,
-                    device_sn=_text(cell(cells, "device_sn"))[:64],
+                    device_sn=_text(cell(cells, "device_sn"), "device_sn")[:64],
                     verify_mode=_number(cell(cells, "verify_mode"), "verify mode"),
                     punch_state=_number(cell(cells, "punch_state"), "punch state"),
-                    remark=_text(cell(cells, "remark"))[:500],
-                    raw=",".join(_text(c) for c in cells)[:1024],
+                    remark=_text(cell(cells, "remark"), "remark", multiline=True)[:500],
+                    raw=escape_forbidden(",".join(_text(c) for c in cells)[:1024]),
                 )
             )
             row_of.append(number)
@@ -280,7 +294,7 @@ def punches_import(
                 now=now,
                 recompute=not dry_run,
                 audit_action="devices.import.punches",
-                audit_extra={"file": Path(filename).name[:200], "dry_run": dry_run},
+                audit_extra={"file": _file_label(filename), "dry_run": dry_run},
             )
             report.new += result.new
             report.duplicate += result.duplicate

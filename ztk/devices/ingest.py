@@ -13,21 +13,18 @@ terminals, held punches, punch batches and command results are.
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
-from django.utils.text import get_valid_filename
 
 from ztk.audit.services import record
+from ztk.core.text import escape_forbidden
 from ztk.punches.models import Punch, PunchSource
 from ztk.punches.services import (
     EARLIEST_VALID,
@@ -38,7 +35,7 @@ from ztk.punches.services import (
     record_punches,
 )
 
-from . import protocol
+from . import admission, conf, photos, protocol
 from .models import (
     LOCAL_TIME_FORMAT,
     SERIAL_PATTERN,
@@ -46,6 +43,7 @@ from .models import (
     Device,
     DeviceCommand,
     DeviceLog,
+    DevicePhoto,
     DeviceStatus,
     HeldPunch,
     HoldReason,
@@ -68,23 +66,8 @@ REASONS = {
     "no_user": "PIN 0 is a door or system event, not a person's punch",
     "device_disabled": "the terminal is disabled: its data is refused until it is re-enabled",
     "bad_stamp": "the stamp is not a short token; it was not stored",
+    "address_not_allowed": "request from {ip}, outside the allow-list; nothing was stored",
 }
-
-
-class TooManyPendingError(Exception):
-    """More unknown terminals than anyone approves: stop adding them (a flood, not a site)."""
-
-
-def max_pending() -> int:
-    """DEVICE_MAX_PENDING setting, else ZTK_DEVICE_MAX_PENDING, else 200."""
-    env = os.environ.get("ZTK_DEVICE_MAX_PENDING", "").strip()
-    return int(getattr(settings, "DEVICE_MAX_PENDING", int(env) if env.isdigit() else 200))
-
-
-def auto_approve_enabled() -> bool:
-    """DEVICE_AUTO_APPROVE setting, else the ZTK_DEVICE_AUTO_APPROVE environment flag."""
-    env = os.environ.get("ZTK_DEVICE_AUTO_APPROVE", "").strip().lower() in {"1", "true", "yes"}
-    return bool(getattr(settings, "DEVICE_AUTO_APPROVE", env))
 
 
 def valid_serial(serial: str | None) -> bool:
@@ -144,50 +127,34 @@ def device_contact(
 ) -> Device:
     """The terminal behind a request; a serial never seen before becomes a pending terminal.
 
-    On first contact INFO and CHECK are queued (common practice: learn what the terminal is
-    and make it upload what it has). With DEVICE_AUTO_APPROVE it starts approved.
+    A known terminal is first checked against its allow-lists: from outside them the
+    request is refused (`admission.RefusedError`) and logged, and nothing about the
+    terminal changes. A new serial is registered within the limits of `admission`
+    (INFO and CHECK queued; approved at once with DEVICE_AUTO_APPROVE).
     """
     now = now or timezone.now()
-    device = Device.objects.select_related("attendance_group").filter(serial=serial).first()
+    device = (
+        Device.objects.select_related("attendance_group__terminal_allow_list")
+        .filter(serial=serial)
+        .first()
+    )
     if device is None:
-        device = _device_create(serial, ip=ip, push_version=push_version, now=now)
+        device = admission.register(serial, ip=ip, push_version=push_version, now=now)
+    elif not admission.address_permitted(device, ip):
+        log_once(
+            device,
+            LogKind.REFUSED,
+            "address_not_allowed",
+            REASONS["address_not_allowed"].format(ip=ip or "?"),
+            now=now,
+        )
+        raise admission.RefusedError("address_not_allowed", device)
     changes: dict[str, Any] = seen(device, now)
     if ip and device.ip != ip:
         changes["ip"] = ip[:64]
     if push_version and device.push_version != push_version[:20]:
         changes["push_version"] = push_version[:20]
     update_device(device, **changes)
-    return device
-
-
-def _device_create(
-    serial: str, *, ip: str | None, push_version: str | None, now: datetime
-) -> Device:
-    auto = auto_approve_enabled()
-    if not auto and Device.objects.filter(status=DeviceStatus.PENDING).count() >= max_pending():
-        log.warning("terminal %s refused: too many terminals wait for approval", serial)
-        raise TooManyPendingError(serial)
-    try:
-        with transaction.atomic():
-            device = Device.objects.create(
-                serial=serial,
-                status=DeviceStatus.APPROVED if auto else DeviceStatus.PENDING,
-                ip=(ip or "")[:64],
-                push_version=(push_version or "")[:20],
-                last_seen=now,
-                approved_at=now if auto else None,
-            )
-            for command in ("INFO", "CHECK"):
-                DeviceCommand.objects.create(device=device, command=command)
-            record(
-                "devices.device.first_contact",
-                obj=device,
-                actor=None,
-                after={"serial": serial, "status": device.status, "ip": device.ip},
-                extra={"auto_approved": auto, "queued": ["INFO", "CHECK"]},
-            )
-    except IntegrityError:  # a concurrent request from the same terminal created it first
-        return Device.objects.select_related("attendance_group").get(serial=serial)
     return device
 
 
@@ -218,17 +185,21 @@ def log_entries(
     *,
     serial: str = "",
 ) -> int:
-    """Bulk-write (kind, table, code, message, line_no, raw) log lines."""
+    """Bulk-write (kind, table, code, message, line_no, raw) log lines.
+
+    The log keeps what was refused, so its text is written with every character the shared
+    text rule forbids shown as an escape (`\\x00`): readable, and storable on PostgreSQL.
+    """
     rows = [
         DeviceLog(
             device=device,
             device_sn=(device.serial if device else serial)[:64],
             kind=kind,
-            table=table[:16],
+            table=escape_forbidden(table)[:16],
             code=code[:40],
-            message=str(message)[:500],
+            message=escape_forbidden(str(message))[:500],
             line_no=line_no,
-            raw=raw[: protocol.MAX_LINE_LENGTH * 4],
+            raw=escape_forbidden(raw[: protocol.MAX_LINE_LENGTH * 4], multiline=True),
         )
         for kind, table, code, message, line_no, raw in entries
     ]
@@ -237,19 +208,38 @@ def log_entries(
     return len(rows)
 
 
-def log_refusal(device: Device, *, table: str, now: datetime | None = None) -> None:
-    """A disabled terminal's upload: logged, at most once per interval (it retries often)."""
+def log_once(
+    device: Device,
+    kind: str,
+    code: str,
+    message: str,
+    *,
+    table: str = "",
+    now: datetime | None = None,
+) -> bool:
+    """Log a refusal the terminal will repeat (it retries every few seconds) once per interval."""
     now = now or timezone.now()
     recent = DeviceLog.objects.filter(
         device=device,
-        kind=LogKind.REFUSED,
+        kind=kind,
+        code=code,
         at__gte=now - timedelta(seconds=REFUSAL_LOG_INTERVAL_SECONDS),
     ).exists()
     if not recent:
-        log_entries(
-            device,
-            [(LogKind.REFUSED, table, "device_disabled", REASONS["device_disabled"], None, "")],
-        )
+        log_entries(device, [(kind, table, code, message, None, "")])
+    return not recent
+
+
+def log_refusal(device: Device, *, table: str, now: datetime | None = None) -> None:
+    """A disabled terminal's upload: logged, at most once per interval (it retries often)."""
+    log_once(
+        device,
+        LogKind.REFUSED,
+        "device_disabled",
+        REASONS["device_disabled"],
+        table=table,
+        now=now,
+    )
 
 
 # --------------------------------------------------------------------------- punches
@@ -405,6 +395,7 @@ def handle_attlog(
     """`POST cdata?table=ATTLOG` (or 3.x `rtlog`): one transaction for punches, logs, stamp."""
     now = now or timezone.now()
     text = protocol.decode_body(body)
+    cleaned = clean_stamp(stamp)
     if table == "rtlog":
         records, errors = protocol.parse_rtlog(text)
         people = [r for r in records if r.pin != "0"]
@@ -423,7 +414,11 @@ def handle_attlog(
             records,
             channel="push",
             now=now,
-            audit_extra={"table": table, "stamp": stamp or "", "unreadable_lines": len(errors)},
+            audit_extra={
+                "table": table,
+                "stamp": cleaned or "",
+                "unreadable_lines": len(errors),
+            },
         )
         outcome.refused = refusals + outcome.refused
         log_refusals(device, table, outcome.refused)
@@ -432,19 +427,23 @@ def handle_attlog(
                 "devices.push.unreadable",
                 obj=device,
                 actor=None,
-                extra={"table": table, "lines": len(refusals), "stamp": stamp or ""},
+                extra={"table": table, "lines": len(refusals), "stamp": cleaned or ""},
             )
         changes: dict[str, Any] = {"last_upload": now, "last_seen": now}
-        cleaned = clean_stamp(stamp)
         if cleaned is not None and table == "ATTLOG":
             changes["attlog_stamp"] = cleaned
-        elif stamp and cleaned is None:
-            log_entries(
-                device,
-                [(LogKind.ERROR, table, "bad_stamp", REASONS["bad_stamp"], None, stamp[:200])],
-            )
+        log_bad_stamp(device, table, stamp, cleaned)
         update_device(device, **changes)
+        if outcome.new:
+            link_photos(device, now=now)
     return outcome
+
+
+def log_bad_stamp(device: Device, table: str, stamp: str | None, cleaned: str | None) -> None:
+    if stamp and cleaned is None:
+        log_entries(
+            device, [(LogKind.ERROR, table, "bad_stamp", REASONS["bad_stamp"], None, stamp[:200])]
+        )
 
 
 def handle_operlog(
@@ -457,6 +456,7 @@ def handle_operlog(
     """
     now = now or timezone.now()
     entries, errors = protocol.parse_operlog(protocol.decode_body(body))
+    cleaned = clean_stamp(stamp)
     logs: list[tuple[str, str, str, str, int | None, str]] = []
     counts: dict[str, int] = {}
     for entry in entries:
@@ -485,12 +485,12 @@ def handle_operlog(
             "devices.push.operlog",
             obj=device,
             actor=None,
-            extra={"counts": counts, "refused": len(errors), "stamp": stamp or ""},
+            extra={"counts": counts, "refused": len(errors), "stamp": cleaned or ""},
         )
         changes: dict[str, Any] = {"last_upload": now, "last_seen": now}
-        cleaned = clean_stamp(stamp)
         if cleaned is not None:
             changes["operlog_stamp"] = cleaned
+        log_bad_stamp(device, "OPERLOG", stamp, cleaned)
         update_device(device, **changes)
     return len(entries)
 
@@ -523,46 +523,166 @@ def _option_changes(device: Device, values: dict[str, str]) -> dict[str, Any]:
 
 
 def handle_options(device: Device, body: bytes, *, now: datetime | None = None) -> None:
-    values = protocol.parse_options(protocol.decode_body(body))
-    update_device(device, **seen(device, now or timezone.now()), **_option_changes(device, values))
+    """`POST cdata?table=options`: the reported options; a refused pair is logged alone."""
+    values, errors = protocol.parse_options(protocol.decode_body(body))
+    with transaction.atomic():
+        log_refusals(device, "options", line_refusals(errors))
+        update_device(
+            device, **seen(device, now or timezone.now()), **_option_changes(device, values)
+        )
 
 
 def handle_photo(
     device: Device, body: bytes, *, stamp: str | None = None, now: datetime | None = None
-) -> str | None:
-    """ATTPHOTO / fdata: store the JPEG through Django storage; return its storage name."""
+) -> DevicePhoto | None:
+    """ATTPHOTO / fdata: store a checked punch photo of an approved terminal, within its quota.
+
+    Whatever is refused (a pending terminal, not a picture, too many pixels, the quota full)
+    is logged — once per interval for the refusals a terminal repeats — and answered `OK`
+    like a stored photo, so the terminal does not resend it forever. A pending terminal's
+    photo stamp stays where it is: once approved, it sends its photos again.
+    """
     now = now or timezone.now()
-    header, image = protocol.parse_attphoto(body)
-    with transaction.atomic():
-        name = None
-        if not image:
+    header, image, errors = protocol.parse_attphoto(body)
+    cleaned = clean_stamp(stamp)
+    described = " ".join(f"{k}={v}" for k, v in header.items())[:500]
+    if device.status != DeviceStatus.APPROVED:
+        log_once(device, LogKind.PHOTO, "not_approved", photos.REASONS["not_approved"], now=now)
+        return None
+    changes: dict[str, Any] = {"last_upload": now, "last_seen": now}
+    if cleaned is not None:
+        changes["attphoto_stamp"] = cleaned
+    try:
+        info = photos.inspect_image(
+            image, max_bytes=conf.photo_max_bytes(), max_pixels=conf.photo_max_pixels()
+        )
+    except photos.PhotoRefusedError as refused:
+        with transaction.atomic():
+            log_refusals(device, "ATTPHOTO", line_refusals(errors))
             log_entries(
                 device,
-                [(LogKind.ERROR, "ATTPHOTO", "no_image", "the upload has no image data", None,
-                  " ".join(f"{k}={v}" for k, v in header.items())[:500])],
-            )  # fmt: skip
-        else:
-            base = get_valid_filename(header.get("PIN") or f"{now:%Y%m%d%H%M%S}.jpg")[:100]
-            if not base.lower().endswith((".jpg", ".jpeg")):
-                base += ".jpg"
-            name = default_storage.save(
-                f"device-photos/{device.serial}/{now:%Y/%m}/{base}", ContentFile(image)
+                [(LogKind.PHOTO, "ATTPHOTO", refused.code, refused.message, None, described)],
             )
-            log_entries(
-                device, [(LogKind.PHOTO, "ATTPHOTO", "photo", name, None, str(header)[:500])]
-            )
+            log_bad_stamp(device, "ATTPHOTO", stamp, cleaned)
+            update_device(device, **changes)
+        return None
+    digest = photos.digest(image)
+    if DevicePhoto.objects.filter(device=device, sha256=digest).exists():
+        update_device(device, **changes)  # the terminal re-sent a photo we keep already
+        return None
+    name = photos.save_file(image, info.content_type, now)
+    try:
+        with transaction.atomic():
+            Device.objects.select_for_update().filter(pk=device.pk).first()  # quota: one at a time
+            used = DevicePhoto.objects.filter(device=device).aggregate(total=Sum("size"))["total"]
+            if (used or 0) + len(image) > conf.photo_quota_bytes():
+                photos.delete_file(name)
+                log_once(device, LogKind.PHOTO, "quota_full", photos.REASONS["quota_full"], now=now)
+                update_device(device, **changes)
+                return None
+            photo = _photo_row(device, header, info, name, len(image), digest, now)
+            log_refusals(device, "ATTPHOTO", line_refusals(errors))
+            log_bad_stamp(device, "ATTPHOTO", stamp, cleaned)
             record(
                 "devices.push.photo",
-                obj=device,
+                obj=photo,
                 actor=None,
-                extra={"file": name, "bytes": len(image), "stamp": stamp or ""},
+                extra={
+                    "device": device.serial,
+                    "bytes": len(image),
+                    "sha256": digest,
+                    "pin": photo.pin,
+                    "punch": photo.punch_id,
+                    "stamp": cleaned or "",
+                },
             )
-        changes: dict[str, Any] = {"last_upload": now, "last_seen": now}
-        cleaned = clean_stamp(stamp)
-        if cleaned is not None:
-            changes["attphoto_stamp"] = cleaned
-        update_device(device, **changes)
-    return name
+            update_device(device, **changes)
+    except IntegrityError:  # the same photo stored by a concurrent request
+        photos.delete_file(name)
+        return None
+    except BaseException:
+        photos.delete_file(name)
+        raise
+    return photo
+
+
+def _photo_row(
+    device: Device,
+    header: dict[str, str],
+    info: photos.ImageInfo,
+    name: str,
+    size: int,
+    digest: str,
+    now: datetime,
+) -> DevicePhoto:
+    sent_name = header.get("PIN", "")[:120]
+    parsed = protocol.parse_photo_name(sent_name)
+    pin, local_time, taken_at = "", "", None
+    if parsed is not None:
+        pin, moment = parsed
+        local_time, taken_at = (
+            moment.strftime(LOCAL_TIME_FORMAT),
+            moment.replace(tzinfo=device.zone),
+        )
+    photo = DevicePhoto(
+        device=device,
+        file=name,
+        size=size,
+        sha256=digest,
+        content_type=info.content_type,
+        width=info.width,
+        height=info.height,
+        name=sent_name,
+        pin=pin,
+        local_time=local_time,
+        taken_at=taken_at,
+    )
+    if taken_at is not None:
+        photo.punch_id = _punch_ids(device, [(pin, taken_at)]).get((pin, taken_at))
+    with transaction.atomic():  # a savepoint: the unique (device, sha256) may be hit
+        photo.save()
+    return photo
+
+
+def _punch_ids(
+    device: Device, keys: Sequence[tuple[str, datetime]]
+) -> dict[tuple[str, datetime], int]:
+    """Punches of this terminal by (PIN, time), through their duplicate key (indexed)."""
+    by_key = {
+        dedup_key_for(
+            PunchInput(at=at, source=PunchSource.DEVICE, device_sn=device.serial, pin=pin), 0
+        ): (pin, at)
+        for pin, at in keys
+    }
+    return {
+        by_key[key]: pk
+        for key, pk in Punch.objects.filter(dedup_key__in=list(by_key)).values_list(
+            "dedup_key", "pk"
+        )
+    }
+
+
+PHOTO_LINK_WINDOW = timedelta(days=2)
+
+
+def link_photos(device: Device, *, now: datetime) -> int:
+    """Link this terminal's recent photos that arrived before their punch (PIN + time)."""
+    waiting = list(
+        DevicePhoto.objects.filter(
+            device=device,
+            punch__isnull=True,
+            taken_at__isnull=False,
+            received_at__gte=now - PHOTO_LINK_WINDOW,
+        ).only("id", "pin", "taken_at")[:500]
+    )
+    if not waiting:
+        return 0
+    found = _punch_ids(device, [(p.pin, p.taken_at) for p in waiting])
+    linked = [p for p in waiting if (p.pin, p.taken_at) in found]
+    for photo in linked:
+        photo.punch_id = found[(photo.pin, photo.taken_at)]
+    DevicePhoto.objects.bulk_update(linked, ["punch"], batch_size=500)
+    return len(linked)
 
 
 def handle_poll(device: Device, *, info: str | None = None, now: datetime | None = None) -> str:
@@ -570,7 +690,9 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
     now = now or timezone.now()
     changes: dict[str, Any] = seen(device, now)
     if info:
-        values = protocol.parse_info(info)
+        values, errors = protocol.parse_info(info)
+        if errors:
+            log_refusals(device, "INFO", line_refusals(errors))
         if values.get("firmware"):
             changes["firmware"] = values["firmware"][:120]
         for key in ("user_count", "fp_count", "log_count"):
@@ -604,7 +726,7 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
 def handle_command_results(device: Device, body: bytes, *, now: datetime | None = None) -> int:
     """`POST devicecmd`: store each command's return code; INFO answers refresh the options."""
     now = now or timezone.now()
-    results = protocol.parse_devicecmd(protocol.decode_body(body))
+    results, errors = protocol.parse_devicecmd(protocol.decode_body(body))
     ids = [r.id for r in results if isinstance(r.id, int)]
     done = 0
     with transaction.atomic():
@@ -636,6 +758,7 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
                 for r in unknown
             ],
         )  # fmt: skip
+        log_refusals(device, "devicecmd", line_refusals(errors))
         if done:
             record(
                 "devices.command.results",
@@ -762,4 +885,26 @@ def release_held(
         ["reason", "at", "resolved_at", "resolved_by", "resolution", "punch", "employee"],
         batch_size=500,
     )
+    _link_released_photos([item for item in to_update if item.punch_id])
     return outcome
+
+
+def _link_released_photos(released: Sequence[HeldPunch]) -> int:
+    """A held punch that now counts gets the photo the terminal took of it (PIN + time)."""
+    if not released:
+        return 0
+    punch_of = {(h.device_id, h.pin, h.at): h.punch_id for h in released}
+    waiting = DevicePhoto.objects.filter(
+        punch__isnull=True,
+        device_id__in={h.device_id for h in released},
+        pin__in={h.pin for h in released},
+        taken_at__in={h.at for h in released},
+    ).only("id", "device_id", "pin", "taken_at")
+    linked = []
+    for photo in waiting:
+        punch_id = punch_of.get((photo.device_id, photo.pin, photo.taken_at))
+        if punch_id is not None:
+            photo.punch_id = punch_id
+            linked.append(photo)
+    DevicePhoto.objects.bulk_update(linked, ["punch"], batch_size=500)
+    return len(linked)

@@ -70,6 +70,15 @@ class Device(models.Model):
         help_text=_("Only when it differs from the attendance group's, e.g. Asia/Urumqi."),
     )
     ip = models.CharField(_("IP address"), max_length=64, blank=True)
+    # The address group (IPv4 address or IPv6 /64) of the first contact: what the limits
+    # on pending terminals per source count (see docs/architecture.md, "Terminals").
+    registered_from = models.CharField(_("first seen from"), max_length=64, blank=True)
+    allowed_networks = models.JSONField(
+        _("allowed source addresses"),
+        default=list,
+        blank=True,
+        help_text=_("CIDR networks this terminal may connect from; empty: any address."),
+    )
     firmware = models.CharField(_("firmware"), max_length=120, blank=True)
     push_version = models.CharField(_("push protocol version"), max_length=20, blank=True)
     options = models.JSONField(_("reported options"), default=dict, blank=True)
@@ -109,6 +118,7 @@ class Device(models.Model):
         verbose_name = _("terminal")
         verbose_name_plural = _("terminals")
         ordering = ["serial"]
+        indexes = [models.Index(fields=["status", "registered_from"])]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.serial})" if self.name else self.serial
@@ -128,6 +138,16 @@ class Device(models.Model):
     def utc_offset_hours(self, at: datetime) -> float:
         offset = at.astimezone(self.zone).utcoffset()
         return offset.total_seconds() / 3600 if offset is not None else 0.0
+
+    @property
+    def group_networks(self) -> list[str]:
+        """The attendance group's allow-list (empty when the group has none)."""
+        if not self.attendance_group_id:
+            return []
+        try:
+            return list(self.attendance_group.terminal_allow_list.networks)
+        except GroupAllowList.DoesNotExist:
+            return []
 
     def stamps(self) -> dict[str, str]:
         return {
@@ -288,3 +308,68 @@ class DeviceLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_sn} {self.kind} {self.code}"
+
+
+class GroupAllowList(models.Model):
+    """The source addresses every terminal of an attendance group must connect from."""
+
+    group = models.OneToOneField(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance group"),
+        on_delete=models.CASCADE,
+        related_name="terminal_allow_list",
+    )
+    networks = models.JSONField(_("allowed source addresses"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("terminal address allow-list")
+        verbose_name_plural = _("terminal address allow-lists")
+
+    def __str__(self) -> str:
+        return f"{self.group}: {', '.join(self.networks) or '-'}"
+
+
+class DevicePhoto(models.Model):
+    """A punch photo a terminal uploaded: a checked image under a random name, never public.
+
+    The file lives in the private photo storage (`ztk.devices.photos`); only the
+    permission-checked view reads it. `pin` and `local_time` come from the photo's name
+    (`YYYYMMDDHHMMSS-PIN.jpg`) and link it to its punch.
+    """
+
+    device = models.ForeignKey(
+        Device, verbose_name=_("terminal"), on_delete=models.PROTECT, related_name="photos"
+    )
+    file = models.CharField(_("stored file"), max_length=200, unique=True)
+    size = models.PositiveIntegerField(_("bytes"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+    content_type = models.CharField(_("content type"), max_length=32)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    name = models.CharField(_("name sent by the terminal"), max_length=120, blank=True)
+    pin = models.CharField(_("terminal PIN"), max_length=24, blank=True)
+    local_time = models.CharField(_("terminal local time"), max_length=19, blank=True)
+    taken_at = models.DateTimeField(_("taken at"), null=True, blank=True)
+    punch = models.ForeignKey(
+        "punches.Punch",
+        verbose_name=_("punch"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("punch photo")
+        verbose_name_plural = _("punch photos")
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # A terminal re-sending a photo must not store it twice.
+            models.UniqueConstraint(fields=["device", "sha256"], name="devices_photo_once")
+        ]
+        indexes = [models.Index(fields=["device", "pin", "taken_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.name or self.file}"

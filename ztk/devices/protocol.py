@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from ztk.core.text import INVALID_TEXT, text_problem
+
 __all__ = [
     "DEFAULT_TRANS_FLAG",
     "ERROR_CODES",
@@ -38,6 +40,7 @@ __all__ = [
     "parse_info",
     "parse_operlog",
     "parse_options",
+    "parse_photo_name",
     "parse_rtlog",
     "parse_timestamp",
     "parse_usb_attlog",
@@ -105,6 +108,7 @@ ERROR_CODES = frozenset(
         "line_too_long",
         "missing_tag",  # OPERLOG line that does not start with a tag such as USER
         "bad_field",  # OPERLOG key=value line with a part that has no '='
+        INVALID_TEXT,  # NUL, another control character, a lone surrogate, a bidi override
     }
 )
 
@@ -156,7 +160,7 @@ class AttLogRecord:
 class LineError:
     """A rejected line: kept with its number so an upload can be audited and retried."""
 
-    line_no: int
+    line_no: int | None  # None: not a line (a query parameter)
     raw: str
     code: str
     reason: str
@@ -222,13 +226,39 @@ def _lines(text: str) -> Iterable[tuple[int, str]]:
 
 
 def _too_long(line_no: int, line: str, limit: int = MAX_LINE_LENGTH) -> LineError | None:
-    if len(line) <= limit:
+    """The first check of every line: too long, or a character the shared text rule forbids.
+
+    Tabs separate fields, so they are allowed; anything else `ztk.core.text` forbids (NUL
+    above all, which PostgreSQL cannot store) refuses the line alone.
+    """
+    if len(line) > limit:
+        return LineError(
+            line_no,
+            line[:limit],
+            "line_too_long",
+            f"line has {len(line)} characters, the limit is {limit}",
+        )
+    return forbidden_text(line_no, line)
+
+
+def forbidden_text(
+    line_no: int | None, text: str, what: str = "line", *, multiline: bool = True
+) -> LineError | None:
+    """A LineError `invalid_text` when `text` has a character `ztk.core.text` forbids.
+
+    `multiline` lets tabs through (they separate the fields of a line); single values
+    (an option, an INFO field, a query parameter) allow none.
+    """
+    problem = text_problem(text, multiline=multiline)
+    if problem is None:
         return None
+    position, code_point = problem
     return LineError(
         line_no,
-        line[:limit],
-        "line_too_long",
-        f"line has {len(line)} characters, the limit is {limit}",
+        text[:MAX_LINE_LENGTH],
+        INVALID_TEXT,
+        f"the {what} contains a character that is not allowed ({code_point} at position "
+        f"{position + 1})",
     )
 
 
@@ -464,16 +494,22 @@ def _operlog_line(line_no: int, line: str) -> OperLogEntry:
 # --------------------------------------------------------------------------- options / INFO
 
 
-def parse_options(text: str) -> dict[str, str]:
+def parse_options(text: str) -> tuple[dict[str, str], list[LineError]]:
     """Parse a `table=options` body: `~Key=Value` pairs split by commas and/or newlines.
 
     The leading `~` (read-only marker) is dropped so lookups are uniform. A piece without
-    `=` is taken as the continuation of the previous value, which had a comma in it.
+    `=` is taken as the continuation of the previous value, which had a comma in it. A
+    pair with a forbidden character is refused alone (numbered by its line).
     """
     options: dict[str, str] = {}
+    errors: list[LineError] = []
     last_key: str | None = None
-    for line in _LINE_BREAK.split(text[:MAX_OPTIONS_LENGTH]):
+    for line_no, line in enumerate(_LINE_BREAK.split(text[:MAX_OPTIONS_LENGTH]), start=1):
         for piece in line.split(","):
+            if (error := forbidden_text(line_no, piece, "option", multiline=False)) is not None:
+                errors.append(error)
+                last_key = None  # what follows cannot continue a refused value
+                continue
             key, sep, value = piece.partition("=")
             key = key.strip().lstrip("~").strip()
             if sep and key:
@@ -482,36 +518,46 @@ def parse_options(text: str) -> dict[str, str]:
             elif piece.strip() and last_key is not None and not sep:
                 options[last_key] = f"{options[last_key]},{piece.strip()}"
         last_key = None  # a new line never continues the previous one
-    return options
+    return options, errors
 
 
-def parse_info(info: str) -> dict[str, str]:
+def parse_info(info: str) -> tuple[dict[str, str], list[LineError]]:
     """Name the positions of the getrequest `INFO` parameter.
 
     Values stay text (counts are digits on every terminal seen); positions past the known
-    ones are kept as `field_<index>` so nothing a new firmware adds is lost.
+    ones are kept as `field_<index>` so nothing a new firmware adds is lost. A field with
+    a forbidden character is refused alone; the error's line number is its position.
     """
     result: dict[str, str] = {}
+    errors: list[LineError] = []
     for index, value in enumerate(info[:MAX_LINE_LENGTH].split(",")):
         name = INFO_FIELDS[index] if index < len(INFO_FIELDS) else f"field_{index}"
+        if (error := forbidden_text(index + 1, value, f"INFO {name}", multiline=False)) is not None:
+            errors.append(error)
+            continue
         result[name] = value.strip()
     if result == {"firmware": ""}:
-        return {}
-    return result
+        return {}, errors
+    return result, errors
 
 
 # --------------------------------------------------------------------------- commands
 
 
-def parse_devicecmd(text: str) -> list[CommandResult]:
+def parse_devicecmd(text: str) -> tuple[list[CommandResult], list[LineError]]:
     """Parse a `devicecmd` body: one `ID=…&Return=…&CMD=…` line per command result.
 
     Key=value lines that follow a result (the INFO command's answer) go into that
     result's `extra`; orphan lines before any ID get a result with id "" so none is lost.
+    A line with a forbidden character is refused alone.
     """
     results: list[CommandResult] = []
-    for _line_no, line in _lines(text):
+    errors: list[LineError] = []
+    for line_no, line in _lines(text):
         line = line[:MAX_LINE_LENGTH]
+        if (error := forbidden_text(line_no, line)) is not None:
+            errors.append(error)
+            continue
         stripped = line.strip()
         if stripped.upper().startswith("ID="):
             values: dict[str, str] = {}
@@ -534,7 +580,7 @@ def parse_devicecmd(text: str) -> list[CommandResult]:
         if not results:
             results.append(CommandResult(id="", return_code=None, cmd="", raw=line, extra={}))
         results[-1].extra[key if sep else stripped] = value.strip() if sep else ""
-    return results
+    return results, errors
 
 
 def _pop_any_case(values: dict[str, str], name: str) -> str:
@@ -632,12 +678,13 @@ def handshake_response(
 # --------------------------------------------------------------------------- ATTPHOTO
 
 
-def parse_attphoto(data: bytes) -> tuple[dict[str, str], bytes]:
-    """Split an ATTPHOTO upload into its key=value header and the JPEG bytes.
+def parse_attphoto(data: bytes) -> tuple[dict[str, str], bytes, list[LineError]]:
+    """Split an ATTPHOTO upload into its key=value header, the JPEG bytes and refusals.
 
     The header runs up to `CMD=uploadphoto` (or `CMD=realupload`); firmware separates
     it from the image by NUL, LF or `picture=`, so the image starts at the JPEG marker
-    when one is near. Returns ({}, b"") pieces rather than raising on odd bodies.
+    when one is near. Returns ({}, b"") pieces rather than raising on odd bodies; a
+    header piece with a forbidden character is left out and comes back as a LineError.
     """
     cut = -1
     marker = b""
@@ -648,21 +695,49 @@ def parse_attphoto(data: bytes) -> tuple[dict[str, str], bytes]:
     if cut == -1:
         soi = data.find(_JPEG_SOI)
         if soi == -1:
-            return _photo_header(data), b""
-        return _photo_header(data[:soi]), data[soi:]
-    header = _photo_header(data[: cut + len(marker)])
+            header, errors = _photo_header(data)
+            return header, b"", errors
+        header, errors = _photo_header(data[:soi])
+        return header, data[soi:], errors
+    header, errors = _photo_header(data[: cut + len(marker)])
     rest = data[cut + len(marker) :]
     soi = rest.find(_JPEG_SOI, 0, 64)
     if soi != -1:
-        return header, rest[soi:]
-    return header, rest.lstrip(b"\x00\r\n\t ")
+        return header, rest[soi:], errors
+    return header, rest.lstrip(b"\x00\r\n\t "), errors
 
 
-def _photo_header(data: bytes) -> dict[str, str]:
+def _photo_header(data: bytes) -> tuple[dict[str, str], list[LineError]]:
     header: dict[str, str] = {}
+    errors: list[LineError] = []
     text = decode_body(data[: MAX_LINE_LENGTH * 4])
-    for piece in re.split(r"[\r\n\t\x00]+", text):
+    for index, piece in enumerate(re.split(r"[\r\n\t\x00]+", text), start=1):
+        if (error := forbidden_text(index, piece, "photo header", multiline=False)) is not None:
+            errors.append(error)
+            continue
         key, sep, value = piece.partition("=")
         if sep and key.strip():
             header[key.strip()] = value.strip()
-    return header
+    return header, errors
+
+
+_PHOTO_NAME = re.compile(rf"([0-9]{{14}})-([^/\\]{{1,{MAX_PIN_LENGTH}}})\.jpe?g", re.IGNORECASE)
+
+
+def parse_photo_name(name: str) -> tuple[str, datetime] | None:
+    """(PIN, terminal local time) from a punch photo's name `YYYYMMDDHHMMSS-PIN.jpg`.
+
+    The name (sent as the header's `PIN=`) is how a photo finds its punch; None when it
+    does not follow that form (enrolment photos, other firmware) or the time is impossible.
+    """
+    match = _PHOTO_NAME.fullmatch(name.strip())
+    if match is None:
+        return None
+    digits, pin = match.groups()
+    try:
+        moment = _timestamp(
+            f"{digits[:4]}-{digits[4:6]}-{digits[6:8]} {digits[8:10]}:{digits[10:12]}:{digits[12:]}"
+        )
+        return _pin(pin), moment
+    except _Reject:
+        return None

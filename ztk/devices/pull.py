@@ -136,6 +136,9 @@ def records_from_pull(
         pin = str(getattr(item, "user_id", "") or "").strip()
         stamp = getattr(item, "timestamp", None)
         raw = f"{pin}\t{stamp}\t{getattr(item, 'punch', '')}\t{getattr(item, 'status', '')}"
+        if (error := protocol.forbidden_text(line_no, raw)) is not None:
+            errors.append(error)  # the log shows it escaped; PostgreSQL cannot store NUL
+            continue
         if not pin:
             errors.append(protocol.LineError(line_no, raw, "empty_pin", "the PIN is empty"))
             continue

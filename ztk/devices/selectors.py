@@ -5,9 +5,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
-from .models import Device, DeviceCommand, DeviceLog, DeviceStatus, HeldPunch, LogKind
+from ztk.org.models import AttendanceGroup
+
+from . import conf
+from .models import (
+    Device,
+    DeviceCommand,
+    DeviceLog,
+    DevicePhoto,
+    DeviceStatus,
+    GroupAllowList,
+    HeldPunch,
+    LogKind,
+)
 
 PROBLEM_KINDS = (LogKind.REJECTED_LINE, LogKind.REFUSED, LogKind.ERROR)
 
@@ -98,3 +110,42 @@ def is_online(device: Device, now: datetime, *, seconds: int = 120) -> bool:
 
 def held_count_for(device: Device) -> int:
     return HeldPunch.objects.filter(device=device, resolved_at__isnull=True).count()
+
+
+def group_allow_lists() -> list[tuple[AttendanceGroup, list[str]]]:
+    """Every active attendance group with its terminal allow-list (empty: any address)."""
+    lists = dict(GroupAllowList.objects.values_list("group_id", "networks"))
+    return [
+        (group, list(lists.get(group.pk) or []))
+        for group in AttendanceGroup.objects.filter(active=True).order_by("code")
+    ]
+
+
+def device_photos(*, device: Device, limit: int = 24) -> list[DevicePhoto]:
+    return list(
+        DevicePhoto.objects.filter(device=device)
+        .select_related("punch__employee")
+        .order_by("-received_at", "-id")[:limit]
+    )
+
+
+@dataclass(frozen=True)
+class PhotoUsage:
+    count: int
+    bytes: int
+    quota: int
+    retention_days: int
+
+
+def photo_usage(device: Device) -> PhotoUsage:
+    totals = DevicePhoto.objects.filter(device=device).aggregate(n=Count("id"), size=Sum("size"))
+    return PhotoUsage(
+        totals["n"] or 0,
+        totals["size"] or 0,
+        conf.photo_quota_bytes(),
+        conf.photo_retention_days(),
+    )
+
+
+def photo_get(*, serial: str, pk: int) -> DevicePhoto | None:
+    return DevicePhoto.objects.filter(device__serial=serial, pk=pk).first()

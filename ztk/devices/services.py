@@ -6,9 +6,10 @@ command line), runs in one transaction and writes the audit record inside it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
@@ -18,18 +19,24 @@ from django.utils.translation import gettext_lazy as _
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import check_moment
-from ztk.core.text import clean_text, is_clean_text
+from ztk.core.text import clean_text, escape_forbidden, is_clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
-from .ingest import ReleaseOutcome, release_held
+from . import conf, photos
+from .ingest import ReleaseOutcome, release_held, valid_serial
 from .models import (
     Device,
     DeviceCommand,
+    DevicePhoto,
     DeviceStatus,
+    GroupAllowList,
     HeldPunch,
     HoldReason,
     validate_time_zone,
 )
+from .networks import MAX_NETWORKS, NetworkError, parse_networks
+
+log = logging.getLogger(__name__)
 
 PERMISSION = "org.manage_organisation"
 
@@ -54,9 +61,38 @@ MESSAGES = {
     "nothing_to_assign": _("Choose held punches or a PIN to assign."),
     "not_approved": _("Some of these punches come from a terminal that is not approved yet."),
     "employee_inactive": _("The employee is not active."),
+    "bad_network": _(
+        "“%(entry)s” is not an IPv4 or IPv6 address or network such as 192.168.1.0/24 or "
+        "2001:db8::/48."
+    ),
+    "bad_network_host_bits": _(
+        "“%(entry)s” has bits set after the prefix length; did you mean %(hint)s?"
+    ),
+    "too_many_networks": _("At most %(max)d networks; summarise them with shorter prefixes."),
 }
 
-DEVICE_FIELDS = ["serial", "name", "status", "attendance_group", "time_zone"]
+DEVICE_FIELDS = ["serial", "name", "status", "attendance_group", "time_zone", "allowed_networks"]
+
+
+def clean_networks(text: str | Sequence[str]) -> list[str]:
+    """Allow-list text (lines, commas or spaces) as normalised CIDR; else DomainError."""
+    try:
+        return parse_networks(text)
+    except NetworkError as exc:
+        if exc.code == "too_many_networks":
+            raise DomainError(
+                "bad_network",
+                MESSAGES["too_many_networks"] % {"max": MAX_NETWORKS},
+                details={"max": MAX_NETWORKS},
+            ) from None
+        entry = escape_forbidden(exc.entry)  # shown back to the person who typed it
+        if exc.hint:
+            message = MESSAGES["bad_network_host_bits"] % {"entry": entry, "hint": exc.hint}
+        else:
+            message = MESSAGES["bad_network"] % {"entry": entry}
+        raise DomainError(
+            "bad_network", message, details={"entry": entry, "hint": exc.hint}
+        ) from None
 
 
 def require_manager(actor: Any) -> None:
@@ -69,6 +105,10 @@ def _user(actor: Any) -> Any:
 
 
 def device_get(serial: str, *, lock: bool = False) -> Device:
+    """The terminal with this serial; a string that cannot be a serial is simply not found
+    (it never reaches the database, which may refuse it — NUL on PostgreSQL)."""
+    if not valid_serial(serial):
+        raise NotFoundError(MESSAGES["device_not_found"], code="device_not_found")
     qs = Device.objects.select_related("attendance_group")
     if lock:
         qs = qs.select_for_update(of=("self",))
@@ -91,6 +131,17 @@ def _check_texts(**values: str | None) -> None:
     """Terminal fields typed by HR or given on the command line: single-line core.text."""
     for field, value in values.items():
         clean_text(value, field=field, label=TEXT_LABELS[field])
+
+
+def _name(name: str | None) -> str | None:
+    """A terminal's display name through the shared text rule (None: leave it as it is)."""
+    return None if name is None else clean_text(name, field=str(_("Name")), max_length=120)
+
+
+def _serial_filter(serial: str | None) -> None:
+    """A serial that cannot be a terminal's names none (the text rule ran in _check_texts)."""
+    if serial and not valid_serial(serial):
+        raise NotFoundError(MESSAGES["device_not_found"], code="device_not_found")
 
 
 def _check_zone(time_zone: str | None) -> None:
@@ -134,6 +185,7 @@ def device_approve(
     require_manager(actor)
     _check_texts(name=name, attendance_group=attendance_group, time_zone=time_zone)
     _check_zone(time_zone)
+    name = _name(name)
     now = now or timezone.now()
     with transaction.atomic():
         device = device_get(serial, lock=True)
@@ -209,11 +261,18 @@ def device_update(
     name: str | None = None,
     attendance_group: str | None = None,
     time_zone: str | None = None,
+    allowed_networks: str | Sequence[str] | None = None,
 ) -> Device:
-    """Name, attendance group (hence time zone) and per-terminal time zone override."""
+    """Name, attendance group (hence time zone), time zone override and source allow-list.
+
+    `allowed_networks` (CIDR, IPv4 or IPv6; empty: any address) is checked whole before
+    anything changes, so a bad entry leaves the terminal as it was.
+    """
     require_manager(actor)
     _check_texts(name=name, attendance_group=attendance_group, time_zone=time_zone)
     _check_zone(time_zone)
+    name = _name(name)
+    networks = clean_networks(allowed_networks) if allowed_networks is not None else None
     with transaction.atomic():
         device = device_get(serial, lock=True)
         before = snapshot(device, DEVICE_FIELDS)
@@ -223,7 +282,9 @@ def device_update(
             device.attendance_group = _group(attendance_group) if attendance_group else None
         if time_zone is not None:
             device.time_zone = time_zone
-        device.save(update_fields=["name", "attendance_group", "time_zone"])
+        if networks is not None:
+            device.allowed_networks = networks
+        device.save(update_fields=["name", "attendance_group", "time_zone", "allowed_networks"])
         after = snapshot(device, DEVICE_FIELDS)
         if after != before:
             record("devices.device.update", obj=device, actor=actor, before=before, after=after)
@@ -322,6 +383,7 @@ def held_punch_assign(
     _check_texts(pin=pin, serial=serial)
     if not held_ids and not pin:
         raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
+    _serial_filter(serial)
     if not employee.active:
         raise DomainError("employee_inactive", MESSAGES["employee_inactive"])
     now = now or timezone.now()
@@ -370,6 +432,7 @@ def held_punch_dismiss(
     _check_texts(pin=pin, serial=serial)
     if not held_ids and not pin:
         raise DomainError("nothing_to_assign", MESSAGES["nothing_to_assign"])
+    _serial_filter(serial)
     reason = clean_text(reason, field="reason", label=_("Reason"), multiline=True)
     if len(reason) < 2:
         raise DomainError("reason_required", _("Give a reason."))
@@ -394,3 +457,77 @@ def held_punch_dismiss(
                 extra={"ids": ids[:200], "count": len(ids), "reason": reason[:300]},
             )
     return len(ids)
+
+
+def group_allow_list_update(*, actor: Any, group: str, networks: str | Sequence[str]) -> list[str]:
+    """Set the source addresses every terminal of an attendance group must connect from.
+
+    Empty clears the list. Audited with before and after, like every change of who may
+    send punches.
+    """
+    require_manager(actor)
+    cleaned = clean_networks(networks)
+    with transaction.atomic():
+        target = _group(group)
+        if target is None:
+            raise DomainError("group_not_found", MESSAGES["group_not_found"])
+        allow_list, _created = GroupAllowList.objects.select_for_update().get_or_create(
+            group=target
+        )
+        before = list(allow_list.networks)
+        if before != cleaned:
+            allow_list.networks = cleaned
+            allow_list.save(update_fields=["networks", "updated_at"])
+            record(
+                "devices.group_allow_list.update",
+                obj=allow_list,
+                actor=actor,
+                before={"group": target.code, "networks": before},
+                after={"group": target.code, "networks": cleaned},
+            )
+    return cleaned
+
+
+def photo_purge_expired(*, now: datetime | None = None, batch: int = 500) -> int:
+    """Delete terminal photos older than the retention period (the daily job; system actor).
+
+    Rows go in one audited transaction per batch; files after it commits, so a failure
+    leaves at worst an orphan file, never a row pointing at nothing.
+    """
+    now = now or timezone.now()
+    cutoff = now - timedelta(days=conf.photo_retention_days())
+    purged = 0
+    while True:
+        with transaction.atomic():
+            rows = list(
+                DevicePhoto.objects.select_for_update()
+                .filter(received_at__lt=cutoff)
+                .order_by("pk")
+                .values_list("pk", "file", "device__serial")[:batch]
+            )
+            if not rows:
+                break
+            DevicePhoto.objects.filter(pk__in=[pk for pk, _f, _s in rows]).delete()
+            record(
+                "devices.photo.purge",
+                object_type="devices.devicephoto",
+                actor=None,
+                extra={
+                    "count": len(rows),
+                    "before": cutoff.isoformat(),
+                    "retention_days": conf.photo_retention_days(),
+                    "terminals": sorted({serial for _pk, _f, serial in rows}),
+                },
+            )
+            names = [name for _pk, name, _s in rows]
+            transaction.on_commit(lambda names=names: _delete_files(names))
+        purged += len(rows)
+    return purged
+
+
+def _delete_files(names: list[str]) -> None:
+    for name in names:
+        try:
+            photos.delete_file(name)
+        except OSError as exc:  # the row is gone; an orphan file is only disk space
+            log.warning("could not delete photo %s: %s", name, exc)

@@ -8,6 +8,7 @@ from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
 from .pull import pull_all
+from .services import photo_purge_expired
 
 log = logging.getLogger(__name__)
 
@@ -21,3 +22,12 @@ def pull_devices() -> None:
             log.info("pull %s", result.summary())
         else:
             log.warning("pull %s", result.summary())
+
+
+@db_periodic_task(crontab(hour="3", minute="17"))
+@lock_task("devices-photo-purge")
+def purge_device_photos() -> None:
+    """Daily: terminal photos past ZTK_DEVICE_PHOTO_RETENTION_DAYS are deleted (audited)."""
+    count = photo_purge_expired()
+    if count:
+        log.info("deleted %d terminal photos past the retention period", count)

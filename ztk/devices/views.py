@@ -8,6 +8,7 @@ correct `Date` header, because terminals set their clock from it.
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass, field
 from functools import wraps
 
 from django.core.exceptions import RequestDataTooBig
@@ -18,7 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ztk.core.context import client_ip
 
-from . import ingest, protocol
+from . import admission, ingest, protocol
 from .models import Device, DeviceStatus, LogKind
 
 log = logging.getLogger(__name__)
@@ -27,6 +28,10 @@ PHOTO_TABLES = {"ATTPHOTO", "BIOPHOTO"}
 # WSGI servers that always write a Date header themselves (wsgiref, behind runserver and
 # the test live server, only adds one when the application did not).
 SERVERS_SENDING_DATE = ("gunicorn/",)
+# The query parameters we read; each one passes the shared text rule before use, here or
+# (INFO, a list of fields refused one by one) in its parser.
+PARAMETERS = ("table", "pushver", "Stamp", "OpStamp", "PhotoStamp")
+PARSED_PARAMETERS = ("INFO",)
 
 
 def text(body: str, status: int = 200) -> HttpResponse:
@@ -36,9 +41,42 @@ def text(body: str, status: int = 200) -> HttpResponse:
     return response
 
 
-def _serial(request: HttpRequest) -> str | None:
+@dataclass
+class Query:
+    """The query parameters of a terminal request, each one clean or left out."""
+
+    serial: str | None
+    values: dict[str, str] = field(default_factory=dict)
+    refused: list[protocol.LineError] = field(default_factory=list)
+
+    def get(self, name: str) -> str | None:
+        return self.values.get(name) or None
+
+    def log_refused(self, device: Device) -> None:
+        """Parameters left out for a forbidden character, in the terminal's log."""
+        if self.refused:
+            ingest.log_refusals(device, "query", ingest.line_refusals(self.refused))
+
+
+def _query(request: HttpRequest) -> Query:
+    """SN must match the serial pattern (it names the terminal, so no fallback); any other
+    parameter with a character the shared text rule forbids is left out and logged."""
     serial = request.GET.get("SN") or request.GET.get("sn")
-    return serial.strip() if serial and ingest.valid_serial(serial.strip()) else None
+    serial = serial.strip() if serial and ingest.valid_serial(serial.strip()) else None
+    query = Query(serial)
+    for name in PARSED_PARAMETERS:
+        if (value := request.GET.get(name)) is not None:
+            query.values[name] = value
+    for name in PARAMETERS:
+        value = request.GET.get(name)
+        if value is None:
+            continue
+        error = protocol.forbidden_text(None, value, f"parameter {name}", multiline=False)
+        if error is not None:
+            query.refused.append(error)
+        else:
+            query.values[name] = value
+    return query
 
 
 class _Refused(Exception):
@@ -46,26 +84,35 @@ class _Refused(Exception):
         self.response = response
 
 
-def _device(request: HttpRequest, serial: str) -> Device:
+def _device(request: HttpRequest, query: Query) -> Device:
+    """The terminal, after its allow-lists and (when new) the registration limits."""
+    assert query.serial is not None
     try:
-        return ingest.device_contact(
-            serial,
-            ip=client_ip(request.META),
-            push_version=request.GET.get("pushver") or None,
+        device = ingest.device_contact(
+            query.serial, ip=client_ip(request.META), push_version=query.get("pushver")
         )
-    except ingest.TooManyPendingError:
-        raise _Refused(text("ERROR: too many terminals wait for approval", status=503)) from None
+    except admission.RefusedError as exc:
+        refusal = exc.refusal
+        raise _Refused(text(f"ERROR: {refusal.message}", status=refusal.status)) from None
+    query.log_refused(device)
+    return device
 
 
-def terminal_view(view):
-    """csrf_exempt (terminals send no token) and the refusal of unknown terminals in a flood."""
+def terminal_view(view=None, *, serial_required: bool = True):
+    """csrf_exempt (terminals send no token), the query read once, refusals answered."""
+    if view is None:
+        return lambda view: terminal_view(view, serial_required=serial_required)
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        try:
-            response = view(request, *args, **kwargs)
-        except _Refused as refused:
-            response = refused.response
+        query = _query(request)
+        if query.serial is None and serial_required:
+            response = text("ERROR: SN missing or invalid", status=400)
+        else:
+            try:
+                response = view(request, query, *args, **kwargs)
+            except _Refused as refused:
+                response = refused.response
         if request.META.get("SERVER_SOFTWARE", "").startswith(SERVERS_SENDING_DATE):
             del response["Date"]  # one Date header, not two: this server always writes its own
         return response
@@ -85,34 +132,27 @@ def _body(request: HttpRequest, device: Device, table: str) -> bytes | None:
         return None
 
 
-def _handshake(request: HttpRequest, device: Device) -> HttpResponse:
+def _handshake(query: Query, device: Device) -> HttpResponse:
     now = timezone.now()
+    pushver = query.get("pushver")
     try:
         hours = device.utc_offset_hours(now)
         body = protocol.handshake_response(
-            device.serial,
-            device.stamps(),
-            pushver=request.GET.get("pushver") or None,
-            timezone_hours=hours,
+            device.serial, device.stamps(), pushver=pushver, timezone_hours=hours
         )
     except (ValueError, KeyError) as exc:  # a bad stored stamp or zone: answer with defaults
         log.warning("handshake for %s fell back to defaults: %s", device.serial, exc)
-        body = protocol.handshake_response(
-            device.serial, {}, pushver=request.GET.get("pushver") or None, timezone_hours=8
-        )
+        body = protocol.handshake_response(device.serial, {}, pushver=pushver, timezone_hours=8)
     return text(body)
 
 
 @terminal_view
-def cdata(request: HttpRequest) -> HttpResponse:
+def cdata(request: HttpRequest, query: Query) -> HttpResponse:
     """GET: the start-up handshake; POST: an upload of one table."""
-    serial = _serial(request)
-    if serial is None:
-        return text("ERROR: SN missing or invalid", status=400)
-    device = _device(request, serial)
+    device = _device(request, query)
     if request.method != "POST":
-        return _handshake(request, device)
-    table = (request.GET.get("table") or "").strip()
+        return _handshake(query, device)
+    table = (query.get("table") or "").strip()
     key = table.upper()
     if device.status == DeviceStatus.DISABLED:
         ingest.log_refusal(device, table=table[:16])
@@ -120,7 +160,7 @@ def cdata(request: HttpRequest) -> HttpResponse:
     body = _body(request, device, table[:16])
     if body is None:
         return text("ERROR: body too large", status=413)
-    stamp = request.GET.get("Stamp")
+    stamp = query.get("Stamp")
     if key == "ATTLOG":
         outcome = ingest.handle_attlog(device, body, stamp=stamp)
         return text(f"OK: {outcome.accepted}")
@@ -128,25 +168,23 @@ def cdata(request: HttpRequest) -> HttpResponse:
         outcome = ingest.handle_attlog(device, body, table="rtlog", stamp=stamp)
         return text(f"OK: {outcome.accepted}")
     if key == "OPERLOG":
-        count = ingest.handle_operlog(device, body, stamp=request.GET.get("OpStamp") or stamp)
+        count = ingest.handle_operlog(device, body, stamp=query.get("OpStamp") or stamp)
         return text(f"OK: {count}")
     if key == "OPTIONS":
         ingest.handle_options(device, body)
         return text("OK")
     if key in PHOTO_TABLES:
-        ingest.handle_photo(device, body, stamp=stamp or request.GET.get("PhotoStamp"))
+        ingest.handle_photo(device, body, stamp=stamp or query.get("PhotoStamp"))
         return text("OK")
-    # Tables we do not use (e.g. rtstate, ERRORLOG): accepted so the terminal moves on.
+    # Tables we do not use (e.g. rtstate, ERRORLOG, USERINFO): accepted so the terminal
+    # moves on; nothing of them is stored.
     return text("OK")
 
 
 @terminal_view
-def fdata(request: HttpRequest) -> HttpResponse:
+def fdata(request: HttpRequest, query: Query) -> HttpResponse:
     """Older firmware posts punch photos here instead of cdata?table=ATTPHOTO."""
-    serial = _serial(request)
-    if serial is None:
-        return text("ERROR: SN missing or invalid", status=400)
-    device = _device(request, serial)
+    device = _device(request, query)
     if request.method != "POST":
         return text("OK")
     if device.status == DeviceStatus.DISABLED:
@@ -155,27 +193,21 @@ def fdata(request: HttpRequest) -> HttpResponse:
     body = _body(request, device, "ATTPHOTO")
     if body is None:
         return text("ERROR: body too large", status=413)
-    ingest.handle_photo(device, body, stamp=request.GET.get("Stamp"))
+    ingest.handle_photo(device, body, stamp=query.get("Stamp") or query.get("PhotoStamp"))
     return text("OK")
 
 
 @terminal_view
-def getrequest(request: HttpRequest) -> HttpResponse:
+def getrequest(request: HttpRequest, query: Query) -> HttpResponse:
     """The terminal's poll: queued commands as `C:<id>:<command>` lines, or `OK`."""
-    serial = _serial(request)
-    if serial is None:
-        return text("ERROR: SN missing or invalid", status=400)
-    device = _device(request, serial)
-    return text(ingest.handle_poll(device, info=request.GET.get("INFO")))
+    device = _device(request, query)
+    return text(ingest.handle_poll(device, info=query.get("INFO")))
 
 
 @terminal_view
-def devicecmd(request: HttpRequest) -> HttpResponse:
+def devicecmd(request: HttpRequest, query: Query) -> HttpResponse:
     """Results of the commands handed out by getrequest, one `ID=…&Return=…&CMD=…` per line."""
-    serial = _serial(request)
-    if serial is None:
-        return text("ERROR: SN missing or invalid", status=400)
-    device = _device(request, serial)
+    device = _device(request, query)
     if request.method == "POST":
         body = _body(request, device, "devicecmd")
         if body is None:
@@ -184,10 +216,9 @@ def devicecmd(request: HttpRequest) -> HttpResponse:
     return text("OK")
 
 
-@terminal_view
-def ping(request: HttpRequest) -> HttpResponse:
+@terminal_view(serial_required=False)
+def ping(request: HttpRequest, query: Query) -> HttpResponse:
     """Protocol 3.x keep-alive."""
-    serial = _serial(request)
-    if serial is not None:
-        _device(request, serial)
+    if query.serial is not None:
+        _device(request, query)
     return text("OK")

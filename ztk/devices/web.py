@@ -8,18 +8,18 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.parse import parse_ids, parse_moment
 from ztk.org.models import AttendanceGroup
 from ztk.org.selectors import employee_for
 
-from . import selectors, services
+from . import photos, selectors, services
 from .models import Device, DeviceStatus
 
 PERMISSION = services.PERMISSION
@@ -47,14 +47,17 @@ def index(request: HttpRequest) -> HttpResponse:
             "groups": AttendanceGroup.objects.filter(active=True).order_by("code"),
             "held_groups": selectors.held_groups(),
             "problems": selectors.device_problems(limit=30),
+            "allow_lists": [
+                (group, "\n".join(networks)) for group, networks in selectors.group_allow_lists()
+            ],
         },
     )
 
 
-@login_required
-def detail(request: HttpRequest, serial: str) -> HttpResponse:
-    _require(request)
-    device = get_object_or_404(Device.objects.select_related("attendance_group"), serial=serial)
+def _detail(
+    request: HttpRequest, device: Device, *, typed: dict | None = None, status: int = 200
+) -> HttpResponse:
+    """The terminal page; `typed` puts back what a refused form held, so nothing is retyped."""
     return render(
         request,
         "devices/detail.html",
@@ -65,8 +68,28 @@ def detail(request: HttpRequest, serial: str) -> HttpResponse:
             "commands": selectors.device_commands(device=device),
             "logs": selectors.device_logs(device=device),
             "quick_commands": QUICK_COMMANDS,
+            "group_networks": device.group_networks,
+            "device_networks_text": "\n".join(device.allowed_networks),
+            "group_networks_text": "\n".join(device.group_networks),
+            "photos": selectors.device_photos(device=device),
+            "photo_usage": selectors.photo_usage(device),
+            "typed_device": typed if typed and typed.get("form") == "device" else None,
+            "typed_group": typed if typed and typed.get("form") == "group" else None,
         },
+        status=status,
     )
+
+
+def _device_or_404(serial: str) -> Device:
+    return get_object_or_404(
+        Device.objects.select_related("attendance_group__terminal_allow_list"), serial=serial
+    )
+
+
+@login_required
+def detail(request: HttpRequest, serial: str) -> HttpResponse:
+    _require(request)
+    return _detail(request, _device_or_404(serial))
 
 
 def _done(request: HttpRequest, fallback: str = "devices:index") -> HttpResponse:
@@ -132,12 +155,56 @@ def update(request: HttpRequest, serial: str) -> HttpResponse:
             name=request.POST.get("name", "").strip(),
             attendance_group=request.POST.get("attendance_group", ""),
             time_zone=request.POST.get("time_zone", "").strip(),
+            allowed_networks=request.POST.get("allowed_networks"),
         )
     except DomainError as exc:
         messages.error(request, exc.message)
-    else:
-        messages.success(request, _("Terminal %(serial)s saved.") % {"serial": serial})
+        typed = {"form": "device", **request.POST.dict()}
+        return _detail(request, _device_or_404(serial), typed=typed, status=422)
+    messages.success(request, _("Terminal %(serial)s saved.") % {"serial": serial})
     return redirect("devices:detail", serial=serial)
+
+
+@login_required
+@require_POST
+def group_allow_list(request: HttpRequest, code: str) -> HttpResponse:
+    """Save an attendance group's allow-list, from the terminal page or the list page."""
+    _require(request)
+    serial = request.POST.get("back_serial") or ""
+    try:
+        services.group_allow_list_update(
+            actor=request.user, group=code, networks=request.POST.get("networks", "")
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        typed = {"form": "group", "group": code, "networks": request.POST.get("networks", "")}
+        if serial:
+            return _detail(request, _device_or_404(serial), typed=typed, status=422)
+        return redirect("devices:index")
+    messages.success(request, _("Allowed addresses of group %(code)s saved.") % {"code": code})
+    return _done(request)
+
+
+@login_required
+@require_safe
+def photo(request: HttpRequest, serial: str, pk: int) -> FileResponse:
+    """A terminal's punch photo, for HR only; never a public URL, never sniffed as HTML."""
+    _require(request)
+    item = selectors.photo_get(serial=serial, pk=pk)
+    if item is None:
+        raise Http404
+    try:
+        handle = photos.storage().open(item.file, "rb")
+    except FileNotFoundError as missing:
+        raise Http404 from missing
+    response = FileResponse(handle, content_type=item.content_type)
+    response["Content-Disposition"] = (
+        f'inline; filename="photo-{item.pk}{photos.EXTENSIONS[item.content_type]}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return response
 
 
 @login_required
