@@ -26,7 +26,7 @@ from ztk.org.models import Company, Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
 
-from . import files, selectors, services
+from . import files, routing, selectors, services
 from . import policy as p
 from .models import (
     ActionKind,
@@ -47,6 +47,8 @@ KIND_LABELS = {
     ApproverKind.DEPARTMENT_HEAD: _("Department head"),
     ApproverKind.HR: _("HR"),
     ApproverKind.USER: _("Designated approver"),
+    routing.SUPERUSER: _("Superuser"),
+    routing.OVERSIGHT: _("Oversight (HR or a superuser)"),
 }
 
 
@@ -543,6 +545,7 @@ class StepView:
     state: str  # done | current | skipped | waiting | stopped
     skip_reason: str = ""
     fallback: bool = False
+    fallback_text: str = ""  # why it fell back and to whom (routing form)
 
 
 @dataclass(frozen=True)
@@ -621,6 +624,7 @@ def _steps(req: CorrectionRequest) -> list[StepView]:
                 state=state,
                 skip_reason=str(services.SKIP_REASONS.get(step.get("skip_reason", ""), "")),
                 fallback=bool(step.get("fallback")),
+                fallback_text=services.fallback_text(step),
             )
         )
     return views

@@ -1,4 +1,5 @@
-"""Periodic work: tell approvers (and HR) about correction steps past their deadline."""
+"""Periodic work: tell approvers (and HR) about correction steps past their deadline; move
+on the requests nobody can decide any more."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from .services import corrections_notify_overdue
+from .services import corrections_notify_overdue, corrections_reroute
 
 log = logging.getLogger(__name__)
 
@@ -19,3 +20,14 @@ def notify_overdue_steps() -> None:
     count = corrections_notify_overdue()
     if count:
         log.info("corrections: %d overdue approval step(s) notified", count)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def reroute_stuck() -> None:
+    """Every 10 minutes: a step whose approvers can no longer decide it (a delegation came
+    into force, a superuser flag was removed, a change the signals missed) falls back, and
+    a flagged request goes to an HR admin or superuser who has appeared since. No lock:
+    each request is re-read under a row lock and re-checked, so two sweeps agree."""
+    moved = corrections_reroute()
+    if moved:
+        log.info("corrections: %d request(s) re-routed", moved)
