@@ -14,14 +14,13 @@ from django.test import Client, TestCase
 from tests import factories
 from ztk.audit.models import AuditEvent
 from ztk.core.errors import PermissionDeniedError
-from ztk.corrections import oversight
-corrections_reroute = lambda: 0
-class routing: MISSING="missing"; INACTIVE="inactive"; APPLICANT="applicant"; AWAY="away"; OVERSIGHT="oversight"
+from ztk.corrections import oversight, routing
 from ztk.corrections.models import ActionKind, ChainPreset, CorrectionPolicy, Status
 from ztk.corrections.rules import may_act
 from ztk.corrections.services import (
     correction_approve,
     correction_transfer,
+    corrections_reroute,
     delegation_create,
 )
 from ztk.notifications.models import Notification
