@@ -386,7 +386,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def escalate(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
+    if not is_hr(request.user):  # superusers see the page; escalating is HR's
+        raise PermissionDenied
     req = get_object_or_404(CorrectionRequest.objects.select_related("employee"), pk=pk)
     try:
         told = correction_escalate(

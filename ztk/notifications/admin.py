@@ -46,6 +46,13 @@ class RobotWebhookAdmin(ByRole, AuditedAdminMixin, admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return self._by_role(request) or super().has_delete_permission(request, obj)
 
+    def get_fields(self, request, obj=None):
+        # The form offers "remove the stored secret" only when there is one to remove.
+        fields = super().get_fields(request, obj)
+        if obj is None or not obj.secret:
+            fields = [name for name in fields if name != "clear_secret"]
+        return fields
+
     @admin.display(description=_("webhook address"))
     def redacted_url(self, obj: RobotWebhook) -> str:
         return services.redact_url(obj.url)
