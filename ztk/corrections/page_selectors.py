@@ -599,6 +599,15 @@ class RequestDetail:
         return not self.req.is_pending
 
 
+def _step_label(step: dict[str, Any]) -> str:
+    """The step's approver kind; for a step that fell back, from what to what."""
+    label = kind_label(step.get("kind", ""))
+    configured = step.get("configured", "")
+    if step.get("fallback") and configured and configured != step.get("kind"):
+        return f"{kind_label(configured)} → {label}"
+    return label
+
+
 def _steps(req: CorrectionRequest) -> list[StepView]:
     decided_positions = {
         a.step for a in req.actions.all() if a.action == ActionKind.APPROVE and a.step
@@ -619,7 +628,7 @@ def _steps(req: CorrectionRequest) -> list[StepView]:
         views.append(
             StepView(
                 position=position,
-                label=kind_label(step.get("kind", "")),
+                label=_step_label(step),
                 names=list(step.get("names", [])),
                 state=state,
                 skip_reason=str(services.SKIP_REASONS.get(step.get("skip_reason", ""), "")),
