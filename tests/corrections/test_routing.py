@@ -78,6 +78,9 @@ def test_the_only_hr_admins_own_correction_goes_to_a_superuser(week):
     )
     assert step["fallback_reason"] == routing.MISSING
     assert hr_step["skipped"] and hr_step["skip_reason"] == "duplicate"
+    submitted = AuditEvent.objects.get(action="corrections.request.submit", object_id=str(req.pk))
+    assert submitted.changes["chain"][0]["fallback_to"] == "superuser"
+    assert submitted.changes["chain"][0]["fallback_reason"] == "missing"
     assert not may_act(week.hr.user, req)
     with pytest.raises(PermissionDeniedError):
         correction_approve(actor=week.hr.user, request=req)
