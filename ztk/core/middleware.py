@@ -67,9 +67,7 @@ class MaintenanceModeMiddleware:
         request.maintenance_mode = settings.MAINTENANCE_MODE
         if settings.MAINTENANCE_MODE and request.path_info.startswith("/iclock/"):
             return _unavailable(
-                HttpResponse(
-                    "maintenance\n", status=503, content_type="text/plain; charset=utf-8"
-                )
+                HttpResponse("maintenance\n", status=503, content_type="text/plain; charset=utf-8")
             )
         return self.get_response(request)
 
