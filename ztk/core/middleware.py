@@ -4,6 +4,7 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse
 
 from .context import RequestInfo, client_ip, current_request
+from .errors import MAINTENANCE, MAINTENANCE_MESSAGE
 
 
 class RequestContextMiddleware:
@@ -78,9 +79,7 @@ class MaintenanceModeMiddleware:
         if match is not None and match.view_name in ALLOWED_IN_MAINTENANCE:
             return None
         if request.path_info.startswith("/api/"):
-            from ztk.api.errors import MAINTENANCE, MESSAGES
-
-            body = {"code": MAINTENANCE, "message": str(MESSAGES[MAINTENANCE])}
+            body = {"code": MAINTENANCE, "message": str(MAINTENANCE_MESSAGE)}
             return _unavailable(JsonResponse(body, status=503))
         return _unavailable(_refusal_page(request))
 
