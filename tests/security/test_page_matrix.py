@@ -685,12 +685,16 @@ def _admin_pages() -> list[tuple[str, str, str]]:
 
 def test_admin_model_pages(world):
     """Every model page of the settings area: anonymous → log-in, the roles outside it →
-    403 for GET and POST with nothing written; the superuser opens every list, HR the
-    lists of HR_ADMIN_APPS (403 for the rest); add and change pages answer them 200 or 403
-    (read-only models), never an error."""
+    403 for GET and POST with nothing written (one of them per page, in turn); the
+    superuser opens every list, HR the lists of HR_ADMIN_APPS (403 for the rest); add and
+    change pages answer them 200 or 403 (read-only models), never an error."""
     wrong = []
-    for kind, app, path in _admin_pages():
-        expected = {"anonymous": {LOGIN}, **dict.fromkeys(OUTSIDE_ADMIN, {403})}
+    for index, (kind, app, path) in enumerate(_admin_pages()):
+        # One guard (AdminSite.admin_view) stands before every admin view: each page is
+        # tried by one of the roles outside it in turn, so all of them meet every kind of
+        # page without 1,000 requests through the same check.
+        outside = OUTSIDE_ADMIN[index % len(OUTSIDE_ADMIN)]
+        expected = {"anonymous": {LOGIN}, outside: {403}}
         if kind == "index":
             expected |= {"hr": {200}, "superuser": {200}}
         elif kind == "changelist":
@@ -699,7 +703,7 @@ def test_admin_model_pages(world):
             expected |= {"hr": {200, 403} if app in HR_ADMIN_APPS else {403},
                          "superuser": {200, 403}}  # fmt: skip
         for role, allowed in expected.items():
-            for method in ("GET", "POST") if 403 in allowed and len(allowed) == 1 else ("GET",):
+            for method in ("GET", "POST") if role in ("anonymous", outside) else ("GET",):
                 got, written = send(world, role, method, path, {})
                 if got not in allowed or written:
                     wrong.append(f"{method} {path} as {role}: {got} ({written} events), "
