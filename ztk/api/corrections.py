@@ -79,6 +79,8 @@ class StepOut(Schema):
     names: list[str] = []
     skipped: bool
     fallback: bool = False
+    fallback_reason: str = ""  # missing | inactive | applicant | away
+    fallback_to: str = ""  # hr | superuser | oversight
     deadline_working_days: int | None = None
 
 

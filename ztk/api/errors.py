@@ -15,6 +15,8 @@ from django.utils import translation
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
+from ztk.core.errors import MAINTENANCE, MAINTENANCE_MESSAGE
+
 # Stable machine codes (clients and tests import these).
 BAD_REQUEST = "bad_request"
 UNAUTHORIZED = "unauthorized"
@@ -30,7 +32,6 @@ UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 VALIDATION_ERROR = "validation_error"
 TOO_MANY_REQUESTS = "too_many_requests"
 SERVER_ERROR = "server_error"
-MAINTENANCE = "maintenance"
 SERVICE_UNAVAILABLE = "service_unavailable"
 
 MESSAGES: dict[str, Any] = {
@@ -51,7 +52,7 @@ MESSAGES: dict[str, Any] = {
     VALIDATION_ERROR: _("The request is not valid."),
     TOO_MANY_REQUESTS: _("Too many requests; please slow down."),
     SERVER_ERROR: _("An unexpected error occurred. It has been logged; please try again later."),
-    MAINTENANCE: _("The system is in maintenance; please try again later."),
+    MAINTENANCE: MAINTENANCE_MESSAGE,
     SERVICE_UNAVAILABLE: _("The service is temporarily unavailable; please try again later."),
 }
 

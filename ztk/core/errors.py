@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.encoding import force_str
+from django.utils.translation import gettext_lazy
+
+# Writes refused while MAINTENANCE_MODE is on (ztk.core.middleware); the API's code too.
+MAINTENANCE = "maintenance"
+MAINTENANCE_MESSAGE = gettext_lazy("The system is in maintenance; please try again later.")
 
 
 class DomainError(Exception):

@@ -370,6 +370,7 @@ class ActionKind(models.TextChoices):
     ADJUST_TIME = "adjust_time", _("Adjusted the time")
     WITHDRAW = "withdraw", _("Withdrawn")
     CANCEL = "cancel", _("Cancelled")
+    REROUTE = "reroute", _("Re-routed")
 
 
 class ApprovalAction(models.Model):

@@ -1,6 +1,11 @@
 """Approvals oversight for HR (审批监控): every pending correction request with its age, its
 current step and approver, the step's SLA deadline, breaches first — and escalation.
 
+Requests nobody could be found to decide (``routing.OVERSIGHT``: the applicant is the only
+HR admin and there is no superuser, …) are flagged and come before everything else; any HR
+admin or superuser who is not a participant decides them from the request's page, so
+superusers may open this page too (escalating stays HR's).
+
 The deadline of a step is the one the overdue notices use (``services.step_deadline``):
 the end of the N-th working day after the step started, N from the chain snapshot
 (supervisor 2, HR 1 by default), working days from the company work calendar.
@@ -10,8 +15,8 @@ approvers and tells their direct supervisors and HR. An escalation is an audit e
 a move of the request; the same step is escalated at most once every
 ``ESCALATE_INTERVAL`` (a second click is refused with ``escalated_recently``).
 
-Views parse input, check the role (HR only, 403 otherwise), call the selector or the
-service and render; plain forms, cards that fit 375 px.
+Views parse input, check the role (HR or superuser, 403 otherwise), call the selector or
+the service and render; plain forms, cards that fit 375 px.
 """
 
 from __future__ import annotations
@@ -43,11 +48,13 @@ from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
-from ztk.web.access import can_use_hr
+from ztk.web.access import can_oversee
 
-from .models import ApproverKind, CorrectionRequest, Status, check_transition
+from . import routing
+from .models import CorrectionRequest, Status, check_transition
+from .page_selectors import kind_label
 from .rules import is_participant
-from .services import employee_zone, step_deadline, working_days_between
+from .services import employee_zone, fallback_text, step_deadline, working_days_between
 
 User = get_user_model()
 
@@ -90,10 +97,16 @@ class OversightRow:
 
     @property
     def kind_label(self) -> str:
-        try:
-            return str(ApproverKind(self.approver_kind).label)
-        except ValueError:
-            return self.approver_kind
+        return kind_label(self.approver_kind)
+
+    @property
+    def flagged(self) -> bool:
+        """Nobody could be found to decide it: an HR admin or a superuser must."""
+        return self.approver_kind == routing.OVERSIGHT
+
+    @property
+    def fallback(self) -> str:
+        return fallback_text(self.step)
 
 
 def _last_escalations(ids: list[int]) -> dict[int, tuple[datetime, int, int | None]]:
@@ -140,8 +153,9 @@ def pending_oversight(
     group: AttendanceGroup | None = None,
     overdue_only: bool = False,
 ) -> list[OversightRow]:
-    """Every pending request, overdue ones first (longest overdue first), then by the
-    nearest deadline, then oldest. A fixed number of queries whatever the count."""
+    """Every pending request: flagged ones (nobody to decide) first, then overdue ones
+    (longest overdue first), then by the nearest deadline, then oldest. A fixed number of
+    queries whatever the count."""
     now = now or timezone.now()
     qs = CorrectionRequest.objects.filter(status=Status.PENDING).select_related(
         "employee__department", "employee__attendance_group", "applicant", "category"
@@ -177,6 +191,7 @@ def pending_oversight(
     far = now + timedelta(days=36500)
     rows.sort(
         key=lambda r: (
+            not r.flagged,
             not r.overdue,
             r.deadline or far,
             r.request.created_at,
@@ -331,7 +346,7 @@ def correction_escalate(
 
 
 def _require(request: HttpRequest) -> None:
-    if not can_use_hr(request.user):
+    if not can_oversee(request.user):
         raise PermissionDenied
 
 
@@ -359,6 +374,8 @@ def index(request: HttpRequest) -> HttpResponse:
             "page": page,
             "total": len(rows),
             "overdue_count": sum(1 for r in rows if r.overdue),
+            "flagged_count": sum(1 for r in rows if r.flagged),
+            "can_escalate": is_hr(request.user),
             "groups": groups,
             "group": group,
             "overdue_only": overdue_only,
@@ -371,7 +388,8 @@ def index(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def escalate(request: HttpRequest, pk: int) -> HttpResponse:
-    _require(request)
+    if not is_hr(request.user):  # superusers see the page; escalating is HR's
+        raise PermissionDenied
     req = get_object_or_404(CorrectionRequest.objects.select_related("employee"), pk=pk)
     try:
         told = correction_escalate(

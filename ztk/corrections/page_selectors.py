@@ -28,7 +28,7 @@ from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
 
 from . import policy as p
-from . import selectors, services
+from . import routing, selectors, services
 from .models import (
     ActionKind,
     ApproverKind,
@@ -48,6 +48,8 @@ KIND_LABELS = {
     ApproverKind.DEPARTMENT_HEAD: _("Department head"),
     ApproverKind.HR: _("HR"),
     ApproverKind.USER: _("Designated approver"),
+    routing.SUPERUSER: _("Superuser"),
+    routing.OVERSIGHT: _("Oversight (HR or a superuser)"),
 }
 
 
@@ -537,6 +539,7 @@ class StepView:
     state: str  # done | current | skipped | waiting | stopped
     skip_reason: str = ""
     fallback: bool = False
+    fallback_text: str = ""  # why it fell back and to whom (routing form)
 
 
 @dataclass(frozen=True)
@@ -590,6 +593,15 @@ class RequestDetail:
         return not self.req.is_pending
 
 
+def _step_label(step: dict[str, Any]) -> str:
+    """The step's approver kind; for a step that fell back, from what to what."""
+    label = kind_label(step.get("kind", ""))
+    configured = step.get("configured", "")
+    if step.get("fallback") and configured and configured != step.get("kind"):
+        return f"{kind_label(configured)} → {label}"
+    return label
+
+
 def _steps(req: CorrectionRequest) -> list[StepView]:
     decided_positions = {
         a.step for a in req.actions.all() if a.action == ActionKind.APPROVE and a.step
@@ -610,11 +622,12 @@ def _steps(req: CorrectionRequest) -> list[StepView]:
         views.append(
             StepView(
                 position=position,
-                label=kind_label(step.get("kind", "")),
+                label=_step_label(step),
                 names=list(step.get("names", [])),
                 state=state,
                 skip_reason=str(services.SKIP_REASONS.get(step.get("skip_reason", ""), "")),
                 fallback=bool(step.get("fallback")),
+                fallback_text=services.fallback_text(step),
             )
         )
     return views

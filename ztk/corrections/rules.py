@@ -12,23 +12,33 @@ from ztk.org.rules import (
     employee_of,
     is_department_head_of,
     is_hr,
+    is_superuser,
     is_supervisor_of,
     is_sysadmin,
 )
 
+from . import routing
 from .models import CorrectionRequest, Delegation, Status
 
 
 def delegators_of(user: Any, day: date | None = None) -> set[int]:
-    """Ids of the approvers whose delegation to `user` is in force on `day` (default today)."""
+    """Ids of the approvers `user` stands in for on `day` (default today): whose delegation
+    to `user` is in force, or to someone away who delegated on to `user` (the reach
+    ``routing.deciders_for`` gives an away approver's delegates)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return set()
     day = day or timezone.localdate()
-    return set(
-        Delegation.objects.filter(delegate=user, start__lte=day, end__gte=day).values_list(
-            "approver_id", flat=True
+    found: set[int] = set()
+    frontier = {user.pk}
+    while frontier:
+        approvers = set(
+            Delegation.objects.filter(
+                delegate_id__in=frontier, start__lte=day, end__gte=day
+            ).values_list("approver_id", flat=True)
         )
-    )
+        frontier = approvers - found - {user.pk}
+        found |= frontier
+    return found
 
 
 def _approver_ids(request: CorrectionRequest) -> set[int]:
@@ -46,8 +56,10 @@ def is_participant(user: Any, request: CorrectionRequest) -> bool:
 def may_act(user: Any, request: CorrectionRequest, day: date | None = None) -> bool:
     """May `user` approve, reject or transfer the request's current step?
 
-    The step's resolved approvers, anyone holding an active delegation from one of them,
-    and — on an HR step — any HR admin. Never the employee or the applicant themselves.
+    The step's resolved approvers — on a role step instead whoever holds the role now: any
+    HR admin on an HR step, any superuser on a step that fell back to superusers, either on
+    a flagged step (nobody was found: ``routing.OVERSIGHT``) — and anyone a delegation in
+    force reaches from one of the approvers. Never the employee or the applicant.
     """
     if request.status != Status.PENDING or request.current_step is None:
         return False
@@ -56,9 +68,13 @@ def may_act(user: Any, request: CorrectionRequest, day: date | None = None) -> b
     if is_participant(user, request):
         return False
     approvers = _approver_ids(request)
-    if user.pk in approvers:
-        return True
-    if request.current_kind == "hr" and is_hr(user):
+    kind = request.current_kind
+    if kind in routing.ROLE_KINDS:  # whoever holds the role now, not the stored snapshot
+        if kind in (routing.HR, routing.OVERSIGHT) and is_hr(user):
+            return True
+        if kind in (routing.SUPERUSER, routing.OVERSIGHT) and is_superuser(user):
+            return True
+    elif user.pk in approvers:
         return True
     return bool(approvers & delegators_of(user, day))
 

@@ -11,10 +11,11 @@ from django.utils import timezone
 from ztk import engine
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.rules import employee_of, is_hr, is_superuser, is_sysadmin
 from ztk.org.selectors import employees_visible_to
 
 from . import policy as p
+from . import routing
 from .models import COUNTED_STATUSES, ApprovalAction, Attachment, CorrectionRequest, Status
 from .rules import delegators_of, may_view
 
@@ -32,10 +33,14 @@ def _base() -> QuerySet[CorrectionRequest]:
 
 def to_approve_q(user: Any, day: date | None = None) -> Q:
     """Pending requests whose current step `user` may act on (as approver, delegate, HR)."""
-    acting_for = {user.pk, *delegators_of(user, day)}
-    query = Q(current_approvers__in=acting_for)
+    query = Q(current_approvers=user) & ~Q(current_kind__in=routing.ROLE_KINDS)
+    delegators = delegators_of(user, day)
+    if delegators:
+        query |= Q(current_approvers__in=delegators)
     if is_hr(user):
-        query |= Q(current_kind="hr")
+        query |= Q(current_kind__in=(routing.HR, routing.OVERSIGHT))
+    if is_superuser(user):
+        query |= Q(current_kind__in=(routing.SUPERUSER, routing.OVERSIGHT))
     return (
         Q(status=Status.PENDING)
         & Q(pk__in=CorrectionRequest.objects.filter(query).values("pk"))

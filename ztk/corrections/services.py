@@ -36,6 +36,7 @@ from ztk.org.roles import HR
 from ztk.org.rules import is_hr, is_sysadmin
 
 from . import policy as p
+from . import routing
 from .messages import refusal_message
 from .models import (
     COUNTED_STATUSES,
@@ -84,6 +85,21 @@ LATEST_DAY = LAST_DAY
 SKIP_REASONS = {
     "applicant": _("The approver of this step is the applicant."),
     "duplicate": _("HR already approves at an earlier step."),
+}
+# Why a step fell back (routing's reasons) and to whom: the routing form and the trail.
+FALLBACK_REASONS = {
+    routing.MISSING: _("Nobody holds this approver's role (no supervisor or HR admin)."),
+    routing.INACTIVE: _("The approver has left or their account is deactivated."),
+    routing.APPLICANT: _("The only approver is the applicant or the employee."),
+    routing.AWAY: _("The approver is away and the delegation leads back to the applicant."),
+}
+FALLBACK_TO = {
+    routing.HR: _("Another HR admin decides."),
+    routing.SUPERUSER: _("No other HR admin: a superuser decides."),
+    routing.OVERSIGHT: _(
+        "Nobody else can decide: the request waits on the oversight page for an HR admin "
+        "or a superuser."
+    ),
 }
 
 MESSAGES = {
@@ -582,10 +598,13 @@ def _configured_steps(row: CorrectionPolicy) -> list[tuple[str, int | None, int]
 
 
 def _resolve(kind: str, user_id: int | None, employee: Employee) -> list[int]:
-    """The users who approve a step of this kind for `employee` (empty: unresolvable)."""
+    """The users a configured step names for `employee` (empty: nobody holds the role).
+
+    Whether they can decide (present, not the applicant, not away) is routing's question.
+    """
     if kind == ApproverKind.SUPERVISOR:
         boss = employee.supervisor
-        if boss is not None and boss.active and boss.pk != employee.pk:
+        if boss is not None and boss.pk != employee.pk:
             return [boss.user_id]
         return []
     if kind == ApproverKind.DEPARTMENT_HEAD:
@@ -597,87 +616,229 @@ def _resolve(kind: str, user_id: int | None, employee: Employee) -> list[int]:
                 return [head.user_id]
         return []
     if kind == ApproverKind.USER:
-        usable = user_id is not None and user_id != employee.user_id
-        if usable and User.objects.filter(pk=user_id, is_active=True).exists():
-            return [user_id]
-        return []
+        return [user_id] if user_id is not None else []
     return []
 
 
+class OrgFacts:
+    """The organisation as routing sees it on one day: HR admins, superusers, delegations
+    in force and who is present — read once for a submission or a sweep."""
+
+    def __init__(self, day: date, extra_ids: Iterable[int] = ()) -> None:
+        self.day = day
+        self.hr = tuple(
+            User.objects.filter(groups__name=HR, is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+            .distinct()
+        )
+        self.superusers = tuple(
+            User.objects.filter(is_superuser=True, is_active=True)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        delegations: dict[int, set[int]] = {}
+        for approver, delegate in Delegation.objects.filter(
+            start__lte=day, end__gte=day
+        ).values_list("approver_id", "delegate_id"):
+            delegations.setdefault(approver, set()).add(delegate)
+        self.delegations = {k: frozenset(v) for k, v in delegations.items()}
+        self._present: set[int] = set()
+        self._known: set[int] = set()
+        known = {*self.hr, *self.superusers, *extra_ids}
+        for approver, delegates in self.delegations.items():
+            known |= {approver, *delegates}
+        self._learn(known)
+
+    @classmethod
+    def for_request(cls, req: CorrectionRequest, now: datetime) -> OrgFacts:
+        day = now.astimezone(employee_zone(req.employee)).date()
+        return cls(day, [uid for step in req.chain for uid in step.get("approvers", [])])
+
+    def _learn(self, ids: Iterable[int]) -> None:
+        """Which of these accounts may act: active, their employee (if any) active and not
+        past the leave date."""
+        new = {i for i in ids if i is not None} - self._known
+        if not new:
+            return
+        self._known |= new
+        self._present |= set(
+            User.objects.filter(pk__in=new, is_active=True)
+            .exclude(employee__active=False)
+            .exclude(employee__leave_date__lt=self.day)
+            .values_list("pk", flat=True)
+        )
+
+    def people(self, participants: Iterable[int], approvers: Iterable[int] = ()) -> routing.People:
+        self._learn([*participants, *approvers])
+        return routing.People(
+            participants=frozenset(participants),
+            present=frozenset(self._present),
+            hr=self.hr,
+            superusers=self.superusers,
+            delegations=self.delegations,
+        )
+
+
+# Approver kinds that stand for HR's check: a later HR step after one of them is a duplicate.
+HR_LIKE = (ApproverKind.HR, routing.SUPERUSER, routing.OVERSIGHT)
+
+
+def _step(
+    position: int, configured: str, deadline: int, route: routing.Route | None, skip: str = ""
+) -> dict[str, Any]:
+    return {
+        "position": position,
+        "kind": str(route.kind if route else configured),
+        "configured": str(configured),
+        "approvers": list(route.approvers) if route else [],
+        "deadline_working_days": deadline,
+        "skipped": bool(skip),
+        "skip_reason": skip,
+        "fallback": bool(route and route.fell_back),
+        "fallback_reason": route.reason if route else "",
+        "fallback_to": route.to if route else "",
+    }
+
+
+def _names(ids: Iterable[int]) -> dict[int, str]:
+    return {
+        u.pk: _display_name(u)
+        for u in User.objects.filter(pk__in=set(ids)).select_related("employee")
+    }
+
+
 def resolve_chain(
-    *, row: CorrectionPolicy, employee: Employee, applicant: Any, on_behalf: bool
+    *,
+    row: CorrectionPolicy,
+    employee: Employee,
+    applicant: Any,
+    on_behalf: bool,
+    now: datetime | None = None,
 ) -> list[dict[str, Any]]:
     """The chain snapshot stored on a request: who approves each step, resolved now.
 
-    - An unresolvable step (no supervisor, vacant heads all the way up, a departed named
-      user) goes to HR, so no request is ever left without an approver.
-    - A step whose approver is the applicant is skipped (an HR step is skipped when the
-      applicant is the only HR admin). Nobody ever approves their own correction.
-    - When every step is skipped, HR approves (a last HR step is added) — unless HR filed
-      it on the employee's behalf, which is then final (HR has the last word; the chain
-      is empty and the request is approved at once).
+    - A step is skipped when the applicant filing on the employee's behalf is its approver
+      (a supervisor filing for a report; HR filing when no other HR admin can decide), and
+      an HR step after a step that already stands for HR is skipped as a duplicate.
+    - Any other step whose approvers cannot decide it (vacant, departed, the applicant or
+      the employee themselves, away with the delegation leading back) falls back to another
+      HR admin, else a superuser, else it is flagged for the oversight page
+      (``routing.route_step``). Nobody ever approves their own correction.
+    - When every step is skipped, HR approves (a last HR step is added, with the same
+      fallback) — unless HR filed it on the employee's behalf, which is then final (HR has
+      the last word; the request is approved at once).
     """
-    hr_cache: list[int] | None = None
-
-    def hr_ids() -> list[int]:
-        nonlocal hr_cache
-        if hr_cache is None:
-            hr_cache = [u.pk for u in _hr_users() if u.pk != employee.user_id]
-        return hr_cache
-
+    now = now or timezone.now()
+    configured = _configured_steps(row)
+    named = {kind_user: _resolve(kind_user[0], kind_user[1], employee) for kind_user in
+             {(kind, user_id) for kind, user_id, _deadline in configured}}  # fmt: skip
+    facts = OrgFacts(
+        now.astimezone(employee_zone(employee)).date(),
+        [uid for ids in named.values() for uid in ids],
+    )
+    people = facts.people({applicant.pk, employee.user_id})
+    applicant_is_hr = applicant.pk in facts.hr
     steps: list[dict[str, Any]] = []
-    for position, (kind, user_id, deadline) in enumerate(_configured_steps(row), start=1):
-        approvers = _resolve(kind, user_id, employee)
-        resolved, fallback = kind, False
-        if kind == ApproverKind.HR or not approvers:
-            resolved, fallback = ApproverKind.HR, kind != ApproverKind.HR
-            approvers = list(hr_ids())
-        skip_reason = ""
-        if resolved == ApproverKind.HR:
-            others = [uid for uid in approvers if uid != applicant.pk]
-            if not others and applicant.pk in approvers:
-                skip_reason = "applicant"
-            else:
-                approvers = others
-            if any(s["kind"] == ApproverKind.HR and not s["skipped"] for s in steps):
-                skip_reason = skip_reason or "duplicate"  # HR approves once
-        elif approvers == [applicant.pk]:
-            skip_reason = "applicant"
-        steps.append(
-            {
-                "position": position,
-                "kind": str(resolved),
-                "configured": str(kind),
-                "approvers": approvers,
-                "deadline_working_days": deadline,
-                "skipped": bool(skip_reason),
-                "skip_reason": skip_reason,
-                "fallback": fallback,
-            }
-        )
-    if all(s["skipped"] for s in steps) and not (on_behalf and is_hr(applicant)):
-        others = [uid for uid in hr_ids() if uid != applicant.pk]
-        steps.append(
-            {
-                "position": len(steps) + 1,
-                "kind": str(ApproverKind.HR),
-                "configured": "",
-                "approvers": others,
-                "deadline_working_days": DEFAULT_DEADLINE_WORKING_DAYS["hr"],
-                "skipped": False,
-                "skip_reason": "",
-                "fallback": True,
-            }
-        )
-    names = {
-        u.pk: _display_name(u)
-        for u in User.objects.filter(
-            pk__in={uid for s in steps for uid in s["approvers"]}
-        ).select_related("employee")
-    }
+    for position, (kind, user_id, deadline) in enumerate(configured, start=1):
+        approvers = named[(kind, user_id)]
+        skip = ""
+        if kind == ApproverKind.HR:
+            if any(s["kind"] in HR_LIKE and not s["skipped"] for s in steps):
+                skip = "duplicate"  # HR approves once
+            elif on_behalf and applicant_is_hr and not routing.step_deciders(kind, [], people)[0]:
+                skip = "applicant"
+        elif on_behalf and approvers == [applicant.pk]:
+            skip = "applicant"
+        route = None if skip else routing.route_step(kind, approvers, people)
+        steps.append(_step(position, kind, deadline, route, skip))
+    if all(s["skipped"] for s in steps) and not (on_behalf and applicant_is_hr):
+        route = routing.route_step(ApproverKind.HR, [], people)
+        steps.append(_step(len(steps) + 1, "", DEFAULT_DEADLINE_WORKING_DAYS["hr"], route))
+        steps[-1]["configured"] = ""
+    names = _names(uid for s in steps for uid in s["approvers"])
     for step in steps:
         step["names"] = [names.get(uid, str(uid)) for uid in step["approvers"]]
     return steps
+
+
+def _reroute_if_stuck(
+    req: CorrectionRequest, facts: OrgFacts, now: datetime, actor: Any = None
+) -> bool:
+    """Re-route the current step when nobody can decide it any more (the approver left or
+    was deactivated, went away with a delegation leading back, lost the HR role …), or
+    when a flagged step now has someone to decide it. Inside the caller's transaction, with
+    `req` locked; recorded on the trail and in the audit log. The caller notifies."""
+    step = req.step()
+    if not req.is_pending or step is None:
+        return False
+    people = facts.people({req.applicant_id, req.employee.user_id}, step.get("approvers", []))
+    route = routing.route_step(step["kind"], step.get("approvers", []), people)
+    if not route.fell_back or (step["kind"] == routing.OVERSIGHT and route.flagged):
+        return False
+    reason = route.reason or step.get("fallback_reason", "") or routing.MISSING
+    before = {"kind": step["kind"], "approvers": list(step.get("approvers", []))}
+    chain = [dict(s) for s in req.chain]
+    current = next(s for s in chain if s["position"] == req.current_step)
+    current.update(
+        kind=route.kind,
+        approvers=list(route.approvers),
+        names=[_names(route.approvers).get(uid, str(uid)) for uid in route.approvers],
+        fallback=True,
+        fallback_reason=reason,
+        fallback_to=route.to,
+        rerouted_from=before["approvers"],
+    )
+    req.chain = chain
+    req.current_kind = route.kind
+    req.step_started_at = now
+    req.overdue_notified_step = None
+    req.current_approvers.set(route.approvers)
+    req.save(update_fields=["chain", "current_kind", "step_started_at", "overdue_notified_step"])
+    _action(req, ActionKind.REROUTE, actor, step=req.current_step, comment=fallback_text(current))
+    record(
+        "corrections.request.reroute",
+        obj=req,
+        actor=actor,
+        before=before,
+        after={"kind": route.kind, "approvers": list(route.approvers)},
+        extra={"step": req.current_step, "reason": reason, "to": route.to},
+    )
+    return True
+
+
+def fallback_text(step: dict[str, Any]) -> str:
+    """Why a step fell back and to whom, as the routing form and the trail say it."""
+    if not step.get("fallback"):
+        return ""
+    why = FALLBACK_REASONS.get(step.get("fallback_reason", ""), FALLBACK_REASONS["missing"])
+    to = FALLBACK_TO.get(step.get("fallback_to", ""), FALLBACK_TO["hr"])
+    return f"{why} {to}"
+
+
+def corrections_reroute(
+    *, user_ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
+    """Re-route every pending request nobody can decide any more (system action: the
+    periodic sweep, a deactivation, a role change, a delegation). `user_ids`: only the
+    requests whose current step names one of them. Returns how many moved."""
+    now = now or timezone.now()
+    qs = CorrectionRequest.objects.filter(status=Status.PENDING, current_step__isnull=False)
+    if user_ids is not None:
+        qs = qs.filter(current_approvers__in=list(user_ids))
+    pks = list(qs.values_list("pk", flat=True).distinct().order_by("pk"))
+    facts_by_day: dict[date, OrgFacts] = {}
+    moved = 0
+    for pk in pks:
+        with transaction.atomic():
+            req = _lock(CorrectionRequest(pk=pk))
+            day = now.astimezone(employee_zone(req.employee)).date()
+            if day not in facts_by_day:
+                facts_by_day[day] = OrgFacts(day)
+            if _reroute_if_stuck(req, facts_by_day[day], now):
+                _notify_approvers(req)
+                moved += 1
+    return moved
 
 
 def _enter_step(req: CorrectionRequest, step: dict[str, Any] | None, now: datetime) -> None:
@@ -912,6 +1073,9 @@ def _submit(
 
         created: list[CorrectionRequest] = []
         stored_files: dict[int, str] = {}
+        chain = resolve_chain(
+            row=row, employee=employee, applicant=actor, on_behalf=on_behalf, now=now
+        )
         for item in items:
             info = slots[item.day][item.slot_key]
             req = CorrectionRequest.objects.create(
@@ -933,9 +1097,7 @@ def _submit(
                 quota_override_reason=(quota_override_reason or "")[:500],
                 resubmission_of=resubmission_of,
             )
-            req.chain = resolve_chain(
-                row=row, employee=employee, applicant=actor, on_behalf=on_behalf
-            )
+            req.chain = [dict(step) for step in chain]
             _action(req, ActionKind.SUBMIT, actor, comment=req.reason)
             for step in req.chain:
                 if step["skipped"]:
@@ -946,6 +1108,11 @@ def _submit(
                         step=step["position"],
                         comment=str(SKIP_REASONS.get(step["skip_reason"], "")),
                     )
+                elif step["fallback"]:
+                    _action(
+                        req, ActionKind.REROUTE, None, step=step["position"],
+                        comment=fallback_text(step),
+                    )  # fmt: skip
             saved = _store_attachments(req, checked, actor, stored_files)
             first = _next_step(req, None)
             _enter_step(req, first, now)
@@ -966,7 +1133,17 @@ def _submit(
                 },
                 extra={
                     "chain": [
-                        {k: s[k] for k in ("position", "kind", "approvers", "skipped")}
+                        {
+                            k: s[k]
+                            for k in (
+                                "position",
+                                "kind",
+                                "approvers",
+                                "skipped",
+                                "fallback_reason",
+                                "fallback_to",
+                            )
+                        }
                         for s in req.chain
                     ],
                     "attachments": [a.pk for a in saved],
@@ -1133,6 +1310,8 @@ def correction_approve(
         if following is not None:
             _enter_step(req, following, now)
             req.save(update_fields=["current_step", "current_kind", "step_started_at"])
+            # The chain was resolved at submission; whoever left since is routed around.
+            _reroute_if_stuck(req, OrgFacts.for_request(req, now), now)
         else:
             _finish_approval(req, actor=actor, now=now, comment=comment)
         record(
@@ -1515,6 +1694,8 @@ def delegation_create(
             },
         )
         _notify_delegate(delegation)
+        # The approver is away from now on: their waiting steps may have nobody left.
+        corrections_reroute(user_ids={approver.pk})
     return delegation
 
 

@@ -37,6 +37,12 @@ def is_sysadmin(user) -> bool:
 
 
 @rules.predicate
+def is_superuser(user) -> bool:
+    """A Django superuser: the last resort for an approval nobody else can decide."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_superuser", False))
+
+
+@rules.predicate
 def is_auditor(user) -> bool:
     return _in_group(user, AUDITOR)
 

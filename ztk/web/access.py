@@ -10,12 +10,15 @@ from ztk.org.rules import (
     is_auditor,
     is_department_head,
     is_hr,
+    is_superuser,
     is_supervisor,
     is_sysadmin,
 )
 
-can_approve = is_supervisor | is_department_head | is_hr
+can_approve = is_supervisor | is_department_head | is_hr | is_superuser
 can_use_hr = is_hr
+# The approvals oversight: HR, and superusers, who decide the requests nobody else can.
+can_oversee = is_hr | is_superuser
 can_see_team = is_supervisor | is_department_head | is_hr | is_sysadmin
 can_see_reports = is_hr | is_sysadmin
 can_see_audit = is_auditor | is_sysadmin
