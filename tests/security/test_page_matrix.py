@@ -18,7 +18,8 @@ product's): employees see only their own data; supervisors and department heads 
 their reports and departments; HR everything; the auditor the audit log; the superuser is
 the system admin (settings, terminals, reports, every request) with no attendance of their
 own. Whoever may not see an object gets 404 where its existence is private (requests,
-files), 403 where the section is closed.
+files) or named by an employee number (a probe must not learn who works here:
+`org.selectors.employee_for`), 403 where the section is closed.
 
 The organisation is built once per module; every cell runs inside a savepoint that is
 rolled back, so one role's write never changes the next cell. A refused cell must write no
@@ -148,35 +149,35 @@ PAGES: list[Page] = [
     Page(
         "attendance:employee_day",
         f"/attendance/people/1002/{DAY}/",
-        get=only(200, *ZHANG_VIEWERS),
+        get=only(200, *ZHANG_VIEWERS, others=404),
         post=GET_ONLY,
         case="张三's day",
     ),
     Page(
         "attendance:employee_day",
         f"/attendance/people/1003/{DAY}/",
-        get=only(200, "supervisor", "head", "hr", "superuser"),
+        get=only(200, "supervisor", "head", "hr", "superuser", others=404),
         post=GET_ONLY,
         case="a colleague's day (same team)",
     ),
     Page(
         "attendance:employee_day",
         f"/attendance/people/2001/{DAY}/",
-        get=only(200, *ZHAO_VIEWERS),
+        get=only(200, *ZHAO_VIEWERS, others=404),
         post=GET_ONLY,
         case="another department's day",
     ),
     Page(
         "attendance:employee_month",
         "/attendance/people/1002/",
-        get=only(200, *ZHANG_VIEWERS, employee=REDIRECT),  # one's own: to /
+        get=only(200, *ZHANG_VIEWERS, employee=REDIRECT, others=404),  # one's own: to /
         post=GET_ONLY,
         case="张三's month",
     ),
     Page(
         "attendance:employee_month",
         "/attendance/people/2001/",
-        get=only(200, *ZHAO_VIEWERS, other_department=REDIRECT),
+        get=only(200, *ZHAO_VIEWERS, other_department=REDIRECT, others=404),
         post=GET_ONLY,
         case="another department's month",
     ),
@@ -364,14 +365,14 @@ PAGES: list[Page] = [
     Page(
         "reports:sheet",
         "/reports/sheet/1002/",
-        get=only(200, "employee", *ADMINS),  # a payroll document: not for supervisors
+        get=only(200, "employee", *ADMINS, others=404),  # a payroll document: not for supervisors
         post=GET_ONLY,
         case="张三's sheet",
     ),
     Page(
         "reports:sheet",
         "/reports/sheet/2001/",
-        get=only(200, "other_department", *ADMINS),
+        get=only(200, "other_department", *ADMINS, others=404),
         post=GET_ONLY,
         case="another department's sheet",
     ),
@@ -388,8 +389,8 @@ PAGES: list[Page] = [
     Page(
         "requests:new",
         NEW_FOR_ZHANG,
-        get=only(200, "employee", "supervisor", "head", "hr"),
-        post=only(REDIRECT, "employee", "supervisor", "head", "hr"),  # filed (for) 张三
+        get=only(200, "employee", "supervisor", "head", "hr", others=404),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404),  # filed (for) 张三
         body=SUBMISSION,
         case="for 张三 (self, or on his behalf)",
     ),
@@ -397,7 +398,7 @@ PAGES: list[Page] = [
         "requests:preview",
         "/requests/preview/",
         get=POST_ONLY,
-        post=only(200, "employee", "supervisor", "head", "hr"),
+        post=only(200, "employee", "supervisor", "head", "hr", others=404),
         body={"day": "2026-11-24", "employee": "1002"},
     ),
     Page(
@@ -519,15 +520,15 @@ PAGES: list[Page] = [
     Page(
         "web:employee_profile",
         "/people/1002/",
-        get=only(200, *ZHANG_VIEWERS),
-        post=only(200, *ZHANG_VIEWERS),
+        get=only(200, *ZHANG_VIEWERS, others=404),
+        post=only(200, *ZHANG_VIEWERS, others=404),
         case="张三's profile",
     ),
     Page(
         "web:employee_profile",
         "/people/2001/",
-        get=only(200, *ZHAO_VIEWERS),
-        post=only(200, *ZHAO_VIEWERS),
+        get=only(200, *ZHAO_VIEWERS, others=404),
+        post=only(200, *ZHAO_VIEWERS, others=404),
         case="another department's profile",
     ),
     Page("web:healthz", "/healthz", get=everyone(200), post=everyone(200)),

@@ -102,6 +102,15 @@ def decode_text(data: bytes) -> str:
         raise error(UNSUPPORTED_FILE) from None  # binary: no text at all
 
 
+def looks_binary(text: str) -> bool:
+    """Many NULs: a binary file or UTF-16 without a BOM, not a table.
+
+    A few NULs in cells of a real CSV are not a file problem: those rows are refused one by
+    one by the text rule (`invalid_text`), the rest of the file still counts.
+    """
+    return text.count("\x00") * 20 >= len(text) > 0
+
+
 def xml_budget(max_rows: int) -> int:
     """Uncompressed bytes an XLSX holding `max_rows` rows may expand to."""
     return max(MIN_XML_BYTES, (max_rows + 1) * XML_BYTES_PER_ROW)
@@ -187,7 +196,7 @@ def read_table(
             raise error(UNSUPPORTED_FILE)
         else:
             text = decode_text(data)
-            if "\x00" in text:
+            if looks_binary(text):
                 raise error(UNSUPPORTED_FILE)
             source = _csv_rows(text)
         for number, cells in source:
