@@ -115,6 +115,8 @@ def _submit(actor, employee, day: date, slot: str = "in1"):
 
 def build() -> PageWorld:
     """The organisation of the module docstring and one of every object a page shows."""
+    from ztk.core.models import Job
+    from ztk.corrections import bulk_import
     from ztk.corrections.manual import manual_punch_add
     from ztk.corrections.models import CorrectionPolicy
     from ztk.corrections.paper import paper_form_register
@@ -212,7 +214,13 @@ def build() -> PageWorld:
     device = Device.objects.create(
         serial="PEND0001", status=DeviceStatus.PENDING, attendance_group=org.group
     )
+    # HR's bulk import running in the background: only its owner sees it
+    job = Job.objects.create(kind=bulk_import.JOB_PREVIEW, owner=org.hr.user)
     world.ids.update(
-        notification=note.pk, robot=robot.pk, device=device.serial, group=org.group.code
+        notification=note.pk,
+        robot=robot.pk,
+        device=device.serial,
+        group=org.group.code,
+        job=str(job.pk),
     )
     return world

@@ -195,6 +195,14 @@ PAGES: list[Page] = [
         post=signed_in(REDIRECT),  # each for their own field punch
         body={"photo": png()},
     ),
+    # a photo that does not exist: nobody learns more than 404 (who may see a real one is
+    # tested with real files in tests/security/test_upload_abuse.py)
+    Page(
+        "attendance:punch_photo_file",
+        "/attendance/punch/999999/photo/",
+        get=signed_in(404),
+        post=GET_ONLY,
+    ),
     # --- correction proofs: whoever may see the request ------------------------------------
     Page(
         "corrections:attachment",
@@ -228,6 +236,20 @@ PAGES: list[Page] = [
         post=HR_ACTION,
         body={"kind": "INFO"},
     ),  # fmt: skip
+    Page(
+        "devices:group_allow_list",
+        "/hr/devices/groups/{group}/allow-list/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"networks": "10.0.0.0/8"},
+    ),
+    # a terminal photo that does not exist (real ones: tests/devices/test_photos_http.py)
+    Page(
+        "devices:photo",
+        "/hr/devices/{device}/photos/999999/",
+        get=only(404, *ADMINS),
+        post=GET_ONLY,
+    ),
     Page("devices:disable", "/hr/devices/{device}/disable/", get=POST_ONLY, post=HR_ACTION),
     Page(
         "devices:assign",
@@ -251,6 +273,19 @@ PAGES: list[Page] = [
         "/hr/desk/import/preview/",
         get=POST_ONLY,
         post=only(422, *ADMINS),  # no file chosen: the form says so
+    ),
+    # HR's own import job: the system admin may not watch someone else's (404)
+    Page(
+        "hrdesk:import_job",
+        "/hr/desk/import/jobs/{job}/",
+        get=only(200, "hr", superuser=404),
+        post=GET_ONLY,
+    ),
+    Page(
+        "hrdesk:import_job_status",
+        "/hr/desk/import/jobs/{job}/status/",
+        get=only(200, "hr", superuser=404),
+        post=GET_ONLY,
     ),
     Page("hrdesk:import_commit", "/hr/desk/import/commit/", get=POST_ONLY, post=HR_ACTION),
     Page("hrdesk:import_template_csv", "/hr/desk/import/template.csv", get=HR_PAGE, post=GET_ONLY),

@@ -20,6 +20,7 @@ from ztk.org.models import AttendanceGroup
 from ztk.org.selectors import employee_for
 
 from . import photos, selectors, services
+from .ingest import valid_serial
 from .models import Device, DeviceStatus
 
 PERMISSION = services.PERMISSION
@@ -92,8 +93,14 @@ def detail(request: HttpRequest, serial: str) -> HttpResponse:
     return _detail(request, _device_or_404(serial))
 
 
+def _back_serial(request: HttpRequest) -> str:
+    """The terminal page to return to; a value that is no serial is ignored, not reversed."""
+    serial = request.POST.get("back_serial") or ""
+    return serial if valid_serial(serial) else ""
+
+
 def _done(request: HttpRequest, fallback: str = "devices:index") -> HttpResponse:
-    serial = request.POST.get("back_serial")
+    serial = _back_serial(request)
     if serial:
         return redirect("devices:detail", serial=serial)
     return redirect(fallback)
@@ -170,7 +177,7 @@ def update(request: HttpRequest, serial: str) -> HttpResponse:
 def group_allow_list(request: HttpRequest, code: str) -> HttpResponse:
     """Save an attendance group's allow-list, from the terminal page or the list page."""
     _require(request)
-    serial = request.POST.get("back_serial") or ""
+    serial = _back_serial(request)
     try:
         services.group_allow_list_update(
             actor=request.user, group=code, networks=request.POST.get("networks", "")
