@@ -34,9 +34,11 @@ from django.utils.translation import gettext_lazy as _
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
-from ztk.org.models import AttendanceGroup, Company, Employee
+from ztk.engine.periods import period_of
+from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
+from ztk.org.selectors import period_start_day
 
 from .models import AttendanceDay, AttendancePeriod, PeriodStatus
 
@@ -86,15 +88,8 @@ def _require_hr(actor: Any) -> None:
 # --- periods --------------------------------------------------------------------------------
 
 
-def period_start_day() -> int:
-    value = Company.objects.order_by("pk").values_list("period_start_day", flat=True).first()
-    return value if value and 1 <= value <= 28 else 1
-
-
 def period_bounds(day: date) -> tuple[date, date]:
     """First and last day of the attendance period containing `day` (company start day)."""
-    from ztk.corrections.policy import period_of
-
     return period_of(day, period_start_day())
 
 

@@ -35,9 +35,10 @@ from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
 from ztk.engine import affected_dates, slot_windows
+from ztk.engine.periods import period_of
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
-from ztk.org.selectors import employee_matches
+from ztk.org.selectors import employee_matches, period_start_day
 from ztk.punches.models import Punch, PunchSource, PunchVoid
 from ztk.punches.services import PunchInput, punch_void, record_punches
 
@@ -248,11 +249,10 @@ def _counts_against_quota(employee: Employee) -> bool:
 
 def _refresh_quota(employee: Employee, day: date) -> None:
     """Keep the stored limit counter right when the policy counts manual adds."""
-    from ztk.corrections import policy
     from ztk.corrections.models import QuotaCounter
-    from ztk.corrections.services import period_start_day, used_in_period
+    from ztk.corrections.services import used_in_period
 
-    start, _end = policy.period_of(day, period_start_day())
+    start, _end = period_of(day, period_start_day())
     counter = QuotaCounter.objects.filter(employee=employee, period_start=start)
     if counter.exists():
         counter.update(used=used_in_period(employee, start))

@@ -34,6 +34,7 @@ from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.text import clean_text
+from ztk.engine.periods import period_of
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employee_matches
@@ -301,7 +302,7 @@ def paper_form_register(
         raise manual._error(INVALID_TIME)
     services.check_day(moment.date())
 
-    start, _end = p.period_of(day, policy.period_start_day)
+    start, _end = period_of(day, policy.period_start_day)
     with transaction.atomic():
         # One registration per employee at a time: "already punched" and the count hold.
         Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk").first()

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ztk import engine
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.engine.periods import period_of
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_superuser, is_sysadmin
 from ztk.org.selectors import employees_visible_to
@@ -151,7 +152,7 @@ def quota_for(
     today = now.astimezone(tz).date()
     row = policy_row_for(employee.attendance_group)
     policy = policy_for(row, categories_for(row))
-    start, end = p.period_of(period or today, policy.period_start_day)
+    start, end = period_of(period or today, policy.period_start_day)
     used = used_in_period(employee, start, row)
     limit = policy.monthly_limit
     requested = set(
