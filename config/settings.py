@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ztk.corrections",
     "ztk.notifications",
     "ztk.reports",
+    "ztk.closing",
     "ztk.api",
     "ztk.web",
     "ztk.ops",

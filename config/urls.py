@@ -17,7 +17,7 @@ urlpatterns = [
     path("hr/devices/", include("ztk.devices.web_urls")),
     path("hr/manual/", include("ztk.corrections.manual_urls")),
     path("hr/desk/", include("ztk.corrections.hr_urls")),
-    path("hr/periods/", include("ztk.attendance.period_urls")),
+    path("hr/periods/", include("ztk.closing.urls")),
     path("hr/oversight/", include("ztk.corrections.oversight_urls")),
     path("corrections/", include("ztk.corrections.urls")),
     path("requests/", include("ztk.corrections.pages_urls")),

@@ -222,3 +222,15 @@ def correction_preview(
         day, at = target.day, _aware(target.requested_time, employee_zone(employee))
     fake = engine.PunchIn("preview", at, "correction")
     return evaluate(employee, day, extra=[fake], now=now)
+
+
+def pending_for_period(*, group: Any, period_start: date) -> QuerySet[CorrectionRequest]:
+    """The group's requests of the period starting `period_start` still pending, in the
+    order the month close lists them (day, employee number)."""
+    return (
+        CorrectionRequest.objects.filter(
+            employee__attendance_group=group, period_start=period_start, status=Status.PENDING
+        )
+        .select_related("employee", "category")
+        .order_by("date", "employee__employee_no", "pk")
+    )
