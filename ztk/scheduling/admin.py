@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ztk.audit.admin import AuditedAdminMixin
 from ztk.audit.services import record
-from ztk.core.admin import AuditedAdminMixin
 
 from . import services
 from .hooks import schedule_changed
