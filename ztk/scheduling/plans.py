@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -34,7 +34,25 @@ from .models import (
 if TYPE_CHECKING:
     from ztk.org.models import Employee
 
-__all__ = ["build_plans", "engine_shift", "exemptions_for", "plan_for", "to_engine_shift"]
+
+class PlanSubject(Protocol):
+    """What build_plans needs of an employee: an Employee, or any row with these two."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def attendance_group_id(self) -> int | None: ...
+
+
+__all__ = [
+    "PlanSubject",
+    "build_plans",
+    "engine_shift",
+    "exemptions_for",
+    "plan_for",
+    "to_engine_shift",
+]
 
 # Above this many ids a query filters by date range only and the rows are filtered in
 # Python: SQLite limits the number of bound parameters, and a range scan is cheap anyway.
@@ -186,7 +204,7 @@ def _company_zone() -> tuple[str, int]:
 
 
 def _group_zones(
-    employees: Sequence[Employee], known: Mapping[int | None, tuple[str, int]] | None = None
+    employees: Sequence[PlanSubject], known: Mapping[int, tuple[str, int]] | None = None
 ) -> dict[int | None, tuple[str, int]]:
     """(time zone, day boundary hour) per attendance group id; None for "no group".
 
@@ -226,11 +244,11 @@ def _makeup_shift_id(pattern: WeeklyPattern, weekday: int) -> int | None:
 
 
 def build_plans(
-    employees: Iterable[Employee],
+    employees: Iterable[PlanSubject],
     start: date,
     end: date,
     *,
-    zones: Mapping[int | None, tuple[str, int]] | None = None,
+    zones: Mapping[int, tuple[str, int]] | None = None,
 ) -> dict[tuple[int, date], engine.DayPlan]:
     """The plan of every employee on every date in [start, end] (both inclusive).
 
