@@ -25,6 +25,7 @@ from .models import (
     WorkCalendarDay,
     validate_segments,
 )
+from .plans import engine_shift
 
 
 class HRMayManage:
@@ -93,7 +94,6 @@ class SegmentFormSet(forms.BaseInlineFormSet):
         specs = self.kept_specs()
         shift = self.instance
         validate_segments(specs, flexible=shift.kind == Shift.Kind.FLEXIBLE)
-        from .plans import engine_shift
 
         try:
             engine_shift(

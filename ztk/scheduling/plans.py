@@ -13,16 +13,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import QuerySet
 
 from ztk import engine
+from ztk.org.models import AttendanceGroup, Company, Employee
 
+from . import hooks
 from .models import (
     SEGMENT_FIELDS,
+    Exemption,
     RosterEntry,
     SegmentSpec,
     Shift,
@@ -30,9 +33,6 @@ from .models import (
     WeeklyPattern,
     WorkCalendarDay,
 )
-
-if TYPE_CHECKING:
-    from ztk.org.models import Employee
 
 
 class PlanSubject(Protocol):
@@ -197,8 +197,6 @@ def _aware(value: Any) -> datetime:
 
 
 def _company_zone() -> tuple[str, int]:
-    from ztk.org.models import Company
-
     company = Company.objects.order_by("pk").values_list("time_zone", flat=True).first()
     return company or settings.TIME_ZONE, 0
 
@@ -210,8 +208,6 @@ def _group_zones(
 
     ``known`` are zones the caller already read (no query for those groups).
     """
-    from ztk.org.models import AttendanceGroup
-
     zones: dict[int | None, tuple[str, int]] = {}
     group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id is not None}
     if known:
@@ -422,10 +418,6 @@ def exemptions_for(
     Two queries (zones, exemptions) whatever the number of employees; one when the caller
     passes ``zones``: each employee's group time zone, None for "no group" (the company's).
     """
-    from ztk.org.models import Employee
-
-    from .models import Exemption
-
     ids = sorted(set(employee_ids))
     if not ids or end < start:
         return {}
@@ -481,10 +473,4 @@ def exemptions_for(
     return dict(result)
 
 
-def _connect() -> None:
-    from . import hooks
-
-    hooks.connect(_forget)
-
-
-_connect()
+hooks.connect(_forget)
