@@ -27,6 +27,7 @@ from ztk.engine import affected_dates
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.rules import employee_of
 
+from .hooks import day_keeper
 from .models import Geofence, OutsideGeofenceRule, Punch, PunchSettings, PunchSource, PunchVoid
 
 log = logging.getLogger(__name__)
@@ -270,10 +271,7 @@ def record_punches(
             )
         defer_above = settings.RECOMPUTE_DEFER_ABOVE
         if recompute and 0 < defer_above < len(stored):
-            # cycle: attendance imports punches; the store calls the day above it (docs/layers.md)
-            from ztk.attendance.services import defer_recompute
-
-            defer_recompute((e.employee_id, e.local_day, punch_id) for punch_id, e in stored)
+            day_keeper().defer((e.employee_id, e.local_day, punch_id) for punch_id, e in stored)
         elif recompute and result.affected:
             times: dict[int, list[datetime]] = {}
             for _punch_id, entry in stored:
@@ -470,15 +468,13 @@ def _recompute_safely(
     With `punch_ids` (new punches), only the candidate days those punches landed on;
     `punch_times` are their instants by employee (saves reading them back).
     """
-    # cycle: attendance imports punches; the store calls the day above it (docs/layers.md)
-    from ztk.attendance.services import recompute, recompute_punched
-
+    keeper = day_keeper()
     try:
         with transaction.atomic():
             if punch_ids is None:
-                recompute(pairs, now=now)
+                keeper.recompute(pairs, now=now)
             else:
-                recompute_punched(pairs, punch_ids, now=now, punch_times=punch_times)
+                keeper.recompute_punched(pairs, punch_ids, now=now, punch_times=punch_times)
     except Exception:  # noqa: BLE001 - logged; the periodic recompute catches up
         log.exception("recompute after punch failed; the periodic task will catch up")
 
