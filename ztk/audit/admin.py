@@ -3,6 +3,8 @@ admin edits are writes too."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.db import transaction
 
@@ -11,8 +13,14 @@ from ztk.core.text import add_text_validators
 from .models import AuditEvent
 from .services import record, snapshot
 
+if TYPE_CHECKING:
+    # The mixin's methods extend ModelAdmin's (it always comes before ModelAdmin).
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
 
-class AuditedAdminMixin:
+
+class AuditedAdminMixin(_AdminBase):
     # Every text field gets core.text's rule (see get_form), so a forbidden character is an
     # error next to its field and the input guard leaves these pages' fields to the form.
     text_checked = True

@@ -174,9 +174,9 @@ def record_punches(
     by_number: dict[str, _Emp] = {}
     if ids or numbers:
         for pk, number, hire, leave, tz_name, boundary in _employee_rows(ids, numbers):
-            employee = _Emp(pk, hire, leave, _zone(tz_name or "UTC"), boundary or 0)
-            employees[pk] = employee
-            by_number[number] = employee
+            known = _Emp(pk, hire, leave, _zone(tz_name or "UTC"), boundary or 0)
+            employees[pk] = known
+            by_number[number] = known
 
     accepted: list[_Accepted] = []
     unknown: list[tuple[int, PunchInput]] = []
