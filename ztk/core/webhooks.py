@@ -149,7 +149,7 @@ def address_problem(value: str | ipaddress.IPv4Address | ipaddress.IPv6Address) 
 def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to (IPv4 and IPv6), in the resolver's order."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def checked_addresses(host: str, port: int) -> list[str]:

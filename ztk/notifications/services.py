@@ -167,6 +167,7 @@ def notify(
 
 def _deliver_after_commit(ids: list[int]) -> None:
     def enqueue() -> None:
+        # cycle: tasks -> missed_punch_alert -> services (notify)
         from .tasks import deliver_outbox
 
         try:

@@ -1,5 +1,9 @@
+"""`ztk demo`: the demo company and its attendance. It lives in ops (the top layer) because it
+loads data into every app: org's company and people, then attendance's punches and days."""
+
 from django.core.management.base import BaseCommand, CommandError
 
+from ztk.attendance.demo import load_attendance_demo
 from ztk.core.errors import DomainError
 from ztk.org.demo import DESCRIPTIONS, credentials_path, load_demo
 from ztk.org.models import Employee
@@ -29,8 +33,6 @@ class Command(BaseCommand):
         if passwords is None:
             self.stdout.write("demo data already present; nothing changed.")
             return
-        from ztk.attendance.demo import load_attendance_demo
-
         punches = load_attendance_demo()
         self.stdout.write(f"demo attendance: {punches} punches since 1 October, days computed")
         self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600)")
