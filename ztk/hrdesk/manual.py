@@ -35,6 +35,9 @@ from ztk.attendance.selectors import closed_period
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
+from ztk.corrections import policy
+from ztk.corrections.models import QuotaCounter
+from ztk.corrections.services import period_start_day, policy_row_for, quota_refresh
 from ztk.engine import affected_dates, slot_windows
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
@@ -92,7 +95,9 @@ MESSAGES = {
 }
 
 
-def _error(code: str, message_key: str | None = None, **params: Any) -> DomainError:
+def refused(code: str, message_key: str | None = None, **params: Any) -> DomainError:
+    """The refusal `code` of the HR desk's hand-entered punches (stable code, translated
+    message from MESSAGES, `params` as details); paper forms share some of them."""
     template = MESSAGES[message_key or code]
     return DomainError(code, template % params if params else template, details=params or None)
 
@@ -222,25 +227,18 @@ def _check_actor(actor: Any, employee: Employee) -> None:
         raise PermissionDeniedError()
     me = employee_of(actor)
     if me is not None and me.pk == employee.pk:
-        raise _error(OWN_ATTENDANCE)
+        raise refused(OWN_ATTENDANCE)
 
 
 def _counts_against_quota(employee: Employee) -> bool:
-    from ztk.corrections.services import policy_row_for
-
     return bool(policy_row_for(employee.attendance_group).manual_adds_count)
 
 
 def _refresh_quota(employee: Employee, day: date) -> None:
     """Keep the stored limit counter right when the policy counts manual adds."""
-    from ztk.corrections import policy
-    from ztk.corrections.models import QuotaCounter
-    from ztk.corrections.services import period_start_day, used_in_period
-
     start, _end = policy.period_of(day, period_start_day())
-    counter = QuotaCounter.objects.filter(employee=employee, period_start=start)
-    if counter.exists():
-        counter.update(used=used_in_period(employee, start))
+    if QuotaCounter.objects.filter(employee=employee, period_start=start).exists():
+        quota_refresh(employee, start)
 
 
 # --------------------------------------------------------------------------- add
@@ -265,22 +263,22 @@ def _targets(
     for item in times:
         key, moment = item if isinstance(item, tuple) else (None, item)
         if not isinstance(moment, datetime) or moment.tzinfo is None:
-            raise _error(INVALID_TIME)
+            raise refused(INVALID_TIME)
         if moment.utcoffset() is None:
-            raise _error(INVALID_TIME)
+            raise refused(INVALID_TIME)
         shown = _clock(moment, tz, day)
         if moment > now:
-            raise _error(FUTURE_TIME, time=shown)
+            raise refused(FUTURE_TIME, time=shown)
         if key is None:
             window = next((w for w in windows if w.contains(moment)), None)
             if window is None:
-                raise _error(TIME_OUTSIDE_SLOT_WINDOW, "outside_every_window", time=shown, day=day)
+                raise refused(TIME_OUTSIDE_SLOT_WINDOW, "outside_every_window", time=shown, day=day)
         else:
             window = by_key.get(key)
             if window is None:
-                raise _error(SLOT_NOT_FOUND, slot=key, day=day)
+                raise refused(SLOT_NOT_FOUND, slot=key, day=day)
             if not window.contains(moment):
-                raise _error(
+                raise refused(
                     TIME_OUTSIDE_SLOT_WINDOW,
                     time=shown,
                     slot=slot_name(key, windows),
@@ -288,7 +286,7 @@ def _targets(
                     end=_clock(window.end, tz, day),
                 )
         if any(t.window.key == window.key for t in targets):
-            raise _error(DUPLICATE_SLOT, slot=slot_name(window.key, windows))
+            raise refused(DUPLICATE_SLOT, slot=slot_name(window.key, windows))
         targets.append(_Target(window, moment))
     return targets
 
@@ -313,20 +311,20 @@ def manual_punch_add(
     _check_actor(actor, employee)
     remark = clean_text(remark, field="remark", label=gettext_lazy("Remark"), multiline=True)
     if len(remark) < MIN_REMARK:
-        raise _error(REMARK_REQUIRED)
+        raise refused(REMARK_REQUIRED)
     if not times:
-        raise _error(NO_TIMES)
+        raise refused(NO_TIMES)
     if not employee.active:
-        raise _error(EMPLOYEE_INACTIVE, name=employee.name)
+        raise refused(EMPLOYEE_INACTIVE, name=employee.name)
     period = closed_period(employee, day)
     if period is not None:
-        raise _error(PERIOD_CLOSED, start=period.start, end=period.end)
+        raise refused(PERIOD_CLOSED, start=period.start, end=period.end)
     tz = zone_of(employee)
     if day > now.astimezone(tz).date():
-        raise _error(FUTURE_TIME, "future_day", day=day)
+        raise refused(FUTURE_TIME, "future_day", day=day)
     windows = day_windows(employee, day)
     if not windows:
-        raise _error(NO_SHIFT, day=day)
+        raise refused(NO_SHIFT, day=day)
     targets = _targets(times, windows, day=day, tz=tz, now=now)
 
     from ztk.attendance.services import recompute
@@ -342,7 +340,7 @@ def manual_punch_add(
             slot = slots.get(target.window.key) or {}
             if slot.get("punch_id"):
                 punched = datetime.fromisoformat(slot["punch_at"]) if slot.get("punch_at") else None
-                raise _error(
+                raise refused(
                     SLOT_ALREADY_PUNCHED,
                     slot=slot_name(target.window.key, windows),
                     time=_clock(punched, tz, day) if punched else "",
@@ -377,7 +375,7 @@ def manual_punch_add(
         new_ids = set(result.punch_ids)
         for target in targets:
             if filled.get(target.window.key) not in new_ids:
-                raise _error(
+                raise refused(
                     TIME_OUTSIDE_SLOT_WINDOW,
                     "other_day",
                     time=_clock(target.at, tz, day),
@@ -449,11 +447,11 @@ def manual_punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
     employee = punch.employee
     _check_actor(actor, employee)
     if punch.source != PunchSource.MANUAL:
-        raise _error(NOT_MANUAL)
+        raise refused(NOT_MANUAL)
     day = attendance_date_of(punch)
     period = closed_period(employee, day)
     if period is not None:
-        raise _error(PERIOD_CLOSED, start=period.start, end=period.end)
+        raise refused(PERIOD_CLOSED, start=period.start, end=period.end)
     tz = zone_of(employee)
     with transaction.atomic():
         before = day_snapshot(AttendanceDay.objects.filter(employee=employee, day=day).first())

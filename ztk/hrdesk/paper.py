@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance.models import AttendanceDay
+from ztk.attendance.selectors import closed_period
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -43,7 +44,6 @@ from ztk.corrections.models import (
     Channel,
     CorrectionRequest,
     PaperForm,
-    QuotaCounter,
     ReasonCategory,
     Status,
 )
@@ -232,7 +232,7 @@ def paper_form_register(
         raise PermissionDeniedError(_("Only HR registers paper forms."))
     me = employee_of(actor)
     if me is not None and me.pk == employee.pk:
-        raise manual._error(OWN_ATTENDANCE)
+        raise manual.refused(OWN_ATTENDANCE)
     for field, label, value, multiline in (
         ("form_no", _("Form number"), form_no, False),
         ("reason", _("Reason"), reason, True),
@@ -298,7 +298,7 @@ def paper_form_register(
     elif isinstance(time, clock_time):
         moment = datetime.combine(day, time, tzinfo=tz)
     else:
-        raise manual._error(INVALID_TIME)
+        raise manual.refused(INVALID_TIME)
     services.check_day(moment.date())
 
     start, _end = p.period_of(day, policy.period_start_day)
@@ -327,7 +327,7 @@ def paper_form_register(
             slot_window_end_inclusive=window.end_inclusive if window else True,
             requested_time=moment,
             now=local_now,
-            period_closed=manual.closed_period(employee, day) is not None,
+            period_closed=closed_period(employee, day) is not None,
             used_in_period=used,
             pending_for_slot=pending,
             category=reason_category.code,
@@ -437,8 +437,7 @@ def paper_form_register(
             form.scan.delete(save=False)
             raise _error(DUPLICATE_FORM_NO, form_no=form_no) from None
 
-        used_after = services.used_in_period(employee, start, row)
-        QuotaCounter.objects.filter(employee=employee, period_start=start).update(used=used_after)
+        used_after = services.quota_refresh(employee, start, row)
         record(
             ACTION,
             obj=form,
@@ -448,7 +447,7 @@ def paper_form_register(
                 "day": manual.day_snapshot(after_row),
                 "quota_used": used_after,
                 "form": _form_snapshot(form, tz),
-                "request": services._snap(req),
+                "request": services.request_snapshot(req),
             },
             extra={
                 "employee_no": employee.employee_no,
@@ -457,7 +456,7 @@ def paper_form_register(
                 "category": reason_category.code,
             },
         )
-        services._notify(
+        services.notify_request(
             NOTIFY_KIND,
             [employee.user],
             req,
