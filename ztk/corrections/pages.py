@@ -33,7 +33,7 @@ from ztk.core.parse import parse_clock, parse_day, parse_ids
 from ztk.core.text import INVALID_TEXT
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of
-from ztk.org.selectors import employee_for
+from ztk.org.selectors import employee_for, user_named
 from ztk.web.access import can_approve, can_see_team
 
 from . import page_selectors as ps
@@ -662,7 +662,7 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
         return services.correction_transfer(
             actor=request.user,
             request=req,
-            to_user=ps.transfer_target(request.POST.get("to", "")),
+            to_user=user_named(request.POST.get("to", "")),
             comment=request.POST.get("comment", "")[:COMMENT_MAX],
         )
 
