@@ -190,7 +190,11 @@ class CommentIn(Schema):
 
 
 class TransferIn(Schema):
-    to_employee: str = Text(..., max_length=24, description="Employee number (or user name) of the new approver, as on the page.")
+    to_employee: str = Text(
+        ...,
+        max_length=150,
+        description="Employee number (or user name) of the new approver, as on the page.",
+    )
     comment: str = Multiline("", max_length=1000)
 
 
