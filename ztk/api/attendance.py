@@ -11,7 +11,8 @@ from ninja import Field, Query, Router, Schema
 from ztk.attendance import selectors
 from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, PermissionDeniedError
-from ztk.corrections.manual import can_manual_add, manual_punch_add
+from ztk.corrections.manual import manual_punch_add
+from ztk.org.rules import can_use_hr_desk
 from ztk.org.selectors import employee_for
 from ztk.punches.services import web_punch
 
@@ -169,7 +170,7 @@ class PunchResult(Schema):
 def post_punch(request, payload: PunchIn):
     user = request.auth
     if payload.employee or payload.at:
-        if not can_manual_add(user):
+        if not can_use_hr_desk(user):
             raise PermissionDeniedError()
         if not payload.employee or not payload.at:
             raise DomainError("validation_error", _("Give both the employee and the time."))

@@ -37,7 +37,8 @@ from ztk.core.parse import moment_in_range
 from ztk.core.text import clean_text
 from ztk.engine import affected_dates, attendance_date_for, slot_windows
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.rules import can_use_hr_desk as can_manual_add
+from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches
 from ztk.punches.models import Punch, PunchSource, PunchVoid
 from ztk.punches.services import REFUSAL_MESSAGES, PunchInput, punch_void, record_punches
@@ -97,9 +98,6 @@ MESSAGES = {
 def _error(code: str, message_key: str | None = None, **params: Any) -> DomainError:
     template = MESSAGES[message_key or code]
     return DomainError(code, template % params if params else template, details=params or None)
-
-
-can_manual_add = is_hr | is_sysadmin
 
 
 # --------------------------------------------------------------------------- helpers

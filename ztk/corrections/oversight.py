@@ -47,8 +47,7 @@ from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR
-from ztk.org.rules import is_hr
-from ztk.web.access import can_oversee
+from ztk.org.rules import can_oversee, is_hr
 
 from . import routing
 from .models import CorrectionRequest, Status, check_transition

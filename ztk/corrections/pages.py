@@ -32,9 +32,8 @@ from ztk.core.input_guard import clean_query, text_checked
 from ztk.core.parse import parse_clock, parse_day, parse_ids
 from ztk.core.text import INVALID_TEXT
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of
+from ztk.org.rules import can_approve, can_see_team, employee_of
 from ztk.org.selectors import employee_for, user_named
-from ztk.web.access import can_approve, can_see_team
 
 from . import page_selectors as ps
 from . import policy as p
