@@ -26,7 +26,7 @@ from ztk.core.errors import DomainError
 from ztk.core.parse import parse_day, parse_month
 from ztk.engine.periods import period_starting_in
 from ztk.org.models import AttendanceGroup
-from ztk.org.rules import is_hr
+from ztk.org.rules import can_use_hr
 from ztk.org.selectors import period_start_day
 
 from . import selectors, services
@@ -35,7 +35,7 @@ NOTE_MAX = 500
 
 
 def _require(request: HttpRequest) -> None:
-    if not is_hr(request.user):
+    if not can_use_hr(request.user):
         raise PermissionDenied
 
 
