@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from ztk.attendance.finalise import finalise_due, refresh_recent
+from ztk.attendance.finalise import refresh_recent
+from ztk.closing.services import finalise_due
 
 
 class Command(BaseCommand):
