@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from ztk.corrections import routing
+from ztk.approvals import routing
 from ztk.corrections.models import ChainPreset, CorrectionPolicy, Status
 from ztk.corrections.rules import may_act
 from ztk.corrections.services import correction_approve, delegation_create

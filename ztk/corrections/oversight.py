@@ -41,6 +41,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from ztk.approvals import routing
 from ztk.audit.models import AuditEvent
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
@@ -50,7 +51,6 @@ from ztk.org.roles import HR
 from ztk.org.rules import is_hr
 from ztk.web.access import can_oversee
 
-from . import routing
 from .models import CorrectionRequest, Status, check_transition
 from .page_selectors import kind_label
 from .rules import is_participant

@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
+from ztk.approvals import routing
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
 from ztk.core.text import is_clean_text
@@ -28,7 +29,7 @@ from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
 
 from . import policy as p
-from . import routing, selectors, services
+from . import selectors, services
 from .models import (
     ActionKind,
     ApproverKind,
@@ -40,7 +41,7 @@ from .rules import is_participant, may_act
 
 User = get_user_model()
 
-MAX_WAITING = 500  # rows of "waiting for me" sorted in memory (overdue first)
+MAX_WAITING = 500  # rows of "waiting for me" shown (the whole queue is ordered first)
 DEADLINE_HORIZON = 40  # calendar days of work calendar read to place step deadlines
 # Short names of a step's approver kind, for a page (the model's labels explain more).
 KIND_LABELS = {
@@ -478,23 +479,15 @@ class InboxFilters:
 def waiting_for(
     user: Any, filters: InboxFilters, *, now: datetime | None = None
 ) -> tuple[list[RequestRow], bool]:
-    """Waiting for `user` (as approver, delegate or HR): overdue first, then expedited,
-    then the longest waiting. Returns the rows and whether the list was cut off."""
+    """Waiting for `user` (as approver, delegate or HR) in the queue order
+    (``selectors.approval_queue``: overdue first, then expedited, then the longest
+    waiting). Returns the rows and whether the list was cut off."""
     now = now or timezone.now()
-    qs = filters.apply(selectors.corrections_for(user, scope="to_approve"))
-    found = list(_with_list_fields(qs)[: MAX_WAITING + 1])
+    within = filters.apply(_with_list_fields(selectors.corrections_for(user, scope="to_approve")))
+    found = selectors.approval_queue(user, within=within, now=now)[: MAX_WAITING + 1]
     rows = rows_for(found[:MAX_WAITING], now=now)
     for row in rows:
         row.can_batch = True
-    far = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
-    rows.sort(
-        key=lambda r: (
-            not r.overdue,
-            not r.req.expedited,
-            r.req.step_started_at or far,
-            r.req.pk,
-        )
-    )
     return rows, len(found) > MAX_WAITING
 
 

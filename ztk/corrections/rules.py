@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Q
 from django.utils import timezone
 
+from ztk.approvals import routing
 from ztk.org.rules import (
     employee_of,
     is_department_head_of,
@@ -17,7 +18,6 @@ from ztk.org.rules import (
     is_sysadmin,
 )
 
-from . import routing
 from .models import CorrectionRequest, Delegation, Status
 
 

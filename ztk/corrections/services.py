@@ -26,6 +26,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
+from ztk.approvals import routing
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -34,9 +35,9 @@ from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Company, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr, is_sysadmin
+from ztk.scheduling.selectors import working_days_between
 
 from . import policy as p
-from . import routing
 from .messages import refusal_message
 from .models import (
     COUNTED_STATUSES,
@@ -214,27 +215,6 @@ def policy_for(row: CorrectionPolicy, categories: dict[str, ReasonCategory]) -> 
         expedite_allowed=row.expedite_allowed,
         period_start_day=period_start_day(),
     )
-
-
-def working_days_between(start: date, end: date) -> list[date]:
-    """Working days in [start, end] by the company work calendar: Monday–Friday, minus
-    statutory holidays, plus make-up working days (调休)."""
-    from ztk.scheduling.models import WorkCalendarDay
-
-    if end < start:
-        return []
-    marked = dict(
-        WorkCalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind")
-    )
-    days = []
-    for i in range((end - start).days + 1):
-        day = start + timedelta(days=i)
-        kind = marked.get(day)
-        if kind == WorkCalendarDay.Kind.WORKDAY or (
-            kind != WorkCalendarDay.Kind.HOLIDAY and day.weekday() < 5
-        ):
-            days.append(day)
-    return days
 
 
 def working_days_after(day: date, horizon: int = WORKING_DAY_HORIZON) -> tuple[date, ...]:
