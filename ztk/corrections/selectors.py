@@ -9,17 +9,17 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ztk import engine
-from ztk.approvals import routing
+from ztk.approvals.rules import waiting_q
 from ztk.approvals.selectors import QueueEntry, queue_order
 from ztk.approvals.sla import Deadlines
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of, is_hr, is_superuser, is_sysadmin
+from ztk.org.rules import employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employees_visible_to
 
 from . import policy as p
 from .models import COUNTED_STATUSES, ApprovalAction, Attachment, CorrectionRequest, Status
-from .rules import delegators_of, may_view
+from .rules import may_view
 from .services import employee_zone
 
 SCOPES = ("mine", "to_approve", "all")
@@ -36,14 +36,7 @@ def _base() -> QuerySet[CorrectionRequest]:
 
 def to_approve_q(user: Any, day: date | None = None) -> Q:
     """Pending requests whose current step `user` may act on (as approver, delegate, HR)."""
-    query = Q(current_approvers=user) & ~Q(current_kind__in=routing.ROLE_KINDS)
-    delegators = delegators_of(user, day)
-    if delegators:
-        query |= Q(current_approvers__in=delegators)
-    if is_hr(user):
-        query |= Q(current_kind__in=(routing.HR, routing.OVERSIGHT))
-    if is_superuser(user):
-        query |= Q(current_kind__in=(routing.SUPERUSER, routing.OVERSIGHT))
+    query = waiting_q(user, day)
     return (
         Q(status=Status.PENDING)
         & Q(pk__in=CorrectionRequest.objects.filter(query).values("pk"))

@@ -27,6 +27,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
 from ztk.approvals import routing
+from ztk.approvals.models import Delegation
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -50,7 +51,6 @@ from .models import (
     Channel,
     CorrectionPolicy,
     CorrectionRequest,
-    Delegation,
     QuotaCounter,
     ReasonCategory,
     Status,
