@@ -21,6 +21,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
 from ztk.approvals import routing
+from ztk.approvals.chains import SKIP_REASONS, fallback_text
+from ztk.approvals.sla import Deadlines
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
 from ztk.core.text import is_clean_text
@@ -42,7 +44,6 @@ from .rules import is_participant, may_act
 User = get_user_model()
 
 MAX_WAITING = 500  # rows of "waiting for me" shown (the whole queue is ordered first)
-DEADLINE_HORIZON = 40  # calendar days of work calendar read to place step deadlines
 # Short names of a step's approver kind, for a page (the model's labels explain more).
 KIND_LABELS = {
     ApproverKind.SUPERVISOR: _("Supervisor"),
@@ -370,20 +371,12 @@ def request_preview(
 # --------------------------------------------------------------------------- deadlines
 
 
-def _work_days(started: Iterable[datetime | None], now: datetime) -> list[date]:
-    starts = [s for s in started if s is not None]
-    if not starts:
-        return []
-    first = min(starts).date() - timedelta(days=1)
-    return services.working_days_between(first, now.date() + timedelta(days=DEADLINE_HORIZON))
-
-
-def step_deadline(req: CorrectionRequest, tz: ZoneInfo, work: Sequence[date]) -> datetime | None:
-    if not req.is_pending or req.step_started_at is None:
+def step_deadline(req: CorrectionRequest, tz: ZoneInfo, deadlines: Deadlines) -> datetime | None:
+    """When the request's current step is due (``approvals.sla``); None when decided."""
+    if not req.is_pending:
         return None
     step = req.step() or {}
-    days = int(step.get("deadline_working_days") or 1)
-    return services.step_deadline(req.step_started_at, days, tz, work)
+    return deadlines.of(req.step_started_at, int(step.get("deadline_working_days") or 1), tz)
 
 
 # --------------------------------------------------------------------------- lists
@@ -446,12 +439,12 @@ def rows_for(requests: Iterable[CorrectionRequest], *, now: datetime | None = No
     now = now or timezone.now()
     zones = _Zones()
     requests = list(requests)
-    work = _work_days((r.step_started_at for r in requests if r.is_pending), now)
+    deadlines = Deadlines((r.step_started_at for r in requests if r.is_pending), now)
     rows = []
     for req in requests:
         tz = zones(req.employee)
         row = _row(req, tz, now)
-        row.deadline = step_deadline(req, tz, work) if work else None
+        row.deadline = step_deadline(req, tz, deadlines)
         row.overdue = row.deadline is not None and now >= row.deadline
         rows.append(row)
     return rows
@@ -618,9 +611,9 @@ def _steps(req: CorrectionRequest) -> list[StepView]:
                 label=_step_label(step),
                 names=list(step.get("names", [])),
                 state=state,
-                skip_reason=str(services.SKIP_REASONS.get(step.get("skip_reason", ""), "")),
+                skip_reason=str(SKIP_REASONS.get(step.get("skip_reason", ""), "")),
                 fallback=bool(step.get("fallback")),
-                fallback_text=services.fallback_text(step),
+                fallback_text=fallback_text(step),
             )
         )
     return views
@@ -690,8 +683,9 @@ def request_detail(
     )
     tz = services.employee_zone(req.employee)
     attachments = list(req.attachments.all())
-    work = _work_days([req.step_started_at], now) if req.is_pending else []
-    deadline = step_deadline(req, tz, work) if work else None
+    deadline = step_deadline(
+        req, tz, Deadlines([req.step_started_at] if req.is_pending else [], now)
+    )
     participant = is_participant(user, req)
     row = services.policy_row_for(req.employee.attendance_group)
     policy = services.policy_for(row, services.categories_for(row))

@@ -1,42 +1,20 @@
-"""Periodic work: tell approvers (and HR) about correction steps past their deadline; move
-on the requests nobody can decide any more."""
+"""Background work of the corrections: historical imports (the overdue reminders and the
+re-routing sweep are the approval machinery's: ``ztk.approvals.tasks``)."""
 
 from __future__ import annotations
 
 import logging
 
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_task
 
 from ztk.core.jobs import job_run
 
 from . import bulk_import
-from .services import corrections_notify_overdue, corrections_reroute
 
 log = logging.getLogger(__name__)
-
-
-@db_periodic_task(crontab(minute="15"))
-@lock_task("corrections-overdue")
-def notify_overdue_steps() -> None:
-    """Hourly; each overdue step is announced once (the request remembers the step)."""
-    count = corrections_notify_overdue()
-    if count:
-        log.info("corrections: %d overdue approval step(s) notified", count)
 
 
 @db_task()
 def import_job(job_id: str) -> None:
     """A historical-corrections import (dry run or commit) started on the HR desk."""
     job_run(job_id, bulk_import.run_job)
-
-
-@db_periodic_task(crontab(minute="*/10"))
-def reroute_stuck() -> None:
-    """Every 10 minutes: a step whose approvers can no longer decide it (a delegation came
-    into force, a superuser flag was removed, a change the signals missed) falls back, and
-    a flagged request goes to an HR admin or superuser who has appeared since. No lock:
-    each request is re-read under a row lock and re-checked, so two sweeps agree."""
-    moved = corrections_reroute()
-    if moved:
-        log.info("corrections: %d request(s) re-routed", moved)

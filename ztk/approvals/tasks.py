@@ -1,0 +1,33 @@
+"""Periodic work: tell approvers (and HR) about steps past their deadline; move on the
+requests nobody can decide any more — for every registered request type."""
+
+from __future__ import annotations
+
+import logging
+
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, lock_task
+
+from .services import notify_overdue_all, reroute_all
+
+log = logging.getLogger(__name__)
+
+
+@db_periodic_task(crontab(minute="15"))
+@lock_task("approvals-overdue")
+def notify_overdue_steps() -> None:
+    """Hourly; each overdue step is announced once (the request remembers the step)."""
+    count = notify_overdue_all()
+    if count:
+        log.info("approvals: %d overdue approval step(s) notified", count)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def reroute_stuck() -> None:
+    """Every 10 minutes: a step whose approvers can no longer decide it (a delegation came
+    into force, a superuser flag was removed, a change the signals missed) falls back, and
+    a flagged request goes to an HR admin or superuser who has appeared since. No lock:
+    each request is re-read under a row lock and re-checked, so two sweeps agree."""
+    moved = reroute_all()
+    if moved:
+        log.info("approvals: %d request(s) re-routed", moved)
