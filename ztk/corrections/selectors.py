@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -116,10 +117,14 @@ class ApprovalQueue:
     def count(self) -> int:
         return len(self.items)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[CorrectionRequest]:
         return iter(self.items)
 
-    def __getitem__(self, index):
+    @overload
+    def __getitem__(self, index: int) -> CorrectionRequest: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[CorrectionRequest]: ...
+    def __getitem__(self, index: int | slice) -> CorrectionRequest | list[CorrectionRequest]:
         return self.items[index]
 
 
