@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 
-from ztk.core.admin import AuditedAdminMixin
+from ztk.audit.admin import AuditedAdminMixin
 
 from .models import Delegation
 

@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ztk.approvals.admin import HRMayManage
+from ztk.audit.admin import AuditedAdminMixin
 from ztk.audit.services import record, snapshot
-from ztk.core.admin import AuditedAdminMixin
 
 from .models import (
     ApprovalAction,
