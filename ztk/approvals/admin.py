@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 
 from ztk.audit.admin import AuditedAdminMixin
@@ -11,7 +13,14 @@ from .models import Delegation
 MANAGE_PERMISSION = "org.manage_organisation"
 
 
-class HRMayManage:
+if TYPE_CHECKING:
+    # The mixin's methods extend ModelAdmin's (it always comes before ModelAdmin).
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
+
+
+class HRMayManage(_AdminBase):
     """HR and system admins manage approval and correction settings by role, like the services."""
 
     def _by_role(self, request) -> bool:

@@ -225,7 +225,9 @@ def resolve_chain(
         steps.append(step_dict(position, kind, deadline, route, skip))
     if all(s["skipped"] for s in steps) and not (on_behalf and applicant_is_hr):
         route = routing.route_step(ApproverKind.HR, [], people)
-        steps.append(step_dict(len(steps) + 1, "", DEFAULT_DEADLINE_WORKING_DAYS["hr"], route))
+        steps.append(
+            step_dict(len(steps) + 1, "", DEFAULT_DEADLINE_WORKING_DAYS[ApproverKind.HR], route)
+        )
         steps[-1]["configured"] = ""
     known = names(uid for s in steps for uid in s["approvers"])
     for step in steps:

@@ -9,7 +9,7 @@ audit log. Delegations and the overdue reminders are the machinery's own service
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -77,7 +77,9 @@ def enter_first_step(req: Any, now: datetime) -> dict[str, Any] | None:
     return first
 
 
-def end_route(req: Any, status: str, actor: Any, now: datetime, extra_fields=()) -> None:
+def end_route(
+    req: Any, status: str, actor: Any, now: datetime, extra_fields: Sequence[str] = ()
+) -> None:
     """End the request's route in `status` (approved, rejected, withdrawn or cancelled)."""
     req.status = status
     req.decided_at, req.decided_by = now, actor
