@@ -26,7 +26,6 @@ from ztk.approvals.sla import Deadlines
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
 from ztk.attendance.selectors import closed_period
-from ztk.core.text import is_clean_text
 from ztk.org.models import Company, Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
@@ -709,14 +708,3 @@ def request_detail(
         and len(attachments) < services.MAX_ATTACHMENTS,
         can_resubmit=can_resubmit(user, req, now=now),
     )
-
-
-def transfer_target(value: str) -> Any:
-    """The user behind an employee number (or a user name), for a transfer."""
-    value = (value or "").strip()[:150]
-    if not value or not is_clean_text(value):
-        return None
-    employee = Employee.objects.select_related("user").filter(employee_no=value).first()
-    if employee is not None:
-        return employee.user
-    return User.objects.filter(username=value).first()

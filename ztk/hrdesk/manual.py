@@ -34,16 +34,18 @@ from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.attendance.selectors import closed_period
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.parse import moment_in_range
 from ztk.core.text import clean_text
 from ztk.corrections import policy
 from ztk.corrections.models import QuotaCounter
 from ztk.corrections.services import period_start_day, policy_row_for, quota_refresh
-from ztk.engine import affected_dates, slot_windows
+from ztk.engine import affected_dates, attendance_date_for, slot_windows
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.rules import can_use_hr_desk as can_manual_add
+from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches
 from ztk.punches.models import Punch, PunchSource, PunchVoid
-from ztk.punches.services import PunchInput, punch_void, record_punches
+from ztk.punches.services import REFUSAL_MESSAGES, PunchInput, punch_void, record_punches
 
 # Stable error codes (tests and clients import these).
 REMARK_REQUIRED = "remark_required"
@@ -59,6 +61,7 @@ SLOT_ALREADY_PUNCHED = "slot_already_punched"
 DUPLICATE_SLOT = "duplicate_slot"
 OWN_ATTENDANCE = "own_attendance"
 NOT_MANUAL = "not_manual"
+IMPOSSIBLE_TIME = "impossible_timestamp"  # the one door's code (punches.services)
 
 ADD_ACTION = "corrections.manual_add"
 VOID_ACTION = "corrections.manual_void"
@@ -92,6 +95,7 @@ MESSAGES = {
         "You cannot change your own attendance; ask another HR administrator."
     ),
     NOT_MANUAL: gettext_lazy("Only punches added by HR can be voided here."),
+    IMPOSSIBLE_TIME: REFUSAL_MESSAGES[IMPOSSIBLE_TIME],
 }
 
 
@@ -100,9 +104,6 @@ def refused(code: str, message_key: str | None = None, **params: Any) -> DomainE
     message from MESSAGES, `params` as details); paper forms share some of them."""
     template = MESSAGES[message_key or code]
     return DomainError(code, template % params if params else template, details=params or None)
-
-
-can_manual_add = is_hr | is_sysadmin
 
 
 # --------------------------------------------------------------------------- helpers
@@ -140,6 +141,19 @@ def day_windows(employee: Employee, day: date) -> list[Window]:
         Window(w.key, w.kind, w.segment, w.expected, w.start, w.end, w.end_inclusive)
         for w in slot_windows(plan)
     ]
+
+
+def attendance_date_of_moment(employee: Employee, moment: datetime) -> date:
+    """The attendance date a punch at `moment` would belong to (the engine's rule): the
+    date whose punch window contains it (a 02:00 check-out belongs to the night shift of
+    the day before), else the day boundary decides."""
+    from ztk.scheduling.plans import build_plans
+
+    local = moment.astimezone(zone_of(employee)).date()
+    start, end = local - timedelta(days=1), local + timedelta(days=1)
+    plans = build_plans([employee], start, end)
+    by_date = {d: plans[(employee.pk, d)] for d in (start, local, end)}
+    return attendance_date_for(moment, by_date)
 
 
 def slot_name(key: str, windows: Sequence[Window]) -> str:
@@ -266,6 +280,8 @@ def _targets(
             raise refused(INVALID_TIME)
         if moment.utcoffset() is None:
             raise refused(INVALID_TIME)
+        if not moment_in_range(moment):
+            raise refused(IMPOSSIBLE_TIME)
         shown = _clock(moment, tz, day)
         if moment > now:
             raise refused(FUTURE_TIME, time=shown)
@@ -295,7 +311,7 @@ def manual_punch_add(
     *,
     actor: Any,
     employee: Employee,
-    day: date,
+    day: date | None,
     times: Sequence[tuple[str, datetime] | datetime],
     remark: str,
     now: datetime | None = None,
@@ -305,7 +321,8 @@ def manual_punch_add(
     `times` are aware datetimes, each optionally paired with the slot key it is meant for
     (``("out1", …)``); a bare time goes to the slot whose window contains it. All or
     nothing: one refused time refuses the lot and nothing is stored. HR and sysadmins only,
-    never for their own attendance.
+    never for their own attendance. `day` None (the API names a moment, not a day): the
+    attendance date the first time belongs to.
     """
     now = now or timezone.now()
     _check_actor(actor, employee)
@@ -314,6 +331,13 @@ def manual_punch_add(
         raise refused(REMARK_REQUIRED)
     if not times:
         raise refused(NO_TIMES)
+    if day is None:
+        first = times[0][1] if isinstance(times[0], tuple) else times[0]
+        if not isinstance(first, datetime) or first.utcoffset() is None:
+            raise refused(INVALID_TIME)
+        if not moment_in_range(first):
+            raise refused(IMPOSSIBLE_TIME)
+        day = attendance_date_of_moment(employee, first)
     if not employee.active:
         raise refused(EMPLOYEE_INACTIVE, name=employee.name)
     period = closed_period(employee, day)
