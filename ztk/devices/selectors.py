@@ -89,6 +89,15 @@ def held_count() -> int:
     return HeldPunch.objects.filter(resolved_at__isnull=True).count()
 
 
+def terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
+    """Every approved terminal of the group has uploaded after `moment` (none → False):
+    then a past day's punches are surely in and it may be made final early."""
+    devices = Device.objects.filter(attendance_group_id=group_id, status=DeviceStatus.APPROVED)
+    if not devices.exists():
+        return False
+    return not devices.filter(Q(last_seen__lt=moment) | Q(last_seen__isnull=True)).exists()
+
+
 def held_count_between(*, group: AttendanceGroup, start: datetime, end: datetime) -> int:
     """Unresolved held punches in [start, end) taken by the group's terminals or by
     terminals of no group (they may belong to the group's people)."""
