@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "ztk.punches",
     "ztk.attendance",
     "ztk.devices",
+    "ztk.approvals",
     "ztk.corrections",
     "ztk.hrdesk",
     "ztk.notifications",

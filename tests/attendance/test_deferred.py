@@ -187,7 +187,7 @@ def test_small_batches_are_computed_at_once(night_and_day):
 
 @pytest.mark.django_db
 def test_days_waiting_in_the_queue_are_neither_finalised_nor_hidden(night_and_day):
-    from ztk.closing.services import finalise_due
+    from ztk.attendance.finalise import finalise_due
 
     org, now = night_and_day, _now(night_and_day)
     record_punches(_inputs(org, seed=11, count=10), now=now)

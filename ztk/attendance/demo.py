@@ -132,8 +132,9 @@ def load_attendance_demo(*, today: date | None = None) -> int:
         new += record_punches(
             items[i : i + 1000], now=now, audit_action="demo.punches", recompute=False
         ).new
+    from .finalise import finalise_due
     from .services import recompute_range
 
-    # The ops command then makes the past days final (closing.services.finalise_due).
     recompute_range(start=DEMO_START, end=today, now=now)
+    finalise_due(now=now, lookback_days=(today - DEMO_START).days + 1)
     return new

@@ -1,5 +1,4 @@
-"""Periodic work: drain the recompute queue. (Refreshing recent days and finalising past
-ones runs from ``ztk.closing.tasks``: finalising looks at the terminals.)"""
+"""Periodic work: keep recent days materialised, finalise past ones, drain the queue."""
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
@@ -7,6 +6,7 @@ from huey.exceptions import TaskLockedException
 
 from ztk.core.worker import stop_requested
 
+from .finalise import finalise_due, refresh_recent
 from .models import PendingRecompute
 from .services import drain_pending
 
@@ -16,7 +16,7 @@ from .services import drain_pending
 DRAIN_LOCK = lock_task("attendance-drain")
 
 
-def drain() -> None:
+def _drain() -> None:
     """One drain at a time; a drain already running takes new rows in its next round.
 
     Rows queued just as a drain ends (after its last look, before its lock is released)
@@ -36,11 +36,21 @@ def drain() -> None:
 @db_task()
 def drain_recompute_queue() -> None:
     """Started when a large batch of punches commits (record_punches)."""
-    drain()
+    _drain()
 
 
 @db_periodic_task(crontab(minute="*"))
 def drain_recompute_queue_periodic() -> None:
     """The safety net: a drain that failed or was missed runs again within a minute (and
     at once when the worker starts, so a queue left by a dead worker is taken up)."""
-    drain()
+    _drain()
+
+
+@db_periodic_task(crontab(minute="*/10"))
+def refresh_and_finalise() -> None:
+    # Queued punches first: a day is never finalised without the punches already in.
+    _drain()
+    if stop_requested():
+        return
+    refresh_recent()
+    finalise_due()

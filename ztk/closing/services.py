@@ -30,13 +30,12 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ztk.attendance.models import AttendanceDay, AttendancePeriod, PendingRecompute, PeriodStatus
-from ztk.attendance.services import FINALISE_GRACE, recompute
+from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
+from ztk.attendance.services import recompute
 from ztk.audit.services import record
 from ztk.core.errors import PermissionDeniedError
 from ztk.core.text import clean_text
 from ztk.corrections.services import corrections_cancel_for_period
-from ztk.devices.selectors import terminals_reported_after
 from ztk.notifications.services import notify
 from ztk.org.models import AttendanceGroup
 from ztk.org.roles import HR
@@ -85,52 +84,6 @@ def _snap(period: AttendancePeriod) -> dict[str, Any]:
 
 
 # --- finalising -----------------------------------------------------------------------------
-
-
-def _day_end(row: AttendanceDay) -> datetime | None:
-    ends = [s["window_end"] for s in row.slots if s.get("window_end")]
-    return datetime.fromisoformat(max(ends)) if ends else None
-
-
-def finalise_due(*, now: datetime | None = None, lookback_days: int = 7) -> int:
-    """Make final every provisional day whose windows closed and whose data is surely in:
-    ``FINALISE_GRACE`` after its last window, or as soon as every approved terminal of the
-    group has uploaded after it. Late uploads must never cause false absences. The worker
-    runs this every 10 minutes (``closing.tasks``); no actor, nothing audited per day."""
-    now = now or timezone.now()
-    today = timezone.localdate(now)
-    rows = (
-        AttendanceDay.objects.filter(
-            finalised=False, day__lt=today, day__gte=today - timedelta(days=lookback_days)
-        )
-        .select_related("employee")
-        .only("employee_id", "day", "slots", "employee__attendance_group_id")
-    )
-    # Days whose punches still wait in the recompute queue are left for the next run.
-    waiting = {
-        (employee_id, day + timedelta(days=k))
-        for employee_id, day in PendingRecompute.objects.values_list("employee_id", "day")
-        for k in (-1, 0, 1)
-    }
-    due: list[tuple[int, date]] = []
-    reported: dict[tuple[int | None, datetime], bool] = {}
-    for row in rows.iterator(chunk_size=2000):
-        if (row.employee_id, row.day) in waiting:
-            continue
-        end = _day_end(row)
-        if end is None or now >= end + FINALISE_GRACE:
-            due.append((row.employee_id, row.day))
-            continue
-        key = (row.employee.attendance_group_id, end)
-        if key not in reported:
-            reported[key] = terminals_reported_after(*key)
-        if now >= end and reported[key]:
-            due.append((row.employee_id, row.day))
-    written = 0
-    for i in range(0, len(due), 5000):
-        with transaction.atomic():
-            written += recompute(due[i : i + 5000], now=now, finalise=True)
-    return written
 
 
 def period_finalise_days(

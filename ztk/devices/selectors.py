@@ -90,14 +90,12 @@ def held_count() -> int:
 
 
 def terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
-    """Every approved terminal of the group has uploaded after `moment` (none → False)."""
+    """Every approved terminal of the group has uploaded after `moment` (none → False):
+    then a past day's punches are surely in and it may be made final early."""
     devices = Device.objects.filter(attendance_group_id=group_id, status=DeviceStatus.APPROVED)
     if not devices.exists():
         return False
-    return (
-        not devices.filter(last_seen__lt=moment).exists()
-        and not devices.filter(last_seen__isnull=True).exists()
-    )
+    return not devices.filter(Q(last_seen__lt=moment) | Q(last_seen__isnull=True)).exists()
 
 
 def held_count_between(*, group: AttendanceGroup, start: datetime, end: datetime) -> int:

@@ -2,10 +2,8 @@
 loads data into every app: org's company and people, then attendance's punches and days."""
 
 from django.core.management.base import BaseCommand, CommandError
-from django.utils import timezone
 
-from ztk.attendance.demo import DEMO_START, load_attendance_demo
-from ztk.closing.services import finalise_due
+from ztk.attendance.demo import load_attendance_demo
 from ztk.core.errors import DomainError
 from ztk.org.demo import DESCRIPTIONS, credentials_path, load_demo
 from ztk.org.models import Employee
@@ -36,8 +34,6 @@ class Command(BaseCommand):
             self.stdout.write("demo data already present; nothing changed.")
             return
         punches = load_attendance_demo()
-        today = timezone.localdate()
-        finalise_due(lookback_days=(today - DEMO_START).days + 1)
         self.stdout.write(f"demo attendance: {punches} punches since 1 October, days computed")
         self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600)")
         if options["verbosity"] < 1:  # `make run` prints the file itself

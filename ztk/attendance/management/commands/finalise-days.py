@@ -1,7 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from ztk.attendance.finalise import refresh_recent
-from ztk.closing.services import finalise_due
+from ztk.attendance.finalise import finalise_due, refresh_recent
 
 
 class Command(BaseCommand):
