@@ -1,8 +1,8 @@
 """HR pages for attendance periods (月结): the overview, one period's checklist, and the
 finalise / close / reopen actions.
 
-Views parse input, check the role (HR only, 403 otherwise), call one service or
-selector of the close and redirect back to the period with a message; a refusal is shown as the
+Views parse input, check the role (HR only, 403 otherwise), call one service or selector
+of the close and redirect back to the period with a message; a refusal is shown as the
 service's message. Plain forms: the pages work without JavaScript and at 375 px.
 """
 
