@@ -32,6 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ztk.attendance.explain import slot_label
 from ztk.audit.models import AuditEvent
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
@@ -46,6 +47,7 @@ from ztk.corrections.services import (
     step_deadline,
     working_days_between,
 )
+from ztk.notifications.services import notify
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
@@ -84,8 +86,6 @@ class OversightRow:
 
     @property
     def slot(self) -> str:
-        from ztk.attendance.explain import slot_label
-
         key = self.request.slot_key
         return slot_label(key, int(key[-1]) if key[-1:].isdigit() else 1)
 
@@ -223,8 +223,6 @@ def correction_escalate(
     reminded, their direct supervisors and HR are told. HR only; audited; refused for a
     request that is no longer pending or a step escalated within ESCALATE_INTERVAL.
     Returns who was told."""
-    from ztk.notifications.services import notify
-
     if not is_hr(actor):
         raise PermissionDeniedError()
     now = now or timezone.now()
