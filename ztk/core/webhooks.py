@@ -96,9 +96,9 @@ def claim(model, pk: int, due_statuses, now: datetime) -> bool:
     One UPDATE decides the race: two workers can never send the same row.
     """
     return bool(
-        model._default_manager.filter(pk=pk, status__in=due_statuses, next_attempt_at__lte=now).update(
-            next_attempt_at=now + CLAIM_LEASE
-        )
+        model._default_manager.filter(
+            pk=pk, status__in=due_statuses, next_attempt_at__lte=now
+        ).update(next_attempt_at=now + CLAIM_LEASE)
     )
 
 

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.approvals import routing
 from ztk.approvals.chains import fallback_text
 from ztk.approvals.sla import step_deadline
+from ztk.attendance.explain import slot_label
 from ztk.audit.models import AuditEvent
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
@@ -43,6 +44,7 @@ from ztk.corrections.models import CorrectionRequest, Status, check_transition
 from ztk.corrections.page_selectors import kind_label
 from ztk.corrections.rules import is_participant
 from ztk.corrections.services import employee_zone
+from ztk.notifications.services import notify
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
@@ -82,8 +84,6 @@ class OversightRow:
 
     @property
     def slot(self) -> str:
-        from ztk.attendance.explain import slot_label
-
         key = self.request.slot_key
         return slot_label(key, int(key[-1]) if key[-1:].isdigit() else 1)
 
@@ -221,8 +221,6 @@ def correction_escalate(
     reminded, their direct supervisors and HR are told. HR only; audited; refused for a
     request that is no longer pending or a step escalated within ESCALATE_INTERVAL.
     Returns who was told."""
-    from ztk.notifications.services import notify
-
     if not is_hr(actor):
         raise PermissionDeniedError()
     now = now or timezone.now()
