@@ -21,7 +21,7 @@ from django.utils.html import escape
 from ztk.accounts.services import api_key_create
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.models import AuditEvent
-from ztk.corrections import manual
+from ztk.hrdesk import manual
 from ztk.punches.models import Punch
 from ztk.punches.services import PunchInput, record_punches
 from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern

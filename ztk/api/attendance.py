@@ -11,7 +11,7 @@ from ninja import Field, Query, Router, Schema
 from ztk.attendance import selectors
 from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, PermissionDeniedError
-from ztk.corrections.manual import manual_punch_add
+from ztk.hrdesk.manual import manual_punch_add
 from ztk.org.rules import can_use_hr_desk
 from ztk.org.selectors import employee_for
 from ztk.punches.services import web_punch

@@ -17,6 +17,7 @@ from ztk import engine
 from ztk.core.db import fetch_all
 from ztk.org.models import Employee
 from ztk.punches.models import Punch
+from ztk.scheduling.hooks import ScheduleChange
 
 from .models import AttendanceDay, AttendancePeriod, PendingRecompute, PeriodStatus
 
@@ -29,8 +30,9 @@ UPDATE_FIELDS = [c for c in engine.ROW_COLUMNS if c not in ("employee_id", "day"
 
 def _closed_ranges(
     group_ids: set[int], start: date, end: date
-) -> dict[int, list[tuple[date, date]]]:
-    closed: dict[int, list[tuple[date, date]]] = defaultdict(list)
+) -> dict[int | None, list[tuple[date, date]]]:
+    """Closed periods by group; no entry for None (an employee without a group)."""
+    closed: dict[int | None, list[tuple[date, date]]] = defaultdict(list)
     for group_id, p_start, p_end in AttendancePeriod.objects.filter(
         group_id__in=group_ids, status=PeriodStatus.CLOSED, start__lte=end, end__gte=start
     ).values_list("group_id", "start", "end"):
@@ -263,7 +265,12 @@ def _evaluate(
     employees = _read_employees(ids)
     if not employees:
         return []
-    zones = {g: (tz, hour) for _pk, g, tz, hour in employees if g is not None}
+    # A group's zone and hour are NOT NULL columns: None only without a group (LEFT JOIN).
+    zones = {
+        g: (tz, hour)
+        for _pk, g, tz, hour in employees
+        if g is not None and tz is not None and hour is not None
+    }
     # Neighbouring days decide which day a punch near midnight belongs to.
     plans = build_plans(
         [_Who(pk, g) for pk, g, _tz, _hour in employees],
@@ -290,6 +297,7 @@ def _evaluate(
         start = min(min(days) for days in narrowed.values())
         end = max(max(days) for days in narrowed.values())
         span = [start + timedelta(days=i) for i in range(-1, (end - start).days + 2)]
+    punches: Mapping[int, list[engine.PunchIn]]
     if known_punches is None:
         # Only the punches that can belong to the dates asked for (an employee's plans
         # share their group's zone and boundary hour; engine.punch_reach).
@@ -388,9 +396,9 @@ def upsert_days(
     days = {d: ops.adapt_datefield_value(d) for d in {r.day for r in rows}}
     decimals = {v: ops.adapt_decimalfield_value(v, 3, 1) for v in {r.absent_days for r in rows}}
     stamp = ops.adapt_datetimefield_value(timezone.now())
-    adapted = []
+    adapted: list[list[Any]] = []
     for row in rows:
-        values = list(row)
+        values: list[Any] = list(row)
         values[_DAY] = days[row.day]
         values[_ABSENT_DAYS] = decimals[row.absent_days]
         values[_COMPUTED_AT] = stamp
@@ -514,7 +522,8 @@ def _processes(employee_days: int, workers: int | None) -> int:
         return 1
     if connection.vendor not in ("sqlite", "postgresql"):
         return 1
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    # The stubs type `connection` as the base wrapper; SQLite's (vendor checked first) has it.
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
         return 1
     return workers
 
@@ -624,7 +633,7 @@ def _merge_later(
 SCHEDULE_LOOKBACK_DAYS = 62
 
 
-def recompute_schedule_changes(changes) -> None:
+def recompute_schedule_changes(changes: Iterable[ScheduleChange]) -> None:
     """A shift, pattern, roster, calendar or exemption changed: recompute the open past.
 
     Runs after the schedule write commits (scheduling's hook); closed periods stay as they
