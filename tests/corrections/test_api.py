@@ -1,8 +1,4 @@
-"""The corrections API: submit (one or many), lists, detail, decisions, quota, attachments.
-
-tests/corrections/urls_api.py mounts the router (and the download view) on a test copy of
-the project's API until ztk/api/routers.py and config/urls.py do.
-"""
+"""The corrections API: submit (one or many), lists, detail, decisions, quota, attachments."""
 
 from __future__ import annotations
 
@@ -17,7 +13,7 @@ from ztk.corrections.models import CorrectionRequest
 from .conftest import MON, TUE, item, only_checkout, submit
 from .test_attachments import PDF, PNG
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.corrections.urls_api")]
+pytestmark = pytest.mark.django_db
 
 
 def bearer(user) -> dict:

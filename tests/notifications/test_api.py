@@ -10,7 +10,7 @@ from ztk.accounts.services import api_key_create
 from ztk.notifications.models import Notification
 from ztk.notifications.services import notify
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls")]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/notifications"
 

@@ -19,7 +19,7 @@ from tests import factories
 from tests.reports.data import november
 from ztk.attendance.models import AttendanceDay
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.reports.urls")]
+pytestmark = pytest.mark.django_db
 
 NOV = {"period": "2026-11"}
 SH = ZoneInfo("Asia/Shanghai")
