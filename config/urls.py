@@ -13,7 +13,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("accounts/", include("ztk.accounts.urls")),
     path("iclock/", include("ztk.devices.urls")),
-    path("attendance/", include("ztk.attendance.web_urls")),
+    path("attendance/", include("ztk.attendance.urls")),
     path("hr/devices/", include("ztk.devices.web_urls")),
     path("hr/manual/", include("ztk.hrdesk.urls.manual")),
     path("hr/desk/", include("ztk.hrdesk.urls.desk")),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from ztk.attendance import web as attendance_web
+from ztk.attendance import views as attendance_views
 from ztk.corrections import pages as corrections_pages
 
 from . import views
@@ -8,7 +8,7 @@ from . import views
 app_name = "web"
 
 urlpatterns = [
-    path("", attendance_web.home, name="home"),
+    path("", attendance_views.home, name="home"),
     path("approvals/", corrections_pages.inbox, name="approvals"),
     path("hr/", views.hr_home, name="hr"),
     path("audit/", views.audit_log, name="audit"),
