@@ -447,6 +447,8 @@ def list_corrections(request, q: Query[ListQuery]):
     rows = selectors.corrections_for(
         request.auth, scope=q.scope, employee=q.employee, status=q.status
     )
+    if q.scope == "to_approve":  # the approver's queue, in the same order as the inbox page
+        rows = selectors.approval_queue(request.auth, within=rows)
     return paginate(request, rows, q, correction_out)
 
 
