@@ -891,7 +891,7 @@ def test_the_inbox_takes_the_main_navigation_address_once_mounted_there(three_wa
     from django.urls import include, path
 
     from config import urls as project_urls
-    from ztk.corrections import pages
+    from ztk.corrections.views import requests as pages
 
     web = types.ModuleType("web_with_inbox")
     web.app_name = "web"
