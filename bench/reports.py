@@ -91,7 +91,7 @@ def run(employees: int = 10_000, *, detail: bool = True, quiet: bool = False) ->
         as_csv = time.perf_counter() - began
         # The largest workbook the pages offer with a 每日明细 sheet: 1,000 people.
         from ztk.org.models import Employee
-        from ztk.reports.web import DETAIL_XLSX_MAX_ROWS
+        from ztk.reports.views import DETAIL_XLSX_MAX_ROWS
 
         some = Employee.objects.order_by("employee_no")[: DETAIL_XLSX_MAX_ROWS // 31]
         began = time.perf_counter()

@@ -362,7 +362,7 @@ def test_lists_show_only_what_the_role_may_see(client, keys, world, role):
     read = send(client, "POST", f"{V1}/notifications/read", key=keys[role], body={"ids": [theirs]})
 
     # then
-    assert {r["id"] for r in listed.body} == {ids[name] for name in LISTED[role]}
+    assert {r["id"] for r in listed.body["items"]} == {ids[name] for name in LISTED[role]}
     own = role == "employee"
     assert (theirs in {n["id"] for n in inbox.body["items"]}) is own
     assert read.body["marked"] == (1 if own else 0)

@@ -26,7 +26,7 @@ from ztk.attendance.models import AttendanceDay
 from ztk.punches.models import Geofence, OutsideGeofenceRule, Punch, PunchSettings
 from ztk.punches.services import punch_void
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.attendance.urls_for_pages")]
+pytestmark = pytest.mark.django_db
 
 NOV = "2026-11"
 D5 = date(2026, 11, 5)  # a Thursday

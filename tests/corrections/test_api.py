@@ -1,8 +1,4 @@
-"""The corrections API: submit (one or many), lists, detail, decisions, quota, attachments.
-
-tests/corrections/urls_api.py mounts the router (and the download view) on a test copy of
-the project's API until ztk/api/routers.py and config/urls.py do.
-"""
+"""The corrections API: submit (one or many), lists, detail, decisions, quota, attachments."""
 
 from __future__ import annotations
 
@@ -17,7 +13,7 @@ from ztk.corrections.models import CorrectionRequest
 from .conftest import MON, TUE, item, only_checkout, submit
 from .test_attachments import PDF, PNG
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.corrections.urls_api")]
+pytestmark = pytest.mark.django_db
 
 
 def bearer(user) -> dict:
@@ -72,7 +68,7 @@ def test_submit_one_then_supervisor_and_hr_approve(client, week):
     days = client.get(
         "/api/v1/attendance/days?from=2026-11-23&to=2026-11-23", **bearer(org.employee.user)
     ).json()
-    assert [s["status"] for s in days[0]["slots"]] == ["corrected", "normal"]
+    assert [s["status"] for s in days["items"][0]["slots"]] == ["corrected", "normal"]
 
 
 def test_multi_item_refusal_lists_every_item_and_creates_nothing(client, week):
@@ -119,7 +115,7 @@ def test_lists_by_scope_and_role(client, week):
     def ids(user, scope):
         response = client.get(f"/api/v1/corrections?scope={scope}", **bearer(user))
         assert response.status_code == 200
-        return [r["id"] for r in response.json()]
+        return [r["id"] for r in response.json()["items"]]
 
     assert ids(org.employee.user, "mine") == [mine.pk]
     assert ids(org.employee.user, "to_approve") == []
@@ -285,4 +281,4 @@ def test_list_query_count_does_not_grow(client, week, django_assert_max_num_quer
     headers = bearer(org.hr.user)
     with django_assert_max_num_queries(8):
         response = client.get("/api/v1/corrections?scope=all", **headers)
-    assert len(response.json()) == 4
+    assert len(response.json()["items"]) == response.json()["count"] == 4

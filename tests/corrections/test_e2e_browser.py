@@ -38,7 +38,7 @@ SH = ZoneInfo("Asia/Shanghai")
 DAY_TEMPLATE = Path(django_settings.BASE_DIR) / "ztk" / "templates" / "attendance" / "day.html"
 INCLUDE = '{% include "attendance/_correction_actions.html" %}'
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.corrections.urls_pages")]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

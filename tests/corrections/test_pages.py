@@ -40,7 +40,7 @@ from ztk.corrections.services import (
 from .conftest import MON, NOW, TUE, WED, at, item, only_checkout, submit
 from .test_attachments import PDF, PNG
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.corrections.urls_pages")]
+pytestmark = pytest.mark.django_db
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
 
@@ -890,8 +890,8 @@ def test_the_inbox_takes_the_main_navigation_address_once_mounted_there(three_wa
     from django.test import override_settings
     from django.urls import include, path
 
-    from tests.corrections import urls_pages
-    from ztk.corrections import pages
+    from config import urls as project_urls
+    from ztk.corrections.views import requests as pages
 
     web = types.ModuleType("web_with_inbox")
     web.app_name = "web"
@@ -902,7 +902,10 @@ def test_the_inbox_takes_the_main_navigation_address_once_mounted_there(three_wa
         *(p for p in web_urls.urlpatterns if p.name != "approvals"),
     ]
     conf = types.ModuleType("urls_with_inbox")
-    conf.urlpatterns = [path("", include(web)), *urls_pages.urlpatterns]
+    conf.urlpatterns = [
+        path("", include(web)),
+        *(p for p in project_urls.urlpatterns if getattr(p, "namespace", None) != "web"),
+    ]
     org = three_waiting[0]
 
     with override_settings(ROOT_URLCONF=conf):

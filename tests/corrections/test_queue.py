@@ -37,7 +37,7 @@ def test_the_api_and_the_inbox_page_list_the_same_queue_in_the_same_order(client
 
     response = client.get("/api/v1/corrections?scope=to_approve", **bearer(org.supervisor.user))
     assert response.status_code == 200
-    api = [r["id"] for r in response.json()]
+    api = [r["id"] for r in response.json()["items"]]
 
     client.force_login(org.supervisor.user)
     html = page(client.get(reverse("requests:inbox"), HTTP_ACCEPT_LANGUAGE="en"))
@@ -48,4 +48,4 @@ def test_the_api_and_the_inbox_page_list_the_same_queue_in_the_same_order(client
     paged = client.get(
         "/api/v1/corrections?scope=to_approve&offset=1&limit=2", **bearer(org.supervisor.user)
     )
-    assert [r["id"] for r in paged.json()] == expected[1:3]
+    assert [r["id"] for r in paged.json()["items"]] == expected[1:3]

@@ -19,7 +19,7 @@ def test_list_terminals_for_hr(client, org, approved):
     response = client.get("/api/v1/devices", **bearer(org.hr.user))
 
     assert response.status_code == 200
-    body = response.json()
+    body = response.json()["items"]
     assert [d["serial"] for d in body] == [approved.serial, "PEND0001"]
     first = body[0]
     assert first["status"] == "approved"
@@ -28,7 +28,7 @@ def test_list_terminals_for_hr(client, org, approved):
     assert first["held_punches"] == 0
 
     pending_only = client.get("/api/v1/devices?status=pending", **bearer(org.hr.user)).json()
-    assert [d["serial"] for d in pending_only] == ["PEND0001"]
+    assert [d["serial"] for d in pending_only["items"]] == ["PEND0001"]
 
 
 def test_list_needs_authentication_and_the_hr_role(client, org, approved):

@@ -17,7 +17,6 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.browser,
     pytest.mark.django_db(transaction=True),
-    pytest.mark.urls("tests.notifications.urls"),
     pytest.mark.skipif(CHROMIUM is None, reason="no chromium on this machine"),
 ]
 

@@ -15,7 +15,7 @@ from ztk.notifications.services import notify
 
 from .conftest import make_robot
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.notifications.urls")]
+pytestmark = pytest.mark.django_db
 
 INBOX = "/notifications/"
 

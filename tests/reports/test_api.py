@@ -16,7 +16,7 @@ from tests.reports.data import november
 from ztk.accounts.services import api_key_create
 from ztk.attendance.models import AttendanceDay
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.reports.urls")]
+pytestmark = pytest.mark.django_db
 
 URL = "/api/v1/reports/monthly"
 SH = ZoneInfo("Asia/Shanghai")

@@ -19,7 +19,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 375, "height": 740}
 
-pytestmark = [pytest.mark.browser, pytest.mark.urls("tests.reports.urls")]
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from tests import factories
 from tests.reports.data import november
 from ztk.attendance.models import AttendanceDay
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.reports.urls")]
+pytestmark = pytest.mark.django_db
 
 NOV = {"period": "2026-11"}
 SH = ZoneInfo("Asia/Shanghai")
@@ -159,10 +159,10 @@ def test_without_a_language_the_headers_follow_the_page(org):
 
 
 def test_a_large_selection_gets_the_workbook_without_the_detail_sheet(org, monkeypatch):
-    from ztk.reports import web
+    from ztk.reports import views
 
     november(org)
-    monkeypatch.setattr(web, "DETAIL_XLSX_MAX_ROWS", 10)
+    monkeypatch.setattr(views, "DETAIL_XLSX_MAX_ROWS", 10)
     client = client_for(org.hr.user)
 
     response = client.get("/reports/download/", {**NOV, "file": "xlsx", "lang": "en"})

@@ -38,7 +38,7 @@ from ztk.reports.models import (
     validate_webhook_url,
 )
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.reports.urls")]
+pytestmark = pytest.mark.django_db
 
 NOV1, NOV30 = date(2026, 11, 1), date(2026, 11, 30)
 NOW = at(date(2026, 12, 2), 10)

@@ -102,7 +102,6 @@ DEPARTMENTS = [HOSTILE["department"], HOSTILE["other_department"]]
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.reports.urls")
 @pytest.mark.parametrize(
     ("file", "expect"),
     [
@@ -118,7 +117,6 @@ def test_report_csv_downloads_hold_no_live_formula(hostile, file, expect):
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.reports.urls")
 @pytest.mark.parametrize("lang", ["zh-hans", "en"])
 def test_the_report_xlsx_holds_no_live_formula(hostile, lang):
     response = client_for(hostile.hr.user).get(
@@ -131,7 +129,6 @@ def test_the_report_xlsx_holds_no_live_formula(hostile, lang):
 
 
 @pytest.mark.django_db
-@pytest.mark.urls("tests.reports.urls")
 def test_the_payroll_api_csv_holds_no_live_formula(hostile):
     key = api_key_create(actor=None, user=hostile.hr.user, name="payroll")[1]
     response = Client().get(

@@ -265,7 +265,7 @@ def test_an_admin_form_names_the_field_and_keeps_the_rest(week):
 @pytest.mark.parametrize(
     ("method", "path", "body", "code"),
     [
-        ("GET", "/api/v1/corrections/quota?period=9999-12-31", None, "bad_date"),
+        ("GET", "/api/v1/corrections/quota?period=9999-12", None, "bad_period"),
         ("GET", "/api/v1/attendance/days?from=0001-01-01&to=9999-12-31", None, "bad_range"),
         (
             "POST",

@@ -16,18 +16,23 @@ from ztk.org.rules import can_use_hr_desk
 from ztk.org.selectors import employee_for
 from ztk.punches.services import web_punch
 
+from .pagination import Page, PageParams, paginate
 from .schemas import ErrorOut, Multiline, Text
 
 router = Router(tags=["attendance"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-class RangeQuery(Schema):
+class RangeQuery(PageParams):
     employee: str | None = Text(
         None, max_length=24, description="employee number; default: the caller"
     )
-    from_: date = Field(..., alias="from")
-    to: date
+    from_: date = Field(..., alias="from", description="first day of the range (YYYY-MM-DD)")
+    to: date = Field(
+        ...,
+        description=f"last day of the range, included; at most {selectors.MAX_RANGE_DAYS} "
+        "days from `from` (a longer range: 422 `range_too_long`)",
+    )
 
 
 class SlotOut(Schema):
@@ -74,35 +79,42 @@ class PunchOut(Schema):
     voided: bool
 
 
+class DayPage(Page):
+    items: list[DayOut]
+
+
+class PunchPage(Page):
+    items: list[PunchOut]
+
+
+def day_out(row, employee_no: str) -> dict:
+    segments = len({s.get("segment") for s in row.slots}) or 1
+    return {
+        "date": row.day,
+        "employee": employee_no,
+        "plan": row.kind,
+        "shift": row.shift_code,
+        "status": row.status,
+        "provisional": row.provisional and not row.finalised,
+        "worked_minutes": row.worked_minutes,
+        "late_minutes": row.late_minutes,
+        "early_minutes": row.early_minutes,
+        "absent_days": float(row.absent_days),
+        "slots": row.slots,
+        "explanation": render_notes(row.notes, segments),
+    }
+
+
 @router.get(
     "/attendance/days",
-    response={200: list[DayOut], **ERRORS},
+    response={200: DayPage, **ERRORS},
     summary="Daily results with slots, punches and explanation",
 )
 def list_days(request, q: Query[RangeQuery]):
     employee = employee_for(request.auth, q.employee)
     selectors.check_range(q.from_, q.to)
     rows = selectors.attendance_days(employee=employee, start=q.from_, end=q.to)
-    out = []
-    for row in rows:
-        segments = len({s.get("segment") for s in row.slots}) or 1
-        out.append(
-            {
-                "date": row.day,
-                "employee": employee.employee_no,
-                "plan": row.kind,
-                "shift": row.shift_code,
-                "status": row.status,
-                "provisional": row.provisional and not row.finalised,
-                "worked_minutes": row.worked_minutes,
-                "late_minutes": row.late_minutes,
-                "early_minutes": row.early_minutes,
-                "absent_days": float(row.absent_days),
-                "slots": row.slots,
-                "explanation": render_notes(row.notes, segments),
-            }
-        )
-    return out
+    return paginate(request, rows, q, lambda row: day_out(row, employee.employee_no))
 
 
 def punch_out(p, employee_no: str) -> dict:
@@ -123,12 +135,12 @@ def punch_out(p, employee_no: str) -> dict:
     }
 
 
-@router.get("/punches", response={200: list[PunchOut], **ERRORS}, summary="Raw punches")
+@router.get("/punches", response={200: PunchPage, **ERRORS}, summary="Raw punches")
 def list_punches(request, q: Query[RangeQuery]):
     employee = employee_for(request.auth, q.employee)
     selectors.check_range(q.from_, q.to)
     rows = selectors.punches_between(employee=employee, start=q.from_, end=q.to)
-    return [punch_out(p, employee.employee_no) for p in rows]
+    return paginate(request, rows, q, lambda p: punch_out(p, employee.employee_no))
 
 
 class PunchIn(Schema):

@@ -9,24 +9,28 @@ from __future__ import annotations
 
 import json
 from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from django.urls import reverse
 from ninja import Field, File, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
+from pydantic import field_validator
 
 from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, NotFoundError
-from ztk.core.parse import MAX_ID
+from ztk.core.parse import MAX_ID, parse_day
 from ztk.corrections import selectors, services
 from ztk.corrections.models import CorrectionRequest
+from ztk.corrections.policy import period_of
 from ztk.corrections.rules import may_act, may_file_for
 from ztk.engine import slot_to_json
 from ztk.org.models import Employee
 from ztk.org.selectors import employee_for, user_named
+from ztk.reports.summary import parse_period
 
 from .attendance import SlotOut
-from .schemas import ErrorOut, Multiline, MultilineForm, PageParams, Text
+from .pagination import Page, PageParams, paginate
+from .schemas import ErrorOut, Multiline, MultilineForm, Period, Text
 
 router = Router(tags=["corrections"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -150,12 +154,26 @@ class CorrectionDetailOut(CorrectionOut):
 class ListQuery(PageParams):
     scope: str = Field("mine", pattern="^(mine|to_approve|all)$")
     employee: str | None = Text(None, max_length=24)
-    status: str | None = Field(None, pattern="^(pending|approved|rejected|withdrawn|cancelled)$")
+    status: Literal["pending", "approved", "rejected", "withdrawn", "cancelled"] | None = None
 
 
 class QuotaQuery(Schema):
     employee: str | None = Text(None, max_length=24)
-    period: date | None = Field(None, description="Any day of the period; default: today.")
+    period: str | None = Period(
+        None,
+        note="; default: the period of today. (The old form, any day of the period as "
+        "YYYY-MM-DD, is still accepted.)",
+    )
+
+    @field_validator("period", mode="before")
+    @classmethod
+    def _old_day_form(cls, value: Any) -> Any:
+        """The old form, a day (YYYY-MM-DD), names the period containing it."""
+        day = parse_day(value) if isinstance(value, str) and len(value) == 10 else None
+        if day is None:
+            return value
+        start, _end = period_of(day, services.period_start_day())
+        return f"{start.year:04d}-{start.month:02d}"
 
 
 class AnomalyOut(Schema):
@@ -315,6 +333,11 @@ def _get(user, correction_id: int) -> CorrectionRequest:
     return selectors.correction_get(user, correction_id)
 
 
+def _period_day(value: str | None) -> date | None:
+    """The first day of the period `value` (YYYY-MM) names; None: today's period."""
+    return parse_period(value)[0] if value else None
+
+
 def _employee(user, employee_no: str | None) -> Employee:
     """The employee a caller files for: themselves by default; on behalf needs the right."""
     return employee_for(user, employee_no, may=may_file_for)
@@ -408,12 +431,16 @@ def preview(request, payload: PreviewIn):
 )
 def quota(request, q: Query[QuotaQuery]):
     employee = employee_for(request.auth, q.employee)
-    return selectors.quota_for(employee, q.period)
+    return selectors.quota_for(employee, _period_day(q.period))
+
+
+class CorrectionPage(Page):
+    items: list[CorrectionOut]
 
 
 @router.get(
     "/corrections",
-    response={200: list[CorrectionOut], **ERRORS},
+    response={200: CorrectionPage, **ERRORS},
     summary="Correction requests: mine, waiting for me, or all I may see",
 )
 def list_corrections(request, q: Query[ListQuery]):
@@ -422,7 +449,7 @@ def list_corrections(request, q: Query[ListQuery]):
     )
     if q.scope == "to_approve":  # the approver's queue, in the same order as the inbox page
         rows = selectors.approval_queue(request.auth, within=rows)
-    return [correction_out(r) for r in rows[q.offset : q.offset + q.limit]]
+    return paginate(request, rows, q, correction_out)
 
 
 @router.post(

@@ -10,6 +10,7 @@ from ztk.core.errors import PermissionDeniedError
 from ztk.devices import selectors, services
 from ztk.devices.models import SERIAL_PATTERN, Device, DeviceStatus
 
+from .pagination import Page, PageParams, paginate
 from .schemas import ErrorOut, Text
 
 router = Router(tags=["terminals"])
@@ -58,7 +59,7 @@ class DeviceOut(Schema):
         }
 
 
-class DeviceFilter(Schema):
+class DeviceFilter(PageParams):
     status: DeviceStatus | None = None
 
 
@@ -80,11 +81,15 @@ class ApproveOut(Schema):
     released: ReleasedOut
 
 
-@router.get("/devices", response={200: list[DeviceOut], **ERRORS}, summary="List terminals")
+class DevicePage(Page):
+    items: list[DeviceOut]
+
+
+@router.get("/devices", response={200: DevicePage, **ERRORS}, summary="List terminals")
 def list_devices(request, filters: Query[DeviceFilter]):
     require_manager(request)
     devices = selectors.device_list(status=filters.status.value if filters.status else None)
-    return [DeviceOut.from_model(d) for d in devices]
+    return paginate(request, devices, filters, DeviceOut.from_model)
 
 
 @router.post(

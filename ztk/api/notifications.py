@@ -11,7 +11,7 @@ from ztk.core.parse import MAX_ID
 from ztk.notifications import selectors, services
 from ztk.notifications.models import Notification
 
-from .schemas import PageParams
+from .pagination import Page, PageParams, paginate
 
 router = Router(tags=["notifications"])
 
@@ -45,12 +45,9 @@ class NotificationFilter(PageParams):
     unread: bool = Field(False, description="only unread notifications")
 
 
-class NotificationPage(Schema):
-    count: int
-    unread: int = Field(..., description="the unread badge: all unread, whatever the filter")
-    offset: int
-    limit: int
+class NotificationPage(Page):
     items: list[NotificationOut]
+    unread: int = Field(..., description="the unread badge: all unread, whatever the filter")
 
 
 class ReadIn(Schema):
@@ -73,14 +70,8 @@ class ReadOut(Schema):
 def notifications_list(request, filters: Query[NotificationFilter]):
     user = request.auth
     qs = selectors.notification_list(user=user, unread_only=filters.unread)
-    page = list(qs[filters.offset : filters.offset + filters.limit])
-    return {
-        "count": qs.count(),
-        "unread": selectors.unread_count(user),
-        "offset": filters.offset,
-        "limit": filters.limit,
-        "items": [NotificationOut.from_model(n) for n in page],
-    }
+    page = paginate(request, qs, filters, NotificationOut.from_model)
+    return {**page, "unread": selectors.unread_count(user)}
 
 
 @router.post(

@@ -17,12 +17,12 @@ from ztk.core.errors import NotFoundError, PermissionDeniedError
 from ztk.org import selectors, services
 from ztk.org.models import Department, Employee
 
-from .schemas import PageParams, Text
+from .pagination import Page, PageParams, paginate
+from .schemas import CODE_PATTERN, Text
 
 router = Router(tags=["organisation"])
 
 EMPLOYEE_NO_PATTERN = r"^[0-9A-Za-z]{1,24}$"
-CODE_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
 
 
 def EmployeeNo():  # noqa: N802
@@ -107,16 +107,15 @@ class EmployeeOut(Schema):
 
 class EmployeeFilter(PageParams):
     search: str = Text("", max_length=60, description="name, number or pinyin initials")
-    department: str = Text("", max_length=32, description="department code")
+    department: str | None = Field(None, pattern=CODE_PATTERN, description="department code")
     supervisor: str = Text("", max_length=24, description="the supervisor's employee number")
-    attendance_group: str = Text("", max_length=32, description="attendance group code")
+    attendance_group: str | None = Field(
+        None, pattern=CODE_PATTERN, description="attendance group code"
+    )
     active: bool | None = None
 
 
-class EmployeePage(Schema):
-    count: int
-    offset: int
-    limit: int
+class EmployeePage(Page):
     items: list[EmployeeOut]
 
 
@@ -125,18 +124,12 @@ def employee_list(request, filters: Query[EmployeeFilter]):
     require_sync(request)
     qs = selectors.employee_list(
         search=filters.search,
-        department=filters.department,
+        department=filters.department or "",
         supervisor=filters.supervisor,
-        attendance_group=filters.attendance_group,
+        attendance_group=filters.attendance_group or "",
         active=filters.active,
     )
-    page = list(qs[filters.offset : filters.offset + filters.limit])
-    return {
-        "count": qs.count(),
-        "offset": filters.offset,
-        "limit": filters.limit,
-        "items": [EmployeeOut.from_model(e) for e in page],
-    }
+    return paginate(request, qs, filters, EmployeeOut.from_model)
 
 
 @router.get("/employees/{employee_no}", response={200: EmployeeOut}, summary="One employee")
@@ -201,14 +194,11 @@ class DepartmentOut(Schema):
 
 class DepartmentFilter(PageParams):
     search: str = Text("", max_length=120, description="code or name")
-    parent: str = Text("", max_length=32, description="parent department code")
+    parent: str | None = Field(None, pattern=CODE_PATTERN, description="parent department code")
     active: bool | None = None
 
 
-class DepartmentPage(Schema):
-    count: int
-    offset: int
-    limit: int
+class DepartmentPage(Page):
     items: list[DepartmentOut]
 
 
@@ -216,15 +206,9 @@ class DepartmentPage(Schema):
 def department_list(request, filters: Query[DepartmentFilter]):
     require_sync(request)
     qs = selectors.department_list(
-        search=filters.search, parent=filters.parent, active=filters.active
+        search=filters.search, parent=filters.parent or "", active=filters.active
     )
-    page = list(qs[filters.offset : filters.offset + filters.limit])
-    return {
-        "count": qs.count(),
-        "offset": filters.offset,
-        "limit": filters.limit,
-        "items": [DepartmentOut.from_model(d) for d in page],
-    }
+    return paginate(request, qs, filters, DepartmentOut.from_model)
 
 
 @router.get("/departments/{code}", response={200: DepartmentOut}, summary="One department")

@@ -25,11 +25,10 @@ from ztk.reports import columns as C
 from ztk.reports import export
 from ztk.reports.summary import department_totals, is_complete, monthly_summary, parse_period
 
-from .schemas import ErrorOut
+from .schemas import CODE_PATTERN, ErrorOut, Period
 
 router = Router(tags=["reports"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-CODE_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
 UNKNOWN_GROUP = "unknown_group"
 UNKNOWN_DEPARTMENT = "unknown_department"
 
@@ -92,13 +91,7 @@ class MonthlyOut(Schema):
 
 
 class MonthlyQuery(Schema):
-    period: str = Field(
-        ...,
-        pattern=r"^\d{4}-\d{2}$",
-        description="YYYY-MM: the attendance period that starts in this month "
-        "(the company's period start day)",
-        examples=["2026-10"],
-    )
+    period: str = Period()
     group: str | None = Field(None, pattern=CODE_PATTERN, description="attendance group code")
     department: str | None = Field(
         None, pattern=CODE_PATTERN, description="department code (its sub-departments included)"

@@ -1,4 +1,4 @@
-"""Schemas shared by every router: the error envelope, text fields, paging."""
+"""Schemas shared by every router: the error envelope, text fields (paging: pagination.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,6 @@ from typing import Any
 from ninja import Field, Form, Schema
 
 from ztk.core.text import MULTILINE_PATTERN, MULTILINE_RE, SINGLE_LINE_PATTERN, SINGLE_LINE_RE
-
-MAX_OFFSET = 1_000_000_000
 
 
 def Text(default: Any = ..., *, max_length: int, min_length: int | None = None, **kw: Any) -> Any:  # noqa: N802
@@ -45,6 +43,22 @@ def _text_field(default, compiled, documented, max_length, min_length, kw) -> An
     )
 
 
+# A code of the organisation (department, attendance group): one format wherever it is asked.
+CODE_PATTERN = r"^[A-Za-z0-9_.-]{1,32}$"
+PERIOD_PATTERN = r"^\d{4}-\d{2}$"
+
+
+def Period(default: Any = ..., *, note: str = "") -> Any:  # noqa: N802
+    """The one `period` parameter: YYYY-MM, the attendance period that starts in that month."""
+    return Field(
+        default,
+        pattern=PERIOD_PATTERN,
+        description="YYYY-MM: the attendance period that starts in this month (the "
+        "company's period start day)" + note,
+        examples=["2026-10"],
+    )
+
+
 class ErrorOut(Schema):
     """Every error: `{code, message, details?}`."""
 
@@ -53,8 +67,3 @@ class ErrorOut(Schema):
     details: Any = Field(
         None, description="Optional specifics, e.g. the invalid fields of a validation error."
     )
-
-
-class PageParams(Schema):
-    offset: int = Field(0, ge=0, le=MAX_OFFSET, description="Items to skip.")
-    limit: int = Field(100, ge=1, le=1000, description="Items to return (at most 1000).")

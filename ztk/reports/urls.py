@@ -2,13 +2,13 @@
 
 from django.urls import path
 
-from . import web
+from . import views
 
 app_name = "reports"
 
 urlpatterns = [
-    path("", web.monthly, name="monthly"),
-    path("download/", web.download, name="download"),
-    path("sheet/", web.my_sheet, name="my_sheet"),
-    path("sheet/<str:employee_no>/", web.sheet, name="sheet"),
+    path("", views.monthly, name="monthly"),
+    path("download/", views.download, name="download"),
+    path("sheet/", views.my_sheet, name="my_sheet"),
+    path("sheet/<str:employee_no>/", views.sheet, name="sheet"),
 ]

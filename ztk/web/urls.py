@@ -1,15 +1,15 @@
 from django.urls import path
 
-from ztk.attendance import web as attendance_web
-from ztk.corrections import pages as corrections_pages
+from ztk.attendance import views as attendance_views
+from ztk.corrections.views import requests as corrections_views
 
 from . import views
 
 app_name = "web"
 
 urlpatterns = [
-    path("", attendance_web.home, name="home"),
-    path("approvals/", corrections_pages.inbox, name="approvals"),
+    path("", attendance_views.home, name="home"),
+    path("approvals/", corrections_views.inbox, name="approvals"),
     path("hr/", views.hr_home, name="hr"),
     path("audit/", views.audit_log, name="audit"),
     path("people/<str:employee_no>/", views.employee_profile, name="employee_profile"),

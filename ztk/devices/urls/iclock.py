@@ -5,7 +5,7 @@ Some firmware appends `.aspx` to every path (`/iclock/cdata.aspx`); both spellin
 
 from django.urls import re_path
 
-from . import views
+from ..views import iclock as views
 
 app_name = "iclock"
 

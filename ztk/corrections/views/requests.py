@@ -1,5 +1,5 @@
 """Correction pages (补卡): the apply form, 我的申请 with its routing form (电子流转单) and
-the approval inbox (审批). The project mounts ``pages_urls`` at /requests/.
+the approval inbox (审批). The project mounts ``urls.requests`` at /requests/.
 
 Views only parse input, call one service or read from ``page_selectors``/``selectors``
 and render; every rule (who may do what, what is refused) stays in the services, whose
@@ -35,12 +35,12 @@ from ztk.org.models import Employee
 from ztk.org.rules import can_approve, can_see_team, employee_of
 from ztk.org.selectors import employee_for, user_named
 
-from . import page_selectors as ps
-from . import policy as p
-from . import selectors, services
-from .messages import REFUSAL_MESSAGES, refusal_message
-from .models import Channel, CorrectionRequest, Status
-from .rules import may_file_for
+from .. import page_selectors as ps
+from .. import policy as p
+from .. import selectors, services
+from ..messages import REFUSAL_MESSAGES, refusal_message
+from ..models import Channel, CorrectionRequest, Status
+from ..rules import may_file_for
 
 PAGE_SIZE = 20
 INBOX_PAGE_SIZE = 50

@@ -19,9 +19,9 @@ from ztk.core.parse import parse_ids, parse_moment
 from ztk.org.models import AttendanceGroup
 from ztk.org.selectors import employee_for
 
-from . import photos, selectors, services
-from .ingest import valid_serial
-from .models import Device, DeviceStatus
+from .. import photos, selectors, services
+from ..ingest import valid_serial
+from ..models import Device, DeviceStatus
 
 PERMISSION = services.PERMISSION
 QUICK_COMMANDS = ("INFO", "CHECK", "LOG", "REBOOT")

@@ -9,7 +9,7 @@ from django.views.decorators.http import require_GET
 from ztk.core import uploads
 from ztk.core.errors import NotFoundError
 
-from .selectors import attachment_for
+from ..selectors import attachment_for
 
 
 @require_GET

@@ -8,8 +8,8 @@ from django.urls import path, register_converter
 
 from ztk.org.models import code_validator
 
-from . import web
-from .models import SERIAL_PATTERN
+from ..models import SERIAL_PATTERN
+from ..views import hr as views
 
 
 class SerialConverter:
@@ -32,14 +32,14 @@ register_converter(GroupCodeConverter, "groupcode")
 app_name = "devices"
 
 urlpatterns = [
-    path("", web.index, name="index"),
-    path("held/assign/", web.assign, name="assign"),
-    path("held/dismiss/", web.dismiss, name="dismiss"),
-    path("groups/<groupcode:code>/allow-list/", web.group_allow_list, name="group_allow_list"),
-    path("<serial:serial>/", web.detail, name="detail"),
-    path("<serial:serial>/approve/", web.approve, name="approve"),
-    path("<serial:serial>/disable/", web.disable, name="disable"),
-    path("<serial:serial>/update/", web.update, name="update"),
-    path("<serial:serial>/command/", web.command, name="command"),
-    path("<serial:serial>/photos/<int:pk>/", web.photo, name="photo"),
+    path("", views.index, name="index"),
+    path("held/assign/", views.assign, name="assign"),
+    path("held/dismiss/", views.dismiss, name="dismiss"),
+    path("groups/<groupcode:code>/allow-list/", views.group_allow_list, name="group_allow_list"),
+    path("<serial:serial>/", views.detail, name="detail"),
+    path("<serial:serial>/approve/", views.approve, name="approve"),
+    path("<serial:serial>/disable/", views.disable, name="disable"),
+    path("<serial:serial>/update/", views.update, name="update"),
+    path("<serial:serial>/command/", views.command, name="command"),
+    path("<serial:serial>/photos/<int:pk>/", views.photo, name="photo"),
 ]

@@ -19,8 +19,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ztk.core.context import client_ip
 
-from . import admission, ingest, protocol
-from .models import Device, DeviceStatus, LogKind
+from .. import admission, ingest, protocol
+from ..models import Device, DeviceStatus, LogKind
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""One URLconf per mount: `requests` at /requests/, `attachments` at /corrections/."""

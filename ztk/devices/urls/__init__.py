@@ -1,0 +1,1 @@
+"""One URLconf per mount: `iclock` at /iclock/, `hr` at /hr/devices/."""

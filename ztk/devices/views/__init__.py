@@ -1,0 +1,1 @@
+"""Terminal pages: `iclock` the ZKTeco push protocol (/iclock/), `hr` HR's pages (/hr/devices/)."""
