@@ -84,6 +84,10 @@ class StepOut(Schema):
     deadline_working_days: int | None = None
 
 
+# The field `date` of CorrectionOut hides the type's name inside the class body.
+Date = date
+
+
 class CorrectionOut(Schema):
     id: int
     employee: PersonOut
@@ -104,7 +108,7 @@ class CorrectionOut(Schema):
     current_step: int | None
     chain: list[StepOut]
     resubmission_of: int | None
-    period_start: date
+    period_start: Date
     counts_against_quota: bool
     decided_at: datetime | None
     created_at: datetime
