@@ -13,7 +13,7 @@ from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
 from ztk.punches.models import Punch
 
-from .models import AttendanceDay
+from .models import AttendanceDay, AttendancePeriod, PeriodStatus
 
 MAX_RANGE_DAYS = 93
 
@@ -83,3 +83,19 @@ def punches_for_day(row: AttendanceDay) -> list[Punch]:
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, monthrange(year, month)[1])
+
+
+def closed_period(employee: Employee, day: date) -> AttendancePeriod | None:
+    """The closed period of the employee's group that covers `day`, if any."""
+    if employee.attendance_group_id is None:
+        return None
+    return (
+        AttendancePeriod.objects.filter(
+            group_id=employee.attendance_group_id,
+            status=PeriodStatus.CLOSED,
+            start__lte=day,
+            end__gte=day,
+        )
+        .order_by("start")
+        .first()
+    )

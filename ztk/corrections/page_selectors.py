@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk import engine
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
-from ztk.core.text import is_clean_text
+from ztk.attendance.selectors import closed_period
 from ztk.org.models import Company, Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
@@ -265,8 +265,6 @@ def last_day_to_apply(policy: p.Policy, day: date) -> date | None:
 def apply_info(
     *, actor: Any, employee: Employee, day: date, now: datetime | None = None
 ) -> ApplyInfo:
-    from .manual import closed_period
-
     now = now or timezone.now()
     tz = services.employee_zone(employee)
     row = services.policy_row_for(employee.attendance_group)
@@ -663,8 +661,6 @@ def _timeline(req: CorrectionRequest, tz: ZoneInfo) -> list[TimelineEntry]:
 def can_resubmit(user: Any, req: CorrectionRequest, *, now: datetime | None = None) -> bool:
     """Rejected, the user is the employee or the applicant, the window is still open and
     no newer request for the slot is already under way."""
-    from .manual import closed_period
-
     if req.status != Status.REJECTED or not is_participant(user, req):
         return False
     now = now or timezone.now()
@@ -725,14 +721,3 @@ def request_detail(
         and len(attachments) < services.MAX_ATTACHMENTS,
         can_resubmit=can_resubmit(user, req, now=now),
     )
-
-
-def transfer_target(value: str) -> Any:
-    """The user behind an employee number (or a user name), for a transfer."""
-    value = (value or "").strip()[:150]
-    if not value or not is_clean_text(value):
-        return None
-    employee = Employee.objects.select_related("user").filter(employee_no=value).first()
-    if employee is not None:
-        return employee.user
-    return User.objects.filter(username=value).first()
