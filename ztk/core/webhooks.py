@@ -232,7 +232,7 @@ def send_after_commit(task: Callable[[list[int]], Any], ids: list[int]) -> None:
 
 
 def retry_rows(
-    model: type[models.Model], ids: Iterable[int], *, audit: Callable[[Any], None]
+    model: type[models.Model], ids: Iterable[int], *, audit: Callable[[Any], object]
 ) -> list[int]:
     """Give failed or given-up rows a fresh set of attempts, due now: `audit(row)` is
     called for each (before the change) inside the caller's transaction; returns their ids.
