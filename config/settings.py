@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "ztk.hrdesk",
     "ztk.notifications",
     "ztk.reports",
+    "ztk.closing",
     "ztk.api",
     "ztk.web",
     "ztk.ops",

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from ztk import engine
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.engine.periods import period_of
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_superuser, is_sysadmin
 from ztk.org.selectors import employees_visible_to
@@ -151,7 +152,7 @@ def quota_for(
     today = now.astimezone(tz).date()
     row = policy_row_for(employee.attendance_group)
     policy = policy_for(row, categories_for(row))
-    start, end = p.period_of(period or today, policy.period_start_day)
+    start, end = period_of(period or today, policy.period_start_day)
     used = used_in_period(employee, start, row)
     limit = policy.monthly_limit
     requested = set(
@@ -221,3 +222,15 @@ def correction_preview(
         day, at = target.day, _aware(target.requested_time, employee_zone(employee))
     fake = engine.PunchIn("preview", at, "correction")
     return evaluate(employee, day, extra=[fake], now=now)
+
+
+def pending_for_period(*, group: Any, period_start: date) -> QuerySet[CorrectionRequest]:
+    """The group's requests of the period starting `period_start` still pending, in the
+    order the month close lists them (day, employee number)."""
+    return (
+        CorrectionRequest.objects.filter(
+            employee__attendance_group=group, period_start=period_start, status=Status.PENDING
+        )
+        .select_related("employee", "category")
+        .order_by("date", "employee__employee_no", "pk")
+    )

@@ -31,9 +31,11 @@ from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import FIRST_DAY, LAST_DAY
 from ztk.core.text import clean_text
+from ztk.engine.periods import period_of
 from ztk.org.models import AttendanceGroup, Company, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr, is_sysadmin
+from ztk.org.selectors import period_start_day
 
 from . import policy as p
 from . import routing
@@ -167,12 +169,6 @@ def employee_zone(employee: Employee) -> ZoneInfo:
         return ZoneInfo(group.time_zone)
     company = Company.objects.only("time_zone").first()
     return ZoneInfo(company.time_zone if company else settings.TIME_ZONE)
-
-
-def period_start_day() -> int:
-    """The company's period start day (1–28); the attendance periods follow it too."""
-    value = Company.objects.values_list("period_start_day", flat=True).first()
-    return value if value and 1 <= value <= 28 else 1
 
 
 def policy_row_for(group: AttendanceGroup | None) -> CorrectionPolicy:
@@ -578,7 +574,7 @@ def used_in_period(
         from ztk.punches.models import Punch
 
         tz = employee_zone(employee)
-        _start, end = p.period_of(period_start, period_start_day())
+        _start, end = period_of(period_start, period_start_day())
         used += (
             Punch.objects.filter(
                 employee=employee,
@@ -1040,7 +1036,7 @@ def _submit(
     policy = policy_for(row, categories)
     days = sorted({i.day for i in items})
     slots = slot_infos(employee, days, now=now)
-    periods = {d: p.period_of(d, policy.period_start_day)[0] for d in days}
+    periods = {d: period_of(d, policy.period_start_day)[0] for d in days}
     working = working_days_after(days[0], (days[-1] - days[0]).days + WORKING_DAY_HORIZON)
     counts = channel != Channel.PAPER or row.paper_counts
 
