@@ -12,26 +12,12 @@ from ztk.org.models import Employee
 
 from .models import AttendanceDay, PendingRecompute
 from .services import FINALISE_GRACE, recompute, recompute_range
+from .sources import all_reported_after
 
 
 def _day_end(row: AttendanceDay) -> datetime | None:
     ends = [s["window_end"] for s in row.slots if s.get("window_end")]
     return datetime.fromisoformat(max(ends)) if ends else None
-
-
-def _terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
-    """Every approved terminal of the group has uploaded after `moment` (none → False)."""
-    try:
-        from ztk.devices.models import Device
-    except ImportError:  # the terminals app may not be installed
-        return False
-    devices = Device.objects.filter(attendance_group_id=group_id, status="approved")
-    if not devices.exists():
-        return False
-    return (
-        not devices.filter(last_seen__lt=moment).exists()
-        and not devices.filter(last_seen__isnull=True).exists()
-    )
 
 
 def finalise_due(*, now: datetime | None = None, lookback_days: int = 7) -> int:
@@ -62,7 +48,7 @@ def finalise_due(*, now: datetime | None = None, lookback_days: int = 7) -> int:
             continue
         key = (row.employee.attendance_group_id, end)
         if key not in reported:
-            reported[key] = _terminals_reported_after(*key)
+            reported[key] = all_reported_after(*key)
         if now >= end and reported[key]:
             due.append((row.employee_id, row.day))
     written = 0
