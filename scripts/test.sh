@@ -14,8 +14,8 @@ $BIN/ruff format --check . >/dev/null || { echo "ruff format: files need formatt
 echo "==> makemigrations --check"
 env -u DATABASE_URL $BIN/ztk makemigrations --check --dry-run >/dev/null || { echo "missing migrations"; status=1; }
 
-# The import contracts of pyproject.toml ([tool.importlinter], explained in docs/layers.md):
-# the layers of the apps, the pure engine and cores, and the independence contracts.
+# Every import contract of pyproject.toml ([tool.importlinter], explained in docs/layers.md):
+# the layers of the apps, the pure engine and cores, and the independent pairs.
 echo "==> import contracts (lint-imports)"
 contracts_out=$($BIN/lint-imports --no-cache 2>&1) ||
   { sed -n '/Broken contracts/,$p' <<<"$contracts_out"; status=1; }

@@ -88,6 +88,10 @@ class StepOut(Schema):
     deadline_working_days: int | None = None
 
 
+# The field `date` of CorrectionOut hides the type's name inside the class body.
+Date = date
+
+
 class CorrectionOut(Schema):
     id: int
     employee: PersonOut
@@ -108,7 +112,7 @@ class CorrectionOut(Schema):
     current_step: int | None
     chain: list[StepOut]
     resubmission_of: int | None
-    period_start: date
+    period_start: Date
     counts_against_quota: bool
     decided_at: datetime | None
     created_at: datetime
@@ -448,7 +452,8 @@ def list_corrections(request, q: Query[ListQuery]):
         request.auth, scope=q.scope, employee=q.employee, status=q.status
     )
     if q.scope == "to_approve":  # the approver's queue, in the same order as the inbox page
-        rows = selectors.approval_queue(request.auth, within=rows)
+        queue = selectors.approval_queue(request.auth, within=rows)
+        return paginate(request, queue.items, q, correction_out)
     return paginate(request, rows, q, correction_out)
 
 

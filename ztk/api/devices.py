@@ -45,7 +45,7 @@ class DeviceOut(Schema):
             "serial": d.serial,
             "name": d.name,
             "status": d.status,
-            "attendance_group": d.attendance_group.code if d.attendance_group_id else None,
+            "attendance_group": d.attendance_group.code if d.attendance_group else None,
             "time_zone": d.time_zone_name,
             "ip": d.ip,
             "firmware": d.firmware,

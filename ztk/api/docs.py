@@ -14,6 +14,7 @@ from typing import Any
 
 import ninja
 from django.http import FileResponse, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.template.loader import get_template
 from django.urls import reverse
@@ -55,7 +56,7 @@ class LocalSwagger(DocsBase):
         return HttpResponse(get_template(self.template).render(context))
 
 
-def docs_asset(request: HttpRequest, name: str, **kwargs: Any) -> HttpResponse:
+def docs_asset(request: HttpRequest, name: str, **kwargs: Any) -> HttpResponseBase:
     """One of the whitelisted Swagger UI files; anything else is a JSON 404."""
     if name not in ASSETS or not (ASSET_DIR / name).is_file():
         return error_response(request, 404)

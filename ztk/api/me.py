@@ -49,11 +49,9 @@ def me_get(request):
         "name": employee.name if employee else (user.get_full_name() or None),
         "department": department.code if department else None,
         "department_name": department.name if department else None,
-        "supervisor": employee.supervisor.employee_no
-        if employee and employee.supervisor_id
-        else None,
+        "supervisor": employee.supervisor.employee_no if employee and employee.supervisor else None,
         "attendance_group": (
-            employee.attendance_group.code if employee and employee.attendance_group_id else None
+            employee.attendance_group.code if employee and employee.attendance_group else None
         ),
         "hire_date": employee.hire_date if employee else None,
         "roles": roles_of(user, employee),

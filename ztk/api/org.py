@@ -44,7 +44,8 @@ def DepartmentCode():  # noqa: N802
 
 
 def require_sync(request: HttpRequest) -> None:
-    if not request.auth.has_perm("org.sync_api"):
+    # django-ninja sets request.auth (the authenticated user) before the handler runs.
+    if not request.auth.has_perm("org.sync_api"):  # type: ignore[attr-defined]
         raise PermissionDeniedError()
 
 
@@ -93,9 +94,9 @@ class EmployeeOut(Schema):
         return {
             "employee_no": e.employee_no,
             "name": e.name,
-            "department": e.department.code if e.department_id else None,
-            "supervisor": e.supervisor.employee_no if e.supervisor_id else None,
-            "attendance_group": e.attendance_group.code if e.attendance_group_id else None,
+            "department": e.department.code if e.department else None,
+            "supervisor": e.supervisor.employee_no if e.supervisor else None,
+            "attendance_group": e.attendance_group.code if e.attendance_group else None,
             "email": e.email,
             "phone": e.phone,
             "hire_date": e.hire_date,
@@ -186,8 +187,8 @@ class DepartmentOut(Schema):
         return {
             "code": d.code,
             "name": d.name,
-            "parent": d.parent.code if d.parent_id else None,
-            "head": d.head.employee_no if d.head_id else None,
+            "parent": d.parent.code if d.parent else None,
+            "head": d.head.employee_no if d.head else None,
             "active": d.active,
         }
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -13,29 +12,12 @@ from ztk.org.models import Employee
 
 from .models import AttendanceDay, PendingRecompute
 from .services import FINALISE_GRACE, recompute, recompute_range
+from .sources import all_reported_after
 
 
 def _day_end(row: AttendanceDay) -> datetime | None:
     ends = [s["window_end"] for s in row.slots if s.get("window_end")]
     return datetime.fromisoformat(max(ends)) if ends else None
-
-
-# Who knows whether a group's terminals have uploaded since a moment: the terminals app,
-# which sits above attendance, registers its answer when it starts (DevicesConfig.ready).
-# Without it (no terminals app) no day is taken as surely complete before its grace ends.
-TerminalsReportedAfter = Callable[[int | None, datetime], bool]
-_reported_after: list[TerminalsReportedAfter] = []
-
-
-def register_terminals_reported_after(check: TerminalsReportedAfter) -> None:
-    """Called once by the terminals app; a second registration of the same check is a no-op."""
-    if check not in _reported_after:
-        _reported_after.append(check)
-
-
-def _terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
-    """Every approved terminal of the group has uploaded after `moment` (none → False)."""
-    return bool(_reported_after) and all(check(group_id, moment) for check in _reported_after)
 
 
 def finalise_due(*, now: datetime | None = None, lookback_days: int = 7) -> int:
@@ -66,7 +48,7 @@ def finalise_due(*, now: datetime | None = None, lookback_days: int = 7) -> int:
             continue
         key = (row.employee.attendance_group_id, end)
         if key not in reported:
-            reported[key] = _terminals_reported_after(*key)
+            reported[key] = all_reported_after(*key)
         if now >= end and reported[key]:
             due.append((row.employee_id, row.day))
     written = 0

@@ -125,6 +125,8 @@ class DeliveryStats:
         return {**out, "deferred": self.deferred} if self.by_target else out
 
 
+# Generic over the outbox models: `_default_manager` is Django's typed name for a model's
+# manager (`objects` is not declared on Model itself).
 def claim_row(
     model: type[models.Model], pk: int, now: datetime, *, related: tuple[str, ...] = ()
 ) -> Any | None:
@@ -230,7 +232,7 @@ def send_after_commit(task: Callable[[list[int]], Any], ids: list[int]) -> None:
 
 
 def retry_rows(
-    model: type[models.Model], ids: Iterable[int], *, audit: Callable[[Any], None]
+    model: type[models.Model], ids: Iterable[int], *, audit: Callable[[Any], object]
 ) -> list[int]:
     """Give failed or given-up rows a fresh set of attempts, due now: `audit(row)` is
     called for each (before the change) inside the caller's transaction; returns their ids.

@@ -1,6 +1,8 @@
 """Admin for terminals. Status changes go through the services (approval releases held
 punches), so `status` is read-only here and approve/disable are admin actions."""
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
@@ -10,8 +12,14 @@ from ztk.core.errors import DomainError
 from . import services
 from .models import Device, DeviceCommand, DeviceLog, DevicePhoto, GroupAllowList, HeldPunch
 
+if TYPE_CHECKING:
+    # ByRole extends ModelAdmin's checks (it always comes before ModelAdmin).
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
 
-class ByRole:
+
+class ByRole(_AdminBase):
     """HR and system admins see terminals by role (as in the services), without per-model
     permissions set up by hand; others keep Django's model permissions."""
 

@@ -6,9 +6,10 @@ class DevicesConfig(AppConfig):
     label = "devices"
 
     def ready(self) -> None:
-        # registry: attendance (below) asks whether a group's terminals have reported
-        from ztk.attendance.finalise import register_terminals_reported_after
+        # registry: selectors uses models, which can be imported only once apps are loaded
+        from ztk.attendance import sources
 
         from .selectors import terminals_reported_after
 
-        register_terminals_reported_after(terminals_reported_after)
+        # Terminals are a source of punches: finalising a day asks whether all reported.
+        sources.register(terminals_reported_after)

@@ -71,7 +71,7 @@ REASONS = {
 
 
 def valid_serial(serial: str | None) -> bool:
-    return bool(serial) and _SERIAL.fullmatch(serial) is not None
+    return serial is not None and _SERIAL.fullmatch(serial) is not None
 
 
 def clean_stamp(value: str | None) -> str | None:
@@ -677,10 +677,13 @@ def link_photos(device: Device, *, now: datetime) -> int:
     )
     if not waiting:
         return 0
-    found = _punch_ids(device, [(p.pin, p.taken_at) for p in waiting])
-    linked = [p for p in waiting if (p.pin, p.taken_at) in found]
-    for photo in linked:
-        photo.punch_id = found[(photo.pin, photo.taken_at)]
+    # taken_at is not null (filtered above); the check is for the type checker.
+    found = _punch_ids(device, [(p.pin, p.taken_at) for p in waiting if p.taken_at is not None])
+    linked = []
+    for photo in waiting:
+        if photo.taken_at is not None and (key := (photo.pin, photo.taken_at)) in found:
+            photo.punch_id = found[key]
+            linked.append(photo)
     DevicePhoto.objects.bulk_update(linked, ["punch"], batch_size=500)
     return len(linked)
 
@@ -902,6 +905,8 @@ def _link_released_photos(released: Sequence[HeldPunch]) -> int:
     ).only("id", "device_id", "pin", "taken_at")
     linked = []
     for photo in waiting:
+        if photo.taken_at is None:  # never: filtered by taken_at__in
+            continue
         punch_id = punch_of.get((photo.device_id, photo.pin, photo.taken_at))
         if punch_id is not None:
             photo.punch_id = punch_id

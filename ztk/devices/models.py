@@ -127,8 +127,9 @@ class Device(models.Model):
     def time_zone_name(self) -> str:
         if self.time_zone:
             return self.time_zone
-        if self.attendance_group_id and self.attendance_group.time_zone:
-            return self.attendance_group.time_zone
+        group = self.attendance_group if self.attendance_group_id else None
+        if group is not None and group.time_zone:
+            return group.time_zone
         return settings.TIME_ZONE
 
     @property
@@ -142,10 +143,11 @@ class Device(models.Model):
     @property
     def group_networks(self) -> list[str]:
         """The attendance group's allow-list (empty when the group has none)."""
-        if not self.attendance_group_id:
+        group = self.attendance_group if self.attendance_group_id else None
+        if group is None:
             return []
         try:
-            return list(self.attendance_group.terminal_allow_list.networks)
+            return list(group.terminal_allow_list.networks)
         except GroupAllowList.DoesNotExist:
             return []
 

@@ -57,7 +57,7 @@ class PyZkClient:
         self, host: str, port: int = 4370, *, password: int = 0, udp: bool = False, timeout=20
     ) -> None:
         try:
-            from zk import ZK  # type: ignore[import-not-found]
+            from zk import ZK
         except ImportError as exc:  # pragma: no cover - depends on the installation
             raise PyZkUnavailableError(
                 "pyzk is not installed: pip install 'ztk-attendance[zk]'"
@@ -66,7 +66,7 @@ class PyZkClient:
         self._zk = ZK(
             host, port=port, timeout=timeout, password=password, force_udp=udp, ommit_ping=True
         )
-        self._conn = None
+        self._conn: Any = None  # pyzk's connection, untyped
 
     def connect(self) -> None:
         self._conn = self._zk.connect()

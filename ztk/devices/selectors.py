@@ -24,6 +24,18 @@ from .models import (
 PROBLEM_KINDS = (LogKind.REJECTED_LINE, LogKind.REFUSED, LogKind.ERROR)
 
 
+def terminals_reported_after(group_id: int | None, moment: datetime) -> bool | None:
+    """Every approved terminal of the group has uploaded after `moment`; None when the group
+    has no approved terminal. Registered with `ztk.attendance.sources` (finalising days)."""
+    devices = Device.objects.filter(attendance_group_id=group_id, status=DeviceStatus.APPROVED)
+    if not devices.exists():
+        return None
+    return (
+        not devices.filter(last_seen__lt=moment).exists()
+        and not devices.filter(last_seen__isnull=True).exists()
+    )
+
+
 def device_list(*, status: str | None = None) -> QuerySet[Device]:
     """Terminals with the number of punches each still holds."""
     qs = Device.objects.select_related("attendance_group").annotate(
@@ -87,15 +99,6 @@ def held_groups(*, limit_per_group: int = 50) -> list[HeldGroup]:
 
 def held_count() -> int:
     return HeldPunch.objects.filter(resolved_at__isnull=True).count()
-
-
-def terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
-    """Every approved terminal of the group has uploaded after `moment` (none → False):
-    then a past day's punches are surely in and it may be made final early."""
-    devices = Device.objects.filter(attendance_group_id=group_id, status=DeviceStatus.APPROVED)
-    if not devices.exists():
-        return False
-    return not devices.filter(Q(last_seen__lt=moment) | Q(last_seen__isnull=True)).exists()
 
 
 def held_count_between(*, group: AttendanceGroup, start: datetime, end: datetime) -> int:

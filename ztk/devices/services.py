@@ -10,6 +10,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import transaction
@@ -520,7 +521,7 @@ def photo_purge_expired(*, now: datetime | None = None, batch: int = 500) -> int
                 },
             )
             names = [name for _pk, name, _s in rows]
-            transaction.on_commit(lambda names=names: _delete_files(names))
+            transaction.on_commit(partial(_delete_files, names))
         purged += len(rows)
     return purged
 

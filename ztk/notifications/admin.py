@@ -3,6 +3,8 @@ with a retry action) and the inboxes (read-only)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -15,8 +17,14 @@ from . import rules, services
 from .forms import RobotWebhookForm
 from .models import Notification, OutboxMessage, RobotWebhook
 
+if TYPE_CHECKING:
+    # ByRole extends ModelAdmin's checks (it always comes before ModelAdmin).
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
 
-class ByRole:
+
+class ByRole(_AdminBase):
     """HR and system admins see these without model permissions assigned by hand."""
 
     def _by_role(self, request) -> bool:

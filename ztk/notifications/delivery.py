@@ -33,6 +33,7 @@ from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 
 from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's limits too
     CLAIM_LEASE,  # noqa: F401
@@ -51,7 +52,11 @@ from .models import Channel, OutboxMessage, Platform, RobotWebhook
 
 BATCH = 500
 # Text limits of the platforms (WeCom: 2048 bytes of content; the others allow ~20 KB).
-CONTENT_BYTES = {Platform.DINGTALK: 18000, Platform.WECOM: 2048, Platform.FEISHU: 18000}
+CONTENT_BYTES: dict[str, int] = {
+    Platform.DINGTALK: 18000,
+    Platform.WECOM: 2048,
+    Platform.FEISHU: 18000,
+}
 
 # --- signing and message formats (pure) ----------------------------------------------------
 
@@ -129,7 +134,7 @@ class _Mailer:
     """One mail connection per run, opened on first use."""
 
     def __init__(self) -> None:
-        self.connection = None
+        self.connection: BaseEmailBackend | None = None
 
     def send(self, row: OutboxMessage) -> None:
         payload = row.payload or {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -43,15 +45,17 @@ class RobotWebhookForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["department"].queryset = Department.objects.filter(active=True).order_by("code")
-        self.fields["department"].empty_label = _("Whole company")
-        self.fields["department"].help_text = _("Sub-departments are included.")
+        department = cast(forms.ModelChoiceField, self.fields["department"])
+        department.queryset = Department.objects.filter(active=True).order_by("code")
+        department.empty_label = _("Whole company")
+        department.help_text = _("Sub-departments are included.")
         if not (self.instance.pk and self.instance.secret):
             del self.fields["clear_secret"]
         add_text_validators(self.fields)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data  # what ModelForm.clean returns
         platform = data.get("platform")
         if platform and platform not in SIGNED_PLATFORMS or data.get("clear_secret"):
             data["secret"] = ""

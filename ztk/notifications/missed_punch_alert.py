@@ -39,7 +39,7 @@ def _language() -> str:
 
 
 def _zone(employee: Employee) -> ZoneInfo:
-    name = employee.attendance_group.time_zone if employee.attendance_group_id else ""
+    name = employee.attendance_group.time_zone if employee.attendance_group else ""
     try:
         return ZoneInfo(name or settings.TIME_ZONE)
     except (ZoneInfoNotFoundError, ValueError):

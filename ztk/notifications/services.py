@@ -178,7 +178,7 @@ def _deliver_after_commit(ids: list[int]) -> None:
 def notification_mark_read(
     *,
     user: Any,
-    ids: Iterable[int] | None = None,
+    ids: Iterable[int | str] | None = None,
     all: bool = False,  # noqa: A002 - the brief's name: mark all of the user's unread
     now: datetime | None = None,
 ) -> int:
@@ -243,7 +243,7 @@ def robot_webhook_save(
     if unknown:
         raise TypeError(f"unknown robot fields: {sorted(unknown)}")
     creating = robot is None
-    if creating:
+    if robot is None:
         robot = RobotWebhook()
         before = None
     else:

@@ -83,13 +83,14 @@ def open_notification(request: HttpRequest, pk: int) -> HttpResponse:
 def robots(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     robot_rows = list(selectors.robot_list())
+    # Display-only attributes for the template, not model fields.
     for robot in robot_rows:
-        robot.redacted_url = services.redact_url(robot.url)
-        robot.kind_names = [kind_label(k) for k in robot.kinds or []]
+        robot.redacted_url = services.redact_url(robot.url)  # type: ignore[attr-defined]
+        robot.kind_names = [kind_label(k) for k in robot.kinds or []]  # type: ignore[attr-defined]
     problems = selectors.outbox_problems()
     names = {str(r.pk): r.name for r in robot_rows}
     for message in problems:
-        message.target_label = names.get(message.target, message.target)
+        message.target_label = names.get(message.target, message.target)  # type: ignore[attr-defined]
     return render(
         request,
         "notifications/robots.html",

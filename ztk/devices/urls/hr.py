@@ -4,6 +4,8 @@ Serial numbers and group codes in the path must look like one (anything else is 
 before any lookup: PostgreSQL refuses NUL even in a query).
 """
 
+import re
+
 from django.urls import path, register_converter
 
 from ztk.org.models import code_validator
@@ -23,7 +25,8 @@ class SerialConverter:
 
 
 class GroupCodeConverter(SerialConverter):
-    regex = code_validator.regex.pattern.strip("^$")
+    # The validator's compiled pattern (re.compile returns it as is; typed str | Pattern).
+    regex = re.compile(code_validator.regex).pattern.strip("^$")
 
 
 register_converter(SerialConverter, "serial")

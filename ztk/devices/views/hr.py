@@ -38,7 +38,8 @@ def index(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     devices = list(selectors.device_list())
     for device in devices:
-        device.online = selectors.is_online(device, now)
+        # A display-only attribute for the template, not a model field.
+        device.online = selectors.is_online(device, now)  # type: ignore[attr-defined]
     return render(
         request,
         "devices/index.html",
