@@ -20,7 +20,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -37,6 +36,7 @@ from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Company, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
+from ztk.org.zones import group_zone
 
 from .models import AttendanceDay, AttendancePeriod, PeriodStatus
 
@@ -96,10 +96,6 @@ def period_bounds(day: date) -> tuple[date, date]:
     from ztk.corrections.policy import period_of
 
     return period_of(day, period_start_day())
-
-
-def group_zone(group: AttendanceGroup) -> ZoneInfo:
-    return ZoneInfo(group.time_zone or settings.TIME_ZONE)
 
 
 def group_today(group: AttendanceGroup, now: datetime | None = None) -> date:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from calendar import monthrange
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
+from ztk.org.zones import employee_zone
 from ztk.punches.models import Punch
 
 from .models import AttendanceDay
@@ -55,7 +55,7 @@ def team_days(*, employees: QuerySet[Employee], start: date, end: date):
 
 
 def punches_between(*, employee: Employee, start: date, end: date) -> QuerySet[Punch]:
-    tz = ZoneInfo(employee.attendance_group.time_zone if employee.attendance_group else "UTC")
+    tz = employee_zone(employee)
     lo = datetime.combine(start, time.min, tzinfo=tz)
     hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
     return (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -16,35 +16,17 @@ from django.utils import timezone
 from ztk import engine
 from ztk.core.db import fetch_all
 from ztk.org.models import Employee
+from ztk.org.zones import zone_names
 from ztk.punches.models import Punch
 
-from .models import AttendanceDay, AttendancePeriod, PendingRecompute, PeriodStatus
+from .days import closed_ranges, in_ranges
+from .models import AttendanceDay, PendingRecompute
 
 log = logging.getLogger(__name__)
 
 FINALISE_GRACE = timedelta(hours=2)
 # The columns an upsert sets: every column of the engine's row but the key.
 UPDATE_FIELDS = [c for c in engine.ROW_COLUMNS if c not in ("employee_id", "day")]
-
-
-def _closed_ranges(
-    group_ids: set[int], start: date, end: date
-) -> dict[int, list[tuple[date, date]]]:
-    closed: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    for group_id, p_start, p_end in AttendancePeriod.objects.filter(
-        group_id__in=group_ids, status=PeriodStatus.CLOSED, start__lte=end, end__gte=start
-    ).values_list("group_id", "start", "end"):
-        closed[group_id].append((p_start, p_end))
-    return closed
-
-
-def _in_closed(day: date, ranges: list[tuple[date, date]]) -> bool:
-    return any(a <= day <= b for a, b in ranges)
-
-
-def plans_tz(employee: Employee) -> ZoneInfo:
-    group = employee.attendance_group
-    return ZoneInfo(group.time_zone if group else "UTC")
 
 
 def recompute(
@@ -115,7 +97,7 @@ class _Who(NamedTuple):
 
 # SQLite's default limit is 999 bound parameters a statement.
 _IN_LIMIT = 900
-_UTC = ZoneInfo("UTC")
+_UTC = UTC
 
 
 def _id_clauses(column: str, ids: list[int]) -> list[tuple[str, list[int]]]:
@@ -263,7 +245,10 @@ def _evaluate(
     employees = _read_employees(ids)
     if not employees:
         return []
-    zones = {g: (tz, hour) for _pk, g, tz, hour in employees if g is not None}
+    # The one zone rule (ztk.org.zones): no group or no usable group zone → the company's.
+    names = zone_names(tz for _pk, _g, tz, _hour in employees)
+    employees = [(pk, g, names[tz], hour) for pk, g, tz, hour in employees]
+    zones = {g: (tz, hour or 0) for _pk, g, tz, hour in employees}
     # Neighbouring days decide which day a punch near midnight belongs to.
     plans = build_plans(
         [_Who(pk, g) for pk, g, _tz, _hour in employees],
@@ -304,7 +289,7 @@ def _evaluate(
     exemptions = exemptions_for(
         [row[0] for row in employees], start, end, zones={pk: tz for pk, _g, tz, _h in employees}
     )
-    closed = _closed_ranges(set(zones), start, end)
+    closed = closed_ranges({g for g in zones if g is not None}, start, end)
 
     no_exemptions: list[engine.Exemption] = []
     no_punches: list[engine.PunchIn] = []
@@ -326,12 +311,11 @@ def _evaluate(
             wanted = {
                 day for day in wanted if any(p.id in only_punches for p in buckets.get(day, ()))
             }
-        tz_name = tz_name or "UTC"
         today = today_in.get(tz_name)
         if today is None:
             today = today_in[tz_name] = now.astimezone(ZoneInfo(tz_name)).date()
         for day in sorted(wanted):
-            if day > today or (ranges and _in_closed(day, ranges)):
+            if day > today or (ranges and in_ranges(day, ranges)):
                 continue
             plan = plans.get((pk, day))
             if plan is None:
@@ -757,7 +741,9 @@ def _evaluate_queued(
     for employee_id, day, first, _version in queued:
         floor[employee_id] = min(first, floor.get(employee_id, first))
         local_days[employee_id].add(day)
-    zones = {pk: ZoneInfo(tz or "UTC") for pk, _g, tz, _h in _read_employees(sorted(floor))}
+    employees = _read_employees(sorted(floor))
+    names = zone_names(tz for _pk, _g, tz, _h in employees)
+    zones = {pk: ZoneInfo(names[tz]) for pk, _g, tz, _h in employees}
     days = [day for _e, day, _f, _v in queued]
     # Any zone, UTC+14 to UTC-12: the instants of local dates min(days) .. max(days).
     lo = datetime.combine(min(days) - one_day, time.min, tzinfo=_UTC)

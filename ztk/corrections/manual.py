@@ -30,11 +30,12 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
+from ztk.attendance.days import Window, closed_period, day_windows, employee_zone
+from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
-from ztk.engine import affected_dates, slot_windows
+from ztk.engine import affected_dates
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employee_matches
@@ -100,56 +101,6 @@ can_manual_add = is_hr | is_sysadmin
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def zone_of(employee: Employee) -> ZoneInfo:
-    group = employee.attendance_group
-    return ZoneInfo(group.time_zone if group else settings.TIME_ZONE)
-
-
-def closed_period(employee: Employee, day: date) -> AttendancePeriod | None:
-    """The closed period of the employee's group that covers `day`, if any."""
-    if employee.attendance_group_id is None:
-        return None
-    return (
-        AttendancePeriod.objects.filter(
-            group_id=employee.attendance_group_id,
-            status=PeriodStatus.CLOSED,
-            start__lte=day,
-            end__gte=day,
-        )
-        .order_by("start")
-        .first()
-    )
-
-
-@dataclass(frozen=True)
-class Window:
-    """One slot's punch window of the day's plan, in the employee's local time."""
-
-    key: str
-    kind: str
-    segment: int
-    expected: datetime
-    start: datetime
-    end: datetime
-    end_inclusive: bool
-
-    def contains(self, moment: datetime) -> bool:
-        if self.end_inclusive:
-            return self.start <= moment <= self.end
-        return self.start <= moment < self.end
-
-
-def day_windows(employee: Employee, day: date) -> list[Window]:
-    """The slots of the employee's plan for `day` (none on rest days and holidays)."""
-    from ztk.scheduling.plans import plan_for
-
-    plan = plan_for(employee, day)
-    return [
-        Window(w.key, w.kind, w.segment, w.expected, w.start, w.end, w.end_inclusive)
-        for w in slot_windows(plan)
-    ]
 
 
 def slot_name(key: str, windows: Sequence[Window]) -> str:
@@ -336,7 +287,7 @@ def manual_punch_add(
     period = closed_period(employee, day)
     if period is not None:
         raise _error(PERIOD_CLOSED, start=period.start, end=period.end)
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     if day > now.astimezone(tz).date():
         raise _error(FUTURE_TIME, "future_day", day=day)
     windows = day_windows(employee, day)
@@ -448,7 +399,7 @@ def manual_punch_add(
 def attendance_date_of(punch: Punch) -> date:
     """The attendance date whose slot uses the punch, else its local calendar date."""
     employee = punch.employee
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     group = employee.attendance_group
     candidates = affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)
     for row in AttendanceDay.objects.filter(employee=employee, day__in=candidates).only(
@@ -469,7 +420,7 @@ def manual_punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
     period = closed_period(employee, day)
     if period is not None:
         raise _error(PERIOD_CLOSED, start=period.start, end=period.end)
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     with transaction.atomic():
         before = day_snapshot(AttendanceDay.objects.filter(employee=employee, day=day).first())
         void = punch_void(actor=actor, punch=punch, reason=reason)
@@ -564,7 +515,7 @@ def manual_day(*, employee: Employee, day: date, now: datetime | None = None) ->
     from ztk.attendance.explain import SLOT_STATUS
 
     now = now or timezone.now()
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     detail = pages.day_detail(employee=employee, day=day)
     view = ManualDay(employee=employee, day=day, detail=detail)
     view.closed = closed_period(employee, day)

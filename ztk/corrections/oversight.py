@@ -41,6 +41,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST, require_safe
 
+from ztk.attendance.days import employee_zone
 from ztk.audit.models import AuditEvent
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
@@ -54,7 +55,7 @@ from . import routing
 from .models import CorrectionRequest, Status, check_transition
 from .page_selectors import kind_label
 from .rules import is_participant
-from .services import employee_zone, fallback_text, step_deadline, working_days_between
+from .services import fallback_text, step_deadline, working_days_between
 
 User = get_user_model()
 

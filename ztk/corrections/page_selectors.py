@@ -9,23 +9,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
+from ztk.attendance import days as day_api
+from ztk.attendance.days import employee_zone
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
 from ztk.core.text import is_clean_text
-from ztk.org.models import Company, Employee
+from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
+from ztk.org.zones import EmployeeZones
 
 from . import policy as p
 from . import routing, selectors, services
@@ -54,22 +56,6 @@ KIND_LABELS = {
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-class _Zones:
-    """Employee time zones for a list: the group's zone, else the company's (read once)."""
-
-    def __init__(self) -> None:
-        self._company: ZoneInfo | None = None
-
-    def __call__(self, employee: Employee) -> ZoneInfo:
-        group = employee.attendance_group
-        if group is not None:
-            return ZoneInfo(group.time_zone)
-        if self._company is None:
-            name = Company.objects.values_list("time_zone", flat=True).first()
-            self._company = ZoneInfo(name or settings.TIME_ZONE)
-        return self._company
 
 
 def clock(moment: datetime | None, tz: ZoneInfo, day: date | None = None) -> str:
@@ -172,8 +158,8 @@ def day_slots(
     now: datetime | None = None,
 ) -> list[DaySlot]:
     """The day's slots with their status and window (stored result, else evaluated)."""
-    tz = services.employee_zone(employee)
-    infos = services.slot_infos(employee, [day], now=now).get(day, {})
+    tz = employee_zone(employee)
+    infos = day_api.day_slots(employee, [day], now=now).get(day, {})
     pending = dict(
         CorrectionRequest.objects.filter(
             employee=employee, date=day, status=Status.PENDING
@@ -255,20 +241,14 @@ def last_day_to_apply(policy: p.Policy, day: date) -> date | None:
     working: Sequence[date] = ()
     if policy.window_mode == "working":
         working = services.working_days_after(day, services.WORKING_DAY_HORIZON)
-    last = p.last_day_to_apply(policy, day, working)
-    cutoff = p.cutoff_for(policy, day)
-    if last is not None and cutoff is not None:
-        last = min(last, cutoff)
-    return last
+    return p.apply_deadline(policy, day, working)
 
 
 def apply_info(
     *, actor: Any, employee: Employee, day: date, now: datetime | None = None
 ) -> ApplyInfo:
-    from .manual import closed_period
-
     now = now or timezone.now()
-    tz = services.employee_zone(employee)
+    tz = employee_zone(employee)
     row = services.policy_row_for(employee.attendance_group)
     categories = services.categories_for(row)
     policy = services.policy_for(row, categories)
@@ -286,7 +266,7 @@ def apply_info(
         min_reason_length=row.min_reason_length,
         quota=selectors.quota_for(employee, day, now=now),
         last_day=last_day_to_apply(policy, day),
-        closed=closed_period(employee, day) is not None,
+        closed=day_api.is_closed(employee, day),
         future=day > today,
     )
 
@@ -350,9 +330,9 @@ def preview_times(
 ) -> PreviewView | None:
     """The day as the engine gives it with a correction punch at each requested time (the
     same evaluation as ``selectors.correction_preview``, for several slots at once)."""
-    tz = services.employee_zone(employee)
+    tz = employee_zone(employee)
     extra = [engine.PunchIn(f"preview:{key}", at, "correction") for key, at in times.items()]
-    return preview_view(services.evaluate(employee, day, extra=extra, now=now), tz)
+    return preview_view(day_api.day_preview(employee, day, extra, now=now), tz)
 
 
 def request_preview(
@@ -360,7 +340,7 @@ def request_preview(
 ) -> PreviewView | None:
     """What approvers and the applicant see: the day with the request's (or an approver's
     adjusted) time added; an approved request shows the stored day."""
-    tz = services.employee_zone(req.employee)
+    tz = employee_zone(req.employee)
     if adjusted is not None and req.punch_id is None:
         return preview_times(req.employee, req.date, {req.slot_key: adjusted}, now=now)
     return preview_view(selectors.correction_preview(req, now=now), tz)
@@ -443,7 +423,7 @@ def my_requests(user: Any, *, status: str = "") -> QuerySet[CorrectionRequest]:
 
 def rows_for(requests: Iterable[CorrectionRequest], *, now: datetime | None = None) -> list:
     now = now or timezone.now()
-    zones = _Zones()
+    zones = EmployeeZones()
     requests = list(requests)
     work = _work_days((r.step_started_at for r in requests if r.is_pending), now)
     rows = []
@@ -486,7 +466,7 @@ def waiting_for(
     rows = rows_for(found[:MAX_WAITING], now=now)
     for row in rows:
         row.can_batch = True
-    far = datetime.max.replace(tzinfo=ZoneInfo("UTC"))
+    far = datetime.max.replace(tzinfo=UTC)
     rows.sort(
         key=lambda r: (
             not r.overdue,
@@ -663,16 +643,14 @@ def _timeline(req: CorrectionRequest, tz: ZoneInfo) -> list[TimelineEntry]:
 def can_resubmit(user: Any, req: CorrectionRequest, *, now: datetime | None = None) -> bool:
     """Rejected, the user is the employee or the applicant, the window is still open and
     no newer request for the slot is already under way."""
-    from .manual import closed_period
-
     if req.status != Status.REJECTED or not is_participant(user, req):
         return False
     now = now or timezone.now()
     row = services.policy_row_for(req.employee.attendance_group)
     policy = services.policy_for(row, services.categories_for(row))
     last = last_day_to_apply(policy, req.date)
-    today = now.astimezone(services.employee_zone(req.employee)).date()
-    if last is None or today > last or closed_period(req.employee, req.date) is not None:
+    today = now.astimezone(employee_zone(req.employee)).date()
+    if last is None or today > last or day_api.is_closed(req.employee, req.date):
         return False
     return not CorrectionRequest.objects.filter(
         employee=req.employee,
@@ -695,7 +673,7 @@ def request_detail(
     req.employee = Employee.objects.select_related("attendance_group", "user", "department").get(
         pk=req.employee_id
     )
-    tz = services.employee_zone(req.employee)
+    tz = employee_zone(req.employee)
     attachments = list(req.attachments.all())
     work = _work_days([req.step_started_at], now) if req.is_pending else []
     deadline = step_deadline(req, tz, work) if work else None

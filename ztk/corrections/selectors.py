@@ -9,6 +9,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ztk import engine
+from ztk.attendance.days import closed_days, day_preview, employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr, is_superuser, is_sysadmin
@@ -134,10 +135,8 @@ def quota_for(
     from ztk.attendance.models import AttendanceDay
 
     from .services import (
-        _closed_days,
         categories_for,
         check_day,
-        employee_zone,
         policy_for,
         policy_row_for,
         used_in_period,
@@ -160,21 +159,18 @@ def quota_for(
         ).values_list("date", "slot_key")
     )
     working = working_days_after(start - timedelta(days=1), (end - start).days + 100)
-    cutoff = p.cutoff_for(policy, start)
     anomalies = []
     rows = AttendanceDay.objects.filter(
         employee=employee, day__gte=start, day__lte=min(end, today)
     ).order_by("day")
-    closed = _closed_days(employee.attendance_group_id, [start])
+    closed = closed_days(employee.attendance_group_id, [start])
     for row_day in [] if closed else rows:
         for slot in row_day.slots:
             if slot.get("status") not in policy.correctable:
                 continue
             if (row_day.day, slot["key"]) in requested:
                 continue
-            last = p.last_day_to_apply(policy, row_day.day, working)
-            if last is not None and cutoff is not None:
-                last = min(last, cutoff)
+            last = p.apply_deadline(policy, row_day.day, working)
             if last is None or last < today:
                 continue
             anomalies.append(
@@ -206,13 +202,13 @@ def correction_preview(
     """The day as the engine would give it with the requested time added as a correction
     punch (pure: nothing is written). `target` is a request, or an ``ItemIn`` together
     with `employee`. Approvers see the same preview as the applicant."""
-    from .services import _aware, check_day, employee_zone, evaluate
+    from .services import _aware, check_day
 
     if isinstance(target, CorrectionRequest):
         employee = target.employee
         day, at = target.date, target.requested_time
         if target.punch_id is not None:  # approved: the punch is stored already
-            return evaluate(employee, day, now=now)
+            return day_preview(employee, day, now=now)
     else:
         if employee is None:
             raise ValueError("correction_preview: an item needs its employee")
@@ -220,4 +216,4 @@ def correction_preview(
         check_day(target.requested_time.date())
         day, at = target.day, _aware(target.requested_time, employee_zone(employee))
     fake = engine.PunchIn("preview", at, "correction")
-    return evaluate(employee, day, extra=[fake], now=now)
+    return day_preview(employee, day, [fake], now=now)

@@ -25,6 +25,7 @@ from ztk.core.parse import FIRST_MOMENT, moment_in_range
 from ztk.core.text import INVALID_TEXT, clean_text, is_clean_text
 from ztk.engine import affected_dates
 from ztk.org.models import Employee
+from ztk.org.zones import employee_zone, zone_names
 
 from .models import Punch, PunchSource, PunchVoid
 
@@ -171,8 +172,10 @@ def record_punches(
     employees: dict[int, _Emp] = {}
     by_number: dict[str, _Emp] = {}
     if ids or numbers:
-        for pk, number, hire, leave, tz_name, boundary in _employee_rows(ids, numbers):
-            employee = _Emp(pk, hire, leave, _zone(tz_name or "UTC"), boundary or 0)
+        rows = _employee_rows(ids, numbers)
+        names = zone_names(row[4] for row in rows)
+        for pk, number, hire, leave, tz_name, boundary in rows:
+            employee = _Emp(pk, hire, leave, _zone(names[tz_name]), boundary or 0)
             employees[pk] = employee
             by_number[number] = employee
 
@@ -501,7 +504,7 @@ def punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
         after={"voided": True, "reason": void.reason},
     )
     group = punch.employee.attendance_group
-    tz = ZoneInfo(group.time_zone if group else "UTC")
+    tz = employee_zone(punch.employee)
     pairs = {
         (punch.employee_id, d)
         for d in affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)
