@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test install install-dev bench lint format messages check
+.PHONY: run test install install-dev bench lint layers format messages check
 
 run: install
 	@scripts/run.sh
@@ -31,6 +31,11 @@ lint: install-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	ZTK_TESTING=1 $(BIN)/ztk makemigrations --check --dry-run
+	ZTK_TESTING=1 $(BIN)/mypy
+
+# Every import contract, the ones still broken included (docs/layers.md lists why).
+layers: install-dev
+	$(BIN)/lint-imports --no-cache
 
 format: install-dev
 	$(BIN)/ruff check --fix .

@@ -166,7 +166,7 @@ def run(
 ) -> dict[str, float]:
     if fresh:
         django_setup_fresh()
-    from ztk.corrections import bulk_import
+    from ztk.hrdesk import bulk_import
 
     numbers = company(employees)
     dates = working_days(days)

@@ -86,7 +86,7 @@ def scenario(phase: str, rows: int, employees: int) -> None:
         outcome = f"HTTP {response.status_code}"
     else:
         from ztk.core import jobs, uploads
-        from ztk.corrections import bulk_import
+        from ztk.hrdesk import bulk_import
 
         sha = uploads.stash(user.pk, data)
         job = jobs.job_create(owner=user, kind=bulk_import.JOB_PREVIEW, params={"sha256": sha})

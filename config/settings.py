@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "ztk.attendance",
     "ztk.devices",
     "ztk.corrections",
+    "ztk.hrdesk",
     "ztk.notifications",
     "ztk.reports",
     "ztk.api",

@@ -16,9 +16,14 @@ VAR_DIR="${ZTK_VAR_DIR:-var}"
 # worker gives a running task; the drain stops after its current chunk well within it.
 WORKER=("$BIN/ztk" run_huey --flush-locks --max-delay 1 --shutdown-timeout 10)
 # No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between
-# two checkouts running side by side.
+# two checkouts running side by side. --keep-alive 75: an idle connection stays open longer
+# than any client in front of it keeps it (load balancers and proxies: 60 s), so the client
+# always closes first; with gunicorn's default of 2 s a request sent on a connection the
+# server was just closing was reset before any answer (`make bench` (g)). Idle connections
+# of the threaded worker wait in its poller, not in a thread.
 WEB=("$BIN/gunicorn" config.wsgi:application --bind "$HOST:$PORT" --workers "${WEB_CONCURRENCY:-2}"
-  --threads 4 --timeout 60 --graceful-timeout 10 --no-control-socket --access-logfile -)
+  --threads 4 --timeout 60 --graceful-timeout 10 --keep-alive "${WEB_KEEPALIVE:-75}"
+  --no-control-socket --access-logfile -)
 if [ "${1:-}" = "--print-commands" ]; then
   # For the tests and `make bench`: exactly these processes, one shell-quoted line each.
   printf '%q ' "${WORKER[@]}"; echo

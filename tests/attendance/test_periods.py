@@ -27,9 +27,9 @@ from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
 from ztk.audit.models import AuditEvent
 from ztk.audit.selectors import audit_verify
 from ztk.core.errors import DomainError, PermissionDeniedError
-from ztk.corrections.manual import manual_punch_add
 from ztk.corrections.models import ReasonCategory, Status
 from ztk.devices.models import Device, HeldPunch
+from ztk.hrdesk.manual import manual_punch_add
 from ztk.notifications.models import Notification
 from ztk.org.models import Company
 from ztk.punches.services import PunchInput, record_punches
@@ -45,7 +45,7 @@ urlpatterns = [
     *(
         []
         if _mounted("oversight")
-        else [path("hr/oversight/", include("ztk.corrections.oversight_urls"))]
+        else [path("hr/oversight/", include("ztk.hrdesk.urls.oversight"))]
     ),
     *project_urlpatterns,
 ]

@@ -14,7 +14,7 @@ from django.test import Client, TestCase
 from tests import factories
 from ztk.audit.models import AuditEvent
 from ztk.core.errors import PermissionDeniedError
-from ztk.corrections import oversight, routing
+from ztk.corrections import routing
 from ztk.corrections.models import ActionKind, ChainPreset, CorrectionPolicy, Status
 from ztk.corrections.rules import may_act
 from ztk.corrections.services import (
@@ -23,6 +23,7 @@ from ztk.corrections.services import (
     corrections_reroute,
     delegation_create,
 )
+from ztk.hrdesk import oversight
 from ztk.notifications.models import Notification
 from ztk.org.services import employee_deactivate
 

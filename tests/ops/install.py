@@ -234,11 +234,13 @@ class Installation:
         ]
         return f"{seq}:{digest}"
 
-    def media_digests(self) -> dict[str, str]:
-        root = self.var_dir / "media"
+    def file_digests(self) -> dict[str, str]:
+        """SHA-256 of every stored file: uploads (media/) and terminal photos
+        (device-photos/, the default ZTK_DEVICE_PHOTO_DIR), by path under var/."""
         return {
-            path.relative_to(root).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(root.rglob("*"))
+            path.relative_to(self.var_dir).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+            for sub in ("media", "device-photos")
+            for path in sorted((self.var_dir / sub).rglob("*"))
             if path.is_file()
         }
 

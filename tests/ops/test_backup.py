@@ -22,6 +22,11 @@ def source(installation):
     )
     (media / "punch-photos").mkdir(exist_ok=True)
     (media / "punch-photos" / "a.jpg").write_bytes(os.urandom(50_000))
+    # Terminal punch photos live apart from MEDIA_ROOT (ZTK_DEVICE_PHOTO_DIR, by default
+    # var/device-photos): a backup without them would lose every photo a punch links to.
+    photos = installation.var_dir / "device-photos" / "2026" / "12"
+    photos.mkdir(parents=True, exist_ok=True)
+    (photos / "0f1e2d.jpg").write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(20_000))
     return installation
 
 
@@ -38,8 +43,9 @@ def target(tmp_path, worker_id):
 def test_a_backup_restored_elsewhere_has_the_same_rows_audit_chain_and_files(
     source, target, tmp_path
 ):
-    counts, head, files = source.table_counts(), source.audit_head(), source.media_digests()
-    assert counts["audit_auditevent"] > 10 and counts["punches_punch"] > 1000 and len(files) == 2
+    counts, head, files = source.table_counts(), source.audit_head(), source.file_digests()
+    assert counts["audit_auditevent"] > 10 and counts["punches_punch"] > 1000 and len(files) == 3
+    assert "device-photos/2026/12/0f1e2d.jpg" in files
     archive = tmp_path / "nightly.tar.gz"
 
     made = source.ztk("backup", "--output", str(archive))
@@ -56,7 +62,7 @@ def test_a_backup_restored_elsewhere_has_the_same_rows_audit_chain_and_files(
     assert last == "ops.restore"
     check = target.ztk("verify-audit", "--expect-head", head)
     assert f"exported head {head} is in the chain" in check.stdout
-    assert target.media_digests() == files
+    assert target.file_digests() == files
 
     # A second restore over it: refused without --force, and nothing changes.
     again = target.ztk("restore", str(archive), check=False)
@@ -67,7 +73,7 @@ def test_a_backup_restored_elsewhere_has_the_same_rows_audit_chain_and_files(
     forced = target.ztk("restore", str(archive), "--force")
     assert "now in" in forced.stdout  # the files that were there, moved aside
     assert target.table_counts() == after  # the backup again, plus this restore's event
-    assert target.media_digests() == files
+    assert target.file_digests() == files
 
 
 def test_a_damaged_or_foreign_backup_is_refused_before_anything_changes(source, target, tmp_path):

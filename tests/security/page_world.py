@@ -116,12 +116,12 @@ def _submit(actor, employee, day: date, slot: str = "in1"):
 def build() -> PageWorld:
     """The organisation of the module docstring and one of every object a page shows."""
     from ztk.core.models import Job
-    from ztk.corrections import bulk_import
-    from ztk.corrections.manual import manual_punch_add
     from ztk.corrections.models import CorrectionPolicy
-    from ztk.corrections.paper import paper_form_register
     from ztk.corrections.services import correction_approve, correction_reject
     from ztk.devices.models import Device, DeviceStatus
+    from ztk.hrdesk import bulk_import
+    from ztk.hrdesk.manual import manual_punch_add
+    from ztk.hrdesk.paper import paper_form_register
     from ztk.notifications.models import RobotWebhook
     from ztk.notifications.services import notify
 

@@ -197,7 +197,7 @@ def test_every_spreadsheet_writer_goes_through_the_cell_rule():
     checked = {
         "ztk/core/spreadsheets.py",  # csv_bytes, the reader
         "ztk/reports/export.py",  # the report XLSX (safe_row in every row writer)
-        "ztk/corrections/bulk_import.py",  # the import templates
+        "ztk/hrdesk/bulk_import.py",  # the import templates
     }
     pattern = re.compile(r"csv\.(writer|DictWriter)\(|Workbook\(|WriteOnlyCell\(|\.append\(\[")
     writers = set()

@@ -50,9 +50,9 @@ from tests.corrections.conftest import MON, TUE, at, item, only_checkout, submit
 from tests.factories import UserFactory
 from ztk.attendance.periods import period_bounds
 from ztk.core.text import text_problem
-from ztk.corrections.manual import manual_punch_add
 from ztk.corrections.services import correction_reject
 from ztk.devices.models import Device, DeviceStatus, HeldPunch, HoldReason
+from ztk.hrdesk.manual import manual_punch_add
 from ztk.notifications.models import RobotWebhook
 from ztk.punches.models import Punch
 

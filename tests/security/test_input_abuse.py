@@ -335,7 +335,7 @@ def test_every_string_the_api_accepts_is_held_to_the_text_rule():
 
 
 def test_a_correction_import_row_with_a_forbidden_character_is_refused_alone(week):
-    from ztk.corrections import bulk_import
+    from ztk.hrdesk import bulk_import
 
     rows = [
         ["工号", "日期", "卡点", "时间", "原因"],

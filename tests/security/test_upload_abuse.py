@@ -25,8 +25,8 @@ from PIL import Image
 from tests.corrections.conftest import MON, categories, clock, only_checkout, submit, week  # noqa: F401 - fixtures
 from ztk.core import spreadsheets, uploads
 from ztk.core.models import Job
-from ztk.corrections import bulk_import
 from ztk.corrections.models import Attachment, PaperForm
+from ztk.hrdesk import bulk_import
 from ztk.punches.models import Punch
 from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
 

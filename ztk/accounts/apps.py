@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     label = "accounts"
 
     def ready(self) -> None:
+        # registry: these modules use models, which can be imported only once apps are loaded
         from django.contrib import admin
 
         from . import (

@@ -12,7 +12,7 @@ from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.org.selectors import employee_for
-from ztk.punches.models import PunchSource
+from ztk.punches.models import Punch, PunchSource
 from ztk.punches.services import PunchInput, record_punches, web_punch
 
 from .schemas import ErrorOut, Multiline, Text
@@ -182,8 +182,6 @@ def post_punch(request, payload: PunchIn):
         if result.rejected:
             r = result.rejected[0]
             raise DomainError(r.code, r.message)
-        from ztk.punches.models import Punch
-
         punch = Punch.objects.filter(pk__in=result.punch_ids).first()
         if punch is None:
             return 200, {"duplicate": True, "punch": None, "message": _("Already recorded.")}

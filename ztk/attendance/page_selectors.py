@@ -31,7 +31,7 @@ from .selectors import month_bounds, punches_between, punches_for_day
 
 ANOMALY_STATUSES = (DayStatus.ABNORMAL, DayStatus.ABSENT)
 # A compact mark per day status, so the grids do not rely on colour alone.
-STATUS_MARK = {
+STATUS_MARK: dict[str, str] = {
     DayStatus.NORMAL: "✓",
     DayStatus.ABNORMAL: "!",
     DayStatus.ABSENT: "✕",

@@ -46,7 +46,7 @@ def attendance_days(*, employee: Employee, start: date, end: date) -> QuerySet[A
     )
 
 
-def team_days(*, employees: QuerySet[Employee], start: date, end: date):
+def team_days(*, employees: QuerySet[Employee], start: date, end: date) -> QuerySet[AttendanceDay]:
     return (
         AttendanceDay.objects.filter(employee__in=employees, day__gte=start, day__lte=end)
         .select_related("employee")

@@ -18,6 +18,7 @@ from ztk.core.db import fetch_all
 from ztk.org.models import Employee
 from ztk.org.zones import zone_names
 from ztk.punches.models import Punch
+from ztk.scheduling.hooks import ScheduleChange
 
 from .days import closed_ranges, in_ranges
 from .models import AttendanceDay, PendingRecompute
@@ -275,6 +276,7 @@ def _evaluate(
         start = min(min(days) for days in narrowed.values())
         end = max(max(days) for days in narrowed.values())
         span = [start + timedelta(days=i) for i in range(-1, (end - start).days + 2)]
+    punches: Mapping[int, list[engine.PunchIn]]
     if known_punches is None:
         # Only the punches that can belong to the dates asked for (an employee's plans
         # share their group's zone and boundary hour; engine.punch_reach).
@@ -372,9 +374,9 @@ def upsert_days(
     days = {d: ops.adapt_datefield_value(d) for d in {r.day for r in rows}}
     decimals = {v: ops.adapt_decimalfield_value(v, 3, 1) for v in {r.absent_days for r in rows}}
     stamp = ops.adapt_datetimefield_value(timezone.now())
-    adapted = []
+    adapted: list[list[Any]] = []
     for row in rows:
-        values = list(row)
+        values: list[Any] = list(row)
         values[_DAY] = days[row.day]
         values[_ABSENT_DAYS] = decimals[row.absent_days]
         values[_COMPUTED_AT] = stamp
@@ -498,7 +500,8 @@ def _processes(employee_days: int, workers: int | None) -> int:
         return 1
     if connection.vendor not in ("sqlite", "postgresql"):
         return 1
-    if connection.vendor == "sqlite" and connection.is_in_memory_db():
+    # The stubs type `connection` as the base wrapper; SQLite's (vendor checked first) has it.
+    if connection.vendor == "sqlite" and connection.is_in_memory_db():  # type: ignore[attr-defined]
         return 1
     return workers
 
@@ -608,7 +611,7 @@ def _merge_later(
 SCHEDULE_LOOKBACK_DAYS = 62
 
 
-def recompute_schedule_changes(changes) -> None:
+def recompute_schedule_changes(changes: Iterable[ScheduleChange]) -> None:
     """A shift, pattern, roster, calendar or exemption changed: recompute the open past.
 
     Runs after the schedule write commits (scheduling's hook); closed periods stay as they

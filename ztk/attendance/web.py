@@ -115,6 +115,8 @@ def _employee_for(request: HttpRequest, employee_no: str) -> Employee:
 def _own_employee(request: HttpRequest) -> Employee | None:
     """The signed-in user's employee with its group, cached on the user for later reads."""
     user = request.user
+    if not user.is_authenticated:
+        return None
     employee = (
         Employee.objects.select_related("attendance_group", "department")
         .filter(user_id=user.pk)
@@ -314,7 +316,7 @@ def punch_photo(request: HttpRequest) -> HttpResponse:
     form = FieldPunchForm(request.POST, request.FILES)
     if not form.is_valid():
         for errors in form.errors.values():
-            messages.error(request, errors[0])
+            messages.error(request, str(errors[0]))
             break
         return redirect(_next_url(request))
     data = form.cleaned_data

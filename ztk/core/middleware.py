@@ -67,7 +67,8 @@ class MaintenanceModeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.maintenance_mode = settings.MAINTENANCE_MODE
+        # The project's own request attribute (templates and views read it).
+        request.maintenance_mode = settings.MAINTENANCE_MODE  # type: ignore[attr-defined]
         if settings.MAINTENANCE_MODE and request.path_info.startswith("/iclock/"):
             return _unavailable(
                 HttpResponse("maintenance\n", status=503, content_type="text/plain; charset=utf-8")

@@ -1,8 +1,20 @@
-"""Outgoing HTTP deliveries from an outbox: the parts every channel shares.
+"""Outbox delivery: the one core every outgoing channel runs on.
 
-Group robots (notifications) and payroll webhooks (reports) both keep rows in an outbox,
-POST them through `post` here — the one outbound HTTP sender — and retry with the same
-back-off; only the message format and the signing differ, and stay with their owners.
+Group robots and e-mail (notifications) and payroll webhooks (reports) each keep rows in
+an outbox table with the same bookkeeping columns (``status`` pending/sent/failed/dead,
+``attempts``, ``next_attempt_at``, ``last_error``, ``sent_at``). This module owns
+everything they share: enqueueing the send after the commit (`send_after_commit`), the
+run over the due rows (`deliver_due`: claim each row, send it, mark it sent or failed,
+defer the other rows of a failing target), retries with back-off and giving up
+(`backoff`, `after_failure`, ``MAX_ATTEMPTS``), the admin's "try again" (`retry_rows`),
+and the one outbound HTTP sender (`post`). Only the message format, the signing and what
+a row's target is stay with their owners (``notifications.delivery``,
+``reports.payroll``).
+
+Each due row is claimed first (its next attempt moved a lease ahead, in one conditional
+UPDATE), so two workers never send the same row, and a worker that dies mid-way leaves
+the row due again once the lease ends. A failure schedules the next attempt 1, 2, 4 …
+minutes later; after `MAX_ATTEMPTS` the row is ``dead`` and stays visible to admins.
 
 `post` refuses receivers inside the network (server-side request forgery): the host is
 resolved at send time, every address it resolves to must be a public internet address
@@ -17,10 +29,13 @@ from __future__ import annotations
 
 import http.client
 import ipaddress
+import logging
 import socket
 import ssl
 import urllib.error
 import urllib.request
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -28,7 +43,11 @@ from urllib.request import getproxies
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 CLAIM_LEASE = timedelta(minutes=5)
@@ -81,6 +100,154 @@ def claim(model, pk: int, due_statuses, now: datetime) -> bool:
             next_attempt_at=now + CLAIM_LEASE
         )
     )
+
+
+# --------------------------------------------------------------------------- the outbox run
+
+# The bookkeeping statuses every outbox table uses (its TextChoices carry the labels).
+PENDING, SENT, FAILED, DEAD = "pending", "sent", "failed", "dead"
+DUE = (PENDING, FAILED)
+
+
+@dataclass
+class DeliveryStats:
+    """What a run did. `deferred` (rows put off because their target was failing) is
+    reported only by runs that group rows by target."""
+
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    deferred: int = 0
+    by_target: bool = field(default=True, repr=False)
+
+    def as_dict(self) -> dict[str, int]:
+        out = {"sent": self.sent, "failed": self.failed, "dead": self.dead}
+        return {**out, "deferred": self.deferred} if self.by_target else out
+
+
+def claim_row(
+    model: type[models.Model], pk: int, now: datetime, *, related: tuple[str, ...] = ()
+) -> Any | None:
+    """The row, claimed for this worker (see `claim`); None when another worker has it
+    or it is no longer due."""
+    if not claim(model, pk, DUE, now):
+        return None
+    return model.objects.select_related(*related).filter(pk=pk).first()
+
+
+def failure_fields(row: Any, error: DeliveryError, now: datetime) -> dict[str, Any]:
+    """The row's bookkeeping after a failed try: failed (next attempt after the back-off)
+    or dead."""
+    dead, attempts, next_at = after_failure(row.attempts, error, now)
+    return {
+        "status": DEAD if dead else FAILED,
+        "attempts": attempts,
+        "next_attempt_at": next_at,
+        "last_error": str(error)[:ERROR_LENGTH],
+    }
+
+
+def deliver_due(
+    model: type[models.Model],
+    send: Callable[[Any], dict[str, Any] | None],
+    *,
+    ids: Iterable[int] | None = None,
+    now: datetime | None = None,
+    limit: int,
+    related: tuple[str, ...] = (),
+    target_of: Callable[[Any], Any] | None = None,
+    on_failure: Callable[[Any, DeliveryError], dict[str, Any]] | None = None,
+    label: Callable[[Any], str] = lambda row: f"outbox {row.pk}",
+) -> DeliveryStats:
+    """Send the due rows of an outbox table (only `ids`, if given), oldest due first.
+
+    `send(row)` delivers one row, raising DeliveryError on failure, and may return more
+    fields to store with the success (an HTTP status, a signature). Any other exception is
+    logged and counted as a failure: one row's failure never stops the run. With
+    `target_of`, a failing target (``DeliveryError.target_down``) defers its other rows of
+    this run to the same retry time instead of each waiting for its own timeout, so one
+    broken channel never holds up the others. `on_failure(row, error)` gives more fields
+    to store with a failure.
+    """
+    now = now or timezone.now()
+    due = model.objects.filter(status__in=DUE, next_attempt_at__lte=now)
+    if ids is not None:
+        due = due.filter(pk__in=list(ids))
+    candidates = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
+    stats = DeliveryStats(by_target=target_of is not None)
+    down: dict[Any, tuple[str, datetime]] = {}
+    for pk in candidates:
+        row = claim_row(model, pk, now, related=related)
+        if row is None:
+            continue  # another worker has it, or it changed meanwhile
+        key = target_of(row) if target_of is not None else None
+        if key is not None and key in down:
+            error, retry_at = down[key]
+            model.objects.filter(pk=row.pk).update(
+                next_attempt_at=retry_at, last_error=f"waiting: {error}"[:ERROR_LENGTH]
+            )
+            stats.deferred += 1
+            continue
+        try:
+            extra = send(row) or {}
+        except Exception as exc:  # noqa: BLE001 - one row's failure never stops the run
+            if not isinstance(exc, DeliveryError):
+                log.exception("%s: unexpected error", label(row))
+                exc = DeliveryError(f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH])
+            fields = failure_fields(row, exc, now)
+            if on_failure is not None:
+                fields.update(on_failure(row, exc))
+            model.objects.filter(pk=row.pk).update(**fields)
+            log.warning("%s %s: %s", label(row), fields["status"], exc)
+            retry_at = fields["next_attempt_at"]
+            if fields["status"] == DEAD:
+                stats.dead += 1
+                retry_at = now + backoff(1)
+            else:
+                stats.failed += 1
+            if key is not None and exc.target_down and not exc.permanent:
+                down[key] = (str(exc), retry_at)
+        else:
+            model.objects.filter(pk=row.pk).update(
+                status=SENT, attempts=row.attempts + 1, sent_at=now, last_error="", **extra
+            )
+            stats.sent += 1
+    return stats
+
+
+def send_after_commit(task: Callable[[list[int]], Any], ids: list[int]) -> None:
+    """Enqueue `task(ids)` (a Huey task that calls `deliver_due`) once the current
+    transaction commits, so a rolled-back change sends nothing. When the queue is down the
+    rows stay due and the periodic run sends them."""
+
+    def enqueue() -> None:
+        try:
+            task(ids)
+        except Exception:  # noqa: BLE001 - the queue is down: the periodic task retries
+            log.exception("could not enqueue the delivery of outbox rows %s", ids)
+
+    transaction.on_commit(enqueue)
+
+
+def retry_rows(
+    model: type[models.Model], ids: Iterable[int], *, audit: Callable[[Any], None]
+) -> list[int]:
+    """Give failed or given-up rows a fresh set of attempts, due now: `audit(row)` is
+    called for each (before the change) inside the caller's transaction; returns their ids.
+    The caller checks who may do it and enqueues the send (`send_after_commit`)."""
+    rows = list(
+        model.objects.select_for_update()
+        .filter(pk__in=list(ids), status__in=[FAILED, DEAD])
+        .order_by("pk")
+    )
+    for row in rows:
+        audit(row)
+    pks = [r.pk for r in rows]
+    if pks:
+        model.objects.filter(pk__in=pks).update(
+            status=PENDING, attempts=0, next_attempt_at=timezone.now()
+        )
+    return pks
 
 
 # --------------------------------------------------------------------------- the address guard
@@ -149,7 +316,7 @@ def address_problem(value: str | ipaddress.IPv4Address | ipaddress.IPv6Address) 
 def resolve(host: str, port: int) -> list[str]:
     """Every address `host` resolves to (IPv4 and IPv6), in the resolver's order."""
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def checked_addresses(host: str, port: int) -> list[str]:
@@ -306,7 +473,8 @@ def _is_ip_with_problem(host: str) -> bool:
         return False
 
 
-def _snippet(raw: bytes) -> str:
+def snippet(raw: bytes) -> str:
+    """The start of a receiver's answer, for error texts."""
     return raw[:300].decode("utf-8", errors="replace")
 
 
@@ -337,7 +505,7 @@ def post(
         if 300 <= exc.code < 400:
             message = f"HTTP {exc.code}: redirects are not followed"
         else:
-            message = f"HTTP {exc.code}: {_snippet(raw)}"[:ERROR_LENGTH]
+            message = f"HTTP {exc.code}: {snippet(raw)}"[:ERROR_LENGTH]
         raise DeliveryError(message, status=exc.code) from None
     except urllib.error.URLError as exc:
         if isinstance(exc.reason, DeliveryError):

@@ -7,8 +7,8 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ztk.audit.admin import AuditedAdminMixin
 from ztk.audit.services import record, snapshot
-from ztk.core.admin import AuditedAdminMixin
 
 from .models import (
     ApprovalAction,

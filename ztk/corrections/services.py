@@ -260,6 +260,12 @@ def _snap(req: CorrectionRequest) -> dict[str, Any]:
     }
 
 
+def request_snapshot(req: CorrectionRequest) -> dict[str, Any]:
+    """A request's state as its audit events record it (status, step, times, punch), for
+    the writes of other apps that create or change requests (the HR desk's paper forms)."""
+    return _snap(req)
+
+
 def _lock(request: CorrectionRequest) -> CorrectionRequest:
     """The request re-read under a row lock, so two approvers cannot both decide it."""
     return (
@@ -312,6 +318,22 @@ def _notify(
             data={"correction_id": req.pk, "employee": req.employee.employee_no},
             department=req.employee.department,
         )
+
+
+def notify_request(
+    kind: str,
+    recipients: Iterable[Any],
+    req: CorrectionRequest,
+    title: Any,
+    body: Any,
+    *,
+    params: dict[str, Any] | None = None,
+) -> None:
+    """Tell `recipients` about `req` the way every correction notice does (inbox, e-mail,
+    robots; the company's language; a link to the request's page): `title` and `body` are
+    lazy templates filled with the request's name, day, slot, time and id plus `params`.
+    For other apps' writes on requests (the HR desk's paper forms)."""
+    _notify(kind, recipients, req, title, body, params=params)
 
 
 def _detail_url(req: CorrectionRequest) -> str:
@@ -413,10 +435,19 @@ def used_in_period(
     return used
 
 
+def quota_refresh(
+    employee: Employee, period_start: date, row: CorrectionPolicy | None = None
+) -> int:
+    """Store the places used in the period (``used_in_period``) in the employee's counter
+    row, when there is one, and return them. Every write that changes the count calls it:
+    submit and decisions here, the HR desk's paper forms and manual adds."""
+    used = used_in_period(employee, period_start, row)
+    QuotaCounter.objects.filter(employee=employee, period_start=period_start).update(used=used)
+    return used
+
+
 def _refresh_counter(req: CorrectionRequest) -> None:
-    QuotaCounter.objects.filter(employee_id=req.employee_id, period_start=req.period_start).update(
-        used=used_in_period(req.employee, req.period_start)
-    )
+    quota_refresh(req.employee, req.period_start)
 
 
 # --------------------------------------------------------------------------- chains
@@ -1010,9 +1041,7 @@ def _submit(
                 _notify_approvers(req)
             created.append(req)
         for start in set(periods.values()):
-            QuotaCounter.objects.filter(employee=employee, period_start=start).update(
-                used=used_in_period(employee, start, row)
-            )
+            quota_refresh(employee, start, row)
     return created
 
 

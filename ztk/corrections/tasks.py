@@ -6,11 +6,8 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from ztk.core.jobs import job_run
-
-from . import bulk_import
 from .services import corrections_notify_overdue, corrections_reroute
 
 log = logging.getLogger(__name__)
@@ -23,12 +20,6 @@ def notify_overdue_steps() -> None:
     count = corrections_notify_overdue()
     if count:
         log.info("corrections: %d overdue approval step(s) notified", count)
-
-
-@db_task()
-def import_job(job_id: str) -> None:
-    """A historical-corrections import (dry run or commit) started on the HR desk."""
-    job_run(job_id, bulk_import.run_job)
 
 
 @db_periodic_task(crontab(minute="*/10"))

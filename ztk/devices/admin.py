@@ -4,7 +4,7 @@ punches), so `status` is read-only here and approve/disable are admin actions.""
 from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 
-from ztk.core.admin import AuditedAdminMixin
+from ztk.audit.admin import AuditedAdminMixin
 from ztk.core.errors import DomainError
 
 from . import services

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ztk.core.text import INVALID_TEXT, text_problem
+from ztk.core.textrule import INVALID_TEXT, text_problem
 
 __all__ = [
     "DEFAULT_TRANS_FLAG",

@@ -7,8 +7,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ztk.audit.admin import AuditedAdminMixin
 from ztk.audit.services import record
-from ztk.core.admin import AuditedAdminMixin
 from ztk.core.errors import DomainError
 
 from . import rules, services

@@ -1,12 +1,11 @@
 """Delivery of outbox rows: email through Django's mail API, group robots over HTTPS.
 
-Each due row is claimed first (its next attempt moved a lease ahead, in one conditional
-UPDATE), so two workers never send the same row, and a worker that dies mid-way leaves
-the row due again once the lease ends. A failure schedules the next attempt 1, 2, 4 …
-minutes later; after `MAX_ATTEMPTS` the row is `dead` and stays visible to admins. When a
-target fails (a robot answers an error, the mail server is unreachable), its other rows in
-the same run are deferred to the same retry time instead of each waiting for a timeout,
-so a failing channel never holds up the others.
+The run itself — claiming each due row, retries with back-off, dead rows, deferring the
+other rows of a failing target (a robot answering an error, the mail server down) — is the
+outbox core's (`ztk.core.webhooks.deliver_due`); robots go out through its guarded
+`post`. What stays here is this channel's own: the message formats and signatures, what a
+row's target is (all e-mail shares one mail server; each robot is its own target) and one
+mail connection per run.
 
 Robot formats and signatures, from each platform's custom-robot documentation:
 
@@ -26,17 +25,14 @@ import contextlib
 import hashlib
 import hmac
 import json
-import logging
 import smtplib
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
-from django.utils import timezone
 
 from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's limits too
     CLAIM_LEASE,  # noqa: F401
@@ -44,37 +40,18 @@ from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's lim
     HTTP_TIMEOUT,
     MAX_ATTEMPTS,  # noqa: F401
     DeliveryError,
-    after_failure,
-    backoff,
-    claim,
+    DeliveryStats,
+    claim_row,
+    deliver_due,
     post,
+    snippet,
 )
 
-from .models import Channel, OutboxMessage, OutboxStatus, Platform, RobotWebhook
-
-log = logging.getLogger(__name__)
+from .models import Channel, OutboxMessage, Platform, RobotWebhook
 
 BATCH = 500
 # Text limits of the platforms (WeCom: 2048 bytes of content; the others allow ~20 KB).
 CONTENT_BYTES = {Platform.DINGTALK: 18000, Platform.WECOM: 2048, Platform.FEISHU: 18000}
-DUE = (OutboxStatus.PENDING, OutboxStatus.FAILED)
-
-
-@dataclass
-class DeliveryStats:
-    sent: int = 0
-    failed: int = 0
-    dead: int = 0
-    deferred: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            "sent": self.sent,
-            "failed": self.failed,
-            "dead": self.dead,
-            "deferred": self.deferred,
-        }
-
 
 # --- signing and message formats (pure) ----------------------------------------------------
 
@@ -126,9 +103,9 @@ def check_robot_response(platform: str, raw: bytes) -> None:
     try:
         data = json.loads(raw.decode("utf-8", errors="replace") or "null")
     except ValueError:
-        raise DeliveryError(f"not a JSON answer: {_snippet(raw)}") from None
+        raise DeliveryError(f"not a JSON answer: {snippet(raw)}") from None
     if not isinstance(data, dict):
-        raise DeliveryError(f"unexpected answer: {_snippet(raw)}")
+        raise DeliveryError(f"unexpected answer: {snippet(raw)}")
     if platform == Platform.FEISHU:
         code = data.get("code", data.get("StatusCode"))
         message = data.get("msg", data.get("StatusMessage", ""))
@@ -137,10 +114,6 @@ def check_robot_response(platform: str, raw: bytes) -> None:
         message = data.get("errmsg", "")
     if code != 0:
         raise DeliveryError(f"robot answered code {code}: {message}"[:ERROR_LENGTH])
-
-
-def _snippet(raw: bytes) -> str:
-    return raw[:300].decode("utf-8", errors="replace")
 
 
 def post_json(url: str, body: dict[str, Any], *, timeout: float = HTTP_TIMEOUT) -> bytes:
@@ -193,9 +166,7 @@ def _target_key(row: OutboxMessage) -> tuple[str, str]:
 
 
 def _claim(pk: int, now: datetime) -> OutboxMessage | None:
-    return (
-        OutboxMessage.objects.filter(pk=pk).first() if claim(OutboxMessage, pk, DUE, now) else None
-    )
+    return claim_row(OutboxMessage, pk, now)
 
 
 def _send_robot(row: OutboxMessage, robots: dict[int, RobotWebhook | None]) -> None:
@@ -216,68 +187,28 @@ def _send_robot(row: OutboxMessage, robots: dict[int, RobotWebhook | None]) -> N
     check_robot_response(robot.platform, post_json(url, body))
 
 
-def _mark_sent(row: OutboxMessage, now: datetime) -> None:
-    OutboxMessage.objects.filter(pk=row.pk).update(
-        status=OutboxStatus.SENT, attempts=row.attempts + 1, sent_at=now, last_error=""
-    )
-
-
-def _mark_failed(row: OutboxMessage, error: DeliveryError, now: datetime) -> tuple[str, datetime]:
-    dead, attempts, next_at = after_failure(row.attempts, error, now)
-    status = OutboxStatus.DEAD if dead else OutboxStatus.FAILED
-    OutboxMessage.objects.filter(pk=row.pk).update(
-        status=status, attempts=attempts, next_attempt_at=next_at, last_error=str(error)
-    )
-    return status, next_at
-
-
 def deliver_pending(
     *, ids: list[int] | None = None, now: datetime | None = None, limit: int = BATCH
 ) -> DeliveryStats:
     """Send the due outbox rows (only `ids`, if given); returns what happened."""
-    now = now or timezone.now()
-    due = OutboxMessage.objects.filter(status__in=DUE, next_attempt_at__lte=now)
-    if ids is not None:
-        due = due.filter(pk__in=list(ids))
-    candidates = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
-    stats = DeliveryStats()
     robots: dict[int, RobotWebhook | None] = {}
-    down: dict[tuple[str, str], tuple[str, datetime]] = {}
     mailer = _Mailer()
+
+    def send(row: OutboxMessage) -> None:
+        if row.channel == Channel.EMAIL:
+            mailer.send(row)
+        else:
+            _send_robot(row, robots)
+
     try:
-        for pk in candidates:
-            row = _claim(pk, now)
-            if row is None:
-                continue  # another worker has it, or it changed meanwhile
-            key = _target_key(row)
-            if key in down:
-                error, retry_at = down[key]
-                OutboxMessage.objects.filter(pk=row.pk).update(
-                    next_attempt_at=retry_at, last_error=f"waiting: {error}"[:ERROR_LENGTH]
-                )
-                stats.deferred += 1
-                continue
-            try:
-                if row.channel == Channel.EMAIL:
-                    mailer.send(row)
-                else:
-                    _send_robot(row, robots)
-            except Exception as exc:  # noqa: BLE001 - one row's failure never stops the run
-                if not isinstance(exc, DeliveryError):
-                    log.exception("outbox %s: unexpected error", row.pk)
-                    exc = DeliveryError(f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH])
-                status, retry_at = _mark_failed(row, exc, now)
-                log.warning("outbox %s (%s) %s: %s", row.pk, row.channel, status, exc)
-                if status == OutboxStatus.DEAD:
-                    stats.dead += 1
-                    retry_at = now + backoff(1)
-                else:
-                    stats.failed += 1
-                if exc.target_down and not exc.permanent:
-                    down[key] = (str(exc), retry_at)
-            else:
-                _mark_sent(row, now)
-                stats.sent += 1
+        return deliver_due(
+            OutboxMessage,
+            send,
+            ids=ids,
+            now=now,
+            limit=limit,
+            target_of=_target_key,
+            label=lambda row: f"outbox {row.pk} ({row.channel})",
+        )
     finally:
         mailer.close()
-    return stats

@@ -25,6 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import parse_ids
+from ztk.core.webhooks import retry_rows, send_after_commit
 from ztk.org.models import Department, Employee
 
 from . import rules
@@ -166,15 +167,9 @@ def notify(
 
 
 def _deliver_after_commit(ids: list[int]) -> None:
-    def enqueue() -> None:
-        from .tasks import deliver_outbox
+    from .tasks import deliver_outbox  # cycle: tasks → missed_punch_alert → services
 
-        try:
-            deliver_outbox(ids)
-        except Exception:  # noqa: BLE001 - the queue is down: the periodic task retries
-            log.exception("could not enqueue the delivery of outbox rows %s", ids)
-
-    transaction.on_commit(enqueue)
+    send_after_commit(deliver_outbox, ids)
 
 
 # --- inbox ------------------------------------------------------------------------------
@@ -313,25 +308,17 @@ def robot_webhook_test(*, actor: Any, robot_id: int) -> OutboxMessage:
 def outbox_retry(*, actor: Any, ids: Iterable[int | str]) -> int:
     """Give failed or given-up messages a fresh set of attempts, due now."""
     _require_manager(actor)
-    wanted = sorted(set(parse_ids(ids)))
-    rows = list(
-        OutboxMessage.objects.select_for_update()
-        .filter(pk__in=wanted, status__in=[OutboxStatus.FAILED, OutboxStatus.DEAD])
-        .order_by("pk")
-    )
-    if not rows:
-        return 0
-    now = timezone.now()
-    for row in rows:
-        record(
+    pks = retry_rows(
+        OutboxMessage,
+        sorted(set(parse_ids(ids))),
+        audit=lambda row: record(
             "notifications.outbox.retry",
             obj=row,
             actor=actor,
             before={"status": row.status, "attempts": row.attempts},
             after={"status": OutboxStatus.PENDING, "attempts": 0},
-        )
-    OutboxMessage.objects.filter(pk__in=[r.pk for r in rows]).update(
-        status=OutboxStatus.PENDING, attempts=0, next_attempt_at=now
+        ),
     )
-    _deliver_after_commit([r.pk for r in rows])
-    return len(rows)
+    if pks:
+        _deliver_after_commit(pks)
+    return len(pks)

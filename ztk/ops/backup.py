@@ -6,8 +6,10 @@ unpacked) holding:
 - ``database.sqlite3`` — SQLite's online backup API: a consistent copy while the web
   server and the worker keep writing; or ``database.pgdump`` — ``pg_dump --format=custom``
   inside an exported snapshot, so the row counts below are read from the very same state;
-- ``files/<root>/…`` — every uploaded file (``MEDIA_ROOT`` is root ``media``; any other
-  file-system storage of a ``FileField`` under ``ZTK_VAR_DIR`` is ``var/<path>``), copied
+- ``files/<root>/…`` — every uploaded file (``MEDIA_ROOT`` is root ``media``; the
+  terminals' punch photos, ``ZTK_DEVICE_PHOTO_DIR``, are root ``device-photos`` wherever
+  that directory is; any other file-system storage of a ``FileField`` under
+  ``ZTK_VAR_DIR`` is ``var/<path>``), copied
   after the database, so a file a stored row names is never missing (a file uploaded
   meanwhile may be there without its row, which is harmless);
 - ``manifest.json`` — the row count of every table, the audit chain's head, the applied
@@ -46,6 +48,7 @@ from django.db.migrations.loader import MigrationLoader
 from ztk.audit.models import AuditEvent
 from ztk.audit.selectors import audit_head_mismatch, audit_verify
 from ztk.audit.services import record
+from ztk.devices.conf import photo_dir
 
 FORMAT = 1
 MANIFEST = "manifest.json"
@@ -88,11 +91,16 @@ def manifest_digest(manifest: dict[str, Any]) -> str:
 
 
 def file_roots() -> dict[str, Path]:
-    """Where uploaded files live: MEDIA_ROOT, and any other file-system storage of a
-    FileField (under ZTK_VAR_DIR, so a restore knows where it goes)."""
+    """Where uploaded files live: MEDIA_ROOT, the terminals' private photo directory
+    (ZTK_DEVICE_PHOTO_DIR: no FileField names it, the photo rows hold its file names), and
+    any other file-system storage of a FileField (under ZTK_VAR_DIR, so a restore knows
+    where it goes)."""
     media = Path(settings.MEDIA_ROOT).resolve()
     var = Path(settings.VAR_DIR).resolve()
     roots = {"media": media}
+    photos = photo_dir().resolve()
+    if not photos.is_relative_to(media):
+        roots["device-photos"] = photos
     for model in apps.get_models():
         for field in model._meta.get_fields():
             storage = getattr(field, "storage", None)

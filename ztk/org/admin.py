@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from ztk.core.admin import AuditedAdminMixin
+from ztk.audit.admin import AuditedAdminMixin
 
 from .models import AttendanceGroup, Company, Department, Employee
 

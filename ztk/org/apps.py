@@ -7,6 +7,7 @@ class OrgConfig(AppConfig):
     label = "org"
 
     def ready(self) -> None:
+        # registry: role_permissions uses models, which load only after this module
         from .role_permissions import sync_role_groups
 
         # After every app's post_migrate, so permissions of apps listed later exist too.

@@ -24,10 +24,12 @@ from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import FIRST_MOMENT, moment_in_range
 from ztk.core.text import INVALID_TEXT, clean_text, is_clean_text
 from ztk.engine import affected_dates
-from ztk.org.models import Employee
+from ztk.org.models import AttendanceGroup, Employee
+from ztk.org.rules import employee_of
 from ztk.org.zones import employee_zone, zone_names
 
-from .models import Punch, PunchSource, PunchVoid
+from .hooks import day_keeper
+from .models import Geofence, OutsideGeofenceRule, Punch, PunchSettings, PunchSource, PunchVoid
 
 log = logging.getLogger(__name__)
 
@@ -175,9 +177,9 @@ def record_punches(
         rows = _employee_rows(ids, numbers)
         names = zone_names(row[4] for row in rows)
         for pk, number, hire, leave, tz_name, boundary in rows:
-            employee = _Emp(pk, hire, leave, _zone(names[tz_name]), boundary or 0)
-            employees[pk] = employee
-            by_number[number] = employee
+            known = _Emp(pk, hire, leave, _zone(names[tz_name]), boundary or 0)
+            employees[pk] = known
+            by_number[number] = known
 
     accepted: list[_Accepted] = []
     unknown: list[tuple[int, PunchInput]] = []
@@ -272,9 +274,7 @@ def record_punches(
             )
         defer_above = settings.RECOMPUTE_DEFER_ABOVE
         if recompute and 0 < defer_above < len(stored):
-            from ztk.attendance.services import defer_recompute
-
-            defer_recompute((e.employee_id, e.local_day, punch_id) for punch_id, e in stored)
+            day_keeper().defer((e.employee_id, e.local_day, punch_id) for punch_id, e in stored)
         elif recompute and result.affected:
             times: dict[int, list[datetime]] = {}
             for _punch_id, entry in stored:
@@ -302,8 +302,6 @@ def _employee_rows(ids: set[int], numbers: set[str]) -> list[tuple]:
     """(pk, number, hire date, leave date, group zone, boundary hour) of the employees with
     these ids or numbers. Raw SQL: the ORM spends longer compiling a 500-item IN list than
     the database answering it; at most 500 parameters a statement (SQLite allows 999)."""
-    from ztk.org.models import AttendanceGroup
-
     employee, group = Employee._meta.db_table, AttendanceGroup._meta.db_table
     select = (
         "SELECT e.id, e.employee_no, e.hire_date, e.leave_date, g.time_zone, "
@@ -473,14 +471,13 @@ def _recompute_safely(
     With `punch_ids` (new punches), only the candidate days those punches landed on;
     `punch_times` are their instants by employee (saves reading them back).
     """
-    from ztk.attendance.services import recompute, recompute_punched
-
+    keeper = day_keeper()
     try:
         with transaction.atomic():
             if punch_ids is None:
-                recompute(pairs, now=now)
+                keeper.recompute(pairs, now=now)
             else:
-                recompute_punched(pairs, punch_ids, now=now, punch_times=punch_times)
+                keeper.recompute_punched(pairs, punch_ids, now=now, punch_times=punch_times)
     except Exception:  # noqa: BLE001 - logged; the periodic recompute catches up
         log.exception("recompute after punch failed; the periodic task will catch up")
 
@@ -555,10 +552,6 @@ def web_punch(
     now: datetime | None = None,
 ) -> WebPunchOutcome:
     """The one-tap punch from a browser or phone, checked against the group's geofences."""
-    from ztk.org.rules import employee_of
-
-    from .models import Geofence, OutsideGeofenceRule, PunchSettings
-
     now = now or timezone.now()
     employee = employee_of(actor)
     if employee is None:

@@ -8,8 +8,8 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ztk.audit.admin import AuditedAdminMixin
 from ztk.audit.services import record, snapshot
-from ztk.core.admin import AuditedAdminMixin
 from ztk.core.errors import DomainError
 from ztk.org.rules import is_hr, is_sysadmin
 

@@ -14,11 +14,12 @@ extended with ``id``, ``label``, ``status`` and ``closed_at``. It is built once,
 closing transaction, and stored: every retry sends the same bytes. Any 2xx answer is
 success; anything else (or no answer within HTTP_TIMEOUT) is retried.
 
-Delivery mirrors ``ztk.notifications.delivery``: rows are written in the closing
-transaction, a Huey task sends them after the commit, each due row is claimed (its next
-attempt moved a lease ahead in one conditional UPDATE) so two workers never send the same
-row, a failure retries 1, 2, 4 … minutes later, and after ``MAX_ATTEMPTS`` the row is
-``dead`` and stays visible in the admin, where it can be retried.
+Delivery runs on the outbox core (``ztk.core.webhooks``), like the group robots: rows are
+written in the closing transaction, a Huey task sends them after the commit, each due row
+is claimed (its next attempt moved a lease ahead in one conditional UPDATE) so two workers
+never send the same row, a failure retries 1, 2, 4 … minutes later, and after
+``MAX_ATTEMPTS`` the row is ``dead`` and stays visible in the admin, where it can be
+retried.
 """
 
 from __future__ import annotations
@@ -28,7 +29,6 @@ import hmac
 import json
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -42,13 +42,14 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 from ztk.audit.services import record
 from ztk.core.errors import PermissionDeniedError
 from ztk.core.webhooks import (
-    ERROR_LENGTH,
     HTTP_TIMEOUT,
     MAX_ATTEMPTS,
     DeliveryError,
-    after_failure,
-    claim,
+    DeliveryStats,
+    deliver_due,
     post,
+    retry_rows,
+    send_after_commit,
 )
 from ztk.org.models import AttendanceGroup
 from ztk.org.rules import is_hr, is_sysadmin
@@ -60,20 +61,9 @@ from .summary import department_totals, is_complete, monthly_summary
 log = logging.getLogger(__name__)
 
 BATCH = 200
-DUE = (DeliveryStatus.PENDING, DeliveryStatus.FAILED)
 SIGNATURE_HEADER = "X-ZTK-Signature"
 EVENT_HEADER = "X-ZTK-Event"
 DELIVERY_HEADER = "X-ZTK-Delivery"
-
-
-@dataclass
-class DeliveryStats:
-    sent: int = 0
-    failed: int = 0
-    dead: int = 0
-
-    def as_dict(self) -> dict[str, int]:
-        return {"sent": self.sent, "failed": self.failed, "dead": self.dead}
 
 
 # --- the body (pure apart from the report's reads) -------------------------------------------
@@ -182,13 +172,7 @@ def payroll_queue(*, period: Any, event: str) -> list[PayrollDelivery]:
 
 
 def _deliver_after_commit(ids: list[int]) -> None:
-    def enqueue() -> None:
-        try:
-            payroll_deliver(ids)
-        except Exception:  # noqa: BLE001 - the queue is down: the periodic task retries
-            log.exception("could not enqueue payroll deliveries %s", ids)
-
-    transaction.on_commit(enqueue)
+    send_after_commit(payroll_deliver, ids)
 
 
 @transaction.atomic
@@ -196,30 +180,20 @@ def payroll_delivery_retry(*, actor: Any, ids: Iterable[int]) -> int:
     """Give failed or given-up deliveries a fresh set of attempts, due now (HR, sysadmin)."""
     if not (is_hr(actor) or is_sysadmin(actor)):
         raise PermissionDeniedError()
-    rows = list(
-        PayrollDelivery.objects.select_for_update()
-        .filter(
-            pk__in=[int(i) for i in ids],
-            status__in=[DeliveryStatus.FAILED, DeliveryStatus.DEAD],
-        )
-        .order_by("pk")
-    )
-    if not rows:
-        return 0
-    now = timezone.now()
-    for row in rows:
-        record(
+    pks = retry_rows(
+        PayrollDelivery,
+        [int(i) for i in ids],
+        audit=lambda row: record(
             "reports.payroll_delivery.retry",
             obj=row,
             actor=actor,
             before={"status": row.status, "attempts": row.attempts},
             after={"status": DeliveryStatus.PENDING, "attempts": 0},
-        )
-    PayrollDelivery.objects.filter(pk__in=[r.pk for r in rows]).update(
-        status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=now
+        ),
     )
-    _deliver_after_commit([r.pk for r in rows])
-    return len(rows)
+    if pks:
+        _deliver_after_commit(pks)
+    return len(pks)
 
 
 # --- sending --------------------------------------------------------------------------------
@@ -233,13 +207,7 @@ def post_signed(
     return status
 
 
-def _claim(pk: int, now: datetime) -> PayrollDelivery | None:
-    if not claim(PayrollDelivery, pk, DUE, now):
-        return None
-    return PayrollDelivery.objects.select_related("webhook").filter(pk=pk).first()
-
-
-def _send(row: PayrollDelivery) -> tuple[int, str]:
+def _send(row: PayrollDelivery) -> dict[str, Any]:
     hook = row.webhook
     if not hook.active:
         raise DeliveryError("the webhook is switched off", permanent=True)
@@ -250,59 +218,23 @@ def _send(row: PayrollDelivery) -> tuple[int, str]:
         data,
         {SIGNATURE_HEADER: signature, EVENT_HEADER: row.event, DELIVERY_HEADER: str(row.pk)},
     )
-    return status, signature
-
-
-def _mark_failed(row: PayrollDelivery, error: DeliveryError, now: datetime) -> tuple[str, datetime]:
-    dead, attempts, next_at = after_failure(row.attempts, error, now)
-    status = DeliveryStatus.DEAD if dead else DeliveryStatus.FAILED
-    PayrollDelivery.objects.filter(pk=row.pk).update(
-        status=status,
-        attempts=attempts,
-        next_attempt_at=next_at,
-        last_status=error.status,
-        last_error=str(error)[:ERROR_LENGTH],
-    )
-    return status, next_at
+    return {"last_status": status, "signature": signature}
 
 
 def deliver_payroll_pending(
     *, ids: list[int] | None = None, now: datetime | None = None, limit: int = BATCH
 ) -> DeliveryStats:
     """Send the due deliveries (only `ids`, if given); returns what happened."""
-    now = now or timezone.now()
-    due = PayrollDelivery.objects.filter(status__in=DUE, next_attempt_at__lte=now)
-    if ids is not None:
-        due = due.filter(pk__in=list(ids))
-    candidates = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
-    stats = DeliveryStats()
-    for pk in candidates:
-        row = _claim(pk, now)
-        if row is None:
-            continue  # another worker has it, or it changed meanwhile
-        try:
-            status, signature = _send(row)
-        except Exception as exc:  # noqa: BLE001 - one row's failure never stops the run
-            if not isinstance(exc, DeliveryError):
-                log.exception("payroll delivery %s: unexpected error", row.pk)
-                exc = DeliveryError(f"{type(exc).__name__}: {exc}"[:ERROR_LENGTH])
-            outcome, _retry_at = _mark_failed(row, exc, now)
-            log.warning("payroll delivery %s %s: %s", row.pk, outcome, exc)
-            if outcome == DeliveryStatus.DEAD:
-                stats.dead += 1
-            else:
-                stats.failed += 1
-        else:
-            PayrollDelivery.objects.filter(pk=row.pk).update(
-                status=DeliveryStatus.SENT,
-                attempts=row.attempts + 1,
-                sent_at=now,
-                last_status=status,
-                last_error="",
-                signature=signature,
-            )
-            stats.sent += 1
-    return stats
+    return deliver_due(
+        PayrollDelivery,
+        _send,
+        ids=ids,
+        now=now,
+        limit=limit,
+        related=("webhook",),
+        on_failure=lambda row, error: {"last_status": error.status},
+        label=lambda row: f"payroll delivery {row.pk}",
+    )
 
 
 # --- Huey ----------------------------------------------------------------------------------

@@ -30,6 +30,7 @@ from ztk.core.errors import DomainError
 from ztk.core.parse import parse_month
 from ztk.org.models import AttendanceGroup, Company, Department, Employee
 from ztk.org.zones import ZoneNames
+from ztk.scheduling.models import Shift
 
 from . import columns as C
 
@@ -444,8 +445,6 @@ def daily_detail(
     Speed (310,000 rows for 10,000 employees): the JSON columns are read as text, and a
     day's notes are rendered once per distinct notes text (most days share theirs).
     """
-    from ztk.scheduling.models import Shift
-
     lang = C.normalise_lang(lang or translation.get_language())
     people = _employee_filter(group=group, department=department, employees=employees)
     shift_names = dict(Shift.objects.values_list("code", "name"))

@@ -9,8 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ztk.audit.admin import AuditedAdminMixin
 from ztk.audit.services import record
-from ztk.core.admin import AuditedAdminMixin
 
 from . import services
 from .hooks import schedule_changed
@@ -25,6 +25,7 @@ from .models import (
     WorkCalendarDay,
     validate_segments,
 )
+from .plans import engine_shift
 
 
 class HRMayManage:
@@ -93,7 +94,6 @@ class SegmentFormSet(forms.BaseInlineFormSet):
         specs = self.kept_specs()
         shift = self.instance
         validate_segments(specs, flexible=shift.kind == Shift.Kind.FLEXIBLE)
-        from .plans import engine_shift
 
         try:
             engine_shift(

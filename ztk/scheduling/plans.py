@@ -13,16 +13,19 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
 from ztk import engine
+from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.zones import zone_names
 
+from . import hooks
 from .models import (
     SEGMENT_FIELDS,
+    Exemption,
     RosterEntry,
     SegmentSpec,
     Shift,
@@ -31,10 +34,25 @@ from .models import (
     WorkCalendarDay,
 )
 
-if TYPE_CHECKING:
-    from ztk.org.models import Employee
 
-__all__ = ["build_plans", "engine_shift", "exemptions_for", "plan_for", "to_engine_shift"]
+class PlanSubject(Protocol):
+    """What build_plans needs of an employee: an Employee, or any row with these two."""
+
+    @property
+    def pk(self) -> int: ...
+
+    @property
+    def attendance_group_id(self) -> int | None: ...
+
+
+__all__ = [
+    "PlanSubject",
+    "build_plans",
+    "engine_shift",
+    "exemptions_for",
+    "plan_for",
+    "to_engine_shift",
+]
 
 # Above this many ids a query filters by date range only and the rows are filtered in
 # Python: SQLite limits the number of bound parameters, and a range scan is cheap anyway.
@@ -179,14 +197,12 @@ def _aware(value: Any) -> datetime:
 
 
 def _group_zones(
-    employees: Sequence[Employee], known: Mapping[int | None, tuple[str, int]] | None = None
+    employees: Sequence[PlanSubject], known: Mapping[int, tuple[str, int]] | None = None
 ) -> dict[int | None, tuple[str, int]]:
     """(time zone, day boundary hour) per attendance group id; None for "no group".
 
     ``known`` are zones the caller already read (no query for those groups).
     """
-    from ztk.org.models import AttendanceGroup
-
     found: dict[int, tuple[str | None, int]] = {}
     group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id is not None}
     if known:
@@ -230,11 +246,11 @@ def _makeup_shift_id(pattern: WeeklyPattern, weekday: int) -> int | None:
 
 
 def build_plans(
-    employees: Iterable[Employee],
+    employees: Iterable[PlanSubject],
     start: date,
     end: date,
     *,
-    zones: Mapping[int | None, tuple[str, int]] | None = None,
+    zones: Mapping[int, tuple[str, int]] | None = None,
 ) -> dict[tuple[int, date], engine.DayPlan]:
     """The plan of every employee on every date in [start, end] (both inclusive).
 
@@ -408,10 +424,6 @@ def exemptions_for(
     Two queries (zones, exemptions) whatever the number of employees; one when the caller
     passes ``zones``: each employee's group time zone, None for "no group" (the company's).
     """
-    from ztk.org.models import Employee
-
-    from .models import Exemption
-
     ids = sorted(set(employee_ids))
     if not ids or end < start:
         return {}
@@ -466,10 +478,4 @@ def exemptions_for(
     return dict(result)
 
 
-def _connect() -> None:
-    from . import hooks
-
-    hooks.connect(_forget)
-
-
-_connect()
+hooks.connect(_forget)

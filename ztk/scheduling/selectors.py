@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
 
+from ztk.org.models import Employee
+
 from .hooks import ScheduleChange
 from .models import (
     CalendarYear,
@@ -154,8 +156,6 @@ def affected_pairs(
 
     "Every employee" resolves to the active employees (one query, only when needed).
     """
-    from ztk.org.models import Employee
-
     changes = list(changes)
     everyone: list[int] = []
     if any(change.employee_ids is None for change in changes):

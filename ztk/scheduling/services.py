@@ -41,6 +41,7 @@ from .models import (
     WorkCalendarDay,
     validate_segments,
 )
+from .plans import engine_shift
 
 MANAGE_PERMISSION = "org.manage_organisation"
 MAX_ROSTER_DAYS = 366
@@ -209,8 +210,6 @@ def _validate_shift(
         validate_segments(segments, flexible=shift.is_flexible)
     except ValidationError as exc:
         raise _validation_error(exc, INVALID_SHIFT) from None
-    from .plans import engine_shift
-
     try:
         engine_shift(
             code=shift.code,

@@ -4,6 +4,7 @@ left held when it exits (rules in ztk/core/worker.py)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.utils.module_loading import autodiscover_modules
@@ -25,7 +26,8 @@ class Command(HueyCommand):
         # Huey's own handle(), with the consumer kept at hand.
         from huey.contrib.djhuey import HUEY
 
-        consumer_options = dict(settings.HUEY.get("consumer", {}))
+        huey_settings: dict[str, Any] = settings.HUEY
+        consumer_options = dict(huey_settings.get("consumer", {}))
         consumer_options.update({k: v for k, v in options.items() if v is not None})
         if not options.get("disable_autoload"):
             # Imports every tasks.py, which declares its locks: --flush-locks sees them all.

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class HrdeskConfig(AppConfig):
+    name = "ztk.hrdesk"
+    label = "hrdesk"

@@ -1,0 +1,2 @@
+"""Pages of the HR desk, one module per area: manual add, the desk (paper forms and the
+bulk import), oversight."""
