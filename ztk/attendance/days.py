@@ -55,10 +55,13 @@ Range = tuple[date, date]
 # --------------------------------------------------------------------------- closed periods
 
 
-def closed_ranges(group_ids: Iterable[int], start: date, end: date) -> dict[int, list[Range]]:
+def closed_ranges(
+    group_ids: Iterable[int | None], start: date, end: date
+) -> dict[int | None, list[Range]]:
     """(first, last) day of every closed period of these groups that meets [start, end],
-    by group id: one query, for callers that check many employee-days (``in_ranges``)."""
-    ranges: dict[int, list[Range]] = defaultdict(list)
+    by group id (no entry for None: without a group nothing is closed): one query, for
+    callers that check many employee-days (``in_ranges``)."""
+    ranges: dict[int | None, list[Range]] = defaultdict(list)
     ids = {g for g in group_ids if g is not None}
     if ids:
         for group_id, first, last in AttendancePeriod.objects.filter(
@@ -178,7 +181,7 @@ def day_inputs(employee: Employee, start: date, end: date) -> DayInputs:
     lo = datetime.combine(start - timedelta(days=2), time.min, tzinfo=UTC)
     hi = datetime.combine(end + timedelta(days=3), time.min, tzinfo=UTC)
     punches = [
-        engine.PunchIn(pk, at, source, void_id is not None)
+        engine.stored_punch(pk, at, source, void_id is not None)
         for pk, at, source, void_id in Punch.objects.filter(
             employee=employee, at__gte=lo, at__lt=hi
         )

@@ -133,12 +133,13 @@ def _aware(value: Any) -> datetime:
     return value
 
 
-def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str | None, int | None]]:
-    """(id, group id, group time zone, day boundary hour) of each employee: one query."""
+def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str, int]]:
+    """(id, group id, time zone, day boundary hour) of each employee: one query (two when
+    some employee has no group: the zone rule, ztk.org.zones, then reads the company's)."""
     from ztk.org.models import AttendanceGroup
 
     wanted = set(ids)
-    return [
+    rows = [
         row
         for row in _select(
             f"SELECT e.id, e.attendance_group_id, g.time_zone, g.day_boundary_hour "
@@ -150,6 +151,8 @@ def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str | None, i
         )
         if row[0] in wanted
     ]
+    names = zone_names(tz for _pk, _g, tz, _hour in rows)
+    return [(pk, g, names[tz], hour or 0) for pk, g, tz, hour in rows]
 
 
 def _read_finalised(ids: list[int], start: date, end: date) -> set[tuple[int, date]]:
@@ -246,10 +249,8 @@ def _evaluate(
     employees = _read_employees(ids)
     if not employees:
         return []
-    # The one zone rule (ztk.org.zones): no group or no usable group zone → the company's.
-    names = zone_names(tz for _pk, _g, tz, _hour in employees)
-    employees = [(pk, g, names[tz], hour) for pk, g, tz, hour in employees]
-    zones = {g: (tz, hour or 0) for _pk, g, tz, hour in employees}
+    # Resolved by the zone rule (ztk.org.zones); None: the employees without a group.
+    zones: dict[int | None, tuple[str, int]] = {g: (tz, hour) for _pk, g, tz, hour in employees}
     # Neighbouring days decide which day a punch near midnight belongs to.
     plans = build_plans(
         [_Who(pk, g) for pk, g, _tz, _hour in employees],
@@ -291,7 +292,7 @@ def _evaluate(
     exemptions = exemptions_for(
         [row[0] for row in employees], start, end, zones={pk: tz for pk, _g, tz, _h in employees}
     )
-    closed = closed_ranges({g for g in zones if g is not None}, start, end)
+    closed = closed_ranges(zones, start, end)
 
     no_exemptions: list[engine.Exemption] = []
     no_punches: list[engine.PunchIn] = []
@@ -744,9 +745,7 @@ def _evaluate_queued(
     for employee_id, day, first, _version in queued:
         floor[employee_id] = min(first, floor.get(employee_id, first))
         local_days[employee_id].add(day)
-    employees = _read_employees(sorted(floor))
-    names = zone_names(tz for _pk, _g, tz, _h in employees)
-    zones = {pk: ZoneInfo(names[tz]) for pk, _g, tz, _h in employees}
+    zones = {pk: ZoneInfo(tz) for pk, _g, tz, _h in _read_employees(sorted(floor))}
     days = [day for _e, day, _f, _v in queued]
     # Any zone, UTC+14 to UTC-12: the instants of local dates min(days) .. max(days).
     lo = datetime.combine(min(days) - one_day, time.min, tzinfo=_UTC)

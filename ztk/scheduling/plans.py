@@ -197,7 +197,7 @@ def _aware(value: Any) -> datetime:
 
 
 def _group_zones(
-    employees: Sequence[PlanSubject], known: Mapping[int, tuple[str, int]] | None = None
+    employees: Sequence[PlanSubject], known: Mapping[int | None, tuple[str, int]] | None = None
 ) -> dict[int | None, tuple[str, int]]:
     """(time zone, day boundary hour) per attendance group id; None for "no group".
 
@@ -250,7 +250,7 @@ def build_plans(
     start: date,
     end: date,
     *,
-    zones: Mapping[int, tuple[str, int]] | None = None,
+    zones: Mapping[int | None, tuple[str, int]] | None = None,
 ) -> dict[tuple[int, date], engine.DayPlan]:
     """The plan of every employee on every date in [start, end] (both inclusive).
 
