@@ -167,6 +167,22 @@ def test_transfer_and_comment(client, week):
     assert post(client, f"{path}/approve", org.head.user).json()["current_step"] == 2
 
 
+def test_transfer_finds_the_new_approver_like_the_page(client, week):
+    # The page and the API name the new approver through one look-up (employee number or
+    # user name, org.selectors.user_named); before, the API knew employee numbers only.
+    org = week
+    only_checkout(org.employee, MON)
+    (req,) = submit(org.employee.user, org.employee)
+    path = f"/api/v1/corrections/{req.pk}/transfer"
+
+    unknown = post(client, path, org.supervisor.user, {"to_employee": "nobody"})
+    moved = post(client, path, org.supervisor.user, {"to_employee": org.head.user.username})
+
+    assert (unknown.status_code, unknown.json()["code"]) == (422, "bad_transfer")
+    assert moved.status_code == 200
+    assert moved.json()["chain"][0]["approvers"] == [org.head.user_id]
+
+
 def test_quota_shows_used_limit_and_open_anomalies(client, week):
     org = week
     only_checkout(org.employee, MON, TUE)

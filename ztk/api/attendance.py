@@ -5,15 +5,16 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 
 from ztk.attendance import selectors
 from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, PermissionDeniedError
-from ztk.org.rules import is_hr, is_sysadmin
+from ztk.hrdesk.manual import manual_punch_add
+from ztk.org.rules import can_use_hr_desk
 from ztk.org.selectors import employee_for
-from ztk.punches.models import Punch, PunchSource
-from ztk.punches.services import PunchInput, record_punches, web_punch
+from ztk.punches.services import web_punch
 
 from .schemas import ErrorOut, Multiline, Text
 
@@ -135,11 +136,21 @@ class PunchIn(Schema):
         None, max_length=24, description="HR integration keys: the employee number to punch for"
     )
     at: datetime | None = Field(None, description="HR integration keys: the punch time (aware)")
+    day: date | None = Field(
+        None,
+        alias="date",
+        description="HR: the attendance date the punch is for; default: the date whose "
+        "punch window contains `at` (a night shift's check-out belongs to the day before)",
+    )
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
     accuracy_m: float | None = Field(None, ge=0, le=100_000)
     channel: str = Field("web", pattern="^(web|mobile)$")
-    remark: str = Multiline("", max_length=500)
+    remark: str = Multiline(
+        "",
+        max_length=500,
+        description="HR: required (at least 2 characters), as on the manual-add page",
+    )
 
 
 class PunchResult(Schema):
@@ -152,42 +163,28 @@ class PunchResult(Schema):
     "/punches",
     response={200: PunchResult, 201: PunchResult, **ERRORS},
     summary="Punch now (the caller) or, with HR rights, for an employee at a given time",
+    description="With `employee` and `at`: HR's manual add, the same service and refusals "
+    "as the manual-add page (remark required, never one's own attendance, no closed "
+    "period, the time must fill an empty slot of that day).",
 )
 def post_punch(request, payload: PunchIn):
-    from django.utils.translation import gettext as _
-
     user = request.auth
     if payload.employee or payload.at:
-        if not (is_hr(user) or is_sysadmin(user)):
+        if not can_use_hr_desk(user):
             raise PermissionDeniedError()
         if not payload.employee or not payload.at:
             raise DomainError("validation_error", _("Give both the employee and the time."))
-        if payload.at.tzinfo is None:
-            raise DomainError("naive_time", _("The time has no time zone."))
-        result = record_punches(
-            [
-                PunchInput(
-                    at=payload.at,
-                    source=PunchSource.IMPORT,
-                    employee_no=payload.employee,
-                    latitude=payload.latitude,
-                    longitude=payload.longitude,
-                    accuracy_m=payload.accuracy_m,
-                    remark=payload.remark,
-                )
-            ],
+        employee = employee_for(user, payload.employee)
+        punches = manual_punch_add(
             actor=user,
-            audit_action="punches.api_punch",
+            employee=employee,
+            day=payload.day,
+            times=[payload.at],
+            remark=payload.remark,
         )
-        if result.rejected:
-            r = result.rejected[0]
-            raise DomainError(r.code, r.message)
-        punch = Punch.objects.filter(pk__in=result.punch_ids).first()
-        if punch is None:
-            return 200, {"duplicate": True, "punch": None, "message": _("Already recorded.")}
         return 201, {
             "duplicate": False,
-            "punch": punch_out(punch, payload.employee),
+            "punch": punch_out(punches[0], employee.employee_no),
             "message": _("Punch recorded."),
         }
     outcome = web_punch(

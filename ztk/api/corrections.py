@@ -23,7 +23,7 @@ from ztk.corrections.models import CorrectionRequest
 from ztk.corrections.rules import may_act, may_file_for
 from ztk.engine import slot_to_json
 from ztk.org.models import Employee
-from ztk.org.selectors import employee_for
+from ztk.org.selectors import employee_for, user_named
 
 from .attendance import SlotOut
 from .schemas import ErrorOut, Multiline, MultilineForm, PageParams, Text
@@ -190,7 +190,11 @@ class CommentIn(Schema):
 
 
 class TransferIn(Schema):
-    to_employee: str = Text(..., max_length=24, description="Employee number of the new approver.")
+    to_employee: str = Text(
+        ...,
+        max_length=150,
+        description="Employee number (or user name) of the new approver, as on the page.",
+    )
     comment: str = Multiline("", max_length=1000)
 
 
@@ -503,12 +507,11 @@ def reject(request, correction_id: PathId, payload: RejectIn):
 )
 def transfer(request, correction_id: PathId, payload: TransferIn):
     req = _get(request.auth, correction_id)
-    target = Employee.objects.select_related("user").filter(employee_no=payload.to_employee)
-    to = target.first()
+    to = user_named(payload.to_employee)
     if to is None:
         raise DomainError(services.BAD_TRANSFER, services.MESSAGES[services.BAD_TRANSFER])
     req = services.correction_transfer(
-        actor=request.auth, request=req, to_user=to.user, comment=payload.comment
+        actor=request.auth, request=req, to_user=to, comment=payload.comment
     )
     return correction_out(req)
 

@@ -37,6 +37,7 @@ __all__ = [
     "DayInputs",
     "SlotInfo",
     "Window",
+    "attendance_date_at",
     "closed_days",
     "closed_period",
     "closed_ranges",
@@ -160,6 +161,17 @@ def day_windows(employee: Employee, day: date) -> list[Window]:
     holidays). The plan is built with its neighbours (``build_plans``), so the windows of
     a night shift and the next date's early shift are already cut at their midpoint."""
     return _windows(plan_for(employee, day))
+
+
+def attendance_date_at(employee: Employee, moment: datetime) -> date:
+    """The attendance date a punch at ``moment`` would belong to (the engine's rule,
+    ``engine.attendance_date_for``): the date whose punch window contains it (a 02:00
+    check-out belongs to the night shift of the day before), else the day boundary."""
+    local = moment.astimezone(employee_zone(employee)).date()
+    start, end = local - timedelta(days=1), local + timedelta(days=1)
+    plans = build_plans([employee], start, end)
+    by_date = {d: plans[(employee.pk, d)] for d in (start, local, end)}
+    return engine.attendance_date_for(moment, by_date)
 
 
 # --------------------------------------------------------------------------- inputs, preview

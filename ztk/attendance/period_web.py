@@ -23,7 +23,7 @@ from django.views.decorators.http import require_POST, require_safe
 from ztk.core.errors import DomainError
 from ztk.core.parse import parse_day, parse_month
 from ztk.org.models import AttendanceGroup
-from ztk.web.access import can_use_hr
+from ztk.org.rules import can_use_hr
 
 from . import periods
 from .explain import slot_label

@@ -28,13 +28,7 @@ from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.parse import parse_day, parse_local_url
 from ztk.org.models import Employee
-from ztk.org.rules import (
-    employee_of,
-    is_department_head,
-    is_hr,
-    is_supervisor,
-    is_sysadmin,
-)
+from ztk.org.rules import can_see_team, can_use_hr_desk, employee_of
 from ztk.org.selectors import employee_for, employee_list
 from ztk.org.zones import employee_zone
 from ztk.punches.models import PunchSource
@@ -42,10 +36,6 @@ from ztk.punches.services import web_punch
 
 from . import page_selectors as pages
 from .selectors import punch_photo_for
-
-# Who may open the team grid, and who may look anyone up (HR).
-can_view_team = is_supervisor | is_department_head | is_hr | is_sysadmin
-can_lookup = is_hr | is_sysadmin
 
 LOOKUP_LIMIT = 50
 
@@ -128,7 +118,7 @@ def _own_employee(request: HttpRequest) -> Employee | None:
 
 
 def _nav(user: Any) -> dict[str, bool]:
-    return {"can_view_team": can_view_team(user), "can_lookup": can_lookup(user)}
+    return {"can_see_team": can_see_team(user), "can_lookup": can_use_hr_desk(user)}
 
 
 # --------------------------------------------------------------------------- month
@@ -227,7 +217,7 @@ def employee_day(request: HttpRequest, employee_no: str, day: str) -> HttpRespon
 @require_safe
 def team(request: HttpRequest) -> HttpResponse:
     """Reports × days for a month, for supervisors, department heads and HR."""
-    if not can_view_team(request.user):
+    if not can_see_team(request.user):
         raise PermissionDenied
     now = timezone.now()
     me = employee_of(request.user)
@@ -273,7 +263,7 @@ def team(request: HttpRequest) -> HttpResponse:
 @require_safe
 def lookup(request: HttpRequest) -> HttpResponse:
     """HR: find anyone by name, employee number or pinyin initials."""
-    if not can_lookup(request.user):
+    if not can_use_hr_desk(request.user):
         raise PermissionDenied
     query = request.GET.get("q", "").strip()[:60]
     results = list(employee_list(search=query)[: LOOKUP_LIMIT + 1]) if query else []

@@ -23,7 +23,6 @@ from ztk.attendance import days as day_api
 from ztk.attendance.days import employee_zone
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
-from ztk.core.text import is_clean_text
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
@@ -703,14 +702,3 @@ def request_detail(
         and len(attachments) < services.MAX_ATTACHMENTS,
         can_resubmit=can_resubmit(user, req, now=now),
     )
-
-
-def transfer_target(value: str) -> Any:
-    """The user behind an employee number (or a user name), for a transfer."""
-    value = (value or "").strip()[:150]
-    if not value or not is_clean_text(value):
-        return None
-    employee = Employee.objects.select_related("user").filter(employee_no=value).first()
-    if employee is not None:
-        return employee.user
-    return User.objects.filter(username=value).first()

@@ -33,9 +33,8 @@ from ztk.core.input_guard import clean_query, text_checked
 from ztk.core.parse import parse_clock, parse_day, parse_ids
 from ztk.core.text import INVALID_TEXT
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of
-from ztk.org.selectors import employee_for
-from ztk.web.access import can_approve, can_see_team
+from ztk.org.rules import can_approve, can_see_team, employee_of
+from ztk.org.selectors import employee_for, user_named
 
 from . import page_selectors as ps
 from . import policy as p
@@ -663,7 +662,7 @@ def transfer(request: HttpRequest, pk: int) -> HttpResponse:
         return services.correction_transfer(
             actor=request.user,
             request=req,
-            to_user=ps.transfer_target(request.POST.get("to", "")),
+            to_user=user_named(request.POST.get("to", "")),
             comment=request.POST.get("comment", "")[:COMMENT_MAX],
         )
 

@@ -30,20 +30,28 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ztk.attendance.days import Window, closed_period, day_windows, employee_zone
+from ztk.attendance.days import (
+    Window,
+    attendance_date_at,
+    closed_period,
+    day_windows,
+    employee_zone,
+)
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.parse import moment_in_range
 from ztk.core.text import clean_text
 from ztk.corrections import policy
 from ztk.corrections.models import QuotaCounter
 from ztk.corrections.services import period_start_day, policy_row_for, quota_refresh
 from ztk.engine import affected_dates
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.rules import can_use_hr_desk as can_manual_add
+from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches
 from ztk.punches.models import Punch, PunchSource, PunchVoid
-from ztk.punches.services import PunchInput, punch_void, record_punches
+from ztk.punches.services import REFUSAL_MESSAGES, PunchInput, punch_void, record_punches
 
 # Stable error codes (tests and clients import these).
 REMARK_REQUIRED = "remark_required"
@@ -59,6 +67,7 @@ SLOT_ALREADY_PUNCHED = "slot_already_punched"
 DUPLICATE_SLOT = "duplicate_slot"
 OWN_ATTENDANCE = "own_attendance"
 NOT_MANUAL = "not_manual"
+IMPOSSIBLE_TIME = "impossible_timestamp"  # the one door's code (punches.services)
 
 ADD_ACTION = "corrections.manual_add"
 VOID_ACTION = "corrections.manual_void"
@@ -92,6 +101,7 @@ MESSAGES = {
         "You cannot change your own attendance; ask another HR administrator."
     ),
     NOT_MANUAL: gettext_lazy("Only punches added by HR can be voided here."),
+    IMPOSSIBLE_TIME: REFUSAL_MESSAGES[IMPOSSIBLE_TIME],
 }
 
 
@@ -100,9 +110,6 @@ def refused(code: str, message_key: str | None = None, **params: Any) -> DomainE
     message from MESSAGES, `params` as details); paper forms share some of them."""
     template = MESSAGES[message_key or code]
     return DomainError(code, template % params if params else template, details=params or None)
-
-
-can_manual_add = is_hr | is_sysadmin
 
 
 # --------------------------------------------------------------------------- helpers
@@ -232,6 +239,8 @@ def _targets(
             raise refused(INVALID_TIME)
         if moment.utcoffset() is None:
             raise refused(INVALID_TIME)
+        if not moment_in_range(moment):
+            raise refused(IMPOSSIBLE_TIME)
         shown = _clock(moment, tz, day)
         if moment > now:
             raise refused(FUTURE_TIME, time=shown)
@@ -261,7 +270,7 @@ def manual_punch_add(
     *,
     actor: Any,
     employee: Employee,
-    day: date,
+    day: date | None,
     times: Sequence[tuple[str, datetime] | datetime],
     remark: str,
     now: datetime | None = None,
@@ -271,7 +280,8 @@ def manual_punch_add(
     `times` are aware datetimes, each optionally paired with the slot key it is meant for
     (``("out1", …)``); a bare time goes to the slot whose window contains it. All or
     nothing: one refused time refuses the lot and nothing is stored. HR and sysadmins only,
-    never for their own attendance.
+    never for their own attendance. `day` None (the API names a moment, not a day): the
+    attendance date the first time belongs to.
     """
     now = now or timezone.now()
     _check_actor(actor, employee)
@@ -280,6 +290,13 @@ def manual_punch_add(
         raise refused(REMARK_REQUIRED)
     if not times:
         raise refused(NO_TIMES)
+    if day is None:
+        first = times[0][1] if isinstance(times[0], tuple) else times[0]
+        if not isinstance(first, datetime) or first.utcoffset() is None:
+            raise refused(INVALID_TIME)
+        if not moment_in_range(first):
+            raise refused(IMPOSSIBLE_TIME)
+        day = attendance_date_at(employee, first)
     if not employee.active:
         raise refused(EMPLOYEE_INACTIVE, name=employee.name)
     period = closed_period(employee, day)

@@ -49,7 +49,8 @@ from ztk.corrections.models import (
 )
 from ztk.hrdesk import manual
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of, is_hr, is_sysadmin
+from ztk.org.rules import can_use_hr_desk as can_register
+from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches
@@ -136,9 +137,6 @@ def _refusal(refusal: p.Refusal, refusals: list[p.Refusal], segments: int) -> Do
             for r in refusals
         ],
     )
-
-
-can_register = is_hr | is_sysadmin
 
 
 def may_see(user: Any, form: PaperForm) -> bool:

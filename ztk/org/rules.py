@@ -1,4 +1,6 @@
-"""Object permissions as small predicates (django-rules)."""
+"""Who may do what, as small predicates (django-rules): each permission is defined once
+here (or in its app's rules.py) and asked by the pages, the API and the navigation alike,
+so a link is shown exactly when its page lets you in."""
 
 from __future__ import annotations
 
@@ -101,10 +103,24 @@ def is_department_head_of(user, employee) -> bool:
 is_hr_or_admin = is_hr | is_sysadmin
 can_manage_people = is_hr | is_sysadmin
 
+# --- the sections and desks (navigation, pages and API ask these) ------------------------
+# Approving: anyone who may hold a step (superusers decide what nobody else can).
+can_approve = is_supervisor | is_department_head | is_hr | is_superuser
+# The approvals oversight: HR, and superusers, who decide the requests nobody else can.
+can_oversee = is_hr | is_superuser
+# Team attendance: the people one leads, or everyone for HR and system admins.
+can_see_team = is_supervisor | is_department_head | is_hr | is_sysadmin
+# The HR hub (its pages: periods, imports, paper forms, oversight).
+can_use_hr = is_hr
+# HR's desk: manual add, paper forms, finding any employee's attendance.
+can_use_hr_desk = is_hr | is_sysadmin
+can_see_reports = is_hr | is_sysadmin
+can_see_audit = is_auditor | is_sysadmin
+
 rules.add_perm(
     "org.view_employee_profile",
     is_self | is_supervisor_of | is_department_head_of | is_hr | is_sysadmin,
 )  # noqa: E501
 rules.add_perm("org.manage_organisation", can_manage_people)
 rules.add_perm("org.sync_api", can_manage_people)
-rules.add_perm("audit.view_audit", is_auditor | is_sysadmin)
+rules.add_perm("audit.view_audit", can_see_audit)

@@ -3,6 +3,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
 from ztk.core.errors import NotFoundError
@@ -82,6 +83,20 @@ def employee_for(
     if employee is None or not may(actor, employee):  # one answer for both
         raise NotFoundError()
     return employee
+
+
+def user_named(value: str) -> Any:
+    """The user behind an employee number (or a user name): whom a step is handed to.
+
+    The one look-up for "transfer to" on the pages and the API; None when nobody has it.
+    """
+    value = (value or "").strip()[:150]
+    if not value or not is_clean_text(value):
+        return None
+    employee = Employee.objects.select_related("user").filter(employee_no=value).first()
+    if employee is not None:
+        return employee.user
+    return get_user_model().objects.filter(username=value).first()
 
 
 def department_list(

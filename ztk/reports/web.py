@@ -3,7 +3,7 @@ personal attendance sheet (个人考勤表).
 
 Views only parse the filters, check permission, call the selectors of ``summary.py`` and
 render or hand the result to ``export.py``. HR and system admins see everything
-(``ztk.web.access.can_see_reports``); an employee may open and print their own sheet.
+(``ztk.org.rules.can_see_reports``); an employee may open and print their own sheet.
 """
 
 from __future__ import annotations
@@ -26,9 +26,8 @@ from django.views.decorators.http import require_safe
 
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import AttendanceGroup, Department, Employee
-from ztk.org.rules import employee_of, is_self
+from ztk.org.rules import can_see_reports, employee_of, is_self
 from ztk.org.selectors import employee_for
-from ztk.web.access import can_see_reports
 
 from . import columns as C
 from . import export

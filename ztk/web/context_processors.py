@@ -10,7 +10,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from . import access
+from ztk.accounts.rules import may_use_admin
+from ztk.org import rules
 
 
 @dataclass(frozen=True)
@@ -22,12 +23,12 @@ class Section:
 
 SECTIONS = [
     Section("web:home", _("My attendance"), lambda user: True),
-    Section("web:approvals", _("Approvals"), access.can_approve),
-    Section("attendance:team", _("Team"), access.can_see_team),
-    Section("web:hr", _("HR"), access.can_use_hr),
-    Section("reports:monthly", _("Reports"), access.can_see_reports),
-    Section("web:audit", _("Audit"), access.can_see_audit),
-    Section("admin:index", _("Settings"), access.can_use_settings),
+    Section("web:approvals", _("Approvals"), rules.can_approve),
+    Section("attendance:team", _("Team"), rules.can_see_team),
+    Section("web:hr", _("HR"), rules.can_use_hr),
+    Section("reports:monthly", _("Reports"), rules.can_see_reports),
+    Section("web:audit", _("Audit"), rules.can_see_audit),
+    Section("admin:index", _("Settings"), may_use_admin),
 ]
 
 

@@ -13,9 +13,8 @@ from django.utils.translation import gettext as _
 from ztk.audit.selectors import audit_events, audit_verify
 from ztk.core.errors import NotFoundError
 from ztk.core.parse import FIRST_DAY, LAST_DAY, parse_day
+from ztk.org import rules
 from ztk.org.selectors import employee_for
-
-from . import access
 
 
 def _require(request, predicate) -> None:
@@ -26,7 +25,7 @@ def _require(request, predicate) -> None:
 @login_required
 def hr_home(request):
     """人事管理: what needs HR's attention now, and where to act on it."""
-    _require(request, access.can_use_hr)
+    _require(request, rules.can_use_hr)
     from ztk.devices import selectors as devices
     from ztk.scheduling.selectors import current_calendar_warnings
 
@@ -52,7 +51,7 @@ def employee_profile(request, employee_no: str):
 
 @login_required
 def audit_log(request):
-    _require(request, access.can_see_audit)
+    _require(request, rules.can_see_audit)
     params = request.GET
     days, errors = {}, []
     for name, label in (("from", _("From")), ("to", _("To"))):

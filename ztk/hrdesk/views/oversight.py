@@ -22,8 +22,7 @@ from ztk.core.errors import DomainError
 from ztk.corrections.models import CorrectionRequest
 from ztk.hrdesk.oversight import NOTE_MAX, PAGE_SIZE, correction_escalate, pending_oversight
 from ztk.org.models import AttendanceGroup
-from ztk.org.rules import is_hr
-from ztk.web.access import can_oversee
+from ztk.org.rules import can_oversee, is_hr
 
 
 def _require(request: HttpRequest) -> None:
