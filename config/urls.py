@@ -17,7 +17,7 @@ urlpatterns = [
     path("hr/devices/", include("ztk.devices.web_urls")),
     path("hr/manual/", include("ztk.hrdesk.urls.manual")),
     path("hr/desk/", include("ztk.hrdesk.urls.desk")),
-    path("hr/periods/", include("ztk.attendance.period_urls")),
+    path("hr/periods/", include("ztk.closing.urls")),
     path("hr/oversight/", include("ztk.hrdesk.urls.oversight")),
     path("corrections/", include("ztk.corrections.urls")),
     path("requests/", include("ztk.corrections.pages_urls")),

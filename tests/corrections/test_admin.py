@@ -19,7 +19,6 @@ MODELS = [
     "correctionrequest",
     "approvalaction",
     "attachment",
-    "delegation",
     "quotacounter",
 ]
 

@@ -23,7 +23,6 @@ from ztk.corrections.policy import (
     check_submission,
     cutoff_for,
     last_day_to_apply,
-    period_of,
     reason_length,
 )
 
@@ -467,25 +466,6 @@ def test_check_submission(policy, changes, expected):
 def test_every_code_has_an_example():
     seen = {code for _, _, _, expected in CASES for code, _ in expected}
     assert seen == set(p.CODES)
-
-
-@pytest.mark.parametrize(
-    ("day", "start_day", "expected"),
-    [
-        (date(2026, 11, 1), 1, (date(2026, 11, 1), date(2026, 11, 30))),
-        (date(2026, 2, 14), 1, (date(2026, 2, 1), date(2026, 2, 28))),
-        (date(2024, 2, 29), 1, (date(2024, 2, 1), date(2024, 2, 29))),
-        (date(2026, 11, 25), 26, (date(2026, 10, 26), date(2026, 11, 25))),
-        (date(2026, 11, 26), 26, (date(2026, 11, 26), date(2026, 12, 25))),
-        (date(2026, 12, 31), 26, (date(2026, 12, 26), date(2027, 1, 25))),
-        (date(2026, 1, 10), 26, (date(2025, 12, 26), date(2026, 1, 25))),
-        (date(2026, 3, 1), 28, (date(2026, 2, 28), date(2026, 3, 27))),
-        (date(9999, 12, 31), 1, (date(9999, 12, 1), date(9999, 12, 31))),
-        (date(1, 1, 1), 15, (date.min, date(1, 1, 14))),
-    ],
-)
-def test_period_of(day, start_day, expected):
-    assert period_of(day, start_day) == expected
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import pytest
 from django.test import Client, TestCase
 
 from tests import factories
+from ztk.approvals import routing
 from ztk.audit.models import AuditEvent
 from ztk.core.errors import PermissionDeniedError
-from ztk.corrections import routing
 from ztk.corrections.models import ActionKind, ChainPreset, CorrectionPolicy, Status
 from ztk.corrections.rules import may_act
 from ztk.corrections.services import (

@@ -1,8 +1,9 @@
-"""Properties of approval routing: every request someone can decide (or it is flagged
-because literally nobody else exists), and nobody decides their own request.
+"""Properties of approval routing through the real services: every request someone can
+decide (or it is flagged because literally nobody else exists), and nobody decides their
+own request. (The pure rule, ``routing.route_step`` on random organisations of user ids, is
+tested in tests/approvals/test_routing_properties.py.)
 
-Two levels: the pure rule (``routing.route_step``) on random organisations of user ids,
-many examples and no database; and the real services on random small organisations
+The real services on random small organisations
 (HR admins 0–2, a superuser or not, a supervisor present, missing, deactivated or away
 with the delegation pointing back at the employee, applicants of every role, approvers
 leaving while the request waits), driven until the request is decided.
@@ -20,86 +21,13 @@ from hypothesis import HealthCheck, assume, event, example, given, settings
 from hypothesis import strategies as st
 
 from tests import factories
-from ztk.corrections import routing
+from ztk.approvals import routing
 from ztk.corrections.models import ChainPreset, CorrectionPolicy, Status
 from ztk.corrections.rules import may_act
 from ztk.corrections.services import correction_approve, delegation_create
 from ztk.org.services import employee_deactivate
 
 from .conftest import MON, WED, item, only_checkout, submit
-
-# --- the pure rule ------------------------------------------------------------------------
-
-USERS = list(range(1, 9))
-
-
-@st.composite
-def organisations(draw):
-    present = frozenset(draw(st.sets(st.sampled_from(USERS))))
-    participants = frozenset(draw(st.sets(st.sampled_from(USERS), min_size=1, max_size=2)))
-    hr = tuple(sorted(draw(st.sets(st.sampled_from(USERS), max_size=3))))
-    superusers = tuple(sorted(draw(st.sets(st.sampled_from(USERS), max_size=2))))
-    pairs = draw(st.lists(st.tuples(st.sampled_from(USERS), st.sampled_from(USERS)), max_size=5))
-    delegations: dict[int, set[int]] = {}
-    for approver, delegate in pairs:
-        if approver != delegate:
-            delegations.setdefault(approver, set()).add(delegate)
-    people = routing.People(
-        participants=participants,
-        present=present,
-        hr=hr,
-        superusers=superusers,
-        delegations={k: frozenset(v) for k, v in delegations.items()},
-    )
-    kind = draw(st.sampled_from(["supervisor", "department_head", "user", *routing.ROLE_KINDS]))
-    approvers = draw(st.lists(st.sampled_from(USERS), max_size=2))
-    return people, kind, approvers
-
-
-def somebody_else_exists(people: routing.People) -> bool:
-    """A present HR admin or superuser who is not a participant and can decide (directly or
-    through a delegation)."""
-    return any(routing.deciders_for(u, people)[0] for u in (*people.hr, *people.superusers))
-
-
-@settings(max_examples=300, deadline=None)
-@given(organisations())
-def test_a_routed_step_is_decidable_unless_nobody_else_exists(case):
-    people, kind, approvers = case
-
-    route = routing.route_step(kind, approvers, people)
-    deciders, why = routing.step_deciders(route.kind, route.approvers, people)
-
-    assert not deciders & people.participants
-    if route.flagged:
-        assert not deciders and not somebody_else_exists(people)
-        assert why  # and it says why
-    else:
-        assert deciders
-    if route.fell_back:
-        assert route.reason in routing.REASONS or kind == routing.OVERSIGHT
-        if route.to == routing.SUPERUSER:
-            assert not any(routing.deciders_for(u, people)[0] for u in people.hr)
-
-
-@settings(max_examples=150, deadline=None)
-@given(organisations())
-def test_a_step_someone_can_decide_keeps_its_kind(case):
-    people, kind, approvers = case
-    assume(kind != routing.OVERSIGHT)
-    found, _why = routing.step_deciders(kind, approvers, people)
-    route = routing.route_step(kind, approvers, people)
-    assert (route.kind == kind and not route.fell_back) == bool(found)
-
-
-def test_a_delegation_circle_ends():
-    people = routing.People(
-        participants=frozenset({9}),
-        present=frozenset({1, 2, 3}),
-        delegations={1: frozenset({2}), 2: frozenset({3}), 3: frozenset({1})},
-    )
-    assert routing.deciders_for(1, people) == (frozenset(), routing.AWAY)
-
 
 # --- the real services on random small organisations --------------------------------------
 

@@ -26,9 +26,9 @@ from tests import factories
 from tests.corrections.conftest import at, only_checkout, week_for
 from tests.reports.data import november
 from ztk.accounts.services import api_key_create
-from ztk.attendance import periods
 from ztk.attendance.models import AttendancePeriod, PeriodStatus
 from ztk.audit.models import AuditEvent
+from ztk.closing import services
 from ztk.core.errors import PermissionDeniedError
 from ztk.reports import payroll
 from ztk.reports.models import (
@@ -121,10 +121,10 @@ def test_closing_a_period_posts_the_signed_report(
     week_for(org)
     only_checkout(org.employee, NOV30)
     webhook = hook(receiver.url)
-    periods.period_finalise_days(actor=org.hr.user, group=org.group, start=NOV1)
+    services.period_finalise_days(actor=org.hr.user, group=org.group, start=NOV1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        period = periods.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+        period = services.period_close(actor=org.hr.user, group=org.group, start=NOV1)
 
     (delivery,) = PayrollDelivery.objects.all()
     assert (delivery.webhook, delivery.period, delivery.event) == (webhook, period, "period.closed")
@@ -158,7 +158,7 @@ def test_reopening_posts_period_reopened(
     hook(receiver.url)
     closed_period(org)
     with django_capture_on_commit_callbacks(execute=True):
-        periods.period_reopen(actor=org.hr.user, group=org.group, start=NOV1, reason="补录出差")
+        services.period_reopen(actor=org.hr.user, group=org.group, start=NOV1, reason="补录出差")
     (got,) = receiver.received
     assert got.headers["x-ztk-event"] == "period.reopened"
     assert json.loads(got.body)["period"]["status"] == "open"
@@ -211,7 +211,7 @@ def test_a_refused_close_queues_nothing(org, time_machine):
     week_for(org)
     hook("https://a.example.invalid/")
     with pytest.raises(Exception):  # noqa: B017 - unfinalised days
-        periods.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+        services.period_close(actor=org.hr.user, group=org.group, start=NOV1)
     assert not PayrollDelivery.objects.exists()
 
 

@@ -48,7 +48,7 @@ from django.urls import (
 
 from tests.corrections.conftest import MON, TUE, at, item, only_checkout, submit
 from tests.factories import UserFactory
-from ztk.attendance.periods import period_bounds
+from ztk.closing.selectors import period_bounds
 from ztk.core.text import text_problem
 from ztk.corrections.services import correction_reject
 from ztk.devices.models import Device, DeviceStatus, HeldPunch, HoldReason

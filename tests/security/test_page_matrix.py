@@ -697,8 +697,17 @@ OUTSIDE_ADMIN = ("employee", "other_department", "supervisor", "other_supervisor
                  "auditor")  # fmt: skip
 # The apps whose lists HR opens in the settings area (the organisation and its attendance
 # rules); accounts, API keys, the audit log, lock-outs and second factors are the system
-# admin's. A new model admin HR may open must be added here on purpose.
-HR_ADMIN_APPS = {"corrections", "devices", "notifications", "org", "reports", "scheduling"}
+# admin's. A new model admin HR may open must be added here on purpose. (approvals: the
+# delegations, which moved there from corrections.)
+HR_ADMIN_APPS = {
+    "approvals",
+    "corrections",
+    "devices",
+    "notifications",
+    "org",
+    "reports",
+    "scheduling",
+}
 
 
 def _admin_pages() -> list[tuple[str, str, str]]:

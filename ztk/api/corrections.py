@@ -420,6 +420,8 @@ def list_corrections(request, q: Query[ListQuery]):
     rows = selectors.corrections_for(
         request.auth, scope=q.scope, employee=q.employee, status=q.status
     )
+    if q.scope == "to_approve":  # the approver's queue, in the same order as the inbox page
+        rows = selectors.approval_queue(request.auth, within=rows)
     return [correction_out(r) for r in rows[q.offset : q.offset + q.limit]]
 
 

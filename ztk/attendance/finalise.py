@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -19,19 +20,22 @@ def _day_end(row: AttendanceDay) -> datetime | None:
     return datetime.fromisoformat(max(ends)) if ends else None
 
 
+# Who knows whether a group's terminals have uploaded since a moment: the terminals app,
+# which sits above attendance, registers its answer when it starts (DevicesConfig.ready).
+# Without it (no terminals app) no day is taken as surely complete before its grace ends.
+TerminalsReportedAfter = Callable[[int | None, datetime], bool]
+_reported_after: list[TerminalsReportedAfter] = []
+
+
+def register_terminals_reported_after(check: TerminalsReportedAfter) -> None:
+    """Called once by the terminals app; a second registration of the same check is a no-op."""
+    if check not in _reported_after:
+        _reported_after.append(check)
+
+
 def _terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
     """Every approved terminal of the group has uploaded after `moment` (none → False)."""
-    try:
-        from ztk.devices.models import Device
-    except ImportError:  # the terminals app may not be installed
-        return False
-    devices = Device.objects.filter(attendance_group_id=group_id, status="approved")
-    if not devices.exists():
-        return False
-    return (
-        not devices.filter(last_seen__lt=moment).exists()
-        and not devices.filter(last_seen__isnull=True).exists()
-    )
+    return bool(_reported_after) and all(check(group_id, moment) for check in _reported_after)
 
 
 def finalise_due(*, now: datetime | None = None, lookback_days: int = 7) -> int:

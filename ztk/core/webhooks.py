@@ -96,9 +96,9 @@ def claim(model, pk: int, due_statuses, now: datetime) -> bool:
     One UPDATE decides the race: two workers can never send the same row.
     """
     return bool(
-        model.objects.filter(pk=pk, status__in=due_statuses, next_attempt_at__lte=now).update(
-            next_attempt_at=now + CLAIM_LEASE
-        )
+        model._default_manager.filter(
+            pk=pk, status__in=due_statuses, next_attempt_at__lte=now
+        ).update(next_attempt_at=now + CLAIM_LEASE)
     )
 
 
@@ -132,7 +132,7 @@ def claim_row(
     or it is no longer due."""
     if not claim(model, pk, DUE, now):
         return None
-    return model.objects.select_related(*related).filter(pk=pk).first()
+    return model._default_manager.select_related(*related).filter(pk=pk).first()
 
 
 def failure_fields(row: Any, error: DeliveryError, now: datetime) -> dict[str, Any]:
@@ -170,7 +170,7 @@ def deliver_due(
     to store with a failure.
     """
     now = now or timezone.now()
-    due = model.objects.filter(status__in=DUE, next_attempt_at__lte=now)
+    due = model._default_manager.filter(status__in=DUE, next_attempt_at__lte=now)
     if ids is not None:
         due = due.filter(pk__in=list(ids))
     candidates = list(due.order_by("next_attempt_at", "id").values_list("pk", flat=True)[:limit])
@@ -183,7 +183,7 @@ def deliver_due(
         key = target_of(row) if target_of is not None else None
         if key is not None and key in down:
             error, retry_at = down[key]
-            model.objects.filter(pk=row.pk).update(
+            model._default_manager.filter(pk=row.pk).update(
                 next_attempt_at=retry_at, last_error=f"waiting: {error}"[:ERROR_LENGTH]
             )
             stats.deferred += 1
@@ -197,7 +197,7 @@ def deliver_due(
             fields = failure_fields(row, exc, now)
             if on_failure is not None:
                 fields.update(on_failure(row, exc))
-            model.objects.filter(pk=row.pk).update(**fields)
+            model._default_manager.filter(pk=row.pk).update(**fields)
             log.warning("%s %s: %s", label(row), fields["status"], exc)
             retry_at = fields["next_attempt_at"]
             if fields["status"] == DEAD:
@@ -208,7 +208,7 @@ def deliver_due(
             if key is not None and exc.target_down and not exc.permanent:
                 down[key] = (str(exc), retry_at)
         else:
-            model.objects.filter(pk=row.pk).update(
+            model._default_manager.filter(pk=row.pk).update(
                 status=SENT, attempts=row.attempts + 1, sent_at=now, last_error="", **extra
             )
             stats.sent += 1
@@ -236,7 +236,7 @@ def retry_rows(
     called for each (before the change) inside the caller's transaction; returns their ids.
     The caller checks who may do it and enqueues the send (`send_after_commit`)."""
     rows = list(
-        model.objects.select_for_update()
+        model._default_manager.select_for_update()
         .filter(pk__in=list(ids), status__in=[FAILED, DEAD])
         .order_by("pk")
     )
@@ -244,7 +244,7 @@ def retry_rows(
         audit(row)
     pks = [r.pk for r in rows]
     if pks:
-        model.objects.filter(pk__in=pks).update(
+        model._default_manager.filter(pk__in=pks).update(
             status=PENDING, attempts=0, next_attempt_at=timezone.now()
         )
     return pks

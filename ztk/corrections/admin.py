@@ -1,4 +1,5 @@
-"""Admin for correction settings (policies with their steps and categories, delegations)
+"""Admin for correction settings (policies with their steps and categories; delegations are
+the approvals app's)
 and a read-only view of requests: a request moves only through the services."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from ztk.approvals.admin import HRMayManage
 from ztk.audit.admin import AuditedAdminMixin
 from ztk.audit.services import record, snapshot
 
@@ -16,35 +18,10 @@ from .models import (
     Attachment,
     CorrectionPolicy,
     CorrectionRequest,
-    Delegation,
     PaperForm,
     QuotaCounter,
     ReasonCategory,
 )
-
-MANAGE_PERMISSION = "org.manage_organisation"
-
-
-class HRMayManage:
-    """HR and system admins manage correction settings by role, like the services."""
-
-    def _by_role(self, request) -> bool:
-        return request.user.has_perm(MANAGE_PERMISSION)
-
-    def has_module_permission(self, request):
-        return self._by_role(request) or super().has_module_permission(request)
-
-    def has_view_permission(self, request, obj=None):
-        return self._by_role(request) or super().has_view_permission(request, obj)
-
-    def has_add_permission(self, request, *args):
-        return self._by_role(request) or super().has_add_permission(request, *args)
-
-    def has_change_permission(self, request, obj=None):
-        return self._by_role(request) or super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._by_role(request) or super().has_delete_permission(request, obj)
 
 
 class ReadOnly:
@@ -210,19 +187,6 @@ class AttachmentAdmin(ReadOnly, HRMayManage, admin.ModelAdmin):
     list_display = ("original_name", "request", "content_type", "size", "uploaded_at")
     list_select_related = ("request",)
     list_filter = ("content_type",)
-
-
-@admin.register(Delegation)
-class DelegationAdmin(HRMayManage, AuditedAdminMixin, admin.ModelAdmin):
-    list_display = ("approver", "delegate", "start", "end", "reason")
-    list_select_related = ("approver", "delegate")
-    raw_id_fields = ("approver", "delegate")
-    readonly_fields = ("created_by", "created_at")
-
-    def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(QuotaCounter)

@@ -6,6 +6,8 @@ class CorrectionsConfig(AppConfig):
     label = "corrections"
 
     def ready(self) -> None:
-        from . import receivers
+        from ztk.approvals.registry import register
 
-        receivers.connect()
+        from .services import CORRECTIONS  # cycle: models load after the registry is ready
+
+        register(CORRECTIONS)

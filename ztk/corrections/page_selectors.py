@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -19,6 +19,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
+from ztk.approvals import routing
+from ztk.approvals.chains import SKIP_REASONS, fallback_text
+from ztk.approvals.sla import Deadlines
 from ztk.attendance import days as day_api
 from ztk.attendance.days import employee_zone
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
@@ -29,7 +32,7 @@ from ztk.org.selectors import employee_matches
 from ztk.org.zones import EmployeeZones
 
 from . import policy as p
-from . import routing, selectors, services
+from . import selectors, services
 from .models import (
     ActionKind,
     ApproverKind,
@@ -41,8 +44,7 @@ from .rules import is_participant, may_act
 
 User = get_user_model()
 
-MAX_WAITING = 500  # rows of "waiting for me" sorted in memory (overdue first)
-DEADLINE_HORIZON = 40  # calendar days of work calendar read to place step deadlines
+MAX_WAITING = 500  # rows of "waiting for me" shown (the whole queue is ordered first)
 # Short names of a step's approver kind, for a page (the model's labels explain more).
 KIND_LABELS = {
     ApproverKind.SUPERVISOR: _("Supervisor"),
@@ -348,20 +350,12 @@ def request_preview(
 # --------------------------------------------------------------------------- deadlines
 
 
-def _work_days(started: Iterable[datetime | None], now: datetime) -> list[date]:
-    starts = [s for s in started if s is not None]
-    if not starts:
-        return []
-    first = min(starts).date() - timedelta(days=1)
-    return services.working_days_between(first, now.date() + timedelta(days=DEADLINE_HORIZON))
-
-
-def step_deadline(req: CorrectionRequest, tz: ZoneInfo, work: Sequence[date]) -> datetime | None:
-    if not req.is_pending or req.step_started_at is None:
+def step_deadline(req: CorrectionRequest, tz: ZoneInfo, deadlines: Deadlines) -> datetime | None:
+    """When the request's current step is due (``approvals.sla``); None when decided."""
+    if not req.is_pending:
         return None
     step = req.step() or {}
-    days = int(step.get("deadline_working_days") or 1)
-    return services.step_deadline(req.step_started_at, days, tz, work)
+    return deadlines.of(req.step_started_at, int(step.get("deadline_working_days") or 1), tz)
 
 
 # --------------------------------------------------------------------------- lists
@@ -424,12 +418,12 @@ def rows_for(requests: Iterable[CorrectionRequest], *, now: datetime | None = No
     now = now or timezone.now()
     zones = EmployeeZones()
     requests = list(requests)
-    work = _work_days((r.step_started_at for r in requests if r.is_pending), now)
+    deadlines = Deadlines((r.step_started_at for r in requests if r.is_pending), now)
     rows = []
     for req in requests:
         tz = zones(req.employee)
         row = _row(req, tz, now)
-        row.deadline = step_deadline(req, tz, work) if work else None
+        row.deadline = step_deadline(req, tz, deadlines)
         row.overdue = row.deadline is not None and now >= row.deadline
         rows.append(row)
     return rows
@@ -457,23 +451,15 @@ class InboxFilters:
 def waiting_for(
     user: Any, filters: InboxFilters, *, now: datetime | None = None
 ) -> tuple[list[RequestRow], bool]:
-    """Waiting for `user` (as approver, delegate or HR): overdue first, then expedited,
-    then the longest waiting. Returns the rows and whether the list was cut off."""
+    """Waiting for `user` (as approver, delegate or HR) in the queue order
+    (``selectors.approval_queue``: overdue first, then expedited, then the longest
+    waiting). Returns the rows and whether the list was cut off."""
     now = now or timezone.now()
-    qs = filters.apply(selectors.corrections_for(user, scope="to_approve"))
-    found = list(_with_list_fields(qs)[: MAX_WAITING + 1])
+    within = filters.apply(_with_list_fields(selectors.corrections_for(user, scope="to_approve")))
+    found = selectors.approval_queue(user, within=within, now=now)[: MAX_WAITING + 1]
     rows = rows_for(found[:MAX_WAITING], now=now)
     for row in rows:
         row.can_batch = True
-    far = datetime.max.replace(tzinfo=UTC)
-    rows.sort(
-        key=lambda r: (
-            not r.overdue,
-            not r.req.expedited,
-            r.req.step_started_at or far,
-            r.req.pk,
-        )
-    )
     return rows, len(found) > MAX_WAITING
 
 
@@ -604,9 +590,9 @@ def _steps(req: CorrectionRequest) -> list[StepView]:
                 label=_step_label(step),
                 names=list(step.get("names", [])),
                 state=state,
-                skip_reason=str(services.SKIP_REASONS.get(step.get("skip_reason", ""), "")),
+                skip_reason=str(SKIP_REASONS.get(step.get("skip_reason", ""), "")),
                 fallback=bool(step.get("fallback")),
-                fallback_text=services.fallback_text(step),
+                fallback_text=fallback_text(step),
             )
         )
     return views
@@ -674,8 +660,9 @@ def request_detail(
     )
     tz = employee_zone(req.employee)
     attachments = list(req.attachments.all())
-    work = _work_days([req.step_started_at], now) if req.is_pending else []
-    deadline = step_deadline(req, tz, work) if work else None
+    deadline = step_deadline(
+        req, tz, Deadlines([req.step_started_at] if req.is_pending else [], now)
+    )
     participant = is_participant(user, req)
     row = services.policy_row_for(req.employee.attendance_group)
     policy = services.policy_for(row, services.categories_for(row))

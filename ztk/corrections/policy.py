@@ -28,7 +28,6 @@ details), every applicable one, so a form can show all problems at once.
 
 from __future__ import annotations
 
-import calendar
 import contextlib
 import unicodedata
 from collections.abc import Iterable, Mapping
@@ -36,6 +35,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final, Literal
+
+from ztk.engine.periods import at_day, check_start_day, period_of, shift_month
 
 __all__ = [
     "ATTACHMENT_REQUIRED",
@@ -66,7 +67,6 @@ __all__ = [
     "check_submission",
     "cutoff_for",
     "last_day_to_apply",
-    "period_of",
     "reason_length",
 ]
 
@@ -155,8 +155,10 @@ class Policy:
             raise ValueError("Policy.window_mode must be 'calendar' or 'working'")
         if self.cutoff_day is not None and not _int_between(self.cutoff_day, 1, 31):
             raise ValueError("Policy.cutoff_day must be None or between 1 and 31")
-        if not _int_between(self.period_start_day, 1, 28):
-            raise ValueError("Policy.period_start_day must be between 1 and 28")
+        try:
+            check_start_day(self.period_start_day)
+        except ValueError as exc:
+            raise ValueError(f"Policy.{exc}") from None
         unknown = set(self.correctable) - CORRECTABLE_ANOMALIES
         if unknown:
             raise ValueError(f"Policy.correctable has unknown anomalies: {sorted(unknown)}")
@@ -245,20 +247,6 @@ def _check_aware(what: str, value: object) -> None:
         raise ValueError(f"{what} must be a timezone-aware datetime, got {value!r}")
 
 
-def _shift_month(year: int, month: int, by: int) -> tuple[int, int] | None:
-    """(year, month) moved by ``by`` months, or None outside the supported date range."""
-    index = year * 12 + (month - 1) + by
-    shifted_year, shifted_month = divmod(index, 12)
-    if not 1 <= shifted_year <= 9999:
-        return None
-    return shifted_year, shifted_month + 1
-
-
-def _at_day(year_month: tuple[int, int], day: int) -> date:
-    year, month = year_month
-    return date(year, month, min(day, calendar.monthrange(year, month)[1]))
-
-
 def _plus_days(day: date, days: int) -> date:
     try:
         return day + timedelta(days=days)
@@ -283,27 +271,7 @@ def reason_length(reason: str) -> int:
 
 
 # --------------------------------------------------------------------------- periods
-
-
-def period_of(day: date, period_start_day: int = 1) -> tuple[date, date]:
-    """First and last day of the attendance period containing ``day``.
-
-    A period runs from the start day to the day before the next start, so with start day
-    26 the "November" period is 26 October – 25 November. Ends are clamped to the
-    supported date range.
-    """
-    if not _int_between(period_start_day, 1, 28):
-        raise ValueError("period_start_day must be between 1 and 28")
-    this_month = (day.year, day.month)
-    if day.day >= period_start_day:
-        start = date(day.year, day.month, period_start_day)
-        following = _shift_month(*this_month, 1)
-    else:
-        previous = _shift_month(*this_month, -1)
-        start = date.min if previous is None else _at_day(previous, period_start_day)
-        following = this_month
-    end = date.max if following is None else _at_day(following, period_start_day) - timedelta(1)
-    return start, end
+# The period arithmetic (period_of, shift_month, at_day) is ztk.engine.periods.
 
 
 def cutoff_for(policy: Policy, day: date) -> date | None:
@@ -317,10 +285,10 @@ def cutoff_for(policy: Policy, day: date) -> date | None:
     if policy.cutoff_day is None:
         return None
     _, end = period_of(day, policy.period_start_day)
-    following = _shift_month(end.year, end.month, 1)
+    following = shift_month(end.year, end.month, 1)
     if following is None:
         return date.max
-    return _at_day(following, policy.cutoff_day)
+    return at_day(following, policy.cutoff_day)
 
 
 def last_day_to_apply(

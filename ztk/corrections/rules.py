@@ -6,39 +6,17 @@ from datetime import date
 from typing import Any
 
 from django.db.models import Q
-from django.utils import timezone
 
+from ztk.approvals.rules import may_decide
 from ztk.org.rules import (
     employee_of,
     is_department_head_of,
     is_hr,
-    is_superuser,
     is_supervisor_of,
     is_sysadmin,
 )
 
-from . import routing
-from .models import CorrectionRequest, Delegation, Status
-
-
-def delegators_of(user: Any, day: date | None = None) -> set[int]:
-    """Ids of the approvers `user` stands in for on `day` (default today): whose delegation
-    to `user` is in force, or to someone away who delegated on to `user` (the reach
-    ``routing.deciders_for`` gives an away approver's delegates)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return set()
-    day = day or timezone.localdate()
-    found: set[int] = set()
-    frontier = {user.pk}
-    while frontier:
-        approvers = set(
-            Delegation.objects.filter(
-                delegate_id__in=frontier, start__lte=day, end__gte=day
-            ).values_list("approver_id", flat=True)
-        )
-        frontier = approvers - found - {user.pk}
-        found |= frontier
-    return found
+from .models import CorrectionRequest, Status
 
 
 def _approver_ids(request: CorrectionRequest) -> set[int]:
@@ -67,16 +45,7 @@ def may_act(user: Any, request: CorrectionRequest, day: date | None = None) -> b
         return False
     if is_participant(user, request):
         return False
-    approvers = _approver_ids(request)
-    kind = request.current_kind
-    if kind in routing.ROLE_KINDS:  # whoever holds the role now, not the stored snapshot
-        if kind in (routing.HR, routing.OVERSIGHT) and is_hr(user):
-            return True
-        if kind in (routing.SUPERUSER, routing.OVERSIGHT) and is_superuser(user):
-            return True
-    elif user.pk in approvers:
-        return True
-    return bool(approvers & delegators_of(user, day))
+    return may_decide(user, request.current_kind, _approver_ids(request), day)
 
 
 def may_view(user: Any, request: CorrectionRequest) -> bool:

@@ -2,23 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, overload
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from ztk import engine
+from ztk.approvals.rules import waiting_q
+from ztk.approvals.selectors import QueueEntry, queue_order
+from ztk.approvals.sla import Deadlines
 from ztk.attendance.days import closed_days, day_preview, employee_zone
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.engine.periods import period_of
 from ztk.org.models import Employee
-from ztk.org.rules import employee_of, is_hr, is_superuser, is_sysadmin
+from ztk.org.rules import employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employees_visible_to
 
 from . import policy as p
-from . import routing
 from .models import COUNTED_STATUSES, ApprovalAction, Attachment, CorrectionRequest, Status
-from .rules import delegators_of, may_view
+from .rules import may_view
 
 SCOPES = ("mine", "to_approve", "all")
 
@@ -34,14 +38,7 @@ def _base() -> QuerySet[CorrectionRequest]:
 
 def to_approve_q(user: Any, day: date | None = None) -> Q:
     """Pending requests whose current step `user` may act on (as approver, delegate, HR)."""
-    query = Q(current_approvers=user) & ~Q(current_kind__in=routing.ROLE_KINDS)
-    delegators = delegators_of(user, day)
-    if delegators:
-        query |= Q(current_approvers__in=delegators)
-    if is_hr(user):
-        query |= Q(current_kind__in=(routing.HR, routing.OVERSIGHT))
-    if is_superuser(user):
-        query |= Q(current_kind__in=(routing.SUPERUSER, routing.OVERSIGHT))
+    query = waiting_q(user, day)
     return (
         Q(status=Status.PENDING)
         & Q(pk__in=CorrectionRequest.objects.filter(query).values("pk"))
@@ -60,8 +57,8 @@ def corrections_for(
     """Requests `user` may list, newest first, with what a list shows in one query.
 
     mine: filed by or for the user. to_approve: waiting for the user (or someone who
-    delegated to them; any HR admin on an HR step), expedited (加急) first, then oldest
-    first. all: HR and system admins see every
+    delegated to them; any HR admin on an HR step) — a filter only: the queue's order is
+    ``approval_queue``'s. all: HR and system admins see every
     request; others see those of the employees they may see (themselves, their reports,
     their departments) plus those waiting for them.
     """
@@ -88,9 +85,63 @@ def corrections_for(
             qs = qs.filter(employee__employee_no=employee)
     if status:
         qs = qs.filter(status=status)
-    if scope == "to_approve":  # an approver's queue: expedited first, then oldest first
-        return qs.order_by("-expedited", "created_at", "pk")
+    if scope == "to_approve":  # approval_queue gives the queue's order (overdue first)
+        return qs.order_by("-expedited", "step_started_at", "pk")
     return qs.order_by("-created_at", "-pk")
+
+
+class ApprovalQueue:
+    """Requests waiting for an approver in the one queue order (``approvals.selectors``):
+    overdue first, then expedited (加急), then the longest waiting. The order needs each
+    step's deadline (working days), so the queue is read and ordered in memory once; a
+    slice gives requests, ``len``/``count`` the size (a Paginator accepts it)."""
+
+    def __init__(self, qs: QuerySet[CorrectionRequest], now: datetime) -> None:
+        requests = list(qs.select_related("employee__attendance_group"))
+        deadlines = Deadlines((r.step_started_at for r in requests), now)
+        zones: dict[int | None, Any] = {}
+        entries = []
+        for req in requests:
+            group = req.employee.attendance_group_id
+            if group not in zones:
+                zones[group] = employee_zone(req.employee)
+            step = req.step() or {}
+            due = deadlines.of(
+                req.step_started_at, int(step.get("deadline_working_days") or 1), zones[group]
+            )
+            entries.append(QueueEntry(req, req.pk, req.expedited, req.step_started_at, due))
+        self.items: list[CorrectionRequest] = queue_order(entries, now)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def count(self) -> int:
+        return len(self.items)
+
+    def __iter__(self) -> Iterator[CorrectionRequest]:
+        return iter(self.items)
+
+    @overload
+    def __getitem__(self, index: int) -> CorrectionRequest: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[CorrectionRequest]: ...
+    def __getitem__(self, index: int | slice) -> CorrectionRequest | list[CorrectionRequest]:
+        return self.items[index]
+
+
+def approval_queue(
+    user: Any,
+    *,
+    within: QuerySet[CorrectionRequest] | None = None,
+    employee: Employee | str | None = None,
+    now: datetime | None = None,
+) -> ApprovalQueue:
+    """Every request waiting for `user` — as approver, delegate or HR — in the one order
+    the inbox page and the API list it. `within`: ``corrections_for(user,
+    scope="to_approve")`` narrowed further (a search, dates) by the caller."""
+    if within is None:
+        within = corrections_for(user, scope="to_approve", employee=employee)
+    return ApprovalQueue(within, now or timezone.now())
 
 
 def correction_get(user: Any, pk: int) -> CorrectionRequest:
@@ -150,7 +201,7 @@ def quota_for(
     today = now.astimezone(tz).date()
     row = policy_row_for(employee.attendance_group)
     policy = policy_for(row, categories_for(row))
-    start, end = p.period_of(period or today, policy.period_start_day)
+    start, end = period_of(period or today, policy.period_start_day)
     used = used_in_period(employee, start, row)
     limit = policy.monthly_limit
     requested = set(
@@ -217,3 +268,15 @@ def correction_preview(
         day, at = target.day, _aware(target.requested_time, employee_zone(employee))
     fake = engine.PunchIn("preview", at, "correction")
     return day_preview(employee, day, [fake], now=now)
+
+
+def pending_for_period(*, group: Any, period_start: date) -> QuerySet[CorrectionRequest]:
+    """The group's requests of the period starting `period_start` still pending, in the
+    order the month close lists them (day, employee number)."""
+    return (
+        CorrectionRequest.objects.filter(
+            employee__attendance_group=group, period_start=period_start, status=Status.PENDING
+        )
+        .select_related("employee", "category")
+        .order_by("date", "employee__employee_no", "pk")
+    )

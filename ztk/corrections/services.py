@@ -20,23 +20,28 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ztk.approvals import chains
+from ztk.approvals import services as approvals
+from ztk.approvals.chains import SKIP_REASONS
+from ztk.approvals.models import Delegation
 from ztk.attendance.days import closed_days, day_slots, employee_zone, is_closed
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import FIRST_DAY, LAST_DAY
 from ztk.core.text import clean_text
-from ztk.org.models import AttendanceGroup, Company, Employee
-from ztk.org.roles import HR
+from ztk.engine.periods import period_of
+from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.rules import is_hr, is_sysadmin
+from ztk.org.selectors import period_start_day
+from ztk.scheduling.selectors import working_days_between
 
 from . import policy as p
-from . import routing
 from .messages import refusal_message
 from .models import (
     COUNTED_STATUSES,
@@ -49,7 +54,6 @@ from .models import (
     Channel,
     CorrectionPolicy,
     CorrectionRequest,
-    Delegation,
     QuotaCounter,
     ReasonCategory,
     Status,
@@ -76,31 +80,10 @@ REASON_REQUIRED = "reason_required"
 COMMENT_REQUIRED = "comment_required"
 NOT_REJECTED = "not_rejected"
 BAD_TRANSFER = "bad_transfer"
-BAD_DELEGATION = "bad_delegation"
 QUOTA_OVERRIDE_REASON = "quota_override_reason_required"
 BAD_DATE = "bad_date"
 EARLIEST_DAY = FIRST_DAY
 LATEST_DAY = LAST_DAY
-
-SKIP_REASONS = {
-    "applicant": _("The approver of this step is the applicant."),
-    "duplicate": _("HR already approves at an earlier step."),
-}
-# Why a step fell back (routing's reasons) and to whom: the routing form and the trail.
-FALLBACK_REASONS = {
-    routing.MISSING: _("Nobody holds this approver's role (no supervisor or HR admin)."),
-    routing.INACTIVE: _("The approver has left or their account is deactivated."),
-    routing.APPLICANT: _("The only approver is the applicant or the employee."),
-    routing.AWAY: _("The approver is away and the delegation leads back to the applicant."),
-}
-FALLBACK_TO = {
-    routing.HR: _("Another HR admin decides."),
-    routing.SUPERUSER: _("No other HR admin: a superuser decides."),
-    routing.OVERSIGHT: _(
-        "Nobody else can decide: the request waits on the oversight page for an HR admin "
-        "or a superuser."
-    ),
-}
 
 MESSAGES = {
     NO_ITEMS: _("Choose at least one day and punch to correct."),
@@ -113,7 +96,6 @@ MESSAGES = {
     COMMENT_REQUIRED: _("Write a comment."),
     NOT_REJECTED: _("Only a rejected request can be resubmitted."),
     BAD_TRANSFER: _("The request cannot be transferred to this person."),
-    BAD_DELEGATION: _("The delegation is not valid: %(why)s"),
     QUOTA_OVERRIDE_REASON: _("Give the reason for overriding the limit."),
     BAD_DATE: _("The date is out of range."),
 }
@@ -161,12 +143,6 @@ def _require_user(actor: Any) -> None:
         raise PermissionDeniedError()
 
 
-def period_start_day() -> int:
-    """The company's period start day (1–28); the attendance periods follow it too."""
-    value = Company.objects.values_list("period_start_day", flat=True).first()
-    return value if value and 1 <= value <= 28 else 1
-
-
 def policy_row_for(group: AttendanceGroup | None) -> CorrectionPolicy:
     """The group's policy row, or an unsaved one with the defaults."""
     if group is None:
@@ -208,27 +184,6 @@ def policy_for(row: CorrectionPolicy, categories: dict[str, ReasonCategory]) -> 
     )
 
 
-def working_days_between(start: date, end: date) -> list[date]:
-    """Working days in [start, end] by the company work calendar: Monday–Friday, minus
-    statutory holidays, plus make-up working days (调休)."""
-    from ztk.scheduling.models import WorkCalendarDay
-
-    if end < start:
-        return []
-    marked = dict(
-        WorkCalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind")
-    )
-    days = []
-    for i in range((end - start).days + 1):
-        day = start + timedelta(days=i)
-        kind = marked.get(day)
-        if kind == WorkCalendarDay.Kind.WORKDAY or (
-            kind != WorkCalendarDay.Kind.HOLIDAY and day.weekday() < 5
-        ):
-            days.append(day)
-    return days
-
-
 def working_days_after(day: date, horizon: int = WORKING_DAY_HORIZON) -> tuple[date, ...]:
     return tuple(working_days_between(day + timedelta(days=1), day + timedelta(days=horizon)))
 
@@ -237,13 +192,6 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=tz)
     return value
-
-
-def _display_name(user: Any) -> str:
-    try:
-        return user.employee.name
-    except Exception:  # noqa: BLE001 - an account without an employee record
-        return user.get_username()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -346,14 +294,6 @@ def _detail_url(req: CorrectionRequest) -> str:
         return ""
 
 
-def _hr_users() -> list[Any]:
-    return list(User.objects.filter(groups__name=HR, is_active=True).order_by("pk").distinct())
-
-
-def _users(ids: Iterable[int]) -> list[Any]:
-    return list(User.objects.filter(pk__in=list(ids), is_active=True).order_by("pk"))
-
-
 def _describe(req: CorrectionRequest) -> dict[str, str]:
     from ztk.attendance.explain import slot_label
 
@@ -369,9 +309,9 @@ def _describe(req: CorrectionRequest) -> dict[str, str]:
 
 def _notify_approvers(req: CorrectionRequest) -> None:
     step = req.step() or {}
-    people = _users(step.get("approvers", []))
+    people = approvals.users(step.get("approvers", []))
     if step.get("kind") == ApproverKind.HR:
-        people = [*people, *_hr_users()]
+        people = [*people, *approvals.hr_users()]
     people = [u for u in people if not is_participant(u, req)]
     title = (
         _("[Expedited] Correction to approve: %(name)s %(day)s %(slot)s")
@@ -390,7 +330,9 @@ def _notify_approvers(req: CorrectionRequest) -> None:
 def _notify_participants(
     req: CorrectionRequest, kind: str, title: Any, body: Any, **kwargs: Any
 ) -> None:
-    _notify(kind, _users({req.employee.user_id, req.applicant_id}), req, title, body, **kwargs)
+    _notify(
+        kind, approvals.users({req.employee.user_id, req.applicant_id}), req, title, body, **kwargs
+    )
 
 
 # --------------------------------------------------------------------------- quota
@@ -420,7 +362,7 @@ def used_in_period(
         from ztk.punches.models import Punch
 
         tz = employee_zone(employee)
-        _start, end = p.period_of(period_start, period_start_day())
+        _start, end = period_of(period_start, period_start_day())
         used += (
             Punch.objects.filter(
                 employee=employee,
@@ -470,117 +412,6 @@ def _configured_steps(row: CorrectionPolicy) -> list[tuple[str, int | None, int]
     return [supervisor, hr]
 
 
-def _resolve(kind: str, user_id: int | None, employee: Employee) -> list[int]:
-    """The users a configured step names for `employee` (empty: nobody holds the role).
-
-    Whether they can decide (present, not the applicant, not away) is routing's question.
-    """
-    if kind == ApproverKind.SUPERVISOR:
-        boss = employee.supervisor
-        if boss is not None and boss.pk != employee.pk:
-            return [boss.user_id]
-        return []
-    if kind == ApproverKind.DEPARTMENT_HEAD:
-        department = employee.department
-        chain = [department, *department.ancestors()] if department is not None else []
-        for dept in chain:  # a vacant head (or the employee heading it) → walk up
-            head = dept.head
-            if head is not None and head.active and head.pk != employee.pk:
-                return [head.user_id]
-        return []
-    if kind == ApproverKind.USER:
-        return [user_id] if user_id is not None else []
-    return []
-
-
-class OrgFacts:
-    """The organisation as routing sees it on one day: HR admins, superusers, delegations
-    in force and who is present — read once for a submission or a sweep."""
-
-    def __init__(self, day: date, extra_ids: Iterable[int] = ()) -> None:
-        self.day = day
-        self.hr = tuple(
-            User.objects.filter(groups__name=HR, is_active=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-            .distinct()
-        )
-        self.superusers = tuple(
-            User.objects.filter(is_superuser=True, is_active=True)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
-        delegations: dict[int, set[int]] = {}
-        for approver, delegate in Delegation.objects.filter(
-            start__lte=day, end__gte=day
-        ).values_list("approver_id", "delegate_id"):
-            delegations.setdefault(approver, set()).add(delegate)
-        self.delegations = {k: frozenset(v) for k, v in delegations.items()}
-        self._present: set[int] = set()
-        self._known: set[int] = set()
-        known = {*self.hr, *self.superusers, *extra_ids}
-        for approver, delegates in self.delegations.items():
-            known |= {approver, *delegates}
-        self._learn(known)
-
-    @classmethod
-    def for_request(cls, req: CorrectionRequest, now: datetime) -> OrgFacts:
-        day = now.astimezone(employee_zone(req.employee)).date()
-        return cls(day, [uid for step in req.chain for uid in step.get("approvers", [])])
-
-    def _learn(self, ids: Iterable[int]) -> None:
-        """Which of these accounts may act: active, their employee (if any) active and not
-        past the leave date."""
-        new = {i for i in ids if i is not None} - self._known
-        if not new:
-            return
-        self._known |= new
-        self._present |= set(
-            User.objects.filter(pk__in=new, is_active=True)
-            .exclude(employee__active=False)
-            .exclude(employee__leave_date__lt=self.day)
-            .values_list("pk", flat=True)
-        )
-
-    def people(self, participants: Iterable[int], approvers: Iterable[int] = ()) -> routing.People:
-        self._learn([*participants, *approvers])
-        return routing.People(
-            participants=frozenset(participants),
-            present=frozenset(self._present),
-            hr=self.hr,
-            superusers=self.superusers,
-            delegations=self.delegations,
-        )
-
-
-# Approver kinds that stand for HR's check: a later HR step after one of them is a duplicate.
-HR_LIKE = (ApproverKind.HR, routing.SUPERUSER, routing.OVERSIGHT)
-
-
-def _step(
-    position: int, configured: str, deadline: int, route: routing.Route | None, skip: str = ""
-) -> dict[str, Any]:
-    return {
-        "position": position,
-        "kind": str(route.kind if route else configured),
-        "configured": str(configured),
-        "approvers": list(route.approvers) if route else [],
-        "deadline_working_days": deadline,
-        "skipped": bool(skip),
-        "skip_reason": skip,
-        "fallback": bool(route and route.fell_back),
-        "fallback_reason": route.reason if route else "",
-        "fallback_to": route.to if route else "",
-    }
-
-
-def _names(ids: Iterable[int]) -> dict[int, str]:
-    return {
-        u.pk: _display_name(u)
-        for u in User.objects.filter(pk__in=set(ids)).select_related("employee")
-    }
-
-
 def resolve_chain(
     *,
     row: CorrectionPolicy,
@@ -589,104 +420,16 @@ def resolve_chain(
     on_behalf: bool,
     now: datetime | None = None,
 ) -> list[dict[str, Any]]:
-    """The chain snapshot stored on a request: who approves each step, resolved now.
-
-    - A step is skipped when the applicant filing on the employee's behalf is its approver
-      (a supervisor filing for a report; HR filing when no other HR admin can decide), and
-      an HR step after a step that already stands for HR is skipped as a duplicate.
-    - Any other step whose approvers cannot decide it (vacant, departed, the applicant or
-      the employee themselves, away with the delegation leading back) falls back to another
-      HR admin, else a superuser, else it is flagged for the oversight page
-      (``routing.route_step``). Nobody ever approves their own correction.
-    - When every step is skipped, HR approves (a last HR step is added, with the same
-      fallback) — unless HR filed it on the employee's behalf, which is then final (HR has
-      the last word; the request is approved at once).
-    """
+    """The chain snapshot stored on a request (``approvals.chains.resolve_chain`` over the
+    policy's configured steps, on the employee's today)."""
     now = now or timezone.now()
-    configured = _configured_steps(row)
-    named = {kind_user: _resolve(kind_user[0], kind_user[1], employee) for kind_user in
-             {(kind, user_id) for kind, user_id, _deadline in configured}}  # fmt: skip
-    facts = OrgFacts(
-        now.astimezone(employee_zone(employee)).date(),
-        [uid for ids in named.values() for uid in ids],
+    return chains.resolve_chain(
+        configured=_configured_steps(row),
+        employee=employee,
+        applicant=applicant,
+        on_behalf=on_behalf,
+        day=now.astimezone(employee_zone(employee)).date(),
     )
-    people = facts.people({applicant.pk, employee.user_id})
-    applicant_is_hr = applicant.pk in facts.hr
-    steps: list[dict[str, Any]] = []
-    for position, (kind, user_id, deadline) in enumerate(configured, start=1):
-        approvers = named[(kind, user_id)]
-        skip = ""
-        if kind == ApproverKind.HR:
-            if any(s["kind"] in HR_LIKE and not s["skipped"] for s in steps):
-                skip = "duplicate"  # HR approves once
-            elif on_behalf and applicant_is_hr and not routing.step_deciders(kind, [], people)[0]:
-                skip = "applicant"
-        elif on_behalf and approvers == [applicant.pk]:
-            skip = "applicant"
-        route = None if skip else routing.route_step(kind, approvers, people)
-        steps.append(_step(position, kind, deadline, route, skip))
-    if all(s["skipped"] for s in steps) and not (on_behalf and applicant_is_hr):
-        route = routing.route_step(ApproverKind.HR, [], people)
-        steps.append(_step(len(steps) + 1, "", DEFAULT_DEADLINE_WORKING_DAYS["hr"], route))
-        steps[-1]["configured"] = ""
-    names = _names(uid for s in steps for uid in s["approvers"])
-    for step in steps:
-        step["names"] = [names.get(uid, str(uid)) for uid in step["approvers"]]
-    return steps
-
-
-def _reroute_if_stuck(
-    req: CorrectionRequest, facts: OrgFacts, now: datetime, actor: Any = None
-) -> bool:
-    """Re-route the current step when nobody can decide it any more (the approver left or
-    was deactivated, went away with a delegation leading back, lost the HR role …), or
-    when a flagged step now has someone to decide it. Inside the caller's transaction, with
-    `req` locked; recorded on the trail and in the audit log. The caller notifies."""
-    step = req.step()
-    if not req.is_pending or step is None:
-        return False
-    people = facts.people({req.applicant_id, req.employee.user_id}, step.get("approvers", []))
-    route = routing.route_step(step["kind"], step.get("approvers", []), people)
-    if not route.fell_back or (step["kind"] == routing.OVERSIGHT and route.flagged):
-        return False
-    reason = route.reason or step.get("fallback_reason", "") or routing.MISSING
-    before = {"kind": step["kind"], "approvers": list(step.get("approvers", []))}
-    chain = [dict(s) for s in req.chain]
-    current = next(s for s in chain if s["position"] == req.current_step)
-    current.update(
-        kind=route.kind,
-        approvers=list(route.approvers),
-        names=[_names(route.approvers).get(uid, str(uid)) for uid in route.approvers],
-        fallback=True,
-        fallback_reason=reason,
-        fallback_to=route.to,
-        rerouted_from=before["approvers"],
-    )
-    req.chain = chain
-    req.current_kind = route.kind
-    req.step_started_at = now
-    req.overdue_notified_step = None
-    req.current_approvers.set(route.approvers)
-    req.save(update_fields=["chain", "current_kind", "step_started_at", "overdue_notified_step"])
-    _action(req, ActionKind.REROUTE, actor, step=req.current_step, comment=fallback_text(current))
-    record(
-        "corrections.request.reroute",
-        obj=req,
-        actor=actor,
-        before=before,
-        after={"kind": route.kind, "approvers": list(route.approvers)},
-        extra={"step": req.current_step, "reason": reason, "to": route.to},
-    )
-    return True
-
-
-def fallback_text(step: dict[str, Any]) -> str:
-    """Why a step fell back and to whom, as the routing form and the trail say it."""
-    if not step.get("fallback"):
-        return ""
-    why = FALLBACK_REASONS.get(step.get("fallback_reason", ""), FALLBACK_REASONS["missing"])
-    to = FALLBACK_TO.get(step.get("fallback_to", ""), FALLBACK_TO["hr"])
-    return f"{why} {to}"
 
 
 def corrections_reroute(
@@ -695,63 +438,7 @@ def corrections_reroute(
     """Re-route every pending request nobody can decide any more (system action: the
     periodic sweep, a deactivation, a role change, a delegation). `user_ids`: only the
     requests whose current step names one of them. Returns how many moved."""
-    now = now or timezone.now()
-    qs = CorrectionRequest.objects.filter(status=Status.PENDING, current_step__isnull=False)
-    if user_ids is not None:
-        qs = qs.filter(current_approvers__in=list(user_ids))
-    pks = list(qs.values_list("pk", flat=True).distinct().order_by("pk"))
-    facts_by_day: dict[date, OrgFacts] = {}
-    moved = 0
-    for pk in pks:
-        with transaction.atomic():
-            req = _lock(CorrectionRequest(pk=pk))
-            day = now.astimezone(employee_zone(req.employee)).date()
-            if day not in facts_by_day:
-                facts_by_day[day] = OrgFacts(day)
-            if _reroute_if_stuck(req, facts_by_day[day], now):
-                _notify_approvers(req)
-                moved += 1
-    return moved
-
-
-def _enter_step(req: CorrectionRequest, step: dict[str, Any] | None, now: datetime) -> None:
-    if step is None:
-        req.current_step, req.current_kind, req.step_started_at = None, "", None
-        req.current_approvers.clear()
-        return
-    req.current_step = step["position"]
-    req.current_kind = step["kind"]
-    req.step_started_at = now
-    req.current_approvers.set(step["approvers"])
-
-
-def _decide(
-    req: CorrectionRequest, status: str, actor: Any, now: datetime, extra_fields=()
-) -> None:
-    """End the request's route in `status` (approved, rejected, withdrawn or cancelled)."""
-    req.status = status
-    req.decided_at, req.decided_by = now, actor
-    _enter_step(req, None, now)
-    req.save(
-        update_fields=[
-            "status",
-            "decided_at",
-            "decided_by",
-            *extra_fields,
-            "current_step",
-            "current_kind",
-            "step_started_at",
-        ]
-    )
-
-
-def _next_step(req: CorrectionRequest, after: int | None) -> dict[str, Any] | None:
-    for step in req.chain:
-        if step.get("skipped"):
-            continue
-        if after is None or step["position"] > after:
-            return step
-    return None
+    return approvals.reroute(CORRECTIONS, user_ids=user_ids, now=now)
 
 
 # --------------------------------------------------------------------------- submit
@@ -882,7 +569,7 @@ def _submit(
     policy = policy_for(row, categories)
     days = sorted({i.day for i in items})
     slots = day_slots(employee, days, now=now)
-    periods = {d: p.period_of(d, policy.period_start_day)[0] for d in days}
+    periods = {d: period_of(d, policy.period_start_day)[0] for d in days}
     working = working_days_after(days[0], (days[-1] - days[0]).days + WORKING_DAY_HORIZON)
     counts = channel != Channel.PAPER or row.paper_counts
 
@@ -972,24 +659,9 @@ def _submit(
             )
             req.chain = [dict(step) for step in chain]
             _action(req, ActionKind.SUBMIT, actor, comment=req.reason)
-            for step in req.chain:
-                if step["skipped"]:
-                    _action(
-                        req,
-                        ActionKind.SKIP,
-                        actor,
-                        step=step["position"],
-                        comment=str(SKIP_REASONS.get(step["skip_reason"], "")),
-                    )
-                elif step["fallback"]:
-                    _action(
-                        req, ActionKind.REROUTE, None, step=step["position"],
-                        comment=fallback_text(step),
-                    )  # fmt: skip
+            approvals.record_chain(CORRECTIONS, req, actor, SKIP_REASONS)
             saved = _store_attachments(req, checked, actor, stored_files)
-            first = _next_step(req, None)
-            _enter_step(req, first, now)
-            req.save(update_fields=["chain", "current_step", "current_kind", "step_started_at"])
+            first = approvals.enter_first_step(req, now)
             record(
                 "corrections.request.submit",
                 obj=req,
@@ -1121,7 +793,7 @@ def _finish_approval(req: CorrectionRequest, *, actor: Any, now: datetime, comme
         req.punch_id = result.punch_ids[0]
     else:
         req.punch_id = Punch.objects.values_list("pk", flat=True).get(dedup_key=dedup_key)
-    _decide(req, Status.APPROVED, actor, now, extra_fields=["punch"])
+    approvals.end_route(req, Status.APPROVED, actor, now, extra_fields=["punch"])
     _notify_participants(
         req,
         "correction_approved",
@@ -1177,13 +849,8 @@ def correction_approve(
                     extra={"step": step},
                 )
         _action(req, ActionKind.APPROVE, actor, step=step, comment=comment)
-        following = _next_step(req, step)
-        if following is not None:
-            _enter_step(req, following, now)
-            req.save(update_fields=["current_step", "current_kind", "step_started_at"])
-            # The chain was resolved at submission; whoever left since is routed around.
-            _reroute_if_stuck(req, OrgFacts.for_request(req, now), now)
-        else:
+        following = approvals.advance(CORRECTIONS, req, now)
+        if following is None:
             _finish_approval(req, actor=actor, now=now, comment=comment)
         record(
             "corrections.request.approve",
@@ -1251,7 +918,7 @@ def correction_reject(
         before = _snap(req)
         step = req.current_step
         _action(req, ActionKind.REJECT, actor, step=step, comment=reason)
-        _decide(req, Status.REJECTED, actor, now)
+        approvals.end_route(req, Status.REJECTED, actor, now)
         _refresh_counter(req)
         record(
             "corrections.request.reject",
@@ -1296,19 +963,7 @@ def correction_transfer(
         ):
             raise DomainError(BAD_TRANSFER, MESSAGES[BAD_TRANSFER])
         before = {**_snap(req), "approvers": (req.step() or {}).get("approvers", [])}
-        chain = [dict(s) for s in req.chain]
-        for step in chain:
-            if step["position"] == req.current_step:
-                step.update(
-                    kind=str(ApproverKind.USER),
-                    approvers=[to_user.pk],
-                    names=[_display_name(to_user)],
-                    transferred_from=actor.pk,
-                )
-                current = step
-        req.chain = chain
-        _enter_step(req, current, now)
-        req.save(update_fields=["chain", "current_step", "current_kind", "step_started_at"])
+        approvals.transfer_step(req, actor, to_user, now)
         _action(
             req,
             ActionKind.TRANSFER,
@@ -1346,14 +1001,16 @@ def correction_comment(*, actor: Any, request: CorrectionRequest, comment: str) 
             extra={"comment": comment, "action_id": action.pk},
         )
         step = req.step() or {}
-        people = _users({req.employee.user_id, req.applicant_id, *step.get("approvers", [])})
+        people = approvals.users(
+            {req.employee.user_id, req.applicant_id, *step.get("approvers", [])}
+        )
         _notify(
             "correction_comment",
             [u for u in people if u.pk != actor.pk],
             req,
             _("New comment on correction #%(id)s"),
             _("%(by)s: %(comment)s"),
-            params={"by": _display_name(actor), "comment": comment},
+            params={"by": chains.display_name(actor), "comment": comment},
         )
     return action
 
@@ -1371,9 +1028,9 @@ def correction_withdraw(
         check_transition(req.status, Status.WITHDRAWN)
         before = _snap(req)
         step = req.step() or {}
-        approvers = _users(step.get("approvers", []))
+        approvers = approvals.users(step.get("approvers", []))
         _action(req, ActionKind.WITHDRAW, actor, step=req.current_step)
-        _decide(req, Status.WITHDRAWN, actor, now)
+        approvals.end_route(req, Status.WITHDRAWN, actor, now)
         _refresh_counter(req)
         record(
             "corrections.request.withdraw", obj=req, actor=actor, before=before, after=_snap(req)
@@ -1497,7 +1154,7 @@ def corrections_cancel_for_period(
             before = _snap(req)
             check_transition(req.status, Status.CANCELLED)
             _action(req, ActionKind.CANCEL, actor, step=req.current_step, comment=note)
-            _decide(req, Status.CANCELLED, actor, now)
+            approvals.end_route(req, Status.CANCELLED, actor, now)
             _refresh_counter(req)
             record(
                 "corrections.request.cancel",
@@ -1528,138 +1185,70 @@ def delegation_create(
 ) -> Delegation:
     """Let `delegate` act on `approver`'s steps from `start` to `end` (both inclusive).
 
-    The approver sets up their own; HR may set one up for anyone."""
-    _require_user(actor)
-    if actor.pk != approver.pk and not (is_hr(actor) or is_sysadmin(actor)):
-        raise PermissionDeniedError()
-    why = None
-    if delegate is None or not delegate.is_active:
-        why = gettext("the delegate's account is not active")
-    elif delegate.pk == approver.pk:
-        why = gettext("the delegate must be someone else")
-    elif end < start:
-        why = gettext("the end is before the start")
-    elif (end - start).days > 366:
-        why = gettext("a delegation lasts at most a year")
-    if why:
-        raise DomainError(BAD_DELEGATION, MESSAGES[BAD_DELEGATION] % {"why": why})
-    with transaction.atomic():
-        delegation = Delegation.objects.create(
-            approver=approver,
-            delegate=delegate,
-            start=start,
-            end=end,
-            reason=_text(reason, "reason")[:200],
-            created_by=actor,
-        )
-        record(
-            "corrections.delegation.create",
-            obj=delegation,
-            actor=actor,
-            after={
-                "approver_id": approver.pk,
-                "delegate_id": delegate.pk,
-                "start": start,
-                "end": end,
-                "reason": delegation.reason,
-            },
-        )
-        _notify_delegate(delegation)
-        # The approver is away from now on: their waiting steps may have nobody left.
-        corrections_reroute(user_ids={approver.pk})
-    return delegation
-
-
-def _notify_delegate(delegation: Delegation) -> None:
-    try:
-        from ztk.notifications.services import notify
-    except ImportError:
-        return
-    with translation.override(settings.LANGUAGE_CODE):
-        text = {
-            "name": _display_name(delegation.approver),
-            "start": delegation.start.isoformat(),
-            "end": delegation.end.isoformat(),
-        }
-        notify(
-            kind="correction_delegation",
-            recipients=[delegation.delegate],
-            title=str(_("You approve corrections for %(name)s") % text),
-            body=str(
-                _("From %(start)s to %(end)s you may approve correction requests for %(name)s.")
-                % text
-            ),
-            data={"delegation_id": delegation.pk},
-        )
+    The approver sets up their own; HR may set one up for anyone
+    (``approvals.services.delegation_create``: every request type)."""
+    return approvals.delegation_create(
+        actor=actor, approver=approver, delegate=delegate, start=start, end=end, reason=reason
+    )
 
 
 # --------------------------------------------------------------------------- overdue steps
 
 
-def step_deadline(
-    started: datetime, working_days: int, tz: ZoneInfo, work: Sequence[date]
-) -> datetime | None:
-    """The end of the `working_days`-th working day after the step started (local)."""
-    start_day = started.astimezone(tz).date()
-    later = [d for d in work if d > start_day]
-    if len(later) < max(working_days, 1):
-        return None
-    last = later[max(working_days, 1) - 1]
-    return datetime.combine(last + timedelta(days=1), time.min, tzinfo=tz)
-
-
 def corrections_notify_overdue(*, now: datetime | None = None) -> int:
     """Notify the approvers and HR of every step past its deadline, once per step."""
-    now = now or timezone.now()
-    candidates = list(
-        CorrectionRequest.objects.select_related(
+    return approvals.notify_overdue(CORRECTIONS, now=now)
+
+
+class Corrections:
+    """The corrections' adapter for the approval machinery (``approvals.registry``)."""
+
+    name = "corrections"
+    audit_prefix = "corrections.request"
+
+    def pending(self) -> QuerySet[CorrectionRequest]:
+        return CorrectionRequest.objects.select_related(
             "employee__user", "employee__department", "employee__attendance_group"
+        ).filter(status=Status.PENDING)
+
+    def lock(self, pk: int) -> CorrectionRequest:
+        return _lock(CorrectionRequest(pk=pk))
+
+    def zone(self, request: CorrectionRequest) -> ZoneInfo:
+        return employee_zone(request.employee)
+
+    def participants(self, request: CorrectionRequest) -> set[int]:
+        return {request.applicant_id, request.employee.user_id}
+
+    def record_action(
+        self, request: CorrectionRequest, kind: str, actor: Any, **fields: Any
+    ) -> ApprovalAction:
+        return _action(request, kind, actor, **fields)
+
+    def notify_approvers(self, request: CorrectionRequest) -> None:
+        _notify_approvers(request)
+
+    def notify_overdue(
+        self,
+        request: CorrectionRequest,
+        recipients: Iterable[Any],
+        deadline: datetime,
+        tz: ZoneInfo,
+    ) -> None:
+        _notify(
+            "approval_overdue",
+            recipients,
+            request,
+            _("Approval overdue: correction #%(id)s of %(name)s"),
+            _(
+                "Step %(step)s of the correction of %(slot)s on %(day)s by %(name)s was due "
+                "%(deadline)s."
+            ),
+            params={
+                "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+                "step": request.current_step,
+            },
         )
-        .filter(status=Status.PENDING, current_step__isnull=False, step_started_at__isnull=False)
-        .filter(Q(overdue_notified_step__isnull=True) | ~Q(overdue_notified_step=F("current_step")))
-        .order_by("pk")
-    )
-    if not candidates:
-        return 0
-    earliest = min(r.step_started_at for r in candidates).date() - timedelta(days=1)
-    work = working_days_between(earliest, now.date() + timedelta(days=1))
-    hr_people = _hr_users()
-    count = 0
-    for req in candidates:
-        step = req.step() or {}
-        tz = employee_zone(req.employee)
-        deadline = step_deadline(
-            req.step_started_at, int(step.get("deadline_working_days") or 1), tz, work
-        )
-        if deadline is None or now < deadline:
-            continue
-        with transaction.atomic():
-            locked = _lock(req)
-            if locked.status != Status.PENDING or locked.current_step != req.current_step:
-                continue
-            locked.overdue_notified_step = locked.current_step
-            locked.save(update_fields=["overdue_notified_step"])
-            record(
-                "corrections.request.overdue_notice",
-                obj=locked,
-                actor=None,
-                before={"overdue_notified_step": req.overdue_notified_step},
-                after={"overdue_notified_step": locked.current_step},
-                extra={"deadline": deadline},
-            )
-            _notify(
-                "approval_overdue",
-                [*_users(step.get("approvers", [])), *hr_people],
-                locked,
-                _("Approval overdue: correction #%(id)s of %(name)s"),
-                _(
-                    "Step %(step)s of the correction of %(slot)s on %(day)s by %(name)s was due "
-                    "%(deadline)s."
-                ),
-                params={
-                    "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                    "step": locked.current_step,
-                },
-            )
-            count += 1
-    return count
+
+
+CORRECTIONS = Corrections()

@@ -89,6 +89,25 @@ def held_count() -> int:
     return HeldPunch.objects.filter(resolved_at__isnull=True).count()
 
 
+def terminals_reported_after(group_id: int | None, moment: datetime) -> bool:
+    """Every approved terminal of the group has uploaded after `moment` (none → False):
+    then a past day's punches are surely in and it may be made final early."""
+    devices = Device.objects.filter(attendance_group_id=group_id, status=DeviceStatus.APPROVED)
+    if not devices.exists():
+        return False
+    return not devices.filter(Q(last_seen__lt=moment) | Q(last_seen__isnull=True)).exists()
+
+
+def held_count_between(*, group: AttendanceGroup, start: datetime, end: datetime) -> int:
+    """Unresolved held punches in [start, end) taken by the group's terminals or by
+    terminals of no group (they may belong to the group's people)."""
+    return (
+        HeldPunch.objects.filter(resolved_at__isnull=True, at__gte=start, at__lt=end)
+        .filter(Q(device__attendance_group=group) | Q(device__attendance_group__isnull=True))
+        .count()
+    )
+
+
 def device_problems(*, device: Device | None = None, limit: int = 50) -> list[DeviceLog]:
     qs = DeviceLog.objects.filter(kind__in=PROBLEM_KINDS)
     if device is not None:

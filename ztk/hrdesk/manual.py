@@ -42,14 +42,14 @@ from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import moment_in_range
 from ztk.core.text import clean_text
-from ztk.corrections import policy
 from ztk.corrections.models import QuotaCounter
-from ztk.corrections.services import period_start_day, policy_row_for, quota_refresh
+from ztk.corrections.services import policy_row_for, quota_refresh
 from ztk.engine import affected_dates
+from ztk.engine.periods import period_of
 from ztk.org.models import Employee
 from ztk.org.rules import can_use_hr_desk as can_manual_add
 from ztk.org.rules import employee_of
-from ztk.org.selectors import employee_matches
+from ztk.org.selectors import employee_matches, period_start_day
 from ztk.punches.models import Punch, PunchSource, PunchVoid
 from ztk.punches.services import REFUSAL_MESSAGES, PunchInput, punch_void, record_punches
 
@@ -209,7 +209,7 @@ def _counts_against_quota(employee: Employee) -> bool:
 
 def _refresh_quota(employee: Employee, day: date) -> None:
     """Keep the stored limit counter right when the policy counts manual adds."""
-    start, _end = policy.period_of(day, period_start_day())
+    start, _end = period_of(day, period_start_day())
     if QuotaCounter.objects.filter(employee=employee, period_start=start).exists():
         quota_refresh(employee, start)
 

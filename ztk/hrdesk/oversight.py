@@ -6,7 +6,7 @@ HR admin and there is no superuser, …) are flagged and come before everything 
 admin or superuser who is not a participant decides them from the request's page, so
 superusers may open this page too (escalating stays HR's).
 
-The deadline of a step is the one the overdue notices use (``services.step_deadline``):
+The deadline of a step is the one the overdue notices use (``approvals.sla.step_deadline``):
 the end of the N-th working day after the step started, N from the chain snapshot
 (supervisor 2, HR 1 by default), working days from the company work calendar.
 
@@ -32,23 +32,21 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from ztk.approvals import routing
+from ztk.approvals.chains import fallback_text
+from ztk.approvals.sla import step_deadline
 from ztk.attendance.days import employee_zone
 from ztk.audit.models import AuditEvent
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
-from ztk.corrections import routing
 from ztk.corrections.models import CorrectionRequest, Status, check_transition
 from ztk.corrections.page_selectors import kind_label
 from ztk.corrections.rules import is_participant
-from ztk.corrections.services import (
-    fallback_text,
-    step_deadline,
-    working_days_between,
-)
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr
+from ztk.scheduling.selectors import working_days_between
 
 User = get_user_model()
 

@@ -47,6 +47,7 @@ from ztk.corrections.models import (
     ReasonCategory,
     Status,
 )
+from ztk.engine.periods import period_of
 from ztk.hrdesk import manual
 from ztk.org.models import Employee
 from ztk.org.rules import can_use_hr_desk as can_register
@@ -299,7 +300,7 @@ def paper_form_register(
         raise manual.refused(INVALID_TIME)
     services.check_day(moment.date())
 
-    start, _end = p.period_of(day, policy.period_start_day)
+    start, _end = period_of(day, policy.period_start_day)
     with transaction.atomic():
         # One registration per employee at a time: "already punched" and the count hold.
         Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk").first()

@@ -9,8 +9,18 @@ from django.db.models import Q, QuerySet
 from ztk.core.errors import NotFoundError
 from ztk.core.text import is_clean_text
 
-from .models import Department, Employee
+from .models import Company, Department, Employee
 from .rules import employee_of, is_hr, is_sysadmin
+
+
+def period_start_day() -> int:
+    """The company's attendance period start day (1–28): THE reader of the setting.
+
+    The period arithmetic itself is ``ztk.engine.periods`` (pure, start day as argument);
+    1 when no company row exists yet or the stored value is out of range.
+    """
+    value = Company.objects.order_by("pk").values_list("period_start_day", flat=True).first()
+    return value if isinstance(value, int) and 1 <= value <= 28 else 1
 
 
 def employee_matches(term: str, *, via: str = "") -> Q:

@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,7 +28,9 @@ from ztk.attendance.explain import render_notes
 from ztk.attendance.models import AttendanceDay
 from ztk.core.errors import DomainError
 from ztk.core.parse import parse_month
+from ztk.engine.periods import period_of, period_starting_in
 from ztk.org.models import AttendanceGroup, Company, Department, Employee
+from ztk.org.selectors import period_start_day
 from ztk.org.zones import ZoneNames
 from ztk.scheduling.models import Shift
 
@@ -43,15 +45,8 @@ EXEMPT_KINDS = ("leave", "outing", "trip")
 
 def company_settings() -> tuple[str, int]:
     """(company name, period start day); defaults when no company row exists yet."""
-    row = Company.objects.order_by("pk").values_list("name", "period_start_day").first()
-    return (row[0], row[1] or 1) if row else ("", 1)
-
-
-def period_bounds(year: int, month: int, start_day: int = 1) -> tuple[date, date]:
-    """The attendance period that starts in `month`: start_day … the day before next start."""
-    start = date(year, month, start_day)
-    following = date(year + month // 12, month % 12 + 1, start_day)
-    return start, following - timedelta(days=1)
+    name = Company.objects.order_by("pk").values_list("name", flat=True).first()
+    return (name or "", period_start_day())
 
 
 def parse_period(value: str | None, *, start_day: int | None = None) -> tuple[date, date]:
@@ -60,17 +55,13 @@ def parse_period(value: str | None, *, start_day: int | None = None) -> tuple[da
     Empty → the period containing today (in the default time zone).
     """
     if start_day is None:
-        start_day = company_settings()[1]
+        start_day = period_start_day()
     if not value:
-        today = timezone.localdate()
-        year, month = today.year, today.month
-        if today.day < start_day:
-            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
-        return period_bounds(year, month, start_day)
+        return period_of(timezone.localdate(), start_day)
     month = parse_month(value)
     if month is None:
         raise DomainError(BAD_PERIOD, _("Give the period as YYYY-MM, e.g. 2026-10."))
-    return period_bounds(*month, start_day)
+    return period_starting_in(*month, start_day)
 
 
 def period_label(start: date) -> str:

@@ -83,6 +83,25 @@ def current_calendar_warnings(today: date | None = None) -> list[CalendarWarning
     return calendar_warnings(years)
 
 
+def working_days_between(start: date, end: date) -> list[date]:
+    """Working days in [start, end] by the company work calendar: Monday–Friday, minus
+    statutory holidays, plus make-up working days (调休)."""
+    if end < start:
+        return []
+    marked = dict(
+        WorkCalendarDay.objects.filter(date__gte=start, date__lte=end).values_list("date", "kind")
+    )
+    days = []
+    for i in range((end - start).days + 1):
+        day = start + timedelta(days=i)
+        kind = marked.get(day)
+        if kind == WorkCalendarDay.Kind.WORKDAY or (
+            kind != WorkCalendarDay.Kind.HOLIDAY and day.weekday() < 5
+        ):
+            days.append(day)
+    return days
+
+
 def calendar_days(start: date, end: date) -> QuerySet[WorkCalendarDay]:
     return WorkCalendarDay.objects.filter(date__gte=start, date__lte=end).order_by("date")
 

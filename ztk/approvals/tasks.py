@@ -1,5 +1,5 @@
-"""Periodic work: tell approvers (and HR) about correction steps past their deadline; move
-on the requests nobody can decide any more."""
+"""Periodic work: tell approvers (and HR) about steps past their deadline; move on the
+requests nobody can decide any more — for every registered request type."""
 
 from __future__ import annotations
 
@@ -8,18 +8,18 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
-from .services import corrections_notify_overdue, corrections_reroute
+from .services import notify_overdue_all, reroute_all
 
 log = logging.getLogger(__name__)
 
 
 @db_periodic_task(crontab(minute="15"))
-@lock_task("corrections-overdue")
+@lock_task("approvals-overdue")
 def notify_overdue_steps() -> None:
     """Hourly; each overdue step is announced once (the request remembers the step)."""
-    count = corrections_notify_overdue()
+    count = notify_overdue_all()
     if count:
-        log.info("corrections: %d overdue approval step(s) notified", count)
+        log.info("approvals: %d overdue approval step(s) notified", count)
 
 
 @db_periodic_task(crontab(minute="*/10"))
@@ -28,6 +28,6 @@ def reroute_stuck() -> None:
     into force, a superuser flag was removed, a change the signals missed) falls back, and
     a flagged request goes to an HR admin or superuser who has appeared since. No lock:
     each request is re-read under a row lock and re-checked, so two sweeps agree."""
-    moved = corrections_reroute()
+    moved = reroute_all()
     if moved:
-        log.info("corrections: %d request(s) re-routed", moved)
+        log.info("approvals: %d request(s) re-routed", moved)

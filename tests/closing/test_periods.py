@@ -22,10 +22,10 @@ from django.urls import URLResolver, include, path
 from config.urls import urlpatterns as project_urlpatterns
 from tests import factories
 from tests.corrections.conftest import at, item, only_checkout, submit, week_for
-from ztk.attendance import periods
 from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
 from ztk.audit.models import AuditEvent
 from ztk.audit.selectors import audit_verify
+from ztk.closing import refusals, selectors, services
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.corrections.models import ReasonCategory, Status
 from ztk.devices.models import Device, HeldPunch
@@ -39,9 +39,8 @@ def _mounted(namespace: str) -> bool:
     return any(isinstance(p, URLResolver) and p.namespace == namespace for p in project_urlpatterns)
 
 
-# Test-only URLconf: the project's URLs plus the period pages until the project mounts them.
+# Test-only URLconf: the project's URLs plus the oversight pages until the project mounts them.
 urlpatterns = [
-    *([] if _mounted("periods") else [path("hr/periods/", include("ztk.attendance.period_urls"))]),
     *(
         []
         if _mounted("oversight")
@@ -82,7 +81,7 @@ def inbox(user) -> list[str]:
 
 
 def finalise(org) -> int:
-    return periods.period_finalise_days(actor=org.hr.user, group=org.group, start=NOV1)
+    return services.period_finalise_days(actor=org.hr.user, group=org.group, start=NOV1)
 
 
 # --- periods ----------------------------------------------------------------------------------
@@ -90,15 +89,15 @@ def finalise(org) -> int:
 
 def test_period_for_follows_the_company_start_day(org):
     Company.objects.create(name="ZTK", period_start_day=26)
-    period = periods.period_for(org.group, NOV27)
+    period = selectors.period_for(org.group, NOV27)
     assert (period.start, period.end, period.status) == (NOV26, date(2026, 12, 25), "open")
-    assert periods.period_for(org.group, date(2026, 12, 25)).pk == period.pk
-    earlier = periods.period_for(org.group, date(2026, 11, 25))
+    assert selectors.period_for(org.group, date(2026, 12, 25)).pk == period.pk
+    earlier = selectors.period_for(org.group, date(2026, 11, 25))
     assert (earlier.start, earlier.end) == (date(2026, 10, 26), date(2026, 11, 25))
     assert AttendancePeriod.objects.count() == 2
     with pytest.raises(DomainError) as excinfo:
-        periods.period_at(org.group, NOV27)  # no period starts on the 27th
-    assert codes(excinfo) == periods.BAD_PERIOD
+        selectors.period_at(org.group, NOV27)  # no period starts on the 27th
+    assert codes(excinfo) == refusals.BAD_PERIOD
 
 
 # --- the checklist ----------------------------------------------------------------------------
@@ -126,7 +125,7 @@ def test_the_checklist_lists_each_kind(shop):
     held(device, at(date(2026, 12, 1), 9))  # next period
     held(elsewhere, at(date(2026, 11, 20), 9))  # another group's terminal
 
-    checklist = periods.period_checklist(group=org.group, start=NOV1)
+    checklist = selectors.period_checklist(group=org.group, start=NOV1)
 
     assert [r.pk for r in checklist.pending_corrections] == [org.request.pk]
     assert checklist.held_punches == 1
@@ -138,7 +137,7 @@ def test_the_checklist_lists_each_kind(shop):
     assert checklist.unfinalised_days == checklist.missing_days + stored
     assert {m.employee_no for m in checklist.missing_sample} >= {"1002", "1003"}
     assert checklist.over and not checklist.closed and not checklist.ok
-    assert checklist.blocking == [periods.PENDING_CORRECTIONS, periods.UNFINALISED_DAYS]
+    assert checklist.blocking == [refusals.PENDING_CORRECTIONS, refusals.UNFINALISED_DAYS]
 
 
 def test_finalising_makes_every_past_day_of_the_period_final(shop):
@@ -151,7 +150,7 @@ def test_finalising_makes_every_past_day_of_the_period_final(shop):
     # 张三's Monday is final now: the missing check-in counts as missing
     monday = days.get(employee=org.employee, day=NOV30)
     assert monday.finalised and monday.missing_in_count == 1
-    checklist = periods.period_checklist(group=org.group, start=NOV1)
+    checklist = selectors.period_checklist(group=org.group, start=NOV1)
     assert checklist.unfinalised_days == 0 and checklist.missing_days == 0
     assert finalise(org) == 0  # nothing left: a second run writes nothing
     event = AuditEvent.objects.get(action="attendance.period.finalise")
@@ -171,19 +170,19 @@ def test_days_before_hire_are_not_expected(shop):
 def test_a_period_cannot_be_closed_before_its_last_day_has_passed(shop, time_machine):
     time_machine.move_to(at(NOV30, 23, 30), tick=False)
     with pytest.raises(DomainError) as excinfo:
-        periods.period_close(actor=shop.hr.user, group=shop.group, start=NOV1)
-    assert codes(excinfo) == periods.PERIOD_NOT_OVER
+        services.period_close(actor=shop.hr.user, group=shop.group, start=NOV1)
+    assert codes(excinfo) == refusals.PERIOD_NOT_OVER
 
 
 def test_close_is_refused_while_days_are_not_final(shop):
     org = shop
     with pytest.raises(DomainError) as excinfo:
-        periods.period_close(actor=org.hr.user, group=org.group, start=NOV1, cancel_pending=True)
-    assert codes(excinfo) == periods.UNFINALISED_DAYS
+        services.period_close(actor=org.hr.user, group=org.group, start=NOV1, cancel_pending=True)
+    assert codes(excinfo) == refusals.UNFINALISED_DAYS
     # nothing was written: the request is still pending, the period open, nothing audited
     org.request.refresh_from_db()
     assert org.request.status == Status.PENDING
-    assert periods.period_at(org.group, NOV1).status == PeriodStatus.OPEN
+    assert selectors.period_at(org.group, NOV1).status == PeriodStatus.OPEN
     assert not AuditEvent.objects.filter(action__startswith="attendance.period.close").exists()
 
 
@@ -193,14 +192,14 @@ def test_close_is_refused_with_pending_requests_unless_hr_cancels_them(
     org = shop
     finalise(org)
     with pytest.raises(DomainError) as excinfo:
-        periods.period_close(actor=org.hr.user, group=org.group, start=NOV1)
-    assert codes(excinfo) == periods.PENDING_CORRECTIONS
+        services.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+    assert codes(excinfo) == refusals.PENDING_CORRECTIONS
     assert excinfo.value.details == {"n": 1}
     org.request.refresh_from_db()
     assert org.request.status == Status.PENDING
 
     with django_capture_on_commit_callbacks(execute=True):
-        period = periods.period_close(
+        period = services.period_close(
             actor=org.hr.user, group=org.group, start=NOV1, cancel_pending=True, note="请下月注意"
         )
 
@@ -225,7 +224,7 @@ def test_hr_may_decide_the_pending_requests_first(shop):
     correction_approve(actor=org.supervisor.user, request=org.request)
     correction_approve(actor=org.hr.user, request=org.request)
     finalise(org)
-    period = periods.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+    period = services.period_close(actor=org.hr.user, group=org.group, start=NOV1)
     assert period.status == PeriodStatus.CLOSED
     org.request.refresh_from_db()
     assert org.request.status == Status.APPROVED
@@ -236,17 +235,17 @@ def test_hr_may_decide_the_pending_requests_first(shop):
 @pytest.fixture
 def closed(shop):
     finalise(shop)
-    periods.period_close(actor=shop.hr.user, group=shop.group, start=NOV1, cancel_pending=True)
+    services.period_close(actor=shop.hr.user, group=shop.group, start=NOV1, cancel_pending=True)
     return shop
 
 
 def test_a_closed_period_cannot_be_closed_again(closed):
     with pytest.raises(DomainError) as excinfo:
-        periods.period_close(actor=closed.hr.user, group=closed.group, start=NOV1)
-    assert codes(excinfo) == periods.ALREADY_CLOSED
+        services.period_close(actor=closed.hr.user, group=closed.group, start=NOV1)
+    assert codes(excinfo) == refusals.ALREADY_CLOSED
     with pytest.raises(DomainError) as excinfo:
-        periods.period_finalise_days(actor=closed.hr.user, group=closed.group, start=NOV1)
-    assert codes(excinfo) == periods.ALREADY_CLOSED
+        services.period_finalise_days(actor=closed.hr.user, group=closed.group, start=NOV1)
+    assert codes(excinfo) == refusals.ALREADY_CLOSED
 
 
 def test_a_closed_period_refuses_corrections(closed):
@@ -302,11 +301,11 @@ def test_reopening_needs_a_reason_is_audited_and_tells_hr_and_the_supervisors(cl
     )
     factories.add_to_group(second_hr.user, "hr")
     with pytest.raises(DomainError) as excinfo:
-        periods.period_reopen(actor=org.hr.user, group=org.group, start=NOV1, reason="  ")
-    assert codes(excinfo) == periods.REASON_REQUIRED
-    assert periods.period_at(org.group, NOV1).status == PeriodStatus.CLOSED
+        services.period_reopen(actor=org.hr.user, group=org.group, start=NOV1, reason="  ")
+    assert codes(excinfo) == refusals.REASON_REQUIRED
+    assert selectors.period_at(org.group, NOV1).status == PeriodStatus.CLOSED
 
-    period = periods.period_reopen(
+    period = services.period_reopen(
         actor=org.hr.user, group=org.group, start=NOV1, reason="工资核算发现漏记出差"
     )
 
@@ -330,8 +329,8 @@ def test_reopening_needs_a_reason_is_audited_and_tells_hr_and_the_supervisors(cl
     (req,) = submit(org.employee.user, org.employee, item(NOV30))
     assert req.status == Status.PENDING
     with pytest.raises(DomainError) as excinfo:
-        periods.period_reopen(actor=org.hr.user, group=org.group, start=NOV1, reason="再次打开")
-    assert codes(excinfo) == periods.NOT_CLOSED
+        services.period_reopen(actor=org.hr.user, group=org.group, start=NOV1, reason="再次打开")
+    assert codes(excinfo) == refusals.NOT_CLOSED
     assert audit_verify().ok
 
 
@@ -343,11 +342,11 @@ def test_only_hr_finalises_closes_and_reopens(shop, who):
     org = shop
     user = org.sysadmin if who == "sysadmin" else getattr(org, who).user
     with pytest.raises(PermissionDeniedError):
-        periods.period_finalise_days(actor=user, group=org.group, start=NOV1)
+        services.period_finalise_days(actor=user, group=org.group, start=NOV1)
     with pytest.raises(PermissionDeniedError):
-        periods.period_close(actor=user, group=org.group, start=NOV1, cancel_pending=True)
+        services.period_close(actor=user, group=org.group, start=NOV1, cancel_pending=True)
     with pytest.raises(PermissionDeniedError):
-        periods.period_reopen(actor=user, group=org.group, start=NOV1, reason="试试看")
+        services.period_reopen(actor=user, group=org.group, start=NOV1, reason="试试看")
 
 
 # --- pages -------------------------------------------------------------------------------------
@@ -396,12 +395,12 @@ def test_hr_finalises_closes_and_reopens_from_the_pages(shop):
     closed = client.post(f"{DETAIL}close/", {"cancel_pending": "1"}, follow=True)
     body = closed.content.decode()
     assert "is closed" in body and 'id="period-status"' in body
-    assert periods.period_at(org.group, NOV1).status == PeriodStatus.CLOSED
+    assert selectors.period_at(org.group, NOV1).status == PeriodStatus.CLOSED
     assert "Reopen the period" in body
 
     reopened = client.post(f"{DETAIL}reopen/", {"reason": "补录出差"}, follow=True)
     assert "is open again" in reopened.content.decode()
-    assert periods.period_at(org.group, NOV1).status == PeriodStatus.OPEN
+    assert selectors.period_at(org.group, NOV1).status == PeriodStatus.OPEN
 
 
 def test_the_pages_fit_a_phone(shop):
@@ -461,7 +460,7 @@ def test_hr_closes_a_period_on_a_phone(live_server, shop, client, monkeypatch):
                 page.screenshot(path=f"{shots}/period-closed.png", full_page=True)
         finally:
             browser.close()
-    assert periods.period_at(shop.group, NOV1).status == PeriodStatus.CLOSED
+    assert selectors.period_at(shop.group, NOV1).status == PeriodStatus.CLOSED
 
 
 @pytest.mark.postgres_only
@@ -507,7 +506,7 @@ def test_a_close_waits_for_a_submission_in_flight_and_then_finds_it_pending(
 
     def closing() -> None:
         try:
-            periods.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+            services.period_close(actor=org.hr.user, group=org.group, start=NOV1)
             outcome["close"] = "closed"
         except DomainError as error:
             outcome["close"] = error.code
@@ -527,5 +526,5 @@ def test_a_close_waits_for_a_submission_in_flight_and_then_finds_it_pending(
     submitter.join(20)
     closer.join(20)
     assert waited, f"the close did not wait for the submission: {outcome}"
-    assert outcome == {"submit": "accepted", "close": periods.PENDING_CORRECTIONS}
-    assert periods.period_at(org.group, NOV1).status == PeriodStatus.OPEN
+    assert outcome == {"submit": "accepted", "close": refusals.PENDING_CORRECTIONS}
+    assert selectors.period_at(org.group, NOV1).status == PeriodStatus.OPEN

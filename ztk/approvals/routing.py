@@ -9,7 +9,7 @@ it is flagged for the oversight page (any HR admin or superuser who is not a par
 may decide it from then on; until one exists, literally nobody else can).
 
 "Away" is having a delegation in force; an away approver decides through their delegates,
-followed through further delegations (``ztk.corrections.rules.delegators_of`` gives the
+followed through further delegations (``ztk.approvals.rules.delegators_of`` gives the
 same reach to the delegates). The participants — the employee and the applicant — never
 decide their own request.
 

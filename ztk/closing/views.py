@@ -1,8 +1,8 @@
 """HR pages for attendance periods (月结): the overview, one period's checklist, and the
 finalise / close / reopen actions.
 
-Views parse input, check the role (HR only, 403 otherwise), call one service of
-``periods.py`` and redirect back to the period with a message; a refusal is shown as the
+Views parse input, check the role (HR only, 403 otherwise), call one service or
+selector of the close and redirect back to the period with a message; a refusal is shown as the
 service's message. Plain forms: the pages work without JavaScript and at 375 px.
 """
 
@@ -20,14 +20,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from ztk.attendance.explain import slot_label
+from ztk.attendance.models import PeriodStatus
 from ztk.core.errors import DomainError
 from ztk.core.parse import parse_day, parse_month
+from ztk.engine.periods import period_starting_in
 from ztk.org.models import AttendanceGroup
 from ztk.org.rules import can_use_hr
+from ztk.org.selectors import period_start_day
 
-from . import periods
-from .explain import slot_label
-from .models import PeriodStatus
+from . import selectors, services
 
 NOTE_MAX = 500
 
@@ -50,7 +52,7 @@ def _start(value: str) -> date:
 
 def _period(group: AttendanceGroup, value: str):
     try:
-        return periods.period_at(group, _start(value))
+        return selectors.period_at(group, _start(value))
     except DomainError:
         raise Http404 from None
 
@@ -74,15 +76,15 @@ def index(request: HttpRequest) -> HttpResponse:
         group = next((g for g in groups if g.code == request.GET["group"]), None)
         month = parse_month(request.GET["month"])
         if group is not None and month is not None:
-            day = date(*month, periods.period_start_day())
-            return redirect(_detail_url(group, periods.period_bounds(day)[0]))
+            start, _end = period_starting_in(*month, period_start_day())
+            return redirect(_detail_url(group, start))
         messages.error(request, _("Choose an attendance group and a month."))
     today = timezone.localdate()
     return render(
         request,
-        "attendance/period_index.html",
+        "closing/period_index.html",
         {
-            "rows": periods.recent_periods(groups=groups, today=today),
+            "rows": selectors.recent_periods(groups=groups, today=today),
             "groups": groups,
             "month": f"{today.year:04d}-{today.month:02d}",
         },
@@ -96,10 +98,10 @@ def detail(request: HttpRequest, group: str, start: str) -> HttpResponse:
     _require(request)
     group_obj = _group(group)
     period = _period(group_obj, start)
-    checklist = periods.period_checklist(group=group_obj, start=period.start)
+    checklist = selectors.period_checklist(group=group_obj, start=period.start)
     return render(
         request,
-        "attendance/period_detail.html",
+        "closing/period_detail.html",
         {
             "group": group_obj,
             "period": checklist.period,
@@ -133,7 +135,7 @@ def finalise(request: HttpRequest, group: str, start: str) -> HttpResponse:
     """Make the period's past days final (missing punches then count as absent)."""
 
     def run(group_obj, period):
-        n = periods.period_finalise_days(actor=request.user, group=group_obj, start=period.start)
+        n = services.period_finalise_days(actor=request.user, group=group_obj, start=period.start)
         return _("%(n)d employee-days were finalised.") % {"n": n}
 
     return _act(request, group, start, run)
@@ -143,7 +145,7 @@ def finalise(request: HttpRequest, group: str, start: str) -> HttpResponse:
 @require_POST
 def close(request: HttpRequest, group: str, start: str) -> HttpResponse:
     def run(group_obj, period):
-        closed = periods.period_close(
+        closed = services.period_close(
             actor=request.user,
             group=group_obj,
             start=period.start,
@@ -163,7 +165,7 @@ def close(request: HttpRequest, group: str, start: str) -> HttpResponse:
 @require_POST
 def reopen(request: HttpRequest, group: str, start: str) -> HttpResponse:
     def run(group_obj, period):
-        opened = periods.period_reopen(
+        opened = services.period_reopen(
             actor=request.user,
             group=group_obj,
             start=period.start,

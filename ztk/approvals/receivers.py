@@ -1,9 +1,10 @@
-"""Re-route pending corrections when someone who decides them stops being able to.
+"""Re-route pending requests (every registered type) when someone who decides them stops
+being able to.
 
 The organisation and the accounts are lower apps that must not import this one, and
-Django's admin changes users without any service of ours, so the corrections app listens
+Django's admin changes users without any service of ours, so the approvals app listens
 to the model signals: an account deactivated, an employee who left, a user removed from
-a group (HR). The re-routing itself is the service ``corrections_reroute``, run after the
+a group (HR). The re-routing itself is the service ``reroute_all``, run after the
 change commits (a rolled-back change moves nothing; a failure is logged and the periodic
 sweep ``tasks.reroute_stuck`` catches up, as it does for a lost superuser flag or a
 delegation that comes into force).
@@ -20,6 +21,8 @@ from django.db.models.signals import m2m_changed, post_save
 
 from ztk.org.models import Employee
 
+from .services import reroute_all
+
 log = logging.getLogger(__name__)
 User = get_user_model()
 
@@ -28,12 +31,10 @@ def _reroute_after_commit(user_ids: set[int] | None) -> None:
     """Re-route the requests whose current step names these users (None: every request)."""
 
     def run() -> None:
-        from .services import corrections_reroute
-
         try:
-            corrections_reroute(user_ids=user_ids)
+            reroute_all(user_ids=user_ids)
         except Exception:  # noqa: BLE001 - the periodic sweep retries within minutes
-            log.exception("corrections: re-routing after a change of %s failed", user_ids)
+            log.exception("approvals: re-routing after a change of %s failed", user_ids)
 
     transaction.on_commit(run)
 
@@ -61,8 +62,8 @@ def groups_changed(sender, instance, action: str, reverse: bool, pk_set=None, **
 
 
 def connect() -> None:
-    post_save.connect(user_saved, sender=User, dispatch_uid="corrections.user_saved")
-    post_save.connect(employee_saved, sender=Employee, dispatch_uid="corrections.employee_saved")
+    post_save.connect(user_saved, sender=User, dispatch_uid="approvals.user_saved")
+    post_save.connect(employee_saved, sender=Employee, dispatch_uid="approvals.employee_saved")
     m2m_changed.connect(
-        groups_changed, sender=User.groups.through, dispatch_uid="corrections.groups_changed"
+        groups_changed, sender=User.groups.through, dispatch_uid="approvals.groups_changed"
     )
