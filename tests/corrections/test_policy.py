@@ -515,6 +515,23 @@ def test_last_day_to_apply(policy, day, working, expected):
 
 
 @pytest.mark.parametrize(
+    ("policy", "day", "working", "expected"),
+    [
+        # No cut-off: the window's last day.
+        (Policy(), date(2026, 11, 27), (), date(2026, 11, 30)),
+        # The cut-off (5 December for the period ending 30 November) comes first.
+        (Policy(window_days=10, cutoff_day=5), date(2026, 11, 30), (), date(2026, 12, 5)),
+        # The window ends first.
+        (Policy(window_days=3, cutoff_day=5), date(2026, 11, 27), (), date(2026, 11, 30)),
+        # Unknown window end: unknown, whatever the cut-off.
+        (Policy(window_mode="working", cutoff_day=5), date(2026, 11, 27), (), None),
+    ],
+)
+def test_apply_deadline_is_the_window_brought_forward_to_the_cutoff(policy, day, working, expected):
+    assert p.apply_deadline(policy, day, working) == expected
+
+
+@pytest.mark.parametrize(
     ("reason", "length"),
     [("忘记打卡了", 5), ("  忘记打卡 ", 4), ("a b c", 5), ("", 0), ("e\u0301te\u0301", 3)],
 )

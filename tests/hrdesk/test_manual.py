@@ -17,6 +17,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from ztk.attendance.days import Window
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.models import AuditEvent
 from ztk.core.errors import DomainError, PermissionDeniedError
@@ -438,7 +439,7 @@ def test_search_of_nothing_finds_nothing(shop):
 
 
 def test_time_in_window_puts_a_night_shift_checkout_on_the_next_day():
-    window = manual.Window(
+    window = Window(
         key="out1",
         kind="out",
         segment=1,

@@ -8,8 +8,7 @@ late arrivals and an early leave — including recent ones for the `employee` lo
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import transaction
 from django.utils import timezone
@@ -116,7 +115,7 @@ def load_attendance_demo(*, today: date | None = None) -> int:
                 for stamp in _day_punches(rng, windows, special):
                     items.append(
                         PunchInput(
-                            at=stamp.astimezone(ZoneInfo("UTC")),
+                            at=stamp.astimezone(UTC),
                             source="device",
                             employee_id=employee.pk,
                             device_sn="DEMO-ZK-01",

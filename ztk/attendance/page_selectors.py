@@ -15,7 +15,6 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
@@ -23,6 +22,7 @@ from ztk.core import parse
 from ztk.org.models import Department, Employee
 from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches, employees_visible_to
+from ztk.org.zones import employee_zone
 from ztk.punches.models import Geofence, Punch, PunchSettings
 
 from .explain import SLOT_STATUS, render_notes, slot_label
@@ -43,13 +43,8 @@ SLOT_PROBLEMS = frozenset({"late", "early", "missing"})
 TEAM_PAGE_SIZE = 50
 
 
-def zone_of(employee: Employee | None) -> ZoneInfo:
-    group = employee.attendance_group if employee is not None else None
-    return ZoneInfo(group.time_zone if group else settings.TIME_ZONE)
-
-
 def local_today(employee: Employee | None, now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(zone_of(employee)).date()
+    return (now or timezone.now()).astimezone(employee_zone(employee)).date()
 
 
 def parse_month(value: str | None, default: date) -> tuple[int, int]:
@@ -330,7 +325,7 @@ def day_detail(*, employee: Employee, day: date) -> DayDetail:
     """
     from .services import pending_dates
 
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     updating = bool(pending_dates(employee.pk, day, day))
     row = AttendanceDay.objects.filter(employee=employee, day=day).first()
     if row is None:
@@ -408,7 +403,7 @@ def today_slots(
         row = AttendanceDay.objects.filter(employee=employee, day=day).first()
     if row is None:
         return None
-    return DayDetail(employee, day, row, _slot_views(row, zone_of(employee)), [], [])
+    return DayDetail(employee, day, row, _slot_views(row, employee_zone(employee)), [], [])
 
 
 # --------------------------------------------------------------------------- team grid

@@ -5,15 +5,15 @@ from __future__ import annotations
 from calendar import monthrange
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import QuerySet
 
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import Employee
+from ztk.org.zones import employee_zone
 from ztk.punches.models import Punch
 
-from .models import AttendanceDay, AttendancePeriod, PeriodStatus
+from .models import AttendanceDay
 
 MAX_RANGE_DAYS = 93
 
@@ -55,7 +55,7 @@ def team_days(*, employees: QuerySet[Employee], start: date, end: date) -> Query
 
 
 def punches_between(*, employee: Employee, start: date, end: date) -> QuerySet[Punch]:
-    tz = ZoneInfo(employee.attendance_group.time_zone if employee.attendance_group else "UTC")
+    tz = employee_zone(employee)
     lo = datetime.combine(start, time.min, tzinfo=tz)
     hi = datetime.combine(end + timedelta(days=1), time.min, tzinfo=tz)
     return (
@@ -83,19 +83,3 @@ def punches_for_day(row: AttendanceDay) -> list[Punch]:
 
 def month_bounds(year: int, month: int) -> tuple[date, date]:
     return date(year, month, 1), date(year, month, monthrange(year, month)[1])
-
-
-def closed_period(employee: Employee, day: date) -> AttendancePeriod | None:
-    """The closed period of the employee's group that covers `day`, if any."""
-    if employee.attendance_group_id is None:
-        return None
-    return (
-        AttendancePeriod.objects.filter(
-            group_id=employee.attendance_group_id,
-            status=PeriodStatus.CLOSED,
-            start__lte=day,
-            end__gte=day,
-        )
-        .order_by("start")
-        .first()
-    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -16,37 +16,18 @@ from django.utils import timezone
 from ztk import engine
 from ztk.core.db import fetch_all
 from ztk.org.models import Employee
+from ztk.org.zones import zone_names
 from ztk.punches.models import Punch
 from ztk.scheduling.hooks import ScheduleChange
 
-from .models import AttendanceDay, AttendancePeriod, PendingRecompute, PeriodStatus
+from .days import closed_ranges, in_ranges
+from .models import AttendanceDay, PendingRecompute
 
 log = logging.getLogger(__name__)
 
 FINALISE_GRACE = timedelta(hours=2)
 # The columns an upsert sets: every column of the engine's row but the key.
 UPDATE_FIELDS = [c for c in engine.ROW_COLUMNS if c not in ("employee_id", "day")]
-
-
-def _closed_ranges(
-    group_ids: set[int], start: date, end: date
-) -> dict[int | None, list[tuple[date, date]]]:
-    """Closed periods by group; no entry for None (an employee without a group)."""
-    closed: dict[int | None, list[tuple[date, date]]] = defaultdict(list)
-    for group_id, p_start, p_end in AttendancePeriod.objects.filter(
-        group_id__in=group_ids, status=PeriodStatus.CLOSED, start__lte=end, end__gte=start
-    ).values_list("group_id", "start", "end"):
-        closed[group_id].append((p_start, p_end))
-    return closed
-
-
-def _in_closed(day: date, ranges: list[tuple[date, date]]) -> bool:
-    return any(a <= day <= b for a, b in ranges)
-
-
-def plans_tz(employee: Employee) -> ZoneInfo:
-    group = employee.attendance_group
-    return ZoneInfo(group.time_zone if group else "UTC")
 
 
 def recompute(
@@ -117,7 +98,7 @@ class _Who(NamedTuple):
 
 # SQLite's default limit is 999 bound parameters a statement.
 _IN_LIMIT = 900
-_UTC = ZoneInfo("UTC")
+_UTC = UTC
 
 
 def _id_clauses(column: str, ids: list[int]) -> list[tuple[str, list[int]]]:
@@ -152,12 +133,13 @@ def _aware(value: Any) -> datetime:
     return value
 
 
-def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str | None, int | None]]:
-    """(id, group id, group time zone, day boundary hour) of each employee: one query."""
+def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str, int]]:
+    """(id, group id, time zone, day boundary hour) of each employee: one query (two when
+    some employee has no group: the zone rule, ztk.org.zones, then reads the company's)."""
     from ztk.org.models import AttendanceGroup
 
     wanted = set(ids)
-    return [
+    rows = [
         row
         for row in _select(
             f"SELECT e.id, e.attendance_group_id, g.time_zone, g.day_boundary_hour "
@@ -169,6 +151,8 @@ def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str | None, i
         )
         if row[0] in wanted
     ]
+    names = zone_names(tz for _pk, _g, tz, _hour in rows)
+    return [(pk, g, names[tz], hour or 0) for pk, g, tz, hour in rows]
 
 
 def _read_finalised(ids: list[int], start: date, end: date) -> set[tuple[int, date]]:
@@ -265,12 +249,8 @@ def _evaluate(
     employees = _read_employees(ids)
     if not employees:
         return []
-    # A group's zone and hour are NOT NULL columns: None only without a group (LEFT JOIN).
-    zones = {
-        g: (tz, hour)
-        for _pk, g, tz, hour in employees
-        if g is not None and tz is not None and hour is not None
-    }
+    # Resolved by the zone rule (ztk.org.zones); None: the employees without a group.
+    zones: dict[int | None, tuple[str, int]] = {g: (tz, hour) for _pk, g, tz, hour in employees}
     # Neighbouring days decide which day a punch near midnight belongs to.
     plans = build_plans(
         [_Who(pk, g) for pk, g, _tz, _hour in employees],
@@ -312,7 +292,7 @@ def _evaluate(
     exemptions = exemptions_for(
         [row[0] for row in employees], start, end, zones={pk: tz for pk, _g, tz, _h in employees}
     )
-    closed = _closed_ranges(set(zones), start, end)
+    closed = closed_ranges(zones, start, end)
 
     no_exemptions: list[engine.Exemption] = []
     no_punches: list[engine.PunchIn] = []
@@ -334,12 +314,11 @@ def _evaluate(
             wanted = {
                 day for day in wanted if any(p.id in only_punches for p in buckets.get(day, ()))
             }
-        tz_name = tz_name or "UTC"
         today = today_in.get(tz_name)
         if today is None:
             today = today_in[tz_name] = now.astimezone(ZoneInfo(tz_name)).date()
         for day in sorted(wanted):
-            if day > today or (ranges and _in_closed(day, ranges)):
+            if day > today or (ranges and in_ranges(day, ranges)):
                 continue
             plan = plans.get((pk, day))
             if plan is None:
@@ -766,7 +745,7 @@ def _evaluate_queued(
     for employee_id, day, first, _version in queued:
         floor[employee_id] = min(first, floor.get(employee_id, first))
         local_days[employee_id].add(day)
-    zones = {pk: ZoneInfo(tz or "UTC") for pk, _g, tz, _h in _read_employees(sorted(floor))}
+    zones = {pk: ZoneInfo(tz) for pk, _g, tz, _h in _read_employees(sorted(floor))}
     days = [day for _e, day, _f, _v in queued]
     # Any zone, UTC+14 to UTC-12: the instants of local dates min(days) .. max(days).
     lo = datetime.combine(min(days) - one_day, time.min, tzinfo=_UTC)

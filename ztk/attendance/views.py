@@ -30,6 +30,7 @@ from ztk.core.parse import parse_day, parse_local_url
 from ztk.org.models import Employee
 from ztk.org.rules import can_see_team, can_use_hr_desk, employee_of
 from ztk.org.selectors import employee_for, employee_list
+from ztk.org.zones import employee_zone
 from ztk.punches.models import PunchSource
 from ztk.punches.services import web_punch
 
@@ -144,8 +145,8 @@ def _month(request: HttpRequest, employee: Employee, *, own: bool) -> HttpRespon
         context.update(
             punch=pages.punch_context(employee=employee),
             punch_texts=_punch_texts(),
-            tz_name=str(pages.zone_of(employee)),
-            now_local=now.astimezone(pages.zone_of(employee)),
+            tz_name=str(employee_zone(employee)),
+            now_local=now.astimezone(employee_zone(employee)),
             api_url=reverse("api:list_punches"),
             photo_url=reverse("attendance:punch_photo"),
         )
@@ -321,7 +322,7 @@ def punch_photo(request: HttpRequest) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect(_next_url(request))
-    tz = pages.zone_of(employee_of(request.user))
+    tz = employee_zone(employee_of(request.user))
     at = outcome.punch.at.astimezone(tz).strftime("%H:%M") if outcome.punch else ""
     if outcome.duplicate:
         messages.info(

@@ -16,9 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
@@ -28,6 +26,7 @@ from ztk.devices.selectors import held_count_between
 from ztk.engine.periods import period_of
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.selectors import period_start_day
+from ztk.org.zones import group_zone
 
 from .refusals import (
     ALREADY_CLOSED,
@@ -47,10 +46,6 @@ SAMPLE = 20
 def period_bounds(day: date) -> tuple[date, date]:
     """First and last day of the attendance period containing `day` (company start day)."""
     return period_of(day, period_start_day())
-
-
-def group_zone(group: AttendanceGroup) -> ZoneInfo:
-    return ZoneInfo(group.time_zone or settings.TIME_ZONE)
 
 
 def group_today(group: AttendanceGroup, now: datetime | None = None) -> date:

@@ -13,7 +13,6 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -23,12 +22,14 @@ from ztk import engine
 from ztk.approvals import routing
 from ztk.approvals.chains import SKIP_REASONS, fallback_text
 from ztk.approvals.sla import Deadlines
+from ztk.attendance import days as day_api
+from ztk.attendance.days import employee_zone
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
-from ztk.attendance.selectors import closed_period
-from ztk.org.models import Company, Employee
+from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
+from ztk.org.zones import EmployeeZones
 
 from . import policy as p
 from . import selectors, services
@@ -56,22 +57,6 @@ KIND_LABELS = {
 
 
 # --------------------------------------------------------------------------- small helpers
-
-
-class _Zones:
-    """Employee time zones for a list: the group's zone, else the company's (read once)."""
-
-    def __init__(self) -> None:
-        self._company: ZoneInfo | None = None
-
-    def __call__(self, employee: Employee) -> ZoneInfo:
-        group = employee.attendance_group
-        if group is not None:
-            return ZoneInfo(group.time_zone)
-        if self._company is None:
-            name = Company.objects.values_list("time_zone", flat=True).first()
-            self._company = ZoneInfo(name or settings.TIME_ZONE)
-        return self._company
 
 
 def clock(moment: datetime | None, tz: ZoneInfo, day: date | None = None) -> str:
@@ -174,8 +159,8 @@ def day_slots(
     now: datetime | None = None,
 ) -> list[DaySlot]:
     """The day's slots with their status and window (stored result, else evaluated)."""
-    tz = services.employee_zone(employee)
-    infos = services.slot_infos(employee, [day], now=now).get(day, {})
+    tz = employee_zone(employee)
+    infos = day_api.day_slots(employee, [day], now=now).get(day, {})
     pending = dict(
         CorrectionRequest.objects.filter(
             employee=employee, date=day, status=Status.PENDING
@@ -257,18 +242,14 @@ def last_day_to_apply(policy: p.Policy, day: date) -> date | None:
     working: Sequence[date] = ()
     if policy.window_mode == "working":
         working = services.working_days_after(day, services.WORKING_DAY_HORIZON)
-    last = p.last_day_to_apply(policy, day, working)
-    cutoff = p.cutoff_for(policy, day)
-    if last is not None and cutoff is not None:
-        last = min(last, cutoff)
-    return last
+    return p.apply_deadline(policy, day, working)
 
 
 def apply_info(
     *, actor: Any, employee: Employee, day: date, now: datetime | None = None
 ) -> ApplyInfo:
     now = now or timezone.now()
-    tz = services.employee_zone(employee)
+    tz = employee_zone(employee)
     row = services.policy_row_for(employee.attendance_group)
     categories = services.categories_for(row)
     policy = services.policy_for(row, categories)
@@ -286,7 +267,7 @@ def apply_info(
         min_reason_length=row.min_reason_length,
         quota=selectors.quota_for(employee, day, now=now),
         last_day=last_day_to_apply(policy, day),
-        closed=closed_period(employee, day) is not None,
+        closed=day_api.is_closed(employee, day),
         future=day > today,
     )
 
@@ -350,9 +331,9 @@ def preview_times(
 ) -> PreviewView | None:
     """The day as the engine gives it with a correction punch at each requested time (the
     same evaluation as ``selectors.correction_preview``, for several slots at once)."""
-    tz = services.employee_zone(employee)
+    tz = employee_zone(employee)
     extra = [engine.PunchIn(f"preview:{key}", at, "correction") for key, at in times.items()]
-    return preview_view(services.evaluate(employee, day, extra=extra, now=now), tz)
+    return preview_view(day_api.day_preview(employee, day, extra, now=now), tz)
 
 
 def request_preview(
@@ -360,7 +341,7 @@ def request_preview(
 ) -> PreviewView | None:
     """What approvers and the applicant see: the day with the request's (or an approver's
     adjusted) time added; an approved request shows the stored day."""
-    tz = services.employee_zone(req.employee)
+    tz = employee_zone(req.employee)
     if adjusted is not None and req.punch_id is None:
         return preview_times(req.employee, req.date, {req.slot_key: adjusted}, now=now)
     return preview_view(selectors.correction_preview(req, now=now), tz)
@@ -435,7 +416,7 @@ def my_requests(user: Any, *, status: str = "") -> QuerySet[CorrectionRequest]:
 
 def rows_for(requests: Iterable[CorrectionRequest], *, now: datetime | None = None) -> list:
     now = now or timezone.now()
-    zones = _Zones()
+    zones = EmployeeZones()
     requests = list(requests)
     deadlines = Deadlines((r.step_started_at for r in requests if r.is_pending), now)
     rows = []
@@ -653,8 +634,8 @@ def can_resubmit(user: Any, req: CorrectionRequest, *, now: datetime | None = No
     row = services.policy_row_for(req.employee.attendance_group)
     policy = services.policy_for(row, services.categories_for(row))
     last = last_day_to_apply(policy, req.date)
-    today = now.astimezone(services.employee_zone(req.employee)).date()
-    if last is None or today > last or closed_period(req.employee, req.date) is not None:
+    today = now.astimezone(employee_zone(req.employee)).date()
+    if last is None or today > last or day_api.is_closed(req.employee, req.date):
         return False
     return not CorrectionRequest.objects.filter(
         employee=req.employee,
@@ -677,7 +658,7 @@ def request_detail(
     req.employee = Employee.objects.select_related("attendance_group", "user", "department").get(
         pk=req.employee_id
     )
-    tz = services.employee_zone(req.employee)
+    tz = employee_zone(req.employee)
     attachments = list(req.attachments.all())
     deadline = step_deadline(
         req, tz, Deadlines([req.step_started_at] if req.is_pending else [], now)

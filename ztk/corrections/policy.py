@@ -63,6 +63,7 @@ __all__ = [
     "Policy",
     "Refusal",
     "WindowMode",
+    "apply_deadline",
     "check_submission",
     "cutoff_for",
     "last_day_to_apply",
@@ -308,6 +309,22 @@ def last_day_to_apply(
     if len(later) < policy.window_days:
         return None
     return later[policy.window_days - 1]
+
+
+def apply_deadline(
+    policy: Policy, day: date, working_days_after: Iterable[date] = ()
+) -> date | None:
+    """The last day to apply for a correction of ``day`` as people are told it (pages,
+    quota, API): the window's last day (:func:`last_day_to_apply`), brought forward to the
+    cut-off (:func:`cutoff_for`) when that comes first; None when the window's last day is
+    unknown. The one place the two are combined; :func:`check_submission` reports them
+    separately (``window_expired``, ``period_closed``).
+    """
+    last = last_day_to_apply(policy, day, working_days_after)
+    cutoff = cutoff_for(policy, day)
+    if last is not None and cutoff is not None:
+        last = min(last, cutoff)
+    return last
 
 
 # --------------------------------------------------------------------------- the check

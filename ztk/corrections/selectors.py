@@ -13,6 +13,7 @@ from ztk import engine
 from ztk.approvals.rules import waiting_q
 from ztk.approvals.selectors import QueueEntry, queue_order
 from ztk.approvals.sla import Deadlines
+from ztk.attendance.days import closed_days, day_preview, employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.engine.periods import period_of
 from ztk.org.models import Employee
@@ -22,7 +23,6 @@ from ztk.org.selectors import employees_visible_to
 from . import policy as p
 from .models import COUNTED_STATUSES, ApprovalAction, Attachment, CorrectionRequest, Status
 from .rules import may_view
-from .services import employee_zone
 
 SCOPES = ("mine", "to_approve", "all")
 
@@ -186,7 +186,6 @@ def quota_for(
     from ztk.attendance.models import AttendanceDay
 
     from .services import (
-        _closed_days,
         categories_for,
         check_day,
         policy_for,
@@ -211,21 +210,18 @@ def quota_for(
         ).values_list("date", "slot_key")
     )
     working = working_days_after(start - timedelta(days=1), (end - start).days + 100)
-    cutoff = p.cutoff_for(policy, start)
     anomalies = []
     rows = AttendanceDay.objects.filter(
         employee=employee, day__gte=start, day__lte=min(end, today)
     ).order_by("day")
-    closed = _closed_days(employee.attendance_group_id, [start])
+    closed = closed_days(employee.attendance_group_id, [start])
     for row_day in [] if closed else rows:
         for slot in row_day.slots:
             if slot.get("status") not in policy.correctable:
                 continue
             if (row_day.day, slot["key"]) in requested:
                 continue
-            last = p.last_day_to_apply(policy, row_day.day, working)
-            if last is not None and cutoff is not None:
-                last = min(last, cutoff)
+            last = p.apply_deadline(policy, row_day.day, working)
             if last is None or last < today:
                 continue
             anomalies.append(
@@ -257,13 +253,13 @@ def correction_preview(
     """The day as the engine would give it with the requested time added as a correction
     punch (pure: nothing is written). `target` is a request, or an ``ItemIn`` together
     with `employee`. Approvers see the same preview as the applicant."""
-    from .services import _aware, check_day, evaluate
+    from .services import _aware, check_day
 
     if isinstance(target, CorrectionRequest):
         employee = target.employee
         day, at = target.date, target.requested_time
         if target.punch_id is not None:  # approved: the punch is stored already
-            return evaluate(employee, day, now=now)
+            return day_preview(employee, day, now=now)
     else:
         if employee is None:
             raise ValueError("correction_preview: an item needs its employee")
@@ -271,7 +267,7 @@ def correction_preview(
         check_day(target.requested_time.date())
         day, at = target.day, _aware(target.requested_time, employee_zone(employee))
     fake = engine.PunchIn("preview", at, "correction")
-    return evaluate(employee, day, extra=[fake], now=now)
+    return day_preview(employee, day, [fake], now=now)
 
 
 def pending_for_period(*, group: Any, period_start: date) -> QuerySet[CorrectionRequest]:

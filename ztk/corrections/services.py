@@ -25,18 +25,18 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ztk import engine
 from ztk.approvals import chains
 from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
 from ztk.approvals.models import Delegation
+from ztk.attendance.days import closed_days, day_slots, employee_zone, is_closed
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import FIRST_DAY, LAST_DAY
 from ztk.core.text import clean_text
 from ztk.engine.periods import period_of
-from ztk.org.models import AttendanceGroup, Company, Employee
+from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.org.selectors import period_start_day
 from ztk.scheduling.selectors import working_days_between
@@ -143,14 +143,6 @@ def _require_user(actor: Any) -> None:
         raise PermissionDeniedError()
 
 
-def employee_zone(employee: Employee) -> ZoneInfo:
-    group = employee.attendance_group
-    if group is not None:
-        return ZoneInfo(group.time_zone)
-    company = Company.objects.only("time_zone").first()
-    return ZoneInfo(company.time_zone if company else settings.TIME_ZONE)
-
-
 def policy_row_for(group: AttendanceGroup | None) -> CorrectionPolicy:
     """The group's policy row, or an unsaved one with the defaults."""
     if group is None:
@@ -200,34 +192,6 @@ def _aware(value: datetime, tz: ZoneInfo) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=tz)
     return value
-
-
-def _closed_days(group_id: int | None, days: Iterable[date], *, lock: bool = False) -> set[date]:
-    """The days among ``days`` that lie in a closed period of the group.
-
-    ``lock`` (inside a transaction): the periods' rows are read locked, so a close that
-    committed first is seen and a close that starts meanwhile waits for this transaction
-    and then finds its requests pending. (Read before its transaction, a submission could
-    leave a pending request in a period closed in between. A period row that does not
-    exist yet cannot be locked; period_close creates it and the periods page shows it,
-    so it exists before anyone closes it.)
-    """
-    from ztk.attendance.models import AttendancePeriod, PeriodStatus
-
-    days = list(days)
-    if group_id is None or not days:
-        return set()
-    periods = AttendancePeriod.objects.filter(
-        group_id=group_id, start__lte=max(days), end__gte=min(days)
-    )
-    if lock:
-        periods = periods.select_for_update().order_by("pk")
-    ranges = [
-        (start, end)
-        for status, start, end in periods.values_list("status", "start", "end")
-        if status == PeriodStatus.CLOSED
-    ]
-    return {d for d in days if any(a <= d <= b for a, b in ranges)}
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -369,128 +333,6 @@ def _notify_participants(
     _notify(
         kind, approvals.users({req.employee.user_id, req.applicant_id}), req, title, body, **kwargs
     )
-
-
-# --------------------------------------------------------------------------- day facts
-
-
-@dataclass(frozen=True, slots=True)
-class SlotInfo:
-    key: str
-    kind: str
-    status: str
-    expected: datetime | None
-    window_start: datetime | None
-    window_end: datetime | None
-    end_inclusive: bool
-
-
-def _parse(value: Any) -> datetime | None:
-    if value is None or isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(value)
-
-
-def _day_inputs(employee: Employee, start: date, end: date):
-    """Plans, exemptions and engine punches around [start, end] (as recompute reads them)."""
-    from ztk.punches.models import Punch
-    from ztk.scheduling.plans import build_plans, exemptions_for
-
-    plans = build_plans([employee], start - timedelta(days=1), end + timedelta(days=1))
-    exemptions = exemptions_for([employee.pk], start, end)
-    utc = ZoneInfo("UTC")
-    lo = datetime.combine(start - timedelta(days=2), time.min, tzinfo=utc)
-    hi = datetime.combine(end + timedelta(days=3), time.min, tzinfo=utc)
-    punches = [
-        engine.PunchIn(pk, at, source, void_id is not None)
-        for pk, at, source, void_id in Punch.objects.filter(
-            employee=employee, at__gte=lo, at__lt=hi
-        )
-        .values_list("id", "at", "source", "void__id")
-        .order_by()
-    ]
-    return plans, exemptions, punches
-
-
-def evaluate(
-    employee: Employee,
-    day: date,
-    *,
-    extra: Sequence[engine.PunchIn] = (),
-    now: datetime | None = None,
-    final: bool | None = None,
-) -> engine.DayResult | None:
-    """The engine's result for one employee-day from the stored inputs plus `extra` punches.
-
-    Pure with respect to the database: nothing is written. None when the day has no plan.
-    """
-    from ztk.attendance.models import AttendanceDay
-
-    now = now or timezone.now()
-    plans, exemptions, punches = _day_inputs(employee, day, day)
-    plan = plans.get((employee.pk, day))
-    if plan is None:
-        return None
-    if final is None:
-        final = AttendanceDay.objects.filter(employee=employee, day=day, finalised=True).exists()
-    ordered = [plans[k] for k in sorted(plans) if k[0] == employee.pk]
-    buckets = engine.partition_punches(ordered, [*punches, *extra])
-    return engine.evaluate_day(
-        plan,
-        buckets.get(day, ()),
-        exemptions.get((employee.pk, day), ()),
-        as_of=None if final else now,
-    )
-
-
-def _slot_info(slot: dict[str, Any], window: engine.SlotWindow | None) -> SlotInfo:
-    """A stored slot with the plan's window (the stored one only when the plan has no
-    such slot any more)."""
-    if window is None:
-        start, end = _parse(slot.get("window_start")), _parse(slot.get("window_end"))
-        inclusive = slot.get("kind") == "out"
-    else:
-        start, end, inclusive = window.start, window.end, window.end_inclusive
-    return SlotInfo(
-        key=slot["key"],
-        kind=slot.get("kind", ""),
-        status=slot["status"],
-        expected=_parse(slot.get("expected")),
-        window_start=start,
-        window_end=end,
-        end_inclusive=inclusive,
-    )
-
-
-def slot_infos(
-    employee: Employee, days: Sequence[date], *, now: datetime | None = None
-) -> dict[date, dict[str, SlotInfo]]:
-    """Each day's slots: status from the stored AttendanceDay rows (a day not stored yet is
-    evaluated on the fly), punch windows from the plans (``engine.slot_windows``): the
-    windows the engine matches punches with, cut where they meet the neighbouring dates',
-    even when the stored row predates a schedule change."""
-    from ztk.attendance.models import AttendanceDay
-    from ztk.scheduling.plans import build_plans
-
-    if not days:
-        return {}
-    now = now or timezone.now()
-    rows = {
-        r.day: r for r in AttendanceDay.objects.filter(employee=employee, day__in=list(set(days)))
-    }
-    plans = build_plans([employee], min(days), max(days))
-    out: dict[date, dict[str, SlotInfo]] = {}
-    for day in set(days):
-        plan = plans.get((employee.pk, day))
-        windows = {w.key: w for w in engine.slot_windows(plan)} if plan else {}
-        row = rows.get(day)
-        if row is not None:
-            slots = row.slots
-        else:
-            result = evaluate(employee, day, now=now)
-            slots = [engine.slot_to_json(s) for s in result.slots] if result else []
-        out[day] = {s["key"]: _slot_info(s, windows.get(s["key"])) for s in slots}
-    return out
 
 
 # --------------------------------------------------------------------------- quota
@@ -726,14 +568,14 @@ def _submit(
     categories = categories_for(row)
     policy = policy_for(row, categories)
     days = sorted({i.day for i in items})
-    slots = slot_infos(employee, days, now=now)
+    slots = day_slots(employee, days, now=now)
     periods = {d: period_of(d, policy.period_start_day)[0] for d in days}
     working = working_days_after(days[0], (days[-1] - days[0]).days + WORKING_DAY_HORIZON)
     counts = channel != Channel.PAPER or row.paper_counts
 
     with transaction.atomic():
         # Inside the transaction, before the quota locks (the order period_close takes too).
-        closed = _closed_days(employee.attendance_group_id, days, lock=True)
+        closed = closed_days(employee.attendance_group_id, days, lock=True)
         for start in sorted(set(periods.values())):  # fixed order: no deadlock between two
             lock_quota(employee, start)
         used = {start: used_in_period(employee, start, row) for start in set(periods.values())}
@@ -882,7 +724,7 @@ def _validate_time(req: CorrectionRequest, value: datetime, now: datetime) -> da
     tz = employee_zone(req.employee)
     check_day(value.date())
     value = _aware(value, tz)
-    info = slot_infos(req.employee, [req.date], now=now).get(req.date, {}).get(req.slot_key)
+    info = day_slots(req.employee, [req.date], now=now).get(req.date, {}).get(req.slot_key)
     local_now = now.astimezone(tz)
     refusal = None
     if value > local_now:
@@ -921,7 +763,7 @@ def _finish_approval(req: CorrectionRequest, *, actor: Any, now: datetime, comme
     from ztk.punches.services import PunchInput, record_punches
 
     check_transition(req.status, Status.APPROVED)
-    if _closed_days(req.employee.attendance_group_id, [req.date]):
+    if is_closed(req.employee, req.date):
         refusal = p.Refusal(
             p.PERIOD_CLOSED,
             {"period_start": req.period_start.isoformat(), "period_end": "", "cutoff": ""},

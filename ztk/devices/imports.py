@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -41,6 +40,7 @@ from ztk.core import spreadsheets
 from ztk.core.errors import DomainError
 from ztk.core.text import INVALID_TEXT, escape_forbidden, is_clean_text, text_problem
 from ztk.org.models import Employee
+from ztk.org.zones import ZoneNames
 from ztk.punches.models import PunchSource
 from ztk.punches.services import PunchInput, record_punches
 
@@ -255,13 +255,14 @@ def punches_import(
     # with a forbidden character is refused by record_punches (`invalid_text`).
     numbers = {_text(cell(cells, "employee_no")) for _n, cells in body}
     numbers = {n for n in numbers if is_clean_text(n)}
+    names = ZoneNames()
     zones = {
-        no: ZoneInfo(tz or group_zone or settings.TIME_ZONE)
+        no: ZoneInfo(tz or names(group_zone))
         for no, group_zone in Employee.objects.filter(employee_no__in=numbers).values_list(
             "employee_no", "attendance_group__time_zone"
         )
     }
-    default_zone = ZoneInfo(tz or settings.TIME_ZONE)
+    default_zone = ZoneInfo(tz or names(None))
     inputs: list[PunchInput] = []
     row_of: list[int] = []
     for number, cells in body:

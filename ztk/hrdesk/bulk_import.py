@@ -41,12 +41,12 @@ from datetime import time as clock_time
 from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
+from ztk.attendance.days import closed_ranges
 from ztk.audit.services import record
 from ztk.core import spreadsheets, uploads
 from ztk.core.errors import DomainError, PermissionDeniedError
@@ -54,6 +54,7 @@ from ztk.core.parse import FIRST_DAY, LAST_DAY, moment_in_range
 from ztk.core.spreadsheets import safe_row
 from ztk.core.text import INVALID_TEXT, text_problem
 from ztk.org.rules import is_hr, is_sysadmin
+from ztk.org.zones import ZoneNames
 from ztk.punches.models import Punch, PunchSource
 from ztk.punches.services import PunchInput, record_punches
 
@@ -436,11 +437,10 @@ class _Emp(NamedTuple):
 
 
 def _employees(numbers: Iterable[str]) -> dict[str, _Emp]:
-    from ztk.org.models import Company, Employee
+    from ztk.org.models import Employee
 
     numbers = sorted(set(numbers))
-    default_tz = Company.objects.order_by("pk").values_list("time_zone", flat=True).first()
-    default_tz = default_tz or settings.TIME_ZONE
+    names = ZoneNames()
     zones: dict[str, ZoneInfo] = {}
     found: dict[str, _Emp] = {}
     for start in range(0, len(numbers), CHUNK):
@@ -457,7 +457,7 @@ def _employees(numbers: Iterable[str]) -> dict[str, _Emp]:
                 "attendance_group__time_zone",
             )
         ):
-            tz_name = tz_name or default_tz
+            tz_name = names(tz_name)
             zone = zones.get(tz_name) or zones.setdefault(tz_name, ZoneInfo(tz_name))
             found[number] = _Emp(pk, group_id, name, hire, leave, zone)
     return found
@@ -483,18 +483,6 @@ def _plans(wanted: dict[_Emp, set[date]]) -> dict[tuple[int, date], Any]:
         last = days[i - 1]
         plans.update(build_plans(people, first - timedelta(days=1), last + timedelta(days=1)))
     return plans
-
-
-def _closed_ranges(group_ids: set[int], start: date, end: date) -> dict[int, list]:
-    from ztk.attendance.models import AttendancePeriod, PeriodStatus
-
-    ranges: dict[int, list[tuple[date, date]]] = defaultdict(list)
-    if group_ids:
-        for group_id, first, last in AttendancePeriod.objects.filter(
-            group_id__in=group_ids, status=PeriodStatus.CLOSED, start__lte=end, end__gte=start
-        ).values_list("group_id", "start", "end"):
-            ranges[group_id].append((first, last))
-    return ranges
 
 
 def _existing_keys(keys: list[str]) -> set[str]:
@@ -621,7 +609,7 @@ def validate(
 
     plans = _plans(wanted)
     all_days = [d for days in wanted.values() for d in days]
-    closed = _closed_ranges(
+    closed = closed_ranges(
         {e.attendance_group_id for e in wanted if e.attendance_group_id},
         min(all_days),
         max(all_days),

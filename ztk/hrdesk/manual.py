@@ -30,15 +30,21 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ztk.attendance.days import (
+    Window,
+    attendance_date_at,
+    closed_period,
+    day_windows,
+    employee_zone,
+)
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
-from ztk.attendance.selectors import closed_period
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import moment_in_range
 from ztk.core.text import clean_text
 from ztk.corrections.models import QuotaCounter
 from ztk.corrections.services import policy_row_for, quota_refresh
-from ztk.engine import affected_dates, attendance_date_for, slot_windows
+from ztk.engine import affected_dates
 from ztk.engine.periods import period_of
 from ztk.org.models import Employee
 from ztk.org.rules import can_use_hr_desk as can_manual_add
@@ -107,53 +113,6 @@ def refused(code: str, message_key: str | None = None, **params: Any) -> DomainE
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def zone_of(employee: Employee) -> ZoneInfo:
-    group = employee.attendance_group
-    return ZoneInfo(group.time_zone if group else settings.TIME_ZONE)
-
-
-@dataclass(frozen=True)
-class Window:
-    """One slot's punch window of the day's plan, in the employee's local time."""
-
-    key: str
-    kind: str
-    segment: int
-    expected: datetime
-    start: datetime
-    end: datetime
-    end_inclusive: bool
-
-    def contains(self, moment: datetime) -> bool:
-        if self.end_inclusive:
-            return self.start <= moment <= self.end
-        return self.start <= moment < self.end
-
-
-def day_windows(employee: Employee, day: date) -> list[Window]:
-    """The slots of the employee's plan for `day` (none on rest days and holidays)."""
-    from ztk.scheduling.plans import plan_for
-
-    plan = plan_for(employee, day)
-    return [
-        Window(w.key, w.kind, w.segment, w.expected, w.start, w.end, w.end_inclusive)
-        for w in slot_windows(plan)
-    ]
-
-
-def attendance_date_of_moment(employee: Employee, moment: datetime) -> date:
-    """The attendance date a punch at `moment` would belong to (the engine's rule): the
-    date whose punch window contains it (a 02:00 check-out belongs to the night shift of
-    the day before), else the day boundary decides."""
-    from ztk.scheduling.plans import build_plans
-
-    local = moment.astimezone(zone_of(employee)).date()
-    start, end = local - timedelta(days=1), local + timedelta(days=1)
-    plans = build_plans([employee], start, end)
-    by_date = {d: plans[(employee.pk, d)] for d in (start, local, end)}
-    return attendance_date_for(moment, by_date)
 
 
 def slot_name(key: str, windows: Sequence[Window]) -> str:
@@ -337,13 +296,13 @@ def manual_punch_add(
             raise refused(INVALID_TIME)
         if not moment_in_range(first):
             raise refused(IMPOSSIBLE_TIME)
-        day = attendance_date_of_moment(employee, first)
+        day = attendance_date_at(employee, first)
     if not employee.active:
         raise refused(EMPLOYEE_INACTIVE, name=employee.name)
     period = closed_period(employee, day)
     if period is not None:
         raise refused(PERIOD_CLOSED, start=period.start, end=period.end)
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     if day > now.astimezone(tz).date():
         raise refused(FUTURE_TIME, "future_day", day=day)
     windows = day_windows(employee, day)
@@ -455,7 +414,7 @@ def manual_punch_add(
 def attendance_date_of(punch: Punch) -> date:
     """The attendance date whose slot uses the punch, else its local calendar date."""
     employee = punch.employee
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     group = employee.attendance_group
     candidates = affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)
     for row in AttendanceDay.objects.filter(employee=employee, day__in=candidates).only(
@@ -476,7 +435,7 @@ def manual_punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
     period = closed_period(employee, day)
     if period is not None:
         raise refused(PERIOD_CLOSED, start=period.start, end=period.end)
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     with transaction.atomic():
         before = day_snapshot(AttendanceDay.objects.filter(employee=employee, day=day).first())
         void = punch_void(actor=actor, punch=punch, reason=reason)
@@ -571,7 +530,7 @@ def manual_day(*, employee: Employee, day: date, now: datetime | None = None) ->
     from ztk.attendance.explain import SLOT_STATUS
 
     now = now or timezone.now()
-    tz = zone_of(employee)
+    tz = employee_zone(employee)
     detail = pages.day_detail(employee=employee, day=day)
     view = ManualDay(employee=employee, day=day, detail=detail)
     view.closed = closed_period(employee, day)

@@ -35,6 +35,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.approvals import routing
 from ztk.approvals.chains import fallback_text
 from ztk.approvals.sla import step_deadline
+from ztk.attendance.days import employee_zone
 from ztk.attendance.explain import slot_label
 from ztk.audit.models import AuditEvent
 from ztk.audit.services import record
@@ -43,7 +44,6 @@ from ztk.core.text import clean_text
 from ztk.corrections.models import CorrectionRequest, Status, check_transition
 from ztk.corrections.page_selectors import kind_label
 from ztk.corrections.rules import is_participant
-from ztk.corrections.services import employee_zone
 from ztk.notifications.services import notify
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.roles import HR

@@ -29,8 +29,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ztk.attendance.days import day_slots, day_windows, employee_zone, is_closed
 from ztk.attendance.models import AttendanceDay
-from ztk.attendance.selectors import closed_period
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -267,7 +267,7 @@ def paper_form_register(
         raise _error(SIGNER_REQUIRED)
     if signed_by is not None and signed_by.pk == employee.pk:
         raise _error(SIGNER_IS_EMPLOYEE)
-    tz = manual.zone_of(employee)
+    tz = employee_zone(employee)
     local_now = now.astimezone(tz)
     if signed_on > local_now.date():
         raise _error(SIGNED_AFTER_ENTRY, signed_on=signed_on.isoformat())
@@ -285,7 +285,7 @@ def paper_form_register(
     policy = dataclasses.replace(services.policy_for(row, offered), cutoff_day=None)
     counts = bool(row.paper_counts)
 
-    windows = manual.day_windows(employee, day)
+    windows = day_windows(employee, day)
     segments = len({w.segment for w in windows}) or 1
     window = next((w for w in windows if w.key == slot_key), None)
     if isinstance(time, datetime):
@@ -309,7 +309,7 @@ def paper_form_register(
 
         recompute([(employee.pk, day)], now=now)  # judge against the day as it is now
         before_row = AttendanceDay.objects.filter(employee=employee, day=day).first()
-        info = services.slot_infos(employee, [day], now=now).get(day, {}).get(slot_key)
+        info = day_slots(employee, [day], now=now).get(day, {}).get(slot_key)
         used = services.used_in_period(employee, start, row)
         pending = CorrectionRequest.objects.filter(
             employee=employee, date=day, slot_key=slot_key, status=Status.PENDING
@@ -326,7 +326,7 @@ def paper_form_register(
             slot_window_end_inclusive=window.end_inclusive if window else True,
             requested_time=moment,
             now=local_now,
-            period_closed=closed_period(employee, day) is not None,
+            period_closed=is_closed(employee, day),
             used_in_period=used,
             pending_for_slot=pending,
             category=reason_category.code,

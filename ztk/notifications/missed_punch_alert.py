@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -18,6 +18,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
 
+from ztk.attendance.days import employee_zone
 from ztk.attendance.models import AttendanceDay, DayStatus
 from ztk.org.models import Company, Employee
 
@@ -36,14 +37,6 @@ def default_last_day_to_apply(employee: Employee, day: date) -> date | None:
 def _language() -> str:
     locale = Company.objects.order_by("pk").values_list("locale", flat=True).first()
     return locale or settings.LANGUAGE_CODE
-
-
-def _zone(employee: Employee) -> ZoneInfo:
-    name = employee.attendance_group.time_zone if employee.attendance_group else ""
-    try:
-        return ZoneInfo(name or settings.TIME_ZONE)
-    except (ZoneInfoNotFoundError, ValueError):
-        return ZoneInfo(settings.TIME_ZONE)
 
 
 def _slot_label(slot: dict[str, Any], segments: int, zone: ZoneInfo) -> str:
@@ -108,7 +101,7 @@ def _alert(
     last_day_to_apply: LastDayToApply,
     url: str,
 ) -> bool:
-    zone = _zone(employee)
+    zone = employee_zone(employee)
     segments = max((int(s.get("segment") or 1) for s in row.slots), default=1)
     slots = ", ".join(_slot_label(s, segments, zone) for s in missing)
     last_day = last_day_to_apply(employee, day)

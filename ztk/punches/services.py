@@ -26,6 +26,7 @@ from ztk.core.text import INVALID_TEXT, clean_text, is_clean_text
 from ztk.engine import affected_dates
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.rules import employee_of
+from ztk.org.zones import employee_zone, zone_names
 
 from .hooks import day_keeper
 from .models import Geofence, OutsideGeofenceRule, Punch, PunchSettings, PunchSource, PunchVoid
@@ -173,8 +174,10 @@ def record_punches(
     employees: dict[int, _Emp] = {}
     by_number: dict[str, _Emp] = {}
     if ids or numbers:
-        for pk, number, hire, leave, tz_name, boundary in _employee_rows(ids, numbers):
-            known = _Emp(pk, hire, leave, _zone(tz_name or "UTC"), boundary or 0)
+        rows = _employee_rows(ids, numbers)
+        names = zone_names(row[4] for row in rows)
+        for pk, number, hire, leave, tz_name, boundary in rows:
+            known = _Emp(pk, hire, leave, _zone(names[tz_name]), boundary or 0)
             employees[pk] = known
             by_number[number] = known
 
@@ -498,7 +501,7 @@ def punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
         after={"voided": True, "reason": void.reason},
     )
     group = punch.employee.attendance_group
-    tz = ZoneInfo(group.time_zone if group else "UTC")
+    tz = employee_zone(punch.employee)
     pairs = {
         (punch.employee_id, d)
         for d in affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)

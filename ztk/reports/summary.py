@@ -31,6 +31,7 @@ from ztk.core.parse import parse_month
 from ztk.engine.periods import period_of, period_starting_in
 from ztk.org.models import AttendanceGroup, Company, Department, Employee
 from ztk.org.selectors import period_start_day
+from ztk.org.zones import ZoneNames
 from ztk.scheduling.models import Shift
 
 from . import columns as C
@@ -460,6 +461,7 @@ def daily_detail(
         )
     )
     zones: dict[str | None, ZoneInfo] = {}
+    zone_names = ZoneNames()
     weekdays = C.WEEKDAYS[lang]
     provisional_word = C.pick(C.PROVISIONAL, lang)
     status_words = {key: C.word(C.DAY_STATUS, key, lang) for key in C.DAY_STATUS}
@@ -484,7 +486,7 @@ def daily_detail(
         ) in rows.iterator(chunk_size=5000):
             tz = zones.get(tz_name)
             if tz is None:
-                tz = zones[tz_name] = ZoneInfo(tz_name or "Asia/Shanghai")
+                tz = zones[tz_name] = ZoneInfo(zone_names(tz_name))
             slots = loads(slots_text) if slots_text and slots_text != "[]" else []
             segments = len({s.get("segment") for s in slots}) or 1
             key = (notes_text or "", segments)

@@ -16,11 +16,11 @@ from functools import lru_cache
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import QuerySet
 
 from ztk import engine
-from ztk.org.models import AttendanceGroup, Company, Employee
+from ztk.org.models import AttendanceGroup, Employee
+from ztk.org.zones import zone_names
 
 from . import hooks
 from .models import (
@@ -196,30 +196,36 @@ def _aware(value: Any) -> datetime:
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
-def _company_zone() -> tuple[str, int]:
-    company = Company.objects.order_by("pk").values_list("time_zone", flat=True).first()
-    return company or settings.TIME_ZONE, 0
-
-
 def _group_zones(
-    employees: Sequence[PlanSubject], known: Mapping[int, tuple[str, int]] | None = None
+    employees: Sequence[PlanSubject], known: Mapping[int | None, tuple[str, int]] | None = None
 ) -> dict[int | None, tuple[str, int]]:
     """(time zone, day boundary hour) per attendance group id; None for "no group".
 
     ``known`` are zones the caller already read (no query for those groups).
     """
-    zones: dict[int | None, tuple[str, int]] = {}
+    found: dict[int, tuple[str | None, int]] = {}
     group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id is not None}
     if known:
-        zones.update((g, zone) for g, zone in known.items() if g is not None and g in group_ids)
-        group_ids -= set(zones)
+        found.update((g, zone) for g, zone in known.items() if g is not None and g in group_ids)
+        group_ids -= set(found)
     if group_ids:
         for pk, tz, hour in AttendanceGroup.objects.filter(pk__in=group_ids).values_list(
             "pk", "time_zone", "day_boundary_hour"
         ):
-            zones[pk] = (tz, hour)
-    if any(e.attendance_group_id is None for e in employees):
-        zones[None] = _company_zone()
+            found[pk] = (tz, hour)
+    no_group = any(e.attendance_group_id is None for e in employees)
+    if no_group and known and None in known:
+        found_none: str | None = known[None][0]
+    else:
+        found_none = None
+    # The one zone rule (ztk.org.zones): a group without a usable zone, or no group, has
+    # the company's.
+    names = zone_names([tz for tz, _hour in found.values()] + ([found_none] if no_group else []))
+    zones: dict[int | None, tuple[str, int]] = {
+        g: (names[tz], hour) for g, (tz, hour) in found.items()
+    }
+    if no_group:
+        zones[None] = (names[found_none], 0)
     return zones
 
 
@@ -244,7 +250,7 @@ def build_plans(
     start: date,
     end: date,
     *,
-    zones: Mapping[int, tuple[str, int]] | None = None,
+    zones: Mapping[int | None, tuple[str, int]] | None = None,
 ) -> dict[tuple[int, date], engine.DayPlan]:
     """The plan of every employee on every date in [start, end] (both inclusive).
 
@@ -424,15 +430,14 @@ def exemptions_for(
     wanted = set(ids)
 
     if zones is not None and wanted <= zones.keys():
-        zone_names = {pk: zones[pk] for pk in ids}
+        zone_of = {pk: zones[pk] for pk in ids}
     else:
         zone_rows = _by_ids(Employee.objects.order_by(), "pk", ids).values_list(
             "pk", "attendance_group__time_zone"
         )
-        zone_names = {pk: tz for pk, tz in zone_rows if pk in wanted}
-    if any(tz is None for tz in zone_names.values()):
-        company_tz = _company_zone()[0]
-        zone_names = {pk: tz or company_tz for pk, tz in zone_names.items()}
+        zone_of = {pk: tz for pk, tz in zone_rows if pk in wanted}
+    names = zone_names(zone_of.values())
+    zone_of = {pk: names[tz] for pk, tz in zone_of.items()}
 
     lower = datetime.combine(start, time.min, tzinfo=UTC) - _ZONE_MARGIN
     upper = datetime.combine(end + timedelta(days=2), time.min, tzinfo=UTC) + _ZONE_MARGIN
@@ -460,9 +465,9 @@ def exemptions_for(
         )
     result: dict[tuple[int, date], list[Any]] = defaultdict(list)
     for employee_id, ex_start, ex_end, kind in rows:
-        if employee_id not in zone_names:
+        if employee_id not in zone_of:
             continue
-        tz = _zone(zone_names[employee_id])
+        tz = _zone(zone_of[employee_id])
         first = ex_start.astimezone(tz).date() - timedelta(days=1)
         last = (ex_end - timedelta(microseconds=1)).astimezone(tz).date()
         item = engine.Exemption(start=ex_start, end=ex_end, kind=kind)

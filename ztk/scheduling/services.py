@@ -13,9 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +24,7 @@ from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import check_moment
 from ztk.core.text import clean_text
 from ztk.org.models import AttendanceGroup, Employee
+from ztk.org.zones import employee_zone
 
 from . import calendar_data
 from .hooks import ScheduleChange, schedule_changed
@@ -99,11 +98,6 @@ def _segments_snapshot(segments: Iterable[SegmentSpec]) -> list[dict[str, Any]]:
 
 def _saved_segments(shift: Shift) -> list[SegmentSpec]:
     return [SegmentSpec.of(s) for s in shift.segments.order_by("position")]
-
-
-def _zone_of(employee: Employee) -> ZoneInfo:
-    group = employee.attendance_group
-    return ZoneInfo(group.time_zone if group is not None else settings.TIME_ZONE)
 
 
 def _days(start: date, end: date, weekdays: set[int] | None) -> list[date]:
@@ -188,7 +182,7 @@ def changes_for_calendar(days: Iterable[date]) -> list[ScheduleChange]:
 
 
 def changes_for_exemption(exemption: Exemption) -> list[ScheduleChange]:
-    tz = _zone_of(exemption.employee)
+    tz = employee_zone(exemption.employee)
     first = exemption.start.astimezone(tz).date() - timedelta(days=1)
     last = (exemption.end - timedelta(microseconds=1)).astimezone(tz).date()
     return [

@@ -27,6 +27,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from ztk.attendance.days import employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import clean_query, text_checked
 from ztk.core.parse import parse_clock, parse_day, parse_ids
@@ -143,7 +144,7 @@ def _open_anomalies(
     employee: Employee, quota: dict[str, Any], *, on_behalf: bool
 ) -> list[dict[str, Any]]:
     """The slots still open to correct (from ``quota_for``), each with its form link."""
-    tz = services.employee_zone(employee)
+    tz = employee_zone(employee)
     out = []
     for anomaly in quota["open_anomalies"]:
         params = {"day": anomaly["day"].isoformat(), "slot": anomaly["slot"]}
@@ -345,7 +346,7 @@ def _chooser(request: HttpRequest, employee: Employee) -> HttpResponse:
             "on_behalf": on_behalf,
             "quota": quota,
             "anomalies": _open_anomalies(employee, quota, on_behalf=on_behalf),
-            "today": now.astimezone(services.employee_zone(employee)).date(),
+            "today": now.astimezone(employee_zone(employee)).date(),
             **_nav(request, "mine"),
         },
     )
@@ -527,7 +528,7 @@ def _adjusted(req: CorrectionRequest, value: str) -> tuple[datetime | None, str 
     clock = parse_clock(value)
     if clock is None:
         return None, _("Enter the time as HH:MM.")
-    tz = services.employee_zone(req.employee)
+    tz = employee_zone(req.employee)
     if req.requested_time.astimezone(tz).strftime("%H:%M") == clock.strftime("%H:%M"):
         return None, None
     slots = {s.key: s for s in ps.day_slots(req.employee, req.date, correctable=frozenset())}

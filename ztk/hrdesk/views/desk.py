@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST, require_safe
 
+from ztk.attendance.days import day_windows, employee_zone
 from ztk.attendance.explain import slot_label
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
@@ -95,8 +96,8 @@ def _find_signer(text: str) -> tuple[Employee | None, str]:
 
 def _slot_choices(employee: Employee | None, day: date | None) -> list[dict[str, str]]:
     if employee is not None and day is not None:
-        windows = manual.day_windows(employee, day)
-        tz = manual.zone_of(employee)
+        windows = day_windows(employee, day)
+        tz = employee_zone(employee)
         return [
             {
                 "key": w.key,
@@ -291,7 +292,7 @@ def paper_detail(request: HttpRequest, pk: int) -> HttpResponse:
         form = paper.paper_form_for(request.user, pk)
     except NotFoundError as missing:
         raise Http404 from missing
-    tz = manual.zone_of(form.employee)
+    tz = employee_zone(form.employee)
     return render(
         request,
         "hrdesk/paper_detail.html",

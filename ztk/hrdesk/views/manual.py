@@ -23,6 +23,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from ztk.attendance.days import day_windows, employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import text_checked
 from ztk.core.parse import parse_clock, parse_day
@@ -64,7 +65,7 @@ def _context(
     now = timezone.now()
     context: dict[str, Any] = {"employee": employee, "day": day, "query": "", "results": []}
     if employee is not None:
-        today = now.astimezone(manual.zone_of(employee)).date()
+        today = now.astimezone(employee_zone(employee)).date()
         context["today"] = today
         context["day_value"] = (day or today).isoformat()
         if day is not None:
@@ -137,7 +138,7 @@ def add(request: HttpRequest) -> HttpResponse:
     if day is None:
         raise Http404
     remark = request.POST.get("remark", "")[:REMARK_MAX]
-    windows = {w.key: w for w in manual.day_windows(employee, day)}
+    windows = {w.key: w for w in day_windows(employee, day)}
     times: list[tuple[str, Any]] = []
     problem = ""
     for key in request.POST.getlist("slot"):
@@ -160,7 +161,7 @@ def add(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             problem = exc.message
         else:
-            tz = manual.zone_of(employee)
+            tz = employee_zone(employee)
             messages.success(
                 request,
                 _("Added %(times)s for %(name)s; the day has been recomputed.")
@@ -201,7 +202,7 @@ def void(request: HttpRequest, punch_id: int) -> HttpResponse:
     except DomainError as exc:
         messages.error(request, exc.message)
     else:
-        tz = manual.zone_of(punch.employee)
+        tz = employee_zone(punch.employee)
         messages.success(
             request,
             _("The punch at %(time)s was voided; the day has been recomputed.")
