@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -170,7 +170,7 @@ def policy_for(row: CorrectionPolicy, categories: dict[str, ReasonCategory]) -> 
     return p.Policy(
         monthly_limit=row.monthly_limit,
         window_days=row.window_days,
-        window_mode=row.window_mode,
+        window_mode=cast(p.WindowMode, row.window_mode),  # the field's choices are the two modes
         cutoff_day=row.cutoff_day,
         correctable=row.correctable,
         min_reason_length=row.min_reason_length,
@@ -397,8 +397,12 @@ def _refresh_counter(req: CorrectionRequest) -> None:
 
 def _configured_steps(row: CorrectionPolicy) -> list[tuple[str, int | None, int]]:
     """(approver kind, named user, deadline in working days) per configured step."""
-    supervisor = (ApproverKind.SUPERVISOR, None, DEFAULT_DEADLINE_WORKING_DAYS["supervisor"])
-    hr = (ApproverKind.HR, None, DEFAULT_DEADLINE_WORKING_DAYS["hr"])
+    supervisor = (
+        ApproverKind.SUPERVISOR,
+        None,
+        DEFAULT_DEADLINE_WORKING_DAYS[ApproverKind.SUPERVISOR],
+    )
+    hr = (ApproverKind.HR, None, DEFAULT_DEADLINE_WORKING_DAYS[ApproverKind.HR])
     preset = row.chain_preset
     if preset == ChainPreset.SINGLE:
         return [supervisor]
@@ -787,8 +791,8 @@ def _finish_approval(req: CorrectionRequest, *, actor: Any, now: datetime, comme
         audit_extra={"correction_id": req.pk},
     )
     if result.rejected:
-        refusal = result.rejected[0]
-        raise DomainError(refusal.code, refusal.message)
+        rejected = result.rejected[0]
+        raise DomainError(rejected.code, rejected.message)
     if result.punch_ids:
         req.punch_id = result.punch_ids[0]
     else:

@@ -274,7 +274,7 @@ def paper_form_register(
     if signed_on < day:
         raise _error(SIGNED_BEFORE_DAY, signed_on=signed_on.isoformat())
     override = quota_override_reason is not None
-    if override:
+    if quota_override_reason is not None:
         quota_override_reason = quota_override_reason.strip()[:500]
         if not quota_override_reason:
             raise _error(QUOTA_OVERRIDE_REASON)
@@ -342,6 +342,8 @@ def paper_form_register(
             raise _error(SLOT_NOT_FOUND, "no_shift", day=day.isoformat())
         if refusals:
             raise _refusal(refusals[0], refusals, segments)
+        # Without a window slot_status is None, which the check refuses (SLOT_NOT_FOUND).
+        assert window is not None
 
         req = CorrectionRequest.objects.create(
             employee=employee,
