@@ -47,16 +47,19 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
 from ztk.attendance.days import closed_ranges
+from ztk.attendance.explain import slot_label
 from ztk.audit.services import record
 from ztk.core import spreadsheets, uploads
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import FIRST_DAY, LAST_DAY, moment_in_range
 from ztk.core.spreadsheets import safe_row
 from ztk.core.text import INVALID_TEXT, text_problem
+from ztk.org.models import Employee
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.org.zones import ZoneNames
 from ztk.punches.models import Punch, PunchSource
 from ztk.punches.services import PunchInput, record_punches
+from ztk.scheduling.plans import build_plans
 
 MAX_BYTES = spreadsheets.MAX_BYTES
 MAX_ROWS = 20_000
@@ -443,8 +446,6 @@ class _Emp(NamedTuple):
 
 
 def _employees(numbers: Iterable[str]) -> dict[str, _Emp]:
-    from ztk.org.models import Employee
-
     numbers = sorted(set(numbers))
     names = ZoneNames()
     zones: dict[str, ZoneInfo] = {}
@@ -471,8 +472,6 @@ def _employees(numbers: Iterable[str]) -> dict[str, _Emp]:
 
 def _plans(wanted: dict[_Emp, set[date]]) -> dict[tuple[int, date], Any]:
     """Plans of D-1, D and D+1 for every (employee, D) wanted, a few queries per 31 days."""
-    from ztk.scheduling.plans import build_plans
-
     by_day: dict[date, set[_Emp]] = defaultdict(set)
     for emp, days in wanted.items():
         for day in days:
@@ -544,8 +543,6 @@ def validate(
 ) -> list[Row]:
     """Every data row checked: format, employee, plan and window, period, future, duplicates
     in the file, already imported, slot already punched."""
-    from ztk.attendance.explain import slot_label
-
     header_line, header = table[0]
     positions = header_positions(header)
     body = table[1:]

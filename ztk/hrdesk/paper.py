@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance.days import day_slots, day_windows, employee_zone, is_closed
 from ztk.attendance.models import AttendanceDay
+from ztk.attendance.services import recompute
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -305,8 +306,6 @@ def paper_form_register(
         # One registration per employee at a time: "already punched" and the count hold.
         Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk").first()
         services.lock_quota(employee, start)
-        from ztk.attendance.services import recompute
-
         recompute([(employee.pk, day)], now=now)  # judge against the day as it is now
         before_row = AttendanceDay.objects.filter(employee=employee, day=day).first()
         info = day_slots(employee, [day], now=now).get(day, {}).get(slot_key)
