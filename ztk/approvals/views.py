@@ -63,7 +63,7 @@ def delegations(request: HttpRequest) -> HttpResponse:
             errors["start"] = _("Enter a date.")
         if end is None:
             errors["end"] = _("Enter a date.")
-        if not errors:
+        if not errors and start is not None and end is not None:
             try:
                 services.delegation_create(
                     actor=request.user,
