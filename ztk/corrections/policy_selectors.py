@@ -42,7 +42,9 @@ def chain_of(row: CorrectionPolicy) -> list[ChainStep]:
     kinds = dict(ApproverKind.choices)
 
     def preset(kind: str) -> ChainStep:
-        return ChainStep(kind, str(kinds[kind]), None, DEFAULT_DEADLINE_WORKING_DAYS[kind])
+        return ChainStep(
+            kind, str(kinds[kind]), None, DEFAULT_DEADLINE_WORKING_DAYS[ApproverKind(kind)]
+        )
 
     if row.chain_preset == ChainPreset.SINGLE:
         return [preset(ApproverKind.SUPERVISOR)]

@@ -285,19 +285,19 @@ def _save_categories(row: CorrectionPolicy, categories: list[CategoryIn]) -> Non
         if as_offered and code not in own:  # as the company offers it: no row of its own
             continue
         ReasonCategory.objects.update_or_create(policy=row, code=code, defaults=wanted)
-    for code, category in own.items():
-        if code not in listed and category.active:
-            category.active = False
-            category.save(update_fields=["active"])
-    for code, category in globals_.items():
+    for code, own_row in own.items():
+        if code not in listed and own_row.active:
+            own_row.active = False
+            own_row.save(update_fields=["active"])
+    for code, company_row in globals_.items():
         if code not in listed and code not in own:
             ReasonCategory.objects.create(
                 policy=row,
                 code=code,
-                name=category.name,
-                requires_attachment=category.requires_attachment,
+                name=company_row.name,
+                requires_attachment=company_row.requires_attachment,
                 active=False,
-                order=category.order,
+                order=company_row.order,
             )
 
 

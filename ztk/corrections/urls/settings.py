@@ -8,5 +8,5 @@ app_name = "policy_settings"
 
 urlpatterns = [
     path("", views.index, name="index"),
-    path("<str:group>/", views.edit, name="edit"),
+    path("<str:code>/", views.edit, name="edit"),
 ]

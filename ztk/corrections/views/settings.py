@@ -186,9 +186,9 @@ def index(request: HttpRequest) -> HttpResponse:
 @text_checked
 @login_required
 @require_http_methods(["GET", "HEAD", "POST"])
-def edit(request: HttpRequest, group: str) -> HttpResponse:
+def edit(request: HttpRequest, code: str) -> HttpResponse:
     editable = _require_viewer(request)
-    group = get_object_or_404(AttendanceGroup, code=group[:FIELD_MAX])
+    group = get_object_or_404(AttendanceGroup, code=code[:FIELD_MAX])
     row = ps.policy_of(group)
     posted = request.method == "POST"
     if posted and not editable:
@@ -229,7 +229,7 @@ def edit(request: HttpRequest, group: str) -> HttpResponse:
                 messages.success(
                     request, _("Correction policy of %(group)s saved.") % {"group": group.name}
                 )
-                return redirect("policy_settings:edit", group=group.code)
+                return redirect("policy_settings:edit", code=group.code)
     context = {
         "group": group,
         "form": form,
