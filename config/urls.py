@@ -23,6 +23,7 @@ urlpatterns = [
     path("requests/", include("ztk.corrections.urls.requests")),
     path("notifications/", include("ztk.notifications.urls")),
     path("reports/", include("ztk.reports.urls")),
+    path("settings/", include("ztk.setup.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ztk.web.urls")),
 ]

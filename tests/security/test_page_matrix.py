@@ -92,6 +92,7 @@ NOT_ALLOWED = signed_in(405)  # the method is refused (after the log-in check)
 
 GET_ONLY = signed_in(405)  # a page that only shows: POST is refused
 POST_ONLY = signed_in(405)  # an action: GET is refused
+SETTINGS_READERS = ("hr", "auditor", "superuser")  # settings pages: the auditor reads
 HR_PAGE = only(200, *ADMINS)  # HR's desk pages: HR and the system admin
 HR_ACTION = only(REDIRECT, *ADMINS)  # … and their actions (done, back to the page)
 DAY = "2026-11-23"
@@ -543,6 +544,8 @@ PAGES: list[Page] = [
         post=everyone(REDIRECT),
         body={"language": "en"},
     ),  # fmt: skip
+    # --- settings (/settings/): HR and the system admin change them; the auditor reads ---
+    Page("settings:index", "/settings/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),
     Page("web:hr", "/hr/", get=only(200, "hr"), post=only(200, "hr")),
