@@ -546,6 +546,19 @@ PAGES: list[Page] = [
     ),  # fmt: skip
     # --- settings (/settings/): HR and the system admin change them; the auditor reads ---
     Page("settings:index", "/settings/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
+    Page(
+        "settings:api_keys",
+        "/settings/api-keys/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(200, *ADMINS),  # the new key is shown once, in this response
+        body={"name": "ERP", "expires_on": "2027-06-30"},
+    ),
+    Page(
+        "settings:api_key_revoke",
+        "/settings/api-keys/{api_key}/revoke/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),
     Page("web:hr", "/hr/", get=only(200, "hr"), post=only(200, "hr")),
