@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "ztk.closing",
     "ztk.api",
     "ztk.web",
+    "ztk.setup",
     "ztk.ops",
     # After ztk.core, whose run_huey (the same consumer, stop-aware) replaces Huey's.
     "huey.contrib.djhuey",

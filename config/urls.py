@@ -25,6 +25,7 @@ urlpatterns = [
     path("settings/delegations/", include("ztk.approvals.urls")),
     path("notifications/", include("ztk.notifications.urls")),
     path("reports/", include("ztk.reports.urls")),
+    path("settings/", include("ztk.setup.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("ztk.web.urls")),
 ]

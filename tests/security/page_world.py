@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests import factories
+from ztk.accounts.services import api_key_create
 
 SH = ZoneInfo("Asia/Shanghai")
 FRI = date(2026, 11, 20)
@@ -228,11 +229,14 @@ def build() -> PageWorld:
     )
     # HR's bulk import running in the background: only its owner sees it
     job = Job.objects.create(kind=bulk_import.JOB_PREVIEW, owner=org.hr.user)
+    # an integrator's API key, created by HR (the settings pages list and revoke it)
+    api_key, _raw = api_key_create(actor=org.hr.user, user=org.hr.user, name="payroll")
     world.ids.update(
         notification=note.pk,
         robot=robot.pk,
         device=device.serial,
         group=org.group.code,
         job=str(job.pk),
+        api_key=api_key.pk,
     )
     return world

@@ -92,6 +92,7 @@ NOT_ALLOWED = signed_in(405)  # the method is refused (after the log-in check)
 
 GET_ONLY = signed_in(405)  # a page that only shows: POST is refused
 POST_ONLY = signed_in(405)  # an action: GET is refused
+SETTINGS_READERS = ("hr", "auditor", "superuser")  # settings pages: the auditor reads
 HR_PAGE = only(200, *ADMINS)  # HR's desk pages: HR and the system admin
 HR_ACTION = only(REDIRECT, *ADMINS)  # … and their actions (done, back to the page)
 DAY = "2026-11-23"
@@ -584,6 +585,21 @@ PAGES: list[Page] = [
         post=everyone(REDIRECT),
         body={"language": "en"},
     ),  # fmt: skip
+    # --- settings (/settings/): HR and the system admin change them; the auditor reads ---
+    Page("settings:index", "/settings/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
+    Page(
+        "settings:api_keys",
+        "/settings/api-keys/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(200, *ADMINS),  # the new key is shown once, in this response
+        body={"name": "ERP", "expires_on": "2027-06-30"},
+    ),
+    Page(
+        "settings:api_key_revoke",
+        "/settings/api-keys/{api_key}/revoke/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),
     Page("web:hr", "/hr/", get=only(200, "hr"), post=only(200, "hr")),

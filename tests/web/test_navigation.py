@@ -11,7 +11,7 @@ HOME, APPROVALS, TEAM, HR, REPORTS, AUDIT, SETTINGS = (
     "/hr/",
     "/reports/",
     "/audit/",
-    "/admin/",
+    "/settings/",  # the settings pages; the Django admin is linked from there
 )
 
 
@@ -30,7 +30,7 @@ def _nav(client, user):
         ("manager", [HOME, APPROVALS, TEAM]),
         ("head", [HOME, APPROVALS, TEAM]),
         ("hr", [HOME, APPROVALS, TEAM, HR, REPORTS, SETTINGS]),
-        ("auditor", [HOME, AUDIT]),
+        ("auditor", [HOME, AUDIT, SETTINGS]),  # reads the settings
         ("sysadmin", [HOME, TEAM, REPORTS, AUDIT, SETTINGS]),
     ],
 )

@@ -5,6 +5,7 @@ import secrets
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 KEY_PREFIX = "ztk_"
@@ -36,6 +37,12 @@ class ApiKey(models.Model):
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    expires_on = models.DateField(
+        _("expires"),
+        null=True,
+        blank=True,
+        help_text=_("Works through this day (the company's time zone); empty: never expires."),
+    )
 
     class Meta:
         verbose_name = _("API key")
@@ -46,5 +53,9 @@ class ApiKey(models.Model):
         return f"{self.prefix}… ({self.name or self.user})"
 
     @property
+    def expired(self) -> bool:
+        return self.expires_on is not None and timezone.localdate() > self.expires_on
+
+    @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired

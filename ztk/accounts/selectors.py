@@ -1,4 +1,4 @@
-"""Reads for the accounts area: second-factor devices and current lock-outs."""
+"""Reads for the accounts area: second-factor devices, current lock-outs, API keys."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db.models import Max, Sum
 from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import ApiKey
 
 
 def totp_device_of(user: Any, *, confirmed: bool = True) -> TOTPDevice | None:
@@ -54,3 +56,12 @@ def lockouts() -> list[Lockout]:
         )
         for row in rows
     ]
+
+
+def api_keys() -> Any:
+    """Every API key, newest first, with the account it acts as (never the secret)."""
+    return ApiKey.objects.select_related("user").order_by("revoked_at", "-created_at")
+
+
+def api_key(key_id: int) -> Any | None:
+    return ApiKey.objects.select_related("user").filter(pk=key_id).first()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from axes.models import AccessAttempt
@@ -19,6 +20,7 @@ from ztk.core.text import clean_text
 from .models import ApiKey, hash_key, new_raw_key
 
 User = get_user_model()
+MAX_KEY_DAYS = 5 * 366  # an integrator's key is renewed at least every five years
 
 
 def _may_manage_keys(actor: Any, owner: Any) -> bool:
@@ -26,20 +28,52 @@ def _may_manage_keys(actor: Any, owner: Any) -> bool:
 
 
 @transaction.atomic
-def api_key_create(*, actor: Any, user: Any, name: str = "") -> tuple[ApiKey, str]:
-    """Returns the key object and the raw key, which is shown once and never stored."""
+def api_key_create(
+    *, actor: Any, user: Any, name: str = "", expires_on: date | None = None
+) -> tuple[ApiKey, str]:
+    """Returns the key object and the raw key, which is shown once and never stored.
+
+    ``expires_on``: the last day the key works (the company's time zone); None: no expiry.
+    """
     if not _may_manage_keys(actor, user):
         raise PermissionDeniedError()
     if not user.is_active:
         raise DomainError("user_inactive", _("The user is not active."))
     name = clean_text(name, field="name")[:80]
+    if expires_on is not None:
+        today = timezone.localdate()
+        last = today + timedelta(days=MAX_KEY_DAYS)
+        if expires_on < today:
+            raise DomainError(
+                "expiry_in_past",
+                _("The expiry date %(day)s is in the past; choose today or a later day.")
+                % {"day": expires_on.isoformat()},
+                details={"field": "expires_on"},
+            )
+        if expires_on > last:
+            raise DomainError(
+                "expiry_too_far",
+                _("A key may live at most %(days)s days: choose %(last)s or earlier.")
+                % {
+                    "days": MAX_KEY_DAYS,
+                    "last": (today + timedelta(days=MAX_KEY_DAYS)).isoformat(),
+                },
+                details={"field": "expires_on"},
+            )
     raw = new_raw_key()
-    key = ApiKey.objects.create(user=user, name=name, prefix=raw[:12], key_hash=hash_key(raw))
+    key = ApiKey.objects.create(
+        user=user, name=name, prefix=raw[:12], key_hash=hash_key(raw), expires_on=expires_on
+    )
     record(
         "accounts.api_key.create",
         obj=key,
         actor=actor,
-        after={"user": user.get_username(), "name": key.name, "prefix": key.prefix},
+        after={
+            "user": user.get_username(),
+            "name": key.name,
+            "prefix": key.prefix,
+            "expires_on": expires_on.isoformat() if expires_on else None,
+        },
     )
     return key, raw
 
@@ -55,6 +89,7 @@ def api_key_revoke(*, actor: Any, key: ApiKey) -> ApiKey:
             "accounts.api_key.revoke",
             obj=key,
             actor=actor,
+            before={"prefix": key.prefix, "revoked_at": None},
             after={"prefix": key.prefix, "revoked_at": key.revoked_at},
         )
     return key
@@ -65,7 +100,7 @@ def api_key_authenticate(raw: str) -> Any | None:
     if not raw or not raw.startswith("ztk_"):
         return None
     key = ApiKey.objects.select_related("user").filter(key_hash=hash_key(raw)).first()
-    if key is None or key.revoked_at is not None or not key.user.is_active:
+    if key is None or not key.active or not key.user.is_active:
         return None
     now = timezone.now()
     if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:

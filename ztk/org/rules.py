@@ -116,6 +116,9 @@ can_use_hr = is_hr
 can_use_hr_desk = is_hr | is_sysadmin
 can_see_reports = is_hr | is_sysadmin
 can_see_audit = is_auditor | is_sysadmin
+# The settings pages (/settings/): HR and system admins change them; auditors read them.
+can_view_settings = is_hr | is_sysadmin | is_auditor
+can_change_settings = is_hr | is_sysadmin
 
 rules.add_perm(
     "org.view_employee_profile",

@@ -10,7 +10,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from ztk.accounts.rules import may_use_admin
 from ztk.org import rules
 
 
@@ -28,7 +27,7 @@ SECTIONS = [
     Section("web:hr", _("HR"), rules.can_use_hr),
     Section("reports:monthly", _("Reports"), rules.can_see_reports),
     Section("web:audit", _("Audit"), rules.can_see_audit),
-    Section("admin:index", _("Settings"), may_use_admin),
+    Section("settings:index", _("Settings"), rules.can_view_settings),
 ]
 
 

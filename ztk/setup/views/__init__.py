@@ -1,0 +1,1 @@
+"""The settings pages, one module per section (all for HR; auditors read them)."""
