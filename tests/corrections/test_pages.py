@@ -457,11 +457,15 @@ def test_actions_by_role(monday, as_user):
 
     def forms(user) -> set[str]:
         html = page(as_user(user).get(url))
-        return {
+        found = {
             name
             for name in ("approve", "reject", "transfer", "withdraw", "attach", "comment")
             if find_all(html, "form", action=reverse(f"requests:{name}", args=[req.pk]))
         }
+        # withdrawing asks first: the page links to the confirmation, which has the form
+        confirm = reverse("requests:withdraw_confirm", args=[req.pk])
+        assert "withdraw" not in found
+        return found | ({"withdraw"} if find_all(html, "a", href=confirm) else set())
 
     assert forms(monday.employee.user) == {"withdraw", "attach", "comment"}
     assert forms(monday.supervisor.user) == {"approve", "reject", "transfer", "comment"}
@@ -562,6 +566,39 @@ def test_withdraw_while_pending(monday, as_user):
     assert req.status == Status.WITHDRAWN
     again = client.post(reverse("requests:withdraw", args=[req.pk]))
     assert again.status_code == 422 and "no longer pending" in page(again)
+
+
+def test_withdraw_asks_first(monday, as_user):
+    (req,) = submit(monday.employee.user, monday.employee)
+    client = as_user(monday.employee.user)
+    detail = page(client.get(reverse("requests:detail", args=[req.pk])))
+    confirm_url = reverse("requests:withdraw_confirm", args=[req.pk])
+
+    # the request page has no one-click withdraw: a link to a confirmation page
+    assert not find_all(detail, "form", action=reverse("requests:withdraw", args=[req.pk]))
+    assert find(detail, "a", href=confirm_url)
+    html = page(client.get(confirm_url))
+    form = find(html, "form", action=reverse("requests:withdraw", args=[req.pk]))
+    assert form.attrs["method"] == "post"
+    assert find(html, "button", type="submit", class_="danger")
+    assert find(html, "a", href=reverse("requests:detail", args=[req.pk]))  # keep it
+    req.refresh_from_db()
+    assert req.status == Status.PENDING  # asking changed nothing
+
+    assert client.post(reverse("requests:withdraw", args=[req.pk])).status_code == 302
+    req.refresh_from_db()
+    assert req.status == Status.WITHDRAWN
+    # once withdrawn, the confirmation sends back to the request
+    again = client.get(confirm_url)
+    assert again.status_code == 302 and again.url == reverse("requests:detail", args=[req.pk])
+
+
+def test_withdraw_confirmation_only_for_participants(monday, as_user):
+    (req,) = submit(monday.employee.user, monday.employee)
+    url = reverse("requests:withdraw_confirm", args=[req.pk])
+
+    assert as_user(monday.supervisor.user).get(url).status_code == 302  # may see, not withdraw
+    assert as_user(monday.stranger.user).get(url).status_code == 404
 
 
 def test_add_attachments_while_pending(monday, as_user):

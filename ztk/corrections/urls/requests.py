@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/transfer/", views.transfer, name="transfer"),
     path("<int:pk>/comment/", views.comment, name="comment"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/withdraw/confirm/", views.withdraw_confirm, name="withdraw_confirm"),
     path("<int:pk>/attachments/", views.attach, name="attach"),
     path("<int:pk>/resubmit/", views.resubmit, name="resubmit"),
 ]

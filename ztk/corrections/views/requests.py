@@ -682,6 +682,23 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
+def withdraw_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """撤回: ask before withdrawing (a page of its own, so it works without JS); the
+    button posts to ``withdraw``. Whoever may see the request but not withdraw it (or a
+    request no longer pending) is sent back to it."""
+    try:
+        detail = ps.request_detail(request.user, pk)
+    except NotFoundError as missing:
+        raise Http404 from missing
+    if not detail.can_withdraw:
+        messages.error(request, _("This request can no longer be withdrawn."))
+        return redirect(_detail_url(pk))
+    context = {"d": detail, "req": detail.req, **_nav(request)}
+    return render(request, "corrections/withdraw_confirm.html", context)
+
+
+@login_required
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     def run(req: CorrectionRequest):
