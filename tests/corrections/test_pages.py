@@ -568,6 +568,42 @@ def test_withdraw_while_pending(monday, as_user):
     assert again.status_code == 422 and "no longer pending" in page(again)
 
 
+def test_transfer_picks_a_person_by_name_or_initials(monday, as_user):
+    (req,) = submit(monday.employee.user, monday.employee)
+    type(monday.head).objects.filter(pk=monday.head.pk).update(name_initials="wbz")  # as sync sets
+    client = as_user(monday.supervisor.user)
+    url = reverse("requests:transfer", args=[req.pk])
+    html = page(client.get(reverse("requests:detail", args=[req.pk])))
+    picker = find(html, "input", name="to")
+    assert picker.attrs["list"] == "transfer-people"
+    assert picker.attrs["hx-get"] == reverse("requests:transfer_people")
+
+    # search as you type: name, number or pinyin initials give the people to pick from
+    people = reverse("requests:transfer_people")
+    for term in ("王部", "1000", "wbz"):
+        options = find_all(page(client.get(people, {"to": term})), "option")
+        assert [o.attrs["value"] for o in options] == ["1000"], term
+    assert "王部长" in page(client.get(people, {"to": "wbz"}))
+
+    # a name that fits several people is refused, and they are offered (no JS needed)
+    both = client.post(url, {"to": "李"})
+    assert both.status_code == 422 and "Several people match" in page(both)
+    offered = {o.attrs["value"] for o in find_all(page(both), "option")}
+    assert offered == {"1001", "1003"}
+
+    # the initials of one person are enough, page and API through the same look-up
+    moved = client.post(url, {"to": "wbz", "comment": "请部长看"})
+    assert moved.status_code == 302
+    req.refresh_from_db()
+    assert req.step()["approvers"] == [monday.head.user_id]
+
+
+def test_transfer_people_only_for_approvers(monday, as_user):
+    people = reverse("requests:transfer_people")
+    assert as_user(monday.employee.user).get(people, {"to": "王"}).status_code == 403
+    assert as_user(monday.supervisor.user).get(people, {"to": "王"}).status_code == 200
+
+
 def test_withdraw_asks_first(monday, as_user):
     (req,) = submit(monday.employee.user, monday.employee)
     client = as_user(monday.employee.user)
