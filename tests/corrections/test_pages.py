@@ -457,11 +457,15 @@ def test_actions_by_role(monday, as_user):
 
     def forms(user) -> set[str]:
         html = page(as_user(user).get(url))
-        return {
+        found = {
             name
             for name in ("approve", "reject", "transfer", "withdraw", "attach", "comment")
             if find_all(html, "form", action=reverse(f"requests:{name}", args=[req.pk]))
         }
+        # withdrawing asks first: the page links to the confirmation, which has the form
+        confirm = reverse("requests:withdraw_confirm", args=[req.pk])
+        assert "withdraw" not in found
+        return found | ({"withdraw"} if find_all(html, "a", href=confirm) else set())
 
     assert forms(monday.employee.user) == {"withdraw", "attach", "comment"}
     assert forms(monday.supervisor.user) == {"approve", "reject", "transfer", "comment"}
@@ -562,6 +566,75 @@ def test_withdraw_while_pending(monday, as_user):
     assert req.status == Status.WITHDRAWN
     again = client.post(reverse("requests:withdraw", args=[req.pk]))
     assert again.status_code == 422 and "no longer pending" in page(again)
+
+
+def test_transfer_picks_a_person_by_name_or_initials(monday, as_user):
+    (req,) = submit(monday.employee.user, monday.employee)
+    type(monday.head).objects.filter(pk=monday.head.pk).update(name_initials="wbz")  # as sync sets
+    client = as_user(monday.supervisor.user)
+    url = reverse("requests:transfer", args=[req.pk])
+    html = page(client.get(reverse("requests:detail", args=[req.pk])))
+    picker = find(html, "input", name="to")
+    assert picker.attrs["list"] == "transfer-people"
+    assert picker.attrs["hx-get"] == reverse("requests:transfer_people")
+
+    # search as you type: name, number or pinyin initials give the people to pick from
+    people = reverse("requests:transfer_people")
+    for term in ("王部", "1000", "wbz"):
+        options = find_all(page(client.get(people, {"to": term})), "option")
+        assert [o.attrs["value"] for o in options] == ["1000"], term
+    assert "王部长" in page(client.get(people, {"to": "wbz"}))
+
+    # a name that fits several people is refused, and they are offered (no JS needed)
+    both = client.post(url, {"to": "李"})
+    assert both.status_code == 422 and "Several people match" in page(both)
+    offered = {o.attrs["value"] for o in find_all(page(both), "option")}
+    assert offered == {"1001", "1003"}
+
+    # the initials of one person are enough, page and API through the same look-up
+    moved = client.post(url, {"to": "wbz", "comment": "请部长看"})
+    assert moved.status_code == 302
+    req.refresh_from_db()
+    assert req.step()["approvers"] == [monday.head.user_id]
+
+
+def test_transfer_people_only_for_approvers(monday, as_user):
+    people = reverse("requests:transfer_people")
+    assert as_user(monday.employee.user).get(people, {"to": "王"}).status_code == 403
+    assert as_user(monday.supervisor.user).get(people, {"to": "王"}).status_code == 200
+
+
+def test_withdraw_asks_first(monday, as_user):
+    (req,) = submit(monday.employee.user, monday.employee)
+    client = as_user(monday.employee.user)
+    detail = page(client.get(reverse("requests:detail", args=[req.pk])))
+    confirm_url = reverse("requests:withdraw_confirm", args=[req.pk])
+
+    # the request page has no one-click withdraw: a link to a confirmation page
+    assert not find_all(detail, "form", action=reverse("requests:withdraw", args=[req.pk]))
+    assert find(detail, "a", href=confirm_url)
+    html = page(client.get(confirm_url))
+    form = find(html, "form", action=reverse("requests:withdraw", args=[req.pk]))
+    assert form.attrs["method"] == "post"
+    assert find(html, "button", type="submit", class_="danger")
+    assert find(html, "a", href=reverse("requests:detail", args=[req.pk]))  # keep it
+    req.refresh_from_db()
+    assert req.status == Status.PENDING  # asking changed nothing
+
+    assert client.post(reverse("requests:withdraw", args=[req.pk])).status_code == 302
+    req.refresh_from_db()
+    assert req.status == Status.WITHDRAWN
+    # once withdrawn, the confirmation sends back to the request
+    again = client.get(confirm_url)
+    assert again.status_code == 302 and again.url == reverse("requests:detail", args=[req.pk])
+
+
+def test_withdraw_confirmation_only_for_participants(monday, as_user):
+    (req,) = submit(monday.employee.user, monday.employee)
+    url = reverse("requests:withdraw_confirm", args=[req.pk])
+
+    assert as_user(monday.supervisor.user).get(url).status_code == 302  # may see, not withdraw
+    assert as_user(monday.stranger.user).get(url).status_code == 404
 
 
 def test_add_attachments_while_pending(monday, as_user):

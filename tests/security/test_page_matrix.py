@@ -556,6 +556,20 @@ PAGES: list[Page] = [
         get=POST_ONLY,
         post=only(403, *ZHANG_VIEWERS, others=404, employee=REDIRECT),
     ),
+    # the transfer picker's people (htmx partial): approvers only
+    Page(
+        "requests:transfer_people",
+        "/requests/people/?to=li",
+        get=only(200, "supervisor", "other_supervisor", "head", "hr", "superuser"),
+        post=NOT_ALLOWED,
+    ),
+    # the confirmation before withdrawing: 张三's page; those who may see it are sent back
+    Page(
+        "requests:withdraw_confirm",
+        "/requests/{pending}/withdraw/confirm/",
+        get=only(REDIRECT, *ZHANG_VIEWERS, others=404, employee=200),
+        post=NOT_ALLOWED,
+    ),
     Page(
         "requests:attach",
         "/requests/{pending}/attachments/",

@@ -95,10 +95,30 @@ def employee_for(
     return employee
 
 
-def user_named(value: str) -> Any:
-    """The user behind an employee number (or a user name): whom a step is handed to.
+PICK_LIMIT = 20  # people a picker offers at once
 
-    The one look-up for "transfer to" on the pages and the API; None when nobody has it.
+
+def people_to_pick(term: str, *, limit: int = PICK_LIMIT) -> list[Employee]:
+    """Active employees with an account matching `term` (name, number or pinyin
+    initials: ``employee_matches``), for a person picker; exact numbers and names first."""
+    term = (term or "").strip()[:60]
+    if not term or not is_clean_text(term):
+        return []
+    found = list(
+        Employee.objects.select_related("user", "department")
+        .filter(employee_matches(term), active=True, user__isnull=False, user__is_active=True)
+        .order_by("employee_no")[: limit * 5]
+    )
+    found.sort(key=lambda e: (e.employee_no != term, e.name != term, e.employee_no))
+    return found[:limit]
+
+
+def user_named(value: str) -> Any:
+    """The user behind an employee number, a user name, or a name / pinyin initials that
+    fit exactly one active person: whom a step is handed to.
+
+    The one look-up for "transfer to" on the pages and the API; None when nobody has it
+    or a name fits several people (the picker then shows them with their numbers).
     """
     value = (value or "").strip()[:150]
     if not value or not is_clean_text(value):
@@ -106,7 +126,14 @@ def user_named(value: str) -> Any:
     employee = Employee.objects.select_related("user").filter(employee_no=value).first()
     if employee is not None:
         return employee.user
-    return get_user_model().objects.filter(username=value).first()
+    user = get_user_model().objects.filter(username=value).first()
+    if user is not None:
+        return user
+    people = people_to_pick(value, limit=2)
+    named = [e for e in people if e.name == value]
+    if len(named) == 1:
+        return named[0].user
+    return people[0].user if len(people) == 1 else None
 
 
 def user_picked(value: str) -> Any:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("new/", views.new, name="new"),
     path("preview/", views.preview, name="preview"),
     path("inbox/", views.inbox, name="inbox"),
+    path("people/", views.transfer_people, name="transfer_people"),
     path("inbox/approve/", views.batch_approve, name="batch_approve"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/preview/", views.detail_preview, name="detail_preview"),
@@ -19,6 +20,7 @@ urlpatterns = [
     path("<int:pk>/transfer/", views.transfer, name="transfer"),
     path("<int:pk>/comment/", views.comment, name="comment"),
     path("<int:pk>/withdraw/", views.withdraw, name="withdraw"),
+    path("<int:pk>/withdraw/confirm/", views.withdraw_confirm, name="withdraw_confirm"),
     path("<int:pk>/attachments/", views.attach, name="attach"),
     path("<int:pk>/resubmit/", views.resubmit, name="resubmit"),
 ]

@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
@@ -34,7 +35,7 @@ from ztk.core.parse import parse_clock, parse_day, parse_ids
 from ztk.core.text import INVALID_TEXT
 from ztk.org.models import Employee
 from ztk.org.rules import can_approve, can_see_team, employee_of
-from ztk.org.selectors import employee_for, user_named
+from ztk.org.selectors import employee_for, people_to_pick, user_named
 
 from .. import page_selectors as ps
 from .. import policy as p
@@ -569,6 +570,10 @@ def _detail(
             # a refusal by a form the page no longer shows (e.g. withdrawn meanwhile)
             "top_errors": [m for form, m in errors.items() if not shown.get(form)],
             "posted": posted or QueryDict(),
+            # the people what was typed could mean, offered again after a refused transfer
+            "transfer_people": people_to_pick((posted or {}).get("to", ""))
+            if "transfer" in errors
+            else [],
             **_nav(request),
         },
         status=status,
@@ -659,14 +664,32 @@ def reject(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def transfer(request: HttpRequest, pk: int) -> HttpResponse:
     def run(req: CorrectionRequest):
+        typed = request.POST.get("to", "")
+        to_user = user_named(typed)
+        if to_user is None and len(people_to_pick(typed, limit=2)) > 1:
+            message = _("Several people match “%(typed)s”: choose one from the list.")
+            raise DomainError("ambiguous_person", message % {"typed": typed.strip()[:60]})
         return services.correction_transfer(
             actor=request.user,
             request=req,
-            to_user=user_named(request.POST.get("to", "")),
+            to_user=to_user,
             comment=request.POST.get("comment", "")[:COMMENT_MAX],
         )
 
     return _act(request, pk, "transfer", run, _("Transferred."))
+
+
+@login_required
+@require_safe
+def transfer_people(request: HttpRequest) -> HttpResponse:
+    """htmx: the people a transfer could go to, as ``<option>``s of the picker's datalist
+    (name, number or pinyin initials). Approvers only; typing a number or a name that fits
+    one person works without it."""
+    if not _may(request, can_approve):
+        raise PermissionDenied
+    term = request.GET.get("to", "") or request.GET.get("q", "")
+    people = people_to_pick(term)
+    return _vary(render(request, "corrections/_people.html", {"people": people}))
 
 
 @text_checked
@@ -679,6 +702,23 @@ def comment(request: HttpRequest, pk: int) -> HttpResponse:
         )
 
     return _act(request, pk, "comment", run, _("Comment added."))
+
+
+@login_required
+@require_safe
+def withdraw_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """撤回: ask before withdrawing (a page of its own, so it works without JS); the
+    button posts to ``withdraw``. Whoever may see the request but not withdraw it (or a
+    request no longer pending) is sent back to it."""
+    try:
+        detail = ps.request_detail(request.user, pk)
+    except NotFoundError as missing:
+        raise Http404 from missing
+    if not detail.can_withdraw:
+        messages.error(request, _("This request can no longer be withdrawn."))
+        return redirect(_detail_url(pk))
+    context = {"d": detail, "req": detail.req, **_nav(request)}
+    return render(request, "corrections/withdraw_confirm.html", context)
 
 
 @login_required
