@@ -118,6 +118,7 @@ def build() -> PageWorld:
     from ztk.core.models import Job
     from ztk.corrections.models import CorrectionPolicy
     from ztk.corrections.services import correction_approve, correction_reject
+    from ztk.devices import imports as device_imports
     from ztk.devices.models import Device, DeviceStatus
     from ztk.hrdesk import bulk_import
     from ztk.hrdesk.manual import manual_punch_add
@@ -216,11 +217,14 @@ def build() -> PageWorld:
     )
     # HR's bulk import running in the background: only its owner sees it
     job = Job.objects.create(kind=bulk_import.JOB_PREVIEW, owner=org.hr.user)
+    # … and HR's punch-file import (/hr/devices/import/) likewise
+    device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
     world.ids.update(
         notification=note.pk,
         robot=robot.pk,
         device=device.serial,
         group=org.group.code,
         job=str(job.pk),
+        device_job=str(device_job.pk),
     )
     return world
