@@ -28,6 +28,7 @@ from ztk.punches.models import Geofence, Punch, PunchSettings
 from .explain import SLOT_STATUS, render_notes, slot_label
 from .models import AttendanceDay, DayStatus
 from .selectors import month_bounds, punches_between, punches_for_day
+from .services import pending_dates
 
 ANOMALY_STATUSES = (DayStatus.ABNORMAL, DayStatus.ABSENT)
 # A compact mark per day status, so the grids do not rely on colour alone.
@@ -323,8 +324,6 @@ def day_detail(*, employee: Employee, day: date) -> DayDetail:
 
     Three queries: the stored day, its punches (with their voids) and the recompute queue.
     """
-    from .services import pending_dates
-
     tz = employee_zone(employee)
     updating = bool(pending_dates(employee.pk, day, day))
     row = AttendanceDay.objects.filter(employee=employee, day=day).first()

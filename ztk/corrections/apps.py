@@ -6,8 +6,9 @@ class CorrectionsConfig(AppConfig):
     label = "corrections"
 
     def ready(self) -> None:
+        # registry: services uses models, which can be imported only once apps are loaded
         from ztk.approvals.registry import register
 
-        from .services import CORRECTIONS  # cycle: models load after the registry is ready
+        from .services import CORRECTIONS
 
         register(CORRECTIONS)
