@@ -120,6 +120,7 @@ def build() -> PageWorld:
     from ztk.core.models import Job
     from ztk.corrections.models import CorrectionPolicy
     from ztk.corrections.services import correction_approve, correction_reject
+    from ztk.devices import imports as device_imports
     from ztk.devices.models import Device, DeviceStatus
     from ztk.hrdesk import bulk_import
     from ztk.hrdesk.manual import manual_punch_add
@@ -231,6 +232,8 @@ def build() -> PageWorld:
     job = Job.objects.create(kind=bulk_import.JOB_PREVIEW, owner=org.hr.user)
     # an integrator's API key, created by HR (the settings pages list and revoke it)
     api_key, _raw = api_key_create(actor=org.hr.user, user=org.hr.user, name="payroll")
+    # … and HR's punch-file import (/hr/devices/import/) likewise
+    device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
     world.ids.update(
         notification=note.pk,
         robot=robot.pk,
@@ -238,5 +241,6 @@ def build() -> PageWorld:
         group=org.group.code,
         job=str(job.pk),
         api_key=api_key.pk,
+        device_job=str(device_job.pk),
     )
     return world

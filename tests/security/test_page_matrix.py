@@ -263,6 +263,27 @@ PAGES: list[Page] = [
         get=only(404, *ADMINS),
         post=GET_ONLY,
     ),
+    # HR's punch-file import (USB attlog.dat or CSV/XLSX): the form, then its own job
+    Page("devices:import", "/hr/devices/import/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "devices:import_check",
+        "/hr/devices/import/check/",
+        get=POST_ONLY,
+        post=only(422, *ADMINS),  # no file chosen: the form says so
+    ),
+    Page("devices:import_commit", "/hr/devices/import/commit/", get=POST_ONLY, post=HR_ACTION),
+    Page(
+        "devices:import_job",
+        "/hr/devices/import/jobs/{device_job}/",
+        get=only(200, "hr", superuser=404),
+        post=GET_ONLY,
+    ),
+    Page(
+        "devices:import_job_status",
+        "/hr/devices/import/jobs/{device_job}/status/",
+        get=only(200, "hr", superuser=404),
+        post=GET_ONLY,
+    ),
     Page("devices:disable", "/hr/devices/{device}/disable/", get=POST_ONLY, post=HR_ACTION),
     Page(
         "devices:assign",

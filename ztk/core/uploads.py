@@ -376,6 +376,30 @@ def _sweep(storage: Storage) -> None:
         return
 
 
+IMPORT_TOO_LARGE = "file_too_large"
+IMPORT_TOO_LARGE_MESSAGE = _("The file may be at most %(mb)s MB.")
+
+
+def read_import(file: Any, *, max_bytes: int = MAX_BYTES) -> tuple[bytes, str]:
+    """An uploaded import file's bytes and cleaned name, refused when empty or too large.
+
+    What the file holds is judged by its reader (``ztk.core.spreadsheets`` or the
+    importer's own parser); it is kept only in the temporary storage (`stash`) and
+    never served."""
+    size = file_size(file)
+    if size == 0:
+        raise DomainError(FILE_EMPTY, EMPTY_MESSAGE, details={"size": 0})
+    if size > max_bytes:
+        raise DomainError(
+            IMPORT_TOO_LARGE,
+            IMPORT_TOO_LARGE_MESSAGE % {"mb": max_bytes // (1024 * 1024)},
+            details={"size": size, "max": max_bytes},
+        )
+    file.seek(0)
+    data = file.read(max_bytes + 1)
+    return data, clean_name(getattr(file, "name", ""), default="import")
+
+
 def check_all(files: Iterable[Any], kind: Kind) -> list[Checked]:
     """`check` each file, with its position in the details of a refusal."""
     return [check(file, kind, index=index) for index, file in enumerate(files)]

@@ -100,6 +100,10 @@ class IngestOutcome:
     held: int = 0
     refused: list[LineRefusal] = field(default_factory=list)
     punch_ids: list[int] = field(default_factory=list)
+    # What became of each record, by position: new, duplicate, held or refused.
+    statuses: list[str] = field(default_factory=list)
+    # The reason each held record waits (HoldReason), by position.
+    held_reasons: dict[int, str] = field(default_factory=dict)
 
     @property
     def accepted(self) -> int:
@@ -314,6 +318,7 @@ def ingest_records(
         inputs = [_input_for(device, rec, zone) for rec in records]
 
         def on_unknown(items: list[tuple[int, PunchInput]]) -> int:
+            outcome.held_reasons.update((i, HoldReason.UNKNOWN_PIN) for i, _item in items)
             return hold(
                 [
                     _held_row(device, records[i], item.at, HoldReason.UNKNOWN_PIN, channel)
@@ -336,17 +341,27 @@ def ingest_records(
             LineRefusal(records[r.index].line_no, r.code, r.message, records[r.index].raw)
             for r in result.rejected
         ]
+        outcome.statuses = ["duplicate"] * len(records)
+        for index in result.new_indexes:
+            outcome.statuses[index] = "new"
+        for index in outcome.held_reasons:
+            outcome.statuses[index] = "held"
+        for refusal in result.rejected:
+            outcome.statuses[refusal.index] = "refused"
         return outcome
     # Pending (the caller refuses disabled terminals): the same time checks, then hold.
     rows = []
-    for rec in records:
+    for index, rec in enumerate(records):
         at = rec.local_time.replace(tzinfo=zone)
         code = _time_problem(at, now)
         if code is not None:
             outcome.refused.append(
                 LineRefusal(rec.line_no, code, str(REFUSAL_MESSAGES[code]), rec.raw)
             )
+            outcome.statuses.append("refused")
             continue
+        outcome.statuses.append("held")
+        outcome.held_reasons[index] = HoldReason.PENDING_DEVICE
         rows.append(_held_row(device, rec, at, HoldReason.PENDING_DEVICE, channel))
     outcome.held = hold(rows)
     record(

@@ -1,12 +1,15 @@
-"""Periodic work: pull punches from terminals that are set up for pulling."""
+"""Background work: pulling punches from terminals, purging photos, the file-import job."""
 
 from __future__ import annotations
 
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from ztk.core.jobs import job_run
+
+from . import imports
 from .pull import pull_all
 from .services import photo_purge_expired
 
@@ -31,3 +34,9 @@ def purge_device_photos() -> None:
     count = photo_purge_expired()
     if count:
         log.info("deleted %d terminal photos past the retention period", count)
+
+
+@db_task()
+def import_job(job_id: str) -> None:
+    """A USB/spreadsheet punch import (dry run or commit) started on /hr/devices/import/."""
+    job_run(job_id, imports.run_job)

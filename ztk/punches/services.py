@@ -90,6 +90,8 @@ class RecordResult:
     rejected: list[Refusal] = field(default_factory=list)
     punch_ids: list[int] = field(default_factory=list)
     affected: set[tuple[int, date]] = field(default_factory=set)
+    # Positions in `inputs` of the punches stored now (the rest: duplicate, held, rejected).
+    new_indexes: list[int] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -231,7 +233,7 @@ def record_punches(
             result.duplicate += 1
             continue
         seen_keys.add(key)
-        accepted.append(_Accepted(item, employee.pk, key, utc, local_day))
+        accepted.append(_Accepted(item, employee.pk, key, utc, local_day, index))
 
     with transaction.atomic():
         if unknown:
@@ -245,6 +247,7 @@ def record_punches(
         result.new = len(stored)
         result.duplicate += len(accepted) - len(stored)
         result.punch_ids = [punch_id for punch_id, _entry in stored]
+        result.new_indexes = sorted(entry.index for _punch_id, entry in stored)
         for _punch_id, entry in stored:
             day = entry.local_day
             pk = entry.employee_id
@@ -296,6 +299,7 @@ class _Accepted(NamedTuple):
     key: str
     utc: datetime
     local_day: date
+    index: int = -1  # position in the caller's inputs
 
 
 def _employee_rows(ids: set[int], numbers: set[str]) -> list[tuple]:

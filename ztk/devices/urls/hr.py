@@ -12,6 +12,7 @@ from ztk.org.models import code_validator
 
 from ..models import SERIAL_PATTERN
 from ..views import hr as views
+from ..views import imports
 
 
 class SerialConverter:
@@ -36,6 +37,12 @@ app_name = "devices"
 
 urlpatterns = [
     path("", views.index, name="index"),
+    # Before <serial:serial>/: "import" could be a serial.
+    path("import/", imports.page, name="import"),
+    path("import/check/", imports.check, name="import_check"),
+    path("import/commit/", imports.commit, name="import_commit"),
+    path("import/jobs/<uuid:job_id>/", imports.job, name="import_job"),
+    path("import/jobs/<uuid:job_id>/status/", imports.job_status, name="import_job_status"),
     path("held/assign/", views.assign, name="assign"),
     path("held/dismiss/", views.dismiss, name="dismiss"),
     path("groups/<groupcode:code>/allow-list/", views.group_allow_list, name="group_allow_list"),
