@@ -7,7 +7,11 @@ class CorrectionsConfig(AppConfig):
 
     def ready(self) -> None:
         from ztk.approvals.registry import register
+        from ztk.attendance import slot_requests
 
+        from .selectors import slot_requests as read_slot_requests
         from .services import CORRECTIONS  # cycle: models load after the registry is ready
 
         register(CORRECTIONS)
+        # The day page, calendar and missed-punch alert show requests under way per slot.
+        slot_requests.register(read_slot_requests)
