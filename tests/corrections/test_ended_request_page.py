@@ -18,9 +18,22 @@ from ztk.corrections.services import (
 )
 
 from .conftest import MON, only_checkout, submit
-from .test_pages import as_user, find, find_all, page, set_preset  # noqa: F401
+from .test_pages import find, find_all, page, set_preset
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def as_user(client):
+    """A client signed in as `user`, reading English pages."""
+
+    def sign_in(user):
+        client.logout()
+        client.force_login(user)
+        client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+        return client
+
+    return sign_in
 
 
 @pytest.fixture
