@@ -4,8 +4,17 @@ os.environ.setdefault("ZTK_TESTING", "1")
 
 import pytest  # noqa: E402
 from django.contrib.auth.models import Group  # noqa: E402
+from hypothesis import HealthCheck  # noqa: E402
+from hypothesis import settings as hypothesis_settings  # noqa: E402
 
 from tests import factories  # noqa: E402
+
+# CI and our machines are shared and noisy: a property test is judged on its examples,
+# never on how long one took (speed lives in `make bench`).
+hypothesis_settings.register_profile(
+    "ztk", deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+hypothesis_settings.load_profile("ztk")
 
 
 @pytest.fixture(autouse=True)

@@ -84,6 +84,11 @@ def finalise(org) -> int:
     return services.period_finalise_days(actor=org.hr.user, group=org.group, start=NOV1)
 
 
+def confirmed(org) -> str:
+    """The token of the close confirmation as it stands (what HR saw before closing)."""
+    return selectors.close_review(group=org.group, start=NOV1).token
+
+
 # --- periods ----------------------------------------------------------------------------------
 
 
@@ -200,7 +205,12 @@ def test_close_is_refused_with_pending_requests_unless_hr_cancels_them(
 
     with django_capture_on_commit_callbacks(execute=True):
         period = services.period_close(
-            actor=org.hr.user, group=org.group, start=NOV1, cancel_pending=True, note="请下月注意"
+            actor=org.hr.user,
+            group=org.group,
+            start=NOV1,
+            confirm=confirmed(org),
+            cancel_pending=True,
+            note="请下月注意",
         )
 
     assert (period.status, period.closed_by, period.closed_at) == ("closed", org.hr.user, NOW)
@@ -224,7 +234,9 @@ def test_hr_may_decide_the_pending_requests_first(shop):
     correction_approve(actor=org.supervisor.user, request=org.request)
     correction_approve(actor=org.hr.user, request=org.request)
     finalise(org)
-    period = services.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+    period = services.period_close(
+        actor=org.hr.user, group=org.group, start=NOV1, confirm=confirmed(org)
+    )
     assert period.status == PeriodStatus.CLOSED
     org.request.refresh_from_db()
     assert org.request.status == Status.APPROVED
@@ -235,7 +247,13 @@ def test_hr_may_decide_the_pending_requests_first(shop):
 @pytest.fixture
 def closed(shop):
     finalise(shop)
-    services.period_close(actor=shop.hr.user, group=shop.group, start=NOV1, cancel_pending=True)
+    services.period_close(
+        actor=shop.hr.user,
+        group=shop.group,
+        start=NOV1,
+        confirm=confirmed(shop),
+        cancel_pending=True,
+    )
     return shop
 
 
@@ -392,7 +410,11 @@ def test_hr_finalises_closes_and_reopens_from_the_pages(shop):
     assert "employee-days were finalised" in done.content.decode()
     refused = client.post(f"{DETAIL}close/", follow=True)
     assert "still pending" in refused.content.decode()
-    closed = client.post(f"{DETAIL}close/", {"cancel_pending": "1"}, follow=True)
+    unconfirmed = client.post(f"{DETAIL}close/", {"cancel_pending": "1"}, follow=True)
+    assert unconfirmed.redirect_chain[-1][0] == f"{DETAIL}confirm/"
+    assert "confirm the close" in unconfirmed.content.decode()
+    token = unconfirmed.context["review"].token
+    closed = client.post(f"{DETAIL}close/", {"cancel_pending": "1", "confirm": token}, follow=True)
     body = closed.content.decode()
     assert "is closed" in body and 'id="period-status"' in body
     assert selectors.period_at(org.group, NOV1).status == PeriodStatus.CLOSED
@@ -424,6 +446,7 @@ def test_hr_group_is_the_only_way_in(shop):
 # --- a phone, in a real Chromium ------------------------------------------------------------
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SHOTS = os.path.join(os.environ.get("ZTK_VAR_DIR", "var/test"), "screenshots")
 
 
 @pytest.mark.browser
@@ -435,6 +458,7 @@ def test_hr_closes_a_period_on_a_phone(live_server, shop, client, monkeypatch):
     client.force_login(shop.hr.user)
     session = client.cookies["sessionid"].value
     shots = os.environ.get("ZTK_SCREENSHOTS")
+    os.makedirs(SHOTS, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         try:
@@ -451,7 +475,16 @@ def test_hr_closes_a_period_on_a_phone(live_server, shop, client, monkeypatch):
                 page.screenshot(path=f"{shots}/period-detail.png", full_page=True)
             page.get_by_role("button", name="Finalise the past days").click()
             page.wait_for_load_state()
+            page.get_by_role("link", name="Review and close…").click()
+            page.wait_for_load_state()
+            assert page.locator("#still-open").is_visible()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 375
+            page.screenshot(path=f"{SHOTS}/period-confirm-375.png", full_page=True)
+            page.set_viewport_size({"width": 1280, "height": 900})
+            page.screenshot(path=f"{SHOTS}/period-confirm-1280.png", full_page=True)
+            page.set_viewport_size({"width": 375, "height": 800})
             page.get_by_label("Cancel the 1 pending request", exact=False).check()
+            page.get_by_label("I have reviewed", exact=False).check()
             page.get_by_role("button", name="Close the period").click()
             page.wait_for_load_state()
             assert page.locator("#period-status").inner_text() == "Closed"
@@ -528,3 +561,77 @@ def test_a_close_waits_for_a_submission_in_flight_and_then_finds_it_pending(
     assert waited, f"the close did not wait for the submission: {outcome}"
     assert outcome == {"submit": "accepted", "close": refusals.PENDING_CORRECTIONS}
     assert selectors.period_at(org.group, NOV1).status == PeriodStatus.OPEN
+
+
+# --- the close confirmation (issue 12: a missing check-out was closed silently) ---------------
+
+
+def only_checkin(employee, day: date) -> None:
+    record_punches(
+        [
+            PunchInput(
+                at=at(day, 8, 55),
+                source="device",
+                employee_id=employee.pk,
+                device_sn="SN1",
+                pin=employee.employee_no,
+            )
+        ]
+    )
+
+
+def test_the_confirmation_lists_what_is_still_open_per_department(shop):
+    org = shop
+    only_checkin(org.employee, NOV27)  # 张三 came on Friday and never checked out
+    finalise(org)
+    review = selectors.close_review(group=org.group, start=NOV1)
+    dept = next(d for d in review.departments if d.code == org.employee.department.code)
+    assert dept.pending_requests == 1
+    assert dept.missing_days >= 2  # Friday's check-out, Monday's check-in (not absent days)
+    assert review.pending_requests == 1 and review.anything_open
+    open_days = {(d.employee_no, d.day): d for dep in review.departments for d in dep.sample} | {
+        (no, day): None for dep in review.departments for no, day in dep.days
+    }
+    assert (org.employee.employee_no, NOV27) in open_days
+
+    page = client_for(org.hr.user).get(f"{DETAIL}confirm/").content.decode()
+    assert "Still open" in page and org.employee.department.name in page
+    assert 'name="confirm"' in page and review.token in page
+    assert 'name="reviewed"' in page and "required" in page
+
+
+def test_the_close_is_refused_without_the_confirmation(shop):
+    org = shop
+    finalise(org)
+    with pytest.raises(DomainError) as excinfo:
+        services.period_close(actor=org.hr.user, group=org.group, start=NOV1, cancel_pending=True)
+    assert codes(excinfo) == refusals.CONFIRMATION_REQUIRED
+    assert selectors.period_at(org.group, NOV1).status == PeriodStatus.OPEN
+    org.request.refresh_from_db()
+    assert org.request.status == Status.PENDING
+
+
+def test_a_confirmation_that_went_stale_is_refused(shop):
+    """HR reviewed the list; then a day changed (a manual add filled a slot): the close
+    quoting the old list is refused, and the page shows the new one."""
+    org = shop
+    finalise(org)
+    token = confirmed(org)
+    manual_punch_add(
+        actor=org.hr.user,
+        employee=org.colleague,
+        day=NOV27,
+        times=[at(NOV27, 9)],
+        remark="门禁记录核实后补录",
+    )
+    with pytest.raises(DomainError) as excinfo:
+        services.period_close(
+            actor=org.hr.user, group=org.group, start=NOV1, confirm=token, cancel_pending=True
+        )
+    assert codes(excinfo) == refusals.CONFIRMATION_STALE
+    period = services.period_close(
+        actor=org.hr.user, group=org.group, start=NOV1, confirm=confirmed(org), cancel_pending=True
+    )
+    assert period.status == PeriodStatus.CLOSED
+    event = AuditEvent.objects.get(action="attendance.period.close")
+    assert event.changes["still_open"][org.employee.department.code]["missing"] >= 1

@@ -237,7 +237,7 @@ def test_commit_stores_every_row_as_an_import_punch_and_audits_the_batch(shop):
 
     # then
     assert (result.rows, result.new, result.duplicate) == (3, 3, 0)
-    punches = list(Punch.objects.filter(source="import").order_by("at"))
+    punches = list(Punch.objects.filter(source="history").order_by("at"))
     assert [(p.employee_id, p.at) for p in punches] == [
         (shop.employee.pk, at(MON, 18, 5)),
         (shop.colleague.pk, at(TUE, 8, 58)),
@@ -342,8 +342,8 @@ def test_xlsx_with_date_and_time_cells(shop):
 
     # then
     assert result.new == 2
-    assert Punch.objects.filter(source="import", at=at(MON, 18, 5)).exists()
-    assert Punch.objects.filter(source="import", at=at(TUE, 8, 58)).exists()
+    assert Punch.objects.filter(source="history", at=at(MON, 18, 5)).exists()
+    assert Punch.objects.filter(source="history", at=at(TUE, 8, 58)).exists()
 
 
 def test_the_templates_are_read_back_by_the_importer(shop):
@@ -426,11 +426,11 @@ def test_the_command_checks_and_imports(shop, tmp_path, capsys):
 
     call_command("import-corrections", str(path), "--dry-run")
     assert "3 rows: 3 ok, 0 already imported, 0 refused" in capsys.readouterr().out
-    assert not Punch.objects.filter(source="import").exists()
+    assert not Punch.objects.filter(source="history").exists()
 
     call_command("import-corrections", str(path))
     assert "3 punches added" in capsys.readouterr().out
-    assert Punch.objects.filter(source="import").count() == 3
+    assert Punch.objects.filter(source="history").count() == 3
 
     bad = tmp_path / "bad.csv"
     bad.write_bytes(csv_bytes([["9999", "2026-11-23", "out1", "18:05", "考勤机故障", ""]]))
@@ -479,7 +479,7 @@ def test_upload_preview_then_commit(shop):
     body = response.content.decode()
     assert body.count('class="row-ok"') == 3
     assert f'value="{bi.sha256_of(data)}"' in body
-    assert not Punch.objects.filter(source="import").exists()
+    assert not Punch.objects.filter(source="history").exists()
 
     # when it is committed (again a background job)
     response = client.post(
@@ -488,7 +488,7 @@ def test_upload_preview_then_commit(shop):
 
     # then
     assert response.status_code == 302
-    assert Punch.objects.filter(source="import").count() == 3
+    assert Punch.objects.filter(source="history").count() == 3
     assert AuditEvent.objects.get(action=bi.AUDIT_ACTION).changes["filename"] == "历史补卡.csv"
     assert uploads.load(shop.hr.user.pk, bi.sha256_of(data)) is None  # discarded
     assert "Imported 3 punches; 0 rows were already imported." in (
@@ -521,7 +521,7 @@ def test_the_commit_checks_again_and_writes_nothing_when_a_row_became_refused(sh
     body = response.content.decode()
     assert "3 rows are refused; nothing was imported." in body
     assert body.count("The attendance period 2026-11-01 – 2026-11-30 is closed.") == 3
-    assert not Punch.objects.filter(source="import").exists()
+    assert not Punch.objects.filter(source="history").exists()
     assert Job.objects.get(kind=bi.JOB_COMMIT).status == "failed"
 
 
@@ -535,7 +535,7 @@ def test_the_commit_needs_the_uploaders_own_recent_file(shop):
     assert response["Location"] == reverse("hrdesk:import")
     response = other.post(reverse("hrdesk:import_commit"), {"sha256": "../../etc/passwd"})
     assert response.status_code == 302
-    assert not Punch.objects.filter(source="import").exists()
+    assert not Punch.objects.filter(source="history").exists()
     # nor see the other admin's job
     job = Job.objects.get(kind=bi.JOB_PREVIEW)
     assert other.get(reverse("hrdesk:import_job", args=[job.pk])).status_code == 404
@@ -610,3 +610,50 @@ def test_the_import_pages_are_for_hr_and_system_admins(shop):
             == 403
         )
     assert Client().get(reverse("hrdesk:import")).status_code == 302
+
+
+# --------------------------------------------------------------------------- in the reports
+
+
+def test_an_imported_correction_is_a_correction_in_the_reports(shop):
+    """Issue 12: imported historical corrections showed as plain 正常. They are 补卡 with
+    their source, whatever their time, and count in 补卡次数 like any correction."""
+    from ztk.reports import export
+    from ztk.reports.summary import daily_detail, department_totals, monthly_summary
+
+    # a check-in at 09:10 on a 09:00 shift, brought in from the paper records
+    commit(csv_bytes([["1003", "2026-11-24", "in1", "09:10", "纸质签到表", "OA-9"]]))
+    assert slot(shop.colleague, "in1", TUE)["status"] == "corrected"
+    day = AttendanceDay.objects.get(employee=shop.colleague, day=TUE)
+    assert (day.corrected_count, day.late_count) == (1, 0)
+
+    start, end = date(2026, 11, 1), date(2026, 11, 30)
+    (row,) = [r for r in monthly_summary(period_start=start, period_end=end)
+              if r.employee_no == shop.colleague.employee_no]  # fmt: skip
+    assert row.corrected_count == 1
+    detail = {
+        (r.employee_no, r.date): r
+        for r in daily_detail(period_start=start, period_end=end, lang="zh-hans")
+    }
+    assert detail[(shop.colleague.employee_no, TUE)].slots["in1"] == "09:10 补卡(导入)"
+    detail_en = {
+        (r.employee_no, r.date): r
+        for r in daily_detail(period_start=start, period_end=end, lang="en")
+    }
+    assert detail_en[(shop.colleague.employee_no, TUE)].slots["in1"] == "09:10 Corrected (import)"
+
+    summaries = monthly_summary(period_start=start, period_end=end)
+    departments, grand = department_totals(summaries)
+    content = export.xlsx_report(
+        summaries=summaries,
+        departments=departments,
+        grand_total=grand,
+        detail=daily_detail(period_start=start, period_end=end, lang="zh-hans"),
+    )
+    book = load_workbook(io.BytesIO(content), read_only=True)
+    cells = [c for ws in book.worksheets for r in ws.iter_rows(values_only=True) for c in r]
+    assert "09:10 补卡(导入)" in cells
+    summary = list(book["月度汇总"].iter_rows(values_only=True))
+    column = summary[0].index("补卡次数")
+    (mine,) = [r for r in summary[1:] if str(r[0]) == shop.colleague.employee_no]
+    assert mine[column] == 1

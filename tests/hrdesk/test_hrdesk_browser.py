@@ -137,14 +137,14 @@ def test_hr_checks_then_imports_a_file_on_a_phone(live_server, browser, tmp_path
     expect(page.locator("tr.row-ok")).to_have_count(3)
     assert _page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hrdesk-import-preview-375-en.png", full_page=True)
-    assert not Punch.objects.filter(source="import").exists()
+    assert not Punch.objects.filter(source="history").exists()
 
     # when
     page.click("text=Import 3 rows")
 
     # then
     expect(page.locator("main")).to_contain_text("Imported 3 punches")
-    assert Punch.objects.filter(source="import").count() == 3
+    assert Punch.objects.filter(source="history").count() == 3
     context.close()
 
 

@@ -64,6 +64,11 @@ def test_hr_reads_the_monthly_report_on_a_phone(live_server, browser):
     wrap = page.locator(".tablewrap").last
     assert wrap.evaluate("e => e.scrollWidth > e.clientWidth")  # the table scrolls inside
     page.screenshot(path="/tmp/ztk-reports-monthly-375.png", full_page=True)
+    shots = Path(os.environ.get("ZTK_VAR_DIR", "var/test")) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(shots / "reports-monthly-375.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.screenshot(path=str(shots / "reports-monthly-1280.png"), full_page=True)
     context.close()
 
 

@@ -28,7 +28,7 @@ from tests.reports.data import november
 from ztk.accounts.services import api_key_create
 from ztk.attendance.models import AttendancePeriod, PeriodStatus
 from ztk.audit.models import AuditEvent
-from ztk.closing import services
+from ztk.closing import selectors, services
 from ztk.core.errors import PermissionDeniedError
 from ztk.reports import payroll
 from ztk.reports.models import (
@@ -124,7 +124,12 @@ def test_closing_a_period_posts_the_signed_report(
     services.period_finalise_days(actor=org.hr.user, group=org.group, start=NOV1)
 
     with django_capture_on_commit_callbacks(execute=True):
-        period = services.period_close(actor=org.hr.user, group=org.group, start=NOV1)
+        period = services.period_close(
+            actor=org.hr.user,
+            group=org.group,
+            start=NOV1,
+            confirm=selectors.close_review(group=org.group, start=NOV1).token,
+        )
 
     (delivery,) = PayrollDelivery.objects.all()
     assert (delivery.webhook, delivery.period, delivery.event) == (webhook, period, "period.closed")

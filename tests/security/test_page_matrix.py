@@ -378,6 +378,7 @@ PAGES: list[Page] = [
     Page("periods:index", "/hr/periods/", get=only(200, "hr"), post=GET_ONLY),
     Page("periods:detail", f"{PERIOD}/", get=only(200, "hr"), post=GET_ONLY),
     Page("periods:finalise", f"{PERIOD}/finalise/", get=POST_ONLY, post=only(REDIRECT, "hr")),
+    Page("periods:confirm", f"{PERIOD}/confirm/", get=only(200, "hr"), post=GET_ONLY),
     Page("periods:close", f"{PERIOD}/close/", get=POST_ONLY, post=only(REDIRECT, "hr")),
     Page(
         "periods:reopen",

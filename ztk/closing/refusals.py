@@ -16,6 +16,8 @@ ALREADY_CLOSED = "already_closed"
 NOT_CLOSED = "not_closed"
 REASON_REQUIRED = "reason_required"
 BAD_PERIOD = "bad_period"
+CONFIRMATION_REQUIRED = "confirmation_required"
+CONFIRMATION_STALE = "confirmation_stale"
 
 MESSAGES = {
     PENDING_CORRECTIONS: _(
@@ -30,6 +32,13 @@ MESSAGES = {
     NOT_CLOSED: _("The period %(start)s – %(end)s is not closed."),
     REASON_REQUIRED: _("Give the reason for reopening the period."),
     BAD_PERIOD: _("No attendance period starts on %(start)s."),
+    CONFIRMATION_REQUIRED: _(
+        "Review what is still open in the period and confirm the close on the confirmation page."
+    ),
+    CONFIRMATION_STALE: _(
+        "Something in the period changed since you reviewed it: look at the list again "
+        "and confirm anew."
+    ),
 }
 
 

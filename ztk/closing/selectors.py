@@ -13,6 +13,7 @@ Facts of lower apps come through their public selectors: the pending correction 
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -20,7 +21,7 @@ from typing import Any
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
+from ztk.attendance.models import AttendanceDay, AttendancePeriod, DayStatus, PeriodStatus
 from ztk.corrections.selectors import pending_for_period
 from ztk.devices.selectors import held_count_between
 from ztk.engine.periods import period_of
@@ -222,6 +223,145 @@ def period_checklist(
     checklist.unfinalised_days = stored_unfinal + checklist.missing_days
     checklist.held_punches = held_punches(group, period.start, period.end)
     return checklist
+
+
+# --- the close confirmation -------------------------------------------------------------------
+
+REVIEW_SAMPLE = 10  # anomaly days listed per department (the counts are always complete)
+
+
+@dataclass(frozen=True)
+class OpenDay:
+    """A stored day of the period that still shows an anomaly (nobody corrected it)."""
+
+    employee_no: str
+    name: str
+    day: date
+    status: str
+    late: int
+    early: int
+    missing: int
+    absent: bool
+
+
+@dataclass
+class DepartmentOpen:
+    """What is still open in one department (the employees' current department)."""
+
+    code: str
+    name: str
+    missing_days: int = 0  # days (not absent) with a missing check-in or check-out (缺卡)
+    absent_days: int = 0  # days counted absent (旷工), whole or half
+    late_days: int = 0  # days late or left early
+    pending_requests: int = 0
+    sample: list[OpenDay] = field(default_factory=list)
+    days: set[tuple[str, date]] = field(default_factory=set, repr=False)
+
+    @property
+    def anomaly_days(self) -> int:
+        return len(self.days)
+
+
+@dataclass
+class CloseReview:
+    """The close confirmation: the checklist plus what is still open, per department, and
+    the token a close must quote (``period_close(confirm=…)``). The token is a digest of
+    everything listed, so a close confirmed on a page that has gone stale is refused."""
+
+    checklist: Checklist
+    departments: list[DepartmentOpen]
+    token: str
+
+    @property
+    def open_days(self) -> int:
+        return sum(d.anomaly_days for d in self.departments)
+
+    @property
+    def pending_requests(self) -> int:
+        return len(self.checklist.pending_corrections)
+
+    @property
+    def held_punches(self) -> int:
+        return self.checklist.held_punches
+
+    @property
+    def anything_open(self) -> bool:
+        return bool(self.open_days or self.pending_requests or self.held_punches)
+
+
+NO_DEPARTMENT = ""
+
+
+def close_review(
+    *, group: AttendanceGroup, start: date, now: datetime | None = None
+) -> CloseReview:
+    """What the close would seal while still open: per current department, the days whose
+    stored result still shows 缺卡, 旷工, late or early (no correction filled them), the
+    pending correction requests; for the group, the held terminal punches. Counts are
+    complete, each department lists up to ``REVIEW_SAMPLE`` days."""
+    checklist = period_checklist(group=group, start=start, now=now)
+    period = checklist.period
+    by_code: dict[str, DepartmentOpen] = {}
+
+    def department(code: str | None, name: str | None) -> DepartmentOpen:
+        key = code or NO_DEPARTMENT
+        if key not in by_code:
+            by_code[key] = DepartmentOpen(code=key, name=name or "")
+        return by_code[key]
+
+    digest = hashlib.sha256(f"{period.pk}|{period.status}".encode())
+    rows = (
+        AttendanceDay.objects.filter(
+            employee__attendance_group=group, day__gte=period.start, day__lte=period.end
+        )
+        .filter(
+            Q(missing_in_count__gt=0)
+            | Q(missing_out_count__gt=0)
+            | Q(absent_days__gt=0)
+            | Q(late_count__gt=0)
+            | Q(early_count__gt=0)
+            | Q(status=DayStatus.ABSENT)
+        )
+        .order_by("employee__department__code", "employee__employee_no", "day")
+        .values_list(
+            "pk",
+            "employee__department__code",
+            "employee__department__name",
+            "employee__employee_no",
+            "employee__name",
+            "day",
+            "status",
+            "late_count",
+            "early_count",
+            "missing_in_count",
+            "missing_out_count",
+            "absent_days",
+            "computed_at",
+        )
+    )
+    for pk, code, dname, no, name, day, status, late, early, m_in, m_out, absent, at in rows:
+        digest.update(
+            f"|d{pk}:{at.isoformat()}:{status}:{late}:{early}:{m_in}:{m_out}:{absent}".encode()
+        )
+        dept = department(code, dname)
+        dept.days.add((no, day))
+        missing = m_in + m_out
+        is_absent = bool(absent) or status == DayStatus.ABSENT
+        dept.missing_days += 1 if missing and not is_absent else 0
+        dept.absent_days += 1 if is_absent else 0
+        dept.late_days += 1 if (late or early) else 0
+        if len(dept.sample) < REVIEW_SAMPLE:
+            dept.sample.append(OpenDay(no, name, day, status, late, early, missing, is_absent))
+    for request in checklist.pending_corrections:
+        digest.update(f"|r{request.pk}".encode())
+        employee = request.employee
+        dept_obj = employee.department
+        department(
+            dept_obj.code if dept_obj else None, dept_obj.name if dept_obj else None
+        ).pending_requests += 1
+    digest.update(f"|h{checklist.held_punches}|u{checklist.unfinalised_days}".encode())
+    departments = sorted(by_code.values(), key=lambda d: (d.code == NO_DEPARTMENT, d.code))
+    return CloseReview(checklist=checklist, departments=departments, token=digest.hexdigest()[:20])
 
 
 # --- the overview page ------------------------------------------------------------------------

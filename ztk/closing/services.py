@@ -45,6 +45,8 @@ from ztk.reports.payroll import payroll_queue
 
 from .refusals import (
     ALREADY_CLOSED,
+    CONFIRMATION_REQUIRED,
+    CONFIRMATION_STALE,
     NOT_CLOSED,
     PENDING_CORRECTIONS,
     PERIOD_NOT_OVER,
@@ -52,7 +54,7 @@ from .refusals import (
     UNFINALISED_DAYS,
     refusal,
 )
-from .selectors import expected_days, group_today, period_at, period_checklist
+from .selectors import close_review, expected_days, group_today, period_at
 
 User = get_user_model()
 
@@ -159,6 +161,7 @@ def period_close(
     actor: Any,
     group: AttendanceGroup,
     start: date,
+    confirm: str = "",
     cancel_pending: bool = False,
     note: str = "",
     now: datetime | None = None,
@@ -167,9 +170,12 @@ def period_close(
 
     Refused with ``already_closed``, ``period_not_over`` (its last day has not passed in the
     group's time zone), ``pending_corrections`` (unless `cancel_pending`: they are then
-    cancelled and each applicant told, with `note`), ``unfinalised_days``. Nothing is
-    written when refused. On success the period is closed, audited with its checklist, and
-    the payroll webhooks are queued (sent after the commit).
+    cancelled and each applicant told, with `note`), ``unfinalised_days``, and then
+    ``confirmation_required`` / ``confirmation_stale`` unless `confirm` is the token of the
+    close confirmation (``selectors.close_review``) as it still stands: whoever closes has
+    seen what stays open (days still 缺卡, 旷工, late; pending requests; held punches) per
+    department. Nothing is written when refused. On success the period is closed, audited
+    with its checklist, and the payroll webhooks are queued (sent after the commit).
     """
     _require_hr(actor)
     now = now or timezone.now()
@@ -180,13 +186,18 @@ def period_close(
             raise refusal(ALREADY_CLOSED, start=period.start, end=period.end)
         if group_today(group, now) <= period.end:
             raise refusal(PERIOD_NOT_OVER, end=period.end)
-        checklist = period_checklist(group=group, start=period.start, now=now)
+        review = close_review(group=group, start=period.start, now=now)
+        checklist = review.checklist
         checklist.period = period
         pending = checklist.pending_corrections
         if pending and not cancel_pending:
             raise refusal(PENDING_CORRECTIONS, n=len(pending))
         if checklist.unfinalised_days:
             raise refusal(UNFINALISED_DAYS, n=checklist.unfinalised_days)
+        if not confirm:
+            raise refusal(CONFIRMATION_REQUIRED)
+        if confirm != review.token:
+            raise refusal(CONFIRMATION_STALE)
         cancelled = 0
         if pending:
             cancelled = corrections_cancel_for_period(
@@ -209,6 +220,15 @@ def period_close(
             extra={
                 "checklist": checklist.as_dict(),
                 "cancelled": cancelled,
+                "still_open": {
+                    d.code or "-": {
+                        "missing": d.missing_days,
+                        "absent": d.absent_days,
+                        "late": d.late_days,
+                        "pending": d.pending_requests,
+                    }
+                    for d in review.departments
+                },
                 "note": (note or "").strip()[:REASON_MAX],
             },
         )

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.index, name="index"),
     path("<str:group>/<str:start>/", views.detail, name="detail"),
     path("<str:group>/<str:start>/finalise/", views.finalise, name="finalise"),
+    path("<str:group>/<str:start>/confirm/", views.confirm, name="confirm"),
     path("<str:group>/<str:start>/close/", views.close, name="close"),
     path("<str:group>/<str:start>/reopen/", views.reopen, name="reopen"),
 ]

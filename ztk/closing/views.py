@@ -1,5 +1,6 @@
-"""HR pages for attendance periods (月结): the overview, one period's checklist, and the
-finalise / close / reopen actions.
+"""HR pages for attendance periods (月结): the overview, one period's checklist, the close
+confirmation (what is still open, per department), and the finalise / close / reopen
+actions.
 
 Views parse input, check the role (HR only, 403 otherwise), call one service or selector
 of the close and redirect back to the period with a message; a refusal is shown as the
@@ -116,6 +117,35 @@ def detail(request: HttpRequest, group: str, start: str) -> HttpResponse:
     )
 
 
+@login_required
+@require_safe
+def confirm(request: HttpRequest, group: str, start: str) -> HttpResponse:
+    """The close confirmation: what is still open, per department, with counts and links,
+    and the form that closes (it carries the token of what was shown)."""
+    _require(request)
+    group_obj = _group(group)
+    period = _period(group_obj, start)
+    review = selectors.close_review(group=group_obj, start=period.start)
+    checklist = review.checklist
+    if checklist.closed:
+        return redirect(_detail_url(group_obj, period.start))
+    return render(
+        request,
+        "closing/period_confirm.html",
+        {
+            "group": group_obj,
+            "period": checklist.period,
+            "checklist": checklist,
+            "review": review,
+            "blocking": [c for c in checklist.blocking if c != "pending_corrections"],
+            "close_from": checklist.period.end + timedelta(days=1),
+        },
+    )
+
+
+STALE = ("confirmation_required", "confirmation_stale")
+
+
 def _act(request: HttpRequest, group: str, start: str, action) -> HttpResponse:
     _require(request)
     group_obj = _group(group)
@@ -124,6 +154,10 @@ def _act(request: HttpRequest, group: str, start: str, action) -> HttpResponse:
         text = action(group_obj, period)
     except DomainError as exc:
         messages.error(request, exc.message)
+        if exc.code in STALE:
+            return redirect(
+                reverse("periods:confirm", args=[group_obj.code, period.start.isoformat()])
+            )
     else:
         messages.success(request, text)
     return redirect(_detail_url(group_obj, period.start))
@@ -149,6 +183,7 @@ def close(request: HttpRequest, group: str, start: str) -> HttpResponse:
             actor=request.user,
             group=group_obj,
             start=period.start,
+            confirm=request.POST.get("confirm", "")[:64],
             cancel_pending=request.POST.get("cancel_pending") == "1",
             note=request.POST.get("note", "")[:NOTE_MAX],
         )

@@ -279,7 +279,7 @@ def pending_for_period(*, group: Any, period_start: date) -> QuerySet[Correction
         CorrectionRequest.objects.filter(
             employee__attendance_group=group, period_start=period_start, status=Status.PENDING
         )
-        .select_related("employee", "category")
+        .select_related("employee", "employee__department", "category")
         .order_by("date", "employee__employee_no", "pk")
     )
 

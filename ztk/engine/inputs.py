@@ -19,18 +19,21 @@ SlotStatus = Literal[
 ]
 DayStatus = Literal["normal", "abnormal", "absent", "rest", "holiday", "leave"]
 ExemptionKind = Literal["leave", "outing", "trip"]
-PunchSource = Literal["device", "web", "mobile", "manual", "correction", "import", "paper"]
+PunchSource = Literal[
+    "device", "web", "mobile", "manual", "correction", "import", "paper", "history"
+]
 
 DAY_KINDS: Final = frozenset({"work", "rest", "holiday"})
 EXEMPTION_KINDS: Final = frozenset({"leave", "outing", "trip"})
 PUNCH_SOURCES: Final = frozenset(
-    {"device", "web", "mobile", "manual", "correction", "import", "paper"}
+    {"device", "web", "mobile", "manual", "correction", "import", "paper", "history"}
 )
 # Sources whose punch fills a slot as an approved fix, whatever its time. A paper form is
-# an approved correction entered by HR; "import" may be raw terminal data, so it is judged
-# by its time like any device punch.
+# an approved correction entered by HR, "history" a historical correction HR imported
+# (hrdesk.bulk_import); "import" is raw terminal data (a USB attendance log), so it is
+# judged by its time like any device punch.
 SOURCE_SLOT_STATUS: Final[Mapping[str, SlotStatus]] = MappingProxyType(
-    {"correction": "corrected", "paper": "corrected", "manual": "manual"}
+    {"correction": "corrected", "paper": "corrected", "history": "corrected", "manual": "manual"}
 )
 
 DAY_MINUTES: Final = 24 * 60

@@ -25,8 +25,11 @@ Re-importing the same file adds nothing: each punch's dedup key is derived from
 Quotas: historical imports do **not** count against the monthly correction limit. They
 are data HR brings in after the fact, not requests; they are audited as an import (the
 batch event with the file's hash, and the punches' own event), and the imported punches
-carry the source ``import``. As for every ``import`` punch, the engine judges them by
-their time like a terminal punch (a check-in at 09:10 on a 09:00 shift is late).
+carry the source ``history`` (imported correction). Like an approved correction or a
+paper form, the engine marks the slot it fills ``corrected`` (补卡) whatever its time, so
+reports show it as a correction with its source and count it in 补卡次数. (Until issue 12
+they carried ``import``, the source of raw terminal logs, and were judged by their time:
+they showed as plain 正常.)
 """
 
 from __future__ import annotations
@@ -779,7 +782,7 @@ def import_commit(
             [
                 PunchInput(
                     at=r.at,
-                    source=PunchSource.IMPORT,
+                    source=PunchSource.HISTORY,
                     employee_id=r.employee_id,
                     remark=(f"导入补卡 {r.reference}: {r.reason}" if r.reference else r.reason)[
                         :500

@@ -16,6 +16,7 @@ class PunchSource(models.TextChoices):
     CORRECTION = "correction", _("Approved correction")
     IMPORT = "import", _("Import")
     PAPER = "paper", _("Paper form")
+    HISTORY = "history", _("Imported correction")
 
 
 class Punch(models.Model):

@@ -152,6 +152,12 @@ SLOT_STATUS = {
     "exempt": ("免打卡", "Exempt"),
     "pending": ("未打卡", "Not yet punched"),
 }
+# Where a corrected slot's punch came from (the punch source), shown after 补卡.
+CORRECTION_SOURCE = {
+    "correction": ("申请", "request"),
+    "paper": ("纸质", "paper form"),
+    "history": ("导入", "import"),
+}
 TOTAL_LABEL = ("合计", "Total")
 NO_DEPARTMENT = ("(无部门)", "(no department)")
 

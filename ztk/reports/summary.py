@@ -396,6 +396,10 @@ def _slot_text(slot: dict[str, Any], exempt_kind: str | None, tz: ZoneInfo, lang
     if status == "exempt":
         return C.word(C.EXEMPTION if exempt_kind else C.SLOT_STATUS, exempt_kind or status, lang)
     text = C.word(C.SLOT_STATUS, status, lang)
+    source = slot.get("punch_source") or ""
+    if status == "corrected" and source in C.CORRECTION_SOURCE:
+        origin = C.word(C.CORRECTION_SOURCE, source, lang)
+        text = f"{text}({origin})" if lang.startswith("zh") else f"{text} ({origin})"
     if "{m}" in text:
         text = text.replace("{m}", str(slot.get("minutes") or 0))
     punch_at = slot.get("punch_at")
