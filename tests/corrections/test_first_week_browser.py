@@ -14,7 +14,7 @@ from django.db import transaction
 from ztk.corrections.services import correction_comment, correction_reject
 from ztk.notifications.services import notify
 
-from .conftest import MON, TUE, categories, clock, only_checkout, submit, week  # noqa: F401
+from .conftest import MON, TUE, only_checkout, submit
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 
