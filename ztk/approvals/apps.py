@@ -6,6 +6,7 @@ class ApprovalsConfig(AppConfig):
     label = "approvals"
 
     def ready(self) -> None:
-        from . import receivers  # cycle: models load after the app registry is ready
+        # registry: receivers use models, which can be imported only once apps are loaded
+        from . import receivers
 
         receivers.connect()

@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
+from ztk.notifications.services import notify
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.scheduling.selectors import working_days_between
@@ -281,10 +282,6 @@ def delegation_create(
 
 
 def _notify_delegate(delegation: Delegation) -> None:
-    try:
-        from ztk.notifications.services import notify
-    except ImportError:
-        return
     with translation.override(settings.LANGUAGE_CODE):
         text = {
             "name": display_name(delegation.approver),

@@ -13,16 +13,20 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from ztk.engine import slot_windows
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.punches.services import PunchInput, record_punches
+from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
+from ztk.scheduling.plans import build_plans
+
+from .finalise import finalise_due
+from .services import recompute_range
 
 DEMO_START = date(2026, 10, 1)
 NIGHT_WORKERS = ["3002", "3003", "3004", "3005", "3006"]
 
 
 def _shifts():
-    from ztk.scheduling.models import Shift, ShiftSegment
-
     day, created = Shift.objects.get_or_create(code="DAY", defaults={"name": "白班 09:00-18:00"})
     if created:
         ShiftSegment.objects.create(shift=day, position=1, start=time(9), end=time(18))
@@ -35,8 +39,6 @@ def _shifts():
 
 
 def _pattern(group: AttendanceGroup, shift, weekend: bool = False) -> None:
-    from ztk.scheduling.models import WeeklyPattern
-
     if WeeklyPattern.objects.filter(group=group).exists():
         return
     WeeklyPattern.objects.create(
@@ -80,9 +82,6 @@ def _day_punches(rng: random.Random, plan, recent_special: dict) -> list[datetim
 @transaction.atomic
 def load_attendance_demo(*, today: date | None = None) -> int:
     """Idempotent: punches are deduplicated by key, shifts created once. Returns new punches."""
-    from ztk.engine import slot_windows
-    from ztk.scheduling.plans import build_plans
-
     today = today or timezone.localdate()
     day_shift, night_shift = _shifts()
     standard = AttendanceGroup.objects.filter(code="STD").first()
@@ -131,9 +130,6 @@ def load_attendance_demo(*, today: date | None = None) -> int:
         new += record_punches(
             items[i : i + 1000], now=now, audit_action="demo.punches", recompute=False
         ).new
-    from .finalise import finalise_due
-    from .services import recompute_range
-
     recompute_range(start=DEMO_START, end=today, now=now)
     finalise_due(now=now, lookback_days=(today - DEMO_START).days + 1)
     return new

@@ -29,6 +29,7 @@ from ztk.punches.models import Geofence, Punch, PunchSettings
 from .explain import SLOT_STATUS, render_notes, slot_label
 from .models import AttendanceDay, DayStatus
 from .selectors import month_bounds, punches_between, punches_for_day
+from .services import pending_dates
 from .slot_requests import SlotRequest, requests_for
 
 ANOMALY_STATUSES = (DayStatus.ABNORMAL, DayStatus.ABSENT)
@@ -349,8 +350,6 @@ def day_detail(*, employee: Employee, day: date) -> DayDetail:
     the slots' correction requests. A missing slot with a request under way is not offered
     for a new one (`missing_slots`): the page shows the request instead.
     """
-    from .services import pending_dates
-
     tz = employee_zone(employee)
     updating = bool(pending_dates(employee.pk, day, day))
     row = AttendanceDay.objects.filter(employee=employee, day=day).first()

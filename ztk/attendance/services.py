@@ -15,10 +15,12 @@ from django.utils import timezone
 
 from ztk import engine
 from ztk.core.db import fetch_all
-from ztk.org.models import Employee
+from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.zones import zone_names
-from ztk.punches.models import Punch
+from ztk.punches.models import Punch, PunchVoid
 from ztk.scheduling.hooks import ScheduleChange
+from ztk.scheduling.plans import build_plans, exemptions_for
+from ztk.scheduling.selectors import affected_pairs
 
 from .days import closed_ranges, in_ranges
 from .models import AttendanceDay, PendingRecompute
@@ -136,8 +138,6 @@ def _aware(value: Any) -> datetime:
 def _read_employees(ids: list[int]) -> list[tuple[int, int | None, str, int]]:
     """(id, group id, time zone, day boundary hour) of each employee: one query (two when
     some employee has no group: the zone rule, ztk.org.zones, then reads the company's)."""
-    from ztk.org.models import AttendanceGroup
-
     wanted = set(ids)
     rows = [
         row
@@ -180,8 +180,6 @@ def _read_punches(
     ``scan``: one pass over the time range, rows of other employees dropped here — for a
     range recompute of most employees, cheaper than one index probe per punch.
     """
-    from ztk.punches.models import PunchVoid
-
     ops = connection.ops
     # SQLite: the instant as text, parsed by fromisoformat (the column's registered
     # converter parses it with a regular expression, several times slower).
@@ -239,8 +237,6 @@ def _evaluate(
     punches are read (the date of a punch depends on the plans only). ``known_punches``:
     every punch of these employees within reach of the dates, already read.
     """
-    from ztk.scheduling.plans import build_plans, exemptions_for
-
     if not by_employee:
         return []
     start = min(min(days) for days in by_employee.values())
@@ -547,8 +543,6 @@ def _recompute_in_processes(
 
 def _last_ids() -> tuple[int, int]:
     """The highest punch and void ids now (both tables are append-only)."""
-    from ztk.punches.models import PunchVoid
-
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT (SELECT MAX(id) FROM {Punch._meta.db_table}), "
@@ -571,8 +565,6 @@ def _merge_later(
 
     Rows read by the pass that also pass here are not duplicated: ids are compared.
     """
-    from ztk.punches.models import PunchVoid
-
     newest_punch, newest_void = _last_ids()
     ops = connection.ops
     at_sql = "p.at || ''" if connection.vendor == "sqlite" else "p.at"
@@ -621,8 +613,6 @@ def recompute_schedule_changes(changes: Iterable[ScheduleChange]) -> None:
     neighbours get (windows of consecutive dates are cut where they meet,
     ``engine.split_overlaps``, and the earlier date wins a punch both could take).
     """
-    from ztk.scheduling.selectors import affected_pairs
-
     today = timezone.localdate()
     pairs = affected_pairs(
         changes, lower=today - timedelta(days=SCHEDULE_LOOKBACK_DAYS), upper=today
@@ -677,6 +667,7 @@ def defer_recompute(punches: Iterable[tuple[int, date, int]]) -> int:
 
 
 def _start_drain() -> None:
+    # cycle: tasks imports services (drain_pending) and finalise, which imports services
     from .tasks import drain_recompute_queue
 
     drain_recompute_queue()

@@ -231,10 +231,16 @@ def stored_path(kind: Kind, content_type: str) -> str:
     return f"{kind.folder}/{random_name(content_type)}"
 
 
-def as_stored(checked: Checked) -> File:
+class StoredFile(File):
+    """A file with its stored name always set (a plain ``File``'s name may be None)."""
+
+    name: str
+
+
+def as_stored(checked: Checked) -> StoredFile:
     """The checked upload, rewound, named randomly for a FileField to save."""
     checked.file.seek(0)
-    return File(checked.file, name=random_name(checked.content_type))
+    return StoredFile(checked.file, name=random_name(checked.content_type))
 
 
 # --------------------------------------------------------------------------- serving

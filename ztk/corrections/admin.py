@@ -4,6 +4,8 @@ and a read-only view of requests: a request moves only through the services."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
@@ -35,7 +37,14 @@ class ReadOnly:
         return False
 
 
-class AuditedInlines:
+if TYPE_CHECKING:
+    # The mixin extends ModelAdmin.save_formset (it always comes before ModelAdmin).
+    _AdminBase = admin.ModelAdmin
+else:
+    _AdminBase = object
+
+
+class AuditedInlines(_AdminBase):
     """Inline rows are writes too: each created, changed or deleted row is audited."""
 
     def save_formset(self, request, form, formset, change):

@@ -190,7 +190,7 @@ class ApprovalStepConfig(models.Model):
     def deadline(self) -> int:
         if self.deadline_working_days is not None:
             return self.deadline_working_days
-        return DEFAULT_DEADLINE_WORKING_DAYS.get(self.approver_kind, 2)
+        return DEFAULT_DEADLINE_WORKING_DAYS.get(ApproverKind(self.approver_kind), 2)
 
 
 # --------------------------------------------------------------------------- requests

@@ -15,6 +15,7 @@ from ztk.approvals.rules import waiting_q
 from ztk.approvals.selectors import QueueEntry, queue_order
 from ztk.approvals.sla import Deadlines
 from ztk.attendance.days import closed_days, day_preview, employee_zone
+from ztk.attendance.models import AttendanceDay
 from ztk.attendance.slot_requests import SlotKey, SlotRequest
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.engine.periods import period_of
@@ -25,6 +26,15 @@ from ztk.org.selectors import employees_visible_to
 from . import policy as p
 from .models import COUNTED_STATUSES, ApprovalAction, Attachment, CorrectionRequest, Status
 from .rules import may_view
+from .services import (
+    categories_for,
+    check_day,
+    in_zone,
+    policy_for,
+    policy_row_for,
+    used_in_period,
+    working_days_after,
+)
 
 SCOPES = ("mine", "to_approve", "all")
 
@@ -185,17 +195,6 @@ def quota_for(
 ) -> dict[str, Any]:
     """The employee's limit in the period containing `period` (default: today), what is
     used, and the anomalies that could still be corrected with their last day to apply."""
-    from ztk.attendance.models import AttendanceDay
-
-    from .services import (
-        categories_for,
-        check_day,
-        policy_for,
-        policy_row_for,
-        used_in_period,
-        working_days_after,
-    )
-
     now = now or timezone.now()
     if period is not None:
         check_day(period)
@@ -255,8 +254,6 @@ def correction_preview(
     """The day as the engine would give it with the requested time added as a correction
     punch (pure: nothing is written). `target` is a request, or an ``ItemIn`` together
     with `employee`. Approvers see the same preview as the applicant."""
-    from .services import _aware, check_day
-
     if isinstance(target, CorrectionRequest):
         employee = target.employee
         day, at = target.date, target.requested_time
@@ -267,7 +264,7 @@ def correction_preview(
             raise ValueError("correction_preview: an item needs its employee")
         check_day(target.day)
         check_day(target.requested_time.date())
-        day, at = target.day, _aware(target.requested_time, employee_zone(employee))
+        day, at = target.day, in_zone(target.requested_time, employee_zone(employee))
     fake = engine.PunchIn("preview", at, "correction")
     return day_preview(employee, day, [fake], now=now)
 

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -30,15 +30,19 @@ from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
 from ztk.approvals.models import Delegation
 from ztk.attendance.days import closed_days, day_slots, employee_zone, is_closed
+from ztk.attendance.explain import slot_label
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import FIRST_DAY, LAST_DAY
 from ztk.core.text import clean_text
 from ztk.engine.periods import period_of
+from ztk.notifications.services import notify
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.org.selectors import period_start_day
+from ztk.punches.models import Punch
+from ztk.punches.services import PunchInput, record_punches
 from ztk.scheduling.selectors import working_days_between
 
 from . import policy as p
@@ -170,7 +174,7 @@ def policy_for(row: CorrectionPolicy, categories: dict[str, ReasonCategory]) -> 
     return p.Policy(
         monthly_limit=row.monthly_limit,
         window_days=row.window_days,
-        window_mode=row.window_mode,
+        window_mode=cast(p.WindowMode, row.window_mode),  # the field's choices are the two modes
         cutoff_day=row.cutoff_day,
         correctable=row.correctable,
         min_reason_length=row.min_reason_length,
@@ -188,7 +192,8 @@ def working_days_after(day: date, horizon: int = WORKING_DAY_HORIZON) -> tuple[d
     return tuple(working_days_between(day + timedelta(days=1), day + timedelta(days=horizon)))
 
 
-def _aware(value: datetime, tz: ZoneInfo) -> datetime:
+def in_zone(value: datetime, tz: ZoneInfo) -> datetime:
+    """A naive time read as wall-clock time in `tz`; an aware one as it is."""
     if value.tzinfo is None or value.utcoffset() is None:
         return value.replace(tzinfo=tz)
     return value
@@ -248,10 +253,6 @@ def _notify(
     """Inbox + email + robots, written in the company's language whatever the language of
     the request that triggered it (the recipient reads it later). `title` and `body` are
     lazy templates filled with the request's description and `params`."""
-    try:
-        from ztk.notifications.services import notify
-    except ImportError:  # notifications not installed: nothing to deliver
-        return
     people = [u for u in recipients if u is not None]
     if not people:
         return
@@ -295,8 +296,6 @@ def _detail_url(req: CorrectionRequest) -> str:
 
 
 def _describe(req: CorrectionRequest) -> dict[str, str]:
-    from ztk.attendance.explain import slot_label
-
     tz = employee_zone(req.employee)
     return {
         "name": req.employee.name,
@@ -359,8 +358,6 @@ def used_in_period(
     ).count()
     row = row if row is not None else policy_row_for(employee.attendance_group)
     if row.manual_adds_count:
-        from ztk.punches.models import Punch
-
         tz = employee_zone(employee)
         _start, end = period_of(period_start, period_start_day())
         used += (
@@ -397,8 +394,12 @@ def _refresh_counter(req: CorrectionRequest) -> None:
 
 def _configured_steps(row: CorrectionPolicy) -> list[tuple[str, int | None, int]]:
     """(approver kind, named user, deadline in working days) per configured step."""
-    supervisor = (ApproverKind.SUPERVISOR, None, DEFAULT_DEADLINE_WORKING_DAYS["supervisor"])
-    hr = (ApproverKind.HR, None, DEFAULT_DEADLINE_WORKING_DAYS["hr"])
+    supervisor = (
+        ApproverKind.SUPERVISOR,
+        None,
+        DEFAULT_DEADLINE_WORKING_DAYS[ApproverKind.SUPERVISOR],
+    )
+    hr = (ApproverKind.HR, None, DEFAULT_DEADLINE_WORKING_DAYS[ApproverKind.HR])
     preset = row.chain_preset
     if preset == ChainPreset.SINGLE:
         return [supervisor]
@@ -556,7 +557,7 @@ def _submit(
         ItemIn(
             day=i.day,
             slot_key=i.slot_key,
-            requested_time=_aware(i.requested_time, tz),
+            requested_time=in_zone(i.requested_time, tz),
             category=i.category,
             reason=i.reason or "",
             expedited=bool(i.expedited),
@@ -723,7 +724,7 @@ def _submit(
 def _validate_time(req: CorrectionRequest, value: datetime, now: datetime) -> datetime:
     tz = employee_zone(req.employee)
     check_day(value.date())
-    value = _aware(value, tz)
+    value = in_zone(value, tz)
     info = day_slots(req.employee, [req.date], now=now).get(req.date, {}).get(req.slot_key)
     local_now = now.astimezone(tz)
     refusal = None
@@ -759,9 +760,6 @@ def _validate_time(req: CorrectionRequest, value: datetime, now: datetime) -> da
 def _finish_approval(req: CorrectionRequest, *, actor: Any, now: datetime, comment: str) -> None:
     """Final approval: the correction punch goes through record_punches → the day
     recomputes and the slot shows 'corrected' (补卡)."""
-    from ztk.punches.models import Punch
-    from ztk.punches.services import PunchInput, record_punches
-
     check_transition(req.status, Status.APPROVED)
     if is_closed(req.employee, req.date):
         refusal = p.Refusal(
@@ -787,8 +785,8 @@ def _finish_approval(req: CorrectionRequest, *, actor: Any, now: datetime, comme
         audit_extra={"correction_id": req.pk},
     )
     if result.rejected:
-        refusal = result.rejected[0]
-        raise DomainError(refusal.code, refusal.message)
+        rejected = result.rejected[0]
+        raise DomainError(rejected.code, rejected.message)
     if result.punch_ids:
         req.punch_id = result.punch_ids[0]
     else:

@@ -50,16 +50,19 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
 from ztk.attendance.days import closed_ranges
+from ztk.attendance.explain import slot_label
 from ztk.audit.services import record
 from ztk.core import spreadsheets, uploads
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import FIRST_DAY, LAST_DAY, moment_in_range
 from ztk.core.spreadsheets import safe_row
 from ztk.core.text import INVALID_TEXT, text_problem
+from ztk.org.models import Employee
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.org.zones import ZoneNames
 from ztk.punches.models import Punch, PunchSource
 from ztk.punches.services import PunchInput, record_punches
+from ztk.scheduling.plans import build_plans
 
 MAX_BYTES = spreadsheets.MAX_BYTES
 MAX_ROWS = 20_000
@@ -248,6 +251,12 @@ class Row:
 
     def refuse(self, code: str, message: str) -> None:
         self.status, self.code, self.message = REFUSED, code, message
+
+    def accepted(self) -> tuple[int, date, datetime]:
+        """(employee id, day, moment) of a row that passed the checks that set them."""
+        if self.employee_id is None or self.day is None or self.at is None:
+            raise ValueError(f"line {self.line} was not checked")
+        return self.employee_id, self.day, self.at
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -440,8 +449,6 @@ class _Emp(NamedTuple):
 
 
 def _employees(numbers: Iterable[str]) -> dict[str, _Emp]:
-    from ztk.org.models import Employee
-
     numbers = sorted(set(numbers))
     names = ZoneNames()
     zones: dict[str, ZoneInfo] = {}
@@ -468,22 +475,20 @@ def _employees(numbers: Iterable[str]) -> dict[str, _Emp]:
 
 def _plans(wanted: dict[_Emp, set[date]]) -> dict[tuple[int, date], Any]:
     """Plans of D-1, D and D+1 for every (employee, D) wanted, a few queries per 31 days."""
-    from ztk.scheduling.plans import build_plans
-
     by_day: dict[date, set[_Emp]] = defaultdict(set)
     for emp, days in wanted.items():
         for day in days:
             by_day[day].add(emp)
     plans: dict[tuple[int, date], Any] = {}
-    days = sorted(by_day)
+    ordered = sorted(by_day)
     i = 0
-    while i < len(days):
-        first = days[i]
+    while i < len(ordered):
+        first = ordered[i]
         people: set[_Emp] = set()
-        while i < len(days) and (days[i] - first).days < 31:
-            people |= by_day[days[i]]
+        while i < len(ordered) and (ordered[i] - first).days < 31:
+            people |= by_day[ordered[i]]
             i += 1
-        last = days[i - 1]
+        last = ordered[i - 1]
         plans.update(build_plans(people, first - timedelta(days=1), last + timedelta(days=1)))
     return plans
 
@@ -504,7 +509,8 @@ def _valid_punches(rows: list[Row]) -> dict[int, list[datetime]]:
     500 employees, reading only the punches within a day of the rows' days."""
     by_day: dict[date, set[int]] = defaultdict(set)
     for row in rows:
-        by_day[row.day].add(row.employee_id)
+        employee_id, day, _at = row.accepted()
+        by_day[day].add(employee_id)
     found: dict[int, set[datetime]] = defaultdict(set)
     for day, employee_ids in sorted(by_day.items()):
         ids = sorted(employee_ids)
@@ -540,8 +546,6 @@ def validate(
 ) -> list[Row]:
     """Every data row checked: format, employee, plan and window, period, future, duplicates
     in the file, already imported, slot already punched."""
-    from ztk.attendance.explain import slot_label
-
     header_line, header = table[0]
     positions = header_positions(header)
     body = table[1:]
@@ -557,7 +561,7 @@ def validate(
         return cells[index] if index is not None and index < len(cells) else None
 
     rows: list[Row] = []
-    parsed: list[tuple[Row, Any]] = []
+    parsed: list[tuple[Row, date, Any]] = []
     for line, cells in body:
         row = Row(line=line)
         row.raw = {name: _text(cell(cells, name)) for name in positions}
@@ -594,19 +598,19 @@ def validate(
         if len(row.reason) < 2:
             row.refuse(*_refusal(REASON_REQUIRED))
             continue
-        parsed.append((row, moment))
+        parsed.append((row, row.day, moment))
 
-    employees = _employees(r.employee_no for r, _m in parsed)
+    employees = _employees(r.employee_no for r, _d, _m in parsed)
     wanted: dict[_Emp, set[date]] = defaultdict(set)
-    checked: list[tuple[Row, Any, _Emp]] = []
-    for row, moment in parsed:
+    checked: list[tuple[Row, date, Any, _Emp]] = []
+    for row, day, moment in parsed:
         emp = employees.get(row.employee_no)
         if emp is None:
             row.refuse(*_refusal(UNKNOWN_EMPLOYEE, value=row.employee_no))
             continue
         row.employee_id, row.name = emp.pk, emp.name
-        wanted[emp].add(row.day)
-        checked.append((row, moment, emp))
+        wanted[emp].add(day)
+        checked.append((row, day, moment, emp))
     if not checked:
         return rows
 
@@ -620,18 +624,20 @@ def validate(
     windows_of: dict[int, dict[str, engine.SlotWindow]] = {}
     segments_of: dict[int, int] = {}
     seen: dict[tuple[int, date, str], int] = {}
-    local_now = {}
+    local_now: dict[ZoneInfo, date] = {}
     candidates: list[Row] = []
     checking(len(body) - len(checked))
-    for index, (row, moment, emp) in enumerate(checked, start=1):
+    for index, (row, day, moment, emp) in enumerate(checked, start=1):
         if index % PROGRESS_EVERY == 0:
             checking(len(body) - len(checked) + index)
-        day, key, tz = row.day, row.slot_key, emp.tz
+        key, tz = row.slot_key, emp.tz
         plan = plans.get((emp.pk, day))
-        windows = windows_of.get(id(plan)) if plan is not None else {}
-        if windows is None:
-            windows = windows_of[id(plan)] = {w.key: w for w in engine.slot_windows(plan)}
-            segments_of[id(plan)] = len({w.segment for w in windows.values()}) or 1
+        windows: dict[str, engine.SlotWindow] | None = {}
+        if plan is not None:
+            windows = windows_of.get(id(plan))
+            if windows is None:
+                windows = windows_of[id(plan)] = {w.key: w for w in engine.slot_windows(plan)}
+                segments_of[id(plan)] = len({w.segment for w in windows.values()}) or 1
         segments = segments_of.get(id(plan), 1)
         row.slot_label = slot_label(key, segments)
         if not windows:
@@ -700,19 +706,20 @@ def validate(
             row.message = str(MESSAGES[ALREADY_IMPORTED])
         else:
             fresh.append(row)
-    zones = {emp.pk: emp.tz for _r, _m, emp in checked}
+    zones = {emp.pk: emp.tz for _r, _d, _m, emp in checked}
     punches = _valid_punches(fresh)
     for row in fresh:
-        plan = plans[(row.employee_id, row.day)]
+        employee_id, day, _at = row.accepted()
+        plan = plans[(employee_id, day)]
         window = windows_of[id(plan)][row.slot_key]
-        inside = next((t for t in punches.get(row.employee_id, ()) if window.contains(t)), None)
+        inside = next((t for t in punches.get(employee_id, ()) if window.contains(t)), None)
         if inside is not None:
             row.refuse(
                 *_refusal(
                     SLOT_ALREADY_PUNCHED,
                     slot=row.slot_label,
-                    day=row.day.isoformat(),
-                    time=_clock(inside, zones[row.employee_id], row.day),
+                    day=day.isoformat(),
+                    time=_clock(inside, zones[employee_id], day),
                 )
             )
     checking(len(body))
@@ -776,21 +783,22 @@ def import_commit(
                 details=[r.as_dict() for r in refused],
             )
         ok = [r for r in preview.rows if r.status == OK]
+        accepted = [r.accepted() for r in ok]
         if progress is not None:
             progress(WRITING, 0, len(ok))
         result = record_punches(
             [
                 PunchInput(
-                    at=r.at,
+                    at=at,
                     source=PunchSource.HISTORY,
-                    employee_id=r.employee_id,
+                    employee_id=employee_id,
                     remark=(f"导入补卡 {r.reference}: {r.reason}" if r.reference else r.reason)[
                         :500
                     ],
                     raw=f"{preview.sha256[:16]}:{r.line}",
                     dedup_key=r.dedup_key,
                 )
-                for r in ok
+                for r, (employee_id, _day, at) in zip(ok, accepted, strict=True)
             ],
             actor=actor,
             now=now,
@@ -816,7 +824,7 @@ def import_commit(
             duplicate=preview.duplicate + result.duplicate,
             punch_ids=list(result.punch_ids),
         )
-        days = [r.day for r in ok]
+        days = [day for _e, day, _at in accepted]
         record(
             AUDIT_ACTION,
             object_type="corrections.import",

@@ -30,6 +30,7 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from ztk.attendance import page_selectors as pages
 from ztk.attendance.days import (
     Window,
     attendance_date_at,
@@ -37,7 +38,9 @@ from ztk.attendance.days import (
     day_windows,
     employee_zone,
 )
+from ztk.attendance.explain import SLOT_STATUS, slot_label
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
+from ztk.attendance.services import recompute
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import moment_in_range
@@ -46,7 +49,8 @@ from ztk.corrections.models import QuotaCounter
 from ztk.corrections.services import policy_row_for, quota_refresh
 from ztk.engine import affected_dates
 from ztk.engine.periods import period_of
-from ztk.org.models import Employee
+from ztk.notifications.services import notify
+from ztk.org.models import Company, Employee
 from ztk.org.rules import can_use_hr_desk as can_manual_add
 from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches, period_start_day
@@ -116,8 +120,6 @@ def refused(code: str, message_key: str | None = None, **params: Any) -> DomainE
 
 
 def slot_name(key: str, windows: Sequence[Window]) -> str:
-    from ztk.attendance.explain import slot_label
-
     return slot_label(key, len({w.segment for w in windows}) or 1)
 
 
@@ -165,8 +167,6 @@ def day_snapshot(row: AttendanceDay | None) -> dict[str, Any]:
 
 
 def _language() -> str:
-    from ztk.org.models import Company
-
     locale = Company.objects.order_by("pk").values_list("locale", flat=True).first()
     return locale or settings.LANGUAGE_CODE
 
@@ -180,10 +180,6 @@ def _day_url(day: date) -> str:
 
 def _notify(*, kind: str, employee: Employee, title: str, body: str, url: str, data: dict) -> None:
     """Tell the employee, inside the caller's transaction (tolerates a missing app)."""
-    try:
-        from ztk.notifications.services import notify
-    except ImportError:  # the notifications app has not landed yet
-        return
     notify(
         kind=kind,
         recipients=[employee.user],
@@ -309,8 +305,6 @@ def manual_punch_add(
     if not windows:
         raise refused(NO_SHIFT, day=day)
     targets = _targets(times, windows, day=day, tz=tz, now=now)
-
-    from ztk.attendance.services import recompute
 
     with transaction.atomic():
         # One manual add per employee at a time: the "already punched" check stays true.
@@ -526,9 +520,6 @@ def manual_day(*, employee: Employee, day: date, now: datetime | None = None) ->
     Reuses the attendance day view's selector; when no result is stored yet (nothing was
     punched and the day has not been finalised), the slots come from the plan.
     """
-    from ztk.attendance import page_selectors as pages
-    from ztk.attendance.explain import SLOT_STATUS
-
     now = now or timezone.now()
     tz = employee_zone(employee)
     detail = pages.day_detail(employee=employee, day=day)

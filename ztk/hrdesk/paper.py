@@ -31,6 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.attendance.days import day_slots, day_windows, employee_zone, is_closed
 from ztk.attendance.models import AttendanceDay
+from ztk.attendance.services import recompute
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -274,7 +275,7 @@ def paper_form_register(
     if signed_on < day:
         raise _error(SIGNED_BEFORE_DAY, signed_on=signed_on.isoformat())
     override = quota_override_reason is not None
-    if override:
+    if quota_override_reason is not None:
         quota_override_reason = quota_override_reason.strip()[:500]
         if not quota_override_reason:
             raise _error(QUOTA_OVERRIDE_REASON)
@@ -305,8 +306,6 @@ def paper_form_register(
         # One registration per employee at a time: "already punched" and the count hold.
         Employee.objects.select_for_update().filter(pk=employee.pk).values_list("pk").first()
         services.lock_quota(employee, start)
-        from ztk.attendance.services import recompute
-
         recompute([(employee.pk, day)], now=now)  # judge against the day as it is now
         before_row = AttendanceDay.objects.filter(employee=employee, day=day).first()
         info = day_slots(employee, [day], now=now).get(day, {}).get(slot_key)
@@ -342,6 +341,8 @@ def paper_form_register(
             raise _error(SLOT_NOT_FOUND, "no_shift", day=day.isoformat())
         if refusals:
             raise _refusal(refusals[0], refusals, segments)
+        # Without a window slot_status is None, which the check refuses (SLOT_NOT_FOUND).
+        assert window is not None
 
         req = CorrectionRequest.objects.create(
             employee=employee,

@@ -16,6 +16,8 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 
+from .models import Company
+
 if TYPE_CHECKING:
     from .models import AttendanceGroup, Employee
 
@@ -39,8 +41,6 @@ def default_zone_name() -> str:
 
     One query (the company row); callers with many employees use ``zone_names``.
     """
-    from .models import Company
-
     name = Company.objects.order_by("pk").values_list("time_zone", flat=True).first()
     return name if usable(name) else settings.TIME_ZONE
 

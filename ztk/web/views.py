@@ -13,8 +13,10 @@ from django.utils.translation import gettext as _
 from ztk.audit.selectors import audit_events, audit_verify
 from ztk.core.errors import NotFoundError
 from ztk.core.parse import FIRST_DAY, LAST_DAY, parse_day
+from ztk.devices import selectors as devices
 from ztk.org import rules
 from ztk.org.selectors import employee_for
+from ztk.scheduling.selectors import current_calendar_warnings
 
 
 def _require(request, predicate) -> None:
@@ -26,9 +28,6 @@ def _require(request, predicate) -> None:
 def hr_home(request):
     """人事管理: what needs HR's attention now, and where to act on it."""
     _require(request, rules.can_use_hr)
-    from ztk.devices import selectors as devices
-    from ztk.scheduling.selectors import current_calendar_warnings
-
     return render(
         request,
         "web/hr.html",

@@ -15,7 +15,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
+from django.core.paginator import Page, Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -301,7 +301,7 @@ def _apply_context(
         if resubmit_of is not None
         else reverse("requests:new")
     )
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "slot": slot,
             "checked": slot.key in state.chosen,
@@ -740,6 +740,7 @@ def _inbox(
     now = timezone.now()
     filters = _filters(params, _may(request, can_see_team))
     truncated = False
+    page: Page[CorrectionRequest] | Page[ps.RequestRow]
     if filters.view == "all":
         page = Paginator(ps.all_requests(request.user, filters), INBOX_PAGE_SIZE).get_page(
             params.get("page")

@@ -18,6 +18,7 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import User
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
@@ -47,9 +48,12 @@ PAGE_SIZE = 50
 SLOT_KEYS = ("in1", "out1", "in2", "out2", "in3", "out3")
 
 
-def _require(request: HttpRequest) -> None:
-    if not paper.can_register(request.user):
+def _require(request: HttpRequest) -> User:
+    """The HR user registering paper forms and imports; anyone else is refused."""
+    user = request.user
+    if not isinstance(user, User) or not paper.can_register(user):
         raise PermissionDenied
+    return user
 
 
 @login_required
@@ -197,7 +201,13 @@ def paper_new(request: HttpRequest) -> HttpResponse:
         error = _("Enter the time (HH:MM).")
     if not error and signed_on is None:
         error = _("Enter the date the form was signed.")
-    if not error:
+    if (
+        not error
+        and employee is not None
+        and day is not None
+        and clock_value is not None
+        and signed_on is not None
+    ):
         signer, signer_name = _find_signer(posted["signer"])
         override = posted["override_reason"].strip()
         try:
@@ -386,20 +396,21 @@ def import_preview(request: HttpRequest) -> HttpResponse:
 
     The request only checks the size and keeps the file; reading and checking it (seconds
     to a minute for 20,000 rows) happens in the worker while the page shows progress."""
-    _require(request)
+    user = _require(request)
     upload = request.FILES.get("file")
     if upload is None:
         context = _import_context(error=_("Choose a CSV or XLSX file."))
         return render(request, "hrdesk/import.html", context, status=422)
-    if upload.size > bulk_import.MAX_BYTES:
+    size = upload.size or 0
+    if size > bulk_import.MAX_BYTES:
         context = _import_context(error=str(bulk_import.MESSAGES[bulk_import.FILE_TOO_LARGE]))
         return render(request, "hrdesk/import.html", context, status=422)
-    if upload.size == 0:
+    if size == 0:
         context = _import_context(error=str(bulk_import.MESSAGES[bulk_import.EMPTY_FILE]))
         return render(request, "hrdesk/import.html", context, status=422)
     data = upload.read()
     filename = uploads.clean_name(upload.name, default="import")
-    sha256 = uploads.stash(request.user.pk, data)
+    sha256 = uploads.stash(user.pk, data)
     return _start(request, bulk_import.JOB_PREVIEW, sha256, filename)
 
 
@@ -407,10 +418,10 @@ def import_preview(request: HttpRequest) -> HttpResponse:
 @require_POST
 def import_commit(request: HttpRequest) -> HttpResponse:
     """Commit the previewed file in the background: checked again, then all rows or none."""
-    _require(request)
+    user = _require(request)
     sha256 = request.POST.get("sha256", "")
     filename = uploads.clean_name(request.POST.get("filename", ""), default="import")
-    if uploads.load(request.user.pk, sha256) is None:
+    if uploads.load(user.pk, sha256) is None:
         messages.error(request, _("The uploaded file has expired; upload it again."))
         return redirect("hrdesk:import")
     return _start(request, bulk_import.JOB_COMMIT, sha256, filename)
@@ -450,7 +461,7 @@ def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
             )
         return render(request, "hrdesk/import.html", _import_context(error=error))
     if job.kind == bulk_import.JOB_PREVIEW:
-        preview = job.result
+        preview: dict[str, Any] = job.result or {}
         return render(
             request,
             "hrdesk/import_preview.html",
@@ -464,10 +475,10 @@ def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
                 "sha256": preview["sha256"] if preview["can_commit"] else "",
             },
         )
-    return render(request, "hrdesk/import_done.html", {"job": job, **job.result})
+    return render(request, "hrdesk/import_done.html", {"job": job, **(job.result or {})})
 
 
-def _job_labels(job: Job) -> dict[str, str]:
+def _job_labels(job: Job) -> dict[str, Any]:
     return {
         "title": _("Checking the file")
         if job.kind == bulk_import.JOB_PREVIEW

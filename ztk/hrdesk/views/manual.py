@@ -69,8 +69,7 @@ def _context(
         context["today"] = today
         context["day_value"] = (day or today).isoformat()
         if day is not None:
-            view = manual.manual_day(employee=employee, day=day, now=now)
-            context["view"] = view
+            context["view"] = manual.manual_day(employee=employee, day=day, now=now)
             context["prev_url"] = _page_url(
                 employee.employee_no, date.fromordinal(day.toordinal() - 1)
             )
