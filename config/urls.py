@@ -21,6 +21,8 @@ urlpatterns = [
     path("hr/oversight/", include("ztk.hrdesk.urls.oversight")),
     path("corrections/", include("ztk.corrections.urls.attachments")),
     path("requests/", include("ztk.corrections.urls.requests")),
+    path("settings/corrections/", include("ztk.corrections.urls.settings")),
+    path("settings/delegations/", include("ztk.approvals.urls")),
     path("notifications/", include("ztk.notifications.urls")),
     path("reports/", include("ztk.reports.urls")),
     path("i18n/", include("django.conf.urls.i18n")),

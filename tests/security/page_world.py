@@ -115,6 +115,7 @@ def _submit(actor, employee, day: date, slot: str = "in1"):
 
 def build() -> PageWorld:
     """The organisation of the module docstring and one of every object a page shows."""
+    from ztk.approvals.services import delegation_create
     from ztk.core.models import Job
     from ztk.corrections.models import CorrectionPolicy
     from ztk.corrections.services import correction_approve, correction_reject
@@ -196,6 +197,17 @@ def build() -> PageWorld:
         remark="补录上班卡",
     )
     world.ids.update(paper_form=form.pk, manual_punch=manual.pk)
+
+    # 李主管 will be away next year and 王部长 decides for him then (not in force now, so
+    # no other cell changes): he and HR may end it, 王部长 sees it, nobody else learns of it
+    delegation = delegation_create(
+        actor=org.supervisor.user,
+        approver=org.supervisor.user,
+        delegate=org.head.user,
+        start=date(2027, 1, 4),
+        end=date(2027, 1, 8),
+    )
+    world.ids.update(delegation=delegation.pk)
 
     # a notification in 张三's inbox, a group robot, a terminal waiting for approval
     (note,) = notify(

@@ -105,6 +105,18 @@ SUBMISSION = {
     "category": "forgot",
     "reason": "下班忘记打卡了",
 }
+POLICY_FORM = {
+    "monthly_limit": "5",
+    "window_days": "3",
+    "window_mode": "calendar",
+    "correct_missing": "on",
+    "min_reason_length": "5",
+    "self_apply": "on",
+    "chain_preset": "single",
+    "cat-0-code": "forgot",
+    "cat-0-name": "忘记打卡",
+    "cat-0-active": "1",
+}
 # The people who may see 张三's requests and files: himself, his supervisor and head, HR,
 # the system admin; everyone else signed in gets 404 (the request is private).
 ZHANG_VIEWERS = ("employee", "supervisor", "head", "hr", "superuser")
@@ -365,6 +377,34 @@ PAGES: list[Page] = [
     Page(
         "notifications:outbox_retry", "/notifications/outbox/retry/", get=POST_ONLY, post=HR_ACTION
     ),  # fmt: skip
+    # --- settings: the correction policy (HR edits, the auditor reads) ----------------------
+    Page(
+        "policy_settings:index",
+        "/settings/corrections/",
+        get=only(200, *ADMINS, "auditor"),
+        post=GET_ONLY,
+    ),
+    Page(
+        "policy_settings:edit",
+        "/settings/corrections/{group}/",
+        get=only(200, *ADMINS, "auditor"),
+        post=only(REDIRECT, *ADMINS),
+        body=POLICY_FORM,
+    ),
+    # --- delegation while away: one's own; HR sets and ends anyone's -------------------------
+    Page(
+        "delegations:index",
+        "/settings/delegations/",
+        get=signed_in(200),
+        post=signed_in(REDIRECT, head=422),  # 王部长 cannot decide for himself
+        body={"delegate": "1000", "start": "2026-11-25", "end": "2026-11-27"},
+    ),
+    Page(
+        "delegations:cancel",
+        "/settings/delegations/{delegation}/cancel/",
+        get=POST_ONLY,
+        post=only(REDIRECT, "supervisor", *ADMINS, head=403, others=404),
+    ),
     # --- approvals oversight: HR and superusers read; escalating is HR's ---------------------
     Page("oversight:index", "/hr/oversight/", get=HR_PAGE, post=GET_ONLY),
     Page(

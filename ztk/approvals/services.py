@@ -39,7 +39,11 @@ log = logging.getLogger(__name__)
 User = get_user_model()
 
 BAD_DELEGATION = "bad_delegation"
-MESSAGES = {BAD_DELEGATION: _("The delegation is not valid: %(why)s")}
+DELEGATION_OVER = "delegation_over"
+MESSAGES = {
+    BAD_DELEGATION: _("The delegation is not valid: %(why)s"),
+    DELEGATION_OVER: _("This delegation has already ended."),
+}
 MAX_DELEGATION_DAYS = 366
 
 
@@ -279,6 +283,39 @@ def delegation_create(
         # The approver is away from now on: their waiting steps may have nobody left.
         reroute_all(user_ids={approver.pk})
     return delegation
+
+
+def delegation_cancel(*, actor: Any, delegation: Delegation, today: date | None = None) -> None:
+    """End a delegation now: one that has not started is removed, one in force ends
+    yesterday (what the delegate decided stays theirs). The approver ends their own; HR
+    may end anyone's. Audited (``corrections.delegation.cancel``, the create's family)."""
+    if actor is None or not getattr(actor, "is_authenticated", False) or not actor.is_active:
+        raise PermissionDeniedError()
+    if actor.pk != delegation.approver_id and not (is_hr(actor) or is_sysadmin(actor)):
+        raise PermissionDeniedError()
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        row = Delegation.objects.select_for_update().filter(pk=delegation.pk).first()
+        if row is None or row.end < today:
+            raise DomainError(DELEGATION_OVER, MESSAGES[DELEGATION_OVER])
+        before = {"start": row.start, "end": row.end}
+        pk = row.pk
+        if row.start >= today:
+            row.delete()
+            after = None
+        else:
+            row.end = today - timedelta(days=1)
+            row.save(update_fields=["end"])
+            after = {"start": row.start, "end": row.end}
+        record(
+            "corrections.delegation.cancel",
+            object_type="approvals.delegation",
+            object_id=pk,
+            actor=actor,
+            before=before,
+            after=after,
+            extra={"approver_id": delegation.approver_id, "delegate_id": delegation.delegate_id},
+        )
 
 
 def _notify_delegate(delegation: Delegation) -> None:

@@ -158,16 +158,18 @@ def policy_row_for(group: AttendanceGroup | None) -> CorrectionPolicy:
 
 
 def categories_for(row: CorrectionPolicy) -> dict[str, ReasonCategory]:
-    """Active categories offered under a policy: the global ones, overridden by its own."""
-    query = Q(policy__isnull=True)
+    """Active categories offered under a policy: the global ones, overridden by its own (an
+    inactive row of the policy's own hides a global one of the same code)."""
+    query = Q(policy__isnull=True, active=True)
     if row.pk:
         query |= Q(policy=row)
     found: dict[str, ReasonCategory] = {}
-    for category in ReasonCategory.objects.filter(query, active=True).order_by(
+    for category in ReasonCategory.objects.filter(query).order_by(
         F("policy_id").asc(nulls_first=True), "order", "code"
     ):
         found[category.code] = category
-    return dict(sorted(found.items(), key=lambda kv: (kv[1].order, kv[0])))
+    offered = {code: c for code, c in found.items() if c.active}
+    return dict(sorted(offered.items(), key=lambda kv: (kv[1].order, kv[0])))
 
 
 def policy_for(row: CorrectionPolicy, categories: dict[str, ReasonCategory]) -> p.Policy:

@@ -109,6 +109,31 @@ def user_named(value: str) -> Any:
     return get_user_model().objects.filter(username=value).first()
 
 
+def user_picked(value: str) -> Any:
+    """The account a person picker's text names: an employee number or user name
+    (``user_named``), else the one active employee whose name, number or pinyin initials
+    match; None when nobody or several match."""
+    value = (value or "").strip()[:150]
+    if not value or not is_clean_text(value):
+        return None
+    found = user_named(value)
+    if found is not None:
+        return found
+    matches = list(
+        Employee.objects.filter(employee_matches(value), active=True, user__isnull=False)
+        .select_related("user")
+        .order_by("employee_no")[:2]
+    )
+    return matches[0].user if len(matches) == 1 else None
+
+
+def picker_people(limit: int = 500) -> list[Employee]:
+    """Active employees with an account, for a person picker's suggestions."""
+    return list(
+        Employee.objects.filter(active=True, user__isnull=False).order_by("employee_no")[:limit]
+    )
+
+
 def department_list(
     *, search: str = "", parent: str = "", active: bool | None = None
 ) -> QuerySet[Department]:

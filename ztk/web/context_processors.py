@@ -49,4 +49,6 @@ def navigation(request) -> dict[str, Any]:
     return {
         "nav_items": items,
         "can_unlock_accounts": user.has_perm("accounts.unlock_account"),
+        # "while I am away": anyone who may hold an approval step, and HR for anyone
+        "can_delegate": bool(rules.can_approve(user) or rules.is_sysadmin(user)),
     }
