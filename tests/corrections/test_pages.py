@@ -427,7 +427,7 @@ def test_the_timeline_shows_each_step_who_when_and_the_comments(monday, as_user)
     steps = find_all(html, "li", data_step=None)
     assert [(s.attrs["data-step"], s.attrs["class"]) for s in steps] == [
         ("1", "step-done"),
-        ("2", "step-stopped"),
+        ("2", "step-rejected"),  # where it ended (was a bare "—", issue 12)
     ]
     assert "王部长" in steps[1].text  # the step went to the person it was transferred to
     assert find(html, "span", id="request-status").text == "Rejected"

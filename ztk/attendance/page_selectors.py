@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -29,6 +30,7 @@ from .explain import SLOT_STATUS, render_notes, slot_label
 from .models import AttendanceDay, DayStatus
 from .selectors import month_bounds, punches_between, punches_for_day
 from .services import pending_dates
+from .slot_requests import SlotRequest, requests_for
 
 ANOMALY_STATUSES = (DayStatus.ABNORMAL, DayStatus.ABSENT)
 # A compact mark per day status, so the grids do not rely on colour alone.
@@ -70,6 +72,8 @@ class DayCell:
     is_today: bool
     is_future: bool
     row: AttendanceDay | None
+    # A correction request of one of the day's slots waits for approval (审批中).
+    pending: bool = False
 
     @property
     def status(self) -> str:
@@ -104,6 +108,8 @@ class DayCell:
             classes.append("is-provisional")
         if self.anomaly:
             classes.append("is-anomaly")
+        if self.pending:
+            classes.append("is-pending")
         if self.is_today:
             classes.append("is-today")
         if self.weekend:
@@ -160,10 +166,16 @@ class MonthCalendar:
 def month_calendar(
     *, employee: Employee, year: int, month: int, now: datetime | None = None
 ) -> MonthCalendar:
-    """The employee's month as weeks (Monday first) of day cells. One query."""
+    """The employee's month as weeks (Monday first) of day cells, each marked when one of
+    its slots has a correction request waiting for approval. Two queries."""
     first, last = month_bounds(year, month)
     today = local_today(employee, now)
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
+    pending_days = {
+        day
+        for (_employee, day, _slot), req in requests_for([employee.pk], first, last).items()
+        if req.pending
+    }
     rows = {
         row.day: row
         for row in AttendanceDay.objects.filter(
@@ -182,6 +194,7 @@ def month_calendar(
                 is_today=d == today,
                 is_future=d > today,
                 row=rows.get(d),
+                pending=d in pending_days,
             )
             for d in week
         ]
@@ -224,10 +237,17 @@ class SlotView:
     minutes: int
     serious: bool
     half_day_absent: bool
+    # The slot's pending or approved correction request (补卡), with its page.
+    request: SlotRequest | None = None
 
     @property
     def problem(self) -> bool:
         return self.status in SLOT_PROBLEMS
+
+    @property
+    def pending(self) -> bool:
+        """A correction of this slot waits for approval (审批中): no new request."""
+        return self.request is not None and self.request.pending
 
 
 @dataclass(frozen=True)
@@ -290,8 +310,11 @@ def segments_of(row: AttendanceDay) -> int:
     return len({s.get("segment") for s in row.slots}) or 1
 
 
-def _slot_views(row: AttendanceDay, tz: ZoneInfo) -> list[SlotView]:
+def _slot_views(
+    row: AttendanceDay, tz: ZoneInfo, requests: Mapping[str, SlotRequest] | None = None
+) -> list[SlotView]:
     segments = segments_of(row)
+    requests = requests or {}
     views = []
     for slot in row.slots:
         expected = _local(slot.get("expected"), tz)
@@ -314,6 +337,7 @@ def _slot_views(row: AttendanceDay, tz: ZoneInfo) -> list[SlotView]:
                 minutes=slot.get("minutes") or 0,
                 serious=bool(slot.get("serious")),
                 half_day_absent=bool(slot.get("half_day_absent")),
+                request=requests.get(slot.get("key", "")),
             )
         )
     return views
@@ -322,7 +346,9 @@ def _slot_views(row: AttendanceDay, tz: ZoneInfo) -> list[SlotView]:
 def day_detail(*, employee: Employee, day: date) -> DayDetail:
     """Expected slots, matched punches, every punch of the day and the explanation.
 
-    Three queries: the stored day, its punches (with their voids) and the recompute queue.
+    Four queries: the stored day, its punches (with their voids), the recompute queue and
+    the slots' correction requests. A missing slot with a request under way is not offered
+    for a new one (`missing_slots`): the page shows the request instead.
     """
     tz = employee_zone(employee)
     updating = bool(pending_dates(employee.pk, day, day))
@@ -331,7 +357,10 @@ def day_detail(*, employee: Employee, day: date) -> DayDetail:
         punches = list(punches_between(employee=employee, start=day, end=day))
         views = _punch_views(punches, {}, tz, day)
         return DayDetail(employee, day, None, [], views, [], updating=updating)
-    slots = _slot_views(row, tz)
+    requests = {
+        slot: req for (_employee, _day, slot), req in requests_for([employee.pk], day, day).items()
+    }
+    slots = _slot_views(row, tz, requests)
     used = {s.punch_id: s.label for s in slots if s.punch_id}
     return DayDetail(
         employee=employee,
@@ -340,7 +369,7 @@ def day_detail(*, employee: Employee, day: date) -> DayDetail:
         slots=slots,
         punches=_punch_views(punches_for_day(row), used, tz, day),
         explanation=render_notes(row.notes, segments_of(row)),
-        missing_slots=[s for s in slots if s.status == "missing"],
+        missing_slots=[s for s in slots if s.status == "missing" and s.request is None],
         updating=updating,
     )
 

@@ -56,6 +56,14 @@ KIND_LABELS = {
 }
 
 
+# The action that ended a request without a correction, per final status.
+ENDING_ACTIONS = {
+    Status.REJECTED: ActionKind.REJECT,
+    Status.WITHDRAWN: ActionKind.WITHDRAW,
+    Status.CANCELLED: ActionKind.CANCEL,
+}
+
+
 # --------------------------------------------------------------------------- small helpers
 
 
@@ -340,8 +348,11 @@ def request_preview(
     req: CorrectionRequest, *, adjusted: datetime | None = None, now: datetime | None = None
 ) -> PreviewView | None:
     """What approvers and the applicant see: the day with the request's (or an approver's
-    adjusted) time added; an approved request shows the stored day."""
+    adjusted) time added; an approved request shows the stored day, one rejected, withdrawn
+    or cancelled the day as it is (no correction was added)."""
     tz = employee_zone(req.employee)
+    if req.status in ENDING_ACTIONS:  # ended without a punch: the day as it is now
+        return preview_view(day_api.day_preview(req.employee, req.date, now=now), tz)
     if adjusted is not None and req.punch_id is None:
         return preview_times(req.employee, req.date, {req.slot_key: adjusted}, now=now)
     return preview_view(selectors.correction_preview(req, now=now), tz)
@@ -501,7 +512,9 @@ class StepView:
     position: int
     label: str
     names: list[str]
-    state: str  # done | current | skipped | waiting | stopped
+    state: (
+        str  # done | current | skipped | waiting | rejected | withdrawn | cancelled | not_reached
+    )
     skip_reason: str = ""
     fallback: bool = False
     fallback_text: str = ""  # why it fell back and to whom (routing form)
@@ -519,6 +532,52 @@ class TimelineEntry:
     to_name: str = ""
     old_time: str = ""
     new_time: str = ""
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a request ended: what was decided, by whom, when and why (the page's banner)."""
+
+    status: str
+    headline: str
+    who: str
+    at: datetime | None  # local
+    comment: str
+    step: int | None = None
+    step_label: str = ""
+
+
+def _outcome(req: CorrectionRequest, tz: ZoneInfo) -> Outcome | None:
+    """The decision of a request that is no longer pending (None while pending)."""
+    if req.is_pending:
+        return None
+    ending = ENDING_ACTIONS.get(Status(req.status))
+    action = None
+    if ending is not None:
+        action = next((a for a in reversed(req.actions.all()) if a.action == ending), None)
+    elif req.status == Status.APPROVED:
+        approvals = [a for a in req.actions.all() if a.action == ActionKind.APPROVE]
+        action = approvals[-1] if approvals else None
+    actor = action.actor if action is not None and action.actor_id else req.decided_by
+    at = action.at if action is not None else req.decided_at
+    who = display_name(actor)
+    headlines = {
+        Status.APPROVED: _("Approved: the correction punch is recorded."),
+        Status.REJECTED: _("Rejected: no punch was added; the day stays as it was."),
+        Status.WITHDRAWN: _("Withdrawn before a decision; no punch was added."),
+        Status.CANCELLED: _("Cancelled when the attendance period was closed; no punch was added."),
+    }
+    step = action.step if action is not None else None
+    labels = {st.get("position"): kind_label(st.get("kind", "")) for st in req.chain}
+    return Outcome(
+        status=req.status,
+        headline=str(headlines.get(Status(req.status), "")),
+        who=who,
+        at=at.astimezone(tz) if at else None,
+        comment=action.comment if action is not None else "",
+        step=step,
+        step_label=labels.get(step, "") if step else "",
+    )
 
 
 @dataclass
@@ -543,6 +602,7 @@ class RequestDetail:
     can_attach: bool
     can_resubmit: bool
     can_comment: bool = True
+    outcome: Outcome | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -555,6 +615,12 @@ class RequestDetail:
 
     @property
     def decided(self) -> bool:
+        return not self.req.is_pending
+
+    @property
+    def preview_is_current(self) -> bool:
+        """The preview shows the day as it is (approved: with the stored correction; ended
+        without one: without it), not the day it would be if approved."""
         return not self.req.is_pending
 
 
@@ -571,6 +637,10 @@ def _steps(req: CorrectionRequest) -> list[StepView]:
     decided_positions = {
         a.step for a in req.actions.all() if a.action == ActionKind.APPROVE and a.step
     }
+    ending = ENDING_ACTIONS.get(Status(req.status)) if not req.is_pending else None
+    ended_at = next(
+        (a.step for a in reversed(req.actions.all()) if ending and a.action == ending), None
+    )
     views = []
     for step in req.chain:
         position = step.get("position")
@@ -582,8 +652,10 @@ def _steps(req: CorrectionRequest) -> list[StepView]:
             state = "current"
         elif req.is_pending:
             state = "waiting"
+        elif position == ended_at:
+            state = str(req.status)  # rejected | withdrawn | cancelled at this step
         else:
-            state = "stopped"
+            state = "not_reached"
         views.append(
             StepView(
                 position=position,
@@ -688,4 +760,5 @@ def request_detail(
         and (participant or is_hr(user))
         and len(attachments) < services.MAX_ATTACHMENTS,
         can_resubmit=can_resubmit(user, req, now=now),
+        outcome=_outcome(req, tz),
     )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, overload
 
 from django.db.models import Prefetch, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from ztk import engine
@@ -15,6 +16,7 @@ from ztk.approvals.selectors import QueueEntry, queue_order
 from ztk.approvals.sla import Deadlines
 from ztk.attendance.days import closed_days, day_preview, employee_zone
 from ztk.attendance.models import AttendanceDay
+from ztk.attendance.slot_requests import SlotKey, SlotRequest
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.engine.periods import period_of
 from ztk.org.models import Employee
@@ -277,3 +279,33 @@ def pending_for_period(*, group: Any, period_start: date) -> QuerySet[Correction
         .select_related("employee", "employee__department", "category")
         .order_by("date", "employee__employee_no", "pk")
     )
+
+
+def slot_requests(
+    employee_ids: Collection[int], start: date, end: date
+) -> dict[SlotKey, SlotRequest]:
+    """The pending or approved request of each slot of these employees' days from `start`
+    to `end`, with its page: what the day page, the month calendar and the missed-punch
+    alert show instead of "apply" (registered in ``ztk.attendance.slot_requests``). One
+    query; a pending request wins over an older approved one."""
+    found: dict[SlotKey, SlotRequest] = {}
+    rows = (
+        CorrectionRequest.objects.filter(
+            employee_id__in=list(employee_ids),
+            date__gte=start,
+            date__lte=end,
+            status__in=COUNTED_STATUSES,
+        )
+        .order_by("pk")
+        .values_list("pk", "employee_id", "date", "slot_key", "status")
+    )
+    for pk, employee_id, day, slot_key, status in rows:
+        key = (employee_id, day, slot_key)
+        if key in found and found[key].pending:
+            continue
+        try:
+            url = reverse("requests:detail", args=[pk])
+        except NoReverseMatch:  # pages not mounted (an API-only deployment)
+            url = ""
+        found[key] = SlotRequest(pk=pk, status=str(status), url=url)
+    return found

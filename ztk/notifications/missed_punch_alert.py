@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from ztk.attendance.days import employee_zone
 from ztk.attendance.models import AttendanceDay, DayStatus
+from ztk.attendance.slot_requests import requests_for
 from ztk.org.models import Company, Employee
 
 from .models import MissedPunchAlert, NotificationKind
@@ -67,9 +68,11 @@ def notify_missed_punches(*, day: date, last_day_to_apply: LastDayToApply | None
     Looks at the day's abnormal and absent rows, final or provisional (a slot is "missing"
     only once its window has closed). Each (employee, day, slot) is reported once: a slot
     that goes missing later (e.g. a check-out after a late finalisation) gets its own alert.
+    A slot with a correction request pending or already approved is not reported: the
+    employee has acted on it (``ztk.attendance.slot_requests``).
     """
     last_day_to_apply = last_day_to_apply or default_last_day_to_apply
-    rows = (
+    rows = list(
         AttendanceDay.objects.filter(
             day=day,
             status__in=[DayStatus.ABNORMAL, DayStatus.ABSENT],
@@ -80,12 +83,18 @@ def notify_missed_punches(*, day: date, last_day_to_apply: LastDayToApply | None
         .order_by("employee_id")
     )
     done = set(MissedPunchAlert.objects.filter(day=day).values_list("employee_id", "slot"))
+    requested = requests_for([row.employee_id for row in rows], day, day)
     url = _day_url(day)
     sent = 0
     with translation.override(_language()):
         for row in rows:
             employee = row.employee
-            missing = [s for s in _missing_slots(row) if (employee.pk, s["key"]) not in done]
+            missing = [
+                s
+                for s in _missing_slots(row)
+                if (employee.pk, s["key"]) not in done
+                and (employee.pk, day, s["key"]) not in requested
+            ]
             if not missing:
                 continue
             if _alert(employee, day, row, missing, last_day_to_apply, url):

@@ -19,12 +19,27 @@ from ztk.core.webhooks import validate_receiver_url
 
 
 class NotificationKind(models.TextChoices):
-    """The events the product reports; `notify` accepts other kinds too (shown as-is)."""
+    """Every event the product reports, with the label the inbox shows in the reader's
+    language. A kind sent anywhere must be listed here (tests/notifications/
+    test_kinds.py reads every `notify` call); an unknown one is shown as a neutral
+    "Notification", never as its code."""
 
     CORRECTION_SUBMITTED = "correction_submitted", _("Correction request to approve")
     CORRECTION_APPROVED = "correction_approved", _("Correction request approved")
     CORRECTION_REJECTED = "correction_rejected", _("Correction request rejected")
+    CORRECTION_COMMENT = "correction_comment", _("New comment on a correction request")
+    CORRECTION_WITHDRAWN = "correction_withdrawn", _("Correction request withdrawn")
+    CORRECTION_CANCELLED = "correction_cancelled", _("Correction request cancelled")
+    CORRECTION_DELEGATION = "correction_delegation", _("Approvals delegated to you")
+    CORRECTION_PAPER_REGISTERED = (
+        "correction_paper_registered",
+        _("Paper correction form registered by HR"),
+    )
     APPROVAL_OVERDUE = "approval_overdue", _("Approval step overdue")
+    APPROVAL_ESCALATED = "approval_escalated", _("Overdue approval escalated to you")
+    PERIOD_REOPENED = "period_reopened", _("Attendance period reopened")
+    MANUAL_PUNCH_ADDED = "manual_punch_added", _("HR added a punch to your attendance")
+    MANUAL_PUNCH_VOIDED = "manual_punch_voided", _("HR voided one of your punches")
     MISSED_PUNCH = "missed_punch", _("Missed punch")
     TEST = "test", _("Test message")
 
@@ -34,10 +49,11 @@ OPT_IN_KINDS = frozenset({NotificationKind.MISSED_PUNCH.value, NotificationKind.
 
 
 def kind_label(kind: str) -> str:
+    """The kind as the reader reads it; never the internal code."""
     try:
         return str(NotificationKind(kind).label)
     except ValueError:
-        return kind
+        return str(_("Notification"))
 
 
 class Notification(models.Model):
