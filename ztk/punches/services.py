@@ -247,7 +247,7 @@ def record_punches(
         result.new = len(stored)
         result.duplicate += len(accepted) - len(stored)
         result.punch_ids = [punch_id for punch_id, _entry in stored]
-        result.new_indexes = sorted(entry.index for _punch_id, entry in stored)
+        result.new_indexes = sorted(entry.position for _punch_id, entry in stored)
         for _punch_id, entry in stored:
             day = entry.local_day
             pk = entry.employee_id
@@ -299,7 +299,7 @@ class _Accepted(NamedTuple):
     key: str
     utc: datetime
     local_day: date
-    index: int = -1  # position in the caller's inputs
+    position: int = -1  # index in the caller's inputs
 
 
 def _employee_rows(ids: set[int], numbers: set[str]) -> list[tuple]:

@@ -571,7 +571,7 @@ def _detail(
             "top_errors": [m for form, m in errors.items() if not shown.get(form)],
             "posted": posted or QueryDict(),
             # the people what was typed could mean, offered again after a refused transfer
-            "transfer_people": people_to_pick((posted or {}).get("to", ""))
+            "transfer_people": people_to_pick(posted.get("to", "") if posted else "")
             if "transfer" in errors
             else [],
             **_nav(request),

@@ -37,6 +37,14 @@ def _require(request: HttpRequest) -> None:
         raise PermissionDenied
 
 
+def _user_id(request: HttpRequest) -> int:
+    """The signed-in user's id (every view here is behind login_required)."""
+    user_id = request.user.pk
+    if user_id is None:
+        raise PermissionDenied
+    return int(user_id)
+
+
 def _terminals() -> list[Any]:
     return [d for d in selectors.device_list() if d.status != DeviceStatus.DISABLED]
 
@@ -96,7 +104,7 @@ def check(request: HttpRequest) -> HttpResponse:
             raise DomainError("device_required", imports.FORMAT_MESSAGES["device_required"])
     except DomainError as exc:
         return _form(request, error=str(exc.message), serial=serial, status=422)
-    sha256 = uploads.stash(request.user.pk, data)
+    sha256 = uploads.stash(_user_id(request), data)
     return _start(request, imports.JOB_PREVIEW, sha256, filename, serial)
 
 
@@ -107,7 +115,7 @@ def commit(request: HttpRequest) -> HttpResponse:
     _require(request)
     sha256 = request.POST.get("sha256", "")
     filename = uploads.clean_name(request.POST.get("filename", ""), default="import")
-    if uploads.load(request.user.pk, sha256) is None:
+    if uploads.load(_user_id(request), sha256) is None:
         messages.error(request, _("The uploaded file has expired; upload it again."))
         return redirect("devices:import")
     return _start(request, imports.JOB_COMMIT, sha256, filename, _serial(request))
