@@ -7,18 +7,17 @@ from __future__ import annotations
 
 import os
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from django.utils import timezone
 
 from tests import factories
+from tests.browser import launch_chromium, screenshots_dir
 from ztk.approvals.models import Delegation
 from ztk.corrections.models import ReasonCategory
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 
@@ -27,22 +26,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh to install it")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
-
-
-def _shots() -> Path:
-    path = Path(os.environ.get("ZTK_VAR_DIR", "var/test")) / "screenshots"
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    yield from launch_chromium()
 
 
 def _page(browser, viewport, locale="en-US"):
@@ -79,7 +63,7 @@ def test_hr_sets_a_custom_chain_on_a_desktop(live_server, browser):
     context, page = _page(browser, DESKTOP)
     _log_in(page, live_server.url, "hr")
     page.goto(f"{live_server.url}/settings/corrections/")
-    page.screenshot(path=str(_shots() / "policy-index-1280.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / "policy-index-1280.png"), full_page=True)
     page.click(f"a[href='/settings/corrections/{org.group.code}/']")
     page.fill("input[name=monthly_limit]", "4")
     page.check("input[name=chain_preset][value=custom]")
@@ -92,14 +76,14 @@ def test_hr_sets_a_custom_chain_on_a_desktop(live_server, browser):
     assert "At most 4 corrections per month." in summary
     assert "王部长 (within 2 working days)" in summary
     assert _width(page) <= DESKTOP["width"]
-    page.screenshot(path=str(_shots() / "policy-edit-1280.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / "policy-edit-1280.png"), full_page=True)
     context.close()
     context, page = _page(browser, PHONE, locale="zh-CN")
     _log_in(page, live_server.url, "hr")
     page.goto(f"{live_server.url}/settings/corrections/{org.group.code}/")
     assert "每月最多补卡 4 次" in page.inner_text("#policy-summary")
     assert _width(page) <= PHONE["width"]
-    page.screenshot(path=str(_shots() / "policy-edit-375-zh.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / "policy-edit-375-zh.png"), full_page=True)
     context.close()
 
 
@@ -119,11 +103,11 @@ def test_supervisor_delegates_on_a_phone(live_server, browser):
     row = Delegation.objects.get()
     assert row.approver == org.supervisor.user and row.delegate == org.head.user
     assert _width(page) <= PHONE["width"]
-    page.screenshot(path=str(_shots() / "delegations-375.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / "delegations-375.png"), full_page=True)
     context.close()
     context, page = _page(browser, DESKTOP, locale="zh-CN")
     _log_in(page, live_server.url, "hr")
     page.goto(f"{live_server.url}/settings/delegations/")
     assert "王部长" in page.inner_text(".deleg-list")
-    page.screenshot(path=str(_shots() / "delegations-1280-zh.png"), full_page=True)
+    page.screenshot(path=str(screenshots_dir() / "delegations-1280-zh.png"), full_page=True)
     context.close()

@@ -14,10 +14,10 @@ import pytest
 from django.conf import settings
 
 from tests import factories
+from tests.browser import launch_chromium
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread
 
-CHROMIUM = Path("/usr/bin/chromium")
 VIEWPORTS = {"375": {"width": 375, "height": 740}, "1280": {"width": 1280, "height": 800}}
 
 pytestmark = pytest.mark.browser
@@ -25,16 +25,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh to install it")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 def _shot(page, name: str) -> None:
