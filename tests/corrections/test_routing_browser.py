@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from tests import factories
+from tests.browser import launch_chromium
 from ztk.corrections.models import CorrectionRequest, ReasonCategory, Status
 from ztk.corrections.services import ItemIn, correction_submit
 from ztk.punches.services import PunchInput, record_punches
@@ -23,7 +23,6 @@ from ztk.scheduling.plans import plan_for
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 SH = ZoneInfo("Asia/Shanghai")
@@ -33,16 +32,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh to install it")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 def _hr_files_their_own_correction():

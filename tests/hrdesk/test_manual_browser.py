@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import os
 from datetime import date, datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
 
 from tests import factories
+from tests.browser import launch_chromium
 from ztk.org.services import pinyin_initials
 from ztk.punches.services import PunchInput, record_punches
 from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
@@ -24,7 +24,6 @@ from ztk.scheduling.plans import plan_for
 # itself (creating the organisation) are still plain synchronous code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
 SH = ZoneInfo("Asia/Shanghai")
@@ -34,16 +33,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh to install it")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 def _page(browser, viewport):

@@ -12,11 +12,11 @@ from pathlib import Path
 import pytest
 
 from tests import factories
+from tests.browser import launch_chromium
 from tests.reports.data import november
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 375, "height": 740}
 
 pytestmark = pytest.mark.browser
@@ -24,16 +24,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh to install it")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 def _log_in(browser, base_url: str, username: str):

@@ -7,17 +7,16 @@ language switch works end to end. Screenshots go to /tmp/ztk-*.png for a human l
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
 from tests import factories
+from tests.browser import launch_chromium
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself (creating the organisation) are still plain synchronous code.
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
-CHROMIUM = Path("/usr/bin/chromium")
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -26,16 +25,7 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh to install it")
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
-        )
-        yield chromium
-        chromium.close()
+    yield from launch_chromium()
 
 
 def _page(browser, viewport):
