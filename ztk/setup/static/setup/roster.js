@@ -1,0 +1,32 @@
+// The roster grid (/settings/schedules/roster/): a click on a day opens the "set one day"
+// form in a dialog instead of reloading the page. Without this file the day's link opens
+// the same form on the page (?cell=…), so nothing depends on it.
+(function () {
+  "use strict";
+  var grid = document.getElementById("roster-grid");
+  var dialog = document.getElementById("set-cell");
+  if (!grid || !dialog || typeof dialog.showModal !== "function") return;
+  var form = dialog.querySelector("form");
+  var who = document.getElementById("set-cell-who");
+  var select = document.getElementById("set-cell-value");
+  grid.addEventListener("click", function (event) {
+    var link = event.target.closest("a[data-day]");
+    if (!link) return;
+    event.preventDefault();
+    form.elements.employee.value = link.dataset.employee;
+    form.elements.day.value = link.dataset.day;
+    who.textContent = link.dataset.name + " (" + link.dataset.employee + ") · " + link.dataset.day;
+    select.value = link.dataset.value;
+    if (dialog.open) dialog.close();
+    dialog.showModal();
+    select.focus();
+  });
+  var cancel = dialog.querySelector("[data-close]");
+  if (cancel) {
+    cancel.addEventListener("click", function (event) {
+      if (!dialog.open) return;
+      event.preventDefault();
+      dialog.close();
+    });
+  }
+})();
