@@ -140,13 +140,15 @@ def pattern_versions(group_id: int) -> QuerySet[WeeklyPattern]:
 
 
 def roster_entries(
-    employee_ids: Sequence[int] | None, start: date, end: date
+    employee_ids: Sequence[int] | None, start: date, end: date, *, group_id: int | None = None
 ) -> QuerySet[RosterEntry]:
     qs = RosterEntry.objects.filter(date__gte=start, date__lte=end).select_related(
         "employee", "shift"
     )
     if employee_ids is not None:
         qs = qs.filter(employee_id__in=employee_ids)
+    if group_id is not None:
+        qs = qs.filter(employee__attendance_group_id=group_id)
     return qs.order_by("employee__employee_no", "date")
 
 
