@@ -188,14 +188,14 @@ def test_csv_export_then_import_round_trip(client, week):
     # the same file again changes nothing
     same = _upload(client, text)
     assert same.status_code == 200
-    assert "0 days will change" in same.content.decode()
+    assert "0 天将会变化" in same.content.decode()
     # edited: 张三 back to the pattern on 1 Dec, 李四 on nights on 2 Dec
     edited = text.replace("1002,张三,休,", "1002,张三,,")
     edited = re.sub(r"^(1003,李四,),", r"\1,N8", edited, flags=re.M)
     edited = re.sub(r"^(1003,李四,,N8)", r"\1", edited, flags=re.M)
     checked = _upload(client, edited)
     body = checked.content.decode()
-    assert checked.status_code == 200 and "2 days will change" in body
+    assert checked.status_code == 200 and "2 天将会变化" in body
     assert RosterEntry.objects.count() == 1  # a dry run writes nothing
     sha = re.search(r'name="sha256" value="([0-9a-f]{64})"', body).group(1)
     applied = client.post(
@@ -222,15 +222,15 @@ def test_an_import_with_errors_lists_each_line_and_writes_nothing(client, week):
 
     body = response.content.decode()
     assert response.status_code == 422
-    assert "Line 2" in body and "XX" in body
-    assert "Line 3" in body and "9999" in body
+    assert "第 2 行" in body and "XX" in body
+    assert "第 3 行" in body and "9999" in body
     assert not RosterEntry.objects.exists()
     # only the retired shift left: refused by the service, on its line
     fixed = text.replace(",XX", ",").replace("9999,无名,D9,\r\n", "")
     response = _upload(client, fixed)
     body = response.content.decode()
     assert response.status_code == 422
-    assert "Line 3: 2026-12-02: " in body and "N8" in body
+    assert "第 3 行: 2026-12-02: " in body and "N8" in body
     assert not RosterEntry.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="scheduling.roster").exists()
 
@@ -282,7 +282,7 @@ def test_the_auditor_reads_but_cannot_change(client, week):
     pattern = client.get("/settings/schedules/patterns/STD/")
 
     assert "D9" in html and 'id="fill-form"' not in html and 'id="set-cell"' not in html
-    assert pattern.status_code == 200 and "Save the pattern" not in pattern.content.decode()
+    assert pattern.status_code == 200 and "保存周排班规则" not in pattern.content.decode()
     assert client.get(f"{GRID}export/{DEC}").status_code == 200
     assert _post(client, "set", employee="1002", day="2026-12-03", value="N8").status_code == 403
     assert _post(client, "copy").status_code == 403
