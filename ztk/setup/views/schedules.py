@@ -20,6 +20,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ztk.core import uploads
@@ -40,6 +41,16 @@ from ztk.scheduling.models import (
 from ztk.scheduling.services import RosterCell
 
 CODE_MAX = 32
+# The grid's column heads: one narrow label per weekday (zh-hans: 一 … 日).
+WEEKDAY_SHORT = (
+    pgettext_lazy("weekday, grid column", "Mo"),
+    pgettext_lazy("weekday, grid column", "Tu"),
+    pgettext_lazy("weekday, grid column", "We"),
+    pgettext_lazy("weekday, grid column", "Th"),
+    pgettext_lazy("weekday, grid column", "Fr"),
+    pgettext_lazy("weekday, grid column", "Sa"),
+    pgettext_lazy("weekday, grid column", "Su"),
+)
 
 
 def _require_viewer(request: HttpRequest) -> bool:
@@ -333,7 +344,7 @@ def roster(request: HttpRequest) -> HttpResponse:
         {
             "scope": scope,
             "rows": shown,
-            "days": [(d, d.weekday() >= 5) for d in days],
+            "days": [(d, d.weekday() >= 5, WEEKDAY_SHORT[d.weekday()]) for d in days],
             "unplanned": unplanned,
             "truncated": truncated,
             "max_employees": selectors.MAX_GRID_EMPLOYEES,
