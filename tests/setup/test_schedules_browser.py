@@ -20,6 +20,13 @@ from ztk.scheduling.models import RosterEntry, Shift, ShiftSegment, WeeklyPatter
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread
 
+# Content-Security-Policy refusals (an inline script or style would be one) are collected.
+WATCH = """
+window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => {
+  window.__csp.push(`${e.violatedDirective} ${e.blockedURI} ${e.sourceFile}:${e.lineNumber}`);
+});
+"""
 VIEWPORTS = {"375": {"width": 375, "height": 740}, "1280": {"width": 1280, "height": 800}}
 
 pytestmark = pytest.mark.browser
@@ -57,7 +64,11 @@ def test_hr_sets_a_day_in_the_roster_grid(live_server, browser, width):
     viewport = VIEWPORTS[width]
     shots = screenshots_dir()
     context = browser.new_context(viewport=viewport, locale="zh-CN", device_scale_factor=1)
+    context.add_init_script(WATCH)
     page = context.new_page()
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(str(e)))
     page.set_default_timeout(10_000)
     page.goto(f"{live_server.url}/accounts/login/")
     page.fill("input[name=username]", "hr")
@@ -80,6 +91,7 @@ def test_hr_sets_a_day_in_the_roster_grid(live_server, browser, width):
     assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
     page.screenshot(path=str(shots / f"schedules-roster-{width}.png"), full_page=False)
     day = first.replace(day=3).isoformat()
+    assert page.evaluate("window.__csp") == [] and errors == []
     page.click(f"#row-1002 a[data-day='{day}']")
     dialog = page.locator("#set-cell")
     expect(dialog).to_be_visible()
@@ -97,4 +109,5 @@ def test_hr_sets_a_day_in_the_roster_grid(live_server, browser, width):
     assert box is not None and name is not None and abs(name["x"] - box["x"]) < 3
     assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
     page.screenshot(path=str(shots / f"schedules-roster-saved-{width}.png"), full_page=False)
+    assert page.evaluate("window.__csp") == [] and errors == []
     context.close()
