@@ -92,7 +92,7 @@ def test_hr_sets_a_day_in_the_roster_grid(live_server, browser, width):
     page.screenshot(path=str(shots / f"schedules-roster-{width}.png"), full_page=False)
     day = first.replace(day=3).isoformat()
     assert page.evaluate("window.__csp") == [] and errors == []
-    page.click(f"#row-1002 a[data-day='{day}']")
+    page.click(f"#row-1002 td[data-day='{day}'] a")
     dialog = page.locator("#set-cell")
     expect(dialog).to_be_visible()
     expect(page.locator("#set-cell-who")).to_contain_text(f"张三 (1002) · {day}")

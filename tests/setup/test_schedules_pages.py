@@ -48,7 +48,7 @@ def week(org):
 
 def _cell(html: str, number: str, day: str) -> str:
     """The grid cell of one employee-date: its class and text."""
-    row = re.search(rf'<tr id="row-{number}">(.*?)</tr>', html, re.S).group(1)
+    row = re.search(rf'<tr id="row-{number}"[^>]*>(.*?)</tr>', html, re.S).group(1)
     cell = re.search(rf'<td class="([^"]*)"[^>]*data-day="{day}">(.*?)</td>', row, re.S)
     return f"{cell.group(1)}|{re.sub(r'<[^>]+>', '', cell.group(2)).strip()}"
 

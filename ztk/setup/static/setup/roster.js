@@ -10,12 +10,15 @@
   var who = document.getElementById("set-cell-who");
   var select = document.getElementById("set-cell-value");
   grid.addEventListener("click", function (event) {
-    var link = event.target.closest("a[data-day]");
+    var link = event.target.closest("a[data-value]");
     if (!link) return;
+    var cell = link.closest("td[data-day]");
+    var row = link.closest("tr[data-employee]");
+    if (!cell || !row) return;
     event.preventDefault();
-    form.elements.employee.value = link.dataset.employee;
-    form.elements.day.value = link.dataset.day;
-    who.textContent = link.dataset.name + " (" + link.dataset.employee + ") · " + link.dataset.day;
+    form.elements.employee.value = row.dataset.employee;
+    form.elements.day.value = cell.dataset.day;
+    who.textContent = row.dataset.name + " (" + row.dataset.employee + ") · " + cell.dataset.day;
     select.value = link.dataset.value;
     if (dialog.open) dialog.close();
     dialog.showModal();
