@@ -659,6 +659,9 @@ PAGES: list[Page] = [
         case="another department's profile",
     ),
     Page("web:healthz", "/healthz", get=everyone(200), post=everyone(200)),
+    # The installable app's worker and offline page hold no one's data: open to all.
+    Page("web:service_worker", "/sw.js", get=everyone(200), post=everyone(405)),
+    Page("web:offline", "/offline/", get=everyone(200), post=everyone(405)),
 ]
 
 
