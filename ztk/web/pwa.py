@@ -27,7 +27,7 @@ SHELL_STATIC = (
     "ztk/icon-512.png",
     "ztk/apple-touch-icon.png",
     "ztk/manifest.webmanifest",
-    "django_htmx/htmx-2.min.js",  
+    "django_htmx/htmx-2.min.js",  # the file {% htmx_script %} loads
     "attendance/attendance.css",
     "attendance/punch.js",
 )
