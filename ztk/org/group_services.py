@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record
@@ -194,7 +194,16 @@ def group_upsert(
     after = group_state(group)
     if before == after:
         return GroupWrite(group, False, before, after)
-    group.save()
+    try:
+        with transaction.atomic():  # a savepoint: a concurrent create of the same code
+            group.save()
+    except IntegrityError:
+        raise DomainError(
+            DUPLICATE_CODE,
+            _("A group with the code “%(code)s” exists already.") % {"code": code},
+            status=409,
+            details={"field": "code"},
+        ) from None
     record(
         "org.group.create" if created else "org.group.update",
         obj=group,
