@@ -3,8 +3,11 @@ members by department, by person and by import — every change audited; auditor
 
 from __future__ import annotations
 
+from io import BytesIO
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
 
 from tests import factories
 from ztk.audit.models import AuditEvent
@@ -418,3 +421,22 @@ def test_a_file_that_is_not_a_table_is_refused_clearly(hr, night):
     response = hr.post(members_url("NIGHT", "import"), {"file": file})
     assert response.status_code == 422
     assert 'class="errors" role="alert"' in response.content.decode()
+
+
+def test_an_import_names_people_who_left_and_reads_numbers_from_a_spreadsheet(hr, org, night):
+    factories.EmployeeFactory(employee_no="7001", name="已离职", active=False)
+    book = Workbook()
+    sheet = book.active
+    for row in (["工号"], [1002], ["7001"]):
+        sheet.append(row)
+    data = BytesIO()
+    book.save(data)
+    file = SimpleUploadedFile("members.xlsx", data.getvalue())
+
+    response = hr.post(members_url("NIGHT", "import"), {"file": file})
+
+    body = response.content.decode()
+    assert "STD → NIGHT" in body.split('id="line-2"', 1)[1].split("</tr>", 1)[0]
+    left = body.split('id="line-3"', 1)[1].split("</tr>", 1)[0]
+    assert "7001" in left and 'class="error"' in left
+    assert not events("org.employee.group_change")
