@@ -12,7 +12,6 @@ import pytest
 from tests import factories
 from tests.browser import launch_chromium, screenshots_dir
 from ztk.devices.models import Device, DeviceStatus
-from ztk.punches.models import Geofence
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's loop runs in this thread
 
@@ -34,9 +33,7 @@ def _fits(page, width: int) -> None:
 def test_hr_sets_up_a_group_with_a_terminal_and_members(live_server, browser, width):
     org = factories.small_org()
     Device.objects.create(serial="CQZ7232260001", name="前台考勤机", status=DeviceStatus.APPROVED)
-    Geofence.objects.create(
-        group=org.group, name="总部大楼", latitude=31.2304, longitude=121.4737, radius_m=300
-    )
+    org.group.geofences.create(name="总部大楼", latitude=31.2304, longitude=121.4737, radius_m=300)
     viewport = VIEWPORTS[width]
     context = browser.new_context(viewport=viewport, locale="zh-CN", device_scale_factor=1)
     page = context.new_page()

@@ -13,7 +13,7 @@ from tests import factories
 from ztk.audit.models import AuditEvent
 from ztk.devices.models import Device, DeviceStatus
 from ztk.org.models import AttendanceGroup, Employee
-from ztk.punches.models import Geofence, OutsideGeofenceRule, PunchSettings
+from ztk.punches.models import OutsideGeofenceRule, PunchSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -257,9 +257,7 @@ def test_a_terminal_that_is_not_approved_is_refused_and_nothing_changes(hr, org)
 
 
 def test_the_groups_geofences_are_listed_read_only(hr, org):
-    Geofence.objects.create(
-        group=org.group, name="总部", latitude=31.2304, longitude=121.4737, radius_m=300
-    )
+    org.group.geofences.create(name="总部", latitude=31.2304, longitude=121.4737, radius_m=300)
     page = hr.get(edit_url("STD")).content.decode()
     section = page.split('id="geofences"', 1)[1]
     assert "总部" in section and "300" in section and "<input" not in section.split("</section>")[0]

@@ -52,8 +52,12 @@ def approved_terminals() -> QuerySet[Device]:
 
 
 def geofences_of(group: AttendanceGroup) -> list[Geofence]:
-    """The geofences that apply to the group's punches (read-only on the group's page)."""
-    return list(Geofence.objects.filter(group=group).order_by("name"))
+    """The geofences that apply to the group's punches (read-only on the group's page).
+
+    Through the reverse accessor, so it reads the same whether a fence belongs to one
+    group or names several."""
+    fences: list[Geofence] = list(group.geofences.order_by("name"))
+    return fences
 
 
 def members_page(group: AttendanceGroup, *, search: str = "", page: Any = 1) -> Page:
