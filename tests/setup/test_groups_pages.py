@@ -129,6 +129,7 @@ def test_a_taken_code_is_refused_on_the_form_with_what_was_typed_kept(hr, org):
         ({"day_boundary_hour": "four"}, "day_boundary_hour"),
         ({"code": "上海"}, "code"),
         ({"code": ""}, "code"),
+        ({"code": ".."}, "code"),
         ({"name": "   "}, "name"),
         ({"outside_rule": "maybe"}, "outside_rule"),
     ],
@@ -138,7 +139,7 @@ def test_bad_input_is_refused_next_to_its_field_and_nothing_is_written(hr, chang
 
     assert response.status_code == 422
     assert error_at(response.content.decode(), field)
-    assert not AttendanceGroup.objects.filter(code__in=["SH", "上海", ""]).exists()
+    assert not AttendanceGroup.objects.filter(code__in=["SH", "上海", "", ".."]).exists()
     assert not PunchSettings.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="org.group").exists()
 

@@ -109,9 +109,13 @@ def check_code(code: Any) -> str:
     text = clean_text(code, field="code", label=_("Code"))
     try:
         code_validator(text)
+        if not any(c.isalnum() for c in text):  # "." and ".." would be lost from a URL path
+            raise ValidationError("no letter or digit")
     except ValidationError:
         raise _refuse(
-            BAD_CODE, _("Code: use 1–32 letters, digits, “_”, “.” or “-”."), "code"
+            BAD_CODE,
+            _("Code: use 1–32 letters, digits, “_”, “.” or “-”, with a letter or digit."),
+            "code",
         ) from None
     return text
 
