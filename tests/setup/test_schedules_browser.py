@@ -100,14 +100,16 @@ def test_hr_sets_a_day_in_the_roster_grid(live_server, browser, width):
     page.select_option("#set-cell-value", "N8")
     dialog.locator("button[type=submit]").click()
     cell = page.locator(f"#row-1002 td[data-day='{day}']")
-    expect(cell).to_have_class("k-work override")
     expect(cell).to_have_text("N8")
+    expect(cell).to_have_class("k-work override saved")  # the saved day is marked, in view
+    assert page.locator(".roster-scroll").evaluate("el => el.scrollLeft") >= 0
+    page.screenshot(path=str(shots / f"schedules-roster-saved-{width}.png"), full_page=False)
     # the name column stays in view when the grid is scrolled to the month's end
     page.locator(".roster-scroll").evaluate("el => el.scrollLeft = el.scrollWidth")
     box = page.locator(".roster-scroll").bounding_box()
     name = page.locator("#row-1002 th.name").bounding_box()
     assert box is not None and name is not None and abs(name["x"] - box["x"]) < 3
     assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
-    page.screenshot(path=str(shots / f"schedules-roster-saved-{width}.png"), full_page=False)
+    page.screenshot(path=str(shots / f"schedules-roster-end-{width}.png"), full_page=False)
     assert page.evaluate("window.__csp") == [] and errors == []
     context.close()

@@ -362,6 +362,7 @@ def roster(request: HttpRequest) -> HttpResponse:
             "copy_from": previous.strftime("%Y-%m"),
             "rest": REST,
             "weekday_labels": WEEKDAY_LABELS,
+            "focus": parse_day(request.GET.get("focus", "")),
         },
     )
 
@@ -415,8 +416,8 @@ def _cells_html(row: selectors.GridRow, query: str, can_change: bool) -> SafeStr
     return format_html_join("", '<td class="{}" title="{}" data-day="{}">{}</td>', parts)
 
 
-def _back(scope: Scope, anchor: str = "") -> HttpResponse:
-    return redirect(scope.url() + (f"#{anchor}" if anchor else ""))
+def _back(scope: Scope, anchor: str = "", **more: str) -> HttpResponse:
+    return redirect(scope.url(**more) + (f"#{anchor}" if anchor else ""))
 
 
 def _employee(number: str) -> Employee | None:
@@ -449,7 +450,7 @@ def roster_set(request: HttpRequest) -> HttpResponse:
                 _("%(name)s on %(day)s: %(value)s.")
                 % {"name": employee.name, "day": day.isoformat(), "value": _label(value)},
             )
-    return _back(scope, f"row-{employee.employee_no}")
+    return _back(scope, f"row-{employee.employee_no}", focus=day.isoformat())
 
 
 def _label(value: str) -> str:

@@ -5,6 +5,16 @@
   "use strict";
   var grid = document.getElementById("roster-grid");
   var dialog = document.getElementById("set-cell");
+  // Back from saving a day (#row-<no> and data-focus): bring that day into view.
+  if (grid && grid.dataset.focus && location.hash.indexOf("#row-") === 0) {
+    var row = document.getElementById(location.hash.slice(1));
+    var saved = row && row.querySelector('td[data-day="' + grid.dataset.focus + '"]');
+    if (saved) {
+      saved.classList.add("saved");
+      var box = grid.parentElement;
+      box.scrollLeft = Math.max(0, saved.offsetLeft - box.clientWidth / 2);
+    }
+  }
   if (!grid || !dialog || typeof dialog.showModal !== "function") return;
   var form = dialog.querySelector("form");
   var who = document.getElementById("set-cell-who");
