@@ -113,6 +113,11 @@ class SegmentForm(forms.Form):
         data = self.data
         return not any(str(data.get(self.add_prefix(n), "")).strip() for n in ("start", "end"))
 
+    @property
+    def in_use(self) -> bool:
+        """Shown open: a row that was sent with times, or a saved segment."""
+        return not self.blank if self.is_bound else self.initial.get("start") is not None
+
     def spec(self) -> SegmentSpec:
         return SegmentSpec(**{name: self.cleaned_data.get(name) for name in SEGMENT_FIELDS})
 
