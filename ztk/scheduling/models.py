@@ -457,10 +457,23 @@ def shift_problems(
     return problems
 
 
-def validate_segments(segments: Sequence[SegmentSpec], *, flexible: bool) -> None:
+def validate_segments(
+    segments: Sequence[SegmentSpec],
+    *,
+    flexible: bool,
+    arrive_from: time | None = None,
+    arrive_until: time | None = None,
+    required_minutes: int | None = None,
+) -> None:
     """Raise a ValidationError listing ``shift_problems`` (each naming its segment), for
     forms that show the segment rules together (the admin's inline segments)."""
-    problems = shift_problems(segments, flexible=flexible)
+    problems = shift_problems(
+        segments,
+        flexible=flexible,
+        arrive_from=arrive_from,
+        arrive_until=arrive_until,
+        required_minutes=required_minutes,
+    )
     if problems:
         raise ValidationError([ValidationError(p.text, code=p.code) for p in problems])
 

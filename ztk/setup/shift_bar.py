@@ -161,7 +161,7 @@ def shift_bar(
     if high > DAY_MINUTES:
         bar.spans.append(bar.place(Span("other_day", DAY_MINUTES, high, _("next day"))))
     bar.spans += [bar.place(s) for s in spans]
-    label_every = 360 if high - low > DAY_MINUTES else 180
+    label_every = 360  # legible at 375 px; the 3-hour ticks stay unlabelled
     for at in range(low, high + 1, STEP):
         text = clock_text(at).split(" ")[0] if at % label_every == 0 else ""
         anchor = "start" if at == low else "end" if at == high else "middle"

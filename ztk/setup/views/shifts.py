@@ -254,11 +254,20 @@ def _shift_or_404(code: str) -> Shift:
 
 
 def summary(shift: Shift) -> dict[str, Any]:
-    """What the list shows of a shift: its times, and whether it crosses midnight."""
+    """What the list shows of a shift: its times, whether it crosses midnight, a picture."""
     specs = [SegmentSpec.of(s) for s in shift.segments.all()]
     return {
         "times": ", ".join(f"{s.start:%H:%M}–{s.end:%H:%M}" for s in specs),
         "night": bool(specs) and segment_offsets(specs)[-1][1] > DAY_MINUTES,
+        "bar": shift_bar(
+            kind=shift.kind,
+            segments=specs,
+            arrive_from=shift.arrive_from,
+            arrive_until=shift.arrive_until,
+            required_minutes=shift.required_minutes,
+        )
+        if specs
+        else None,
     }
 
 
