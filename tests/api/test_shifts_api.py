@@ -74,6 +74,17 @@ def test_put_updates_a_shift_in_use_and_recomputes_its_days(
             "overlap",
         ),
         ({"name": "x", "segments": [{"start": "09:00", "end": "18:00"}] * 4}, "segments", "1 to 3"),
+        (
+            {
+                "name": "x",
+                "segments": [
+                    {"start": "09:00", "end": "12:00"},
+                    {"start": "12:00", "end": "18:00"},
+                ],
+            },
+            "segments.1.start",
+            "break",
+        ),
         ({"name": "x", "segments": []}, "segments", "1 to 3"),
         (
             {"name": "x", "segments": [{"start": "22:00", "end": "06:00", "out_latest": 1440}]},

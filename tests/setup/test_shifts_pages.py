@@ -132,6 +132,14 @@ def test_each_refusal_is_shown_on_its_field(client, hr, changes, field_id, words
     assert not Shift.objects.exists()
 
 
+def test_back_to_back_segments_are_refused_as_the_check_out_window_would_miss_its_end(client, hr):
+    response = client.post(NEW, form(segments=(("09:00", "12:00"), ("12:00", "18:00"))))
+    assert response.status_code == 422
+    assert "12:00" not in field_errors(response.content.decode(), "id_seg-0-end")
+    assert "休息" in field_errors(response.content.decode(), "id_seg-1-start")
+    assert not Shift.objects.exists()
+
+
 def test_a_flexible_shift_with_an_arrival_outside_its_window_is_refused(client, hr):
     data = form(
         code="F", kind="flexible", segments=(("07:00", "22:00"),),

@@ -304,10 +304,11 @@ def shift_problems(
 
     The one owner of the segment rules: services (pages, API, commands) and the admin
     call it, and the engine's own checks (``engine.Shift``) can then no longer fail.
-    1–3 chronological, non-overlapping segments spanning at most 24 hours; whole minutes;
-    thresholds 0–1440 minutes; a grace within its "as missing" threshold and within the
-    slot's window; the last check-out window closing by 24:00 of the next day; a
-    flexible shift's one segment holding its arrival window.
+    1–3 chronological, non-overlapping segments spanning at most 24 hours, with a break
+    between two segments (else a check-out window would end before its segment's end);
+    whole minutes; thresholds 0–1440 minutes; a grace within its "as missing" threshold
+    and within the slot's window; the last check-out window closing by 24:00 of the next
+    day; a flexible shift's one segment holding its arrival window.
     """
     problems: list[ShiftProblem] = []
 
@@ -367,6 +368,18 @@ def shift_problems(
                 index,
             )
             return problems
+        if index and start == offsets[index - 1][1]:
+            refuse(
+                prefix + "start",
+                _(
+                    "This segment starts the minute the previous one ends: the previous "
+                    "check-out window would end here, before its own end time, and one "
+                    "punch can fill only one of the two slots. Join them into one segment "
+                    "or leave a break between them."
+                ),
+                "segment_window",
+                index,
+            )
         half = (end - start) / 2
         if segment.late_as_missing is not None and segment.grace_in > segment.late_as_missing:
             refuse(
