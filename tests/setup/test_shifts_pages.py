@@ -257,3 +257,12 @@ def test_retiring_a_shift_keeps_it_listed_as_retired(client, hr):
     assert not Shift.objects.get().active
     assert "tag retired" in client.get(LIST).content.decode()
     assert RosterEntry.objects.count() == 0
+
+
+def test_creating_a_shift_with_a_code_in_use_is_refused_on_the_code_and_changes_nothing(client, hr):
+    make(hr, name="白班")
+    response = client.post(NEW, form(name="别的班", segments=(("08:00", "17:00"),)))
+    assert response.status_code == 422
+    assert "D9" in response.content.decode() and field_errors(response.content.decode(), "id_code")
+    shift = Shift.objects.get()
+    assert shift.name == "白班" and str(shift.segments.get()) == "09:00–18:00"
