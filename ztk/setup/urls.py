@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_keys, groups, index, schedules
+from .views import api_keys, groups, index, schedules, shifts
 
 app_name = "settings"
 
@@ -30,4 +30,8 @@ urlpatterns = [
     path("schedules/roster/copy/", schedules.roster_copy, name="roster_copy"),
     path("schedules/roster/export/", schedules.roster_export, name="roster_export"),
     path("schedules/roster/import/", schedules.roster_import, name="roster_import"),
+    path("shifts/", shifts.index, name="shifts"),
+    path("shifts/new/", shifts.create, name="shift_create"),
+    path("shifts/preview/", shifts.preview, name="shift_preview"),
+    path("shifts/<str:code>/edit/", shifts.edit, name="shift_edit"),
 ]
