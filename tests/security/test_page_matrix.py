@@ -88,6 +88,15 @@ class Page:
 
 HR_ONLY = ("hr",)
 ADMINS = ("hr", "superuser")
+GEOFENCE_FORM = {
+    "code": "GATE",
+    "name": "大门",
+    "latitude": "31.2304",
+    "longitude": "121.4737",
+    "radius_m": "200",
+    "active": "1",
+    "groups": ["STD"],
+}
 NOT_ALLOWED = signed_in(405)  # the method is refused (after the log-in check)
 
 GET_ONLY = signed_in(405)  # a page that only shows: POST is refused
@@ -634,6 +643,45 @@ PAGES: list[Page] = [
         "/settings/api-keys/{api_key}/revoke/",
         get=POST_ONLY,
         post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:holidays_current",
+        "/settings/holidays/",
+        get=only(REDIRECT, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:holidays",
+        "/settings/holidays/2026/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={"date": "2026-06-18", "kind": "holiday", "name": "司庆"},
+    ),
+    Page(
+        "settings:holidays_import",
+        "/settings/holidays/2026/import/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:geofences",
+        "/settings/geofences/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:geofence_new",
+        "/settings/geofences/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=GEOFENCE_FORM,
+    ),
+    Page(
+        "settings:geofence_edit",
+        "/settings/geofences/{fence}/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={**GEOFENCE_FORM, "radius_m": "250"},
     ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),

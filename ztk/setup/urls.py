@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_keys, index
+from .views import api_keys, geofences, holidays, index
 
 app_name = "settings"
 
@@ -8,4 +8,10 @@ urlpatterns = [
     path("", index.index, name="index"),
     path("api-keys/", api_keys.index, name="api_keys"),
     path("api-keys/<str:key_id>/revoke/", api_keys.revoke, name="api_key_revoke"),
+    path("holidays/", holidays.current, name="holidays_current"),
+    path("holidays/<int:year>/", holidays.year_page, name="holidays"),
+    path("holidays/<int:year>/import/", holidays.import_package, name="holidays_import"),
+    path("geofences/", geofences.index, name="geofences"),
+    path("geofences/new/", geofences.new, name="geofence_new"),
+    path("geofences/<str:code>/edit/", geofences.edit, name="geofence_edit"),
 ]
