@@ -105,5 +105,5 @@ def geofence_put(request, payload: GeofenceIn, code: str = FenceCode()):
             group_codes=tuple(payload.groups),
         ),
     )
-    fence = selectors.geofence_get(fence.code)
-    return Status(201 if created else 200, GeofenceOut.from_model(fence))
+    saved = selectors.geofence_get(fence.code) or fence  # with its groups prefetched
+    return Status(201 if created else 200, GeofenceOut.from_model(saved))

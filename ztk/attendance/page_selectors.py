@@ -413,7 +413,7 @@ def punch_context(*, employee: Employee) -> PunchContext:
     group_id = employee.attendance_group_id
     settings_row = PunchSettings.objects.filter(group_id=group_id).first() if group_id else None
     enabled = settings_row is None or settings_row.web_punch_enabled
-    fences = bool(group_id) and bool(active_fences(group_id))
+    fences = group_id is not None and bool(active_fences(group_id))
     return PunchContext(enabled, fences)
 
 
