@@ -664,6 +664,12 @@ PAGES: list[Page] = [
         post=only(REDIRECT, *ADMINS),
     ),
     Page(
+        "settings:holidays_confirm",
+        "/settings/holidays/2031/confirm/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
         "settings:geofences",
         "/settings/geofences/",
         get=only(200, *SETTINGS_READERS),

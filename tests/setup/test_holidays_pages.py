@@ -173,3 +173,26 @@ def test_the_hr_home_page_links_the_warning_to_the_year_page(hr):
     assert "2027 has no official holiday arrangement yet" in body
     assert 'href="/settings/holidays/2027/"' in body
     assert "import-calendar" not in body
+
+
+def test_hr_confirms_the_days_of_an_uncovered_year_and_the_warning_stops(hr, org):
+    with time_machine.travel("2026-12-05 10:00 +0800", tick=False):
+        hr.post(url(2027), {"date": "2027-01-01", "kind": "holiday", "name": "元旦"})
+        assert "2027 has no official" in hr.get("/hr/").content.decode()
+
+        response = hr.post(url(2027, "confirm/"), follow=True)
+
+        body = response.content.decode()
+        assert "confirmed as complete" in body and 'id="fallback-warning"' not in body
+        assert "2027 has no official" not in hr.get("/hr/").content.decode()
+    assert CalendarYear.objects.get(year=2027).status == "imported"
+    assert AuditEvent.objects.filter(action="scheduling.calendar.confirm").count() == 1
+    # twice changes nothing
+    hr.post(url(2027, "confirm/"))
+    assert AuditEvent.objects.filter(action="scheduling.calendar.confirm").count() == 1
+
+
+def test_the_auditor_may_not_confirm(client, org):
+    client.force_login(org.auditor.user)
+    assert client.post(url(2031, "confirm/")).status_code == 403
+    assert "confirm/" not in client.get(url(2031)).content.decode()

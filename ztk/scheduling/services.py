@@ -753,6 +753,33 @@ def calendar_year_replace(
 
 
 @transaction.atomic
+def calendar_year_confirm(*, actor: Any, year: int) -> tuple[CalendarYear, list[ScheduleChange]]:
+    """HR says the days entered for ``year`` are its complete arrangement (for a year
+    chinese-calendar does not cover): the year stops being warned about. No day changes,
+    so nothing is recomputed; later seeds leave the year alone, as for an import."""
+    _require(actor)
+    check_calendar_year(year)
+    row = CalendarYear.objects.select_for_update().filter(year=year).first()
+    before = row.status if row else None
+    if before == CalendarYear.Status.IMPORTED:
+        return row, []
+    days = WorkCalendarDay.objects.filter(date__year=year).count()
+    row, _created = CalendarYear.objects.update_or_create(
+        year=year,
+        defaults={"status": CalendarYear.Status.IMPORTED, "note": "confirmed by hand"},
+    )
+    record(
+        "scheduling.calendar.confirm",
+        object_type="scheduling.calendaryear",
+        object_id=year,
+        actor=actor,
+        before={"status": before},
+        after={"status": row.status, "days": days},
+    )
+    return row, []
+
+
+@transaction.atomic
 def calendar_seed(
     *, actor: Any, from_year: int, to_year: int
 ) -> tuple[list[calendar_data.YearSeed], list[ScheduleChange]]:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("holidays/", holidays.current, name="holidays_current"),
     path("holidays/<int:year>/", holidays.year_page, name="holidays"),
     path("holidays/<int:year>/import/", holidays.import_package, name="holidays_import"),
+    path("holidays/<int:year>/confirm/", holidays.confirm, name="holidays_confirm"),
     path("geofences/", geofences.index, name="geofences"),
     path("geofences/new/", geofences.new, name="geofence_new"),
     path("geofences/<str:code>/edit/", geofences.edit, name="geofence_edit"),

@@ -189,3 +189,23 @@ def import_package(request: HttpRequest, year: int) -> HttpResponse:
             },
         )
     return redirect("settings:holidays", year=year)
+
+
+@login_required
+@require_POST
+def confirm(request: HttpRequest, year: int) -> HttpResponse:
+    """The days entered for a year without official data are its whole arrangement."""
+    _check_year(year)
+    if not _can_view(request):
+        raise PermissionDenied
+    try:
+        services.calendar_year_confirm(actor=request.user, year=year)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(year)d's holidays and make-up workdays are confirmed as complete.")
+            % {"year": year},
+        )
+    return redirect("settings:holidays", year=year)
