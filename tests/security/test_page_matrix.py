@@ -33,6 +33,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -70,6 +71,10 @@ def everyone(outcome: Any) -> dict[str, Any]:
 
 
 Body = dict[str, Any] | None
+
+
+class CsvText(str):
+    """A CSV file's text in a row's body: sent as a fresh upload in each cell."""
 
 
 @dataclass(frozen=True)
@@ -664,6 +669,13 @@ PAGES: list[Page] = [
         post=only(REDIRECT, *ADMINS),
     ),
     Page(
+        "settings:holidays_import_file",
+        "/settings/holidays/2027/import-file/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"file": CsvText("date,kind,name\n2027-01-01,holiday,元旦\n")},
+    ),
+    Page(
         "settings:holidays_confirm",
         "/settings/holidays/2031/confirm/",
         get=POST_ONLY,
@@ -755,7 +767,13 @@ def _body(body: Body) -> dict[str, Any]:
     """A fresh copy (uploaded files are read once)."""
     if not body:
         return {}
-    return {k: (png(v.name) if hasattr(v, "read") else v) for k, v in body.items()}
+    return {k: _fresh(v) for k, v in body.items()}
+
+
+def _fresh(value: Any) -> Any:
+    if isinstance(value, CsvText):
+        return SimpleUploadedFile("calendar.csv", value.encode(), content_type="text/csv")
+    return png(value.name) if hasattr(value, "read") else value
 
 
 def send(world: PageWorld, role: str, method: str, path: str, body: Body) -> tuple[Any, int]:

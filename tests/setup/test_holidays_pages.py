@@ -8,6 +8,7 @@ from datetime import date
 
 import pytest
 import time_machine
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from ztk.audit.models import AuditEvent
@@ -196,3 +197,35 @@ def test_the_auditor_may_not_confirm(client, org):
     client.force_login(org.auditor.user)
     assert client.post(url(2031, "confirm/")).status_code == 403
     assert "confirm/" not in client.get(url(2031)).content.decode()
+
+
+def csv(text: str, name: str = "2027.csv") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+
+
+def test_hr_imports_a_year_from_a_csv_file(hr, recomputed, django_capture_on_commit_callbacks):
+    text = "date,kind,name\n2027-01-01,holiday,元旦\n2027-02-20,workday,春节\n"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = hr.post(url(2027, "import-file/"), {"file": csv(text)}, follow=True)
+
+    assert "Imported 2 days: 2 added" in response.content.decode()
+    assert list(
+        WorkCalendarDay.objects.filter(date__year=2027).values_list("date", "kind", "source")
+    ) == [(date(2027, 1, 1), "holiday", "import"), (date(2027, 2, 20), "workday", "import")]
+    assert CalendarYear.objects.get(year=2027).status == "imported"
+    assert recomputed and recomputed[0].dates == {date(2027, 1, 1), date(2027, 2, 20)}
+
+
+def test_a_bad_csv_file_lists_every_bad_line_and_imports_nothing(hr):
+    text = "date,kind,name\n2027-01-01,holiday,元旦\n2026-05-01,holiday,劳动节\n2027-03-01,off,x\n"
+
+    response = hr.post(url(2027, "import-file/"), {"file": csv(text)})
+
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert "line 3 [date]: 2026-05-01 is not in 2027." in body
+    assert "line 4 [kind]" in body
+    assert not WorkCalendarDay.objects.filter(date__year=2027).exists()
+    assert hr.post(url(2027, "import-file/"), {}).status_code == 422
+    big = csv("date,kind,name\n" + "x" * 70_000)
+    assert "larger than 64 KB" in hr.post(url(2027, "import-file/"), {"file": big}).content.decode()

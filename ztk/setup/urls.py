@@ -12,6 +12,7 @@ urlpatterns = [
     path("holidays/<int:year>/", holidays.year_page, name="holidays"),
     path("holidays/<int:year>/import/", holidays.import_package, name="holidays_import"),
     path("holidays/<int:year>/confirm/", holidays.confirm, name="holidays_confirm"),
+    path("holidays/<int:year>/import-file/", holidays.import_file, name="holidays_import_file"),
     path("geofences/", geofences.index, name="geofences"),
     path("geofences/new/", geofences.new, name="geofence_new"),
     path("geofences/<str:code>/edit/", geofences.edit, name="geofence_edit"),

@@ -21,12 +21,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from ztk.core.errors import DomainError
 from ztk.core.parse import parse_day
+from ztk.core.uploads import clean_name
 from ztk.org import rules
 from ztk.scheduling import selectors, services
 from ztk.scheduling.calendar_data import NAME_MAX
 from ztk.scheduling.models import WorkCalendarDay
 
 REMOVE = "remove"
+CSV_MAX_BYTES = 64 * 1024  # a year's arrangement is a few dozen lines
 
 
 def _check_year(year: int) -> int:
@@ -55,6 +57,7 @@ def _page(
     *,
     form: dict[str, str] | None = None,
     errors: list[str] | None = None,
+    file_errors: list[str] | None = None,
 ) -> HttpResponse:
     can_change = _can_view(request)
     view = selectors.holiday_year(year)
@@ -73,12 +76,16 @@ def _page(
         "can_change": can_change,
         "form": form,
         "errors": errors or [],
+        "file_errors": file_errors or [],
+        "file_max_kb": CSV_MAX_BYTES // 1024,
         "kinds": WorkCalendarDay.Kind.choices,
         "name_max": NAME_MAX,
         "years": [year - 1, year + 1],
         "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
     }
-    return render(request, "setup/holidays.html", context, status=422 if errors else 200)
+    return render(
+        request, "setup/holidays.html", context, status=422 if errors or file_errors else 200
+    )
 
 
 @login_required
@@ -208,4 +215,52 @@ def confirm(request: HttpRequest, year: int) -> HttpResponse:
             _("%(year)d's holidays and make-up workdays are confirmed as complete.")
             % {"year": year},
         )
+    return redirect("settings:holidays", year=year)
+
+
+@login_required
+@require_POST
+def import_file(request: HttpRequest, year: int) -> HttpResponse:
+    """A CSV file ``date,kind,name`` is the year's official arrangement (the code of
+    ``ztk import-calendar``): all or nothing, every bad line listed."""
+    _check_year(year)
+    if not _can_view(request):
+        raise PermissionDenied
+    upload = request.FILES.get("file")
+    if upload is None:
+        return _page(request, year, file_errors=[_("Choose a CSV file.")])
+    if upload.size is not None and upload.size > CSV_MAX_BYTES:
+        return _page(
+            request,
+            year,
+            file_errors=[_("The file is larger than %(kb)d KB.") % {"kb": CSV_MAX_BYTES // 1024}],
+        )
+    try:
+        result, _changes = services.calendar_import(
+            actor=request.user,
+            year=year,
+            content=upload.read(),
+            source_name=clean_name(upload.name, "calendar.csv"),
+        )
+    except DomainError as exc:
+        lines = [exc.message]
+        for error in exc.details or []:
+            where = _("line %(row)s") % {"row": error["row"]}
+            column = f" [{error['column']}]" if error.get("column") else ""
+            lines.append(f"{where}{column}: {error['message']}")
+        return _page(request, year, file_errors=lines)
+    messages.success(
+        request,
+        _(
+            "Imported %(rows)d days: %(created)d added, %(updated)d changed, %(deleted)d "
+            "removed, %(replaced)d entered by hand replaced."
+        )
+        % {
+            "rows": result.rows,
+            "created": len(result.created),
+            "updated": len(result.updated),
+            "deleted": len(result.deleted),
+            "replaced": len(result.replaced_manual),
+        },
+    )
     return redirect("settings:holidays", year=year)
