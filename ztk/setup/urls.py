@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_keys, geofences, holidays, index
+from .views import api_keys, geofences, groups, holidays, index
 
 app_name = "settings"
 
@@ -16,4 +16,13 @@ urlpatterns = [
     path("geofences/", geofences.index, name="geofences"),
     path("geofences/new/", geofences.new, name="geofence_new"),
     path("geofences/<str:code>/edit/", geofences.edit, name="geofence_edit"),
+    path("groups/", groups.index, name="groups"),
+    path("groups/new/", groups.create, name="group_new"),
+    path("groups/people/", groups.people, name="group_people"),
+    path("groups/<str:code>/edit/", groups.edit, name="group_edit"),
+    path("groups/<str:code>/terminals/", groups.terminals, name="group_terminals"),
+    path("groups/<str:code>/members/", groups.members, name="group_members"),
+    path("groups/<str:code>/members/add/", groups.members_add, name="group_members_add"),
+    path("groups/<str:code>/members/remove/", groups.members_remove, name="group_members_remove"),
+    path("groups/<str:code>/members/import/", groups.members_import, name="group_members_import"),
 ]
