@@ -15,7 +15,7 @@ import pytest
 
 from tests import factories
 from tests.browser import launch_chromium, screenshots_dir
-from ztk.punches.models import Geofence
+from ztk.punches.models import Geofence, Punch
 from ztk.scheduling.models import WorkCalendarDay
 from ztk.scheduling.services import calendar_seed
 
@@ -40,7 +40,7 @@ def _no_sideways_scroll(page, viewport) -> None:
     assert page.evaluate("document.scrollingElement.scrollWidth") <= viewport["width"]
 
 
-def _signed_in(browser, live_server, width, **context_options):
+def _signed_in(browser, live_server, width, username="hr", **context_options):
     viewport = VIEWPORTS[width]
     context = browser.new_context(
         viewport=viewport, locale="zh-CN", device_scale_factor=1, **context_options
@@ -48,7 +48,7 @@ def _signed_in(browser, live_server, width, **context_options):
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("input[name=username]", "hr")
+    page.fill("input[name=username]", username)
     page.fill("input[name=password]", factories.PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server.url}/")
@@ -141,3 +141,36 @@ def test_a_refused_position_leaves_a_clear_message_and_the_typed_coordinates(liv
     expect(page.locator("#locate")).to_be_enabled()
     _shot(page, "settings-geofence-denied-375")
     context.close()
+
+
+def test_an_employee_punches_inside_the_area_and_outside_gets_the_field_punch_path(
+    live_server, browser
+):
+    """At 375 px with a mocked position: inside the active area the punch is recorded as
+    inside; outside it (a colleague, so no duplicate tap) the photo form of a field punch
+    (外勤) opens. An inactive area nearby counts for nothing."""
+    from playwright.sync_api import expect
+
+    org = factories.small_org()
+    factories.geofence(org.group, code="HQ", latitude=31.2304, longitude=121.4737, radius_m=300)
+    factories.geofence(org.group, code="OLD", latitude=31.30, longitude=121.60, active=False)
+
+    context, page = _signed_in(browser, live_server, "375", username="employee",
+                               geolocation=OFFICE, permissions=["geolocation"])  # fmt: skip
+    page.goto(f"{live_server.url}/attendance/")
+    page.click("#punch-button")
+    expect(page.locator("#punch-status")).to_have_class("punch-status is-ok")
+    _shot(page, "punch-inside-area-375")
+    context.close()
+    punch = Punch.objects.get(employee=org.employee)
+    assert punch.inside_geofence is True and punch.field_punch is False
+
+    in_old_area = {"latitude": 31.30, "longitude": 121.60, "accuracy": 20}
+    context, page = _signed_in(browser, live_server, "375", username="colleague",
+                               geolocation=in_old_area, permissions=["geolocation"])  # fmt: skip
+    page.goto(f"{live_server.url}/attendance/")
+    page.click("#punch-button")
+    expect(page.locator("#punch-photo")).to_be_visible()
+    _shot(page, "punch-outside-area-375")
+    context.close()
+    assert not Punch.objects.filter(employee=org.colleague).exists()
