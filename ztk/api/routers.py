@@ -7,6 +7,7 @@ from .devices import router as devices_router
 from .me import router as me_router
 from .notifications import router as notifications_router
 from .org import router as org_router
+from .oversight import router as oversight_router
 from .reports import router as reports_router
 
 api.add_router("", me_router)
@@ -16,3 +17,4 @@ api.add_router("", devices_router)
 api.add_router("", corrections_router)
 api.add_router("", notifications_router)
 api.add_router("", reports_router)
+api.add_router("", oversight_router)
