@@ -275,6 +275,19 @@ def test_buddy_punch_same_terminal_seconds_apart_on_three_days():
     assert hit.evidence[1].note == "device:ZK1 +4s"
 
 
+def test_buddy_punch_neighbours_in_a_queue_now_and_then_are_not_buddies():
+    # twenty working days at the same terminal; three of them 5 s apart by chance
+    rows = []
+    for n in range(20):
+        day = date(2026, 11, 2) + timedelta(days=n)
+        rows.append(punch(10 * n, 1, t(day, 8, 40)))
+        rows.append(punch(10 * n + 1, 2, t(day, 8, 40, 5) if n < 3 else t(day, 8, 50)))
+
+    assert checks.buddy_punches(rows, periods=[NOV], limits=LIMITS) == []
+    (hit,) = checks.buddy_punches(rows, periods=[NOV], limits=Limits(buddy_min_share=0.15))
+    assert (hit.params["days"], hit.params["days_present"], hit.params["share"]) == (3, 20, 0.15)
+
+
 def test_buddy_punch_two_days_is_not_enough():
     rows = []
     for n, day in enumerate([date(2026, 11, 2), date(2026, 11, 3)]):

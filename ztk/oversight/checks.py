@@ -66,6 +66,7 @@ class Limits:
     reason_min_people: int = 4
     buddy_window_seconds: int = 10
     buddy_min_days: int = 3
+    buddy_min_share: float = 0.3
     hr_manual_add_limit: int = 20
     hr_void_limit: int = 10
     hr_own_team_limit: int = 1
@@ -491,13 +492,18 @@ def buddy_punches(
     rows: Iterable[PunchRow], *, periods: Sequence[Period], limits: Limits
 ) -> list[Hit]:
     """Pairs of employees whose punches on the same terminal or IP address come within
-    ``buddy_window_seconds`` of each other on at least ``buddy_min_days`` days of a period.
-    One finding per pair and period; its subject is the pair (lower id first)."""
+    ``buddy_window_seconds`` of each other on at least ``buddy_min_days`` days of a period,
+    and on at least ``buddy_min_share`` of the days the less present of the two punched
+    there (a queue at the door brings random neighbours together now and then, a buddy
+    nearly every day). One finding per pair and period; its subject is the pair (lower id
+    first)."""
     ends = dict(periods)
     by_place: dict[str, list[PunchRow]] = defaultdict(list)
+    present: dict[tuple[int, date], set[date]] = defaultdict(set)
     for row in rows:
         if row.period_start in ends and row.place:
             by_place[row.place].append(row)
+            present[(row.employee_id, row.period_start)].add(row.day)
     pairs: dict[tuple[int, int, date], dict[date, tuple[PunchRow, PunchRow]]] = defaultdict(dict)
     window = limits.buddy_window_seconds
     for punches in by_place.values():
@@ -514,6 +520,10 @@ def buddy_punches(
     hits: list[Hit] = []
     for (a, b, start), days in sorted(pairs.items()):
         if len(days) < max(1, limits.buddy_min_days):
+            continue
+        fewest = min(len(present[(a, start)]), len(present[(b, start)]))
+        share = len(days) / fewest if fewest else 0.0
+        if share < limits.buddy_min_share:
             continue
         evidence: list[Evidence] = []
         for day in sorted(days)[: EVIDENCE_MAX // 2]:
@@ -533,6 +543,8 @@ def buddy_punches(
                 other_employee_id=b,
                 params={
                     "days": len(days),
+                    "days_present": fewest,
+                    "share": round(share, 3),
                     "dates": [d.isoformat() for d in sorted(days)],
                     "places": places[:10],
                     "window_seconds": window,

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from . import checks
 
@@ -38,7 +39,7 @@ SEVERITY_ORDER = {checks.HIGH: 0, checks.MEDIUM: 1, checks.LOW: 2}
 
 
 class State(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("finding state", "Open")
     ACKNOWLEDGED = "acknowledged", _("Acknowledged")
     DISMISSED = "dismissed", _("Dismissed")
 
@@ -165,6 +166,9 @@ class FindingThresholds(models.Model):
         defaults.buddy_window_seconds, _("buddy punching: within this many seconds"), 600
     )
     buddy_min_days = _count(defaults.buddy_min_days, _("buddy punching: on this many days"), 31)
+    buddy_min_share = _share(
+        defaults.buddy_min_share, _("buddy punching: share of the days both punched at least")
+    )
     hr_manual_add_limit = _count(defaults.hr_manual_add_limit, _("HR: manual adds at least"))
     hr_void_limit = _count(defaults.hr_void_limit, _("HR: voids at least"))
     hr_own_team_limit = _count(

@@ -54,7 +54,7 @@ def summary(finding: Finding) -> str:
             "pct": p.get("percentile", 95),
         }
         if p.get("streak"):
-            text += " " + _(
+            text += ("" if text.endswith("。") else " ") + _(
                 "At or above the monthly limit (%(limit)d) %(n)d periods running: %(counts)s."
             ) % {
                 "limit": p.get("monthly_limit", 0),
@@ -177,10 +177,11 @@ def evidence_rows(finding: Finding, user: Any) -> list[EvidenceRow]:
             title = _("Punch #%(id)s") % {"id": pk}
             if punch is not None:
                 local = timezone.localtime(punch.at)
+                gap = note.split(" ", 1)[1] if " " in note else ""  # "device:SN +3s"
                 detail = (
                     f"{punch.employee.name} · {local:%Y-%m-%d %H:%M:%S} · "
-                    f"{punch.get_source_display()} {punch.device_sn} · {note}"
-                )
+                    f"{punch.get_source_display()} {punch.device_sn}"
+                ) + (f" · {gap}" if gap else "")
                 if desk:
                     url = reverse(
                         "attendance:employee_day",
