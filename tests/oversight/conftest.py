@@ -1,3 +1,3 @@
 """Oversight test helpers: the seeded reason categories of tests/corrections."""
 
-from tests.corrections.conftest import categories  # noqa: F401
+from tests.corrections.conftest import categories, clock  # noqa: F401

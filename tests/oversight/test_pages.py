@@ -97,3 +97,37 @@ def test_the_api_lists_and_acknowledges(month):  # noqa: F811
         content_type="application/json",
     )
     assert (again.status_code, again.json()["code"]) == (422, "finding_not_open")
+
+
+def form(**changes) -> dict[str, str]:
+    from ztk.oversight.checks import Limits
+
+    values = {name: str(getattr(Limits(), name)) for name in Limits.__dataclass_fields__}
+    return {**values, **changes}
+
+
+def test_hr_changes_a_threshold_and_a_wrong_one_is_refused_whole(org):
+    from ztk.oversight.selectors import thresholds
+
+    client = client_for(org.hr.user, "en")
+    url = f"{URL}thresholds/"
+
+    refused = client.post(url, form(buddy_min_days="5", work_start_hour="20", work_end_hour="8"))
+    assert refused.status_code == 422
+    assert "The working hours must end after they start." in refused.content.decode()
+    assert thresholds().buddy_min_days == 3
+
+    bad_share = client.post(url, form(approver_rate="1.5"))
+    assert bad_share.status_code == 422
+    assert "Ensure this value is less than or equal to 1.0." in bad_share.content.decode()
+
+    saved = client.post(url, form(buddy_min_days="5"), follow=True)
+    assert "Thresholds saved." in saved.content.decode()
+    assert thresholds().buddy_min_days == 5
+
+
+def test_the_auditor_reads_the_thresholds_but_cannot_change_them(org):
+    client = client_for(org.auditor.user, "en")
+    page = client.get(f"{URL}thresholds/").content.decode()
+    assert "<fieldset disabled>" in page and "Save</button>" not in page
+    assert client.post(f"{URL}thresholds/", form(buddy_min_days="9")).status_code == 403
