@@ -21,6 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 FREQUENT_CORRECTOR = "frequent_corrector"
@@ -507,11 +508,15 @@ def buddy_punches(
     pairs: dict[tuple[int, int, date], dict[date, tuple[PunchRow, PunchRow]]] = defaultdict(dict)
     window = limits.buddy_window_seconds
     for punches in by_place.values():
-        punches.sort(key=lambda p: (p.at, p.id))
+        punches.sort(key=attrgetter("at", "id"))
+        stamps = [p.at.timestamp() for p in punches]
+        count = len(punches)
         for i, first in enumerate(punches):
-            for second in punches[i + 1 :]:
-                if (second.at - first.at).total_seconds() > window:
-                    break
+            j = i + 1
+            limit = stamps[i] + window
+            while j < count and stamps[j] <= limit:  # index walk: no copies of the list
+                second = punches[j]
+                j += 1
                 if second.employee_id == first.employee_id or second.day != first.day:
                     continue
                 a, b = sorted((first.employee_id, second.employee_id))

@@ -104,9 +104,14 @@ def findings_run(*, actor: Any = None, now: datetime | None = None) -> RunResult
     now = now or timezone.now()
     today = timezone.localtime(now).date()
     periods = selectors.periods_to_check(today, PERIODS_CHECKED)
+    # Read and judge outside the transaction: on SQLite a transaction that writes holds the
+    # database's write lock from its start, and terminals must not wait for the rules.
+    limits = selectors.thresholds().as_limits()
+    hits = compute_hits(periods, limits)
     with transaction.atomic():
-        limits = selectors.thresholds().as_limits()
-        hits = compute_hits(periods, limits)
+        # one storing run at a time (the nightly task and a "run now" click): the second
+        # waits here and then finds the first one's findings by key
+        FindingThresholds.objects.select_for_update().filter(pk=1).first()
         by_key = {hit.key: hit for hit in hits}
         keys = list(by_key)
         existing: dict[str, Finding] = {}
