@@ -131,3 +131,12 @@ def test_the_auditor_reads_the_thresholds_but_cannot_change_them(org):
     page = client.get(f"{URL}thresholds/").content.decode()
     assert "<fieldset disabled>" in page and "Save</button>" not in page
     assert client.post(f"{URL}thresholds/", form(buddy_min_days="9")).status_code == 403
+
+
+def test_the_api_names_every_rule():
+    from typing import get_args
+
+    from ztk.api.oversight import RuleCode
+    from ztk.oversight import checks
+
+    assert set(get_args(RuleCode)) == set(checks.RULES)

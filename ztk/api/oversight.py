@@ -115,8 +115,12 @@ def finding_out(f: Finding) -> dict[str, Any]:
 
 class FindingFilter(PageParams):
     rule: RuleCode | None = Field(None, description="only this rule")
-    state: Literal["open", "acknowledged", "dismissed"] | None = Field(None, description="")
-    severity: Literal["low", "medium", "high"] | None = None
+    state: Literal["open", "acknowledged", "dismissed"] | None = Field(
+        None, description="only this state (default: every state)"
+    )
+    severity: Literal["low", "medium", "high"] | None = Field(
+        None, description="only this severity"
+    )
 
 
 class FindingPage(Page):
