@@ -10,6 +10,7 @@ from .notifications import router as notifications_router
 from .org import router as org_router
 from .oversight import router as oversight_router
 from .reports import router as reports_router
+from .shifts import router as shifts_router
 
 api.add_router("", me_router)
 api.add_router("", org_router)
@@ -20,3 +21,4 @@ api.add_router("", corrections_router)
 api.add_router("", notifications_router)
 api.add_router("", reports_router)
 api.add_router("", oversight_router)
+api.add_router("", shifts_router)
