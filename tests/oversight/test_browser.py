@@ -163,3 +163,33 @@ def test_the_auditor_reviews_and_acknowledges_a_finding(live_server, browser, vi
     pair.refresh_from_db()
     assert (pair.state, pair.handled_by) == ("acknowledged", org.auditor.user)
     context.close()
+
+
+def test_hr_sees_evidence_links_and_the_thresholds_on_a_phone(live_server, browser):
+    from playwright.sync_api import expect
+
+    # given
+    org, pair = _findings()
+    shots = screenshots_dir()
+    context, page = _page(browser, PHONE)
+    _log_in(page, live_server.url, "hr")
+
+    # when: from the HR hub to the pair; each punch links to the employee's day
+    page.goto(f"{live_server.url}/hr/")
+    page.click("text=审计发现")
+    page.click(f"#finding-{pair.pk} a")
+    links = page.locator("#evidence li a")
+    expect(links).to_have_count(6)
+    assert links.first.get_attribute("href").startswith("/attendance/people/1002/")
+    assert _width(page) <= PHONE["width"]
+
+    # the thresholds form
+    page.goto(f"{live_server.url}/hr/oversight/findings/thresholds/")
+    page.fill("#id_buddy_min_days", "4")
+    page.click("button:has-text('保存')")
+
+    # then
+    expect(page.locator(".messages")).to_contain_text("阈值已保存")
+    page.screenshot(path=str(shots / "oversight-thresholds-375.png"), full_page=True)
+    assert _width(page) <= PHONE["width"]
+    context.close()
