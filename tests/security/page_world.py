@@ -250,6 +250,8 @@ def build() -> PageWorld:
         last_found_at=NOW,
     )
     world.ids.update(finding=finding.pk)
+    # the group's punch area (/settings/geofences/)
+    fence = factories.geofence(org.group, code="HQ")
     world.ids.update(
         notification=note.pk,
         robot=robot.pk,
@@ -258,5 +260,6 @@ def build() -> PageWorld:
         job=str(job.pk),
         api_key=api_key.pk,
         device_job=str(device_job.pk),
+        fence=fence.code,
     )
     return world
