@@ -242,6 +242,8 @@ def build() -> PageWorld:
     PayrollDelivery.objects.filter(pk=dead.pk).update(status="dead", attempts=8)
     # … and HR's punch-file import (/hr/devices/import/) likewise
     device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
+    # the group's punch area (/settings/geofences/)
+    fence = factories.geofence(org.group, code="HQ")
     world.ids.update(
         notification=note.pk,
         robot=robot.pk,
@@ -252,5 +254,6 @@ def build() -> PageWorld:
         device_job=str(device_job.pk),
         webhook=webhook.pk,
         delivery=dead.pk,
+        fence=fence.code,
     )
     return world
