@@ -133,6 +133,8 @@ MATRIX: list[Row] = [
     Row("PUT /api/v1/employees/{employee_no}", f"{V1}/employees/1003", admins(200), EMPLOYEE_BODY),
     Row("DELETE /api/v1/employees/{employee_no}", f"{V1}/employees/1003", everyone(405)),
     Row("GET /api/v1/departments", f"{V1}/departments", admins(200)),
+    # --- correction categories: configuration for integrators (as the HR sync) ----------
+    Row("GET /api/v1/corrections/categories", f"{C}/categories", admins(200)),
     Row("GET /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200)),
     Row("PUT /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200), DEPARTMENT_BODY),
     Row("DELETE /api/v1/departments/{code}", f"{V1}/departments/RD", everyone(405)),

@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from tests import factories
 from ztk.accounts.services import api_key_create
@@ -127,6 +128,8 @@ def build() -> PageWorld:
     from ztk.hrdesk.paper import paper_form_register
     from ztk.notifications.models import RobotWebhook
     from ztk.notifications.services import notify
+    from ztk.reports.models import PayrollDelivery, PayrollWebhook
+    from ztk.reports.payroll import queue_test_event
 
     org = factories.small_org()
     sales = org.stranger.department
@@ -232,6 +235,11 @@ def build() -> PageWorld:
     job = Job.objects.create(kind=bulk_import.JOB_PREVIEW, owner=org.hr.user)
     # an integrator's API key, created by HR (the settings pages list and revoke it)
     api_key, _raw = api_key_create(actor=org.hr.user, user=org.hr.user, name="payroll")
+    # a payroll webhook (/settings/webhooks/) with one given-up delivery to retry
+    webhook = PayrollWebhook.objects.create(name="薪资系统", url="https://93.184.216.34/hook")
+    with transaction.atomic():
+        dead = queue_test_event(webhook)
+    PayrollDelivery.objects.filter(pk=dead.pk).update(status="dead", attempts=8)
     # … and HR's punch-file import (/hr/devices/import/) likewise
     device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
     # an oversight finding about 张三 (frequent corrector), evidence: his pending request
@@ -260,6 +268,8 @@ def build() -> PageWorld:
         job=str(job.pk),
         api_key=api_key.pk,
         device_job=str(device_job.pk),
+        webhook=webhook.pk,
+        delivery=dead.pk,
         fence=fence.code,
     )
     return world

@@ -158,6 +158,13 @@ POLICY_FORM = {
     "cat-0-name": "忘记打卡",
     "cat-0-active": "1",
 }
+# A public address written as an IP, so saving it needs no DNS.
+WEBHOOK_FORM = {
+    "name": "工资系统",
+    "url": "https://93.184.216.34/payroll",
+    "events": "period.closed",
+    "active": "on",
+}
 # The people who may see 张三's requests and files: himself, his supervisor and head, HR,
 # the system admin; everyone else signed in gets 404 (the request is private).
 ZHANG_VIEWERS = ("employee", "supervisor", "head", "hr", "superuser")
@@ -898,6 +905,40 @@ PAGES: list[Page] = [
         "/settings/schedules/roster/import/",
         get=only(200, *SETTINGS_READERS),
         post=only(422, *ADMINS),  # no file chosen: the form again with the refusal
+    ),
+    # --- settings: outgoing payroll webhooks (HR changes, the auditor reads) ----------------
+    Page(
+        "settings:webhooks",
+        "/settings/webhooks/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(200, *ADMINS),  # the new webhook's secret is shown once, in this response
+        body=WEBHOOK_FORM,
+    ),
+    Page(
+        "settings:webhook",
+        "/settings/webhooks/{webhook}/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body=WEBHOOK_FORM,
+    ),
+    Page(
+        "settings:webhook_rotate",
+        "/settings/webhooks/{webhook}/rotate/",
+        get=POST_ONLY,
+        post=only(200, *ADMINS),  # the new secret is shown once, in this response
+    ),
+    Page(
+        "settings:webhook_test",
+        "/settings/webhooks/{webhook}/test/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:webhook_retry",
+        "/settings/webhooks/{webhook}/retry/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"delivery": "{delivery}"},
     ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),
