@@ -8,11 +8,14 @@ class CorrectionsConfig(AppConfig):
     def ready(self) -> None:
         # registry: services uses models, which can be imported only once apps are loaded
         from ztk.approvals.registry import register
-        from ztk.attendance import slot_requests
+        from ztk.attendance import slot_checks, slot_requests
 
         from .selectors import slot_requests as read_slot_requests
         from .services import CORRECTIONS
+        from .slot_verdicts import slot_verdicts
 
         register(CORRECTIONS)
         # The day page, calendar and missed-punch alert show requests under way per slot.
         slot_requests.register(read_slot_requests)
+        # They also say up front whether each slot can be corrected, and why not.
+        slot_checks.register(slot_verdicts)
