@@ -270,5 +270,7 @@ def test_the_month_view_lists_each_red_slot_with_its_verdict(week, reader):
     }
     assert "has passed" in slots[("2026-11-19", "in1")].text
     assert "Late arrivals cannot be corrected" in slots[("2026-11-20", "in1")].text
-    assert "Apply for a correction" in slots[("2026-11-23", "in1")].text
-    assert "Apply for a correction" in slots[("2026-11-24", "in1")].text
+    assert "Apply for this one" in slots[("2026-11-23", "in1")].text
+    assert "Apply for this one" in slots[("2026-11-24", "in1")].text
+    picks = [i.attrs["value"] for i in find_all(html, "input", class_="red-pick")]
+    assert picks == ["2026-11-23:in1", "2026-11-24:in1"]
