@@ -128,9 +128,9 @@ def test_three_slots_with_two_places_left_are_refused_together_saying_so(week, r
     summary = find(html, "div", id="form-errors").text
     assert "You chose 3 punches, but only 2 corrections are left in this period" in summary
     rows = {r.attrs["data-slot"]: r for r in find_all(html, "div", class_="apply-slot")}
-    assert "The limit of 3 corrections" in rows["2026-11-24:out1"].text
-    assert "The limit" not in rows["2026-11-23:in1"].text
-    assert "The limit" not in rows["2026-11-24:in1"].text
+    assert "Beyond the limit of 3 corrections" in rows["2026-11-24:out1"].text
+    assert "limit" not in rows["2026-11-23:in1"].text
+    assert "limit" not in rows["2026-11-24:in1"].text
 
 
 @pytest.mark.django_db
@@ -196,3 +196,20 @@ def test_a_failure_while_writing_the_second_request_leaves_nothing_written(
     assert response.status_code == 500
     assert len(calls) == 2
     _nothing_written(events)
+
+
+@pytest.mark.django_db
+def test_a_slot_left_unticked_stays_on_the_page_after_a_refusal(week, reader):
+    only_checkout(week.employee, MON, TUE)
+    shown = ("2026-11-23:in1", "2026-11-24:in1")
+
+    response = _post(reader(week.employee.user), "2026-11-23:in1", shown=shown, reason="门")
+
+    assert response.status_code == 422
+    html = page(response)
+    rows = find_all(html, "div", class_="apply-slot")
+    assert [r.attrs["data-slot"] for r in rows] == list(shown)
+    ticked = [
+        i.attrs["value"] for i in find_all(html, "input", name="slot") if "checked" in i.attrs
+    ]
+    assert ticked == ["2026-11-23:in1"]

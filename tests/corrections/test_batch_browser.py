@@ -13,7 +13,7 @@ import pytest
 from django.db import transaction
 
 from tests.browser import launch_chromium, screenshots_dir
-from ztk.corrections.models import CorrectionRequest, Status
+from ztk.corrections.models import CorrectionPolicy, CorrectionRequest, Status
 from ztk.punches.services import PunchInput, record_punches
 
 from .conftest import MON, TUE, at, only_checkout
@@ -119,5 +119,32 @@ def test_the_reasons_up_front_fit_the_screen(
             assert page.evaluate("document.documentElement.scrollWidth") <= width, name
             page.screenshot(path=str(out / f"{name}-{width}.png"), full_page=True)
         assert page.locator("div.apply-slot.is-disabled").count() == 1  # the expired day
+    finally:
+        context.close()
+
+
+def test_a_refused_batch_says_why_on_each_slot_on_a_phone(live_server, client, week, chromium):
+    CorrectionPolicy.objects.update_or_create(group=week.group, defaults={"monthly_limit": 1})
+    _arrange(week)
+    out = screenshots_dir()
+    context = _context(chromium, live_server, client, week.employee.user, 375)
+    page = context.new_page()
+    try:
+        # Monday's and Tuesday's check-ins with one place left; Monday's check-out (punched)
+        # is shown as such and cannot be chosen.
+        path = "/requests/batch/?slot=2026-11-23:in1&slot=2026-11-24:in1&slot=2026-11-23:out1"
+        assert page.goto(f"{live_server.url}{path}").status == 200
+        assert page.locator("div.apply-slot.is-disabled").count() == 1
+        page.fill("textarea[name=reason]", "门")  # too short: refused with the rest
+        page.click("#batch-apply button[type=submit]")
+        page.wait_for_selector("#form-errors")
+        assert not CorrectionRequest.objects.exists()
+        refused = page.locator("div.apply-slot.has-errors")
+        assert refused.count() == 1
+        assert refused.get_attribute("data-slot") == "2026-11-24:in1"  # beyond the limit
+        assert page.locator("div.apply-slot").count() == 3  # all still shown
+        assert page.locator(".invalid textarea[name=reason]").count() == 1
+        assert page.evaluate("document.documentElement.scrollWidth") <= 375
+        page.screenshot(path=str(out / "batch-refused-375.png"), full_page=True)
     finally:
         context.close()

@@ -274,3 +274,20 @@ def test_the_month_view_lists_each_red_slot_with_its_verdict(week, reader):
     assert "Apply for this one" in slots[("2026-11-24", "in1")].text
     picks = [i.attrs["value"] for i in find_all(html, "input", class_="red-pick")]
     assert picks == ["2026-11-23:in1", "2026-11-24:in1"]
+
+
+@pytest.mark.django_db
+def test_the_month_views_verdicts_cost_the_same_for_two_red_days_or_five(week, client):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(week.employee.user)
+    url = reverse("attendance:home") + "?month=2026-11"
+    only_checkout(week.employee, date(2026, 11, 2), MON)  # one expired, one open
+    client.get(url)
+    with CaptureQueriesContext(connection) as one:
+        client.get(url)
+    only_checkout(week.employee, date(2026, 11, 3), date(2026, 11, 4), TUE)
+    with CaptureQueriesContext(connection) as five:
+        client.get(url)
+    assert len(five) == len(one)

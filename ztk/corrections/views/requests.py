@@ -995,13 +995,34 @@ def _batch_place(
         code, message = refusal.get("code", ""), str(refusal.get("message", ""))
         index = refusal.get("index")
         name = names[index] if isinstance(index, int) and 0 <= index < len(names) else None
-        if code in REFUSAL_MESSAGES and isinstance(refusal.get("params"), dict):
-            message = refusal_message(p.Refusal(code, refusal["params"]), category_labels=labels)
+        params = refusal.get("params")
+        if code in REFUSAL_MESSAGES and isinstance(params, dict):
+            message = refusal_message(p.Refusal(code, params), category_labels=labels)
+            if code == p.MONTHLY_LIMIT_REACHED and _beyond_in_batch(info, params):
+                message = _(
+                    "Beyond the limit of %(limit)s corrections for %(period_start)s – "
+                    "%(period_end)s, counting the punches chosen before this one."
+                ) % {k: params.get(k, "") for k in ("limit", "period_start", "period_end")}
         if code in ON_SLOT and name is not None:
             state.add_error(f"slot:{name}", message)
         else:
             state.add_error(FIELD_OF_CODE.get(code, "form"), message)
     _batch_quota_summary(info, state, details)
+
+
+def _beyond_in_batch(info: ps.BatchInfo, params: dict) -> bool:
+    """The limit is passed only because of the slots chosen before this one (not by what
+    was stored before the batch)."""
+    quota = info.quota
+    stored = quota.get("used")
+    start = quota.get("period_start")
+    return (
+        isinstance(stored, int)
+        and start is not None
+        and params.get("period_start") == start.isoformat()
+        and isinstance(params.get("used"), int)
+        and params["used"] > stored
+    )
 
 
 def _batch_month_url(info: ps.BatchInfo, day: date | None) -> str:
@@ -1019,7 +1040,8 @@ def batch(request: HttpRequest) -> HttpResponse:
     source = request.POST if request.method == "POST" else request.GET
     employee = _employee_for(request, source.get("employee"))
     now: datetime = timezone.now()
-    chosen = ps.parse_slot_names(source.getlist("slot"))
+    # Every slot shown stays on the page after a refusal, ticked or not (``shown``).
+    chosen = ps.parse_slot_names(source.getlist("shown") or source.getlist("slot"))
     info = ps.batch_info(actor=request.user, employee=employee, chosen=chosen, now=now)
     state = _batch_state(request, info)
     status = 200
