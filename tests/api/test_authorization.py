@@ -43,13 +43,42 @@ EMPLOYEE_BODY = {
     "hire_date": "2024-01-01",
 }
 DEPARTMENT_BODY = {"name": "研发部", "head": "1000"}
+GEOFENCE_BODY = {"name": "总部", "latitude": 31.23, "longitude": 121.47, "radius_m": 300,
+                 "groups": ["STD"]}  # fmt: skip
+HOLIDAYS_BODY = {"days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]}
+GROUP_BODY = {"name": "标准工时组", "time_zone": "Asia/Shanghai", "day_boundary_hour": 2}
 HR_PUNCH = {"employee": "1002", "at": at(TUE, 9, 1).isoformat(), "remark": "补录"}
+
+
+SHIFT_BODY_JSON = {"name": "白班", "segments": [{"start": "08:30", "end": "17:30"}]}
+
+
+def shift_body(world: World) -> dict:
+    """D9 exists (the week's shift): PUT updates it."""
+    world.week  # noqa: B018
+    return SHIFT_BODY_JSON
+
+
+def shift_week(world: World) -> None:
+    """D9 exists before the GET (the week's shift); a GET sends no body."""
+    world.week  # noqa: B018
 
 
 def hr_punch(world: World) -> dict:
     """HR fills 1002's empty check-in on Tuesday (the manual add needs the week's shift)."""
     world.week  # noqa: B018
     return HR_PUNCH
+
+
+def roster_body(world: World) -> dict:
+    """张三 works D9 on Saturday 28 November and rests on Sunday (the week has the shift)."""
+    world.week  # noqa: B018
+    return {
+        "items": [
+            {"employee_no": "1002", "date": "2026-11-28", "shift_code": "D9"},
+            {"employee_no": "1002", "date": "2026-11-29", "shift_code": None},
+        ]
+    }
 
 
 def expect(status: int, **by_role: int) -> dict[str, int]:
@@ -102,6 +131,22 @@ MATRIX: list[Row] = [
     Row("GET /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200)),
     Row("PUT /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200), DEPARTMENT_BODY),
     Row("DELETE /api/v1/departments/{code}", f"{V1}/departments/RD", everyone(405)),
+    # --- settings for integrators: punch areas and the holiday calendar (as the sync) -------
+    Row("GET /api/v1/geofences", f"{V1}/geofences", admins(200)),
+    Row("GET /api/v1/geofences/{code}", f"{V1}/geofences/{{fence}}", admins(200)),
+    Row("PUT /api/v1/geofences/{code}", f"{V1}/geofences/{{fence}}", admins(200), GEOFENCE_BODY),
+    Row("DELETE /api/v1/geofences/{code}", f"{V1}/geofences/{{fence}}", everyone(405)),
+    Row("GET /api/v1/holidays/{year}", f"{V1}/holidays/2026", admins(200)),
+    Row("PUT /api/v1/holidays/{year}", f"{V1}/holidays/2027", admins(200), HOLIDAYS_BODY),
+    Row("GET /api/v1/groups", f"{V1}/groups", admins(200)),
+    Row("GET /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200)),
+    Row("PUT /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200), GROUP_BODY),
+    Row("DELETE /api/v1/groups/{code}", f"{V1}/groups/STD", everyone(405)),
+    # --- shifts: the same HR sync; PUT replaces the whole definition (no DELETE: retire) ---
+    Row("GET /api/v1/shifts", f"{V1}/shifts", admins(200)),
+    Row("GET /api/v1/shifts/{code}", f"{V1}/shifts/D9", admins(200), shift_week),
+    Row("PUT /api/v1/shifts/{code}", f"{V1}/shifts/D9", admins(200), shift_body),
+    Row("DELETE /api/v1/shifts/{code}", f"{V1}/shifts/D9", everyone(405)),
     # --- attendance: 1002 is the employee, the supervisor's report, in the head's
     # department; 2001 is in another department. The system admin has no employee record.
     Row(
@@ -264,6 +309,9 @@ MATRIX: list[Row] = [
         expect(200),
         lambda w: {"ids": [w.notification]},
     ),
+    # --- schedules: the roster sync (same permission as the employee sync) ----------------
+    Row("GET /api/v1/rosters", f"{V1}/rosters?{RANGE}", admins(200)),
+    Row("PUT /api/v1/rosters", f"{V1}/rosters", admins(200), roster_body),
     # --- reports -------------------------------------------------------------------------
     Row("GET /api/v1/reports/monthly", f"{V1}/reports/monthly?period={PERIOD}", admins(200)),
 ]
@@ -283,6 +331,7 @@ REQUIRED_TAGS = {
     "corrections",
     "notifications",
     "reports",
+    "schedules",
 }
 
 

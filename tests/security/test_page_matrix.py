@@ -33,6 +33,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -72,6 +73,10 @@ def everyone(outcome: Any) -> dict[str, Any]:
 Body = dict[str, Any] | None
 
 
+class CsvText(str):
+    """A CSV file's text in a row's body: sent as a fresh upload in each cell."""
+
+
 @dataclass(frozen=True)
 class Page:
     name: str  # the URL name, namespace:name
@@ -88,6 +93,15 @@ class Page:
 
 HR_ONLY = ("hr",)
 ADMINS = ("hr", "superuser")
+GEOFENCE_FORM = {
+    "code": "GATE",
+    "name": "大门",
+    "latitude": "31.2304",
+    "longitude": "121.4737",
+    "radius_m": "200",
+    "active": "1",
+    "groups": ["STD"],
+}
 NOT_ALLOWED = signed_in(405)  # the method is refused (after the log-in check)
 
 GET_ONLY = signed_in(405)  # a page that only shows: POST is refused
@@ -105,6 +119,27 @@ SUBMISSION = {
     "time_out1": "18:05",
     "category": "forgot",
     "reason": "下班忘记打卡了",
+}
+GROUP_FORM = {
+    "name": "标准工时组",
+    "time_zone": "Asia/Shanghai",
+    "day_boundary_hour": "2",
+    "active": "1",
+    "web_punch_enabled": "1",
+    "outside_rule": "field",
+}
+SHIFT_FORM = {
+    "code": "N1",
+    "name": "夜班",
+    "kind": "fixed",
+    "seg-0-start": "22:00",
+    "seg-0-end": "06:00",
+    **{
+        f"seg-0-{name}": value
+        for name, value in [("in_earliest", 120), ("out_latest", 240), ("grace_in", 0)]
+        + [("grace_out", 0), ("late_as_missing", 120), ("early_as_missing", 120)]
+        + [("serious_late", 30)]
+    },
 }
 POLICY_FORM = {
     "monthly_limit": "5",
@@ -656,6 +691,200 @@ PAGES: list[Page] = [
         get=POST_ONLY,
         post=only(REDIRECT, *ADMINS),
     ),
+    Page(
+        "settings:holidays_current",
+        "/settings/holidays/",
+        get=only(REDIRECT, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:holidays",
+        "/settings/holidays/2026/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={"date": "2026-06-18", "kind": "holiday", "name": "司庆"},
+    ),
+    Page(
+        "settings:holidays_import",
+        "/settings/holidays/2026/import/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:holidays_import_file",
+        "/settings/holidays/2027/import-file/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"file": CsvText("date,kind,name\n2027-01-01,holiday,元旦\n")},
+    ),
+    Page(
+        "settings:holidays_confirm",
+        "/settings/holidays/2031/confirm/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:geofences",
+        "/settings/geofences/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:geofence_new",
+        "/settings/geofences/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=GEOFENCE_FORM,
+    ),
+    Page(
+        "settings:geofence_edit",
+        "/settings/geofences/{fence}/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={**GEOFENCE_FORM, "radius_m": "250"},
+    ),
+    # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
+    Page("settings:groups", "/settings/groups/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
+    Page(
+        "settings:group_new",
+        "/settings/groups/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=GROUP_FORM | {"code": "NEWG"},
+    ),
+    Page(
+        "settings:group_people",
+        "/settings/groups/people/?person=张",
+        get=only(200, *ADMINS),
+        post=signed_in(405),
+    ),
+    Page(
+        "settings:group_edit",
+        "/settings/groups/{group}/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body=GROUP_FORM,
+    ),
+    Page(
+        "settings:group_terminals",
+        "/settings/groups/{group}/terminals/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"terminals": []},
+    ),
+    Page(
+        "settings:group_members",
+        "/settings/groups/{group}/members/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:group_members_add",
+        "/settings/groups/{group}/members/add/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"how": "person", "person": "1002"},
+    ),
+    Page(
+        "settings:group_members_remove",
+        "/settings/groups/{group}/members/remove/",
+        get=POST_ONLY,
+        post=only(422, *ADMINS),  # nobody ticked: the page says so
+        body={"to": ""},
+    ),
+    Page(
+        "settings:group_members_import",
+        "/settings/groups/{group}/members/import/",
+        get=POST_ONLY,
+        post=only(200, *ADMINS),  # the dry run: what would change, nothing written
+        body={"numbers": "1002\n1003"},
+    ),
+    Page("settings:shifts", "/settings/shifts/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
+    Page(
+        "settings:shift_create",
+        "/settings/shifts/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=SHIFT_FORM,
+    ),
+    Page(
+        "settings:shift_preview",
+        "/settings/shifts/preview/?seg-0-start=22:00&seg-0-end=06:00",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:shift_edit",
+        "/settings/shifts/D9/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={**SHIFT_FORM, "code": "D9"},
+    ),
+    # --- settings: schedules (weekly patterns, the roster grid; the auditor reads) ----------
+    Page(
+        "settings:schedules",
+        "/settings/schedules/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:pattern",
+        "/settings/schedules/patterns/{group}/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={"effective_from": "2027-01-01", "day-0": "D9", "use_work_calendar": "1"},
+    ),
+    Page(
+        "settings:pattern_delete",
+        "/settings/schedules/patterns/{group}/2026-01-01/delete/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:roster",
+        "/settings/schedules/roster/?group={group}&month=2026-11",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:roster_set",
+        "/settings/schedules/roster/set/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"group": "{group}", "employee": "1002", "day": "2026-11-28", "value": "D9"},
+    ),
+    Page(
+        "settings:roster_fill",
+        "/settings/schedules/roster/fill/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={
+            "group": "{group}",
+            "employees": "1002",
+            "start": "2026-11-28",
+            "end": "2026-11-29",
+            "value": "休",
+        },
+    ),
+    Page(
+        "settings:roster_copy",
+        "/settings/schedules/roster/copy/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"group": "{group}", "month": "2026-12"},
+    ),
+    Page(
+        "settings:roster_export",
+        "/settings/schedules/roster/export/?group={group}&month=2026-11",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:roster_import",
+        "/settings/schedules/roster/import/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(422, *ADMINS),  # no file chosen: the form again with the refusal
+    ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),
     Page("web:hr", "/hr/", get=only(200, "hr"), post=only(200, "hr")),
@@ -680,6 +909,9 @@ PAGES: list[Page] = [
         case="another department's profile",
     ),
     Page("web:healthz", "/healthz", get=everyone(200), post=everyone(200)),
+    # The installable app's worker and offline page hold no one's data: open to all.
+    Page("web:service_worker", "/sw.js", get=everyone(200), post=everyone(405)),
+    Page("web:offline", "/offline/", get=everyone(200), post=everyone(405)),
 ]
 
 
@@ -722,7 +954,13 @@ def _body(body: Body) -> dict[str, Any]:
     """A fresh copy (uploaded files are read once)."""
     if not body:
         return {}
-    return {k: (png(v.name) if hasattr(v, "read") else v) for k, v in body.items()}
+    return {k: _fresh(v) for k, v in body.items()}
+
+
+def _fresh(value: Any) -> Any:
+    if isinstance(value, CsvText):
+        return SimpleUploadedFile("calendar.csv", value.encode(), content_type="text/csv")
+    return png(value.name) if hasattr(value, "read") else value
 
 
 def send(world: PageWorld, role: str, method: str, path: str, body: Body) -> tuple[Any, int]:
