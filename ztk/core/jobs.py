@@ -26,6 +26,8 @@ from uuid import UUID
 from django.conf import settings
 from django.core.cache import caches
 from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpResponse
+from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
@@ -149,3 +151,21 @@ def job_progress(job: Job) -> Progress:
         total=int(live.get("total") or 0),
         interrupted=interrupted,
     )
+
+
+def progress_poll(
+    request: Any, job: Job, *, status_url: str, phases: dict[str, Any]
+) -> HttpResponse:
+    """The answer to htmx's poll of a job page: the progress bar while the job runs; once
+    it has ended, an empty body that makes the page reload to show the outcome."""
+    if job.finished:
+        response = HttpResponse("")
+        response["HX-Refresh"] = "true"
+        return response
+    context = {
+        "job": job,
+        "progress": job_progress(job),
+        "status_url": status_url,
+        "phases": phases,
+    }
+    return render(request, "includes/job_progress.html", context)

@@ -17,12 +17,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
-from ztk.core.jobs import job_create, job_for, job_progress
+from ztk.core.jobs import job_create, job_for, job_progress, progress_poll
 from ztk.core.models import Job, JobStatus
 
 from .. import imports, selectors, services, tasks
@@ -154,7 +155,12 @@ def job(request: HttpRequest, job_id: str) -> HttpResponse:
     """The job's page: progress while it runs, then the dry run or the result."""
     job = _job(request, job_id)
     if not job.finished:
-        context = {"job": job, "progress": job_progress(job), **_labels(job)}
+        context = {
+            "job": job,
+            "progress": job_progress(job),
+            "status_url": reverse("devices:import_job_status", args=[job.pk]),
+            **_labels(job),
+        }
         return render(request, "devices/import_job.html", context)
     if job.status == JobStatus.FAILED:
         error = str((job.error or {}).get("message", ""))
@@ -180,9 +186,5 @@ def job(request: HttpRequest, job_id: str) -> HttpResponse:
 def job_status(request: HttpRequest, job_id: str) -> HttpResponse:
     """The progress bar (htmx polls it); a finished job reloads the page for its outcome."""
     job = _job(request, job_id)
-    if job.finished:
-        response = HttpResponse("")
-        response["HX-Refresh"] = "true"
-        return response
-    context = {"job": job, "progress": job_progress(job), **_labels(job)}
-    return render(request, "devices/import_job.html#progress", context)
+    status_url = reverse("devices:import_job_status", args=[job.pk])
+    return progress_poll(request, job, status_url=status_url, phases=_labels(job)["phases"])

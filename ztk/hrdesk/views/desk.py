@@ -34,7 +34,7 @@ from ztk.attendance.explain import slot_label
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import text_checked
-from ztk.core.jobs import job_create, job_for, job_progress
+from ztk.core.jobs import job_create, job_for, job_progress, progress_poll
 from ztk.core.models import Job, JobStatus
 from ztk.core.parse import parse_clock, parse_day
 from ztk.core.text import text_errors
@@ -447,7 +447,12 @@ def import_job(request: HttpRequest, job_id: str) -> HttpResponse:
         return render(
             request,
             "hrdesk/import_job.html",
-            {"job": job, "progress": job_progress(job), **_job_labels(job)},
+            {
+                "job": job,
+                "progress": job_progress(job),
+                "status_url": reverse("hrdesk:import_job_status", args=[job.pk]),
+                **_job_labels(job),
+            },
         )
     if job.status == JobStatus.FAILED:
         error = (job.error or {}).get("message", "")
@@ -498,12 +503,5 @@ def import_job_status(request: HttpRequest, job_id: str) -> HttpResponse:
     """The progress bar (htmx polls it every second); when the job has finished, the page
     reloads to show the outcome."""
     job = _job(request, job_id)
-    if job.finished:
-        response = HttpResponse("")
-        response["HX-Refresh"] = "true"
-        return response
-    return render(
-        request,
-        "hrdesk/import_job.html#progress",
-        {"job": job, "progress": job_progress(job), **_job_labels(job)},
-    )
+    status_url = reverse("hrdesk:import_job_status", args=[job.pk])
+    return progress_poll(request, job, status_url=status_url, phases=_job_labels(job)["phases"])
