@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from tests.attendance.page_data import at, punch, store_day
+from ztk.corrections.models import CorrectionPolicy
 from ztk.notifications.missed_punch_alert import notify_missed_punches
 from ztk.notifications.models import MissedPunchAlert, Notification, NotificationKind
 
@@ -89,6 +90,21 @@ def test_the_window_comes_from_the_caller(org):
     colleague = alerts_for(org.colleague)[0]
     assert colleague.data["last_day_to_apply"] is None
     assert "人事" in colleague.body  # written in the company language (zh-hans)
+
+
+def test_the_alert_quotes_the_groups_policy_window_and_cut_off(org):
+    # given: the group allows 10 calendar days, but the period closes on 1 December
+    CorrectionPolicy.objects.create(
+        group=org.employee.attendance_group, window_days=10, cutoff_day=1
+    )
+    store_day(org.employee, DAY)
+
+    notify_missed_punches(day=DAY)
+
+    # then: the last day to apply is the cut-off, as the day page says — not "the day + 3"
+    [alert] = alerts_for(org.employee)
+    assert alert.data["last_day_to_apply"] == "2026-12-01"
+    assert "2026年12月1日" in alert.body
 
 
 def test_rest_days_and_inactive_employees_are_skipped(org):

@@ -10,9 +10,12 @@ class CorrectionsConfig(AppConfig):
         from ztk.approvals.registry import register
         from ztk.attendance import slot_requests
 
+        from .selectors import deadlines_for
         from .selectors import slot_requests as read_slot_requests
         from .services import CORRECTIONS
 
         register(CORRECTIONS)
         # The day page, calendar and missed-punch alert show requests under way per slot.
         slot_requests.register(read_slot_requests)
+        # The missed-punch alert quotes each person's last day to apply.
+        slot_requests.register_deadlines(deadlines_for)

@@ -7,7 +7,7 @@ display, with a fixed number of queries per page (no query per row).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -31,7 +31,6 @@ from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
 from ztk.org.zones import EmployeeZones
 
-from . import policy as p
 from . import selectors, services
 from .models import (
     ActionKind,
@@ -245,14 +244,6 @@ class ApplyInfo:
         return services.MAX_ATTACHMENTS
 
 
-def last_day_to_apply(policy: p.Policy, day: date) -> date | None:
-    """The last local date a correction for `day` may be filed (window and cut-off)."""
-    working: Sequence[date] = ()
-    if policy.window_mode == "working":
-        working = services.working_days_after(day, services.WORKING_DAY_HORIZON)
-    return p.apply_deadline(policy, day, working)
-
-
 def apply_info(
     *, actor: Any, employee: Employee, day: date, now: datetime | None = None
 ) -> ApplyInfo:
@@ -274,7 +265,7 @@ def apply_info(
         self_apply=row.self_apply,
         min_reason_length=row.min_reason_length,
         quota=selectors.quota_for(employee, day, now=now),
-        last_day=last_day_to_apply(policy, day),
+        last_day=services.deadline_for(policy, day),
         closed=day_api.is_closed(employee, day),
         future=day > today,
     )
@@ -705,7 +696,7 @@ def can_resubmit(user: Any, req: CorrectionRequest, *, now: datetime | None = No
     now = now or timezone.now()
     row = services.policy_row_for(req.employee.attendance_group)
     policy = services.policy_for(row, services.categories_for(row))
-    last = last_day_to_apply(policy, req.date)
+    last = services.deadline_for(policy, req.date)
     today = now.astimezone(employee_zone(req.employee)).date()
     if last is None or today > last or day_api.is_closed(req.employee, req.date):
         return False
@@ -753,7 +744,7 @@ def request_detail(
         deadline=deadline,
         overdue=deadline is not None and now >= deadline,
         resubmissions=list(req.resubmissions.order_by("pk")),
-        last_day=last_day_to_apply(policy, req.date),
+        last_day=services.deadline_for(policy, req.date),
         can_act=may_act(user, req, now.astimezone(tz).date()),
         can_withdraw=req.is_pending and participant,
         can_attach=req.is_pending

@@ -29,6 +29,7 @@ from .rules import may_view
 from .services import (
     categories_for,
     check_day,
+    deadline_for,
     in_zone,
     policy_for,
     policy_row_for,
@@ -279,6 +280,21 @@ def pending_for_period(*, group: Any, period_start: date) -> QuerySet[Correction
         .select_related("employee", "employee__department", "category")
         .order_by("date", "employee__employee_no", "pk")
     )
+
+
+def deadlines_for(employees: Collection[Employee], day: date) -> dict[int, date | None]:
+    """Each employee's last day to apply for a correction of `day`, under their group's
+    policy (one policy read per group, not per person); registered with
+    ``ztk.attendance.slot_requests`` for the missed-punch alert."""
+    by_group: dict[int | None, date | None] = {}
+    found: dict[int, date | None] = {}
+    for employee in employees:
+        group_id = employee.attendance_group_id
+        if group_id not in by_group:
+            row = policy_row_for(employee.attendance_group)
+            by_group[group_id] = deadline_for(policy_for(row, categories_for(row)), day)
+        found[employee.pk] = by_group[group_id]
+    return found
 
 
 def slot_requests(

@@ -194,6 +194,15 @@ def working_days_after(day: date, horizon: int = WORKING_DAY_HORIZON) -> tuple[d
     return tuple(working_days_between(day + timedelta(days=1), day + timedelta(days=horizon)))
 
 
+def deadline_for(policy: p.Policy, day: date) -> date | None:
+    """The last local date a correction for `day` may be filed, as people are told it
+    (window and cut-off): the one answer for pages, the API and the missed-punch alert."""
+    working: tuple[date, ...] = ()
+    if policy.window_mode == "working":
+        working = working_days_after(day, WORKING_DAY_HORIZON)
+    return p.apply_deadline(policy, day, working)
+
+
 def in_zone(value: datetime, tz: ZoneInfo) -> datetime:
     """A naive time read as wall-clock time in `tz`; an aware one as it is."""
     if value.tzinfo is None or value.utcoffset() is None:

@@ -1,14 +1,15 @@
 """Missed-punch alerts: tell each employee about a missing punch once, with the last day
 to apply for a correction (补卡).
 
-The correction window is the corrections app's business, so it is passed in as
-`last_day_to_apply(employee, day)`; until that app supplies one, the day plus three.
+The correction window is the corrections app's business: it registers each person's last
+day to apply with ``ztk.attendance.slot_requests`` (the policy's window and cut-off, the
+same date the day page shows). Tests may pass `last_day_to_apply` instead.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,19 +21,13 @@ from django.utils.translation import gettext as _
 
 from ztk.attendance.days import employee_zone
 from ztk.attendance.models import AttendanceDay, DayStatus
-from ztk.attendance.slot_requests import requests_for
+from ztk.attendance.slot_requests import deadlines_for, requests_for
 from ztk.org.models import Company, Employee
 
 from .models import MissedPunchAlert, NotificationKind
 from .services import notify
 
-DEFAULT_WINDOW_DAYS = 3
-
 LastDayToApply = Callable[[Employee, date], "date | None"]
-
-
-def default_last_day_to_apply(employee: Employee, day: date) -> date | None:
-    return day + timedelta(days=DEFAULT_WINDOW_DAYS)
 
 
 def _language() -> str:
@@ -71,7 +66,6 @@ def notify_missed_punches(*, day: date, last_day_to_apply: LastDayToApply | None
     A slot with a correction request pending or already approved is not reported: the
     employee has acted on it (``ztk.attendance.slot_requests``).
     """
-    last_day_to_apply = last_day_to_apply or default_last_day_to_apply
     rows = list(
         AttendanceDay.objects.filter(
             day=day,
@@ -84,6 +78,12 @@ def notify_missed_punches(*, day: date, last_day_to_apply: LastDayToApply | None
     )
     done = set(MissedPunchAlert.objects.filter(day=day).values_list("employee_id", "slot"))
     requested = requests_for([row.employee_id for row in rows], day, day)
+    if last_day_to_apply is None:
+        deadlines = deadlines_for([row.employee for row in rows], day)
+
+        def last_day_to_apply(employee: Employee, day: date) -> date | None:
+            return deadlines.get(employee.pk)
+
     url = _day_url(day)
     sent = 0
     with translation.override(_language()):
