@@ -15,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ztk import engine
-from ztk.core.db import fetch_all
+from ztk.core.db import fetch_all, in_clause
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.zones import zone_names
 from ztk.punches.models import Punch, PunchVoid
@@ -111,8 +111,10 @@ def _id_clauses(column: str, ids: list[int]) -> list[tuple[str, list[int]]]:
     """
     if len(ids) > _IN_LIMIT and ids[-1] - ids[0] < 2 * len(ids):
         return [(f"{column} BETWEEN %s AND %s", [ids[0], ids[-1]])]
+    if connection.vendor == "postgresql":  # one array parameter, any length
+        return [in_clause(column, ids)]
     return [
-        (f"{column} IN ({', '.join(['%s'] * len(part))})", part)
+        in_clause(column, part)
         for part in (ids[i : i + _IN_LIMIT] for i in range(0, len(ids), _IN_LIMIT))
     ]
 
@@ -440,13 +442,19 @@ def _copy_upsert(
                 values[_COMPUTED_AT] = stamp
                 values.append(expected(key) if expected is not None else None)
                 write(values)
+        # Rows are locked in (employee, day) order, as the row-by-row path writes them,
+        # so two writers of overlapping days wait for each other instead of deadlocking.
         if unless_changed is None:
             updates = ", ".join(f"{c} = excluded.{c}" for c in UPDATE_FIELDS)
             cursor.execute(
                 f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "
-                f"ON CONFLICT (employee_id, day) DO UPDATE SET {updates}"
+                f"ORDER BY employee_id, day ON CONFLICT (employee_id, day) DO UPDATE SET {updates}"
             )
             return
+        cursor.execute(
+            f"SELECT 1 FROM {table} a JOIN {temp} t ON a.employee_id = t.employee_id "
+            "AND a.day = t.day ORDER BY a.employee_id, a.day FOR UPDATE OF a"
+        )
         updates = ", ".join(f"{c} = t.{c}" for c in UPDATE_FIELDS)
         cursor.execute(
             f"UPDATE {table} SET {updates} FROM {temp} t "
@@ -455,7 +463,7 @@ def _copy_upsert(
         )
         cursor.execute(
             f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "
-            "ON CONFLICT (employee_id, day) DO NOTHING"
+            "ORDER BY employee_id, day ON CONFLICT (employee_id, day) DO NOTHING"
         )
 
 
@@ -733,7 +741,7 @@ def defer_recompute(punches: Iterable[tuple[int, date, int]]) -> int:
                 sql.replace(
                     "VALUES (%s, %s, %s, 1, %s)",
                     "SELECT e, d, p, 1, %s FROM unnest(%s::bigint[], %s::date[], %s::bigint[])"
-                    " AS q(e, d, p)",
+                    " AS q(e, d, p) ORDER BY e, d",
                 ),
                 [
                     queued_at,
@@ -801,11 +809,15 @@ def drain_pending(
             upsert_days(days, unless_changed=stored)
             with connection.cursor() as cursor:
                 if connection.vendor == "postgresql":
-                    # One statement for the chunk (an executemany is one per row).
+                    # One statement for the chunk (an executemany is one per row). Rows
+                    # locked in (employee, day) order, the order defer_recompute inserts
+                    # and raises them in: in any other order a batch arriving meanwhile
+                    # and the drain can each hold a row the other waits for (deadlock).
                     cursor.execute(
-                        f"DELETE FROM {table} USING unnest(%s::bigint[], %s::date[],"
-                        " %s::integer[]) AS q(e, d, v) WHERE employee_id = q.e AND day = q.d"
-                        " AND version = q.v",
+                        f"DELETE FROM {table} WHERE id IN (SELECT r.id FROM {table} r"
+                        " JOIN unnest(%s::bigint[], %s::date[], %s::integer[]) AS q(e, d, v)"
+                        " ON r.employee_id = q.e AND r.day = q.d AND r.version = q.v"
+                        " ORDER BY r.employee_id, r.day FOR UPDATE OF r)",
                         [
                             [e for e, _d, _f, _v in queued],
                             [d for _e, d, _f, _v in queued],
