@@ -43,6 +43,7 @@ EMPLOYEE_BODY = {
     "hire_date": "2024-01-01",
 }
 DEPARTMENT_BODY = {"name": "研发部", "head": "1000"}
+GROUP_BODY = {"name": "标准工时组", "time_zone": "Asia/Shanghai", "day_boundary_hour": 2}
 HR_PUNCH = {"employee": "1002", "at": at(TUE, 9, 1).isoformat(), "remark": "补录"}
 
 
@@ -102,6 +103,10 @@ MATRIX: list[Row] = [
     Row("GET /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200)),
     Row("PUT /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200), DEPARTMENT_BODY),
     Row("DELETE /api/v1/departments/{code}", f"{V1}/departments/RD", everyone(405)),
+    Row("GET /api/v1/groups", f"{V1}/groups", admins(200)),
+    Row("GET /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200)),
+    Row("PUT /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200), GROUP_BODY),
+    Row("DELETE /api/v1/groups/{code}", f"{V1}/groups/STD", everyone(405)),
     # --- attendance: 1002 is the employee, the supervisor's report, in the head's
     # department; 2001 is in another department. The system admin has no employee record.
     Row(

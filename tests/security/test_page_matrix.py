@@ -106,6 +106,14 @@ SUBMISSION = {
     "category": "forgot",
     "reason": "下班忘记打卡了",
 }
+GROUP_FORM = {
+    "name": "标准工时组",
+    "time_zone": "Asia/Shanghai",
+    "day_boundary_hour": "2",
+    "active": "1",
+    "web_punch_enabled": "1",
+    "outside_rule": "field",
+}
 POLICY_FORM = {
     "monthly_limit": "5",
     "window_days": "3",
@@ -635,6 +643,62 @@ PAGES: list[Page] = [
         get=POST_ONLY,
         post=only(REDIRECT, *ADMINS),
     ),
+    # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
+    Page("settings:groups", "/settings/groups/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
+    Page(
+        "settings:group_new",
+        "/settings/groups/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=GROUP_FORM | {"code": "NEWG"},
+    ),
+    Page(
+        "settings:group_people",
+        "/settings/groups/people/?person=张",
+        get=only(200, *ADMINS),
+        post=signed_in(405),
+    ),
+    Page(
+        "settings:group_edit",
+        "/settings/groups/{group}/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body=GROUP_FORM,
+    ),
+    Page(
+        "settings:group_terminals",
+        "/settings/groups/{group}/terminals/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"terminals": []},
+    ),
+    Page(
+        "settings:group_members",
+        "/settings/groups/{group}/members/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:group_members_add",
+        "/settings/groups/{group}/members/add/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"how": "person", "person": "1002"},
+    ),
+    Page(
+        "settings:group_members_remove",
+        "/settings/groups/{group}/members/remove/",
+        get=POST_ONLY,
+        post=only(422, *ADMINS),  # nobody ticked: the page says so
+        body={"to": ""},
+    ),
+    Page(
+        "settings:group_members_import",
+        "/settings/groups/{group}/members/import/",
+        get=POST_ONLY,
+        post=only(200, *ADMINS),  # the dry run: what would change, nothing written
+        body={"numbers": "1002\n1003"},
+    ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),
     Page("web:hr", "/hr/", get=only(200, "hr"), post=only(200, "hr")),
@@ -659,6 +723,9 @@ PAGES: list[Page] = [
         case="another department's profile",
     ),
     Page("web:healthz", "/healthz", get=everyone(200), post=everyone(200)),
+    # The installable app's worker and offline page hold no one's data: open to all.
+    Page("web:service_worker", "/sw.js", get=everyone(200), post=everyone(405)),
+    Page("web:offline", "/offline/", get=everyone(200), post=everyone(405)),
 ]
 
 

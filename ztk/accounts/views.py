@@ -139,7 +139,11 @@ class LogoutView(auth_views.LogoutView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if request.user.is_authenticated:
             services.logout_record(user=request.user)
-        return super().post(request, *args, **kwargs)
+        response = super().post(request, *args, **kwargs)
+        # The installable app keeps copies of my pages on the device: signing out drops them
+        # (the service worker also drops them when the next page names no one).
+        response["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
 
 class PasswordChangeView(auth_views.PasswordChangeView):

@@ -4,6 +4,7 @@ from .api import api
 from .attendance import router as attendance_router
 from .corrections import router as corrections_router
 from .devices import router as devices_router
+from .groups import router as groups_router
 from .me import router as me_router
 from .notifications import router as notifications_router
 from .org import router as org_router
@@ -11,6 +12,7 @@ from .reports import router as reports_router
 
 api.add_router("", me_router)
 api.add_router("", org_router)
+api.add_router("", groups_router)
 api.add_router("", attendance_router)
 api.add_router("", devices_router)
 api.add_router("", corrections_router)

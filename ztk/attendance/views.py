@@ -62,6 +62,10 @@ def _punch_texts() -> dict[str, str]:
         "network": _("The punch could not be sent. Check your connection and try again."),
         "failed": _("The punch was not recorded."),
         "photo": _("Take a photo of where you are to record a field punch (外勤)."),
+        "offline": _(
+            "You are offline. A punch is recorded at the server's time, so it cannot be made "
+            "now: punch again when the connection is back."
+        ),
     }
 
 

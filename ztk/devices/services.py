@@ -70,6 +70,9 @@ MESSAGES = {
         "“%(entry)s” has bits set after the prefix length; did you mean %(hint)s?"
     ),
     "too_many_networks": _("At most %(max)d networks; summarise them with shorter prefixes."),
+    "terminal_not_assignable": _(
+        "Terminal %(serial)s is not an approved terminal: approve it on the terminals page first."
+    ),
 }
 
 DEVICE_FIELDS = ["serial", "name", "status", "attendance_group", "time_zone", "allowed_networks"]
@@ -532,3 +535,54 @@ def _delete_files(names: list[str]) -> None:
             photos.delete_file(name)
         except OSError as exc:  # the row is gone; an orphan file is only disk space
             log.warning("could not delete photo %s: %s", name, exc)
+
+
+def group_terminals_set(*, actor: Any, group: AttendanceGroup, serials: Sequence[str]) -> list[str]:
+    """The approved terminals that count for `group` become exactly `serials`: those listed
+    join it (leaving another group), approved ones of the group not listed leave it (no
+    group). A serial that is not an approved terminal refuses the whole change. Each
+    terminal that changes is audited like an edit (``devices.device.update``). Returns the
+    serials that changed.
+    """
+    require_manager(actor)
+    wanted = sorted({str(s).strip() for s in serials if str(s).strip()})
+    for serial in wanted:
+        _check_texts(serial=serial)
+    with transaction.atomic():
+        found = {
+            d.serial: d
+            for d in Device.objects.select_for_update(of=("self",))
+            .select_related("attendance_group")
+            .filter(serial__in=[s for s in wanted if valid_serial(s)])
+        }
+        for serial in wanted:
+            device = found.get(serial)
+            if device is None or device.status != DeviceStatus.APPROVED:
+                raise DomainError(
+                    "not_approved" if device is not None else "device_not_found",
+                    MESSAGES["terminal_not_assignable"] % {"serial": escape_forbidden(serial)},
+                    details={"field": "terminals", "serial": serial},
+                )
+        leaving = list(
+            Device.objects.select_for_update(of=("self",))
+            .select_related("attendance_group")
+            .filter(attendance_group=group, status=DeviceStatus.APPROVED)
+            .exclude(serial__in=wanted)
+        )
+        changed: list[str] = []
+        for device, target in [*((found[s], group) for s in wanted), *((d, None) for d in leaving)]:
+            if device.attendance_group_id == (target.pk if target is not None else None):
+                continue
+            before = snapshot(device, DEVICE_FIELDS)
+            device.attendance_group = target
+            device.save(update_fields=["attendance_group"])
+            record(
+                "devices.device.update",
+                obj=device,
+                actor=actor,
+                before=before,
+                after=snapshot(device, DEVICE_FIELDS),
+                extra={"via": "group settings"},
+            )
+            changed.append(device.serial)
+    return sorted(changed)

@@ -98,3 +98,34 @@ class EmployeeZones:
     def __call__(self, employee: Employee) -> ZoneInfo:
         group = employee.attendance_group
         return ZoneInfo(self._names(group.time_zone if group is not None else None))
+
+
+# The zones a form offers first (any other IANA name that ZoneInfo knows is accepted too).
+COMMON_ZONES = (
+    "Asia/Shanghai",
+    "Asia/Urumqi",
+    "Asia/Hong_Kong",
+    "Asia/Macau",
+    "Asia/Taipei",
+    "Asia/Tokyo",
+    "Asia/Seoul",
+    "Asia/Singapore",
+    "Asia/Kuala_Lumpur",
+    "Asia/Bangkok",
+    "Asia/Ho_Chi_Minh",
+    "Asia/Jakarta",
+    "Asia/Manila",
+    "Asia/Kolkata",
+    "Asia/Dubai",
+    "Europe/London",
+    "Europe/Paris",
+    "Europe/Berlin",
+    "Europe/Moscow",
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "America/Sao_Paulo",
+    "Australia/Sydney",
+    "Africa/Johannesburg",
+    "UTC",
+)

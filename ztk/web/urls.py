@@ -3,7 +3,7 @@ from django.urls import path
 from ztk.attendance import views as attendance_views
 from ztk.corrections.views import requests as corrections_views
 
-from . import views
+from . import pwa, views
 
 app_name = "web"
 
@@ -14,4 +14,6 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("people/<str:employee_no>/", views.employee_profile, name="employee_profile"),
     path("healthz", views.healthz, name="healthz"),
+    path("sw.js", pwa.service_worker, name="service_worker"),
+    path("offline/", pwa.offline, name="offline"),
 ]

@@ -119,8 +119,28 @@
     }
   }
 
+  // Offline (or a copy of the page kept on this device) the button cannot punch, and says
+  // why: a punch's time is the server's, so nothing is queued to be sent later.
+  function offline() {
+    return navigator.onLine === false || document.body.hasAttribute("data-offline-copy");
+  }
+  function followConnection() {
+    if (busy) return;
+    if (offline()) {
+      button.disabled = true;
+      show(texts.offline, "warn");
+    } else if (button.disabled) {
+      button.disabled = false;
+      show("", "");
+    }
+  }
+  followConnection();
+  window.addEventListener("offline", followConnection);
+  window.addEventListener("online", followConnection);
+
   button.addEventListener("click", function () {
     if (busy) return;
+    if (offline()) return followConnection();
     busy = true;
     button.disabled = true;
     if (photoForm) photoForm.hidden = true;
@@ -157,6 +177,7 @@
       .then(function () {
         busy = false;
         button.disabled = false;
+        if (offline()) followConnection();
       });
   });
 })();
