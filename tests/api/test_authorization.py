@@ -47,10 +47,35 @@ GROUP_BODY = {"name": "标准工时组", "time_zone": "Asia/Shanghai", "day_boun
 HR_PUNCH = {"employee": "1002", "at": at(TUE, 9, 1).isoformat(), "remark": "补录"}
 
 
+SHIFT_BODY_JSON = {"name": "白班", "segments": [{"start": "08:30", "end": "17:30"}]}
+
+
+def shift_body(world: World) -> dict:
+    """D9 exists (the week's shift): PUT updates it."""
+    world.week  # noqa: B018
+    return SHIFT_BODY_JSON
+
+
+def shift_week(world: World) -> None:
+    """D9 exists before the GET (the week's shift); a GET sends no body."""
+    world.week  # noqa: B018
+
+
 def hr_punch(world: World) -> dict:
     """HR fills 1002's empty check-in on Tuesday (the manual add needs the week's shift)."""
     world.week  # noqa: B018
     return HR_PUNCH
+
+
+def roster_body(world: World) -> dict:
+    """张三 works D9 on Saturday 28 November and rests on Sunday (the week has the shift)."""
+    world.week  # noqa: B018
+    return {
+        "items": [
+            {"employee_no": "1002", "date": "2026-11-28", "shift_code": "D9"},
+            {"employee_no": "1002", "date": "2026-11-29", "shift_code": None},
+        ]
+    }
 
 
 def expect(status: int, **by_role: int) -> dict[str, int]:
@@ -107,6 +132,11 @@ MATRIX: list[Row] = [
     Row("GET /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200)),
     Row("PUT /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200), GROUP_BODY),
     Row("DELETE /api/v1/groups/{code}", f"{V1}/groups/STD", everyone(405)),
+    # --- shifts: the same HR sync; PUT replaces the whole definition (no DELETE: retire) ---
+    Row("GET /api/v1/shifts", f"{V1}/shifts", admins(200)),
+    Row("GET /api/v1/shifts/{code}", f"{V1}/shifts/D9", admins(200), shift_week),
+    Row("PUT /api/v1/shifts/{code}", f"{V1}/shifts/D9", admins(200), shift_body),
+    Row("DELETE /api/v1/shifts/{code}", f"{V1}/shifts/D9", everyone(405)),
     # --- attendance: 1002 is the employee, the supervisor's report, in the head's
     # department; 2001 is in another department. The system admin has no employee record.
     Row(
@@ -269,6 +299,9 @@ MATRIX: list[Row] = [
         expect(200),
         lambda w: {"ids": [w.notification]},
     ),
+    # --- schedules: the roster sync (same permission as the employee sync) ----------------
+    Row("GET /api/v1/rosters", f"{V1}/rosters?{RANGE}", admins(200)),
+    Row("PUT /api/v1/rosters", f"{V1}/rosters", admins(200), roster_body),
     # --- reports -------------------------------------------------------------------------
     Row("GET /api/v1/reports/monthly", f"{V1}/reports/monthly?period={PERIOD}", admins(200)),
 ]
@@ -288,6 +321,7 @@ REQUIRED_TAGS = {
     "corrections",
     "notifications",
     "reports",
+    "schedules",
 }
 
 

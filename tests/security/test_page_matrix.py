@@ -114,6 +114,19 @@ GROUP_FORM = {
     "web_punch_enabled": "1",
     "outside_rule": "field",
 }
+SHIFT_FORM = {
+    "code": "N1",
+    "name": "夜班",
+    "kind": "fixed",
+    "seg-0-start": "22:00",
+    "seg-0-end": "06:00",
+    **{
+        f"seg-0-{name}": value
+        for name, value in [("in_earliest", 120), ("out_latest", 240), ("grace_in", 0)]
+        + [("grace_out", 0), ("late_as_missing", 120), ("early_as_missing", 120)]
+        + [("serious_late", 30)]
+    },
+}
 POLICY_FORM = {
     "monthly_limit": "5",
     "window_days": "3",
@@ -698,6 +711,92 @@ PAGES: list[Page] = [
         get=POST_ONLY,
         post=only(200, *ADMINS),  # the dry run: what would change, nothing written
         body={"numbers": "1002\n1003"},
+    ),
+    Page("settings:shifts", "/settings/shifts/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
+    Page(
+        "settings:shift_create",
+        "/settings/shifts/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=SHIFT_FORM,
+    ),
+    Page(
+        "settings:shift_preview",
+        "/settings/shifts/preview/?seg-0-start=22:00&seg-0-end=06:00",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:shift_edit",
+        "/settings/shifts/D9/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={**SHIFT_FORM, "code": "D9"},
+    ),
+    # --- settings: schedules (weekly patterns, the roster grid; the auditor reads) ----------
+    Page(
+        "settings:schedules",
+        "/settings/schedules/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:pattern",
+        "/settings/schedules/patterns/{group}/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={"effective_from": "2027-01-01", "day-0": "D9", "use_work_calendar": "1"},
+    ),
+    Page(
+        "settings:pattern_delete",
+        "/settings/schedules/patterns/{group}/2026-01-01/delete/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:roster",
+        "/settings/schedules/roster/?group={group}&month=2026-11",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:roster_set",
+        "/settings/schedules/roster/set/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"group": "{group}", "employee": "1002", "day": "2026-11-28", "value": "D9"},
+    ),
+    Page(
+        "settings:roster_fill",
+        "/settings/schedules/roster/fill/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={
+            "group": "{group}",
+            "employees": "1002",
+            "start": "2026-11-28",
+            "end": "2026-11-29",
+            "value": "休",
+        },
+    ),
+    Page(
+        "settings:roster_copy",
+        "/settings/schedules/roster/copy/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"group": "{group}", "month": "2026-12"},
+    ),
+    Page(
+        "settings:roster_export",
+        "/settings/schedules/roster/export/?group={group}&month=2026-11",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:roster_import",
+        "/settings/schedules/roster/import/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(422, *ADMINS),  # no file chosen: the form again with the refusal
     ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),

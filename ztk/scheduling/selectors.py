@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,8 @@ from ztk.org.models import Employee
 
 from .hooks import ScheduleChange
 from .models import (
+    PATTERN,
+    REST,
     CalendarYear,
     Exemption,
     RosterEntry,
@@ -24,6 +26,7 @@ from .models import (
     WeeklyPattern,
     WorkCalendarDay,
 )
+from .plans import build_plans
 
 CALENDAR_FALLBACK = "calendar_fallback"
 # From this month on, HR is also warned about next year (the State Council usually
@@ -137,13 +140,15 @@ def pattern_versions(group_id: int) -> QuerySet[WeeklyPattern]:
 
 
 def roster_entries(
-    employee_ids: Sequence[int] | None, start: date, end: date
+    employee_ids: Sequence[int] | None, start: date, end: date, *, group_id: int | None = None
 ) -> QuerySet[RosterEntry]:
     qs = RosterEntry.objects.filter(date__gte=start, date__lte=end).select_related(
         "employee", "shift"
     )
     if employee_ids is not None:
         qs = qs.filter(employee_id__in=employee_ids)
+    if group_id is not None:
+        qs = qs.filter(employee__attendance_group_id=group_id)
     return qs.order_by("employee__employee_no", "date")
 
 
@@ -183,3 +188,164 @@ def affected_pairs(
     for change in changes:
         pairs.update(change.pairs(lower=lower, upper=upper, all_employee_ids=everyone))
     return pairs
+
+
+def shift_get(code: str) -> Shift | None:
+    """One shift by code, with its segments in order (None when there is none)."""
+    return shift_list().filter(code=code).first()
+
+
+@dataclass(frozen=True)
+class ShiftUsage:
+    """Where a shift is planned from ``today`` on: the attendance groups whose weekly
+    pattern (the version in force, or a later one) names it, and roster entries."""
+
+    groups: tuple[str, ...] = ()
+    roster_days: int = 0
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.groups or self.roster_days)
+
+
+def shift_usage(today: date | None = None) -> dict[int, ShiftUsage]:
+    """Usage by shift id (shifts used nowhere are absent). Two queries."""
+    today = today or timezone.localdate()
+    versions = pattern_versions_all()
+    current: dict[int, date] = {}
+    for pattern in versions:
+        if pattern.effective_from <= today:
+            current[pattern.group_id] = pattern.effective_from
+    groups: dict[int, set[str]] = {}
+    for pattern in versions:
+        if pattern.effective_from < current.get(pattern.group_id, pattern.effective_from):
+            continue  # an older version, no longer in force
+        for shift_id in pattern.shift_ids():
+            groups.setdefault(shift_id, set()).add(pattern.group.name)
+    rosters = dict(
+        RosterEntry.objects.filter(date__gte=today, shift__isnull=False)
+        .values("shift_id")
+        .annotate(n=Count("pk"))
+        .values_list("shift_id", "n")
+    )
+    return {
+        shift_id: ShiftUsage(tuple(sorted(groups.get(shift_id, ()))), rosters.get(shift_id, 0))
+        for shift_id in {*groups, *rosters}
+    }
+
+
+def pattern_versions_all() -> list[WeeklyPattern]:
+    """Every pattern version of every group, with its group, by group and date."""
+    return list(
+        WeeklyPattern.objects.select_related("group").order_by("group_id", "effective_from")
+    )
+
+
+# --------------------------------------------------------------------------- roster grid
+
+MAX_GRID_EMPLOYEES = 300
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One employee-date of the roster grid.
+
+    ``kind``: "work", "rest", "holiday" (the plan), "none" (no plan at all: no roster entry
+    and no weekly pattern in force) or "out" (before hire or after leave). ``override``:
+    a roster entry decides the date (else the weekly pattern and the calendar do).
+    ``value``: the entry as the forms and the CSV name it (shift code, "rest"), "" when
+    the date follows the pattern.
+    """
+
+    day: date
+    kind: str
+    code: str
+    override: bool
+    value: str
+
+
+@dataclass
+class GridRow:
+    employee: Employee
+    cells: list[GridCell]
+
+    @property
+    def unplanned(self) -> list[date]:
+        return [cell.day for cell in self.cells if cell.kind == "none"]
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    start = date(year, month, 1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following - timedelta(days=1)
+
+
+def roster_people(
+    *, group_id: int | None = None, department_id: int | None = None, start: date, end: date
+) -> QuerySet[Employee]:
+    """Active employees of a group or a department employed at some time in [start, end]."""
+    qs = Employee.objects.filter(active=True).exclude(hire_date__gt=end)
+    qs = qs.exclude(leave_date__lt=start)
+    if group_id is not None:
+        qs = qs.filter(attendance_group_id=group_id)
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
+    return qs.select_related("attendance_group", "department").order_by("employee_no")
+
+
+def roster_grid(employees: Sequence[Employee], start: date, end: date) -> list[GridRow]:
+    """Every employee × every date of [start, end] with the plan (``build_plans``: the one
+    rule of the day's plan) and whether a roster entry or the pattern decides it.
+
+    A fixed number of queries whatever the size: the plans (at most six), the roster
+    entries and the groups' pattern versions.
+    """
+    employees = list(employees)
+    if not employees or end < start:
+        return []
+    plans = build_plans(employees, start, end)
+    ids = [e.pk for e in employees]
+    entries: dict[tuple[int, date], str] = {}
+    query = RosterEntry.objects.filter(date__gte=start, date__lte=end)
+    if len(ids) <= 900:
+        query = query.filter(employee_id__in=ids)
+    wanted = set(ids)
+    for employee_id, day, code in query.values_list("employee_id", "date", "shift__code"):
+        if employee_id in wanted:
+            entries[(employee_id, day)] = code or REST
+    group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id}
+    first_pattern: dict[int, date] = {}
+    for group_id, effective_from in (
+        WeeklyPattern.objects.filter(group_id__in=group_ids, effective_from__lte=end)
+        .order_by("group_id", "effective_from")
+        .values_list("group_id", "effective_from")
+    ):
+        first_pattern.setdefault(group_id, effective_from)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    rows = []
+    for employee in employees:
+        cells = []
+        since = first_pattern.get(employee.attendance_group_id or 0)
+        for day in days:
+            value = entries.get((employee.pk, day))
+            plan = plans[(employee.pk, day)]
+            code = plan.shift.code if plan.shift is not None else ""
+            if (employee.hire_date and day < employee.hire_date) or (
+                employee.leave_date and day > employee.leave_date
+            ):
+                kind = "out"
+            elif value is None and (since is None or day < since):
+                kind = "none"
+            else:
+                kind = plan.kind
+            cells.append(
+                GridCell(
+                    day=day,
+                    kind=kind,
+                    code=code,
+                    override=value is not None,
+                    value=value if value is not None else PATTERN,
+                )
+            )
+        rows.append(GridRow(employee=employee, cells=cells))
+    return rows
