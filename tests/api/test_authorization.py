@@ -50,6 +50,20 @@ GROUP_BODY = {"name": "标准工时组", "time_zone": "Asia/Shanghai", "day_boun
 HR_PUNCH = {"employee": "1002", "at": at(TUE, 9, 1).isoformat(), "remark": "补录"}
 
 
+SHIFT_BODY_JSON = {"name": "白班", "segments": [{"start": "08:30", "end": "17:30"}]}
+
+
+def shift_body(world: World) -> dict:
+    """D9 exists (the week's shift): PUT updates it."""
+    world.week  # noqa: B018
+    return SHIFT_BODY_JSON
+
+
+def shift_week(world: World) -> None:
+    """D9 exists before the GET (the week's shift); a GET sends no body."""
+    world.week  # noqa: B018
+
+
 def hr_punch(world: World) -> dict:
     """HR fills 1002's empty check-in on Tuesday (the manual add needs the week's shift)."""
     world.week  # noqa: B018
@@ -117,6 +131,11 @@ MATRIX: list[Row] = [
     Row("GET /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200)),
     Row("PUT /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200), GROUP_BODY),
     Row("DELETE /api/v1/groups/{code}", f"{V1}/groups/STD", everyone(405)),
+    # --- shifts: the same HR sync; PUT replaces the whole definition (no DELETE: retire) ---
+    Row("GET /api/v1/shifts", f"{V1}/shifts", admins(200)),
+    Row("GET /api/v1/shifts/{code}", f"{V1}/shifts/D9", admins(200), shift_week),
+    Row("PUT /api/v1/shifts/{code}", f"{V1}/shifts/D9", admins(200), shift_body),
+    Row("DELETE /api/v1/shifts/{code}", f"{V1}/shifts/D9", everyone(405)),
     # --- attendance: 1002 is the employee, the supervisor's report, in the head's
     # department; 2001 is in another department. The system admin has no employee record.
     Row(

@@ -156,3 +156,21 @@ def test_hr_enters_an_exemption_in_the_admin(client, org):
 def test_employee_cannot_open_the_schedule_admin(client, org):
     client.force_login(org.employee.user)
     assert client.get("/admin/scheduling/exemption/").status_code == 403
+
+
+def test_a_flexible_arrival_after_the_segment_is_refused_in_the_admin_with_the_rule_text(
+    client, root
+):
+    data = shift_form(
+        "FLEXBAD",
+        [(1, "07:00", "22:00")],
+        kind="flexible",
+        arrive_from="08:00",
+        arrive_until="23:00",
+        required_minutes="540",
+    )
+    response = client.post("/admin/scheduling/shift/add/", data)
+    assert response.status_code == 200
+    errors = response.context["inline_admin_formsets"][0].formset.non_form_errors().as_data()
+    assert [e.code for e in errors] == ["flexible_window"]
+    assert not Shift.objects.filter(code="FLEXBAD").exists()

@@ -128,6 +128,19 @@ GROUP_FORM = {
     "web_punch_enabled": "1",
     "outside_rule": "field",
 }
+SHIFT_FORM = {
+    "code": "N1",
+    "name": "夜班",
+    "kind": "fixed",
+    "seg-0-start": "22:00",
+    "seg-0-end": "06:00",
+    **{
+        f"seg-0-{name}": value
+        for name, value in [("in_earliest", 120), ("out_latest", 240), ("grace_in", 0)]
+        + [("grace_out", 0), ("late_as_missing", 120), ("early_as_missing", 120)]
+        + [("serious_late", 30)]
+    },
+}
 POLICY_FORM = {
     "monthly_limit": "5",
     "window_days": "3",
@@ -764,6 +777,27 @@ PAGES: list[Page] = [
         get=POST_ONLY,
         post=only(200, *ADMINS),  # the dry run: what would change, nothing written
         body={"numbers": "1002\n1003"},
+    ),
+    Page("settings:shifts", "/settings/shifts/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
+    Page(
+        "settings:shift_create",
+        "/settings/shifts/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=SHIFT_FORM,
+    ),
+    Page(
+        "settings:shift_preview",
+        "/settings/shifts/preview/?seg-0-start=22:00&seg-0-end=06:00",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:shift_edit",
+        "/settings/shifts/D9/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={**SHIFT_FORM, "code": "D9"},
     ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),

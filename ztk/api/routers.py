@@ -11,6 +11,7 @@ from .me import router as me_router
 from .notifications import router as notifications_router
 from .org import router as org_router
 from .reports import router as reports_router
+from .shifts import router as shifts_router
 
 api.add_router("", me_router)
 api.add_router("", org_router)
@@ -22,3 +23,4 @@ api.add_router("", notifications_router)
 api.add_router("", reports_router)
 api.add_router("", geofences_router)
 api.add_router("", holidays_router)
+api.add_router("", shifts_router)

@@ -93,8 +93,14 @@ class SegmentFormSet(forms.BaseInlineFormSet):
             return
         specs = self.kept_specs()
         shift = self.instance
-        validate_segments(specs, flexible=shift.kind == Shift.Kind.FLEXIBLE)
-
+        flexible = shift.kind == Shift.Kind.FLEXIBLE
+        validate_segments(
+            specs,
+            flexible=flexible,
+            arrive_from=shift.arrive_from if flexible else None,
+            arrive_until=shift.arrive_until if flexible else None,
+            required_minutes=shift.required_minutes if flexible else None,
+        )
         try:
             engine_shift(
                 code=shift.code or "new",
@@ -105,7 +111,7 @@ class SegmentFormSet(forms.BaseInlineFormSet):
                 arrive_until=shift.arrive_until,
                 required_minutes=shift.required_minutes,
             )
-        except ValueError as exc:
+        except ValueError as exc:  # shift_problems owns these rules; kept as a last guard
             raise ValidationError(str(exc)) from None
 
 

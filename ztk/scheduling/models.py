@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, time
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -114,7 +115,9 @@ class Shift(models.Model):
                     errors[name] = _("Only flexible shifts have this.")
         for name in ("arrive_from", "arrive_until"):
             value = getattr(self, name)
-            if value is not None and (value.second or value.microsecond):
+            if value is not None and value.tzinfo is not None:
+                errors[name] = _("Give a local time without a time zone.")
+            elif value is not None and (value.second or value.microsecond):
                 errors[name] = _("Use whole minutes.")
         if errors:
             raise ValidationError(errors)
@@ -228,76 +231,264 @@ def _clock(value: time) -> int:
     return value.hour * 60 + value.minute
 
 
-def validate_segments(segments: Sequence[SegmentSpec], *, flexible: bool) -> None:
-    """1–3 chronological, non-overlapping segments spanning at most 24 hours.
+def clock_text(minutes: int) -> str:
+    """``HH:MM`` of a minute offset from 00:00 of the attendance date, "+1" on the next day
+    and "-1" on the day before (e.g. 1800 → "06:00 +1")."""
+    day, rest = divmod(minutes, DAY_MINUTES)
+    text = f"{rest // 60:02d}:{rest % 60:02d}"
+    return text if day == 0 else f"{text} {day:+d}"
 
-    Mirrors the engine's reading of segment times: a later segment starts at the first
-    occurrence of its start time after the previous segment's end, so a segment that
-    starts inside the previous one would wrap into the next day and push the span past
-    24 hours — that is how an overlap (or a wrong order) shows up.
+
+OPTIONAL_MINUTES = ("late_as_missing", "early_as_missing", "late_as_half_day_absent")
+
+
+@dataclass(frozen=True)
+class ShiftProblem:
+    """One refusal of a shift definition, with the field it belongs to.
+
+    ``field`` is ``segments`` (the list as a whole), ``segments.<i>.<name>`` (0-based
+    segment index, a SegmentSpec field) or a Shift field (``arrive_from`` …). ``message``
+    does not repeat the segment number (a page shows it beside the field); ``text`` does.
     """
-    if not 1 <= len(segments) <= MAX_SEGMENTS:
-        raise ValidationError(
-            _("A shift has 1 to %(max)d segments.") % {"max": MAX_SEGMENTS}, code="segment_count"
+
+    field: str
+    message: Any
+    code: str
+    segment: int | None = None  # 0-based
+
+    @property
+    def text(self) -> str:
+        if self.segment is None:
+            return str(self.message)
+        return str(
+            _("Segment %(n)d: %(message)s") % {"n": self.segment + 1, "message": self.message}
         )
-    if flexible and len(segments) != 1:
-        raise ValidationError(
-            _("A flexible shift has exactly one segment: the day's punch window."),
-            code="flexible_segments",
-        )
-    first_start: int | None = None
+
+
+def segment_offsets(segments: Sequence[SegmentSpec]) -> list[tuple[int, int]]:
+    """Start and end of each segment in minutes from 00:00 of the attendance date.
+
+    The engine's reading (``engine.inputs.segment_offsets``): a later segment starts at
+    the first occurrence of its start time at or after the previous segment's end.
+    """
+    offsets: list[tuple[int, int]] = []
     previous_end: int | None = None
-    for index, segment in enumerate(segments, start=1):
+    for segment in segments:
+        start = _clock(segment.start)
+        duration = (_clock(segment.end) - start) % DAY_MINUTES or DAY_MINUTES
+        if previous_end is not None:
+            start = previous_end + (start - previous_end) % DAY_MINUTES
+        offsets.append((start, start + duration))
+        previous_end = start + duration
+    return offsets
+
+
+def flexible_arrival_offsets(
+    first_start: int, arrive_from: time, arrive_until: time
+) -> tuple[int, int]:
+    """The arrival window of a flexible shift in minutes from 00:00 of the attendance date:
+    the occurrence of ``arrive_from`` nearest the segment start (the engine's reading)."""
+    begin = first_start + (_clock(arrive_from) - first_start + 720) % DAY_MINUTES - 720
+    return begin, begin + (_clock(arrive_until) - _clock(arrive_from)) % DAY_MINUTES
+
+
+def shift_problems(
+    segments: Sequence[SegmentSpec],
+    *,
+    flexible: bool,
+    arrive_from: time | None = None,
+    arrive_until: time | None = None,
+    required_minutes: int | None = None,
+) -> list[ShiftProblem]:
+    """Every reason the engine could not evaluate these segments, each on its field.
+
+    The one owner of the segment rules: services (pages, API, commands) and the admin
+    call it, and the engine's own checks (``engine.Shift``) can then no longer fail.
+    1–3 chronological, non-overlapping segments spanning at most 24 hours, with a break
+    between two segments (else a check-out window would end before its segment's end);
+    whole minutes; thresholds 0–1440 minutes; a grace within its "as missing" threshold
+    and within the slot's window; the last check-out window closing by 24:00 of the next
+    day; a flexible shift's one segment holding its arrival window.
+    """
+    problems: list[ShiftProblem] = []
+
+    def refuse(field: str, message: Any, code: str, segment: int | None = None) -> None:
+        problems.append(ShiftProblem(field, message, code, segment))
+
+    if not 1 <= len(segments) <= MAX_SEGMENTS:
+        refuse(
+            "segments",
+            _("A shift has 1 to %(max)d segments.") % {"max": MAX_SEGMENTS},
+            "segment_count",
+        )
+        return problems
+    if flexible and len(segments) != 1:
+        refuse(
+            "segments",
+            _("A flexible shift has exactly one segment: the day's punch window."),
+            "flexible_segments",
+        )
+        return problems
+    for index, segment in enumerate(segments):
+        prefix = f"segments.{index}."
         for name in ("start", "end"):
             value = getattr(segment, name)
             if not isinstance(value, time):
-                raise ValidationError(
-                    _("Segment %(n)d: %(field)s must be a time.") % {"n": index, "field": name},
-                    code="segment_time",
+                refuse(prefix + name, _("Enter a time (HH:MM)."), "segment_time", index)
+            elif value.tzinfo is not None:
+                refuse(
+                    prefix + name,
+                    _("Give a local time without a time zone."),
+                    "segment_time",
+                    index,
                 )
-            if value.second or value.microsecond:
-                raise ValidationError(
-                    _("Segment %(n)d: use whole minutes.") % {"n": index}, code="segment_time"
-                )
+            elif value.second or value.microsecond:
+                refuse(prefix + name, _("Use whole minutes."), "segment_time", index)
         for name in SEGMENT_FIELDS[2:]:
             value = getattr(segment, name)
-            optional = name in ("late_as_missing", "early_as_missing", "late_as_half_day_absent")
-            if value is None and optional:
+            if value is None and name in OPTIONAL_MINUTES:
                 continue
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 1440:
-                raise ValidationError(
-                    _("Segment %(n)d: %(field)s must be 0–1440 minutes.")
-                    % {"n": index, "field": name},
-                    code="segment_minutes",
-                )
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or not 0 <= value <= DAY_MINUTES
+            ):
+                refuse(prefix + name, _("Enter 0 to 1440 minutes."), "segment_minutes", index)
+    if problems:
+        return problems
+    offsets = segment_offsets(segments)
+    first_start = offsets[0][0]
+    for index, (segment, (start, end)) in enumerate(zip(segments, offsets, strict=True)):
+        prefix = f"segments.{index}."
+        if end - first_start > DAY_MINUTES:
+            refuse(
+                prefix + "start",
+                _("Segments overlap or are out of order: list them in time order within 24 hours."),
+                "segment_overlap",
+                index,
+            )
+            return problems
+        if index and start == offsets[index - 1][1]:
+            refuse(
+                prefix + "start",
+                _(
+                    "This segment starts the minute the previous one ends: the previous "
+                    "check-out window would end here, before its own end time, and one "
+                    "punch can fill only one of the two slots. Join them into one segment "
+                    "or leave a break between them."
+                ),
+                "segment_window",
+                index,
+            )
+        half = (end - start) / 2
         if segment.late_as_missing is not None and segment.grace_in > segment.late_as_missing:
-            raise ValidationError(
-                _("Segment %(n)d: the late grace exceeds the late-as-missing threshold.")
-                % {"n": index},
-                code="segment_grace",
+            refuse(
+                prefix + "grace_in",
+                _("The late grace exceeds the late-as-missing threshold."),
+                "segment_grace",
+                index,
+            )
+        elif not flexible and segment.grace_in >= half:
+            refuse(
+                prefix + "grace_in",
+                _(
+                    "The late grace reaches %(at)s, where the check-in window closes (the "
+                    "middle of the segment): nobody could ever be late."
+                )
+                % {"at": clock_text(int(start + half))},
+                "segment_grace",
+                index,
             )
         if segment.early_as_missing is not None and segment.grace_out > segment.early_as_missing:
-            raise ValidationError(
-                _("Segment %(n)d: the early grace exceeds the early-as-missing threshold.")
-                % {"n": index},
-                code="segment_grace",
+            refuse(
+                prefix + "grace_out",
+                _("The early grace exceeds the early-as-missing threshold."),
+                "segment_grace",
+                index,
             )
-        start = _clock(segment.start)
-        duration = (_clock(segment.end) - start) % DAY_MINUTES or DAY_MINUTES
-        if previous_end is None:
-            first_start = start
-        else:
-            start = previous_end + (start - previous_end) % DAY_MINUTES
-        previous_end = start + duration
-        if previous_end - first_start > DAY_MINUTES:
-            raise ValidationError(
+        elif not flexible and segment.grace_out >= half:
+            refuse(
+                prefix + "grace_out",
                 _(
-                    "Segments overlap or are out of order: list them in time order within "
-                    "24 hours (segment %(n)d)."
+                    "The early-leave grace reaches back to %(at)s, where the check-out window "
+                    "opens (the middle of the segment): nobody could ever leave early."
                 )
-                % {"n": index},
-                code="segment_overlap",
+                % {"at": clock_text(int(end - half))},
+                "segment_grace",
+                index,
             )
+    last_end = offsets[-1][1]
+    closes = last_end + segments[-1].out_latest
+    if closes > 2 * DAY_MINUTES:
+        refuse(
+            f"segments.{len(segments) - 1}.out_latest",
+            _(
+                "The check-out window would close at %(at)s; it must close by 24:00 of the "
+                "next day (at most %(max)d minutes after this end)."
+            )
+            % {"at": clock_text(closes), "max": 2 * DAY_MINUTES - last_end},
+            "segment_window",
+            len(segments) - 1,
+        )
+    if flexible and arrive_from is not None and arrive_until is not None:
+        start, end = offsets[0]
+        begin, until = flexible_arrival_offsets(start, arrive_from, arrive_until)
+        opens = start - segments[0].in_earliest
+        if until - begin > end - start:
+            refuse(
+                "arrive_until",
+                _("The arrival window is longer than the segment."),
+                "flexible_window",
+            )
+        elif begin < opens:
+            refuse(
+                "arrive_from",
+                _("The punch window opens only at %(at)s, after this time.")
+                % {"at": clock_text(opens)},
+                "flexible_window",
+            )
+        elif until > end:
+            refuse(
+                "arrive_until",
+                _("This is after the segment ends (%(at)s).") % {"at": clock_text(end)},
+                "flexible_window",
+            )
+        elif required_minutes and until + required_minutes > closes:
+            refuse(
+                "required_minutes",
+                _(
+                    "Arriving at %(arrive)s and working this long ends at %(leave)s, after the "
+                    "punch window closes (%(at)s)."
+                )
+                % {
+                    "arrive": clock_text(until),
+                    "leave": clock_text(until + required_minutes),
+                    "at": clock_text(closes),
+                },
+                "flexible_window",
+            )
+    return problems
+
+
+def validate_segments(
+    segments: Sequence[SegmentSpec],
+    *,
+    flexible: bool,
+    arrive_from: time | None = None,
+    arrive_until: time | None = None,
+    required_minutes: int | None = None,
+) -> None:
+    """Raise a ValidationError listing ``shift_problems`` (each naming its segment), for
+    forms that show the segment rules together (the admin's inline segments)."""
+    problems = shift_problems(
+        segments,
+        flexible=flexible,
+        arrive_from=arrive_from,
+        arrive_until=arrive_until,
+        required_minutes=required_minutes,
+    )
+    if problems:
+        raise ValidationError([ValidationError(p.text, code=p.code) for p in problems])
 
 
 def _weekday_shift(verbose_name):

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.utils import timezone
 from django.utils.encoding import force_str
 from django.utils.translation import gettext_lazy as _
@@ -260,3 +260,54 @@ def affected_pairs(
     for change in changes:
         pairs.update(change.pairs(lower=lower, upper=upper, all_employee_ids=everyone))
     return pairs
+
+
+def shift_get(code: str) -> Shift | None:
+    """One shift by code, with its segments in order (None when there is none)."""
+    return shift_list().filter(code=code).first()
+
+
+@dataclass(frozen=True)
+class ShiftUsage:
+    """Where a shift is planned from ``today`` on: the attendance groups whose weekly
+    pattern (the version in force, or a later one) names it, and roster entries."""
+
+    groups: tuple[str, ...] = ()
+    roster_days: int = 0
+
+    @property
+    def in_use(self) -> bool:
+        return bool(self.groups or self.roster_days)
+
+
+def shift_usage(today: date | None = None) -> dict[int, ShiftUsage]:
+    """Usage by shift id (shifts used nowhere are absent). Two queries."""
+    today = today or timezone.localdate()
+    versions = pattern_versions_all()
+    current: dict[int, date] = {}
+    for pattern in versions:
+        if pattern.effective_from <= today:
+            current[pattern.group_id] = pattern.effective_from
+    groups: dict[int, set[str]] = {}
+    for pattern in versions:
+        if pattern.effective_from < current.get(pattern.group_id, pattern.effective_from):
+            continue  # an older version, no longer in force
+        for shift_id in pattern.shift_ids():
+            groups.setdefault(shift_id, set()).add(pattern.group.name)
+    rosters = dict(
+        RosterEntry.objects.filter(date__gte=today, shift__isnull=False)
+        .values("shift_id")
+        .annotate(n=Count("pk"))
+        .values_list("shift_id", "n")
+    )
+    return {
+        shift_id: ShiftUsage(tuple(sorted(groups.get(shift_id, ()))), rosters.get(shift_id, 0))
+        for shift_id in {*groups, *rosters}
+    }
+
+
+def pattern_versions_all() -> list[WeeklyPattern]:
+    """Every pattern version of every group, with its group, by group and date."""
+    return list(
+        WeeklyPattern.objects.select_related("group").order_by("group_id", "effective_from")
+    )

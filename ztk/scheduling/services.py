@@ -15,14 +15,14 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.parse import check_moment
-from ztk.core.text import clean_text
+from ztk.core.text import clean_text, text_errors
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.zones import employee_zone
 
@@ -39,7 +39,7 @@ from .models import (
     ShiftSegment,
     WeeklyPattern,
     WorkCalendarDay,
-    validate_segments,
+    shift_problems,
 )
 from .plans import engine_shift
 
@@ -202,14 +202,35 @@ def changes_for_roster(employee_ids: Iterable[int], days: Iterable[date]) -> lis
 # --------------------------------------------------------------------------- shifts
 
 
-def _validate_shift(
-    shift: Shift, segments: list[SegmentSpec], *, exclude: list[str] | None = None
-) -> None:
+def shift_errors(shift: Shift, segments: Sequence[SegmentSpec]) -> dict[str, list[str]]:
+    """Every refusal of a shift definition by field, in the active language: the model's
+    own fields (``Shift.full_clean``: code, name, flexible fields) and ``shift_problems``
+    (``segments``, ``segments.<i>.<field>``). Empty when the shift may be saved."""
+    errors: dict[str, list[str]] = {
+        name: [message]
+        for name, message in text_errors({"name": shift.name}, labels={"name": _("Name")}).items()
+    }
     try:
-        shift.full_clean(exclude=exclude)
-        validate_segments(segments, flexible=shift.is_flexible)
+        shift.full_clean()
     except ValidationError as exc:
-        raise _validation_error(exc, INVALID_SHIFT) from None
+        for name, messages in exc.message_dict.items():
+            errors.setdefault(name, []).extend(messages)
+    flexible = shift.is_flexible
+    for problem in shift_problems(
+        segments,
+        flexible=flexible,
+        arrive_from=shift.arrive_from if flexible else None,
+        arrive_until=shift.arrive_until if flexible else None,
+        required_minutes=shift.required_minutes if flexible else None,
+    ):
+        errors.setdefault(problem.field, []).append(problem.text)
+    return errors
+
+
+def _validate_shift(shift: Shift, segments: list[SegmentSpec]) -> None:
+    errors = shift_errors(shift, segments)
+    if errors:
+        raise DomainError(INVALID_SHIFT, _("The shift is not valid."), details=errors)
     try:
         engine_shift(
             code=shift.code,
@@ -220,10 +241,14 @@ def _validate_shift(
             arrive_until=shift.arrive_until,
             required_minutes=shift.required_minutes,
         )
-    except ValueError as exc:
+    except ValueError as exc:  # shift_problems owns these rules; kept as a last guard
         raise DomainError(
             INVALID_SHIFT, _("The shift is not valid."), details={"__all__": [str(exc)]}
         ) from None
+
+
+def _stripped(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
 
 
 def _write_segments(shift: Shift, segments: list[SegmentSpec]) -> None:
@@ -245,6 +270,7 @@ def shift_create(
     arrive_from: time | None = None,
     arrive_until: time | None = None,
     required_minutes: int | None = None,
+    active: bool = True,
 ) -> tuple[Shift, list[ScheduleChange]]:
     """A new shift is used by no one yet, so it changes no plan."""
     _require(actor)
@@ -256,11 +282,12 @@ def shift_create(
         ) from None
     shift = Shift(
         code=code,
-        name=name,
+        name=_stripped(name),
         kind=kind,
         arrive_from=arrive_from,
         arrive_until=arrive_until,
         required_minutes=required_minutes,
+        active=active,
     )
     _validate_shift(shift, specs)
     shift.save()
@@ -298,7 +325,7 @@ def shift_update(
     old_segments = _saved_segments(shift)
     before = {**snapshot(shift, SHIFT_FIELDS), "segments": _segments_snapshot(old_segments)}
     for attr, value in (
-        ("name", name),
+        ("name", name if name is _UNSET else _stripped(name)),
         ("kind", kind),
         ("arrive_from", arrive_from),
         ("arrive_until", arrive_until),
@@ -308,7 +335,14 @@ def shift_update(
         if value is not _UNSET:
             setattr(shift, attr, value)
     if kind is not _UNSET and kind == Shift.Kind.FIXED:
-        shift.arrive_from = shift.arrive_until = shift.required_minutes = None
+        # a fixed shift drops its flexible rules, unless given (then refused by clean)
+        for attr, value in (
+            ("arrive_from", arrive_from),
+            ("arrive_until", arrive_until),
+            ("required_minutes", required_minutes),
+        ):
+            if value is _UNSET:
+                setattr(shift, attr, None)
     try:
         specs = old_segments if segments is _UNSET else [SegmentSpec.of(s) for s in segments]
     except (ValidationError, TypeError) as exc:
@@ -327,6 +361,44 @@ def shift_update(
     if any(before[f] != after[f] for f in plan_fields):
         return shift, list(schedule_changed(changes_for_shift(shift)))
     return shift, []
+
+
+@transaction.atomic
+def shift_upsert(
+    *,
+    actor: Any,
+    code: str,
+    name: str,
+    segments: Sequence[SegmentSpec | dict[str, Any]],
+    kind: str = Shift.Kind.FIXED,
+    arrive_from: time | None = None,
+    arrive_until: time | None = None,
+    required_minutes: int | None = None,
+    active: bool = True,
+) -> tuple[Shift, bool, list[ScheduleChange]]:
+    """Create the shift ``code`` or replace its whole definition (the API's idempotent
+    PUT): ``(shift, created, changes)``. Repeating the same definition changes nothing
+    and writes no audit event; a change to a shift in use recomputes its days."""
+    _require(actor)
+    fields: dict[str, Any] = {
+        "name": name,
+        "kind": kind,
+        "segments": segments,
+        "arrive_from": arrive_from,
+        "arrive_until": arrive_until,
+        "required_minutes": required_minutes,
+        "active": active,
+    }
+    existing = Shift.objects.filter(code=code).first()
+    if existing is None:
+        try:
+            with transaction.atomic():
+                shift, changes = shift_create(actor=actor, code=code, **fields)
+            return shift, True, changes
+        except IntegrityError:  # created meanwhile by a concurrent request: update it
+            existing = Shift.objects.get(code=code)
+    shift, changes = shift_update(actor=actor, shift=existing, **fields)
+    return shift, False, changes
 
 
 # --------------------------------------------------------------------------- patterns

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_keys, geofences, groups, holidays, index
+from .views import api_keys, geofences, groups, holidays, index, shifts
 
 app_name = "settings"
 
@@ -25,4 +25,8 @@ urlpatterns = [
     path("groups/<str:code>/members/add/", groups.members_add, name="group_members_add"),
     path("groups/<str:code>/members/remove/", groups.members_remove, name="group_members_remove"),
     path("groups/<str:code>/members/import/", groups.members_import, name="group_members_import"),
+    path("shifts/", shifts.index, name="shifts"),
+    path("shifts/new/", shifts.create, name="shift_create"),
+    path("shifts/preview/", shifts.preview, name="shift_preview"),
+    path("shifts/<str:code>/edit/", shifts.edit, name="shift_edit"),
 ]
