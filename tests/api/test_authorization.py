@@ -70,6 +70,17 @@ def hr_punch(world: World) -> dict:
     return HR_PUNCH
 
 
+def roster_body(world: World) -> dict:
+    """张三 works D9 on Saturday 28 November and rests on Sunday (the week has the shift)."""
+    world.week  # noqa: B018
+    return {
+        "items": [
+            {"employee_no": "1002", "date": "2026-11-28", "shift_code": "D9"},
+            {"employee_no": "1002", "date": "2026-11-29", "shift_code": None},
+        ]
+    }
+
+
 def expect(status: int, **by_role: int) -> dict[str, int]:
     """`status` for every signed-in role except those named; 401 without a valid key."""
     assert set(by_role) <= set(ROLES), by_role
@@ -298,6 +309,9 @@ MATRIX: list[Row] = [
         expect(200),
         lambda w: {"ids": [w.notification]},
     ),
+    # --- schedules: the roster sync (same permission as the employee sync) ----------------
+    Row("GET /api/v1/rosters", f"{V1}/rosters?{RANGE}", admins(200)),
+    Row("PUT /api/v1/rosters", f"{V1}/rosters", admins(200), roster_body),
     # --- reports -------------------------------------------------------------------------
     Row("GET /api/v1/reports/monthly", f"{V1}/reports/monthly?period={PERIOD}", admins(200)),
 ]
@@ -317,6 +331,7 @@ REQUIRED_TAGS = {
     "corrections",
     "notifications",
     "reports",
+    "schedules",
 }
 
 

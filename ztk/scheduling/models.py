@@ -32,6 +32,11 @@ WEEKDAY_FIELDS = (
     "saturday_shift",
     "sunday_shift",
 )
+# A roster cell's value as the pages and the CSV name it: a shift code, REST (a rest day
+# rostered over the pattern; no shift code can contain 休) or PATTERN (no roster entry:
+# the weekly pattern decides).
+REST = "休"
+PATTERN = ""
 WEEKDAY_LABELS = (
     _("Monday"),
     _("Tuesday"),

@@ -17,6 +17,8 @@ from ztk.org.models import Employee
 from . import calendar_data
 from .hooks import ScheduleChange
 from .models import (
+    PATTERN,
+    REST,
     CalendarYear,
     Exemption,
     RosterEntry,
@@ -25,6 +27,7 @@ from .models import (
     WeeklyPattern,
     WorkCalendarDay,
 )
+from .plans import build_plans
 
 CALENDAR_FALLBACK = "calendar_fallback"
 # From this month on, HR is also warned about next year (the State Council usually
@@ -214,13 +217,15 @@ def pattern_versions(group_id: int) -> QuerySet[WeeklyPattern]:
 
 
 def roster_entries(
-    employee_ids: Sequence[int] | None, start: date, end: date
+    employee_ids: Sequence[int] | None, start: date, end: date, *, group_id: int | None = None
 ) -> QuerySet[RosterEntry]:
     qs = RosterEntry.objects.filter(date__gte=start, date__lte=end).select_related(
         "employee", "shift"
     )
     if employee_ids is not None:
         qs = qs.filter(employee_id__in=employee_ids)
+    if group_id is not None:
+        qs = qs.filter(employee__attendance_group_id=group_id)
     return qs.order_by("employee__employee_no", "date")
 
 
@@ -311,3 +316,113 @@ def pattern_versions_all() -> list[WeeklyPattern]:
     return list(
         WeeklyPattern.objects.select_related("group").order_by("group_id", "effective_from")
     )
+
+
+# --------------------------------------------------------------------------- roster grid
+
+MAX_GRID_EMPLOYEES = 300
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One employee-date of the roster grid.
+
+    ``kind``: "work", "rest", "holiday" (the plan), "none" (no plan at all: no roster entry
+    and no weekly pattern in force) or "out" (before hire or after leave). ``override``:
+    a roster entry decides the date (else the weekly pattern and the calendar do).
+    ``value``: the entry as the forms and the CSV name it (shift code, "rest"), "" when
+    the date follows the pattern.
+    """
+
+    day: date
+    kind: str
+    code: str
+    override: bool
+    value: str
+
+
+@dataclass
+class GridRow:
+    employee: Employee
+    cells: list[GridCell]
+
+    @property
+    def unplanned(self) -> list[date]:
+        return [cell.day for cell in self.cells if cell.kind == "none"]
+
+
+def month_bounds(year: int, month: int) -> tuple[date, date]:
+    start = date(year, month, 1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    return start, following - timedelta(days=1)
+
+
+def roster_people(
+    *, group_id: int | None = None, department_id: int | None = None, start: date, end: date
+) -> QuerySet[Employee]:
+    """Active employees of a group or a department employed at some time in [start, end]."""
+    qs = Employee.objects.filter(active=True).exclude(hire_date__gt=end)
+    qs = qs.exclude(leave_date__lt=start)
+    if group_id is not None:
+        qs = qs.filter(attendance_group_id=group_id)
+    if department_id is not None:
+        qs = qs.filter(department_id=department_id)
+    return qs.select_related("attendance_group", "department").order_by("employee_no")
+
+
+def roster_grid(employees: Sequence[Employee], start: date, end: date) -> list[GridRow]:
+    """Every employee × every date of [start, end] with the plan (``build_plans``: the one
+    rule of the day's plan) and whether a roster entry or the pattern decides it.
+
+    A fixed number of queries whatever the size: the plans (at most six), the roster
+    entries and the groups' pattern versions.
+    """
+    employees = list(employees)
+    if not employees or end < start:
+        return []
+    plans = build_plans(employees, start, end)
+    ids = [e.pk for e in employees]
+    entries: dict[tuple[int, date], str] = {}
+    query = RosterEntry.objects.filter(date__gte=start, date__lte=end)
+    if len(ids) <= 900:
+        query = query.filter(employee_id__in=ids)
+    wanted = set(ids)
+    for employee_id, day, code in query.values_list("employee_id", "date", "shift__code"):
+        if employee_id in wanted:
+            entries[(employee_id, day)] = code or REST
+    group_ids = {e.attendance_group_id for e in employees if e.attendance_group_id}
+    first_pattern: dict[int, date] = {}
+    for group_id, effective_from in (
+        WeeklyPattern.objects.filter(group_id__in=group_ids, effective_from__lte=end)
+        .order_by("group_id", "effective_from")
+        .values_list("group_id", "effective_from")
+    ):
+        first_pattern.setdefault(group_id, effective_from)
+    days = [start + timedelta(days=i) for i in range((end - start).days + 1)]
+    rows = []
+    for employee in employees:
+        cells = []
+        since = first_pattern.get(employee.attendance_group_id or 0)
+        for day in days:
+            value = entries.get((employee.pk, day))
+            plan = plans[(employee.pk, day)]
+            code = plan.shift.code if plan.shift is not None else ""
+            if (employee.hire_date and day < employee.hire_date) or (
+                employee.leave_date and day > employee.leave_date
+            ):
+                kind = "out"
+            elif value is None and (since is None or day < since):
+                kind = "none"
+            else:
+                kind = plan.kind
+            cells.append(
+                GridCell(
+                    day=day,
+                    kind=kind,
+                    code=code,
+                    override=value is not None,
+                    value=value if value is not None else PATTERN,
+                )
+            )
+        rows.append(GridRow(employee=employee, cells=cells))
+    return rows

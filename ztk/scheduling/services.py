@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, PermissionDeniedError
-from ztk.core.parse import check_moment
+from ztk.core.parse import check_day, check_moment
 from ztk.core.text import clean_text, text_errors
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.zones import employee_zone
@@ -29,7 +29,9 @@ from ztk.org.zones import employee_zone
 from . import calendar_data
 from .hooks import ScheduleChange, schedule_changed
 from .models import (
+    PATTERN,
     PATTERN_EPOCH,
+    REST,
     WEEKDAY_FIELDS,
     CalendarYear,
     Exemption,
@@ -962,3 +964,240 @@ def exemption_void(
         after=snapshot(exemption, EXEMPTION_FIELDS),
     )
     return exemption, list(schedule_changed(changes_for_exemption(exemption)))
+
+
+# --------------------------------------------------------------------------- roster cells
+
+MAX_ROSTER_CELLS = 50_000
+ROSTER_INVALID = "roster_invalid"
+ROSTER_TOO_LARGE = "roster_too_large"
+ROSTER_DUPLICATE = "roster_duplicate"
+
+
+@dataclass(frozen=True)
+class RosterCell:
+    """What one employee should do on one date: ``shift`` (None: rest), or ``clear`` to
+    remove the roster entry so the date follows the weekly pattern again."""
+
+    employee_id: int
+    day: date
+    shift: Shift | None = None
+    clear: bool = False
+
+    @property
+    def value(self) -> str:
+        if self.clear:
+            return PATTERN
+        return self.shift.code if self.shift is not None else REST
+
+
+@dataclass(frozen=True)
+class CellChange:
+    employee_id: int
+    day: date
+    before: str  # a shift code, REST or PATTERN
+    after: str
+
+
+@dataclass
+class RosterApplyResult:
+    changed: list[CellChange] = field(default_factory=list)
+    unchanged: int = 0
+    dry_run: bool = False
+
+
+def _apply_cells(
+    actor: Any,
+    cells: Sequence[RosterCell],
+    *,
+    action: str,
+    dry_run: bool,
+    extra: dict[str, Any] | None = None,
+) -> tuple[RosterApplyResult, list[ScheduleChange]]:
+    if len(cells) > MAX_ROSTER_CELLS:
+        raise DomainError(
+            ROSTER_TOO_LARGE,
+            _("At most %(max)d roster cells at a time.") % {"max": MAX_ROSTER_CELLS},
+        )
+    seen: dict[tuple[int, date], int] = {}
+    errors: list[dict[str, Any]] = []
+    for index, cell in enumerate(cells):
+        key = (cell.employee_id, cell.day)
+        if key in seen:
+            errors.append(
+                {
+                    "index": index,
+                    "code": ROSTER_DUPLICATE,
+                    "message": str(
+                        _("The same employee and date are given twice (also item %(n)d).")
+                        % {"n": seen[key]}
+                    ),
+                }
+            )
+        else:
+            seen[key] = index
+        try:
+            check_day(cell.day, field="date")
+        except DomainError as exc:
+            errors.append({"index": index, "code": exc.code, "message": exc.message})
+    result = RosterApplyResult(dry_run=dry_run)
+    if not cells:
+        return result, []
+    ids = sorted({c.employee_id for c in cells})
+    first, last = min(c.day for c in cells), max(c.day for c in cells)
+    query = RosterEntry.objects.filter(date__gte=first, date__lte=last)
+    if len(ids) <= 900:  # SQLite's bound-parameter limit; a date range scan is cheap anyway
+        query = query.filter(employee_id__in=ids)
+    wanted = set(ids)
+    existing = {
+        (employee_id, day): (pk, shift_id)
+        for pk, employee_id, day, shift_id in query.select_for_update().values_list(
+            "pk", "employee_id", "date", "shift_id"
+        )
+        if employee_id in wanted
+    }
+    old_ids = {shift_id for _pk, shift_id in existing.values() if shift_id is not None}
+    codes = dict(Shift.objects.filter(pk__in=old_ids).values_list("pk", "code"))
+    codes.update({c.shift.pk: c.shift.code for c in cells if c.shift is not None})
+
+    def token(shift_id: int | None) -> str:
+        return REST if shift_id is None else codes.get(shift_id) or str(shift_id)
+
+    upserts: list[RosterEntry] = []
+    removed: list[int] = []
+    for index, cell in enumerate(cells):
+        old = existing.get((cell.employee_id, cell.day))
+        before = PATTERN if old is None else token(old[1])
+        after = cell.value
+        if before == after:
+            result.unchanged += 1
+            continue
+        if cell.shift is not None and not cell.clear and not cell.shift.active:
+            errors.append(
+                {
+                    "index": index,
+                    "code": SHIFT_INACTIVE,
+                    "message": str(
+                        _("The shift “%(code)s” is retired and cannot be scheduled.")
+                        % {"code": cell.shift.code}
+                    ),
+                }
+            )
+            continue
+        result.changed.append(CellChange(cell.employee_id, cell.day, before, after))
+        if cell.clear:
+            assert old is not None
+            removed.append(old[0])
+        else:
+            upserts.append(
+                RosterEntry(employee_id=cell.employee_id, date=cell.day, shift=cell.shift)
+            )
+    if errors:
+        errors.sort(key=lambda e: e["index"])
+        raise DomainError(
+            ROSTER_INVALID,
+            _("%(count)d item(s) refused; nothing was written.") % {"count": len(errors)},
+            details=errors,
+        )
+    if dry_run or not result.changed:
+        return result, []
+    if upserts:
+        RosterEntry.objects.bulk_create(
+            upserts,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["employee", "date"],
+            update_fields=["shift"],
+        )
+    if removed:
+        RosterEntry.objects.filter(pk__in=removed).delete()
+    record(
+        action,
+        object_type="scheduling.rosterentry",
+        actor=actor,
+        after={
+            **(extra or {}),
+            "changes": [[c.employee_id, c.day, c.before, c.after] for c in result.changed],
+        },
+    )
+    changes = changes_for_roster(
+        {c.employee_id for c in result.changed}, {c.day for c in result.changed}
+    )
+    return result, list(schedule_changed(changes))
+
+
+@transaction.atomic
+def roster_apply(
+    *,
+    actor: Any,
+    cells: Sequence[RosterCell],
+    dry_run: bool = False,
+    source: str = "",
+) -> tuple[RosterApplyResult, list[ScheduleChange]]:
+    """Set each cell (a shift, rest, or back to the weekly pattern): all or nothing.
+
+    Idempotent: cells that already hold their value are counted as unchanged and write
+    nothing; when nothing changes no audit event is written. Any refused cell (the same
+    employee and date twice, a retired shift, a date outside the calendar) refuses them
+    all with every refusal in ``DomainError.details`` (``index`` into ``cells``).
+    ``dry_run`` checks and reports the changes without writing.
+    """
+    _require(actor)
+    return _apply_cells(
+        actor,
+        list(cells),
+        action="scheduling.roster.apply",
+        dry_run=dry_run,
+        extra={"source": source} if source else None,
+    )
+
+
+def copy_source_day(day: date) -> date:
+    """The date of the previous month whose roster ``day`` copies: the same weekday four
+    weeks earlier (five weeks for the 29th–31st), always inside the previous month, so a
+    weekly rotation keeps its weekdays."""
+    return day - timedelta(days=28 if day.day <= 28 else 35)
+
+
+@transaction.atomic
+def roster_copy_previous_month(
+    *, actor: Any, employees: Iterable[Employee], month: date
+) -> tuple[RosterApplyResult, list[ScheduleChange]]:
+    """Make ``month``'s roster of these employees what the previous month's was, by
+    weekday (``copy_source_day``): a copied entry is set, a date without one is cleared
+    (it follows the weekly pattern, as its source did)."""
+    _require(actor)
+    start = month.replace(day=1)
+    following = (start + timedelta(days=32)).replace(day=1)
+    days = _days(start, following - timedelta(days=1), None)
+    ids = sorted({e.pk for e in employees})
+    if not ids:
+        return RosterApplyResult(), []
+    source_start, source_end = copy_source_day(days[0]), start - timedelta(days=1)
+    sources = {
+        (entry.employee_id, entry.date): entry.shift
+        for entry in RosterEntry.objects.filter(
+            employee_id__in=ids, date__gte=source_start, date__lte=source_end
+        ).select_related("shift")
+    }
+    cells = []
+    for employee_id in ids:
+        for day in days:
+            key = (employee_id, copy_source_day(day))
+            if key in sources:
+                cells.append(RosterCell(employee_id, day, shift=sources[key]))
+            else:
+                cells.append(RosterCell(employee_id, day, clear=True))
+    # A retired shift of last month is not copied: those dates follow the pattern.
+    cells = [
+        c if c.shift is None or c.shift.active else RosterCell(c.employee_id, c.day, clear=True)
+        for c in cells
+    ]
+    # Clearing a date that has no entry is "unchanged"; only real changes are written.
+    return _apply_cells(
+        actor,
+        cells,
+        action="scheduling.roster.copy",
+        dry_run=False,
+        extra={"month": start.isoformat()[:7], "employee_ids": ids},
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import api_keys, geofences, groups, holidays, index, shifts
+from .views import api_keys, geofences, groups, holidays, index, schedules, shifts
 
 app_name = "settings"
 
@@ -25,6 +25,19 @@ urlpatterns = [
     path("groups/<str:code>/members/add/", groups.members_add, name="group_members_add"),
     path("groups/<str:code>/members/remove/", groups.members_remove, name="group_members_remove"),
     path("groups/<str:code>/members/import/", groups.members_import, name="group_members_import"),
+    path("schedules/", schedules.index, name="schedules"),
+    path("schedules/patterns/<str:code>/", schedules.pattern, name="pattern"),
+    path(
+        "schedules/patterns/<str:code>/<str:day>/delete/",
+        schedules.pattern_delete,
+        name="pattern_delete",
+    ),
+    path("schedules/roster/", schedules.roster, name="roster"),
+    path("schedules/roster/set/", schedules.roster_set, name="roster_set"),
+    path("schedules/roster/fill/", schedules.roster_fill, name="roster_fill"),
+    path("schedules/roster/copy/", schedules.roster_copy, name="roster_copy"),
+    path("schedules/roster/export/", schedules.roster_export, name="roster_export"),
+    path("schedules/roster/import/", schedules.roster_import, name="roster_import"),
     path("shifts/", shifts.index, name="shifts"),
     path("shifts/new/", shifts.create, name="shift_create"),
     path("shifts/preview/", shifts.preview, name="shift_preview"),
