@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "ztk.notifications",
     "ztk.reports",
     "ztk.closing",
+    "ztk.oversight",
     "ztk.api",
     "ztk.web",
     "ztk.setup",

@@ -242,6 +242,22 @@ def build() -> PageWorld:
     PayrollDelivery.objects.filter(pk=dead.pk).update(status="dead", attempts=8)
     # … and HR's punch-file import (/hr/devices/import/) likewise
     device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
+    # an oversight finding about 张三 (frequent corrector), evidence: his pending request
+    from ztk.oversight.models import Finding
+
+    finding = Finding.objects.create(
+        rule="frequent_corrector",
+        key=f"frequent_corrector:e{org.employee.pk}:2026-11-01",
+        severity="high",
+        employee=org.employee,
+        period_start=PERIOD_START,
+        period_end=date(2026, 11, 30),
+        params={"count": 3, "group_percentile_value": 0, "percentile": 95},
+        evidence=[{"kind": "request", "id": pending.pk, "at": None, "note": "", "tag": ""}],
+        first_found_at=NOW,
+        last_found_at=NOW,
+    )
+    world.ids.update(finding=finding.pk)
     # the group's punch area (/settings/geofences/)
     fence = factories.geofence(org.group, code="HQ")
     world.ids.update(
