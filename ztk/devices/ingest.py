@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from ztk.audit.services import record
@@ -53,7 +53,6 @@ from .models import (
 log = logging.getLogger(__name__)
 
 SMALLINT_MAX = 32767
-MAX_COMMANDS_PER_POLL = 20
 _SERIAL = re.compile(SERIAL_PATTERN)
 _STAMP = re.compile(r"^[0-9A-Za-z._:-]{0,64}$")
 # A disabled terminal retries every ErrorDelay seconds; one log line per this many seconds.
@@ -724,21 +723,63 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
     update_device(device, **changes)
     if device.status == DeviceStatus.DISABLED:
         return "OK"
+    return protocol.format_commands(
+        (c.pk, protocol.command_text(c.command, now.astimezone(device.zone)))
+        for c in due_commands(device, now=now)
+    )
+
+
+def _due_filter(now: datetime) -> Q:
+    cutoff = now - timedelta(seconds=conf.command_timeout_seconds())
+    return Q(status=CommandStatus.QUEUED) | Q(status=CommandStatus.SENT, sent_at__lt=cutoff)
+
+
+def due_commands(device: Device, *, now: datetime) -> list[DeviceCommand]:
+    """The commands to hand out now, oldest first, at most `commands_per_poll`, marked sent.
+
+    Queued commands, and sent ones whose answer is overdue (`command_timeout_seconds`):
+    those are sent again while they have attempts left, else they expire (audited and
+    logged). Everything is in the rows, so a restart between send and answer loses nothing.
+    """
+    due = _due_filter(now)
     # Most polls find nothing: check without a transaction, which on SQLite takes the lock.
-    if not DeviceCommand.objects.filter(device=device, status=CommandStatus.QUEUED).exists():
-        return "OK"
+    if not DeviceCommand.objects.filter(due, device=device).exists():
+        return []
+    limit = conf.command_max_attempts()
     with transaction.atomic():
-        commands = list(
+        candidates = list(
             DeviceCommand.objects.select_for_update()
-            .filter(device=device, status=CommandStatus.QUEUED)
-            .order_by("id")[:MAX_COMMANDS_PER_POLL]
+            .filter(due, device=device)
+            .order_by("id")[: conf.commands_per_poll() * 2 + 50]
         )
-        if not commands:
-            return "OK"
-        DeviceCommand.objects.filter(pk__in=[c.pk for c in commands]).update(
-            status=CommandStatus.SENT, sent_at=now
-        )
-    return protocol.format_commands((c.pk, c.command) for c in commands)
+        expired = [c for c in candidates if c.status == CommandStatus.SENT and c.attempts >= limit]
+        for command in expired:
+            command.status = CommandStatus.EXPIRED
+            command.done_at = now
+            command.save(update_fields=["status", "done_at"])
+            record(
+                "devices.command.expire",
+                obj=command,
+                actor=None,
+                extra={"device": device.serial, "command": command.command,
+                       "attempts": command.attempts},
+            )  # fmt: skip
+        log_entries(
+            device,
+            [
+                (LogKind.COMMAND, "getrequest", "command_expired",
+                 f"command {c.pk} ({c.command[:60]}) unanswered after {c.attempts} attempts",
+                 None, "")
+                for c in expired
+            ],
+        )  # fmt: skip
+        commands = [c for c in candidates if c not in expired][: conf.commands_per_poll()]
+        for command in commands:
+            command.status = CommandStatus.SENT
+            command.sent_at = now
+            command.attempts += 1
+        DeviceCommand.objects.bulk_update(commands, ["status", "sent_at", "attempts"])
+    return commands
 
 
 def handle_command_results(device: Device, body: bytes, *, now: datetime | None = None) -> int:
@@ -753,12 +794,19 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
             for c in DeviceCommand.objects.select_for_update().filter(device=device, pk__in=ids)
         }
         unknown = []
+        answered: list[protocol.CommandResult] = []
         option_values: dict[str, str] = {}
         for result in results:
             command = commands.get(result.id) if isinstance(result.id, int) else None
             if command is None:
                 unknown.append(result)
                 continue
+            if command.status in (CommandStatus.DONE, CommandStatus.FAILED):
+                continue  # a repeated answer (the terminal re-posts after errors) changes nothing
+            if result.return_code is None:
+                unknown.append(result)
+                continue
+            answered.append(result)
             command.return_code = result.return_code
             command.status = CommandStatus.DONE if result.return_code == 0 else CommandStatus.FAILED
             command.done_at = now
@@ -771,7 +819,9 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
             device,
             [
                 (LogKind.COMMAND, "devicecmd", "unknown_command",
-                 f"result for command {r.id!r} that was not queued for this terminal",
+                 f"result for command {r.id!r} that was not queued for this terminal"
+                 if r.return_code is not None or not isinstance(r.id, int)
+                 else f"result for command {r.id!r} without a return code",
                  None, r.raw)
                 for r in unknown
             ],
@@ -784,7 +834,7 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
                 actor=None,
                 extra={
                     "results": [
-                        {"id": r.id, "return": r.return_code, "cmd": r.cmd} for r in results[:50]
+                        {"id": r.id, "return": r.return_code, "cmd": r.cmd} for r in answered[:50]
                     ]
                 },
             )

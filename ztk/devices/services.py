@@ -23,7 +23,7 @@ from ztk.core.parse import check_moment
 from ztk.core.text import clean_text, escape_forbidden, is_clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
-from . import conf, photos
+from . import conf, photos, protocol
 from .ingest import ReleaseOutcome, release_held, valid_serial
 from .models import (
     Device,
@@ -51,6 +51,8 @@ ALLOWED_COMMANDS = (
     "DATA QUERY ATTLOG",
     "DATA QUERY USERINFO",
     "GET OPTION FROM",
+    "CLEAR PHOTO",
+    protocol.SET_CLOCK,
 )
 
 MESSAGES = {
