@@ -91,3 +91,16 @@ def clock_drift_limit_seconds() -> int:
 def silent_minutes() -> int:
     """Unheard of this long in working hours: silent (ZTK_DEVICE_SILENT_MINUTES, 30)."""
     return max(1, _int("DEVICE_SILENT_MINUTES", "ZTK_DEVICE_SILENT_MINUTES", 30))
+
+
+def working_hours() -> tuple[int, int]:
+    """Hours (local, [start, end)) in which a silent terminal is flagged on working days
+    (ZTK_DEVICE_WORKING_HOURS, "7-19")."""
+    value = str(
+        getattr(settings, "DEVICE_WORKING_HOURS", "")
+        or os.environ.get("ZTK_DEVICE_WORKING_HOURS", "")
+    ).strip()
+    start, _, end = value.partition("-")
+    if start.isdigit() and end.isdigit() and 0 <= int(start) < int(end) <= 24:
+        return int(start), int(end)
+    return 7, 19

@@ -447,10 +447,60 @@ def handle_attlog(
         if cleaned is not None and table == "ATTLOG":
             changes["attlog_stamp"] = cleaned
         log_bad_stamp(device, table, stamp, cleaned)
-        update_device(device, **changes)
+        update_device(device, **changes, **clock_reading(device, records, now=now))
         if outcome.new:
             link_photos(device, now=now)
     return outcome
+
+
+# A real-time upload (Realtime=1) carries the punch seconds after it happened: its newest
+# time, against our clock, shows the terminal's drift. A punch ahead of our clock is drift
+# for certain; one behind it may be a delayed upload, so only a small lag counts, and only
+# from uploads of a few lines (a batch is old punches caught up).
+CLOCK_READING_MAX_LINES = 3
+CLOCK_READING_MAX_LAG = timedelta(minutes=15)
+CLOCK_READING_MAX_LEAD = timedelta(days=2)
+
+
+def clock_reading(device: Device, records: Sequence[Any], *, now: datetime) -> dict[str, Any]:
+    """The drift fields to store (and the clock command queued when drift is too large)."""
+    if not records or len(records) > CLOCK_READING_MAX_LINES:
+        return {}
+    newest = max(r.local_time for r in records)
+    server_local = now.astimezone(device.zone).replace(tzinfo=None)
+    drift = newest - server_local
+    if drift < -CLOCK_READING_MAX_LAG or drift > CLOCK_READING_MAX_LEAD:
+        return {}
+    seconds = int(drift.total_seconds())
+    if abs(seconds) > conf.clock_drift_limit_seconds():
+        queue_clock_set(device, reason="drift", drift=seconds)
+    return {"clock_drift": seconds, "clock_checked_at": now}
+
+
+def queue_clock_set(
+    device: Device, *, reason: str, drift: int | None = None, actor: Any = None
+) -> DeviceCommand | None:
+    """Queue `SET OPTIONS DateTime` unless one is already waiting or unanswered (audited)."""
+    pending = DeviceCommand.objects.filter(
+        device=device,
+        command=protocol.SET_CLOCK,
+        status__in=(CommandStatus.QUEUED, CommandStatus.SENT),
+    )
+    if pending.exists():
+        return None
+    command = DeviceCommand.objects.create(
+        device=device,
+        command=protocol.SET_CLOCK,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    record(
+        "devices.command.queue",
+        obj=command,
+        actor=actor,
+        after={"device": device.serial, "command": command.command, "reason": reason,
+               "drift_seconds": drift},
+    )  # fmt: skip
+    return command
 
 
 def log_bad_stamp(device: Device, table: str, stamp: str | None, cleaned: str | None) -> None:
@@ -795,6 +845,7 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
         }
         unknown = []
         answered: list[protocol.CommandResult] = []
+        clock_set = False
         option_values: dict[str, str] = {}
         for result in results:
             command = commands.get(result.id) if isinstance(result.id, int) else None
@@ -814,6 +865,8 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
             command.save(update_fields=["return_code", "status", "done_at", "result"])
             if command.command.split(" ", 1)[0] == "INFO":
                 option_values.update(result.extra)
+            if command.command == protocol.SET_CLOCK and result.return_code == 0:
+                clock_set = True
             done += 1
         log_entries(
             device,
@@ -838,7 +891,10 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
                     ]
                 },
             )
-        update_device(device, **seen(device, now), **_option_changes(device, option_values))
+        clock: dict[str, Any] = {"clock_drift": 0, "clock_checked_at": now} if clock_set else {}
+        update_device(
+            device, **seen(device, now), **_option_changes(device, option_values), **clock
+        )
     return done
 
 

@@ -214,6 +214,12 @@ class DeviceCommand(models.Model):
     def __str__(self) -> str:
         return f"C:{self.pk}:{self.command}"
 
+    @property
+    def answer_text(self) -> str:
+        """What the terminal answered besides the return code, as `key=value` text."""
+        result = self.result or {}
+        return " ".join(f"{k}={v}" if v != "" else str(k) for k, v in result.items() if v or k)
+
 
 class HoldReason(models.TextChoices):
     PENDING_DEVICE = "pending_device", _("Terminal not approved yet")

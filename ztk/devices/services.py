@@ -24,7 +24,7 @@ from ztk.core.text import clean_text, escape_forbidden, is_clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
 from . import conf, photos, protocol
-from .ingest import ReleaseOutcome, release_held, valid_serial
+from .ingest import ReleaseOutcome, queue_clock_set, release_held, valid_serial
 from .models import (
     Device,
     DeviceCommand,
@@ -323,6 +323,14 @@ def device_queue_command(*, actor: Any, serial: str, command: str) -> DeviceComm
             after={"device": device.serial, "command": command},
         )
     return queued
+
+
+def device_set_clock(*, actor: Any, serial: str) -> DeviceCommand | None:
+    """Queue "set the terminal clock from the server's"; None when one is already pending."""
+    require_manager(actor)
+    with transaction.atomic():
+        device = device_get(serial, lock=True)
+        return queue_clock_set(device, reason="requested", actor=actor)
 
 
 def device_request_attlog(
