@@ -24,6 +24,16 @@ from .services import recompute_range
 
 DEMO_START = date(2026, 10, 1)
 NIGHT_WORKERS = ["3002", "3003", "3004", "3005", "3006"]
+# The oversight demo (ztk/oversight/demo.py): these people forget to check in on these
+# weekdays (0 = Monday) of the last FORGET_DAYS days, then file corrections for them.
+FORGETFUL = {"1003": (0, 2, 4), "1004": (1, 3), "1005": (1, 4)}
+FORGET_DAYS = 40
+
+
+def forgets_check_in(employee_no: str, day: date, end: date) -> bool:
+    """Whether the oversight demo's forgetful ``employee_no`` forgot ``day``'s check-in."""
+    weekdays = FORGETFUL.get(employee_no, ())
+    return day.weekday() in weekdays and 3 <= (end - day).days < FORGET_DAYS
 
 
 def _shifts():
@@ -111,6 +121,8 @@ def load_attendance_demo(*, today: date | None = None) -> int:
             if plan is not None and plan.kind == "work":
                 windows = [(w.key, w.expected) for w in slot_windows(plan)]
                 special = recent.get((employee.employee_no, day), {})
+                if forgets_check_in(employee.employee_no, day, end):
+                    special = {"in1": "forgot"}
                 for stamp in _day_punches(rng, windows, special):
                     items.append(
                         PunchInput(

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CorrectionsConfig(AppConfig):
     name = "ztk.corrections"
     label = "corrections"
+    verbose_name = _("Corrections")
 
     def ready(self) -> None:
         # registry: services uses models, which can be imported only once apps are loaded

@@ -17,11 +17,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -261,23 +261,24 @@ def _notify(
     params: dict[str, Any] | None = None,
     suffix: str = "",
 ) -> None:
-    """Inbox + email + robots, written in the company's language whatever the language of
-    the request that triggered it (the recipient reads it later). `title` and `body` are
-    lazy templates filled with the request's description and `params`."""
+    """Inbox + email + robots, in each reader's language whatever the language of the
+    request that triggered it (``notify`` renders the templates in every language; e-mail
+    and robots get the company's). `title` and `body` are lazy templates filled with the
+    request's description and `params`."""
     people = [u for u in recipients if u is not None]
     if not people:
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        text = {**_describe(req), **(params or {})}
-        notify(
-            kind=kind,
-            recipients=people,
-            title=str(title) % text,
-            body=str(body) % text + suffix,
-            url=_detail_url(req),
-            data={"correction_id": req.pk, "employee": req.employee.employee_no},
-            department=req.employee.department,
-        )
+    notify(
+        kind=kind,
+        recipients=people,
+        title=title,
+        body=body,
+        params={**_describe(req), **(params or {})},
+        suffix=suffix,
+        url=_detail_url(req),
+        data={"correction_id": req.pk, "employee": req.employee.employee_no},
+        department=req.employee.department,
+    )
 
 
 def notify_request(
@@ -306,12 +307,16 @@ def _detail_url(req: CorrectionRequest) -> str:
         return ""
 
 
-def _describe(req: CorrectionRequest) -> dict[str, str]:
+# The slot's name, rendered when each language's text is written (``notify``).
+lazy_slot_label = lazy(slot_label, str)
+
+
+def _describe(req: CorrectionRequest) -> dict[str, Any]:
     tz = employee_zone(req.employee)
     return {
         "name": req.employee.name,
         "day": req.date.isoformat(),
-        "slot": slot_label(req.slot_key),
+        "slot": lazy_slot_label(req.slot_key),  # in each reader's language
         "time": req.requested_time.astimezone(tz).strftime("%H:%M"),
         "id": str(req.pk),
     }
@@ -1147,7 +1152,10 @@ def corrections_cancel_for_period(
     if not (is_hr(actor) or is_sysadmin(actor)):
         raise PermissionDeniedError()
     now = now or timezone.now()
-    note = _text(reason, "reason")[:1000] or gettext("The attendance period was closed.")
+    typed = _text(reason, "reason")[:1000]
+    note = typed or gettext("The attendance period was closed.")
+    # in the notice, the default reason is in each reader's language
+    shown_reason = typed or _("The attendance period was closed.")
     with transaction.atomic():
         pending = list(
             CorrectionRequest.objects.select_for_update(of=("self",))
@@ -1178,7 +1186,7 @@ def corrections_cancel_for_period(
                 "correction_cancelled",
                 _("Correction cancelled: %(day)s %(slot)s"),
                 _("Request #%(id)s was cancelled: %(reason)s"),
-                params={"reason": note},
+                params={"reason": shown_reason},
             )
     return len(pending)
 
