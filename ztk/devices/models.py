@@ -218,7 +218,9 @@ class DeviceCommand(models.Model):
     def answer_text(self) -> str:
         """What the terminal answered besides the return code, as `key=value` text."""
         result = self.result or {}
-        return " ".join(f"{k}={v}" if v != "" else str(k) for k, v in result.items() if v or k)
+        return " ".join(
+            f"{k}={v}" if v != "" else str(k) for k, v in result.items() if k != "cmd" and (v or k)
+        )
 
 
 class HoldReason(models.TextChoices):
