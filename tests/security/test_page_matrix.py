@@ -570,6 +570,27 @@ PAGES: list[Page] = [
         case="for 张三 (self, or on his behalf)",
     ),
     Page(
+        "requests:batch",
+        f"/requests/batch/?slot={DAY}:in1",
+        get=signed_in(200, superuser=404),  # each for their own days
+        post=signed_in(422, superuser=404),  # nothing ticked: refused, nothing written
+        case="one's own",
+    ),
+    Page(
+        "requests:batch",
+        "/requests/batch/?slot=2026-11-24:out1&employee=1002",
+        get=only(200, "employee", "supervisor", "head", "hr", others=404),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404),  # filed (for) 张三
+        body={
+            "employee": "1002",
+            "slot": "2026-11-24:out1",
+            "time_2026-11-24_out1": "18:05",
+            "category": "forgot",
+            "reason": "下班忘记打卡了",
+        },
+        case="for 张三 (self, or on his behalf)",
+    ),
+    Page(
         "requests:preview",
         "/requests/preview/",
         get=POST_ONLY,
