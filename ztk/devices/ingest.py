@@ -48,6 +48,7 @@ from .models import (
     HeldPunch,
     HoldReason,
     LogKind,
+    TerminalPin,
 )
 
 log = logging.getLogger(__name__)
@@ -253,11 +254,32 @@ def _small(value: int | None) -> int | None:
     return value if value is not None and 0 <= value <= SMALLINT_MAX else None
 
 
-def _input_for(device: Device, rec: protocol.AttLogRecord, zone) -> PunchInput:
+def pin_map(device: Device, pins: Iterable[str]) -> dict[str, int]:
+    """PIN → employee id from the lasting mappings: the terminal's own over its group's."""
+    wanted = set(pins)
+    if not wanted:
+        return {}
+    scope = Q(device=device)
+    if device.attendance_group_id is not None:
+        scope |= Q(group_id=device.attendance_group_id)
+    found: dict[str, int] = {}
+    rows = TerminalPin.objects.filter(scope, pin__in=wanted).values_list(
+        "pin", "employee_id", "device_id"
+    )
+    for pin, employee_id, _device_id in sorted(rows, key=lambda row: row[2] is not None):
+        found[pin] = employee_id  # terminal rows sort last and win
+    return found
+
+
+def _input_for(
+    device: Device, rec: protocol.AttLogRecord, zone, pins: dict[str, int] | None = None
+) -> PunchInput:
+    mapped = (pins or {}).get(rec.pin)
     return PunchInput(
         at=rec.local_time.replace(tzinfo=zone),
         source=PunchSource.DEVICE,
-        employee_no=rec.pin,
+        employee_id=mapped,
+        employee_no=None if mapped is not None else rec.pin,
         device_sn=device.serial,
         pin=rec.pin,
         verify_mode=_small(rec.verify_mode),
@@ -314,7 +336,8 @@ def ingest_records(
     zone = device.zone
     extra = {"device": device.serial, "channel": channel, **(audit_extra or {})}
     if device.status == DeviceStatus.APPROVED:
-        inputs = [_input_for(device, rec, zone) for rec in records]
+        pins = pin_map(device, (rec.pin for rec in records))
+        inputs = [_input_for(device, rec, zone, pins) for rec in records]
 
         def on_unknown(items: list[tuple[int, PunchInput]]) -> int:
             outcome.held_reasons.update((i, HoldReason.UNKNOWN_PIN) for i, _item in items)
@@ -938,14 +961,21 @@ def release_held(
     if not held:
         return outcome
     inputs = []
+    mappings: dict[int, dict[str, int]] = {}
+    if employee_id is None:
+        by_device: dict[int, tuple[Device, set[str]]] = {}
+        for item in held:
+            by_device.setdefault(item.device_id, (item.device, set()))[1].add(item.pin)
+        mappings = {pk: pin_map(device, pins) for pk, (device, pins) in by_device.items()}
     for item in held:
         at = item.local_datetime.replace(tzinfo=item.device.zone)
+        mapped = employee_id or mappings.get(item.device_id, {}).get(item.pin)
         inputs.append(
             PunchInput(
                 at=at,
                 source=PunchSource.DEVICE,
-                employee_id=employee_id,
-                employee_no=None if employee_id is not None else item.pin,
+                employee_id=mapped,
+                employee_no=None if mapped is not None else item.pin,
                 device_sn=item.device_sn,
                 pin=item.pin,
                 verify_mode=item.verify_mode,

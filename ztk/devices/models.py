@@ -398,3 +398,64 @@ class DevicePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.name or self.file}"
+
+
+class TerminalPin(models.Model):
+    """A lasting PIN ↔ employee mapping on one terminal or on every terminal of a group.
+
+    PINs need not equal employee numbers: when a mapping exists for a punch's PIN (the
+    terminal's own first, then its attendance group's), the punch counts for the mapped
+    employee; without one the PIN is read as the employee number.
+    """
+
+    pin = models.CharField(_("terminal PIN"), max_length=24)
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="terminal_pins",
+    )
+    device = models.ForeignKey(
+        Device,
+        verbose_name=_("terminal"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pins",
+    )
+    group = models.ForeignKey(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance group"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="terminal_pins",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("terminal PIN")
+        verbose_name_plural = _("terminal PINs")
+        ordering = ["pin"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(device__isnull=False, group__isnull=True)
+                    | models.Q(device__isnull=True, group__isnull=False)
+                ),
+                name="devices_terminalpin_one_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["device", "pin"],
+                condition=models.Q(device__isnull=False),
+                name="devices_terminalpin_device_pin",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "pin"],
+                condition=models.Q(group__isnull=False),
+                name="devices_terminalpin_group_pin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PIN {self.pin} → {self.employee_id}"

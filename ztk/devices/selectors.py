@@ -20,6 +20,7 @@ from .models import (
     GroupAllowList,
     HeldPunch,
     LogKind,
+    TerminalPin,
 )
 
 PROBLEM_KINDS = (LogKind.REJECTED_LINE, LogKind.REFUSED, LogKind.ERROR)
@@ -162,6 +163,16 @@ def clock_drift_too_large(device: Device) -> bool:
     return (
         device.clock_drift is not None
         and abs(device.clock_drift) > conf.clock_drift_limit_seconds()
+    )
+
+
+def terminal_pins(device: Device) -> list[TerminalPin]:
+    """The lasting PIN mappings that apply to this terminal: its own and its group's."""
+    scope = Q(device=device)
+    if device.attendance_group_id is not None:
+        scope |= Q(group_id=device.attendance_group_id)
+    return list(
+        TerminalPin.objects.filter(scope).select_related("employee", "group").order_by("pin")[:500]
     )
 
 

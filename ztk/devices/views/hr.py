@@ -80,6 +80,7 @@ def _detail(
             "device_networks_text": "\n".join(device.allowed_networks),
             "group_networks_text": "\n".join(device.group_networks),
             "photos": selectors.device_photos(device=device),
+            "pins": selectors.terminal_pins(device),
             "photo_usage": selectors.photo_usage(device),
             "typed_device": typed if typed and typed.get("form") == "device" else None,
             "typed_group": typed if typed and typed.get("form") == "group" else None,
@@ -274,6 +275,7 @@ def assign(request: HttpRequest) -> HttpResponse:
             held_ids=held_ids or None,
             pin=None if held_ids else request.POST.get("pin") or None,
             serial=request.POST.get("serial") or None,
+            remember=request.POST.get("remember") == "1",
         )
     except DomainError as exc:
         messages.error(request, exc.message)
