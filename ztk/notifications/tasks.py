@@ -13,6 +13,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
 from .delivery import deliver_pending
 from .missed_punch_alert import notify_missed_punches
+from .reminders import send_punch_reminders
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +51,13 @@ def missed_punch_alerts() -> None:
         return
     sent = notify_missed_punches(day=now.date() - timedelta(days=1))
     log.info("missed-punch alerts for %s: %d", now.date() - timedelta(days=1), sent)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("notifications-punch-reminders")
+def punch_reminders() -> None:
+    """Every minute: remind those whose check-in is near or whose check-out has come and
+    who have not punched (a fixed number of queries per run, docs/reminders.md)."""
+    sent = send_punch_reminders()
+    if sent:
+        log.info("punch reminders: %d", sent)
