@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 
 from ztk.org.models import AttendanceGroup, Department, Employee
+from ztk.punches.models import Geofence
 
 User = get_user_model()
 PASSWORD = "correct-horse-battery-9"
@@ -105,3 +106,12 @@ def small_org() -> SmallOrg:
     return SmallOrg(
         group, dept, head, supervisor, employee, colleague, stranger, hr, auditor, sysadmin
     )
+
+
+def geofence(*groups: AttendanceGroup, code: str = "HQ", name: str = "总部", **fields):
+    """A punch area used by ``groups`` (created directly: tests of the pages use the service)."""
+    fields.setdefault("latitude", 31.2304)
+    fields.setdefault("longitude", 121.4737)
+    fence = Geofence.objects.create(code=code, name=name, **fields)
+    fence.groups.set(groups)
+    return fence

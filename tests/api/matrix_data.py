@@ -120,6 +120,13 @@ class World:
     # --- corrections --------------------------------------------------------------------------
 
     @cached_property
+    def fence(self) -> str:
+        """The org's punch area, code HQ (the geofence endpoints read and update it)."""
+        from tests.factories import geofence
+
+        return geofence(self.org.group, code="HQ").code
+
+    @cached_property
     def missing_checkin(self) -> date:
         """The employee (1002) has a missing check-in on Monday and no correction for it."""
         self.only_checkout(self.org.employee, MON)

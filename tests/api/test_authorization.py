@@ -43,6 +43,9 @@ EMPLOYEE_BODY = {
     "hire_date": "2024-01-01",
 }
 DEPARTMENT_BODY = {"name": "研发部", "head": "1000"}
+GEOFENCE_BODY = {"name": "总部", "latitude": 31.23, "longitude": 121.47, "radius_m": 300,
+                 "groups": ["STD"]}  # fmt: skip
+HOLIDAYS_BODY = {"days": [{"date": "2027-01-01", "kind": "holiday", "name": "元旦"}]}
 GROUP_BODY = {"name": "标准工时组", "time_zone": "Asia/Shanghai", "day_boundary_hour": 2}
 HR_PUNCH = {"employee": "1002", "at": at(TUE, 9, 1).isoformat(), "remark": "补录"}
 
@@ -128,6 +131,13 @@ MATRIX: list[Row] = [
     Row("GET /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200)),
     Row("PUT /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200), DEPARTMENT_BODY),
     Row("DELETE /api/v1/departments/{code}", f"{V1}/departments/RD", everyone(405)),
+    # --- settings for integrators: punch areas and the holiday calendar (as the sync) -------
+    Row("GET /api/v1/geofences", f"{V1}/geofences", admins(200)),
+    Row("GET /api/v1/geofences/{code}", f"{V1}/geofences/{{fence}}", admins(200)),
+    Row("PUT /api/v1/geofences/{code}", f"{V1}/geofences/{{fence}}", admins(200), GEOFENCE_BODY),
+    Row("DELETE /api/v1/geofences/{code}", f"{V1}/geofences/{{fence}}", everyone(405)),
+    Row("GET /api/v1/holidays/{year}", f"{V1}/holidays/2026", admins(200)),
+    Row("PUT /api/v1/holidays/{year}", f"{V1}/holidays/2027", admins(200), HOLIDAYS_BODY),
     Row("GET /api/v1/groups", f"{V1}/groups", admins(200)),
     Row("GET /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200)),
     Row("PUT /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200), GROUP_BODY),

@@ -23,7 +23,7 @@ from tests.attendance.page_data import (
     store_day,
 )
 from ztk.attendance.models import AttendanceDay
-from ztk.punches.models import Geofence, OutsideGeofenceRule, Punch, PunchSettings
+from ztk.punches.models import OutsideGeofenceRule, Punch, PunchSettings
 from ztk.punches.services import punch_void
 
 pytestmark = pytest.mark.django_db
@@ -351,7 +351,7 @@ def test_the_api_punch_refuses_a_session_post_without_the_csrf_token(org):
 
 
 def test_inside_a_geofence_the_punch_is_recorded_as_inside(org):
-    Geofence.objects.create(group=org.group, name="总部", latitude=OFFICE[0], longitude=OFFICE[1])
+    factories.geofence(org.group, latitude=OFFICE[0], longitude=OFFICE[1])
     client, token = csrf_client(org.employee.user)
 
     response = post_punch(client, token, latitude=OFFICE[0] + 0.0005, longitude=OFFICE[1])
@@ -362,7 +362,7 @@ def test_inside_a_geofence_the_punch_is_recorded_as_inside(org):
 
 
 def test_without_location_a_geofenced_group_refuses_with_a_clear_code(org):
-    Geofence.objects.create(group=org.group, name="总部", latitude=OFFICE[0], longitude=OFFICE[1])
+    factories.geofence(org.group, latitude=OFFICE[0], longitude=OFFICE[1])
     client, token = csrf_client(org.employee.user)
 
     response = post_punch(client, token, channel="mobile")
@@ -372,11 +372,58 @@ def test_without_location_a_geofenced_group_refuses_with_a_clear_code(org):
 
 
 def test_outside_refused_when_the_group_says_so(org):
-    Geofence.objects.create(group=org.group, name="总部", latitude=OFFICE[0], longitude=OFFICE[1])
+    factories.geofence(org.group, latitude=OFFICE[0], longitude=OFFICE[1])
     PunchSettings.objects.create(group=org.group, outside_rule=OutsideGeofenceRule.REFUSE)
     client, token = csrf_client(org.employee.user)
 
     response = post_punch(client, token, latitude=FAR_AWAY[0], longitude=FAR_AWAY[1])
+
+    assert response.status_code == 422
+    assert response.json()["code"] == "outside_geofence"
+
+
+def test_a_group_whose_only_fence_is_inactive_does_not_check_positions(org):
+    factories.geofence(org.group, code="OLD", latitude=FAR_AWAY[0], longitude=FAR_AWAY[1],
+                       active=False)  # fmt: skip
+    PunchSettings.objects.create(group=org.group, outside_rule=OutsideGeofenceRule.REFUSE)
+    client, token = csrf_client(org.employee.user)
+    assert "Your location is checked" not in client.get("/attendance/").content.decode()
+
+    response = post_punch(client, token, latitude=OFFICE[0], longitude=OFFICE[1])
+
+    assert response.status_code == 201
+    assert response.json()["punch"]["inside_geofence"] is None
+
+
+def test_inside_an_inactive_fence_is_outside(org):
+    """Only active fences count: a punch inside the retired fence only is refused, one
+    inside the active fence is inside."""
+    factories.geofence(org.group, code="OLD", latitude=FAR_AWAY[0], longitude=FAR_AWAY[1],
+                       active=False)  # fmt: skip
+    factories.geofence(org.group, code="HQ", latitude=OFFICE[0], longitude=OFFICE[1])
+    PunchSettings.objects.create(group=org.group, outside_rule=OutsideGeofenceRule.REFUSE)
+    client, token = csrf_client(org.employee.user)
+    assert "Your location is checked" in client.get("/attendance/").content.decode()
+
+    refused = post_punch(client, token, latitude=FAR_AWAY[0], longitude=FAR_AWAY[1])
+    assert refused.status_code == 422
+    assert refused.json()["code"] == "outside_geofence"
+    assert not Punch.objects.exists()
+
+    inside = post_punch(client, token, latitude=OFFICE[0], longitude=OFFICE[1])
+    assert inside.status_code == 201
+    assert inside.json()["punch"]["inside_geofence"] is True
+
+
+def test_a_fence_of_another_group_does_not_count(org):
+    other = factories.AttendanceGroupFactory(code="OTHER")
+    factories.geofence(other, code="THEIRS", latitude=OFFICE[0], longitude=OFFICE[1])
+    factories.geofence(org.group, other, code="OURS", latitude=FAR_AWAY[0] + 1,
+                       longitude=FAR_AWAY[1])  # fmt: skip
+    PunchSettings.objects.create(group=org.group, outside_rule=OutsideGeofenceRule.REFUSE)
+    client, token = csrf_client(org.employee.user)
+
+    response = post_punch(client, token, latitude=OFFICE[0], longitude=OFFICE[1])
 
     assert response.status_code == 422
     assert response.json()["code"] == "outside_geofence"
@@ -388,7 +435,7 @@ def photo(name: str = "here.jpg", content_type: str = "image/jpeg") -> SimpleUpl
 
 def test_a_field_punch_outside_the_geofences_goes_through_the_photo_form(org, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    Geofence.objects.create(group=org.group, name="总部", latitude=OFFICE[0], longitude=OFFICE[1])
+    factories.geofence(org.group, latitude=OFFICE[0], longitude=OFFICE[1])
     client, token = csrf_client(org.employee.user)
     page = client.get("/attendance/").content.decode()
     assert 'accept="image/*" capture="environment"' in page

@@ -17,6 +17,8 @@ from ztk.audit.selectors import audit_verify
 from ztk.core.errors import DomainError
 from ztk.org.demo import COMPANY, DEMO_LOGINS, credentials_path, load_demo
 from ztk.org.models import AttendanceGroup, Company, Department, Employee
+from ztk.punches.geofence_selectors import active_fences
+from ztk.punches.models import Geofence
 
 pytestmark = pytest.mark.django_db
 User = get_user_model()
@@ -173,6 +175,15 @@ def test_the_command_prints_the_logins_it_wrote():
     printed = out.getvalue()
     for login, password in read_credentials().items():
         assert login in printed and password in printed
+
+
+def test_the_demo_group_punches_inside_a_punch_area_around_the_office():
+    call_command("demo", stdout=StringIO())
+
+    fence = Geofence.objects.get()
+    assert (fence.code, fence.active, fence.radius_m) == ("HQ", True, 300)
+    assert [g.code for g in fence.groups.all()] == ["STD"]
+    assert active_fences(AttendanceGroup.objects.get(code="STD").pk) == [(31.2304, 121.4737, 300.0)]
 
 
 def test_the_demo_refuses_to_mix_into_a_real_organisation():

@@ -234,6 +234,8 @@ def build() -> PageWorld:
     api_key, _raw = api_key_create(actor=org.hr.user, user=org.hr.user, name="payroll")
     # … and HR's punch-file import (/hr/devices/import/) likewise
     device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
+    # the group's punch area (/settings/geofences/)
+    fence = factories.geofence(org.group, code="HQ")
     world.ids.update(
         notification=note.pk,
         robot=robot.pk,
@@ -242,5 +244,6 @@ def build() -> PageWorld:
         job=str(job.pk),
         api_key=api_key.pk,
         device_job=str(device_job.pk),
+        fence=fence.code,
     )
     return world

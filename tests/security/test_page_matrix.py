@@ -33,6 +33,7 @@ from http.cookies import SimpleCookie
 from typing import Any
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -72,6 +73,10 @@ def everyone(outcome: Any) -> dict[str, Any]:
 Body = dict[str, Any] | None
 
 
+class CsvText(str):
+    """A CSV file's text in a row's body: sent as a fresh upload in each cell."""
+
+
 @dataclass(frozen=True)
 class Page:
     name: str  # the URL name, namespace:name
@@ -88,6 +93,15 @@ class Page:
 
 HR_ONLY = ("hr",)
 ADMINS = ("hr", "superuser")
+GEOFENCE_FORM = {
+    "code": "GATE",
+    "name": "大门",
+    "latitude": "31.2304",
+    "longitude": "121.4737",
+    "radius_m": "200",
+    "active": "1",
+    "groups": ["STD"],
+}
 NOT_ALLOWED = signed_in(405)  # the method is refused (after the log-in check)
 
 GET_ONLY = signed_in(405)  # a page that only shows: POST is refused
@@ -656,6 +670,58 @@ PAGES: list[Page] = [
         get=POST_ONLY,
         post=only(REDIRECT, *ADMINS),
     ),
+    Page(
+        "settings:holidays_current",
+        "/settings/holidays/",
+        get=only(REDIRECT, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:holidays",
+        "/settings/holidays/2026/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={"date": "2026-06-18", "kind": "holiday", "name": "司庆"},
+    ),
+    Page(
+        "settings:holidays_import",
+        "/settings/holidays/2026/import/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:holidays_import_file",
+        "/settings/holidays/2027/import-file/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"file": CsvText("date,kind,name\n2027-01-01,holiday,元旦\n")},
+    ),
+    Page(
+        "settings:holidays_confirm",
+        "/settings/holidays/2031/confirm/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:geofences",
+        "/settings/geofences/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:geofence_new",
+        "/settings/geofences/new/",
+        get=only(200, *ADMINS),
+        post=only(REDIRECT, *ADMINS),
+        body=GEOFENCE_FORM,
+    ),
+    Page(
+        "settings:geofence_edit",
+        "/settings/geofences/{fence}/edit/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={**GEOFENCE_FORM, "radius_m": "250"},
+    ),
     # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
     Page("settings:groups", "/settings/groups/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
     Page(
@@ -867,7 +933,13 @@ def _body(body: Body) -> dict[str, Any]:
     """A fresh copy (uploaded files are read once)."""
     if not body:
         return {}
-    return {k: (png(v.name) if hasattr(v, "read") else v) for k, v in body.items()}
+    return {k: _fresh(v) for k, v in body.items()}
+
+
+def _fresh(value: Any) -> Any:
+    if isinstance(value, CsvText):
+        return SimpleUploadedFile("calendar.csv", value.encode(), content_type="text/csv")
+    return png(value.name) if hasattr(value, "read") else value
 
 
 def send(world: PageWorld, role: str, method: str, path: str, body: Body) -> tuple[Any, int]:

@@ -4,7 +4,9 @@ from .api import api
 from .attendance import router as attendance_router
 from .corrections import router as corrections_router
 from .devices import router as devices_router
+from .geofences import router as geofences_router
 from .groups import router as groups_router
+from .holidays import router as holidays_router
 from .me import router as me_router
 from .notifications import router as notifications_router
 from .org import router as org_router
@@ -22,3 +24,5 @@ api.add_router("", notifications_router)
 api.add_router("", reports_router)
 api.add_router("", schedules_router)
 api.add_router("", shifts_router)
+api.add_router("", geofences_router)
+api.add_router("", holidays_router)

@@ -24,7 +24,8 @@ from ztk.org.models import Department, Employee
 from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches, employees_visible_to
 from ztk.org.zones import employee_zone
-from ztk.punches.models import Geofence, Punch, PunchSettings
+from ztk.punches.geofence_selectors import active_fences
+from ztk.punches.models import Punch, PunchSettings
 
 from .explain import SLOT_STATUS, render_notes, slot_label
 from .models import AttendanceDay, DayStatus
@@ -408,11 +409,11 @@ class PunchContext:
 
 
 def punch_context(*, employee: Employee) -> PunchContext:
-    """Two small queries: the group's punch settings and whether it has geofences."""
+    """Two small queries: the group's punch settings and whether it has active geofences."""
     group_id = employee.attendance_group_id
     settings_row = PunchSettings.objects.filter(group_id=group_id).first() if group_id else None
     enabled = settings_row is None or settings_row.web_punch_enabled
-    fences = bool(group_id) and Geofence.objects.filter(group_id=group_id).exists()
+    fences = group_id is not None and bool(active_fences(group_id))
     return PunchContext(enabled, fences)
 
 

@@ -6,6 +6,11 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from ztk.core.db import register_append_only
+from ztk.org.models import code_validator
+
+# A punch area's radius: 10 m (a building) to 50 km (a campus or an industrial park).
+RADIUS_MIN = 10
+RADIUS_MAX = 50_000
 
 
 class PunchSource(models.TextChoices):
@@ -124,13 +129,20 @@ class PunchSettings(models.Model):
 
 
 class Geofence(models.Model):
-    group = models.ForeignKey(
+    """A punch area (打卡范围): a circle; the attendance groups that use it count it.
+
+    A web or phone punch is inside when it falls in any *active* fence of the employee's
+    group; a group with no active fence does not check positions.
+    """
+
+    code = models.CharField(_("code"), max_length=32, unique=True, validators=[code_validator])
+    name = models.CharField(_("name"), max_length=80)
+    groups = models.ManyToManyField(
         "org.AttendanceGroup",
-        verbose_name=_("attendance group"),
-        on_delete=models.CASCADE,
+        verbose_name=_("attendance groups"),
+        blank=True,
         related_name="geofences",
     )
-    name = models.CharField(_("name"), max_length=80)
     latitude = models.FloatField(
         _("latitude"), validators=[MinValueValidator(-90), MaxValueValidator(90)]
     )
@@ -138,12 +150,16 @@ class Geofence(models.Model):
         _("longitude"), validators=[MinValueValidator(-180), MaxValueValidator(180)]
     )
     radius_m = models.PositiveIntegerField(
-        _("radius (m)"), default=200, validators=[MinValueValidator(10)]
+        _("radius (m)"),
+        default=200,
+        validators=[MinValueValidator(RADIUS_MIN), MaxValueValidator(RADIUS_MAX)],
     )
+    active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         verbose_name = _("geofence")
         verbose_name_plural = _("geofences")
+        ordering = ["code"]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.radius_m} m)"

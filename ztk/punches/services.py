@@ -28,8 +28,9 @@ from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.rules import employee_of
 from ztk.org.zones import employee_zone, zone_names
 
+from .geofence_selectors import active_fences
 from .hooks import day_keeper
-from .models import Geofence, OutsideGeofenceRule, Punch, PunchSettings, PunchSource, PunchVoid
+from .models import OutsideGeofenceRule, Punch, PunchSettings, PunchSource, PunchVoid
 
 log = logging.getLogger(__name__)
 
@@ -570,9 +571,7 @@ def web_punch(
         raise DomainError(
             "web_punch_disabled", _("Your attendance group does not allow web or phone punches.")
         )
-    fences = list(
-        Geofence.objects.filter(group=group).values_list("latitude", "longitude", "radius_m")
-    )
+    fences = active_fences(group.pk) if group else []
     inside: bool | None = None
     field_punch = False
     if fences:

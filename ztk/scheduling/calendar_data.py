@@ -166,6 +166,54 @@ class RowError:
         return {"row": self.row, "column": self.column, "message": self.message}
 
 
+def check_days(
+    items: Iterable[tuple[date, str, str]], *, year: int
+) -> tuple[list[OfficialDay], list[RowError]]:
+    """Check a list of (date, kind, name) given for one year (the API's PUT); every problem
+    is reported, ``row`` being the item's 1-based position in the list."""
+    days: list[OfficialDay] = []
+    errors: list[RowError] = []
+    seen: dict[date, int] = {}
+    for row, (day, kind, name) in enumerate(items, start=1):
+        ok = True
+        if day.year != year:
+            errors.append(
+                RowError(row, "date", _("%(day)s is not in %(year)d.") % {"day": day, "year": year})
+            )
+            ok = False
+        elif day in seen:
+            errors.append(
+                RowError(
+                    row,
+                    "date",
+                    _("%(day)s is already item %(line)d.") % {"day": day, "line": seen[day]},
+                )
+            )
+            ok = False
+        else:
+            seen[day] = row
+        if kind not in KINDS:
+            errors.append(
+                RowError(
+                    row, "kind", _("Must be holiday or workday, not “%(value)s”.") % {"value": kind}
+                )
+            )
+            ok = False
+        name = name.strip()
+        if len(name) > NAME_MAX:
+            errors.append(
+                RowError(row, "name", _("Longer than %(max)d characters.") % {"max": NAME_MAX})
+            )
+            ok = False
+        problem = text_problem(name)
+        if problem is not None:
+            errors.append(RowError(row, "name", problem_message(None, *problem)))
+            ok = False
+        if ok:
+            days.append(OfficialDay(day, kind, name))
+    return sorted(days, key=lambda d: d.day), errors
+
+
 def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], list[RowError]]:
     """Parse ``date,kind,name`` rows (UTF-8, BOM allowed) for one year; collect every error.
 

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.org.models import Employee
 
+from . import calendar_data
 from .hooks import ScheduleChange
 from .models import (
     PATTERN,
@@ -67,8 +68,8 @@ def calendar_warnings(years: Iterable[int]) -> list[CalendarWarning]:
             code=CALENDAR_FALLBACK,
             message=_(
                 "%(year)d has no official holiday arrangement yet: days follow the weekly "
-                "pattern (Monday–Friday). Import the arrangement (ztk import-calendar) or "
-                "enter the holidays and make-up workdays by hand."
+                "pattern (Monday–Friday). Import the arrangement or enter the holidays and "
+                "make-up workdays by hand on the holiday calendar page."
             )
             % {"year": year},
         )
@@ -84,6 +85,82 @@ def current_calendar_warnings(today: date | None = None) -> list[CalendarWarning
     if today.month >= NEXT_YEAR_WARNING_MONTH:
         years.append(today.year + 1)
     return calendar_warnings(years)
+
+
+@dataclass(frozen=True)
+class CalendarCell:
+    day: date | None  # None: padding before the 1st or after the last day of the month
+    entry: WorkCalendarDay | None = None
+
+    @property
+    def weekend(self) -> bool:
+        return self.day is not None and self.day.weekday() >= 5
+
+
+@dataclass(frozen=True)
+class CalendarMonth:
+    month: int
+    weeks: list[list[CalendarCell]]  # Monday first
+
+
+@dataclass(frozen=True)
+class HolidayYear:
+    """One year of the work calendar as the settings page and the API show it."""
+
+    year: int
+    status: str  # CalendarYear.Status; "fallback" when the year was never set up
+    note: str
+    package_covers: bool  # the installed chinese-calendar has data for the year
+    package_range: tuple[int, int]
+    days: list[WorkCalendarDay]
+
+    @property
+    def has_official_data(self) -> bool:
+        return self.status != CalendarYear.Status.FALLBACK
+
+    @property
+    def status_label(self) -> Any:
+        return CalendarYear.Status(self.status).label
+
+    @property
+    def holidays(self) -> int:
+        return sum(1 for d in self.days if d.kind == WorkCalendarDay.Kind.HOLIDAY)
+
+    @property
+    def workdays(self) -> int:
+        return sum(1 for d in self.days if d.kind == WorkCalendarDay.Kind.WORKDAY)
+
+    def months(self) -> list[CalendarMonth]:
+        by_date = {d.date: d for d in self.days}
+        months = []
+        for month in range(1, 13):
+            first = date(self.year, month, 1)
+            following = date(self.year + (month == 12), month % 12 + 1, 1)
+            cells = [CalendarCell(None)] * first.weekday()
+            day = first
+            while day < following:
+                cells.append(CalendarCell(day, by_date.get(day)))
+                day += timedelta(days=1)
+            cells += [CalendarCell(None)] * (-len(cells) % 7)
+            months.append(CalendarMonth(month, [cells[i : i + 7] for i in range(0, len(cells), 7)]))
+        return months
+
+
+def holiday_year(year: int) -> HolidayYear:
+    """The year's holidays and make-up workdays with where they came from (two queries)."""
+    row = CalendarYear.objects.filter(year=year).first()
+    first, last = calendar_data.package_years()
+    days = list(
+        WorkCalendarDay.objects.filter(date__gte=date(year, 1, 1), date__lte=date(year, 12, 31))
+    )
+    return HolidayYear(
+        year=year,
+        status=row.status if row else CalendarYear.Status.FALLBACK,
+        note=row.note if row else "",
+        package_covers=first <= year <= last,
+        package_range=(first, last),
+        days=days,
+    )
 
 
 def working_days_between(start: date, end: date) -> list[date]:

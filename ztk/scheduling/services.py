@@ -620,6 +620,7 @@ def calendar_day_set(
             before=before,
         )
         return None, list(schedule_changed(changes_for_calendar([day])))
+    name = clean_text(name, field="name", label=_("Name"), max_length=calendar_data.NAME_MAX)
     entry = entry or WorkCalendarDay(date=day)
     plan_changes = entry.pk is None or entry.kind != kind
     entry.kind, entry.name, entry.source = kind, name, WorkCalendarDay.Source.MANUAL
@@ -747,6 +748,109 @@ def calendar_import(
         extra={"changes": audit_changes, "kept_manual": result.kept_manual},
     )
     return result, list(schedule_changed(changes_for_calendar(plan_dates)))
+
+
+YEAR_MIN, YEAR_MAX = 1900, 2999  # CalendarYear.year's validators
+
+
+def check_calendar_year(year: int) -> int:
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise DomainError(
+            INVALID_RANGE,
+            _("The year must be between %(low)d and %(high)d.")
+            % {"low": YEAR_MIN, "high": YEAR_MAX},
+        )
+    return year
+
+
+@transaction.atomic
+def calendar_year_replace(
+    *, actor: Any, year: int, days: Sequence[tuple[date, str, str]], source_name: str = "API"
+) -> tuple[list[WorkCalendarDay], list[ScheduleChange]]:
+    """Make ``days`` (date, kind, name) the whole of the year's calendar, in one step.
+
+    Unlike the CSV import, hand-entered days missing from the list go too: the list is the
+    year's complete arrangement (an integrator's HR system is the master). Every item is
+    checked first; any bad item (a date outside the year, a repeated date, an unknown kind,
+    a bad name) refuses the whole list with every problem in ``details``. The year counts as
+    having its official arrangement afterwards (no fallback warning). Changed dates are
+    recomputed after commit.
+    """
+    _require(actor)
+    check_calendar_year(year)
+    checked, errors = calendar_data.check_days(days, year=year)
+    if errors:
+        raise DomainError(
+            CALENDAR_IMPORT_INVALID,
+            _("The list has %(count)d error(s); nothing was changed.") % {"count": len(errors)},
+            details=[e.as_dict() for e in errors],
+        )
+    existing = {
+        row.date: row
+        for row in WorkCalendarDay.objects.select_for_update().filter(
+            date__gte=date(year, 1, 1), date__lte=date(year, 12, 31)
+        )
+    }
+    wanted = {d.day: d for d in checked}
+    before = {str(d): [r.kind, r.name, r.source] for d, r in sorted(existing.items())}
+    after = {str(d.day): [d.kind, d.name, WorkCalendarDay.Source.IMPORT] for d in checked}
+    plan_dates = {d for d in existing if d not in wanted}
+    plan_dates |= {
+        d for d, item in wanted.items() if d not in existing or existing[d].kind != item.kind
+    }
+    calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
+    status_before = calendar_year.status if calendar_year else None
+    if before == after and status_before == CalendarYear.Status.IMPORTED:
+        return sorted(existing.values(), key=lambda r: r.date), []
+    WorkCalendarDay.objects.filter(
+        pk__in=[r.pk for d, r in existing.items() if d not in wanted]
+    ).delete()
+    rows = []
+    for item in checked:
+        row = existing.get(item.day) or WorkCalendarDay(date=item.day)
+        row.kind, row.name, row.source = item.kind, item.name, WorkCalendarDay.Source.IMPORT
+        row.save()
+        rows.append(row)
+    CalendarYear.objects.update_or_create(
+        year=year,
+        defaults={"status": CalendarYear.Status.IMPORTED, "note": source_name[:200]},
+    )
+    record(
+        "scheduling.calendar.replace",
+        object_type="scheduling.calendaryear",
+        object_id=year,
+        actor=actor,
+        before={"status": status_before, "days": before},
+        after={"status": CalendarYear.Status.IMPORTED, "days": after, "source": source_name},
+    )
+    return rows, list(schedule_changed(changes_for_calendar(plan_dates)))
+
+
+@transaction.atomic
+def calendar_year_confirm(*, actor: Any, year: int) -> tuple[CalendarYear, list[ScheduleChange]]:
+    """HR says the days entered for ``year`` are its complete arrangement (for a year
+    chinese-calendar does not cover): the year stops being warned about. No day changes,
+    so nothing is recomputed; later seeds leave the year alone, as for an import."""
+    _require(actor)
+    check_calendar_year(year)
+    row = CalendarYear.objects.select_for_update().filter(year=year).first()
+    before = row.status if row else None
+    if before == CalendarYear.Status.IMPORTED:
+        return row, []
+    days = WorkCalendarDay.objects.filter(date__year=year).count()
+    row, _created = CalendarYear.objects.update_or_create(
+        year=year,
+        defaults={"status": CalendarYear.Status.IMPORTED, "note": "confirmed by hand"},
+    )
+    record(
+        "scheduling.calendar.confirm",
+        object_type="scheduling.calendaryear",
+        object_id=year,
+        actor=actor,
+        before={"status": before},
+        after={"status": row.status, "days": days},
+    )
+    return row, []
 
 
 @transaction.atomic

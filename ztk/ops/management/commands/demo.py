@@ -7,6 +7,7 @@ from ztk.attendance.demo import load_attendance_demo
 from ztk.core.errors import DomainError
 from ztk.org.demo import DESCRIPTIONS, credentials_path, load_demo
 from ztk.org.models import Employee
+from ztk.punches.demo import load_geofence_demo
 
 
 class Command(BaseCommand):
@@ -33,6 +34,11 @@ class Command(BaseCommand):
         if passwords is None:
             self.stdout.write("demo data already present; nothing changed.")
             return
+        fence = load_geofence_demo()
+        self.stdout.write(
+            f"demo punch area: {fence.name}, {fence.radius_m} m around "
+            f"{fence.latitude}, {fence.longitude} (group STD)"
+        )
         punches = load_attendance_demo()
         self.stdout.write(f"demo attendance: {punches} punches since 1 October, days computed")
         self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600)")
