@@ -175,3 +175,11 @@ def test_the_missed_punch_alert_follows_the_switch_and_the_opt_out(org):
     ReminderSettings.objects.create(group=org.group, missed_punch=False)
     store_day(org.supervisor, THURSDAY)
     assert notify_missed_punches(day=THURSDAY) == 0
+
+
+def test_the_reminder_reads_in_each_language(office):
+    run(at(THURSDAY, 8, 55))
+    [message] = reminded(office.colleague)
+    assert "09:00" in message.texts["en"]["title"]
+    assert message.texts["en"]["title"] == "Check in by 09:00"
+    assert "上班卡" in message.texts["zh-hans"]["title"]

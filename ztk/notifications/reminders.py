@@ -18,15 +18,14 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings as django_settings
 from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from ztk import engine
-from ztk.org.models import AttendanceGroup, Company, Department, Employee
+from ztk.org.models import AttendanceGroup, Department, Employee
 from ztk.org.zones import zone_names
 from ztk.punches.models import Punch
 from ztk.scheduling.plans import build_plans, exemptions_for
@@ -45,12 +44,6 @@ from .services import notify
 CHECKOUT_CATCH_UP = timedelta(minutes=30)
 # Above this many ids, filter by time only (SQLite's bound-parameter limit; see plans.py).
 _MAX_IN_IDS = 900
-
-
-def language() -> str:
-    """The readers' language: the company's (as every message the product sends)."""
-    locale = Company.objects.order_by("pk").values_list("locale", flat=True).first()
-    return locale or django_settings.LANGUAGE_CODE
 
 
 @dataclass(frozen=True)
@@ -215,18 +208,18 @@ def punch_reminders_due(now: datetime) -> list[Due]:
     return due
 
 
-def _texts(kind: str, expected: datetime, zone: ZoneInfo) -> tuple[str, str]:
-    at = expected.astimezone(zone).strftime("%H:%M")
+def _texts(kind: str) -> tuple[Any, Any]:
+    """Title and body templates (``notify`` renders them in every language)."""
     if kind == ReminderKind.PUNCH_IN:
         return (
-            _("Check in by %(time)s") % {"time": at},
-            _("Your shift starts at %(time)s and you have not checked in yet. Punch now.")
-            % {"time": at},
+            gettext_lazy("Check in by %(time)s"),
+            gettext_lazy(
+                "Your shift starts at %(time)s and you have not checked in yet. Punch now."
+            ),
         )
     return (
-        _("Time to check out (%(time)s)") % {"time": at},
-        _("Your shift ended at %(time)s and you have not checked out yet. Punch now.")
-        % {"time": at},
+        gettext_lazy("Time to check out (%(time)s)"),
+        gettext_lazy("Your shift ended at %(time)s and you have not checked out yet. Punch now."),
     )
 
 
@@ -243,34 +236,31 @@ def send_punch_reminders(*, now: datetime | None = None) -> int:
         batches[(d.kind, d.window.expected, d.zone.key, d.department_id)].append(d)
     url = _url("attendance:home")
     count = 0
-    with translation.override(language()):
-        for (kind, expected, _zone, department_id), rows in sorted(
-            batches.items(), key=lambda item: (item[0][1], item[0][0], item[0][3] or 0)
-        ):
-            title, body = _texts(kind, expected, rows[0].zone)
-            try:
-                with transaction.atomic():
-                    # The rows first: the unique constraint makes a concurrent run back off.
-                    ReminderSent.objects.bulk_create(
-                        [
-                            ReminderSent(user_id=d.user_id, kind=kind, day=d.day, key=d.window.key)
-                            for d in rows
-                        ]
-                    )
-                    sent = notify(
-                        kind=NotificationKind.PUNCH_REMINDER,
-                        recipients=[users[d.user_id] for d in rows if d.user_id in users],
-                        title=title,
-                        body=body,
-                        url=url,
-                        data={"reminder": kind, "expected": expected.astimezone(UTC).isoformat()},
-                        department=departments.get(department_id) if department_id else None,
-                    )
-            except IntegrityError:
-                continue  # another run reminded them at the same moment
-            count += len(sent)
+    for (kind, expected, _zone, department_id), rows in sorted(
+        batches.items(), key=lambda item: (item[0][1], item[0][0], item[0][3] or 0)
+    ):
+        title, body = _texts(kind)
+        local = expected.astimezone(rows[0].zone).strftime("%H:%M")
+        try:
+            with transaction.atomic():
+                # The rows first: the unique constraint makes a concurrent run back off.
+                ReminderSent.objects.bulk_create(
+                    [
+                        ReminderSent(user_id=d.user_id, kind=kind, day=d.day, key=d.window.key)
+                        for d in rows
+                    ]
+                )
+                sent = notify(
+                    kind=NotificationKind.PUNCH_REMINDER,
+                    recipients=[users[d.user_id] for d in rows if d.user_id in users],
+                    title=title,
+                    body=body,
+                    params={"time": local},
+                    url=url,
+                    data={"reminder": kind, "expected": expected.astimezone(UTC).isoformat()},
+                    department=departments.get(department_id) if department_id else None,
+                )
+        except IntegrityError:
+            continue  # another run reminded them at the same moment
+        count += len(sent)
     return count
-
-
-def local_date_text(day: date) -> str:
-    return formats.date_format(day, "SHORT_DATE_FORMAT")
