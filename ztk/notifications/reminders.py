@@ -80,7 +80,8 @@ def opted_out(kinds: Sequence[str], user_ids: Iterable[int] | None = None) -> se
     return set(qs.values_list("user_id", "kind"))
 
 
-def _url(name: str, *args: Any) -> str:
+def url_of(name: str, *args: Any) -> str:
+    """A page's path, or "" when pages are not mounted (an API-only deployment)."""
     try:
         return reverse(name, args=args)
     except NoReverseMatch:
@@ -234,7 +235,7 @@ def send_punch_reminders(*, now: datetime | None = None) -> int:
     batches: dict[tuple[str, datetime, str, int | None], list[Due]] = defaultdict(list)
     for d in due:
         batches[(d.kind, d.window.expected, d.zone.key, d.department_id)].append(d)
-    url = _url("attendance:home")
+    url = url_of("attendance:home")
     count = 0
     for (kind, expected, _zone, department_id), rows in sorted(
         batches.items(), key=lambda item: (item[0][1], item[0][0], item[0][3] or 0)

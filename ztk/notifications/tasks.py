@@ -11,6 +11,7 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from .cutoff_reminder import send_cutoff_reminders
 from .delivery import deliver_pending
 from .missed_punch_alert import notify_missed_punches
 from .reminders import send_punch_reminders
@@ -61,3 +62,13 @@ def punch_reminders() -> None:
     sent = send_punch_reminders()
     if sent:
         log.info("punch reminders: %d", sent)
+
+
+@db_periodic_task(crontab(minute="30"))
+@lock_task("notifications-cutoff-reminders")
+def cutoff_reminders() -> None:
+    """Hourly: the correction cut-off reminder, once per person and period, in the first
+    hour outside the group's quiet hours (docs/reminders.md)."""
+    sent = send_cutoff_reminders()
+    if sent:
+        log.info("cut-off reminders: %d", sent)
