@@ -196,6 +196,14 @@ MATRIX: list[Row] = [
         hr_punch,
         case="for an employee at a given time",
     ),
+    # undo: only one's own app punch of the last seconds; anything else is not there (404)
+    Row(
+        "POST /api/v1/punches/{punch_id}/undo",
+        f"{V1}/punches/999999/undo",
+        expect(404),
+        {},
+        case="not one's own",
+    ),
     # --- terminals -----------------------------------------------------------------------
     Row("GET /api/v1/devices", f"{V1}/devices", admins(200)),
     Row(
