@@ -426,6 +426,13 @@ PAGES: list[Page] = [
         post=signed_in(REDIRECT),
         body={"all": "1"},
     ),  # fmt: skip
+    Page(
+        "notifications:reminders",
+        "/notifications/reminders/",
+        get=POST_ONLY,
+        post=signed_in(REDIRECT),
+        body={"on": ["punch_in"]},
+    ),
     Page("notifications:robots", "/notifications/robots/", get=HR_PAGE, post=GET_ONLY),
     Page("notifications:robot_new", "/notifications/robots/new/", get=HR_PAGE, post=HR_PAGE),
     Page(
@@ -786,6 +793,26 @@ PAGES: list[Page] = [
         body={**GEOFENCE_FORM, "radius_m": "250"},
     ),
     # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
+    Page(
+        "settings:reminders",
+        "/settings/reminders/",
+        get=only(200, *SETTINGS_READERS),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:reminder_edit",
+        "/settings/reminders/{group}/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body={
+            "punch_in": "1",
+            "punch_in_minutes": "15",
+            "cutoff_days": "2",
+            "digest_time": "09:00",
+            "quiet_start": "22:00",
+            "quiet_end": "07:00",
+        },
+    ),  # fmt: skip
     Page("settings:groups", "/settings/groups/", get=only(200, *SETTINGS_READERS), post=GET_ONLY),
     Page(
         "settings:group_new",

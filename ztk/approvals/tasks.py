@@ -8,6 +8,7 @@ import logging
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, lock_task
 
+from .digest import send_approver_digests
 from .services import notify_overdue_all, reroute_all
 
 log = logging.getLogger(__name__)
@@ -31,3 +32,13 @@ def reroute_stuck() -> None:
     moved = reroute_all()
     if moved:
         log.info("approvals: %d request(s) re-routed", moved)
+
+
+@db_periodic_task(crontab(minute="*/10"))
+@lock_task("approvals-digest")
+def approver_digests() -> None:
+    """Every 10 minutes: the approvers' daily digest, once a day each, at (or within two
+    hours after) the time of the approver's attendance group (docs/reminders.md)."""
+    sent = send_approver_digests()
+    if sent:
+        log.info("approvals: %d digest(s) sent", sent)

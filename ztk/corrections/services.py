@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext
@@ -1387,6 +1388,17 @@ class Corrections:
 
     def notify_approvers(self, request: CorrectionRequest) -> None:
         _notify_approvers(request)
+
+    def describe(self, request: CorrectionRequest) -> str:
+        """One line of the approvers' digest (``approvals.digest``): who, which day, slot."""
+        return f"#{request.pk} {request.employee.name} {request.date:%m-%d} {request.slot_key}"
+
+    def inbox_url(self) -> str:
+        """The approver's queue page, linked from the digest."""
+        try:
+            return reverse("requests:inbox")
+        except NoReverseMatch:
+            return ""
 
     def notify_overdue(
         self,

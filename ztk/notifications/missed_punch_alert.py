@@ -25,7 +25,8 @@ from ztk.attendance.models import AttendanceDay, DayStatus
 from ztk.attendance.slot_requests import deadlines_for, requests_for
 from ztk.org.models import Employee
 
-from .models import MissedPunchAlert, NotificationKind
+from .models import MissedPunchAlert, NotificationKind, ReminderKind
+from .reminders import group_settings, opted_out
 from .services import notify
 
 LastDayToApply = Callable[[Employee, date], "date | None"]
@@ -91,6 +92,16 @@ def notify_missed_punches(*, day: date, last_day_to_apply: LastDayToApply | None
         .select_related("employee__user", "employee__department", "employee__attendance_group")
         .order_by("employee_id")
     )
+    # The group's switch and the person's opt-out (docs/reminders.md).
+    kind = ReminderKind.MISSED_PUNCH.value
+    groups = group_settings({g for r in rows if (g := r.employee.attendance_group_id) is not None})
+    off = {pk for pk, g in groups.items() if not g.settings.missed_punch}
+    out = opted_out([kind], {r.employee.user_id for r in rows})
+    rows = [
+        r
+        for r in rows
+        if r.employee.attendance_group_id not in off and (r.employee.user_id, kind) not in out
+    ]
     done = set(MissedPunchAlert.objects.filter(day=day).values_list("employee_id", "slot"))
     requested = requests_for([row.employee_id for row in rows], day, day)
     if last_day_to_apply is None:

@@ -8,8 +8,11 @@ Huey task delivers due rows with retries (see delivery.py).
 
 from __future__ import annotations
 
+from datetime import time
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone, translation
@@ -41,11 +44,22 @@ class NotificationKind(models.TextChoices):
     MANUAL_PUNCH_ADDED = "manual_punch_added", _("HR added a punch to your attendance")
     MANUAL_PUNCH_VOIDED = "manual_punch_voided", _("HR voided one of your punches")
     MISSED_PUNCH = "missed_punch", _("Missed punch")
+    PUNCH_REMINDER = "punch_reminder", _("Punch reminder")
+    CUTOFF_REMINDER = "cutoff_reminder", _("Last days to apply for corrections")
+    APPROVAL_DIGEST = "approval_digest", _("Approvals waiting for you")
     TEST = "test", _("Test message")
 
 
 # Personal reminders a group robot posts only when they are chosen explicitly (volume).
-OPT_IN_KINDS = frozenset({NotificationKind.MISSED_PUNCH.value, NotificationKind.TEST.value})
+OPT_IN_KINDS = frozenset(
+    {
+        NotificationKind.MISSED_PUNCH.value,
+        NotificationKind.PUNCH_REMINDER.value,
+        NotificationKind.CUTOFF_REMINDER.value,
+        NotificationKind.APPROVAL_DIGEST.value,
+        NotificationKind.TEST.value,
+    }
+)
 
 
 def kind_label(kind: str) -> str:
@@ -284,3 +298,120 @@ class MissedPunchAlert(models.Model):
 
     def __str__(self) -> str:
         return f"{self.employee_id} {self.day} {self.slot}"
+
+
+# --- reminders (docs/reminders.md) -------------------------------------------------------
+
+
+class ReminderKind(models.TextChoices):
+    """The reminders a person may switch off for themselves (and a group for everyone)."""
+
+    PUNCH_IN = "punch_in", _("Before check-in")
+    PUNCH_OUT = "punch_out", _("At check-out")
+    MISSED_PUNCH = "missed_punch", _("Missed punch the next day")
+    CUTOFF = "cutoff", _("Last days to apply for corrections")
+    DIGEST = "digest", _("Daily list of approvals waiting for me")
+
+
+class ReminderSettings(models.Model):
+    """One attendance group's reminders. A group without a row has the defaults
+    (``ReminderSettings(group=group)``): everything on, 10 minutes before check-in, at
+    check-out, the cut-off reminder 2 days before, the approver digest at 09:00, and no
+    reminders between 22:00 and 07:00 in the group's time zone."""
+
+    group = models.OneToOneField(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance group"),
+        on_delete=models.CASCADE,
+        related_name="reminder_settings",
+    )
+    punch_in = models.BooleanField(_("remind before check-in"), default=True)
+    punch_in_minutes = models.PositiveSmallIntegerField(
+        _("minutes before check-in"),
+        default=10,
+        validators=[MinValueValidator(1), MaxValueValidator(120)],
+    )
+    punch_out = models.BooleanField(_("remind at check-out"), default=True)
+    missed_punch = models.BooleanField(_("missed-punch alert the next day"), default=True)
+    cutoff = models.BooleanField(_("remind before the last day to apply"), default=True)
+    cutoff_days = models.PositiveSmallIntegerField(
+        _("days before the last day to apply"),
+        default=2,
+        validators=[MinValueValidator(0), MaxValueValidator(15)],
+    )
+    digest = models.BooleanField(_("daily digest for approvers"), default=True)
+    digest_time = models.TimeField(_("digest time"), default=time(9, 0))
+    quiet = models.BooleanField(_("quiet hours"), default=True)
+    quiet_start = models.TimeField(_("quiet from"), default=time(22, 0))
+    quiet_end = models.TimeField(_("quiet until"), default=time(7, 0))
+
+    class Meta:
+        verbose_name = _("reminder settings")
+        verbose_name_plural = _("reminder settings")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return str(self.group)
+
+    def is_quiet(self, local: time) -> bool:
+        """Whether `local` (the group's wall-clock time) lies in the quiet hours."""
+        if not self.quiet or self.quiet_start == self.quiet_end:
+            return False
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= local < self.quiet_end
+        return local >= self.quiet_start or local < self.quiet_end
+
+    def enabled(self, kind: str) -> bool:
+        return bool(getattr(self, str(kind)))
+
+
+class ReminderOptOut(models.Model):
+    """A person switched one kind of reminder off for themselves."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminder_opt_outs"
+    )
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder opt-out")
+        verbose_name_plural = _("reminder opt-outs")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind"], name="reminder_opt_out_unique")
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind}"
+
+
+class ReminderSent(models.Model):
+    """Remembers each reminder sent, so that each goes once: a punch reminder per
+    (person, attendance date, slot), a cut-off reminder per (person, period start), a
+    digest per (person, local date)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="reminders_sent"
+    )
+    kind = models.CharField(max_length=16, choices=ReminderKind.choices)
+    day = models.DateField()
+    key = models.CharField(max_length=16, blank=True, default="")
+    notification = models.ForeignKey(
+        Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("reminder sent")
+        verbose_name_plural = _("reminders sent")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "kind", "day", "key"], name="reminder_sent_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["kind", "day"], name="reminder_sent_kind_day")]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.kind} {self.day} {self.key}"

@@ -11,8 +11,10 @@ from django.utils import timezone
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
 
+from .cutoff_reminder import send_cutoff_reminders
 from .delivery import deliver_pending
 from .missed_punch_alert import notify_missed_punches
+from .reminders import send_punch_reminders
 
 log = logging.getLogger(__name__)
 
@@ -50,3 +52,23 @@ def missed_punch_alerts() -> None:
         return
     sent = notify_missed_punches(day=now.date() - timedelta(days=1))
     log.info("missed-punch alerts for %s: %d", now.date() - timedelta(days=1), sent)
+
+
+@db_periodic_task(crontab(minute="*"))
+@lock_task("notifications-punch-reminders")
+def punch_reminders() -> None:
+    """Every minute: remind those whose check-in is near or whose check-out has come and
+    who have not punched (a fixed number of queries per run, docs/reminders.md)."""
+    sent = send_punch_reminders()
+    if sent:
+        log.info("punch reminders: %d", sent)
+
+
+@db_periodic_task(crontab(minute="30"))
+@lock_task("notifications-cutoff-reminders")
+def cutoff_reminders() -> None:
+    """Hourly: the correction cut-off reminder, once per person and period, in the first
+    hour outside the group's quiet hours (docs/reminders.md)."""
+    sent = send_cutoff_reminders()
+    if sent:
+        log.info("cut-off reminders: %d", sent)

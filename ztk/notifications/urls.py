@@ -9,6 +9,7 @@ app_name = "notifications"
 urlpatterns = [
     path("", views.inbox, name="inbox"),
     path("read/", views.mark_read, name="read"),
+    path("reminders/", views.reminders, name="reminders"),
     path("<int:pk>/open/", views.open_notification, name="open"),
     path("robots/", views.robots, name="robots"),
     path("robots/new/", views.robot_edit, name="robot_new"),

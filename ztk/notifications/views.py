@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -20,7 +21,8 @@ from ztk.core.parse import parse_local_url
 
 from . import rules, selectors, services
 from .forms import RobotWebhookForm
-from .models import RobotWebhook, kind_label
+from .models import ReminderKind, RobotWebhook, kind_label
+from .reminder_services import reminder_opt_outs, reminder_opt_outs_set
 
 PAGE_SIZE = 30
 
@@ -46,8 +48,24 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "unread_only": unread_only,
             "unread_total": selectors.unread_count(request.user),
+            "reminder_kinds": ReminderKind.choices,
+            "reminder_off": reminder_opt_outs(request.user),
         },
     )
+
+
+@login_required
+@require_POST
+def reminders(request: HttpRequest) -> HttpResponse:
+    """The person's own reminder choices: the ticked kinds stay on, the others go off."""
+    on = set(request.POST.getlist("on")[:20])
+    off = [k for k in ReminderKind.values if k not in on]
+    services_done = reminder_opt_outs_set(user=request.user, off=off)
+    if services_done:
+        messages.success(request, _("Your reminders are saved; the ones you unticked are off."))
+    else:
+        messages.success(request, _("Your reminders are saved; all are on."))
+    return redirect(reverse("notifications:inbox") + "#reminder-choices")
 
 
 @login_required

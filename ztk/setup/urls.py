@@ -1,6 +1,16 @@
 from django.urls import path
 
-from .views import api_keys, geofences, groups, holidays, index, schedules, shifts, webhooks
+from .views import (
+    api_keys,
+    geofences,
+    groups,
+    holidays,
+    index,
+    reminders,
+    schedules,
+    shifts,
+    webhooks,
+)
 
 app_name = "settings"
 
@@ -43,6 +53,8 @@ urlpatterns = [
     path("schedules/roster/copy/", schedules.roster_copy, name="roster_copy"),
     path("schedules/roster/export/", schedules.roster_export, name="roster_export"),
     path("schedules/roster/import/", schedules.roster_import, name="roster_import"),
+    path("reminders/", reminders.index, name="reminders"),
+    path("reminders/<str:code>/", reminders.edit, name="reminder_edit"),
     path("shifts/", shifts.index, name="shifts"),
     path("shifts/new/", shifts.create, name="shift_create"),
     path("shifts/preview/", shifts.preview, name="shift_preview"),
