@@ -66,9 +66,9 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "template_partials",
-    "axes",
+    "ztk.accounts.third_party.AxesConfig",  # django-axes, with a translated name
     "django_otp",
-    "django_otp.plugins.otp_totp",
+    "ztk.accounts.third_party.TotpConfig",  # django_otp.plugins.otp_totp, likewise
     "rules.apps.AutodiscoverRulesConfig",
     "ztk.core",
     "ztk.audit",
@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "ztk.notifications",
     "ztk.reports",
     "ztk.closing",
+    "ztk.oversight",
     "ztk.api",
     "ztk.web",
     "ztk.setup",

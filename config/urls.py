@@ -1,12 +1,10 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.utils.translation import gettext_lazy as _
 
 from ztk.api.api import api
+from ztk.core.admin_site import label_admin_site
 
-admin.site.site_header = _("ZTK Attendance administration")
-admin.site.site_title = _("ZTK Attendance")
-admin.site.index_title = _("Settings")
+label_admin_site(admin.site)
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -18,6 +16,7 @@ urlpatterns = [
     path("hr/manual/", include("ztk.hrdesk.urls.manual")),
     path("hr/desk/", include("ztk.hrdesk.urls.desk")),
     path("hr/periods/", include("ztk.closing.urls")),
+    path("hr/oversight/findings/", include("ztk.oversight.urls")),
     path("hr/oversight/", include("ztk.hrdesk.urls.oversight")),
     path("corrections/", include("ztk.corrections.urls.attachments")),
     path("requests/", include("ztk.corrections.urls.requests")),

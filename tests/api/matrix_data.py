@@ -210,3 +210,31 @@ class World:
                 email=False,
             )
         return sent.pk
+
+    # --- oversight findings -------------------------------------------------------------------
+
+    def _finding(self, rule: str, **subject: Any) -> int:
+        from ztk.oversight.models import Finding
+
+        finding = Finding.objects.create(
+            rule=rule,
+            key=f"{rule}:{sorted(subject)}:2026-11-01",
+            severity="high",
+            period_start=date(2026, 11, 1),
+            period_end=date(2026, 11, 30),
+            params={"count": 4},
+            first_found_at=NOW,
+            last_found_at=NOW,
+            **subject,
+        )
+        return finding.pk
+
+    @cached_property
+    def finding(self) -> int:
+        """An open finding about the employee (a frequent corrector)."""
+        return self._finding("frequent_corrector", employee=self.org.employee)
+
+    @cached_property
+    def hr_finding(self) -> int:
+        """An open finding about HR's own work: the auditor's to handle."""
+        return self._finding("hr_activity", user=self.org.hr.user)

@@ -92,6 +92,11 @@ def admins(ok: int) -> dict[str, int]:
     return expect(403, hr=ok, sysadmin=ok)
 
 
+def findings(ok: int, **by_role: int) -> dict[str, int]:
+    """HR and the auditor get `ok` (oversight findings); everyone else signed in 403."""
+    return {**expect(403, hr=ok, auditor=ok), **by_role}
+
+
 def everyone(status: int) -> dict[str, int]:
     return dict.fromkeys(ROLES, status)
 
@@ -128,6 +133,8 @@ MATRIX: list[Row] = [
     Row("PUT /api/v1/employees/{employee_no}", f"{V1}/employees/1003", admins(200), EMPLOYEE_BODY),
     Row("DELETE /api/v1/employees/{employee_no}", f"{V1}/employees/1003", everyone(405)),
     Row("GET /api/v1/departments", f"{V1}/departments", admins(200)),
+    # --- correction categories: configuration for integrators (as the HR sync) ----------
+    Row("GET /api/v1/corrections/categories", f"{C}/categories", admins(200)),
     Row("GET /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200)),
     Row("PUT /api/v1/departments/{code}", f"{V1}/departments/RD", admins(200), DEPARTMENT_BODY),
     Row("DELETE /api/v1/departments/{code}", f"{V1}/departments/RD", everyone(405)),
@@ -314,6 +321,28 @@ MATRIX: list[Row] = [
     Row("PUT /api/v1/rosters", f"{V1}/rosters", admins(200), roster_body),
     # --- reports -------------------------------------------------------------------------
     Row("GET /api/v1/reports/monthly", f"{V1}/reports/monthly?period={PERIOD}", admins(200)),
+    # --- oversight findings: HR and auditors; HR-activity findings are the auditor's ---------
+    Row("GET /api/v1/oversight/findings", f"{V1}/oversight/findings", findings(200)),
+    Row(
+        "POST /api/v1/oversight/findings/{finding_id}/acknowledge",
+        f"{V1}/oversight/findings/{{finding}}/acknowledge",
+        findings(200),
+        {"note": "已核实"},
+        case="about the employee",
+    ),
+    Row(
+        "POST /api/v1/oversight/findings/{finding_id}/acknowledge",
+        f"{V1}/oversight/findings/{{hr_finding}}/acknowledge",
+        findings(200, hr=403),
+        {},
+        case="about HR's work",
+    ),
+    Row(
+        "POST /api/v1/oversight/findings/{finding_id}/dismiss",
+        f"{V1}/oversight/findings/{{finding}}/dismiss",
+        findings(200),
+        {"note": "设备故障属实"},
+    ),
 ]
 
 # Cells whose endpoint answers differently from the rule: (row label, role) -> the bug.
@@ -331,6 +360,7 @@ REQUIRED_TAGS = {
     "corrections",
     "notifications",
     "reports",
+    "oversight",
     "schedules",
 }
 

@@ -174,7 +174,8 @@ def test_day_view_shows_slots_punches_and_the_explanation(org):
     assert 'class="correction-actions"' not in html  # nothing missing: no correction place
 
 
-def test_day_view_leaves_a_place_for_corrections_when_a_slot_is_missing(org):
+def test_day_view_leaves_a_place_for_corrections_when_a_slot_is_missing(org, time_machine):
+    time_machine.move_to(at(D5 + timedelta(days=1), 10), tick=False)  # within the window
     punch(org.employee, at(D5, 8, 58))
     store_day(org.employee, D5)
 

@@ -299,6 +299,16 @@ CASES = [
         ],
     ),
     (
+        "a day still to come",
+        DEFAULT,
+        {"now": at(11, 26, 20), "slot_status": "pending"},
+        [
+            (p.FUTURE_DAY, {"day": "2026-11-27", "today": "2026-11-26"}),
+            (p.NOT_AN_ANOMALY, {**IN1, "status": "pending"}),
+            (p.FUTURE_TIME, {"requested": "2026-11-27 09:00", "now": "2026-11-26 20:00"}),
+        ],
+    ),
+    (
         "future by one second, same minute shown",
         DEFAULT,
         {"now": at(11, 27, 9), "requested_time": at(11, 27, 9).replace(second=1)},

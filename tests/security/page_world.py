@@ -20,6 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import transaction
 
 from tests import factories
 from ztk.accounts.services import api_key_create
@@ -127,6 +128,8 @@ def build() -> PageWorld:
     from ztk.hrdesk.paper import paper_form_register
     from ztk.notifications.models import RobotWebhook
     from ztk.notifications.services import notify
+    from ztk.reports.models import PayrollDelivery, PayrollWebhook
+    from ztk.reports.payroll import queue_test_event
 
     org = factories.small_org()
     sales = org.stranger.department
@@ -232,8 +235,29 @@ def build() -> PageWorld:
     job = Job.objects.create(kind=bulk_import.JOB_PREVIEW, owner=org.hr.user)
     # an integrator's API key, created by HR (the settings pages list and revoke it)
     api_key, _raw = api_key_create(actor=org.hr.user, user=org.hr.user, name="payroll")
+    # a payroll webhook (/settings/webhooks/) with one given-up delivery to retry
+    webhook = PayrollWebhook.objects.create(name="薪资系统", url="https://93.184.216.34/hook")
+    with transaction.atomic():
+        dead = queue_test_event(webhook)
+    PayrollDelivery.objects.filter(pk=dead.pk).update(status="dead", attempts=8)
     # … and HR's punch-file import (/hr/devices/import/) likewise
     device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
+    # an oversight finding about 张三 (frequent corrector), evidence: his pending request
+    from ztk.oversight.models import Finding
+
+    finding = Finding.objects.create(
+        rule="frequent_corrector",
+        key=f"frequent_corrector:e{org.employee.pk}:2026-11-01",
+        severity="high",
+        employee=org.employee,
+        period_start=PERIOD_START,
+        period_end=date(2026, 11, 30),
+        params={"count": 3, "group_percentile_value": 0, "percentile": 95},
+        evidence=[{"kind": "request", "id": pending.pk, "at": None, "note": "", "tag": ""}],
+        first_found_at=NOW,
+        last_found_at=NOW,
+    )
+    world.ids.update(finding=finding.pk)
     # the group's punch area (/settings/geofences/)
     fence = factories.geofence(org.group, code="HQ")
     world.ids.update(
@@ -244,6 +268,8 @@ def build() -> PageWorld:
         job=str(job.pk),
         api_key=api_key.pk,
         device_job=str(device_job.pk),
+        webhook=webhook.pk,
+        delivery=dead.pk,
         fence=fence.code,
     )
     return world

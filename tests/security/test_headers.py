@@ -47,6 +47,8 @@ SAMPLE_ARGS = {
     "content_type_id": "1",
     "job_id": "0f0e0d0c0b0a09080706050403020100",
     "key_id": "1",
+    "finding_id": "1",
+    "webhook_id": "1",
     "year": "2026",
 }
 # A <script> without src= that is not a JSON data block (json_script) runs inline.

@@ -38,6 +38,8 @@ from django.db import transaction
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
+from ztk.oversight.checks import Limits
+
 from .page_world import NOW, ROLES, PageWorld, build, png
 
 # Each test runs in its own savepoint inside the module's transaction (see `world`).
@@ -110,6 +112,9 @@ SETTINGS_READERS = ("hr", "auditor", "superuser")  # settings pages: the auditor
 HR_PAGE = only(200, *ADMINS)  # HR's desk pages: HR and the system admin
 HR_ACTION = only(REDIRECT, *ADMINS)  # … and their actions (done, back to the page)
 DAY = "2026-11-23"
+FINDINGS_READERS = ("hr", "auditor")  # oversight findings: HR and auditors
+FINDINGS_PAGE = only(200, *FINDINGS_READERS)
+THRESHOLDS_FORM = {name: str(getattr(Limits(), name)) for name in Limits.__dataclass_fields__}
 PERIOD = "/hr/periods/{group}/2026-11-01"
 NEW_FOR_ZHANG = "/requests/new/?day=2026-11-24&slot=out1&employee=1002"
 SUBMISSION = {
@@ -152,6 +157,13 @@ POLICY_FORM = {
     "cat-0-code": "forgot",
     "cat-0-name": "忘记打卡",
     "cat-0-active": "1",
+}
+# A public address written as an IP, so saving it needs no DNS.
+WEBHOOK_FORM = {
+    "name": "工资系统",
+    "url": "https://93.184.216.34/payroll",
+    "events": "period.closed",
+    "active": "on",
 }
 # The people who may see 张三's requests and files: himself, his supervisor and head, HR,
 # the system admin; everyone else signed in gets 404 (the request is private).
@@ -471,6 +483,36 @@ PAGES: list[Page] = [
         post=only(REDIRECT, "hr"),
         body={"note": "请尽快"},
     ),
+    # --- oversight findings: HR and auditors read, run and handle; HR sets the thresholds --
+    Page("findings:index", "/hr/oversight/findings/", get=FINDINGS_PAGE, post=GET_ONLY),
+    Page("findings:detail", "/hr/oversight/findings/{finding}/", get=FINDINGS_PAGE, post=GET_ONLY),
+    Page(
+        "findings:acknowledge",
+        "/hr/oversight/findings/{finding}/acknowledge/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *FINDINGS_READERS),
+        body={"note": "已核实"},
+    ),
+    Page(
+        "findings:dismiss",
+        "/hr/oversight/findings/{finding}/dismiss/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *FINDINGS_READERS),
+        body={"note": "设备故障属实"},
+    ),
+    Page(
+        "findings:run",
+        "/hr/oversight/findings/run/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *FINDINGS_READERS),
+    ),
+    Page(
+        "findings:thresholds",
+        "/hr/oversight/findings/thresholds/",
+        get=FINDINGS_PAGE,
+        post=only(REDIRECT, "hr"),
+        body=THRESHOLDS_FORM,
+    ),
     # --- month-end close: HR ---------------------------------------------------------------
     Page("periods:index", "/hr/periods/", get=only(200, "hr"), post=GET_ONLY),
     Page("periods:detail", f"{PERIOD}/", get=only(200, "hr"), post=GET_ONLY),
@@ -525,6 +567,27 @@ PAGES: list[Page] = [
         get=only(200, "employee", "supervisor", "head", "hr", others=404),
         post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404),  # filed (for) 张三
         body=SUBMISSION,
+        case="for 张三 (self, or on his behalf)",
+    ),
+    Page(
+        "requests:batch",
+        f"/requests/batch/?slot={DAY}:in1",
+        get=signed_in(200, superuser=404),  # each for their own days
+        post=signed_in(422, superuser=404),  # nothing ticked: refused, nothing written
+        case="one's own",
+    ),
+    Page(
+        "requests:batch",
+        "/requests/batch/?slot=2026-11-24:out1&employee=1002",
+        get=only(200, "employee", "supervisor", "head", "hr", others=404),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404),  # filed (for) 张三
+        body={
+            "employee": "1002",
+            "slot": "2026-11-24:out1",
+            "time_2026-11-24_out1": "18:05",
+            "category": "forgot",
+            "reason": "下班忘记打卡了",
+        },
         case="for 张三 (self, or on his behalf)",
     ),
     Page(
@@ -863,6 +926,40 @@ PAGES: list[Page] = [
         "/settings/schedules/roster/import/",
         get=only(200, *SETTINGS_READERS),
         post=only(422, *ADMINS),  # no file chosen: the form again with the refusal
+    ),
+    # --- settings: outgoing payroll webhooks (HR changes, the auditor reads) ----------------
+    Page(
+        "settings:webhooks",
+        "/settings/webhooks/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(200, *ADMINS),  # the new webhook's secret is shown once, in this response
+        body=WEBHOOK_FORM,
+    ),
+    Page(
+        "settings:webhook",
+        "/settings/webhooks/{webhook}/",
+        get=only(200, *SETTINGS_READERS),
+        post=only(REDIRECT, *ADMINS),
+        body=WEBHOOK_FORM,
+    ),
+    Page(
+        "settings:webhook_rotate",
+        "/settings/webhooks/{webhook}/rotate/",
+        get=POST_ONLY,
+        post=only(200, *ADMINS),  # the new secret is shown once, in this response
+    ),
+    Page(
+        "settings:webhook_test",
+        "/settings/webhooks/{webhook}/test/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+    ),
+    Page(
+        "settings:webhook_retry",
+        "/settings/webhooks/{webhook}/retry/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *ADMINS),
+        body={"delivery": "{delivery}"},
     ),
     Page("web:home", "/", get=signed_in(200), post=GET_ONLY),
     Page("web:approvals", "/approvals/", get=signed_in(200), post=GET_ONLY),

@@ -20,7 +20,7 @@ from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.parse import MAX_ID, parse_day
 from ztk.corrections import selectors, services
-from ztk.corrections.models import CorrectionRequest
+from ztk.corrections.models import CorrectionRequest, ReasonCategory
 from ztk.corrections.policy import period_of
 from ztk.corrections.rules import may_act, may_file_for
 from ztk.engine import slot_to_json
@@ -29,8 +29,9 @@ from ztk.org.selectors import employee_for, user_named
 from ztk.reports.summary import parse_period
 
 from .attendance import SlotOut
+from .org import require_sync
 from .pagination import Page, PageParams, paginate
-from .schemas import ErrorOut, Multiline, MultilineForm, Period, Text
+from .schemas import CODE_PATTERN, ErrorOut, Multiline, MultilineForm, Period, Text
 
 router = Router(tags=["corrections"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -426,6 +427,57 @@ def preview(request, payload: PreviewIn):
     if result is None:
         raise NotFoundError(code="no_plan")
     return preview_out(result)
+
+
+class ReasonCategoryQuery(PageParams):
+    active: bool | None = Field(None, description="only active (true) or inactive (false) ones")
+    group: str | None = Field(
+        None,
+        pattern=CODE_PATTERN,
+        description="attendance group code: the global categories and that group's own",
+    )
+
+
+class ReasonCategoryOut(Schema):
+    code: str = Field(..., description="stable code, sent as `category` when submitting")
+    name: str
+    requires_attachment: bool = Field(..., description="a request with it needs a file")
+    active: bool
+    order: int = Field(..., description="position in the lists people see")
+    group: str | None = Field(
+        ...,
+        description="the attendance group whose correction policy defines it; null: a "
+        "global category, offered to every group (a group's own of the same code wins)",
+    )
+    group_name: str | None
+
+    @staticmethod
+    def from_model(c: ReasonCategory) -> dict[str, Any]:
+        group = c.policy.group if c.policy is not None else None
+        return {
+            "code": c.code,
+            "name": c.name,
+            "requires_attachment": c.requires_attachment,
+            "active": c.active,
+            "order": c.order,
+            "group": group.code if group else None,
+            "group_name": group.name if group else None,
+        }
+
+
+class ReasonCategoryPage(Page):
+    items: list[ReasonCategoryOut]
+
+
+@router.get(
+    "/corrections/categories",
+    response={200: ReasonCategoryPage, **ERRORS},
+    summary="Correction reason categories (for integrators: HR and system admins)",
+)
+def categories(request, q: Query[ReasonCategoryQuery]):
+    require_sync(request)
+    rows = selectors.reason_categories(active=q.active, group=q.group)
+    return paginate(request, rows, q, ReasonCategoryOut.from_model)
 
 
 @router.get(

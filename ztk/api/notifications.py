@@ -31,8 +31,8 @@ class NotificationOut(Schema):
         return {
             "id": n.pk,
             "kind": n.kind,
-            "title": n.title,
-            "body": n.body,
+            "title": n.shown_title,  # in the language of the request
+            "body": n.shown_body,
             "url": n.url,
             "data": n.data or {},
             "created_at": n.created_at,

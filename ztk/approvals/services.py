@@ -13,11 +13,10 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -319,22 +318,19 @@ def delegation_cancel(*, actor: Any, delegation: Delegation, today: date | None 
 
 
 def _notify_delegate(delegation: Delegation) -> None:
-    with translation.override(settings.LANGUAGE_CODE):
-        text = {
+    """Tell the delegate, in their own language (``notify`` renders every language)."""
+    notify(
+        kind="correction_delegation",
+        recipients=[delegation.delegate],
+        title=_("You approve corrections for %(name)s"),
+        body=_("From %(start)s to %(end)s you may approve correction requests for %(name)s."),
+        params={
             "name": display_name(delegation.approver),
             "start": delegation.start.isoformat(),
             "end": delegation.end.isoformat(),
-        }
-        notify(
-            kind="correction_delegation",
-            recipients=[delegation.delegate],
-            title=str(_("You approve corrections for %(name)s") % text),
-            body=str(
-                _("From %(start)s to %(end)s you may approve correction requests for %(name)s.")
-                % text
-            ),
-            data={"delegation_id": delegation.pk},
-        )
+        },
+        data={"delegation_id": delegation.pk},
+    )
 
 
 # --------------------------------------------------------------------------- reminders

@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class AttendanceConfig(AppConfig):
     name = "ztk.attendance"
     label = "attendance"
+    verbose_name = _("Attendance")
 
     def ready(self) -> None:
         # registry: services uses models, which can be imported only once apps are loaded

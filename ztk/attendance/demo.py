@@ -2,7 +2,9 @@
 
 October 2026 holds the National Day holiday (1–7 Oct) and a make-up working Saturday
 (10 Oct), so the calendar shows both. Anomalies are seeded on purpose: forgotten punches,
-late arrivals and an early leave — including recent ones for the `employee` login.
+late arrivals and an early leave — including recent ones for the `employee` login, whose
+October shows every status (``SHOWCASE``; the correction requests on two of its days are
+filed by ``ztk.ops.demo``, corrections being above attendance).
 """
 
 from __future__ import annotations
@@ -24,6 +26,32 @@ from .services import recompute_range
 
 DEMO_START = date(2026, 10, 1)
 NIGHT_WORKERS = ["3002", "3003", "3004", "3005", "3006"]
+# The oversight demo (ztk/oversight/demo.py): these people forget to check in on these
+# weekdays (0 = Monday) of the last FORGET_DAYS days, then file corrections for them.
+FORGETFUL = {"1003": (0, 2, 4), "1004": (1, 3), "1005": (1, 4)}
+FORGET_DAYS = 40
+
+
+def forgets_check_in(employee_no: str, day: date, end: date) -> bool:
+    """Whether the oversight demo's forgetful ``employee_no`` forgot ``day``'s check-in."""
+    weekdays = FORGETFUL.get(employee_no, ())
+    return day.weekday() in weekdays and 3 <= (end - day).days < FORGET_DAYS
+
+
+DEMO_EMPLOYEE = "1002"  # the `employee` login
+# The demo employee's October, beside its normal days, rest days, the holiday and the 调休
+# Saturday: one day of each anomaly. 16 October gets an approved correction (补卡) and 19
+# October one still pending (ztk.ops.demo).
+CORRECTED_DAY = date(2026, 10, 16)
+PENDING_DAY = date(2026, 10, 19)
+SHOWCASE: dict[date, dict[str, str]] = {  # "ok": on time, whatever the dice say
+    date(2026, 10, 12): {"in1": "late", "out1": "ok"},
+    date(2026, 10, 13): {"in1": "ok", "out1": "early"},
+    date(2026, 10, 14): {"in1": "forgot", "out1": "ok"},  # a missing punch left as it is
+    date(2026, 10, 15): {"in1": "forgot", "out1": "forgot"},  # absent
+    CORRECTED_DAY: {"in1": "ok", "out1": "forgot"},
+    PENDING_DAY: {"in1": "forgot", "out1": "ok"},
+}
 
 
 def _shifts():
@@ -64,12 +92,12 @@ def _day_punches(rng: random.Random, plan, recent_special: dict) -> list[datetim
         if special == "forgot":
             continue
         if kind.startswith("in"):
-            if special == "late" or roll < 0.04:
+            if special == "late" or (special is None and roll < 0.04):
                 offset = timedelta(minutes=rng.randint(6, 45))
             else:
                 offset = -timedelta(minutes=rng.randint(1, 25))
         else:
-            if roll < 0.02:
+            if special == "early" or (special is None and roll < 0.02):
                 offset = -timedelta(minutes=rng.randint(10, 60))
             else:
                 offset = timedelta(minutes=rng.randint(0, 50))
@@ -98,11 +126,14 @@ def load_attendance_demo(*, today: date | None = None) -> int:
         return 0
     plans = build_plans(employees, DEMO_START, end)
     rng = random.Random(2026)
-    recent = {  # the demo employee has something to correct in the last days
-        ("1002", end): {"out1": "forgot"},
-        ("1002", end - timedelta(days=1)): {"in1": "late"},
-        ("1002", end - timedelta(days=2)): {"in1": "forgot"},
-    }
+    recent = {(DEMO_EMPLOYEE, day): slots for day, slots in SHOWCASE.items()}
+    recent.update(
+        {  # the demo employee has something to correct in the last days
+            (DEMO_EMPLOYEE, end): {"out1": "forgot"},
+            (DEMO_EMPLOYEE, end - timedelta(days=1)): {"in1": "late"},
+            (DEMO_EMPLOYEE, end - timedelta(days=2)): {"in1": "forgot"},
+        }
+    )
     items: list[PunchInput] = []
     for employee in employees:
         day = DEMO_START
@@ -111,6 +142,8 @@ def load_attendance_demo(*, today: date | None = None) -> int:
             if plan is not None and plan.kind == "work":
                 windows = [(w.key, w.expected) for w in slot_windows(plan)]
                 special = recent.get((employee.employee_no, day), {})
+                if forgets_check_in(employee.employee_no, day, end):
+                    special = {"in1": "forgot"}
                 for stamp in _day_punches(rng, windows, special):
                     items.append(
                         PunchInput(

@@ -31,6 +31,7 @@ from .explain import SLOT_STATUS, render_notes, slot_label
 from .models import AttendanceDay, DayStatus
 from .selectors import month_bounds, punches_between, punches_for_day
 from .services import pending_dates
+from .slot_checks import SlotCheck, checks_for
 from .slot_requests import SlotRequest, requests_for
 
 ANOMALY_STATUSES = (DayStatus.ABNORMAL, DayStatus.ABSENT)
@@ -145,6 +146,14 @@ class MonthSummary:
         self.missing_count += row.missing_in_count + row.missing_out_count
 
 
+@dataclass(frozen=True)
+class MonthSlot:
+    """A red slot of the month (late, early, missing) with what can be done about it."""
+
+    day: date
+    slot: SlotView
+
+
 @dataclass
 class MonthCalendar:
     employee: Employee
@@ -158,6 +167,12 @@ class MonthCalendar:
     prev: str
     next: str
     current: str
+    # The month's red slots with the correction rules' verdict (only when asked for).
+    red_slots: list[MonthSlot] = field(default_factory=list)
+
+    @property
+    def selectable(self) -> list[MonthSlot]:
+        return [s for s in self.red_slots if s.slot.can_apply]
 
     @property
     def param(self) -> str:
@@ -165,18 +180,22 @@ class MonthCalendar:
 
 
 def month_calendar(
-    *, employee: Employee, year: int, month: int, now: datetime | None = None
+    *,
+    employee: Employee,
+    year: int,
+    month: int,
+    now: datetime | None = None,
+    actor: Any = None,
 ) -> MonthCalendar:
     """The employee's month as weeks (Monday first) of day cells, each marked when one of
-    its slots has a correction request waiting for approval. Two queries."""
+    its slots has a correction request waiting for approval. Two queries; with `actor`,
+    also the month's red slots, each with the correction rules' verdict for a correction
+    `actor` would file now (``slot_checks``)."""
     first, last = month_bounds(year, month)
     today = local_today(employee, now)
     weeks = calendar.Calendar(firstweekday=0).monthdatescalendar(year, month)
-    pending_days = {
-        day
-        for (_employee, day, _slot), req in requests_for([employee.pk], first, last).items()
-        if req.pending
-    }
+    requests = requests_for([employee.pk], first, last)
+    pending_days = {day for (_employee, day, _slot), req in requests.items() if req.pending}
     rows = {
         row.day: row
         for row in AttendanceDay.objects.filter(
@@ -201,6 +220,9 @@ def month_calendar(
         ]
         for week in weeks
     ]
+    red_slots = (
+        _red_slots(employee, rows, first, last, requests, actor, now) if actor is not None else []
+    )
     prev_y, prev_m = shift_month(year, month, -1)
     next_y, next_m = shift_month(year, month, 1)
     return MonthCalendar(
@@ -215,7 +237,34 @@ def month_calendar(
         prev=f"{prev_y:04d}-{prev_m:02d}",
         next=f"{next_y:04d}-{next_m:02d}",
         current=f"{today.year:04d}-{today.month:02d}",
+        red_slots=red_slots,
     )
+
+
+def _red_slots(
+    employee: Employee,
+    rows: Mapping[date, AttendanceDay],
+    first: date,
+    last: date,
+    requests: Mapping[tuple[int, date, str], SlotRequest],
+    actor: Any,
+    now: datetime | None,
+) -> list[MonthSlot]:
+    tz = employee_zone(employee)
+    red = {
+        day: row
+        for day, row in sorted(rows.items())
+        if first <= day <= last and any(s.get("status") in SLOT_PROBLEMS for s in row.slots)
+    }
+    checks = checks_for(actor, employee, list(red), now) if red else {}
+    out = []
+    for day, row in red.items():
+        on_day = {key: req for (_e, d, key), req in requests.items() if d == day}
+        mine = {key: check for (d, key), check in checks.items() if d == day}
+        for view in _slot_views(row, tz, on_day, mine):
+            if view.problem:
+                out.append(MonthSlot(day=day, slot=view))
+    return out
 
 
 # --------------------------------------------------------------------------- day detail
@@ -240,10 +289,30 @@ class SlotView:
     half_day_absent: bool
     # The slot's pending or approved correction request (补卡), with its page.
     request: SlotRequest | None = None
+    # Whether a correction can be filed now, and if not why (``slot_checks``).
+    check: SlotCheck | None = None
 
     @property
     def problem(self) -> bool:
         return self.status in SLOT_PROBLEMS
+
+    @property
+    def can_apply(self) -> bool:
+        """Offer the correction form: a problem slot without a request under way that the
+        correction rules allow now (without a verdict: a missing punch, as before)."""
+        if not self.problem or self.request is not None:
+            return False
+        if self.check is None:
+            return self.status == "missing"
+        return self.check.correctable
+
+    @property
+    def blocked(self) -> SlotCheck | None:
+        """The verdict of a problem slot that cannot be corrected now (no request under
+        way: that one is shown as the request instead)."""
+        if not self.problem or self.request is not None or self.check is None:
+            return None
+        return None if self.check.correctable else self.check
 
     @property
     def pending(self) -> bool:
@@ -274,6 +343,12 @@ class DayDetail:
     missing_slots: list[SlotView] = field(default_factory=list)
     # Punches of a large upload wait in the recompute queue: the result may still change.
     updating: bool = False
+    # Why nothing of a day without a result can be corrected (e.g. a day still to come).
+    day_reasons: tuple[str, ...] = ()
+
+    @property
+    def blocked_slots(self) -> list[SlotView]:
+        return [s for s in self.slots if s.blocked is not None]
 
     @property
     def status_label(self) -> str:
@@ -312,10 +387,14 @@ def segments_of(row: AttendanceDay) -> int:
 
 
 def _slot_views(
-    row: AttendanceDay, tz: ZoneInfo, requests: Mapping[str, SlotRequest] | None = None
+    row: AttendanceDay,
+    tz: ZoneInfo,
+    requests: Mapping[str, SlotRequest] | None = None,
+    checks: Mapping[str, SlotCheck] | None = None,
 ) -> list[SlotView]:
     segments = segments_of(row)
     requests = requests or {}
+    checks = checks or {}
     views = []
     for slot in row.slots:
         expected = _local(slot.get("expected"), tz)
@@ -339,29 +418,48 @@ def _slot_views(
                 serious=bool(slot.get("serious")),
                 half_day_absent=bool(slot.get("half_day_absent")),
                 request=requests.get(slot.get("key", "")),
+                check=checks.get(slot.get("key", "")),
             )
         )
     return views
 
 
-def day_detail(*, employee: Employee, day: date) -> DayDetail:
+def day_detail(
+    *, employee: Employee, day: date, actor: Any = None, now: datetime | None = None
+) -> DayDetail:
     """Expected slots, matched punches, every punch of the day and the explanation.
 
     Four queries: the stored day, its punches (with their voids), the recompute queue and
-    the slots' correction requests. A missing slot with a request under way is not offered
-    for a new one (`missing_slots`): the page shows the request instead.
+    the slots' correction requests; with `actor`, the correction rules' verdict on each
+    slot for a correction `actor` would file now (``slot_checks``: a few more). A problem
+    slot is offered for a correction (`missing_slots`) only when those rules allow it and
+    no request is under way; otherwise the page says why (`blocked_slots`) or shows the
+    request.
     """
     tz = employee_zone(employee)
     updating = bool(pending_dates(employee.pk, day, day))
     row = AttendanceDay.objects.filter(employee=employee, day=day).first()
+    # The verdicts cost a few queries: asked only where there is something to say (a red
+    # slot, or a day still to come).
+    wanted = actor is not None and (
+        any(s.get("status") in SLOT_PROBLEMS for s in row.slots)
+        if row is not None
+        else day > local_today(employee, now)
+    )
+    checks = (
+        {key: check for (_day, key), check in checks_for(actor, employee, [day], now).items()}
+        if wanted
+        else {}
+    )
     if row is None:
         punches = list(punches_between(employee=employee, start=day, end=day))
         views = _punch_views(punches, {}, tz, day)
-        return DayDetail(employee, day, None, [], views, [], updating=updating)
+        reasons = next((c.reasons[:1] for c in checks.values() if not c.correctable), ())
+        return DayDetail(employee, day, None, [], views, [], updating=updating, day_reasons=reasons)
     requests = {
         slot: req for (_employee, _day, slot), req in requests_for([employee.pk], day, day).items()
     }
-    slots = _slot_views(row, tz, requests)
+    slots = _slot_views(row, tz, requests, checks)
     used = {s.punch_id: s.label for s in slots if s.punch_id}
     return DayDetail(
         employee=employee,
@@ -370,7 +468,7 @@ def day_detail(*, employee: Employee, day: date) -> DayDetail:
         slots=slots,
         punches=_punch_views(punches_for_day(row), used, tz, day),
         explanation=render_notes(row.notes, segments_of(row)),
-        missing_slots=[s for s in slots if s.status == "missing" and s.request is None],
+        missing_slots=[s for s in slots if s.can_apply],
         updating=updating,
     )
 

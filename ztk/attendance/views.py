@@ -131,7 +131,9 @@ def _nav(user: Any) -> dict[str, bool]:
 def _month(request: HttpRequest, employee: Employee, *, own: bool) -> HttpResponse:
     now = timezone.now()
     year, month = pages.parse_month(request.GET.get("month"), pages.local_today(employee, now))
-    cal = pages.month_calendar(employee=employee, year=year, month=month, now=now)
+    cal = pages.month_calendar(
+        employee=employee, year=year, month=month, now=now, actor=request.user
+    )
     context: dict[str, Any] = {
         "own": own,
         "subject": employee,
@@ -183,7 +185,7 @@ def employee_month(request: HttpRequest, employee_no: str) -> HttpResponse:
 
 
 def _day(request: HttpRequest, employee: Employee, day: date, *, own: bool) -> HttpResponse:
-    detail = pages.day_detail(employee=employee, day=day)
+    detail = pages.day_detail(employee=employee, day=day, actor=request.user, now=timezone.now())
     month = f"{day.year:04d}-{day.month:02d}"
     if own:
         back = f"{reverse('attendance:home')}?month={month}"

@@ -268,42 +268,42 @@ def _notify_reopen(period: AttendancePeriod, actor: Any, reason: str) -> None:
         by = actor.employee.name
     except Exception:  # noqa: BLE001 - an account without an employee record
         by = actor.get_username()
-    with translation.override(settings.LANGUAGE_CODE):
-        text = {
-            "group": group.name,
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
-            "by": by,
-            "reason": reason,
-        }
-        title = gettext("Attendance period reopened: %(group)s %(start)s – %(end)s") % text
-        data = {"period_id": period.pk, "group": group.code, "start": text["start"]}
-        if hr_people:
-            notify(
-                kind="period_reopened",
-                recipients=hr_people,
-                title=title,
-                body=gettext(
-                    "%(by)s reopened the period: %(reason)s. Corrections and manual adds are "
-                    "possible again until it is closed anew."
-                )
-                % text,
-                url=_url("periods:detail", group.code, text["start"]),
-                data=data,
-            )
-        if supervisors:
-            notify(
-                kind="period_reopened",
-                recipients=supervisors,
-                title=title,
-                body=gettext(
-                    "%(by)s (HR) reopened the period of your team: %(reason)s. Corrections "
-                    "for it can be filed and approved again."
-                )
-                % text,
-                url=_url("attendance:team"),
-                data=data,
-            )
+    text = {
+        "group": group.name,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "by": by,
+        "reason": reason,
+    }
+    # Templates, not text: ``notify`` writes them in every language, each reader reads theirs.
+    title = _("Attendance period reopened: %(group)s %(start)s – %(end)s")
+    data = {"period_id": period.pk, "group": group.code, "start": text["start"]}
+    if hr_people:
+        notify(
+            kind="period_reopened",
+            recipients=hr_people,
+            title=title,
+            body=_(
+                "%(by)s reopened the period: %(reason)s. Corrections and manual adds are "
+                "possible again until it is closed anew."
+            ),
+            params=text,
+            url=_url("periods:detail", group.code, text["start"]),
+            data=data,
+        )
+    if supervisors:
+        notify(
+            kind="period_reopened",
+            recipients=supervisors,
+            title=title,
+            body=_(
+                "%(by)s (HR) reopened the period of your team: %(reason)s. Corrections "
+                "for it can be filed and approved again."
+            ),
+            params=text,
+            url=_url("attendance:team"),
+            data=data,
+        )
 
 
 def period_reopen(

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.attendance.explain import slot_label
 from ztk.corrections import policy as p
 
-__all__ = ["FALLBACK_MESSAGE", "REFUSAL_MESSAGES", "refusal_message"]
+__all__ = ["FALLBACK_MESSAGE", "NOT_CORRECTABLE_MESSAGES", "REFUSAL_MESSAGES", "refusal_message"]
 
 REFUSAL_MESSAGES: dict[str, Promise] = {
     p.EMPLOYEE_INACTIVE: _("This employee is no longer active."),
@@ -31,6 +31,7 @@ REFUSAL_MESSAGES: dict[str, Promise] = {
     p.WINDOW_EXPIRED: _(
         "The deadline to correct %(day)s has passed: the last day to apply was %(last_day)s."
     ),
+    p.FUTURE_DAY: _("%(day)s has not come yet: there is nothing to correct before the day."),
     p.MONTHLY_LIMIT_REACHED: _(
         "The limit of %(limit)s corrections for the period %(period_start)s – %(period_end)s "
         "has been reached (%(used)s pending or approved)."
@@ -51,6 +52,22 @@ REFUSAL_MESSAGES: dict[str, Promise] = {
     ),
     p.EXPEDITE_NOT_ALLOWED: _("This attendance group does not allow expedited requests."),
     p.JUSTIFICATION_REQUIRED: _("An expedited request needs a justification."),
+}
+
+# ``not_an_anomaly`` said precisely, by the slot's status: a kind of anomaly the group's
+# policy does not let people correct, or a punch window that is still open.
+NOT_CORRECTABLE_MESSAGES: dict[str, Promise] = {
+    "late": _(
+        "Late arrivals cannot be corrected under your group's correction policy (%(day)s %(slot)s)."
+    ),
+    "early": _(
+        "Early leaves cannot be corrected under your group's correction policy (%(day)s %(slot)s)."
+    ),
+    "missing": _(
+        "Missing punches cannot be corrected under your group's correction policy "
+        "(%(day)s %(slot)s)."
+    ),
+    "pending": _("The punch window of %(slot)s on %(day)s is still open: punch instead."),
 }
 
 # For a code without a template (a newer policy module than this file): still readable.
@@ -83,6 +100,8 @@ def refusal_message(
     if category_labels is not None and params.get("category") in category_labels:
         params["category"] = str(category_labels[params["category"]])
     template = REFUSAL_MESSAGES.get(refusal.code, FALLBACK_MESSAGE)
+    if refusal.code == p.NOT_AN_ANOMALY:
+        template = NOT_CORRECTABLE_MESSAGES.get(str(refusal.params.get("status")), template)
     try:
         return str(template) % params
     except (TypeError, ValueError):

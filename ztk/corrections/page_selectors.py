@@ -7,7 +7,7 @@ display, with a fixed number of queries per page (no query per row).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -26,11 +26,13 @@ from ztk.attendance import days as day_api
 from ztk.attendance.days import employee_zone
 from ztk.attendance.explain import SLOT_STATUS, render_notes, slot_label
 from ztk.attendance.models import DayStatus
+from ztk.core.parse import parse_day
 from ztk.org.models import Employee
 from ztk.org.rules import employee_of, is_hr
 from ztk.org.selectors import employee_matches
 from ztk.org.zones import EmployeeZones
 
+from . import policy as p
 from . import selectors, services
 from .models import (
     ActionKind,
@@ -752,4 +754,124 @@ def request_detail(
         and len(attachments) < services.MAX_ATTACHMENTS,
         can_resubmit=can_resubmit(user, req, now=now),
         outcome=_outcome(req, tz),
+    )
+
+
+# --------------------------------------------------------------------------- several days
+
+
+@dataclass
+class BatchSlot:
+    """One chosen day-slot of a batch (多天一起申诉), with the up-front verdict."""
+
+    day: date
+    slot: DaySlot
+    refusals: list[p.Refusal]
+
+    @property
+    def name(self) -> str:
+        """The form value that chooses it: ``YYYY-MM-DD:key``."""
+        return f"{self.day.isoformat()}:{self.slot.key}"
+
+    @property
+    def correctable(self) -> bool:
+        return not self.refusals
+
+
+@dataclass
+class BatchInfo:
+    """What the batch form shows: the chosen slots of several days and one set of details."""
+
+    employee: Employee
+    tz: ZoneInfo
+    on_behalf: bool
+    slots: list[BatchSlot]
+    categories: list[ReasonCategory]
+    min_reason_length: int
+    quota: dict[str, Any]
+
+    @property
+    def by_name(self) -> dict[str, BatchSlot]:
+        return {s.name: s for s in self.slots}
+
+    @property
+    def attachment_categories(self) -> list[str]:
+        return [c.code for c in self.categories if c.requires_attachment]
+
+    @property
+    def max_attachments(self) -> int:
+        return services.MAX_ATTACHMENTS
+
+
+def parse_slot_names(values: Iterable[str]) -> list[tuple[date, str]]:
+    """``YYYY-MM-DD:key`` values, in order, without repeats and unreadable ones, at most as
+    many as one submission takes."""
+    out: list[tuple[date, str]] = []
+    for value in values:
+        day_text, _sep, key = str(value).partition(":")
+        day = parse_day(day_text)
+        key = key.strip()[:8]
+        if day is None or not key or (day, key) in out:
+            continue
+        out.append((day, key))
+        if len(out) >= services.MAX_ITEMS:
+            break
+    return out
+
+
+def batch_info(
+    *,
+    actor: Any,
+    employee: Employee,
+    chosen: Sequence[tuple[date, str]],
+    now: datetime | None = None,
+) -> BatchInfo:
+    """The chosen slots that exist (in the order chosen), each with what a correction of it
+    alone would be refused with now (``services.slot_checks``: the submission's own slot
+    rules), the categories and the limit of the first day's period."""
+    now = now or timezone.now()
+    tz = employee_zone(employee)
+    row = services.policy_row_for(employee.attendance_group)
+    categories = services.categories_for(row)
+    policy = services.policy_for(row, categories)
+    days = sorted({day for day, _key in chosen})
+    infos = day_api.day_slots(employee, days, now=now) if days else {}
+    checks = services.slot_checks(actor=actor, employee=employee, days=days, now=now)
+    pending = {
+        (d, k): pk
+        for d, k, pk in CorrectionRequest.objects.filter(
+            employee=employee, date__in=days, status=Status.PENDING
+        ).values_list("date", "slot_key", "pk")
+    }
+
+    def local(value: datetime | None) -> datetime | None:
+        return value.astimezone(tz) if value is not None else None
+
+    slots = []
+    for day, key in chosen:
+        info = infos.get(day, {}).get(key)
+        if info is None:
+            continue
+        slot = DaySlot(
+            key=info.key,
+            label=slot_label(info.key, segments_of(infos[day])),
+            kind=info.kind,
+            status=info.status,
+            status_label=str(SLOT_STATUS.get(info.status, info.status)),
+            expected=local(info.expected),
+            window_start=local(info.window_start),
+            window_end=local(info.window_end),
+            end_inclusive=info.end_inclusive,
+            correctable=info.status in policy.correctable,
+            pending_id=pending.get((day, key)),
+        )
+        slots.append(BatchSlot(day=day, slot=slot, refusals=checks.get((day, key), [])))
+    return BatchInfo(
+        employee=employee,
+        tz=tz,
+        on_behalf=employee.user_id != actor.pk,
+        slots=slots,
+        categories=list(categories.values()),
+        min_reason_length=row.min_reason_length,
+        quota=selectors.quota_for(employee, days[0] if days else None, now=now),
     )

@@ -24,6 +24,11 @@ is made:
 
 Refusals are returned in the order of :data:`CODES` (who → when → how many → what →
 details), every applicable one, so a form can show all problems at once.
+
+The rules that need nothing typed in (who, when, how many, which slot) are
+:func:`check_slot`; :func:`check_submission` starts with exactly that check and adds the
+rules about what was typed. The day page and the month view ask :func:`check_slot` up
+front, so what they say about a slot and what a submission is refused with cannot differ.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ __all__ = [
     "DUPLICATE_PENDING",
     "EMPLOYEE_INACTIVE",
     "EXPEDITE_NOT_ALLOWED",
+    "FUTURE_DAY",
     "FUTURE_TIME",
     "JUSTIFICATION_REQUIRED",
     "MONTHLY_LIMIT_REACHED",
@@ -54,6 +60,7 @@ __all__ = [
     "PERMISSION_DENIED",
     "REASON_TOO_SHORT",
     "SLOT_ALREADY_PUNCHED",
+    "SLOT_CODES",
     "SLOT_NOT_FOUND",
     "TIME_OUTSIDE_SLOT_WINDOW",
     "UNKNOWN_CATEGORY",
@@ -62,8 +69,10 @@ __all__ = [
     "Facts",
     "Policy",
     "Refusal",
+    "SlotFacts",
     "WindowMode",
     "apply_deadline",
+    "check_slot",
     "check_submission",
     "cutoff_for",
     "last_day_to_apply",
@@ -79,6 +88,7 @@ NOT_ALLOWED_TO_SELF_APPLY: Final = "not_allowed_to_self_apply"
 PERMISSION_DENIED: Final = "permission_denied"
 PERIOD_CLOSED: Final = "period_closed"
 WINDOW_EXPIRED: Final = "window_expired"
+FUTURE_DAY: Final = "future_day"
 MONTHLY_LIMIT_REACHED: Final = "monthly_limit_reached"
 SLOT_NOT_FOUND: Final = "slot_not_found"
 SLOT_ALREADY_PUNCHED: Final = "slot_already_punched"
@@ -99,6 +109,7 @@ CODES: Final[tuple[str, ...]] = (
     PERMISSION_DENIED,
     PERIOD_CLOSED,
     WINDOW_EXPIRED,
+    FUTURE_DAY,
     MONTHLY_LIMIT_REACHED,
     SLOT_NOT_FOUND,
     SLOT_ALREADY_PUNCHED,
@@ -111,6 +122,22 @@ CODES: Final[tuple[str, ...]] = (
     ATTACHMENT_REQUIRED,
     EXPEDITE_NOT_ALLOWED,
     JUSTIFICATION_REQUIRED,
+)
+# The codes check_slot reports: everything that can be known before a form is filled in.
+SLOT_CODES: Final = frozenset(
+    {
+        EMPLOYEE_INACTIVE,
+        NOT_ALLOWED_TO_SELF_APPLY,
+        PERMISSION_DENIED,
+        PERIOD_CLOSED,
+        WINDOW_EXPIRED,
+        FUTURE_DAY,
+        MONTHLY_LIMIT_REACHED,
+        SLOT_NOT_FOUND,
+        SLOT_ALREADY_PUNCHED,
+        NOT_AN_ANOMALY,
+        DUPLICATE_PENDING,
+    }
 )
 
 # Anomalies a policy may make correctable; "missing" is the default.
@@ -217,6 +244,59 @@ class Facts:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 raise ValueError(f"Facts.{name} must be a non-negative integer")
+        object.__setattr__(self, "working_days_after", tuple(self.working_days_after))
+
+    def slot(self) -> SlotFacts:
+        """The part of the submission :func:`check_slot` looks at; ``today`` is the local
+        date of ``now``."""
+        return SlotFacts(
+            employee_active=self.employee_active,
+            on_behalf=self.on_behalf,
+            applicant_may_file_on_behalf=self.applicant_may_file_on_behalf,
+            day=self.day,
+            slot_key=self.slot_key,
+            slot_status=self.slot_status,
+            today=self.now.date(),
+            working_days_after=self.working_days_after,
+            period_closed=self.period_closed,
+            used_in_period=self.used_in_period,
+            pending_for_slot=self.pending_for_slot,
+            quota_override=self.quota_override,
+            counts_against_quota=self.counts_against_quota,
+            batch_index_in_period=self.batch_index_in_period,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class SlotFacts:
+    """One day-slot before anything is typed in: who asks, which day and slot, in what
+    state, and how much of the quota is used. ``today`` is the local date of the check
+    (the group's zone). The fields mean what the same fields of :class:`Facts` mean."""
+
+    employee_active: bool
+    on_behalf: bool
+    applicant_may_file_on_behalf: bool
+    day: date
+    slot_key: str
+    slot_status: str | None
+    today: date
+    working_days_after: tuple[date, ...] = ()
+    period_closed: bool = False
+    used_in_period: int = 0
+    pending_for_slot: bool = False
+    quota_override: bool = False
+    counts_against_quota: bool = True
+    batch_index_in_period: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("day", "today"):
+            value = getattr(self, name)
+            if isinstance(value, datetime) or not isinstance(value, date):
+                raise ValueError(f"SlotFacts.{name} must be a datetime.date")
+        for name in ("used_in_period", "batch_index_in_period"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"SlotFacts.{name} must be a non-negative integer")
         object.__setattr__(self, "working_days_after", tuple(self.working_days_after))
 
 
@@ -330,17 +410,17 @@ def apply_deadline(
 # --------------------------------------------------------------------------- the check
 
 
-def check_submission(policy: Policy, facts: Facts) -> list[Refusal]:
-    """Every rule the submission breaks, in the order of :data:`CODES`; empty = allowed.
-
-    Returning all refusals, not just the first, lets a form show every problem at once
-    and lets tests pin each rule independently. The function never raises for facts
-    that could be built.
+def check_slot(policy: Policy, facts: SlotFacts) -> list[Refusal]:
+    """Every rule a correction of this slot breaks whatever is typed in the form (who,
+    when, how many, which slot), in the order of :data:`CODES`; empty = the slot can be
+    corrected. :func:`check_submission` begins with exactly this check, so a slot shown
+    as correctable (or refused, with a reason) up front is refused at submission for the
+    same reasons and no others of these codes.
     """
     refusals: list[Refusal] = []
     add = refusals.append
     day_iso = facts.day.isoformat()
-    today = facts.now.date()
+    today = facts.today
 
     # Who.
     if not facts.employee_active:
@@ -374,6 +454,9 @@ def check_submission(policy: Policy, facts: Facts) -> list[Refusal]:
                 },
             )
         )
+    if facts.day > today:
+        # Nothing has been missed yet: the day is still to come.
+        add(Refusal(FUTURE_DAY, {"day": day_iso, "today": today.isoformat()}))
 
     # How many.
     used = facts.used_in_period + facts.batch_index_in_period
@@ -398,6 +481,19 @@ def check_submission(policy: Policy, facts: Facts) -> list[Refusal]:
         add(Refusal(NOT_AN_ANOMALY, {**slot, "status": status}))
     if facts.pending_for_slot:
         add(Refusal(DUPLICATE_PENDING, slot))
+    return refusals
+
+
+def check_submission(policy: Policy, facts: Facts) -> list[Refusal]:
+    """Every rule the submission breaks, in the order of :data:`CODES`; empty = allowed.
+
+    Returning all refusals, not just the first, lets a form show every problem at once
+    and lets tests pin each rule independently. The function never raises for facts
+    that could be built. The slot's own rules are :func:`check_slot`'s.
+    """
+    refusals = check_slot(policy, facts.slot())
+    add = refusals.append
+    slot = {"day": facts.day.isoformat(), "slot": facts.slot_key}
 
     requested = _display(facts.requested_time, facts.now)
     if facts.requested_time > facts.now:

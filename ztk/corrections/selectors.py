@@ -6,7 +6,7 @@ from collections.abc import Collection, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, overload
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
@@ -24,7 +24,14 @@ from ztk.org.rules import employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employees_visible_to
 
 from . import policy as p
-from .models import COUNTED_STATUSES, ApprovalAction, Attachment, CorrectionRequest, Status
+from .models import (
+    COUNTED_STATUSES,
+    ApprovalAction,
+    Attachment,
+    CorrectionRequest,
+    ReasonCategory,
+    Status,
+)
 from .rules import may_view
 from .services import (
     categories_for,
@@ -325,3 +332,17 @@ def slot_requests(
             url = ""
         found[key] = SlotRequest(pk=pk, status=str(status), url=url)
     return found
+
+
+def reason_categories(
+    *, active: bool | None = None, group: str | None = None
+) -> QuerySet[ReasonCategory]:
+    """Every reason category as configured, for integrators: the global ones (policy
+    empty: offered to every group) first, then each group's own, in their order. `group`
+    (a group code) keeps the global ones and that group's; `active` filters by the switch."""
+    rows = ReasonCategory.objects.select_related("policy__group")
+    if active is not None:
+        rows = rows.filter(active=active)
+    if group:
+        rows = rows.filter(Q(policy__isnull=True) | Q(policy__group__code=group))
+    return rows.order_by(F("policy__group__code").asc(nulls_first=True), "order", "code", "pk")

@@ -12,16 +12,16 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import F, Q, QuerySet
-from django.utils import timezone, translation
+from django.utils import timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -29,7 +29,7 @@ from ztk.approvals import chains
 from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
 from ztk.approvals.models import Delegation
-from ztk.attendance.days import closed_days, day_slots, employee_zone, is_closed
+from ztk.attendance.days import SlotInfo, closed_days, day_slots, employee_zone, is_closed
 from ztk.attendance.explain import slot_label
 from ztk.audit.services import record
 from ztk.core import uploads
@@ -261,23 +261,24 @@ def _notify(
     params: dict[str, Any] | None = None,
     suffix: str = "",
 ) -> None:
-    """Inbox + email + robots, written in the company's language whatever the language of
-    the request that triggered it (the recipient reads it later). `title` and `body` are
-    lazy templates filled with the request's description and `params`."""
+    """Inbox + email + robots, in each reader's language whatever the language of the
+    request that triggered it (``notify`` renders the templates in every language; e-mail
+    and robots get the company's). `title` and `body` are lazy templates filled with the
+    request's description and `params`."""
     people = [u for u in recipients if u is not None]
     if not people:
         return
-    with translation.override(settings.LANGUAGE_CODE):
-        text = {**_describe(req), **(params or {})}
-        notify(
-            kind=kind,
-            recipients=people,
-            title=str(title) % text,
-            body=str(body) % text + suffix,
-            url=_detail_url(req),
-            data={"correction_id": req.pk, "employee": req.employee.employee_no},
-            department=req.employee.department,
-        )
+    notify(
+        kind=kind,
+        recipients=people,
+        title=title,
+        body=body,
+        params={**_describe(req), **(params or {})},
+        suffix=suffix,
+        url=_detail_url(req),
+        data={"correction_id": req.pk, "employee": req.employee.employee_no},
+        department=req.employee.department,
+    )
 
 
 def notify_request(
@@ -306,12 +307,16 @@ def _detail_url(req: CorrectionRequest) -> str:
         return ""
 
 
-def _describe(req: CorrectionRequest) -> dict[str, str]:
+# The slot's name, rendered when each language's text is written (``notify``).
+lazy_slot_label = lazy(slot_label, str)
+
+
+def _describe(req: CorrectionRequest) -> dict[str, Any]:
     tz = employee_zone(req.employee)
     return {
         "name": req.employee.name,
         "day": req.date.isoformat(),
-        "slot": slot_label(req.slot_key),
+        "slot": lazy_slot_label(req.slot_key),  # in each reader's language
         "time": req.requested_time.astimezone(tz).strftime("%H:%M"),
         "id": str(req.pk),
     }
@@ -491,6 +496,138 @@ def _store_attachments(
     return out
 
 
+@dataclass
+class SlotGround:
+    """What the slot rules (``policy.check_slot``) look at for one employee's days, read
+    once: the group's policy, the days' slots, periods and working days, then (``count``)
+    the closed days, the places used per period and the requests pending. The submission
+    reads it under its locks, the up-front check (``slot_checks``) without; both build
+    each slot's facts with ``slot_facts``, so they cannot disagree."""
+
+    employee: Employee
+    on_behalf: bool
+    may_file: bool
+    row: CorrectionPolicy
+    categories: dict[str, ReasonCategory]
+    policy: p.Policy
+    slots: dict[date, dict[str, SlotInfo]]
+    periods: dict[date, date]
+    working: tuple[date, ...]
+    counts: bool
+    quota_override: bool
+    closed: set[date] = field(default_factory=set)
+    used: dict[date, int] = field(default_factory=dict)
+    pending: set[tuple[date, str]] = field(default_factory=set)
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        employee: Employee,
+        actor: Any,
+        days: Iterable[date],
+        now: datetime,
+        may_file: bool,
+        counts: bool | None = True,
+        quota_override: bool = False,
+    ) -> SlotGround:
+        """`counts` None: the paper channel, counted when the policy says so."""
+        row = policy_row_for(employee.attendance_group)
+        categories = categories_for(row)
+        policy = policy_for(row, categories)
+        wanted = sorted(set(days))
+        working = (
+            working_days_after(wanted[0], (wanted[-1] - wanted[0]).days + WORKING_DAY_HORIZON)
+            if wanted
+            else ()
+        )
+        return cls(
+            employee=employee,
+            on_behalf=employee.user_id != getattr(actor, "pk", None),
+            may_file=may_file,
+            row=row,
+            categories=categories,
+            policy=policy,
+            slots=day_slots(employee, wanted, now=now),
+            periods={d: period_of(d, policy.period_start_day)[0] for d in wanted},
+            working=working,
+            counts=row.paper_counts if counts is None else counts,
+            quota_override=quota_override,
+        )
+
+    def count(self, *, lock: bool) -> None:
+        """Closed days, places used and pending requests; `lock` (inside the submitting
+        transaction) locks the closed periods and the quota counters first."""
+        days = sorted(self.periods)
+        if not days:
+            return
+        self.closed = set(closed_days(self.employee.attendance_group_id, days, lock=lock))
+        starts = sorted(set(self.periods.values()))
+        if lock:
+            for start in starts:  # fixed order: no deadlock between two
+                lock_quota(self.employee, start)
+        self.used = {start: used_in_period(self.employee, start, self.row) for start in starts}
+        self.pending = set(
+            CorrectionRequest.objects.filter(
+                employee=self.employee, status=Status.PENDING, date__in=days
+            ).values_list("date", "slot_key")
+        )
+
+    def slot_facts(
+        self,
+        day: date,
+        slot_key: str,
+        *,
+        today: date,
+        batch_index: int = 0,
+        also_in_batch: bool = False,
+    ) -> p.SlotFacts:
+        info = self.slots.get(day, {}).get(slot_key)
+        return p.SlotFacts(
+            employee_active=self.employee.active,
+            on_behalf=self.on_behalf,
+            applicant_may_file_on_behalf=self.may_file,
+            day=day,
+            slot_key=slot_key,
+            slot_status=info.status if info else None,
+            today=today,
+            working_days_after=tuple(d for d in self.working if d > day),
+            period_closed=day in self.closed,
+            used_in_period=self.used.get(self.periods[day], 0),
+            pending_for_slot=(day, slot_key) in self.pending or also_in_batch,
+            quota_override=self.quota_override,
+            counts_against_quota=self.counts,
+            batch_index_in_period=batch_index,
+        )
+
+
+def slot_checks(
+    *, actor: Any, employee: Employee, days: Iterable[date], now: datetime | None = None
+) -> dict[tuple[date, str], list[p.Refusal]]:
+    """Up front, before any form: for every slot of these days, what a correction filed
+    now by `actor` for that slot alone would be refused with (``policy.check_slot``, over
+    the facts the submission reads); an empty list means it can be filed. Nothing is
+    locked or written. A fixed number of queries whatever the number of days."""
+    now = now or timezone.now()
+    wanted = sorted({d for d in days if EARLIEST_DAY <= d <= LATEST_DAY})
+    if not wanted or actor is None or not getattr(actor, "is_authenticated", False):
+        return {}
+    ground = SlotGround.of(
+        employee=employee,
+        actor=actor,
+        days=wanted,
+        now=now,
+        may_file=may_file_for(actor, employee),
+    )
+    ground.count(lock=False)
+    today = now.astimezone(employee_zone(employee)).date()
+    return {
+        (day, key): p.check_slot(ground.policy, ground.slot_facts(day, key, today=today))
+        for day in wanted
+        for key in ground.slots.get(day, {})
+    }
+
+
 def correction_submit(
     *,
     actor: Any,
@@ -561,7 +698,6 @@ def _submit(
     employee = Employee.objects.select_related(
         "user", "department", "supervisor", "attendance_group"
     ).get(pk=employee.pk)
-    on_behalf = employee.user_id != actor.pk
     tz = employee_zone(employee)
     local_now = now.astimezone(tz)
     items = [
@@ -576,26 +712,27 @@ def _submit(
         )
         for i in items
     ]
-    row = policy_row_for(employee.attendance_group)
-    categories = categories_for(row)
-    policy = policy_for(row, categories)
-    days = sorted({i.day for i in items})
-    slots = day_slots(employee, days, now=now)
-    periods = {d: period_of(d, policy.period_start_day)[0] for d in days}
-    working = working_days_after(days[0], (days[-1] - days[0]).days + WORKING_DAY_HORIZON)
-    counts = channel != Channel.PAPER or row.paper_counts
+    ground = SlotGround.of(
+        employee=employee,
+        actor=actor,
+        days=[i.day for i in items],
+        now=now,
+        may_file=True,  # checked above (403 otherwise)
+        counts=None if channel == Channel.PAPER else True,
+        quota_override=override,
+    )
+    on_behalf, row, categories, policy = (
+        ground.on_behalf,
+        ground.row,
+        ground.categories,
+        ground.policy,
+    )
+    slots, periods, counts = ground.slots, ground.periods, ground.counts
 
     with transaction.atomic():
-        # Inside the transaction, before the quota locks (the order period_close takes too).
-        closed = closed_days(employee.attendance_group_id, days, lock=True)
-        for start in sorted(set(periods.values())):  # fixed order: no deadlock between two
-            lock_quota(employee, start)
-        used = {start: used_in_period(employee, start, row) for start in set(periods.values())}
-        pending = set(
-            CorrectionRequest.objects.filter(
-                employee=employee, status=Status.PENDING, date__in=days
-            ).values_list("date", "slot_key")
-        )
+        # Inside the transaction: the closed days and the quota counters are locked (the
+        # order period_close takes too), then counted.
+        ground.count(lock=True)
         in_batch: Counter[date] = Counter()
         seen: set[tuple[date, str]] = set()
         details: list[dict[str, Any]] = []
@@ -603,30 +740,37 @@ def _submit(
             info = slots.get(item.day, {}).get(item.slot_key)
             start = periods[item.day]
             key = (item.day, item.slot_key)
+            slot_facts = ground.slot_facts(
+                item.day,
+                item.slot_key,
+                batch_index=in_batch[start],
+                also_in_batch=key in seen,
+                today=local_now.date(),
+            )
             facts = p.Facts(
-                employee_active=employee.active,
-                on_behalf=on_behalf,
-                applicant_may_file_on_behalf=True,  # checked above (403 otherwise)
+                employee_active=slot_facts.employee_active,
+                on_behalf=slot_facts.on_behalf,
+                applicant_may_file_on_behalf=slot_facts.applicant_may_file_on_behalf,
                 day=item.day,
                 slot_key=item.slot_key,
-                slot_status=info.status if info else None,
+                slot_status=slot_facts.slot_status,
                 slot_window_start=info.window_start if info else None,
                 slot_window_end=info.window_end if info else None,
                 slot_window_end_inclusive=info.end_inclusive if info else True,
                 requested_time=item.requested_time,
                 now=local_now,
-                working_days_after=tuple(d for d in working if d > item.day),
-                period_closed=item.day in closed,
-                used_in_period=used[start],
-                pending_for_slot=key in pending or key in seen,
+                working_days_after=slot_facts.working_days_after,
+                period_closed=slot_facts.period_closed,
+                used_in_period=slot_facts.used_in_period,
+                pending_for_slot=slot_facts.pending_for_slot,
                 category=item.category,
                 reason=item.reason,
                 attachment_count=len(checked),
                 expedited=item.expedited,
                 expedite_justification=item.justification,
-                quota_override=override,
-                counts_against_quota=counts,
-                batch_index_in_period=in_batch[start],
+                quota_override=slot_facts.quota_override,
+                counts_against_quota=slot_facts.counts_against_quota,
+                batch_index_in_period=slot_facts.batch_index_in_period,
             )
             seen.add(key)
             if counts:
@@ -1147,7 +1291,10 @@ def corrections_cancel_for_period(
     if not (is_hr(actor) or is_sysadmin(actor)):
         raise PermissionDeniedError()
     now = now or timezone.now()
-    note = _text(reason, "reason")[:1000] or gettext("The attendance period was closed.")
+    typed = _text(reason, "reason")[:1000]
+    note = typed or gettext("The attendance period was closed.")
+    # in the notice, the default reason is in each reader's language
+    shown_reason = typed or _("The attendance period was closed.")
     with transaction.atomic():
         pending = list(
             CorrectionRequest.objects.select_for_update(of=("self",))
@@ -1178,7 +1325,7 @@ def corrections_cancel_for_period(
                 "correction_cancelled",
                 _("Correction cancelled: %(day)s %(slot)s"),
                 _("Request #%(id)s was cancelled: %(reason)s"),
-                params={"reason": note},
+                params={"reason": shown_reason},
             )
     return len(pending)
 

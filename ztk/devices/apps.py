@@ -1,9 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class DevicesConfig(AppConfig):
     name = "ztk.devices"
     label = "devices"
+    verbose_name = _("Terminals")
 
     def ready(self) -> None:
         # registry: selectors uses models, which can be imported only once apps are loaded

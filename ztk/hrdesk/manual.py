@@ -22,12 +22,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import formats, timezone
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy
 
 from ztk.attendance import page_selectors as pages
@@ -50,7 +49,7 @@ from ztk.corrections.services import policy_row_for, quota_refresh
 from ztk.engine import affected_dates
 from ztk.engine.periods import period_of
 from ztk.notifications.services import notify
-from ztk.org.models import Company, Employee
+from ztk.org.models import Employee
 from ztk.org.rules import can_use_hr_desk as can_manual_add
 from ztk.org.rules import employee_of
 from ztk.org.selectors import employee_matches, period_start_day
@@ -166,9 +165,18 @@ def day_snapshot(row: AttendanceDay | None) -> dict[str, Any]:
     }
 
 
-def _language() -> str:
-    locale = Company.objects.order_by("pk").values_list("locale", flat=True).first()
-    return locale or settings.LANGUAGE_CODE
+# Language-dependent pieces of a notice, rendered in each language by ``notify``.
+lazy_date = lazy(formats.date_format, str)
+
+
+def _punch_lines(targets: Sequence[Any], windows: Sequence[Window], tz: ZoneInfo, day: date) -> str:
+    return ", ".join(
+        f"{slot_name(t.window.key, windows)} {_clock(t.at, tz, day)}"
+        for t in sorted(targets, key=lambda t: t.at)
+    )
+
+
+lazy_punch_lines = lazy(_punch_lines, str)
 
 
 def _day_url(day: date) -> str:
@@ -178,13 +186,16 @@ def _day_url(day: date) -> str:
         return ""
 
 
-def _notify(*, kind: str, employee: Employee, title: str, body: str, url: str, data: dict) -> None:
-    """Tell the employee, inside the caller's transaction (tolerates a missing app)."""
+def _notify(
+    *, kind: str, employee: Employee, title: Any, body: Any, params: dict, url: str, data: dict
+) -> None:
+    """Tell the employee, inside the caller's transaction, in their own language."""
     notify(
         kind=kind,
         recipients=[employee.user],
         title=title,
         body=body,
+        params=params,
         url=url,
         data=data,
         department=employee.department,
@@ -380,25 +391,23 @@ def manual_punch_add(
                 "counts_against_quota": counts,
             },
         )
-        with translation.override(_language()):
-            day_text = formats.date_format(day, "DATE_FORMAT")
-            lines = [
-                f"{slot_name(t.window.key, windows)} {_clock(t.at, tz, day)}"
-                for t in sorted(targets, key=lambda t: t.at)
-            ]
-            _notify(
-                kind=NOTIFY_ADDED,
-                employee=employee,
-                title=_("HR added a punch for you on %(day)s") % {"day": day_text},
-                body=_("%(punches)s. Remark: %(remark)s")
-                % {"punches": ", ".join(lines), "remark": remark},
-                url=_day_url(day),
-                data={
-                    "employee_no": employee.employee_no,
-                    "day": day.isoformat(),
-                    "punch_ids": [p.pk for p in punches],
-                },
-            )
+        _notify(
+            kind=NOTIFY_ADDED,
+            employee=employee,
+            title=gettext_lazy("HR added a punch for you on %(day)s"),
+            body=gettext_lazy("%(punches)s. Remark: %(remark)s"),
+            params={
+                "day": lazy_date(day, "DATE_FORMAT"),
+                "punches": lazy_punch_lines(targets, windows, tz, day),
+                "remark": remark,
+            },
+            url=_day_url(day),
+            data={
+                "employee_no": employee.employee_no,
+                "day": day.isoformat(),
+                "punch_ids": [p.pk for p in punches],
+            },
+        )
     return punches
 
 
@@ -450,21 +459,23 @@ def manual_punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
                 "reason": void.reason,
             },
         )
-        with translation.override(_language()):
-            _notify(
-                kind=NOTIFY_VOIDED,
-                employee=employee,
-                title=_("HR voided a punch of yours on %(day)s")
-                % {"day": formats.date_format(day, "DATE_FORMAT")},
-                body=_("The punch at %(time)s was voided. Reason: %(reason)s")
-                % {"time": _clock(punch.at, tz, day), "reason": void.reason},
-                url=_day_url(day),
-                data={
-                    "employee_no": employee.employee_no,
-                    "day": day.isoformat(),
-                    "punch_id": punch.pk,
-                },
-            )
+        _notify(
+            kind=NOTIFY_VOIDED,
+            employee=employee,
+            title=gettext_lazy("HR voided a punch of yours on %(day)s"),
+            body=gettext_lazy("The punch at %(time)s was voided. Reason: %(reason)s"),
+            params={
+                "day": lazy_date(day, "DATE_FORMAT"),
+                "time": _clock(punch.at, tz, day),
+                "reason": void.reason,
+            },
+            url=_day_url(day),
+            data={
+                "employee_no": employee.employee_no,
+                "day": day.isoformat(),
+                "punch_id": punch.pk,
+            },
+        )
     return void
 
 

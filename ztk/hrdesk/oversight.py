@@ -24,12 +24,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk.approvals import routing
@@ -281,50 +279,50 @@ def correction_escalate(
                 "note": note or None,
             },
         )
-        with translation.override(settings.LANGUAGE_CODE):
-            text = {
-                "id": req.pk,
-                "name": req.employee.name,
-                "day": req.date.isoformat(),
-                "step": req.current_step,
-                "approvers": "、".join(step.get("names") or []) or gettext("HR"),
-                "since": req.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
-                "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M") if deadline else "—",
-                "by": _display_name(actor),
-            }
-            suffix = f"\n{note}" if note else ""
-            data = {"correction_id": req.pk, "employee": req.employee.employee_no}
-            if approvers:
-                notify(
-                    kind="approval_escalated",
-                    recipients=approvers,
-                    title=gettext("Reminder: correction #%(id)s of %(name)s waits for you") % text,
-                    body=gettext(
-                        "HR (%(by)s) asks you to decide the correction of %(name)s for "
-                        "%(day)s, submitted %(since)s; the step was due %(deadline)s."
-                    )
-                    % text
-                    + suffix,
-                    url=_url("requests:detail", req.pk),
-                    data=data,
-                    department=req.employee.department,
-                )
-            if managers:
-                notify(
-                    kind="approval_escalated",
-                    recipients=managers,
-                    title=gettext("Escalated: correction #%(id)s of %(name)s is waiting") % text,
-                    body=gettext(
-                        "Step %(step)s of the correction of %(name)s for %(day)s waits for "
-                        "%(approvers)s since %(since)s; it was due %(deadline)s. Escalated "
-                        "by %(by)s."
-                    )
-                    % text
-                    + suffix,
-                    url=_url("requests:detail", req.pk),
-                    data=data,
-                    department=req.employee.department,
-                )
+        text = {
+            "id": req.pk,
+            "name": req.employee.name,
+            "day": req.date.isoformat(),
+            "step": req.current_step,
+            "approvers": "、".join(step.get("names") or []) or _("HR"),
+            "since": req.created_at.astimezone(tz).strftime("%Y-%m-%d %H:%M"),
+            "deadline": deadline.astimezone(tz).strftime("%Y-%m-%d %H:%M") if deadline else "—",
+            "by": _display_name(actor),
+        }
+        # Templates, not text: ``notify`` writes them in every language (each reader's own).
+        suffix = f"\n{note}" if note else ""
+        data = {"correction_id": req.pk, "employee": req.employee.employee_no}
+        if approvers:
+            notify(
+                kind="approval_escalated",
+                recipients=approvers,
+                title=_("Reminder: correction #%(id)s of %(name)s waits for you"),
+                body=_(
+                    "HR (%(by)s) asks you to decide the correction of %(name)s for "
+                    "%(day)s, submitted %(since)s; the step was due %(deadline)s."
+                ),
+                params=text,
+                suffix=suffix,
+                url=_url("requests:detail", req.pk),
+                data=data,
+                department=req.employee.department,
+            )
+        if managers:
+            notify(
+                kind="approval_escalated",
+                recipients=managers,
+                title=_("Escalated: correction #%(id)s of %(name)s is waiting"),
+                body=_(
+                    "Step %(step)s of the correction of %(name)s for %(day)s waits for "
+                    "%(approvers)s since %(since)s; it was due %(deadline)s. Escalated "
+                    "by %(by)s."
+                ),
+                params=text,
+                suffix=suffix,
+                url=_url("requests:detail", req.pk),
+                data=data,
+                department=req.employee.department,
+            )
     return {
         "approvers": [u.pk for u in approvers],
         "notified": [u.pk for u in managers],

@@ -13,26 +13,22 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import NoReverseMatch, reverse
-from django.utils import formats, translation
+from django.utils import formats
+from django.utils.functional import lazy
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from ztk.attendance.days import employee_zone
 from ztk.attendance.models import AttendanceDay, DayStatus
 from ztk.attendance.slot_requests import deadlines_for, requests_for
-from ztk.org.models import Company, Employee
+from ztk.org.models import Employee
 
 from .models import MissedPunchAlert, NotificationKind
 from .services import notify
 
 LastDayToApply = Callable[[Employee, date], "date | None"]
-
-
-def _language() -> str:
-    locale = Company.objects.order_by("pk").values_list("locale", flat=True).first()
-    return locale or settings.LANGUAGE_CODE
 
 
 def _slot_label(slot: dict[str, Any], segments: int, zone: ZoneInfo) -> str:
@@ -44,6 +40,25 @@ def _slot_label(slot: dict[str, Any], segments: int, zone: ZoneInfo) -> str:
         local = datetime.fromisoformat(expected).astimezone(zone)
         return f"{kind} {local:%H:%M}"
     return kind
+
+
+def _body(
+    missing: list[dict[str, Any]], segments: int, zone: ZoneInfo, last_day: date | None
+) -> str:
+    """The alert's text in the active language (``%`` doubled: it is a template)."""
+    slots = ", ".join(_slot_label(s, segments, zone) for s in missing)
+    body = _("Missing punch: %(slots)s.") % {"slots": slots}
+    if last_day is not None:
+        body += " " + _("You can apply for a correction until %(last_day)s.") % {
+            "last_day": formats.date_format(last_day, "SHORT_DATE_FORMAT")
+        }
+    else:
+        body += " " + _("Please contact HR if this is wrong.")
+    return body.replace("%", "%%")
+
+
+lazy_body = lazy(_body, str)
+lazy_date = lazy(formats.date_format, str)
 
 
 def _day_url(day: date) -> str:
@@ -86,19 +101,17 @@ def notify_missed_punches(*, day: date, last_day_to_apply: LastDayToApply | None
 
     url = _day_url(day)
     sent = 0
-    with translation.override(_language()):
-        for row in rows:
-            employee = row.employee
-            missing = [
-                s
-                for s in _missing_slots(row)
-                if (employee.pk, s["key"]) not in done
-                and (employee.pk, day, s["key"]) not in requested
-            ]
-            if not missing:
-                continue
-            if _alert(employee, day, row, missing, last_day_to_apply, url):
-                sent += 1
+    for row in rows:
+        employee = row.employee
+        missing = [
+            s
+            for s in _missing_slots(row)
+            if (employee.pk, s["key"]) not in done and (employee.pk, day, s["key"]) not in requested
+        ]
+        if not missing:
+            continue
+        if _alert(employee, day, row, missing, last_day_to_apply, url):
+            sent += 1
     return sent
 
 
@@ -112,16 +125,7 @@ def _alert(
 ) -> bool:
     zone = employee_zone(employee)
     segments = max((int(s.get("segment") or 1) for s in row.slots), default=1)
-    slots = ", ".join(_slot_label(s, segments, zone) for s in missing)
     last_day = last_day_to_apply(employee, day)
-    day_text = formats.date_format(day, "SHORT_DATE_FORMAT")
-    body = _("Missing punch: %(slots)s.") % {"slots": slots}
-    if last_day is not None:
-        body += " " + _("You can apply for a correction until %(last_day)s.") % {
-            "last_day": formats.date_format(last_day, "SHORT_DATE_FORMAT")
-        }
-    else:
-        body += " " + _("Please contact HR if this is wrong.")
     try:
         with transaction.atomic():
             # The alert rows go first: the unique constraint makes a concurrent run back off.
@@ -131,8 +135,10 @@ def _alert(
             notifications = notify(
                 kind=NotificationKind.MISSED_PUNCH,
                 recipients=[employee.user],
-                title=_("Missed punch on %(day)s") % {"day": day_text},
-                body=body,
+                # rendered by ``notify`` in every language: each reader reads their own
+                title=gettext_lazy("Missed punch on %(day)s"),
+                body=lazy_body(missing, segments, zone, last_day),
+                params={"day": lazy_date(day, "SHORT_DATE_FORMAT")},
                 url=url,
                 data={
                     "employee_no": employee.employee_no,

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from ztk.core.webhooks import validate_receiver_url
@@ -70,6 +70,11 @@ class Notification(models.Model):
     body = models.TextField(_("message"), blank=True)
     url = models.CharField(_("link"), max_length=500, blank=True)
     data = models.JSONField(_("data"), default=dict, blank=True)
+    # The title and body in every language of the site ({"en": {"title": …, "body": …}, …}),
+    # written by `notify` from the sender's templates, so each reader reads their own
+    # language whatever the sender's; `title`/`body` hold the company's language (e-mail,
+    # robots, rows written before this column).
+    texts = models.JSONField(_("texts by language"), default=dict, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
 
@@ -98,6 +103,20 @@ class Notification(models.Model):
     @property
     def kind_label(self) -> str:
         return kind_label(self.kind)
+
+    def _text(self, part: str) -> str:
+        own = (self.texts or {}).get(translation.get_language() or "", {})
+        return str(own.get(part) or getattr(self, part))
+
+    @property
+    def shown_title(self) -> str:
+        """The title in the reader's language (the active one), else as stored."""
+        return self._text("title")
+
+    @property
+    def shown_body(self) -> str:
+        """The body in the reader's language (the active one), else as stored."""
+        return self._text("body")
 
 
 class Channel(models.TextChoices):

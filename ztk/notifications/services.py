@@ -9,7 +9,7 @@ that caused it is); configuration changes of the robots are.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
@@ -19,14 +19,14 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import parse_ids
 from ztk.core.webhooks import retry_rows, send_after_commit
-from ztk.org.models import Department, Employee
+from ztk.org.models import Company, Department, Employee
 
 from . import rules
 from .models import (
@@ -92,14 +92,23 @@ def notify(
     *,
     kind: str,
     recipients: Iterable[Any],
-    title: str,
-    body: str,
+    title: Any,
+    body: Any,
     url: str = "",
     data: dict | None = None,
     department: Department | None = None,
     email: bool = True,
+    params: Mapping[str, Any] | None = None,
+    suffix: str = "",
 ) -> list[Notification]:
     """Put a message in each recipient's inbox and queue its email and robot messages.
+
+    `title` and `body` are templates (lazy translations, ``%(name)s`` placeholders filled
+    from `params`, whose values may be lazy too) or plain text; `suffix` (free text, e.g.
+    a comment) is appended to the body as typed. The texts are rendered in every language
+    of the site and stored (``Notification.texts``), so each reader reads their own
+    language, whoever sent it; the stored title and body, e-mail and robots use the
+    company's language.
 
     Must run inside the caller's `transaction.atomic()`. Inactive accounts and repeated
     recipients are skipped. Email goes to every recipient with an address (when `email`);
@@ -115,7 +124,9 @@ def notify(
             continue
         seen.add(user.pk)
         users.append(user)
-    title, body = str(title)[:200], str(body)
+    texts = render_texts(title, body, params, suffix)
+    company = texts.get(company_language()) or next(iter(texts.values()))
+    title, body = company["title"], company["body"]
     now = timezone.now()
     notifications = Notification.objects.bulk_create(
         [
@@ -126,6 +137,7 @@ def notify(
                 body=body,
                 url=url,
                 data=data or {},
+                texts=texts,
                 created_at=now,
             )
             for user in users
@@ -164,6 +176,28 @@ def notify(
         created = OutboxMessage.objects.bulk_create(outbox)
         _deliver_after_commit([m.pk for m in created])
     return notifications
+
+
+def company_language() -> str:
+    """The language messages for several readers (e-mail, robots) are written in: the
+    company's locale, else the site default (zh-hans)."""
+    locale = Company.objects.order_by("pk").values_list("locale", flat=True).first()
+    return locale or settings.LANGUAGE_CODE
+
+
+def render_texts(
+    title: Any, body: Any, params: Mapping[str, Any] | None = None, suffix: str = ""
+) -> dict[str, dict[str, str]]:
+    """``{language: {"title", "body"}}`` for every language of the site: the templates
+    and their lazy params rendered in each."""
+    out: dict[str, dict[str, str]] = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            values = {k: str(v) for k, v in (params or {}).items()}
+            shown_title = str(title) % values if params else str(title)
+            shown_body = str(body) % values if params else str(body)
+        out[code] = {"title": shown_title[:200], "body": shown_body + suffix}
+    return out
 
 
 def _deliver_after_commit(ids: list[int]) -> None:

@@ -1,10 +1,12 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 class OrgConfig(AppConfig):
     name = "ztk.org"
     label = "org"
+    verbose_name = _("Organisation")
 
     def ready(self) -> None:
         # registry: role_permissions uses models, which load only after this module

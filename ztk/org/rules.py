@@ -116,6 +116,10 @@ can_use_hr = is_hr
 can_use_hr_desk = is_hr | is_sysadmin
 can_see_reports = is_hr | is_sysadmin
 can_see_audit = is_auditor | is_sysadmin
+# Oversight findings (/hr/oversight/findings/): HR and auditors read them, run the rules
+# and handle them (object-level limits in ztk/oversight/rules.py); HR sets the thresholds.
+can_see_findings = is_hr | is_auditor
+can_change_finding_thresholds = is_hr
 # The settings pages (/settings/): HR and system admins change them; auditors read them.
 can_view_settings = is_hr | is_sysadmin | is_auditor
 can_change_settings = is_hr | is_sysadmin

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.admin import AuditedAdminMixin
-from ztk.audit.services import record, snapshot
+from ztk.audit.services import record
 from ztk.core.errors import DomainError
 from ztk.org.rules import is_hr, is_sysadmin
 
@@ -17,6 +17,7 @@ from ztk.org.rules import is_hr, is_sysadmin
 # Django's admin imports this module at start-up.
 from . import payroll
 from .models import PayrollDelivery, PayrollWebhook
+from .services import webhook_snapshot
 
 
 class ByRole:
@@ -28,14 +29,6 @@ class ByRole:
 
     def has_view_permission(self, request, obj=None):
         return self._by_role(request) or super().has_view_permission(request, obj)
-
-
-def webhook_snapshot(hook: PayrollWebhook) -> dict:
-    """`snapshot` with the secret reduced to whether it is set (secrets stay out of the log)."""
-    data = snapshot(hook)
-    data["secret"] = "set" if hook.secret else ""
-    data["groups"] = sorted(hook.groups.values_list("code", flat=True)) if hook.pk else []
-    return data
 
 
 @admin.register(PayrollWebhook)

@@ -23,6 +23,11 @@ def new_secret() -> str:
     return secrets.token_hex(32)
 
 
+def every_event() -> list[str]:
+    """A new webhook hears every payroll event until HR picks fewer."""
+    return list(PayrollEvent.values)
+
+
 class PayrollWebhook(models.Model):
     """A payroll or HR system that receives the monthly report when a period closes."""
 
@@ -42,6 +47,11 @@ class PayrollWebhook(models.Model):
             "the request body with this secret."
         ),
     )
+    events = models.JSONField(
+        _("events"),
+        default=every_event,
+        help_text=_("The payroll events this receiver gets (see PayrollEvent)."),
+    )
     active = models.BooleanField(_("active"), default=True)
     groups = models.ManyToManyField(
         "org.AttendanceGroup",
@@ -60,10 +70,19 @@ class PayrollWebhook(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def hears(self, event: str) -> bool:
+        """Whether this webhook is sent `event` (the test event always goes through)."""
+        return event == TEST_EVENT or event in (self.events or [])
+
 
 class PayrollEvent(models.TextChoices):
     PERIOD_CLOSED = "period.closed", _("Period closed")
     PERIOD_REOPENED = "period.reopened", _("Period reopened")
+
+
+# Sent only when HR presses "send a test event"; not something a webhook subscribes to.
+TEST_EVENT = "webhook.test"
+DELIVERY_EVENTS = [*PayrollEvent.choices, (TEST_EVENT, _("Test event"))]
 
 
 class DeliveryStatus(models.TextChoices):
@@ -91,8 +110,11 @@ class PayrollDelivery(models.Model):
         verbose_name=_("attendance period"),
         on_delete=models.PROTECT,
         related_name="+",
+        null=True,
+        blank=True,
+        help_text=_("Empty for a test event."),
     )
-    event = models.CharField(_("event"), max_length=20, choices=PayrollEvent.choices)
+    event = models.CharField(_("event"), max_length=20, choices=DELIVERY_EVENTS)
     body = models.TextField(_("body (JSON)"))
     signature = models.CharField(_("signature"), max_length=80, blank=True)
     status = models.CharField(

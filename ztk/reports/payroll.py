@@ -55,7 +55,7 @@ from ztk.org.models import AttendanceGroup
 from ztk.org.rules import is_hr, is_sysadmin
 
 from . import columns as C
-from .models import DeliveryStatus, PayrollDelivery, PayrollEvent, PayrollWebhook
+from .models import TEST_EVENT, DeliveryStatus, PayrollDelivery, PayrollEvent, PayrollWebhook
 from .summary import department_totals, is_complete, monthly_summary
 
 log = logging.getLogger(__name__)
@@ -129,14 +129,17 @@ def verify(secret: str, body: bytes, signature: str) -> bool:
 # --- queueing (inside the closing transaction) -----------------------------------------------
 
 
-def webhooks_for(group: AttendanceGroup) -> list[PayrollWebhook]:
-    """Active webhooks that hear `group`: those limited to it and those with no groups."""
-    return list(
+def webhooks_for(group: AttendanceGroup, event: str | None = None) -> list[PayrollWebhook]:
+    """Active webhooks that hear `group` (those limited to it and those with no groups) and,
+    when given, `event` (the events HR ticked; filtered here, as SQLite cannot look inside
+    a JSON list)."""
+    hooks = (
         PayrollWebhook.objects.filter(active=True)
         .filter(Q(groups__isnull=True) | Q(groups=group))
         .distinct()
         .order_by("pk")
     )
+    return [h for h in hooks if event is None or h.hears(event)]
 
 
 def payroll_queue(*, period: Any, event: str) -> list[PayrollDelivery]:
@@ -149,7 +152,7 @@ def payroll_queue(*, period: Any, event: str) -> list[PayrollDelivery]:
         raise RuntimeError("payroll_queue must be called inside transaction.atomic()")
     if event not in PayrollEvent.values:
         raise ValueError(f"unknown payroll event {event!r}")
-    hooks = webhooks_for(period.group)
+    hooks = webhooks_for(period.group, event)
     if not hooks:
         return []
     text = encode_body(event_body(period, event))
@@ -169,6 +172,37 @@ def payroll_queue(*, period: Any, event: str) -> list[PayrollDelivery]:
     ]
     _deliver_after_commit([r.pk for r in rows])
     return rows
+
+
+def event_body_for_test(hook: PayrollWebhook, *, now: datetime) -> dict[str, Any]:
+    """The test event's JSON: which webhook, when; no report (a receiver can tell it by
+    ``event`` and by the X-ZTK-Event header)."""
+    return {
+        "event": TEST_EVENT,
+        "webhook": hook.name,
+        "sent_at": DjangoJSONEncoder().default(now),
+        "events": list(hook.events or []),
+    }
+
+
+def queue_test_event(hook: PayrollWebhook) -> PayrollDelivery:
+    """Write one test delivery to `hook` (sent after the commit, signed, retried like the
+    others). Inside the caller's transaction, like `payroll_queue`."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("queue_test_event must be called inside transaction.atomic()")
+    now = timezone.now()
+    text = encode_body(event_body_for_test(hook, now=now))
+    row = PayrollDelivery.objects.create(
+        webhook=hook,
+        period=None,
+        event=TEST_EVENT,
+        body=text,
+        signature=sign(hook.secret, text.encode("utf-8")),
+        created_at=now,
+        next_attempt_at=now,
+    )
+    _deliver_after_commit([row.pk])
+    return row
 
 
 def _deliver_after_commit(ids: list[int]) -> None:
@@ -209,7 +243,7 @@ def post_signed(
 
 def _send(row: PayrollDelivery) -> dict[str, Any]:
     hook = row.webhook
-    if not hook.active:
+    if not hook.active and row.event != TEST_EVENT:  # a test may check a hook before it is on
         raise DeliveryError("the webhook is switched off", permanent=True)
     data = row.body_bytes
     signature = sign(hook.secret, data)  # the secret may have been changed since queueing
@@ -267,5 +301,6 @@ __all__ = [
     "payroll_delivery_retry",
     "payroll_queue",
     "sign",
+    "queue_test_event",
     "verify",
 ]

@@ -74,7 +74,13 @@ def audit_log(request):
     return render(
         request,
         "web/audit.html",
-        {"page": page, "verification": verification, "filters": params, "errors": errors},
+        {
+            "page": page,
+            "verification": verification,
+            "filters": params,
+            "errors": errors,
+            "can_see_findings": rules.can_see_findings(request.user),
+        },
     )
 
 

@@ -9,6 +9,7 @@ app_name = "requests"
 urlpatterns = [
     path("", views.mine, name="mine"),
     path("new/", views.new, name="new"),
+    path("batch/", views.batch, name="batch"),
     path("preview/", views.preview, name="preview"),
     path("inbox/", views.inbox, name="inbox"),
     path("people/", views.transfer_people, name="transfer_people"),

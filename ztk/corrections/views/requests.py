@@ -10,7 +10,7 @@ The live preview is an htmx partial: the same engine run the approvers see.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.contrib import messages
@@ -875,3 +875,225 @@ def batch_approve(request: HttpRequest) -> HttpResponse:
     )
     query = params.urlencode()
     return redirect(inbox_url() + (f"?{query}" if query else ""))
+
+
+# --------------------------------------------------------------------------- several days
+# 多天连续未打可以一起申诉: the red slots chosen on the month view filed as one batch — one
+# reason, category and proof for all, one request per slot, all or nothing (the service of
+# the single-slot form and the API). GET /requests/batch/?slot=YYYY-MM-DD:key&slot=…
+# [&employee=NO] shows the chosen slots with what each would be refused with up front; POST
+# files them; a refusal refuses the whole batch and is shown on its slot (HTTP 422).
+
+# Shown on the slot they concern (with the quota: each slot beyond the limit says so).
+ON_SLOT = p.SLOT_CODES | {p.FUTURE_TIME, p.TIME_OUTSIDE_SLOT_WINDOW}
+
+
+@dataclass
+class BatchState:
+    chosen: list[str]
+    times: dict[str, str]
+    category: str = ""
+    reason: str = ""
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    summary: list[str] = field(default_factory=list)
+
+    def add_error(self, where: str, message: str) -> None:
+        found = self.errors.setdefault(where, [])
+        if message not in found:
+            found.append(message)
+        if message not in self.summary:
+            self.summary.append(message)
+
+
+def _batch_time_field(slot: ps.BatchSlot) -> str:
+    return f"time_{slot.day.isoformat()}_{slot.slot.key}"
+
+
+def _batch_state(request: HttpRequest, info: ps.BatchInfo) -> BatchState:
+    first = info.categories[0].code if info.categories else ""
+    times = {s.name: s.slot.expected_text for s in info.slots}
+    if request.method != "POST":
+        return BatchState(
+            chosen=[s.name for s in info.slots if s.correctable], times=times, category=first
+        )
+    post = request.POST
+    wanted = {f"{d.isoformat()}:{k}" for d, k in ps.parse_slot_names(post.getlist("slot"))}
+    for s in info.slots:
+        if _batch_time_field(s) in post:
+            times[s.name] = post.get(_batch_time_field(s), "")[:8]
+    return BatchState(
+        chosen=[s.name for s in info.slots if s.name in wanted],
+        times=times,
+        category=post.get("category", "")[:32],
+        reason=post.get("reason", "")[:TEXT_MAX],
+    )
+
+
+def _batch_items(
+    info: ps.BatchInfo, state: BatchState
+) -> tuple[list[str], list[services.ItemIn]] | None:
+    """The chosen slots as items (in the order shown); None when a time is unreadable
+    (reported on its slot)."""
+    names: list[str] = []
+    items: list[services.ItemIn] = []
+    for name in state.chosen:
+        slot = info.by_name[name]
+        clock = parse_clock(state.times.get(name))
+        if clock is None:
+            message = _("Enter the time of %(slot)s as HH:MM.") % {"slot": slot.slot.label}
+            state.add_error(f"slot:{name}", message)
+            continue
+        names.append(name)
+        items.append(
+            services.ItemIn(
+                day=slot.day,
+                slot_key=slot.slot.key,
+                requested_time=slot.slot.at(clock, slot.day, info.tz),
+                category=state.category,
+                reason=state.reason,
+            )
+        )
+    if state.errors:
+        return None
+    return names, items
+
+
+def _batch_quota_summary(info: ps.BatchInfo, state: BatchState, details: list[dict]) -> None:
+    """One sentence for the batch when it goes beyond the limit: how many fit."""
+    if not any(d.get("code") == p.MONTHLY_LIMIT_REACHED for d in details):
+        return
+    remaining = info.quota.get("remaining")
+    if remaining is None:
+        return
+    state.summary.insert(
+        0,
+        ngettext(
+            "You chose %(n)d punches, but only %(left)d correction is left in this period "
+            "(limit %(limit)d): choose fewer, or ask HR.",
+            "You chose %(n)d punches, but only %(left)d corrections are left in this period "
+            "(limit %(limit)d): choose fewer, or ask HR.",
+            remaining,
+        )
+        % {"n": len(state.chosen), "left": remaining, "limit": info.quota.get("limit") or 0},
+    )
+
+
+def _batch_place(
+    info: ps.BatchInfo, state: BatchState, error: DomainError, names: list[str]
+) -> None:
+    details = error.details if isinstance(error.details, list) else None
+    if error.code == INVALID_TEXT and isinstance(error.details, dict):
+        state.add_error(str(error.details.get("field") or "form"), error.message)
+        return
+    if not details:
+        state.add_error(FIELD_OF_CODE.get(error.code, "form"), error.message)
+        return
+    labels = {c.code: c.name for c in info.categories}
+    for refusal in details:
+        if not isinstance(refusal, dict):
+            continue
+        code, message = refusal.get("code", ""), str(refusal.get("message", ""))
+        index = refusal.get("index")
+        name = names[index] if isinstance(index, int) and 0 <= index < len(names) else None
+        params = refusal.get("params")
+        if code in REFUSAL_MESSAGES and isinstance(params, dict):
+            message = refusal_message(p.Refusal(code, params), category_labels=labels)
+            if code == p.MONTHLY_LIMIT_REACHED and _beyond_in_batch(info, params):
+                message = _(
+                    "Beyond the limit of %(limit)s corrections for %(period_start)s – "
+                    "%(period_end)s, counting the punches chosen before this one."
+                ) % {k: params.get(k, "") for k in ("limit", "period_start", "period_end")}
+        if code in ON_SLOT and name is not None:
+            state.add_error(f"slot:{name}", message)
+        else:
+            state.add_error(FIELD_OF_CODE.get(code, "form"), message)
+    _batch_quota_summary(info, state, details)
+
+
+def _beyond_in_batch(info: ps.BatchInfo, params: dict) -> bool:
+    """The limit is passed only because of the slots chosen before this one (not by what
+    was stored before the batch)."""
+    quota = info.quota
+    stored = quota.get("used")
+    start = quota.get("period_start")
+    return (
+        isinstance(stored, int)
+        and start is not None
+        and params.get("period_start") == start.isoformat()
+        and isinstance(params.get("used"), int)
+        and params["used"] > stored
+    )
+
+
+def _batch_month_url(info: ps.BatchInfo, day: date | None) -> str:
+    query = f"?month={day:%Y-%m}" if day else ""
+    if info.on_behalf:
+        return reverse("attendance:employee_month", args=[info.employee.employee_no]) + query
+    return reverse("attendance:home") + query
+
+
+@text_checked
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def batch(request: HttpRequest) -> HttpResponse:
+    """申请补卡 for several days: the slots chosen on the month view, one set of details."""
+    source = request.POST if request.method == "POST" else request.GET
+    employee = _employee_for(request, source.get("employee"))
+    now: datetime = timezone.now()
+    # Every slot shown stays on the page after a refusal, ticked or not (``shown``).
+    chosen = ps.parse_slot_names(source.getlist("shown") or source.getlist("slot"))
+    info = ps.batch_info(actor=request.user, employee=employee, chosen=chosen, now=now)
+    state = _batch_state(request, info)
+    status = 200
+    if request.method == "POST":
+        status = 422
+        if not state.chosen:
+            state.add_error("form", str(services.MESSAGES[services.NO_ITEMS]))
+        else:
+            parsed = _batch_items(info, state)
+            if parsed is not None:
+                names, items = parsed
+                try:
+                    created = services.correction_submit(
+                        actor=request.user,
+                        employee=employee,
+                        items=items,
+                        channel=_channel(request),
+                        attachments=_uploads(request),
+                    )
+                except DomainError as error:
+                    _batch_place(info, state, error, names)
+                    status = error.status
+                else:
+                    messages.success(
+                        request,
+                        ngettext(
+                            "Your correction request was submitted.",
+                            "%(n)d correction requests were submitted.",
+                            len(created),
+                        )
+                        % {"n": len(created)},
+                    )
+                    return redirect(_batch_month_url(info, created[0].date))
+        if request.FILES:
+            state.add_error("attachments", _("Choose the files again: they were not kept."))
+    rows = [
+        {
+            "item": s,
+            "checked": s.name in state.chosen,
+            "time": state.times.get(s.name, s.slot.expected_text),
+            "time_field": _batch_time_field(s),
+            "reasons": [refusal_message(r) for r in s.refusals],
+            "errors": state.errors.get(f"slot:{s.name}", []),
+        }
+        for s in info.slots
+    ]
+    context = {
+        "info": info,
+        "state": state,
+        "rows": rows,
+        "back_url": _batch_month_url(info, info.slots[0].day if info.slots else None),
+        "any_selectable": any(s.correctable for s in info.slots),
+        **_nav(request, "mine"),
+    }
+    return render(request, "corrections/batch.html", context, status=status)

@@ -5,8 +5,10 @@ from django.core.management.base import BaseCommand, CommandError
 
 from ztk.attendance.demo import load_attendance_demo
 from ztk.core.errors import DomainError
+from ztk.ops.demo import load_demo_corrections, load_demo_terminal
 from ztk.org.demo import DESCRIPTIONS, credentials_path, load_demo
 from ztk.org.models import Employee
+from ztk.oversight.demo import load_oversight_demo
 from ztk.punches.demo import load_geofence_demo
 
 
@@ -41,6 +43,13 @@ class Command(BaseCommand):
         )
         punches = load_attendance_demo()
         self.stdout.write(f"demo attendance: {punches} punches since 1 October, days computed")
+        oversight = load_oversight_demo()
+        self.stdout.write(f"demo oversight: {oversight}")
+        load_demo_terminal()
+        filed = load_demo_corrections()
+        self.stdout.write(
+            f"demo terminal approved; {filed} corrections filed (employee's October: every status)"
+        )
         self.stdout.write(f"demo loaded; logins written to {credentials_path()} (mode 600)")
         if options["verbosity"] < 1:  # `make run` prints the file itself
             return
