@@ -50,6 +50,7 @@ def test_put_creates_then_updates_a_fence_and_a_repeat_changes_nothing(client, k
     ("body", "code"),
     [
         ({**FENCE, "groups": ["NOPE"]}, "unknown_group"),
+        ({**FENCE, "groups": ["S T D"]}, "validation_error"),
         ({**FENCE, "latitude": 90.5}, "validation_error"),
         ({**FENCE, "radius_m": 5}, "validation_error"),
         ({**FENCE, "radius_m": 10**12}, "validation_error"),

@@ -273,3 +273,43 @@ def test_a_range_recompute_in_worker_processes_stores_what_one_process_does(
     written = services.recompute_range(start=start, end=end, now=now, workers=2)
     assert written == written_alone == len(alone)
     assert stored_rows(everyone) == alone
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("copy_from", [1, 100_000], ids=["copied", "row by row"])
+def test_upsert_writes_only_the_days_nobody_wrote_since_they_were_read(
+    night_and_day, monkeypatch, copy_from
+):
+    """The drain's guard, on both ways upsert_days writes (PostgreSQL copies many rows
+    through a temporary table; SQLite always sends them row by row): a day rewritten
+    since it was read, or stored since it was read as absent, is left as it is; the others
+    are written, the absent one inserted."""
+    org, now = night_and_day, _now(night_and_day)
+    monkeypatch.setattr(services, "COPY_UPSERT_MIN", copy_from)
+    pk = org.employee.pk
+    days = [FIRST + timedelta(days=i) for i in range(4)]
+    services.recompute([(pk, d) for d in days[:3]], now=now)
+    read = services._stored_computed_at([pk], days[0], days[-1])
+    unless_changed = {(pk, days[0]): read[(pk, days[0])], (pk, days[1]): read[(pk, days[1])]}
+    # Read as absent (day 2 was stored since; day 3 is still absent); day 1 rewritten since.
+    AttendanceDay.objects.filter(employee_id=pk, day=days[1]).update(
+        computed_at=now + timedelta(hours=1)
+    )
+    rows = services._evaluate({pk: set(days)}, now=now, finalise=False)
+    assert len(rows) == 4
+    services.upsert_days(
+        [r._replace(worked_minutes=4321) for r in rows], unless_changed=unless_changed
+    )
+    worked = dict(
+        AttendanceDay.objects.filter(employee_id=pk, day__in=days).values_list(
+            "day", "worked_minutes"
+        )
+    )
+    assert [worked.get(d) == 4321 for d in days] == [True, False, False, True]
+    # Without the guard every day is written, the absent ones inserted.
+    services.upsert_days([r._replace(worked_minutes=1234) for r in rows])
+    assert set(
+        AttendanceDay.objects.filter(employee_id=pk, day__in=days).values_list(
+            "worked_minutes", flat=True
+        )
+    ) == {1234}

@@ -157,6 +157,7 @@ def test_copy_last_month_keeps_the_weekdays(client, week):
     # a December entry with no November source goes back to the pattern
     RosterEntry.objects.create(employee=week.employee, date=date(2026, 12, 10), shift=None)
     client.force_login(week.hr.user)
+    preview = re.search(r'id="copy-preview">([^<]*)<', _grid(client)).group(1)
 
     response = _post(client, "copy")
 
@@ -166,6 +167,8 @@ def test_copy_last_month_keeps_the_weekdays(client, week):
     assert december == {date(2026, 12, 1): "N8", date(2026, 12, 28): "N8"}
     assert date(2026, 12, 1).weekday() == date(2026, 11, 3).weekday()
     assert AuditEvent.objects.filter(action="scheduling.roster.copy").count() == 1
+    assert "3" in preview  # the page said beforehand: 1 and 28 Dec set, 10 Dec cleared
+    assert 'id="copy-preview">' in _grid(client) and " disabled>" in _grid(client)
 
 
 def _upload(client, text: str, **more):

@@ -8,6 +8,8 @@ counting is set ``active: false`` (it stays on record).
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from ninja import Field, Path, Query, Router, Schema, Status
 
 from ztk.core.errors import NotFoundError
@@ -37,7 +39,7 @@ class GeofenceIn(Schema):
     longitude: float = Field(..., ge=-180, le=180, description="WGS-84 degrees")
     radius_m: int = Field(200, ge=RADIUS_MIN, le=RADIUS_MAX, description="metres")
     active: bool = Field(True, description="false: kept on record, counts for no punch")
-    groups: list[str] = Field(
+    groups: list[Annotated[str, Field(pattern=CODE_PATTERN)]] = Field(
         default_factory=list,
         max_length=1000,
         description="codes of the attendance groups whose punches are checked against it "

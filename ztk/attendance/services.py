@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import zlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, date, datetime, time, timedelta
@@ -14,7 +15,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from ztk import engine
-from ztk.core.db import fetch_all
+from ztk.core.db import fetch_all, in_clause
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.zones import zone_names
 from ztk.punches.models import Punch, PunchVoid
@@ -110,8 +111,10 @@ def _id_clauses(column: str, ids: list[int]) -> list[tuple[str, list[int]]]:
     """
     if len(ids) > _IN_LIMIT and ids[-1] - ids[0] < 2 * len(ids):
         return [(f"{column} BETWEEN %s AND %s", [ids[0], ids[-1]])]
+    if connection.vendor == "postgresql":  # one array parameter, any length
+        return [in_clause(column, ids)]
     return [
-        (f"{column} IN ({', '.join(['%s'] * len(part))})", part)
+        in_clause(column, part)
         for part in (ids[i : i + _IN_LIMIT] for i in range(0, len(ids), _IN_LIMIT))
     ]
 
@@ -355,8 +358,15 @@ def upsert_days(
     ``computed_at`` is the time of writing. With ``unless_changed`` ((employee, day) → the
     stored ``computed_at`` as read before the rows were evaluated, None when absent), a
     row is left as it is if it was written since: that writer read newer inputs.
+
+    On PostgreSQL, from COPY_UPSERT_MIN rows, the rows are copied into a temporary table
+    and upserted from it by one statement (``_copy_upsert``): an executemany sends one
+    statement per row, which cost the server 6× more than COPY and one INSERT … SELECT.
     """
     if not rows:
+        return
+    if connection.vendor == "postgresql" and len(rows) >= COPY_UPSERT_MIN:
+        _copy_upsert(rows, unless_changed)
         return
     table = AttendanceDay._meta.db_table
     columns = ", ".join(engine.ROW_COLUMNS)
@@ -386,6 +396,75 @@ def upsert_days(
     with connection.cursor() as cursor:
         for i in range(0, len(adapted), 2000):
             cursor.executemany(sql, adapted[i : i + 2000])
+
+
+# PostgreSQL: from this many rows upsert_days copies them (a few statements more, each
+# a round trip: a single day keeps the one INSERT).
+COPY_UPSERT_MIN = 50
+# The temporary table's name carries the row's columns: a connection kept across an
+# upgrade that changed them never copies into a table of the old shape.
+_COPY_TABLE = f"ztk_upsert_days_{zlib.crc32(','.join(engine.ROW_COLUMNS).encode()):08x}"
+
+
+def _copy_upsert(
+    rows: list[engine.DayRow], unless_changed: Mapping[tuple[int, date], Any] | None
+) -> None:
+    """upsert_days on PostgreSQL: COPY into a temporary table (emptied at commit), then
+
+    - without ``unless_changed``: one INSERT … SELECT … ON CONFLICT DO UPDATE;
+    - with it: one UPDATE of the stored rows whose ``computed_at`` is still the one read
+      (``expected``; a row absent then has None, so a row inserted since is left alone),
+      then one INSERT … ON CONFLICT DO NOTHING of the rows not stored — what the
+      executemany's ``ON CONFLICT DO UPDATE … WHERE computed_at IS NOT DISTINCT FROM``
+      does row by row (a row written by another transaction meanwhile is re-checked
+      against the condition by the UPDATE, and skipped by the INSERT).
+
+    A key given twice keeps its last row, as the executemany's second statement would.
+    """
+    table = AttendanceDay._meta.db_table
+    temp = _COPY_TABLE
+    columns = ", ".join(engine.ROW_COLUMNS)
+    stamp = timezone.now()
+    last: dict[tuple[int, date], engine.DayRow] = {(r.employee_id, r.day): r for r in rows}
+    # A transaction of its own when there is none (the table is emptied at commit).
+    with transaction.atomic(savepoint=False), connection.cursor() as cursor:
+        cursor.execute(
+            f"CREATE TEMPORARY TABLE IF NOT EXISTS {temp} ON COMMIT DELETE ROWS AS "
+            f"SELECT {columns}, computed_at AS expected FROM {table} WITH NO DATA"
+        )
+        # Rows of an earlier call in the same transaction are still there.
+        cursor.execute(f"DELETE FROM {temp}")
+        expected = unless_changed.get if unless_changed is not None else None
+        with cursor.cursor.copy(f"COPY {temp} ({columns}, expected) FROM STDIN") as copy:
+            write = copy.write_row
+            for key, row in last.items():
+                values: list[Any] = list(row)
+                values[_COMPUTED_AT] = stamp
+                values.append(expected(key) if expected is not None else None)
+                write(values)
+        # Rows are locked in (employee, day) order, as the row-by-row path writes them,
+        # so two writers of overlapping days wait for each other instead of deadlocking.
+        if unless_changed is None:
+            updates = ", ".join(f"{c} = excluded.{c}" for c in UPDATE_FIELDS)
+            cursor.execute(
+                f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "
+                f"ORDER BY employee_id, day ON CONFLICT (employee_id, day) DO UPDATE SET {updates}"
+            )
+            return
+        cursor.execute(
+            f"SELECT 1 FROM {table} a JOIN {temp} t ON a.employee_id = t.employee_id "
+            "AND a.day = t.day ORDER BY a.employee_id, a.day FOR UPDATE OF a"
+        )
+        updates = ", ".join(f"{c} = t.{c}" for c in UPDATE_FIELDS)
+        cursor.execute(
+            f"UPDATE {table} SET {updates} FROM {temp} t "
+            f"WHERE {table}.employee_id = t.employee_id AND {table}.day = t.day "
+            f"AND t.expected IS NOT NULL AND {table}.computed_at = t.expected"
+        )
+        cursor.execute(
+            f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {temp} "
+            "ORDER BY employee_id, day ON CONFLICT (employee_id, day) DO NOTHING"
+        )
 
 
 def _stored_computed_at(ids: list[int], start: date, end: date) -> dict[tuple[int, date], Any]:
@@ -654,14 +733,31 @@ def defer_recompute(punches: Iterable[tuple[int, date, int]]) -> int:
     )
     ops = connection.ops
     queued_at = ops.adapt_datetimefield_value(timezone.now())
+    ordered = sorted(lowest.items())
     with connection.cursor() as cursor:
-        cursor.executemany(
-            sql,
-            [
-                (employee_id, ops.adapt_datefield_value(day), punch_id, queued_at)
-                for (employee_id, day), punch_id in sorted(lowest.items())
-            ],
-        )
+        if connection.vendor == "postgresql":
+            # One statement for the batch (an executemany is one per row on the server).
+            cursor.execute(
+                sql.replace(
+                    "VALUES (%s, %s, %s, 1, %s)",
+                    "SELECT e, d, p, 1, %s FROM unnest(%s::bigint[], %s::date[], %s::bigint[])"
+                    " AS q(e, d, p) ORDER BY e, d",
+                ),
+                [
+                    queued_at,
+                    [employee_id for (employee_id, _day), _p in ordered],
+                    [day for (_e, day), _p in ordered],
+                    [punch_id for _key, punch_id in ordered],
+                ],
+            )
+        else:
+            cursor.executemany(
+                sql,
+                [
+                    (employee_id, ops.adapt_datefield_value(day), punch_id, queued_at)
+                    for (employee_id, day), punch_id in ordered
+                ],
+            )
     transaction.on_commit(_start_drain)
     return len(lowest)
 
@@ -712,13 +808,30 @@ def drain_pending(
         with transaction.atomic():
             upsert_days(days, unless_changed=stored)
             with connection.cursor() as cursor:
-                cursor.executemany(
-                    f"DELETE FROM {table} WHERE employee_id = %s AND day = %s AND version = %s",
-                    [
-                        (e, connection.ops.adapt_datefield_value(d), version)
-                        for e, d, _first, version in queued
-                    ],
-                )
+                if connection.vendor == "postgresql":
+                    # One statement for the chunk (an executemany is one per row). Rows
+                    # locked in (employee, day) order, the order defer_recompute inserts
+                    # and raises them in: in any other order a batch arriving meanwhile
+                    # and the drain can each hold a row the other waits for (deadlock).
+                    cursor.execute(
+                        f"DELETE FROM {table} WHERE id IN (SELECT r.id FROM {table} r"
+                        " JOIN unnest(%s::bigint[], %s::date[], %s::integer[]) AS q(e, d, v)"
+                        " ON r.employee_id = q.e AND r.day = q.d AND r.version = q.v"
+                        " ORDER BY r.employee_id, r.day FOR UPDATE OF r)",
+                        [
+                            [e for e, _d, _f, _v in queued],
+                            [d for _e, d, _f, _v in queued],
+                            [version for _e, _d, _f, version in queued],
+                        ],
+                    )
+                else:
+                    cursor.executemany(
+                        f"DELETE FROM {table} WHERE employee_id = %s AND day = %s AND version = %s",
+                        [
+                            (e, connection.ops.adapt_datefield_value(d), version)
+                            for e, d, _first, version in queued
+                        ],
+                    )
         written += len(days)
     return written
 

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 from django.db.models import QuerySet
 
 from ztk import engine
+from ztk.core.db import in_clause
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.zones import zone_names
 
@@ -180,12 +181,13 @@ def _engine_shifts(shift_ids: set[int]) -> dict[int, Any]:
 
 
 def _rows(sql: str, ids: Sequence[int], params: Sequence[Any]) -> list[tuple]:
-    """Run ``sql`` with ``{ids}`` replaced by ``IN (...)`` over ``ids`` (at most
-    _MAX_IN_IDS of them, see _by_ids), ids first then ``params``."""
+    """Run ``sql`` with ``{ids}`` replaced by ``employee_id IN (...)`` over ``ids`` (at
+    most _MAX_IN_IDS of them, see _by_ids), ids first then ``params``."""
     from django.db import connection
 
+    clause, id_params = in_clause("employee_id", ids)
     with connection.cursor() as cursor:
-        cursor.execute(sql.format(ids=", ".join(["%s"] * len(ids))), [*ids, *params])
+        cursor.execute(sql.format(ids=clause), [*id_params, *params])
         return cursor.fetchall()
 
 
@@ -301,7 +303,7 @@ def build_plans(
         ops = connection.ops
         roster_rows = _rows(
             f"SELECT employee_id, {ops.quote_name('date')}, shift_id "
-            f"FROM {RosterEntry._meta.db_table} WHERE employee_id IN ({{ids}}) "
+            f"FROM {RosterEntry._meta.db_table} WHERE {{ids}} "
             f"AND {ops.quote_name('date')} >= %s AND {ops.quote_name('date')} <= %s",
             employee_ids,
             [ops.adapt_datefield_value(outer_start), ops.adapt_datefield_value(outer_end)],
@@ -451,7 +453,7 @@ def exemptions_for(
             (employee_id, _aware(ex_start), _aware(ex_end), kind)
             for employee_id, ex_start, ex_end, kind in _rows(
                 f"SELECT employee_id, {q_start}, {q_end}, kind FROM {Exemption._meta.db_table} "
-                f"WHERE employee_id IN ({{ids}}) AND voided_at IS NULL AND {q_start} < %s "
+                f"WHERE {{ids}} AND voided_at IS NULL AND {q_start} < %s "
                 f"AND {q_end} > %s ORDER BY {q_start}, id",
                 ids,
                 [ops.adapt_datetimefield_value(upper), ops.adapt_datetimefield_value(lower)],

@@ -1161,11 +1161,11 @@ def copy_source_day(day: date) -> date:
 
 @transaction.atomic
 def roster_copy_previous_month(
-    *, actor: Any, employees: Iterable[Employee], month: date
+    *, actor: Any, employees: Iterable[Employee], month: date, dry_run: bool = False
 ) -> tuple[RosterApplyResult, list[ScheduleChange]]:
     """Make ``month``'s roster of these employees what the previous month's was, by
     weekday (``copy_source_day``): a copied entry is set, a date without one is cleared
-    (it follows the weekly pattern, as its source did)."""
+    (it follows the weekly pattern, as its source did). ``dry_run``: only the changes."""
     _require(actor)
     start = month.replace(day=1)
     following = (start + timedelta(days=32)).replace(day=1)
@@ -1198,6 +1198,6 @@ def roster_copy_previous_month(
         actor,
         cells,
         action="scheduling.roster.copy",
-        dry_run=False,
+        dry_run=dry_run,
         extra={"month": start.isoformat()[:7], "employee_ids": ids},
     )

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import connection
 from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
@@ -17,6 +16,8 @@ from ztk.devices import selectors as devices
 from ztk.org import rules
 from ztk.org.selectors import employee_for
 from ztk.scheduling.selectors import current_calendar_warnings
+
+from .health import health
 
 
 def _require(request, predicate) -> None:
@@ -85,6 +86,8 @@ def audit_log(request):
 
 
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
-    return JsonResponse({"status": "ok"})
+    """The probe of load balancers and monitors: database, cache, worker, queues."""
+    status, report = health()
+    response = JsonResponse(report, status=status)
+    response["Cache-Control"] = "no-store"
+    return response

@@ -343,6 +343,15 @@ def roster(request: HttpRequest) -> HttpResponse:
                 break
     previous = (scope.start - timedelta(days=1)).replace(day=1)
     following = scope.end + timedelta(days=1)
+    copy_changes = None
+    if can_change and people and not truncated:
+        try:
+            preview, _changes = services.roster_copy_previous_month(
+                actor=request.user, employees=people, month=scope.start, dry_run=True
+            )
+            copy_changes = len(preview.changed)
+        except DomainError:
+            copy_changes = None
     return render(
         request,
         "setup/roster.html",
@@ -362,6 +371,7 @@ def roster(request: HttpRequest) -> HttpResponse:
             "previous_url": scope.url(month=previous.strftime("%Y-%m")),
             "next_url": scope.url(month=following.strftime("%Y-%m")),
             "copy_from": previous.strftime("%Y-%m"),
+            "copy_changes": copy_changes,
             "rest": REST,
             "weekday_labels": WEEKDAY_LABELS,
             "focus": parse_day(request.GET.get("focus", "")),
