@@ -25,6 +25,7 @@ import pytest
 
 from tests import factories
 from tests.browser import launch_chromium, screenshots_dir
+from ztk.attendance.models import AttendanceDay
 from ztk.corrections.models import CorrectionPolicy
 from ztk.devices.models import Device, DeviceStatus
 from ztk.org.models import AttendanceGroup, Employee
@@ -62,6 +63,7 @@ def _sign_in(browser, live_server, username, viewport, **context_options):
     context = browser.new_context(
         viewport=viewport, locale="zh-CN", device_scale_factor=1, **context_options
     )
+    context.clock.set_system_time(WEDNESDAY_BEFORE_NINE)  # the server's clock, moved
     page = context.new_page()
     page.set_default_timeout(10_000)
     page.goto(f"{live_server.url}/accounts/login/")
@@ -169,6 +171,7 @@ def test_hr_sets_up_a_new_group_and_its_first_punches_are_judged_by_it(
     for day in range(5):
         page.select_option(f"select[name=day-{day}]", "CD9")
     page.check("input[name=use_work_calendar]")
+    expect(page.locator("input[name=effective_from]")).to_have_value("2026-12-09")  # today
     page.click(".pattern-form button.primary")
     expect(page.locator("#pattern-versions")).to_contain_text("CD9")
     _fits(page)
@@ -243,6 +246,10 @@ def test_hr_sets_up_a_new_group_and_its_first_punches_are_judged_by_it(
     today = page.locator("#today")
     expect(today).to_contain_text("09:00")  # the new shift's start, not a default
     expect(today.locator("li").first).to_contain_text("正常")
+    expect(page.locator("#punch-clock")).to_contain_text("08:5")
+    # the day before joining was worked in no group: the new pattern does not judge it
+    expect(page.locator("#calendar")).not_to_contain_text("旷工天数")
+    assert not AttendanceDay.objects.filter(employee=first, status="absent").exists()
     _fits(page)
     _shot(page, "14-employee-punched-375")
     context.close()
