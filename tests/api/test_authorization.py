@@ -196,6 +196,14 @@ MATRIX: list[Row] = [
         hr_punch,
         case="for an employee at a given time",
     ),
+    # undo: only one's own app punch of the last seconds; anything else is not there (404)
+    Row(
+        "POST /api/v1/punches/{punch_id}/undo",
+        f"{V1}/punches/999999/undo",
+        expect(404),
+        {},
+        case="not one's own",
+    ),
     # --- terminals -----------------------------------------------------------------------
     Row("GET /api/v1/devices", f"{V1}/devices", admins(200)),
     Row(
@@ -223,6 +231,11 @@ MATRIX: list[Row] = [
         lambda w: w.preview(),
     ),
     Row("GET /api/v1/corrections/quota", f"{C}/quota?employee=1002", expect(200, auditor=404)),
+    Row(
+        "GET /api/v1/corrections/slot-checks",
+        f"{C}/slot-checks?employee=1002&from=2026-11-23&to=2026-11-24",
+        expect(200, auditor=404),
+    ),
     Row("GET /api/v1/corrections", f"{C}?scope=all", expect(200)),  # each sees their share
     # --- corrections: one request, waiting for the supervisor (step 1) unless said ----------
     Row(

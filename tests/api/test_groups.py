@@ -31,7 +31,7 @@ def test_put_creates_then_updates_and_a_repeat_writes_nothing(client, keys):
     reply = call(client, "PUT", f"{URL}/SH", key=keys["hr"], body=BODY)
 
     assert reply.status == 201
-    assert reply.body == {"code": "SH", **BODY, "member_count": 0}
+    assert reply.body == {"code": "SH", **BODY, "quick_punch": False, "member_count": 0}
     group = AttendanceGroup.objects.get(code="SH")
     assert group.day_boundary_hour == 4
     rules = PunchSettings.objects.get(group=group)

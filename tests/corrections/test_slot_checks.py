@@ -291,3 +291,23 @@ def test_the_month_views_verdicts_cost_the_same_for_two_red_days_or_five(week, c
     with CaptureQueriesContext(connection) as five:
         client.get(url)
     assert len(five) == len(one)
+
+
+@pytest.mark.django_db
+def test_the_api_gives_the_same_verdicts_with_codes_and_params(week, client):
+    _late(week.employee, MON)
+    only_checkout(week.employee, TUE)
+    client.force_login(week.employee.user)
+
+    response = client.get("/api/v1/corrections/slot-checks?from=2026-11-23&to=2026-11-24")
+
+    assert response.status_code == 200
+    found = {(c["date"], c["slot"]): c for c in response.json()["items"]}
+    assert found[("2026-11-24", "in1")]["correctable"] is True
+    late = found[("2026-11-23", "in1")]
+    assert late["correctable"] is False
+    assert [r["code"] for r in late["refusals"]] == [p.NOT_AN_ANOMALY]
+    assert late["refusals"][0]["params"]["status"] == "late"
+    assert [r["code"] for r in found[("2026-11-23", "out1")]["refusals"]] == [
+        p.SLOT_ALREADY_PUNCHED
+    ]

@@ -70,6 +70,10 @@ API_PROBES: dict[str, Probe] = {
         lambda no: {"employee": no, **{k: ITEM[k] for k in ("date", "slot", "requested_time")}},
     ),
     "GET /corrections/quota": Probe("GET", lambda no: f"{V1}/corrections/quota?employee={no}"),
+    "GET /corrections/slot-checks": Probe(
+        "GET",
+        lambda no: f"{V1}/corrections/slot-checks?employee={no}&from=2026-11-23&to=2026-11-23",
+    ),
     # Open to some roles only: the others are refused alike, before any look-up.
     "GET /corrections": Probe("GET", lambda no: f"{V1}/corrections?employee={no}", viewer=False),
     "GET /employees/{employee_no}": Probe("GET", lambda no: f"{V1}/employees/{no}", viewer=False),

@@ -6,15 +6,16 @@ from datetime import date, datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from ztk.attendance import selectors
 from ztk.attendance.explain import render_notes
+from ztk.attendance.quick_punch import quick_punch
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.hrdesk.manual import manual_punch_add
 from ztk.org.rules import can_use_hr_desk
 from ztk.org.selectors import employee_for
-from ztk.punches.services import web_punch
+from ztk.punches.services import punch_undo, web_punch
 
 from .pagination import Page, PageParams, paginate
 from .schemas import ErrorOut, Multiline, Text
@@ -158,6 +159,11 @@ class PunchIn(Schema):
     longitude: float | None = Field(None, ge=-180, le=180)
     accuracy_m: float | None = Field(None, ge=0, le=100_000)
     channel: str = Field("web", pattern="^(web|mobile)$")
+    quick: bool = Field(
+        False,
+        description="极速打卡: the app punches by itself on opening; refused unless the group "
+        "allows it, a check-in window is open and the position is inside a punch area",
+    )
     remark: str = Multiline(
         "",
         max_length=500,
@@ -199,15 +205,25 @@ def post_punch(request, payload: PunchIn):
             "punch": punch_out(punches[0], employee.employee_no),
             "message": _("Punch recorded."),
         }
-    outcome = web_punch(
-        actor=user,
-        latitude=payload.latitude,
-        longitude=payload.longitude,
-        accuracy_m=payload.accuracy_m,
-        channel=payload.channel,
-        remark=payload.remark,
-        now=timezone.now(),
-    )
+    if payload.quick:
+        outcome = quick_punch(
+            actor=user,
+            latitude=payload.latitude,
+            longitude=payload.longitude,
+            accuracy_m=payload.accuracy_m,
+            channel=payload.channel,
+            now=timezone.now(),
+        )
+    else:
+        outcome = web_punch(
+            actor=user,
+            latitude=payload.latitude,
+            longitude=payload.longitude,
+            accuracy_m=payload.accuracy_m,
+            channel=payload.channel,
+            remark=payload.remark,
+            now=timezone.now(),
+        )
     employee_no = user.employee.employee_no
     body = {
         "duplicate": outcome.duplicate,
@@ -217,3 +233,20 @@ def post_punch(request, payload: PunchIn):
         else _("Punch recorded."),
     }
     return (200 if outcome.duplicate else 201), body
+
+
+class UndoResult(Schema):
+    voided: bool
+    message: str
+
+
+@router.post(
+    "/punches/{punch_id}/undo",
+    response={200: UndoResult, **ERRORS},
+    summary="Undo my punch within seconds of making it (极速打卡)",
+    description="Voids the caller's own web or phone punch made at most 10 seconds ago "
+    "(plus a little for the connection); the punch stays, voided and audited.",
+)
+def undo_punch(request, punch_id: int = Path(..., ge=1, le=2**62)):
+    punch_undo(actor=request.auth, punch_id=punch_id, now=timezone.now())
+    return 200, {"voided": True, "message": _("Punch undone.")}

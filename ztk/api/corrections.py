@@ -16,10 +16,12 @@ from ninja import Field, File, Path, Query, Router, Schema, Status
 from ninja.files import UploadedFile
 from pydantic import field_validator
 
+from ztk.attendance import selectors as day_selectors
 from ztk.attendance.explain import render_notes
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.parse import MAX_ID, parse_day
 from ztk.corrections import selectors, services
+from ztk.corrections.messages import refusal_message
 from ztk.corrections.models import CorrectionRequest, ReasonCategory
 from ztk.corrections.policy import period_of
 from ztk.corrections.rules import may_act, may_file_for
@@ -488,6 +490,62 @@ def categories(request, q: Query[ReasonCategoryQuery]):
 def quota(request, q: Query[QuotaQuery]):
     employee = employee_for(request.auth, q.employee)
     return selectors.quota_for(employee, _period_day(q.period))
+
+
+class SlotChecksQuery(PageParams):
+    employee: str | None = Text(
+        None, max_length=24, description="employee number; default: the caller"
+    )
+    from_: date = Field(..., alias="from", description="first day (YYYY-MM-DD)")
+    to: date = Field(
+        ...,
+        description=f"last day, included; at most {day_selectors.MAX_RANGE_DAYS} days from "
+        "`from` (a longer range: 422 `range_too_long`)",
+    )
+
+
+class RefusalOut(Schema):
+    code: str
+    message: str
+    params: dict[str, Any]
+
+
+class SlotCheckOut(Schema):
+    date: date
+    slot: str
+    correctable: bool
+    refusals: list[RefusalOut]
+
+
+class SlotCheckPage(Page):
+    items: list[SlotCheckOut]
+
+
+@router.get(
+    "/corrections/slot-checks",
+    response={200: SlotCheckPage, **ERRORS},
+    summary="Whether each slot of some days can be corrected now by the caller, and if not "
+    "why: the refusals a submission of that slot alone would get (its slot rules)",
+)
+def slot_checks(request, q: Query[SlotChecksQuery]):
+    employee = employee_for(request.auth, q.employee)
+    day_selectors.check_range(q.from_, q.to)
+    days = [date.fromordinal(n) for n in range(q.from_.toordinal(), q.to.toordinal() + 1)]
+    found = services.slot_checks(actor=request.auth, employee=employee, days=days)
+
+    def out(entry: tuple[tuple[date, str], list]) -> dict[str, Any]:
+        (day, key), refusals = entry
+        return {
+            "date": day,
+            "slot": key,
+            "correctable": not refusals,
+            "refusals": [
+                {"code": r.code, "message": refusal_message(r), "params": dict(r.params)}
+                for r in refusals
+            ],
+        }
+
+    return paginate(request, sorted(found.items()), q, out)
 
 
 class CorrectionPage(Page):

@@ -55,6 +55,11 @@ class GroupIn(Schema):
         description="a web or phone punch outside every geofence: refused, or a field punch "
         "(外勤) with a photo",
     )
+    quick_punch: bool = Field(
+        False,
+        description="极速打卡: opening the app inside a punch area during a check-in window "
+        "punches at once (10 s to undo)",
+    )
 
 
 class GroupOut(Schema):
@@ -65,6 +70,7 @@ class GroupOut(Schema):
     active: bool
     web_punch_enabled: bool
     outside_rule: str
+    quick_punch: bool
     member_count: int = Field(..., description="active employees in the group")
 
     @staticmethod
@@ -81,6 +87,7 @@ class GroupOut(Schema):
             "active": group.active,
             "web_punch_enabled": punch.web_punch_enabled,
             "outside_rule": punch.outside_rule,
+            "quick_punch": punch.quick_punch,
             "member_count": count,
         }
 
@@ -141,6 +148,7 @@ def group_put(request, payload: GroupIn, code: str = GroupCode()):
         active=payload.active,
         web_punch_enabled=payload.web_punch_enabled,
         outside_rule=payload.outside_rule,
+        quick_punch=payload.quick_punch,
     )
     return Status(
         201 if saved.created else 200, GroupOut.from_model(saved.group, saved.punch_settings)

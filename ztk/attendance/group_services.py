@@ -51,6 +51,7 @@ def group_save(
     active: bool,
     web_punch_enabled: bool,
     outside_rule: str,
+    quick_punch: bool | None = None,
     create_only: bool = False,
 ) -> GroupSaved:
     """Create or update a group with its punch rules, all or nothing; idempotent (an
@@ -70,6 +71,7 @@ def group_save(
         group=write.group,
         web_punch_enabled=web_punch_enabled,
         outside_rule=outside_rule,
+        quick_punch=quick_punch,
     )
     if write.day_rule_changed:
         members = Employee.objects.filter(attendance_group=write.group, active=True)

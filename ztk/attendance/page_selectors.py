@@ -29,6 +29,7 @@ from ztk.punches.models import Punch, PunchSettings
 
 from .explain import SLOT_STATUS, render_notes, slot_label
 from .models import AttendanceDay, DayStatus
+from .quick_punch import quick_punch_due
 from .selectors import month_bounds, punches_between, punches_for_day
 from .services import pending_dates
 from .slot_checks import SlotCheck, checks_for
@@ -504,15 +505,25 @@ class PunchContext:
 
     enabled: bool
     has_geofences: bool
+    quick: bool = False  # 极速打卡: punch on opening, now (a check-in window is open)
 
 
-def punch_context(*, employee: Employee) -> PunchContext:
+def punch_context(
+    *, employee: Employee, today: DayDetail | None = None, now: datetime | None = None
+) -> PunchContext:
     """Two small queries: the group's punch settings and whether it has active geofences."""
     group_id = employee.attendance_group_id
     settings_row = PunchSettings.objects.filter(group_id=group_id).first() if group_id else None
     enabled = settings_row is None or settings_row.web_punch_enabled
     fences = group_id is not None and bool(active_fences(group_id))
-    return PunchContext(enabled, fences)
+    quick = (
+        enabled
+        and fences
+        and settings_row is not None
+        and settings_row.quick_punch
+        and quick_punch_due(today.row if today is not None else None, now or timezone.now())
+    )
+    return PunchContext(enabled, fences, quick)
 
 
 def today_slots(

@@ -62,6 +62,8 @@ def _punch_texts() -> dict[str, str]:
         "network": _("The punch could not be sent. Check your connection and try again."),
         "failed": _("The punch was not recorded."),
         "photo": _("Take a photo of where you are to record a field punch (外勤)."),
+        "undo": _("Undo (%(seconds)s s)"),
+        "undone": _("Punch undone: it no longer counts."),
         "offline": _(
             "You are offline. A punch is recorded at the server's time, so it cannot be made "
             "now: punch again when the connection is back."
@@ -149,7 +151,7 @@ def _month(request: HttpRequest, employee: Employee, *, own: bool) -> HttpRespon
         if target == "today":
             return _vary(render(request, "attendance/month.html#today", context))
         context.update(
-            punch=pages.punch_context(employee=employee),
+            punch=pages.punch_context(employee=employee, today=context["today"], now=now),
             punch_texts=_punch_texts(),
             tz_name=str(employee_zone(employee)),
             now_local=now.astimezone(employee_zone(employee)),

@@ -27,6 +27,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
+from django.utils.functional import lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -146,14 +147,24 @@ def period_finalise_days(
 # --- close and reopen -----------------------------------------------------------------------
 
 
-def _cancel_note(period: AttendancePeriod, note: str) -> str:
-    with translation.override(settings.LANGUAGE_CODE):
-        text = gettext(
-            "The attendance period %(start)s – %(end)s was closed; requests still pending "
-            "for it were cancelled."
-        ) % {"start": period.start.isoformat(), "end": period.end.isoformat()}
+def _cancel_text(period: AttendancePeriod, note: str) -> str:
+    """Why pending requests were cancelled, in the active language, with HR's note."""
+    text = gettext(
+        "The attendance period %(start)s – %(end)s was closed; requests still pending "
+        "for it were cancelled."
+    ) % {"start": period.start.isoformat(), "end": period.end.isoformat()}
     note = (note or "").strip()
     return f"{text} {note}"[:1000] if note else text
+
+
+# The same, rendered in each reader's language when the cancellation notice is written.
+lazy_cancel_text = lazy(_cancel_text, str)
+
+
+def _cancel_note(period: AttendancePeriod, note: str) -> str:
+    """The note stored on the cancelled requests: in the company's language."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _cancel_text(period, note)
 
 
 def period_close(
@@ -205,6 +216,7 @@ def period_close(
                 group=group,
                 period_start=period.start,
                 reason=_cancel_note(period, note),
+                notice_reason=lazy_cancel_text(period, note),
                 now=now,
             )
         before = _snap(period)

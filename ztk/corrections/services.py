@@ -1285,8 +1285,12 @@ def corrections_cancel_for_period(
     period_start: date,
     reason: str = "",
     now: datetime | None = None,
+    notice_reason: Any = None,
 ) -> int:
-    """Cancel the pending requests of a group's period (HR closes the period: 月结)."""
+    """Cancel the pending requests of a group's period (HR closes the period: 月结).
+
+    `reason` is stored; `notice_reason` (lazy, optional) is what the cancellation notice
+    says instead, in each reader's language."""
     _require_user(actor)
     if not (is_hr(actor) or is_sysadmin(actor)):
         raise PermissionDeniedError()
@@ -1294,7 +1298,7 @@ def corrections_cancel_for_period(
     typed = _text(reason, "reason")[:1000]
     note = typed or gettext("The attendance period was closed.")
     # in the notice, the default reason is in each reader's language
-    shown_reason = typed or _("The attendance period was closed.")
+    shown_reason = notice_reason or typed or _("The attendance period was closed.")
     with transaction.atomic():
         pending = list(
             CorrectionRequest.objects.select_for_update(of=("self",))

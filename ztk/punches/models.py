@@ -119,6 +119,14 @@ class PunchSettings(models.Model):
         choices=OutsideGeofenceRule.choices,
         default=OutsideGeofenceRule.FIELD,
     )
+    quick_punch = models.BooleanField(
+        _("quick punch (极速打卡)"),
+        default=False,
+        help_text=_(
+            "Opening the app inside a punch area while a check-in window is open punches at "
+            "once, with 10 seconds to undo."
+        ),
+    )
 
     class Meta:
         verbose_name = _("punch settings")

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.db import fetch_all, in_clause
-from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import FIRST_MOMENT, moment_in_range
 from ztk.core.text import INVALID_TEXT, clean_text, is_clean_text
 from ztk.engine import affected_dates
@@ -523,6 +523,11 @@ def punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
         before={"voided": False},
         after={"voided": True, "reason": void.reason},
     )
+    _recompute_punch_days(punch)
+    return void
+
+
+def _recompute_punch_days(punch: Punch) -> None:
     group = punch.employee.attendance_group
     tz = employee_zone(punch.employee)
     pairs = {
@@ -530,6 +535,51 @@ def punch_void(*, actor: Any, punch: Punch, reason: str) -> PunchVoid:
         for d in affected_dates(punch.at, tz, group.day_boundary_hour if group else 0)
     }
     _recompute_safely(pairs, now=timezone.now())
+
+
+# 极速打卡: the seconds a quick punch may be undone in (the page counts them down), plus
+# what a slow connection may add between the tap and the server.
+UNDO_SECONDS = 10
+UNDO_GRACE_SECONDS = 5
+
+
+@transaction.atomic
+def punch_undo(*, actor: Any, punch_id: int, now: datetime | None = None) -> PunchVoid:
+    """The employee's undo of their own quick punch, within `UNDO_SECONDS` of it: the punch
+    is voided (it stays, audited), so an accidental quick punch leaves no result behind."""
+    now = now or timezone.now()
+    employee = employee_of(actor)
+    punch = (
+        Punch.objects.select_for_update()
+        .filter(pk=punch_id, employee=employee)
+        .select_related("employee__attendance_group")
+        .first()
+        if employee is not None
+        else None
+    )
+    if punch is None:
+        raise NotFoundError()
+    if punch.source not in (PunchSource.WEB, PunchSource.MOBILE):
+        raise DomainError("not_undoable", _("Only a punch made in the app can be undone."))
+    if PunchVoid.objects.filter(punch=punch).exists():
+        raise DomainError("already_voided", _("This punch is already voided."))
+    if (now - punch.created_at).total_seconds() > UNDO_SECONDS + UNDO_GRACE_SECONDS:
+        raise DomainError(
+            "undo_expired",
+            _("A punch can be undone only within %(seconds)s seconds; ask HR to void it.")
+            % {"seconds": UNDO_SECONDS},
+        )
+    void = PunchVoid.objects.create(
+        punch=punch, reason=str(_("Undone by the employee right after punching")), voided_by=actor
+    )
+    record(
+        "punches.punch.undo",
+        obj=punch,
+        actor=actor,
+        before={"voided": False},
+        after={"voided": True, "seconds_after": round((now - punch.created_at).total_seconds())},
+    )
+    _recompute_punch_days(punch)
     return void
 
 
@@ -573,8 +623,12 @@ def web_punch(
     channel: str = PunchSource.WEB,
     remark: str = "",
     now: datetime | None = None,
+    quick: bool = False,
 ) -> WebPunchOutcome:
-    """The one-tap punch from a browser or phone, checked against the group's geofences."""
+    """The one-tap punch from a browser or phone, checked against the group's geofences.
+
+    ``quick``: the app punched by itself on opening (极速打卡): only where the group allows
+    it and only inside a punch area — never a field punch, which needs the person's photo."""
     now = now or timezone.now()
     employee = employee_of(actor)
     if employee is None:
@@ -590,6 +644,10 @@ def web_punch(
             "web_punch_disabled", _("Your attendance group does not allow web or phone punches.")
         )
     fences = active_fences(group.pk) if group else []
+    if quick and (settings_row is None or not settings_row.quick_punch or not fences):
+        raise DomainError(
+            "quick_punch_off", _("Quick punch is not switched on for your attendance group.")
+        )
     inside: bool | None = None
     field_punch = False
     if fences:
@@ -602,6 +660,11 @@ def web_punch(
         if not _valid_coordinates(probe):
             raise DomainError("bad_coordinates", REFUSAL_MESSAGES["bad_coordinates"])
         inside = inside_any_geofence(latitude, longitude, fences)
+        if not inside and quick:
+            raise DomainError(
+                "quick_outside",
+                _("Quick punch works only inside a punch area: tap the button to punch."),
+            )
         if not inside:
             rule = settings_row.outside_rule if settings_row else OutsideGeofenceRule.FIELD
             if rule == OutsideGeofenceRule.REFUSE:
@@ -645,7 +708,7 @@ def web_punch(
         ],
         actor=actor,
         now=now,
-        audit_action=f"punches.{channel}_punch",
+        audit_action="punches.quick_punch" if quick else f"punches.{channel}_punch",
     )
     if result.rejected:
         refusal = result.rejected[0]

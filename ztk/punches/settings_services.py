@@ -22,7 +22,11 @@ BAD_OUTSIDE_RULE = "bad_outside_rule"
 
 
 def punch_settings_state(row: PunchSettings) -> dict[str, Any]:
-    return {"web_punch_enabled": row.web_punch_enabled, "outside_rule": row.outside_rule}
+    return {
+        "web_punch_enabled": row.web_punch_enabled,
+        "outside_rule": row.outside_rule,
+        "quick_punch": row.quick_punch,
+    }
 
 
 def punch_settings_of(group: AttendanceGroup) -> PunchSettings:
@@ -33,9 +37,15 @@ def punch_settings_of(group: AttendanceGroup) -> PunchSettings:
 
 @transaction.atomic
 def punch_settings_save(
-    *, actor: Any, group: AttendanceGroup, web_punch_enabled: bool, outside_rule: str
+    *,
+    actor: Any,
+    group: AttendanceGroup,
+    web_punch_enabled: bool,
+    outside_rule: str,
+    quick_punch: bool | None = None,
 ) -> tuple[PunchSettings, bool]:
-    """Set the group's punch rules; returns the row and whether anything changed."""
+    """Set the group's punch rules; returns the row and whether anything changed.
+    ``quick_punch`` None leaves that switch as it is (callers that do not show it)."""
     if actor is not None and not actor.has_perm(PERMISSION):
         raise PermissionDeniedError()
     if outside_rule not in OutsideGeofenceRule.values:
@@ -50,6 +60,8 @@ def punch_settings_save(
         row = PunchSettings(group=group)
     row.web_punch_enabled = bool(web_punch_enabled)
     row.outside_rule = outside_rule
+    if quick_punch is not None:
+        row.quick_punch = bool(quick_punch)
     after = punch_settings_state(row)
     if before == after:
         return row, False

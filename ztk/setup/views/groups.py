@@ -93,6 +93,7 @@ def _form_of(group: AttendanceGroup | None) -> dict[str, Any]:
             "active": True,
             "web_punch_enabled": True,
             "outside_rule": OutsideGeofenceRule.FIELD,
+            "quick_punch": False,
         }
     punch = punch_settings_of(group)
     return {
@@ -103,6 +104,7 @@ def _form_of(group: AttendanceGroup | None) -> dict[str, Any]:
         "active": group.active,
         "web_punch_enabled": punch.web_punch_enabled,
         "outside_rule": punch.outside_rule,
+        "quick_punch": punch.quick_punch,
     }
 
 
@@ -119,6 +121,7 @@ def _form_posted(request: HttpRequest, group: AttendanceGroup | None) -> dict[st
         "active": bool(post.get("active")),
         "web_punch_enabled": bool(post.get("web_punch_enabled")),
         "outside_rule": post.get("outside_rule", "")[:FIELD_MAX],
+        "quick_punch": bool(post.get("quick_punch")),
     }
 
 
@@ -160,6 +163,7 @@ def _save(request: HttpRequest, group: AttendanceGroup | None) -> HttpResponse:
             active=form["active"],
             web_punch_enabled=form["web_punch_enabled"],
             outside_rule=form["outside_rule"],
+            quick_punch=form["quick_punch"],
             create_only=group is None,
         )
     except DomainError as exc:

@@ -96,6 +96,48 @@
     if (file) file.focus();
   }
 
+  // 极速打卡: after a quick punch, a few seconds to undo it (the server allows 10 s).
+  var undoLine = document.getElementById("punch-undo-line");
+  var undoButton = document.getElementById("punch-undo");
+  var undoTimer = null;
+  function hideUndo() {
+    if (undoTimer) window.clearInterval(undoTimer);
+    undoTimer = null;
+    if (undoLine) undoLine.hidden = true;
+  }
+  function offerUndo(punchId) {
+    if (!undoLine || !undoButton || !punchId) return;
+    var left = 10;
+    function label() { undoButton.textContent = withSeconds(texts.undo, left); }
+    label();
+    undoLine.hidden = false;
+    undoButton.onclick = function () {
+      hideUndo();
+      fetch(apiUrl.replace(/\/$/, "") + "/" + punchId + "/undo", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Accept": "application/json", "X-CSRFToken": csrfToken() },
+      }).then(function (response) {
+        return response.json().catch(function () { return {}; }).then(function (body) {
+          if (response.ok) {
+            show(texts.undone, "info");
+            refreshPage();
+          } else {
+            show(body.message || texts.failed, "error");
+          }
+        });
+      }).catch(function () { show(texts.network, "error"); });
+    };
+    undoTimer = window.setInterval(function () {
+      left -= 1;
+      if (left <= 0) return hideUndo();
+      label();
+    }, 1000);
+  }
+  function withSeconds(template, seconds) {
+    return String(template).replace("%(seconds)s", String(seconds));
+  }
+
   function handle(response, located, payload) {
     var body = response.body || {};
     if (response.status === 200 || response.status === 201) {
@@ -105,11 +147,18 @@
         show(withTime(texts.duplicate, time), "info");
       } else {
         show(withTime(punch.field_punch ? texts.field_recorded : texts.recorded, time), "ok");
+        if (payload.quick) offerUndo(punch.id);
         refreshPage();
       }
       return;
     }
     var code = body.code || "";
+    if (payload.quick) {
+      // The app did not punch by itself (outside the areas, no check-in due …): the
+      // button is there for a punch the person asks for.
+      show(body.message || "", "info");
+      return;
+    }
     if (code === "location_required" && located.error) {
       show(texts[located.error] || body.message, "error");
     } else if (code === "photo_required") {
@@ -138,9 +187,10 @@
   window.addEventListener("offline", followConnection);
   window.addEventListener("online", followConnection);
 
-  button.addEventListener("click", function () {
+  function punchNow(quick) {
     if (busy) return;
     if (offline()) return followConnection();
+    hideUndo();
     busy = true;
     button.disabled = true;
     if (photoForm) photoForm.hidden = true;
@@ -148,6 +198,7 @@
     locate()
       .then(function (located) {
         var payload = { channel: channel() };
+        if (quick) payload.quick = true;
         if (located.coords) {
           payload.latitude = located.coords.latitude;
           payload.longitude = located.coords.longitude;
@@ -179,5 +230,8 @@
         button.disabled = false;
         if (offline()) followConnection();
       });
-  });
+  }
+
+  button.addEventListener("click", function () { punchNow(false); });
+  if (card.getAttribute("data-quick") === "1" && !offline()) punchNow(true);
 })();
