@@ -66,3 +66,41 @@ def photo_dir() -> Path:
         "ZTK_DEVICE_PHOTO_DIR", ""
     )
     return Path(configured) if configured else Path(settings.VAR_DIR) / "device-photos"
+
+
+def command_timeout_seconds() -> int:
+    """A sent command unanswered this long is sent again (ZTK_DEVICE_COMMAND_TIMEOUT, 300 s)."""
+    return max(1, _int("DEVICE_COMMAND_TIMEOUT", "ZTK_DEVICE_COMMAND_TIMEOUT", 300))
+
+
+def command_max_attempts() -> int:
+    """How often a command is sent before it expires (ZTK_DEVICE_COMMAND_ATTEMPTS, 3)."""
+    return max(1, _int("DEVICE_COMMAND_ATTEMPTS", "ZTK_DEVICE_COMMAND_ATTEMPTS", 3))
+
+
+def commands_per_poll() -> int:
+    """Commands handed out in one getrequest answer (ZTK_DEVICE_COMMANDS_PER_POLL, 20)."""
+    return max(1, _int("DEVICE_COMMANDS_PER_POLL", "ZTK_DEVICE_COMMANDS_PER_POLL", 20))
+
+
+def clock_drift_limit_seconds() -> int:
+    """Drift beyond which the clock is set automatically (ZTK_DEVICE_CLOCK_DRIFT, 120 s)."""
+    return max(1, _int("DEVICE_CLOCK_DRIFT", "ZTK_DEVICE_CLOCK_DRIFT", 120))
+
+
+def silent_minutes() -> int:
+    """Unheard of this long in working hours: silent (ZTK_DEVICE_SILENT_MINUTES, 30)."""
+    return max(1, _int("DEVICE_SILENT_MINUTES", "ZTK_DEVICE_SILENT_MINUTES", 30))
+
+
+def working_hours() -> tuple[int, int]:
+    """Hours (local, [start, end)) in which a silent terminal is flagged on working days
+    (ZTK_DEVICE_WORKING_HOURS, "7-19")."""
+    value = str(
+        getattr(settings, "DEVICE_WORKING_HOURS", "")
+        or os.environ.get("ZTK_DEVICE_WORKING_HOURS", "")
+    ).strip()
+    start, _, end = value.partition("-")
+    if start.isdigit() and end.isdigit() and 0 <= int(start) < int(end) <= 24:
+        return int(start), int(end)
+    return 7, 19

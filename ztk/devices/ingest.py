@@ -20,7 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from ztk.audit.services import record
@@ -48,12 +48,12 @@ from .models import (
     HeldPunch,
     HoldReason,
     LogKind,
+    TerminalPin,
 )
 
 log = logging.getLogger(__name__)
 
 SMALLINT_MAX = 32767
-MAX_COMMANDS_PER_POLL = 20
 _SERIAL = re.compile(SERIAL_PATTERN)
 _STAMP = re.compile(r"^[0-9A-Za-z._:-]{0,64}$")
 # A disabled terminal retries every ErrorDelay seconds; one log line per this many seconds.
@@ -254,11 +254,32 @@ def _small(value: int | None) -> int | None:
     return value if value is not None and 0 <= value <= SMALLINT_MAX else None
 
 
-def _input_for(device: Device, rec: protocol.AttLogRecord, zone) -> PunchInput:
+def pin_map(device: Device, pins: Iterable[str]) -> dict[str, int]:
+    """PIN → employee id from the lasting mappings: the terminal's own over its group's."""
+    wanted = set(pins)
+    if not wanted:
+        return {}
+    scope = Q(device=device)
+    if device.attendance_group_id is not None:
+        scope |= Q(group_id=device.attendance_group_id)
+    found: dict[str, int] = {}
+    rows = TerminalPin.objects.filter(scope, pin__in=wanted).values_list(
+        "pin", "employee_id", "device_id"
+    )
+    for pin, employee_id, _device_id in sorted(rows, key=lambda row: row[2] is not None):
+        found[pin] = employee_id  # terminal rows sort last and win
+    return found
+
+
+def _input_for(
+    device: Device, rec: protocol.AttLogRecord, zone, pins: dict[str, int] | None = None
+) -> PunchInput:
+    mapped = (pins or {}).get(rec.pin)
     return PunchInput(
         at=rec.local_time.replace(tzinfo=zone),
         source=PunchSource.DEVICE,
-        employee_no=rec.pin,
+        employee_id=mapped,
+        employee_no=None if mapped is not None else rec.pin,
         device_sn=device.serial,
         pin=rec.pin,
         verify_mode=_small(rec.verify_mode),
@@ -315,7 +336,8 @@ def ingest_records(
     zone = device.zone
     extra = {"device": device.serial, "channel": channel, **(audit_extra or {})}
     if device.status == DeviceStatus.APPROVED:
-        inputs = [_input_for(device, rec, zone) for rec in records]
+        pins = pin_map(device, (rec.pin for rec in records))
+        inputs = [_input_for(device, rec, zone, pins) for rec in records]
 
         def on_unknown(items: list[tuple[int, PunchInput]]) -> int:
             outcome.held_reasons.update((i, HoldReason.UNKNOWN_PIN) for i, _item in items)
@@ -448,10 +470,60 @@ def handle_attlog(
         if cleaned is not None and table == "ATTLOG":
             changes["attlog_stamp"] = cleaned
         log_bad_stamp(device, table, stamp, cleaned)
-        update_device(device, **changes)
+        update_device(device, **changes, **clock_reading(device, records, now=now))
         if outcome.new:
             link_photos(device, now=now)
     return outcome
+
+
+# A real-time upload (Realtime=1) carries the punch seconds after it happened: its newest
+# time, against our clock, shows the terminal's drift. A punch ahead of our clock is drift
+# for certain; one behind it may be a delayed upload, so only a small lag counts, and only
+# from uploads of a few lines (a batch is old punches caught up).
+CLOCK_READING_MAX_LINES = 3
+CLOCK_READING_MAX_LAG = timedelta(minutes=15)
+CLOCK_READING_MAX_LEAD = timedelta(days=2)
+
+
+def clock_reading(device: Device, records: Sequence[Any], *, now: datetime) -> dict[str, Any]:
+    """The drift fields to store (and the clock command queued when drift is too large)."""
+    if not records or len(records) > CLOCK_READING_MAX_LINES:
+        return {}
+    newest = max(r.local_time for r in records)
+    server_local = now.astimezone(device.zone).replace(tzinfo=None)
+    drift = newest - server_local
+    if drift < -CLOCK_READING_MAX_LAG or drift > CLOCK_READING_MAX_LEAD:
+        return {}
+    seconds = int(drift.total_seconds())
+    if abs(seconds) > conf.clock_drift_limit_seconds():
+        queue_clock_set(device, reason="drift", drift=seconds)
+    return {"clock_drift": seconds, "clock_checked_at": now}
+
+
+def queue_clock_set(
+    device: Device, *, reason: str, drift: int | None = None, actor: Any = None
+) -> DeviceCommand | None:
+    """Queue `SET OPTIONS DateTime` unless one is already waiting or unanswered (audited)."""
+    pending = DeviceCommand.objects.filter(
+        device=device,
+        command=protocol.SET_CLOCK,
+        status__in=(CommandStatus.QUEUED, CommandStatus.SENT),
+    )
+    if pending.exists():
+        return None
+    command = DeviceCommand.objects.create(
+        device=device,
+        command=protocol.SET_CLOCK,
+        created_by=actor if getattr(actor, "pk", None) else None,
+    )
+    record(
+        "devices.command.queue",
+        obj=command,
+        actor=actor,
+        after={"device": device.serial, "command": command.command, "reason": reason,
+               "drift_seconds": drift},
+    )  # fmt: skip
+    return command
 
 
 def log_bad_stamp(device: Device, table: str, stamp: str | None, cleaned: str | None) -> None:
@@ -724,21 +796,63 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
     update_device(device, **changes)
     if device.status == DeviceStatus.DISABLED:
         return "OK"
+    return protocol.format_commands(
+        (c.pk, protocol.command_text(c.command, now.astimezone(device.zone)))
+        for c in due_commands(device, now=now)
+    )
+
+
+def _due_filter(now: datetime) -> Q:
+    cutoff = now - timedelta(seconds=conf.command_timeout_seconds())
+    return Q(status=CommandStatus.QUEUED) | Q(status=CommandStatus.SENT, sent_at__lt=cutoff)
+
+
+def due_commands(device: Device, *, now: datetime) -> list[DeviceCommand]:
+    """The commands to hand out now, oldest first, at most `commands_per_poll`, marked sent.
+
+    Queued commands, and sent ones whose answer is overdue (`command_timeout_seconds`):
+    those are sent again while they have attempts left, else they expire (audited and
+    logged). Everything is in the rows, so a restart between send and answer loses nothing.
+    """
+    due = _due_filter(now)
     # Most polls find nothing: check without a transaction, which on SQLite takes the lock.
-    if not DeviceCommand.objects.filter(device=device, status=CommandStatus.QUEUED).exists():
-        return "OK"
+    if not DeviceCommand.objects.filter(due, device=device).exists():
+        return []
+    limit = conf.command_max_attempts()
     with transaction.atomic():
-        commands = list(
+        candidates = list(
             DeviceCommand.objects.select_for_update()
-            .filter(device=device, status=CommandStatus.QUEUED)
-            .order_by("id")[:MAX_COMMANDS_PER_POLL]
+            .filter(due, device=device)
+            .order_by("id")[: conf.commands_per_poll() * 2 + 50]
         )
-        if not commands:
-            return "OK"
-        DeviceCommand.objects.filter(pk__in=[c.pk for c in commands]).update(
-            status=CommandStatus.SENT, sent_at=now
-        )
-    return protocol.format_commands((c.pk, c.command) for c in commands)
+        expired = [c for c in candidates if c.status == CommandStatus.SENT and c.attempts >= limit]
+        for command in expired:
+            command.status = CommandStatus.EXPIRED
+            command.done_at = now
+            command.save(update_fields=["status", "done_at"])
+            record(
+                "devices.command.expire",
+                obj=command,
+                actor=None,
+                extra={"device": device.serial, "command": command.command,
+                       "attempts": command.attempts},
+            )  # fmt: skip
+        log_entries(
+            device,
+            [
+                (LogKind.COMMAND, "getrequest", "command_expired",
+                 f"command {c.pk} ({c.command[:60]}) unanswered after {c.attempts} attempts",
+                 None, "")
+                for c in expired
+            ],
+        )  # fmt: skip
+        commands = [c for c in candidates if c not in expired][: conf.commands_per_poll()]
+        for command in commands:
+            command.status = CommandStatus.SENT
+            command.sent_at = now
+            command.attempts += 1
+        DeviceCommand.objects.bulk_update(commands, ["status", "sent_at", "attempts"])
+    return commands
 
 
 def handle_command_results(device: Device, body: bytes, *, now: datetime | None = None) -> int:
@@ -753,12 +867,20 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
             for c in DeviceCommand.objects.select_for_update().filter(device=device, pk__in=ids)
         }
         unknown = []
+        answered: list[protocol.CommandResult] = []
+        clock_set = False
         option_values: dict[str, str] = {}
         for result in results:
             command = commands.get(result.id) if isinstance(result.id, int) else None
             if command is None:
                 unknown.append(result)
                 continue
+            if command.status in (CommandStatus.DONE, CommandStatus.FAILED):
+                continue  # a repeated answer (the terminal re-posts after errors) changes nothing
+            if result.return_code is None:
+                unknown.append(result)
+                continue
+            answered.append(result)
             command.return_code = result.return_code
             command.status = CommandStatus.DONE if result.return_code == 0 else CommandStatus.FAILED
             command.done_at = now
@@ -766,12 +888,16 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
             command.save(update_fields=["return_code", "status", "done_at", "result"])
             if command.command.split(" ", 1)[0] == "INFO":
                 option_values.update(result.extra)
+            if command.command == protocol.SET_CLOCK and result.return_code == 0:
+                clock_set = True
             done += 1
         log_entries(
             device,
             [
                 (LogKind.COMMAND, "devicecmd", "unknown_command",
-                 f"result for command {r.id!r} that was not queued for this terminal",
+                 f"result for command {r.id!r} that was not queued for this terminal"
+                 if r.return_code is not None or not isinstance(r.id, int)
+                 else f"result for command {r.id!r} without a return code",
                  None, r.raw)
                 for r in unknown
             ],
@@ -784,11 +910,14 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
                 actor=None,
                 extra={
                     "results": [
-                        {"id": r.id, "return": r.return_code, "cmd": r.cmd} for r in results[:50]
+                        {"id": r.id, "return": r.return_code, "cmd": r.cmd} for r in answered[:50]
                     ]
                 },
             )
-        update_device(device, **seen(device, now), **_option_changes(device, option_values))
+        clock: dict[str, Any] = {"clock_drift": 0, "clock_checked_at": now} if clock_set else {}
+        update_device(
+            device, **seen(device, now), **_option_changes(device, option_values), **clock
+        )
     return done
 
 
@@ -832,14 +961,21 @@ def release_held(
     if not held:
         return outcome
     inputs = []
+    mappings: dict[int, dict[str, int]] = {}
+    if employee_id is None:
+        by_device: dict[int, tuple[Device, set[str]]] = {}
+        for item in held:
+            by_device.setdefault(item.device_id, (item.device, set()))[1].add(item.pin)
+        mappings = {pk: pin_map(device, pins) for pk, (device, pins) in by_device.items()}
     for item in held:
         at = item.local_datetime.replace(tzinfo=item.device.zone)
+        mapped = employee_id or mappings.get(item.device_id, {}).get(item.pin)
         inputs.append(
             PunchInput(
                 at=at,
                 source=PunchSource.DEVICE,
-                employee_id=employee_id,
-                employee_no=None if employee_id is not None else item.pin,
+                employee_id=mapped,
+                employee_no=None if mapped is not None else item.pin,
                 device_sn=item.device_sn,
                 pin=item.pin,
                 verify_mode=item.verify_mode,

@@ -91,6 +91,9 @@ class Device(models.Model):
     attphoto_stamp = models.CharField(_("ATTPHOTO stamp"), max_length=64, blank=True)
     last_seen = models.DateTimeField(_("last seen"), null=True, blank=True)
     last_upload = models.DateTimeField(_("last upload"), null=True, blank=True)
+    # Terminal clock minus server clock, in seconds, when a reading was possible.
+    clock_drift = models.IntegerField(_("clock drift (seconds)"), null=True, blank=True)
+    clock_checked_at = models.DateTimeField(_("clock checked at"), null=True, blank=True)
     # Pull over TCP/UDP 4370 (pyzk), for terminals that cannot push.
     pull_enabled = models.BooleanField(_("pull over the network"), default=False)
     pull_host = models.CharField(_("pull address"), max_length=255, blank=True)
@@ -161,13 +164,24 @@ class Device(models.Model):
 
 class CommandStatus(models.TextChoices):
     QUEUED = "queued", _("Queued")
-    SENT = "sent", _("Sent")
-    DONE = "done", _("Done")
-    FAILED = "failed", _("Failed")
+    SENT = "sent", _("Sent, waiting for the answer")
+    DONE = "done", _("Answered: OK")
+    FAILED = "failed", _("Answered: failed")
+    EXPIRED = "expired", _("Expired unanswered")
+
+
+# A command in one of these states is finished: an answer or the expiry was recorded.
+FINISHED_COMMAND_STATES = (CommandStatus.DONE, CommandStatus.FAILED, CommandStatus.EXPIRED)
 
 
 class DeviceCommand(models.Model):
-    """A command for a terminal: handed out on its next getrequest, answered via devicecmd."""
+    """A command for a terminal: handed out on its next getrequest, answered via devicecmd.
+
+    The row is the whole state (nothing is kept in memory), so a restart loses nothing:
+    queued → sent (attempts + 1) → answered OK / failed; a command sent but unanswered
+    for the timeout is handed out again on the next poll, up to the attempt limit, then
+    expires (docs/terminals.md, "Command lifecycle").
+    """
 
     device = models.ForeignKey(
         Device, verbose_name=_("terminal"), on_delete=models.CASCADE, related_name="commands"
@@ -176,6 +190,7 @@ class DeviceCommand(models.Model):
     status = models.CharField(
         _("status"), max_length=8, choices=CommandStatus.choices, default=CommandStatus.QUEUED
     )
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     return_code = models.IntegerField(_("return code"), null=True, blank=True)
     result = models.JSONField(_("result"), default=dict, blank=True)
     created_at = models.DateTimeField(_("queued at"), auto_now_add=True)
@@ -198,6 +213,14 @@ class DeviceCommand(models.Model):
 
     def __str__(self) -> str:
         return f"C:{self.pk}:{self.command}"
+
+    @property
+    def answer_text(self) -> str:
+        """What the terminal answered besides the return code, as `key=value` text."""
+        result = self.result or {}
+        return " ".join(
+            f"{k}={v}" if v != "" else str(k) for k, v in result.items() if k != "cmd" and (v or k)
+        )
 
 
 class HoldReason(models.TextChoices):
@@ -375,3 +398,64 @@ class DevicePhoto(models.Model):
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.name or self.file}"
+
+
+class TerminalPin(models.Model):
+    """A lasting PIN ↔ employee mapping on one terminal or on every terminal of a group.
+
+    PINs need not equal employee numbers: when a mapping exists for a punch's PIN (the
+    terminal's own first, then its attendance group's), the punch counts for the mapped
+    employee; without one the PIN is read as the employee number.
+    """
+
+    pin = models.CharField(_("terminal PIN"), max_length=24)
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="terminal_pins",
+    )
+    device = models.ForeignKey(
+        Device,
+        verbose_name=_("terminal"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pins",
+    )
+    group = models.ForeignKey(
+        "org.AttendanceGroup",
+        verbose_name=_("attendance group"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="terminal_pins",
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("terminal PIN")
+        verbose_name_plural = _("terminal PINs")
+        ordering = ["pin"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(device__isnull=False, group__isnull=True)
+                    | models.Q(device__isnull=True, group__isnull=False)
+                ),
+                name="devices_terminalpin_one_scope",
+            ),
+            models.UniqueConstraint(
+                fields=["device", "pin"],
+                condition=models.Q(device__isnull=False),
+                name="devices_terminalpin_device_pin",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "pin"],
+                condition=models.Q(group__isnull=False),
+                name="devices_terminalpin_group_pin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"PIN {self.pin} → {self.employee_id}"

@@ -33,6 +33,9 @@ __all__ = [
     "OperLogEntry",
     "decode_body",
     "format_commands",
+    "SET_CLOCK",
+    "command_text",
+    "encode_device_time",
     "handshake_response",
     "parse_attlog",
     "parse_attphoto",
@@ -595,6 +598,25 @@ def _signed_int(value: str) -> int | None:
     if re.fullmatch(r"[+-]?[0-9]{1,9}", value) is None:
         return None
     return int(value)
+
+
+# Queued as this text; the time is filled in when handed out, so a command that waited
+# (or is re-sent) still sets the right time. The `SET OPTIONS DateTime=<encoded>` form
+# comes from the push SDK description and is unverified on hardware (docs/terminals.md).
+SET_CLOCK = "SET OPTIONS DateTime"
+
+
+def encode_device_time(moment: datetime) -> int:
+    """The firmware's packed local time: ((yy*12 + month-1)*31 + day-1) days of seconds."""
+    days = ((moment.year % 100) * 12 + moment.month - 1) * 31 + moment.day - 1
+    return days * 86400 + moment.hour * 3600 + moment.minute * 60 + moment.second
+
+
+def command_text(command: str, local_now: datetime) -> str:
+    """The line a queued command becomes when handed out (SET_CLOCK gets the time)."""
+    if command == SET_CLOCK:
+        return f"{SET_CLOCK}={encode_device_time(local_now)}"
+    return command
 
 
 def format_commands(commands: Iterable[tuple[int | str, str]]) -> str:

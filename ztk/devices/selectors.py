@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
 from ztk.org.models import AttendanceGroup
+from ztk.scheduling.selectors import working_days_between
 
 from . import conf
 from .models import (
@@ -19,6 +20,7 @@ from .models import (
     GroupAllowList,
     HeldPunch,
     LogKind,
+    TerminalPin,
 )
 
 PROBLEM_KINDS = (LogKind.REJECTED_LINE, LogKind.REFUSED, LogKind.ERROR)
@@ -128,6 +130,50 @@ def device_commands(*, device: Device, limit: int = 50) -> list[DeviceCommand]:
 
 def is_online(device: Device, now: datetime, *, seconds: int = 120) -> bool:
     return device.last_seen is not None and (now - device.last_seen).total_seconds() <= seconds
+
+
+def in_working_hours(device: Device, now: datetime) -> bool:
+    """Now is within working hours of a working day, in the terminal's own time zone."""
+    local = now.astimezone(device.zone)
+    start, end = conf.working_hours()
+    return start <= local.hour < end and bool(working_days_between(local.date(), local.date()))
+
+
+def is_silent(device: Device, now: datetime) -> bool:
+    """An approved terminal not heard from for `silent_minutes` during working hours."""
+    if device.status != DeviceStatus.APPROVED or not in_working_hours(device, now):
+        return False
+    limit = timedelta(minutes=conf.silent_minutes())
+    return device.last_seen is None or now - device.last_seen > limit
+
+
+def silent_terminals(now: datetime, *, group_id: int | None = None) -> list[Device]:
+    """Approved terminals silent during working hours now (for the terminals page and,
+    later, the early warnings): not heard from for `silent_minutes`, or never."""
+    cutoff = now - timedelta(minutes=conf.silent_minutes())
+    qs = Device.objects.select_related("attendance_group").filter(
+        Q(last_seen__lt=cutoff) | Q(last_seen__isnull=True), status=DeviceStatus.APPROVED
+    )
+    if group_id is not None:
+        qs = qs.filter(attendance_group_id=group_id)
+    return [d for d in qs.order_by("serial") if is_silent(d, now)]
+
+
+def clock_drift_too_large(device: Device) -> bool:
+    return (
+        device.clock_drift is not None
+        and abs(device.clock_drift) > conf.clock_drift_limit_seconds()
+    )
+
+
+def terminal_pins(device: Device) -> list[TerminalPin]:
+    """The lasting PIN mappings that apply to this terminal: its own and its group's."""
+    scope = Q(device=device)
+    if device.attendance_group_id is not None:
+        scope |= Q(group_id=device.attendance_group_id)
+    return list(
+        TerminalPin.objects.filter(scope).select_related("employee", "group").order_by("pin")[:500]
+    )
 
 
 def held_count_for(device: Device) -> int:

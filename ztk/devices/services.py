@@ -23,8 +23,8 @@ from ztk.core.parse import check_moment
 from ztk.core.text import clean_text, escape_forbidden, is_clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
-from . import conf, photos
-from .ingest import ReleaseOutcome, release_held, valid_serial
+from . import conf, photos, protocol
+from .ingest import ReleaseOutcome, queue_clock_set, release_held, valid_serial
 from .models import (
     Device,
     DeviceCommand,
@@ -33,6 +33,7 @@ from .models import (
     GroupAllowList,
     HeldPunch,
     HoldReason,
+    TerminalPin,
     validate_time_zone,
 )
 from .networks import MAX_NETWORKS, NetworkError, parse_networks
@@ -51,6 +52,8 @@ ALLOWED_COMMANDS = (
     "DATA QUERY ATTLOG",
     "DATA QUERY USERINFO",
     "GET OPTION FROM",
+    "CLEAR PHOTO",
+    protocol.SET_CLOCK,
 )
 
 MESSAGES = {
@@ -70,6 +73,7 @@ MESSAGES = {
         "“%(entry)s” has bits set after the prefix length; did you mean %(hint)s?"
     ),
     "too_many_networks": _("At most %(max)d networks; summarise them with shorter prefixes."),
+    "bad_pin": _("A terminal PIN is 1–24 characters without spaces or control characters."),
     "terminal_not_assignable": _(
         "Terminal %(serial)s is not an approved terminal: approve it on the terminals page first."
     ),
@@ -323,6 +327,14 @@ def device_queue_command(*, actor: Any, serial: str, command: str) -> DeviceComm
     return queued
 
 
+def device_set_clock(*, actor: Any, serial: str) -> DeviceCommand | None:
+    """Queue "set the terminal clock from the server's"; None when one is already pending."""
+    require_manager(actor)
+    with transaction.atomic():
+        device = device_get(serial, lock=True)
+        return queue_clock_set(device, reason="requested", actor=actor)
+
+
 def device_request_attlog(
     *, actor: Any, serial: str, start: datetime, end: datetime
 ) -> DeviceCommand:
@@ -362,6 +374,53 @@ def device_resend_all(*, actor: Any, serial: str) -> DeviceCommand:
         return device_queue_command(actor=actor, serial=serial, command="CHECK")
 
 
+def terminal_pin_set(
+    *,
+    actor: Any,
+    pin: str,
+    employee: Employee,
+    serial: str | None = None,
+    group: AttendanceGroup | None = None,
+) -> TerminalPin:
+    """Remember that `pin` on this terminal (or on every terminal of `group`) is `employee`.
+
+    Later punches of that PIN count for the employee (`ingest.pin_map`); one mapping per
+    PIN and scope, so setting it again moves the PIN to the new employee (audited).
+    """
+    require_manager(actor)
+    pin = (pin or "").strip()
+    if not pin or len(pin) > 24 or any(c.isspace() for c in pin) or not is_clean_text(pin):
+        raise DomainError("bad_pin", MESSAGES["bad_pin"])
+    if not employee.active:
+        raise DomainError("employee_inactive", MESSAGES["employee_inactive"])
+    with transaction.atomic():
+        scope: dict[str, Any] = (
+            {"device": device_get(serial)} if serial else {"group": group, "device": None}
+        )
+        if not serial and group is None:
+            raise DomainError("group_not_found", MESSAGES["group_not_found"])
+        existing = TerminalPin.objects.select_for_update().filter(pin=pin, **scope).first()
+        before = {"employee": existing.employee.employee_no} if existing else None
+        if existing is None:
+            existing = TerminalPin.objects.create(pin=pin, employee=employee, **scope)
+        elif existing.employee_id != employee.pk:
+            existing.employee = employee
+            existing.save(update_fields=["employee"])
+        record(
+            "devices.terminal_pin.set",
+            obj=existing,
+            actor=actor,
+            before=before,
+            after={
+                "pin": pin,
+                "employee": employee.employee_no,
+                "terminal": serial or "",
+                "group": group.code if group is not None and not serial else "",
+            },
+        )
+    return existing
+
+
 @dataclass
 class AssignResult:
     employee: Employee
@@ -376,12 +435,14 @@ def held_punch_assign(
     pin: str | None = None,
     serial: str | None = None,
     now: datetime | None = None,
+    remember: bool = False,
 ) -> AssignResult:
     """Count held unknown-PIN punches for `employee`: chosen ones, or all of a PIN.
 
     The punches keep their terminal and PIN, so the duplicate key stays (serial, PIN,
     time) and a later re-upload adds nothing. Future punches of that PIN stay unknown
-    until the terminal enrolment or the employee number is corrected.
+    until the terminal enrolment or the employee number is corrected — or, with
+    `remember` (a PIN and a terminal given), a lasting PIN mapping makes them count.
     """
     require_manager(actor)
     _check_texts(pin=pin, serial=serial)
@@ -407,6 +468,8 @@ def held_punch_assign(
             for h in held
         ):
             raise DomainError("not_approved", MESSAGES["not_approved"], status=409)
+        if remember and pin and serial:
+            terminal_pin_set(actor=actor, pin=pin, employee=employee, serial=serial)
         released = ReleaseOutcome()
         for start in range(0, len(held), 500):
             part = release_held(

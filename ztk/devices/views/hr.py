@@ -19,7 +19,7 @@ from ztk.core.parse import parse_ids, parse_moment
 from ztk.org.models import AttendanceGroup
 from ztk.org.selectors import employee_for
 
-from .. import photos, selectors, services
+from .. import conf, photos, selectors, services
 from ..ingest import valid_serial
 from ..models import Device, DeviceStatus
 
@@ -40,6 +40,7 @@ def index(request: HttpRequest) -> HttpResponse:
     for device in devices:
         # A display-only attribute for the template, not a model field.
         device.online = selectors.is_online(device, now)  # type: ignore[attr-defined]
+        device.silent = selectors.is_silent(device, now)  # type: ignore[attr-defined]
     return render(
         request,
         "devices/index.html",
@@ -66,6 +67,11 @@ def _detail(
         {
             "device": device,
             "online": selectors.is_online(device, timezone.now()),
+            "silent": selectors.is_silent(device, timezone.now()),
+            "drift_too_large": selectors.clock_drift_too_large(device),
+            "drift_limit": conf.clock_drift_limit_seconds(),
+            "command_timeout": conf.command_timeout_seconds(),
+            "command_attempts": conf.command_max_attempts(),
             "groups": AttendanceGroup.objects.filter(active=True).order_by("code"),
             "commands": selectors.device_commands(device=device),
             "logs": selectors.device_logs(device=device),
@@ -74,6 +80,7 @@ def _detail(
             "device_networks_text": "\n".join(device.allowed_networks),
             "group_networks_text": "\n".join(device.group_networks),
             "photos": selectors.device_photos(device=device),
+            "pins": selectors.terminal_pins(device),
             "photo_usage": selectors.photo_usage(device),
             "typed_device": typed if typed and typed.get("form") == "device" else None,
             "typed_group": typed if typed and typed.get("form") == "group" else None,
@@ -229,6 +236,12 @@ def command(request: HttpRequest, serial: str) -> HttpResponse:
             if start is None or end is None:
                 raise ValueError
             services.device_request_attlog(actor=request.user, serial=serial, start=start, end=end)
+        elif kind == "set_clock":
+            if services.device_set_clock(actor=request.user, serial=serial) is None:
+                messages.info(request, _("A clock command is already waiting for the terminal."))
+                return redirect("devices:detail", serial=serial)
+        elif kind == "clear_photos":
+            services.device_queue_command(actor=request.user, serial=serial, command="CLEAR PHOTO")
         elif kind in QUICK_COMMANDS:
             services.device_queue_command(actor=request.user, serial=serial, command=kind)
         else:
@@ -262,6 +275,7 @@ def assign(request: HttpRequest) -> HttpResponse:
             held_ids=held_ids or None,
             pin=None if held_ids else request.POST.get("pin") or None,
             serial=request.POST.get("serial") or None,
+            remember=request.POST.get("remember") == "1",
         )
     except DomainError as exc:
         messages.error(request, exc.message)
