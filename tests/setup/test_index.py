@@ -32,3 +32,17 @@ def test_the_auditor_is_offered_only_pages_they_may_read(client, org):
     for link in links:
         if link.startswith("/settings/"):
             assert client.get(link).status_code == 200, link
+
+
+def test_the_admin_card_says_what_the_admin_is_still_for(client, org):
+    """Shifts, patterns, rosters and the calendar have their own pages now: the card for
+    the administration pages no longer sends HR there for them."""
+    org.sysadmin.is_superuser = org.sysadmin.is_staff = True
+    org.sysadmin.save()
+    client.force_login(org.sysadmin)
+
+    html = client.get("/settings/").content.decode()
+
+    card = html.split('id="admin-card"', 1)[1].split("</li>", 1)[0]
+    assert "管理后台（仅超级管理员）" in card and "请假" in card
+    assert "排班表" not in card and "仍在管理后台中编辑" not in html

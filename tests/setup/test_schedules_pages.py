@@ -299,3 +299,45 @@ def test_the_settings_index_links_the_schedules(client, week):
 
     assert 'href="/settings/schedules/"' in html
     assert client.get("/settings/schedules/").status_code == 200
+
+
+def test_a_new_groups_first_pattern_starts_today_so_new_members_keep_yesterday(
+    client, org, django_capture_on_commit_callbacks
+):
+    """Found in the setup walk (test_setup_from_nothing_browser): the first pattern of a
+    new group defaulted to "always", so people moved in on Wednesday got Tuesday judged
+    by it (旷工, two 缺卡) although they worked Tuesday in no group. The form now offers
+    today; "always" (2000-01-01) stays one typed date away."""
+    from tests import factories
+
+    _shift("D9", 9, 18)
+    newcomer = factories.EmployeeFactory(employee_no="7001", attendance_group=None)
+    with time_machine.travel("2026-12-09 08:50 +0800", tick=False):
+        client.force_login(org.hr.user)
+        created = client.post(
+            "/settings/groups/new/",
+            {"code": "CD", "name": "成都", "time_zone": "Asia/Shanghai",
+             "day_boundary_hour": "4", "active": "1", "web_punch_enabled": "1",
+             "outside_rule": "field"},
+        )  # fmt: skip
+        assert created.status_code == 302, created.content.decode()[-3000:]
+        page = client.get("/settings/schedules/patterns/CD/").content.decode()
+        offered = re.search(r"name=\"effective_from\" value=\"([^\"]*)\"", page).group(1)
+        assert offered == "2026-12-09"
+        client.post(
+            "/settings/schedules/patterns/CD/",
+            {"effective_from": offered, **{f"day-{i}": "D9" for i in range(5)},
+             "use_work_calendar": "1"},
+        )  # fmt: skip
+        with django_capture_on_commit_callbacks(execute=True):
+            added = client.post(
+                "/settings/groups/CD/members/add/", {"how": "person", "person": "7001"}
+            )
+        assert added.status_code == 302, re.findall(
+            r'class="errors"[^>]*>([^<]*)', added.content.decode()
+        )
+
+    newcomer.refresh_from_db()
+    assert newcomer.attendance_group.code == "CD"
+    tuesday = AttendanceDay.objects.filter(employee=newcomer, day=date(2026, 12, 8)).first()
+    assert tuesday is None or tuesday.status == "rest"

@@ -148,7 +148,9 @@ def pattern(request: HttpRequest, code: str) -> HttpResponse:
     current = _in_force(versions, today)
     next_month = (today.replace(day=1) + timedelta(days=32)).replace(day=1)
     form = PatternForm(
-        effective_from=next_month.isoformat() if versions else PATTERN_EPOCH.isoformat(),
+        # A group's first pattern starts today: "always" would judge the days its members
+        # worked before (in another group or none) by it, once they are moved in.
+        effective_from=next_month.isoformat() if versions else today.isoformat(),
         days=_codes(current),
         makeup=current.default_workday_shift.code
         if current is not None and current.default_workday_shift_id
