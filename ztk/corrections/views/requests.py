@@ -888,21 +888,9 @@ def batch_approve(request: HttpRequest) -> HttpResponse:
 ON_SLOT = p.SLOT_CODES | {p.FUTURE_TIME, p.TIME_OUTSIDE_SLOT_WINDOW}
 
 
-@dataclass
-class BatchState:
-    chosen: list[str]
-    times: dict[str, str]
-    category: str = ""
-    reason: str = ""
-    errors: dict[str, list[str]] = field(default_factory=dict)
-    summary: list[str] = field(default_factory=list)
-
-    def add_error(self, where: str, message: str) -> None:
-        found = self.errors.setdefault(where, [])
-        if message not in found:
-            found.append(message)
-        if message not in self.summary:
-            self.summary.append(message)
+class BatchState(FormState):
+    """The batch form holds what the single form holds (its expedite fields stay unused:
+    a batch is never expedited) and reports errors on slots the same way."""
 
 
 def _batch_time_field(slot: ps.BatchSlot) -> str:
