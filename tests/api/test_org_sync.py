@@ -486,3 +486,41 @@ def test_department_list_filters(client, keys):
     assert codes("") == ["RD", "SALES", "SUB"]
     assert codes("?parent=RD") == ["SUB"]
     assert codes("?search=%E9%94%80%E5%94%AE") == ["SALES"]  # 销售
+
+
+def test_nobody_is_synced_into_an_inactive_group_but_its_members_stay(client, keys, org):
+    # given: a retired group that still holds one person (from before it was retired)
+    retired = factories.AttendanceGroupFactory(code="OLD", name="旧考勤组", active=False)
+    Employee.objects.filter(employee_no="1003").update(attendance_group=retired)
+    counts = (AuditEvent.objects.count(), Employee.objects.count())
+
+    # when: a new employee is put into it
+    refused = call(
+        client,
+        "PUT",
+        "/api/v1/employees/7001",
+        key=keys["hr"],
+        body={**NEW, "attendance_group": "OLD"},
+    )
+
+    # then: refused with the page's reason, nothing written
+    assert refused.status == 422
+    assert refused.body["code"] == "group_inactive"
+    assert "旧考勤组" in refused.body["message"]
+    assert (AuditEvent.objects.count(), Employee.objects.count()) == counts
+
+    # and: the member it already has can still be synced unchanged in that respect
+    colleague = Employee.objects.get(employee_no="1003")
+    kept = call(
+        client,
+        "PUT",
+        "/api/v1/employees/1003",
+        key=keys["hr"],
+        body={
+            "name": colleague.name,
+            "department": colleague.department.code,
+            "attendance_group": "OLD",
+            "supervisor": colleague.supervisor.employee_no if colleague.supervisor else None,
+        },
+    )
+    assert kept.status == 200, kept.body

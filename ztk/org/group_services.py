@@ -105,6 +105,18 @@ def _refuse(code: str, message: Any, field_name: str, /, **params: Any) -> Domai
     return DomainError(code, message % params if params else message, details={"field": field_name})
 
 
+def check_can_join(group: AttendanceGroup, *, field_name: str) -> None:
+    """Nobody joins an inactive group (it is left out of the month close, so its people
+    would be too): the pages, the import and the employee sync all ask here."""
+    if not group.active:
+        raise _refuse(
+            GROUP_INACTIVE,
+            _("%(name)s is not active: nobody can be added to it."),
+            field_name,
+            name=group.name,
+        )
+
+
 def check_code(code: Any) -> str:
     text = clean_text(code, field="code", label=_("Code"))
     try:
@@ -251,13 +263,7 @@ def group_members_move(
         raise DomainError(NOTHING_TO_MOVE, _("Nobody to move: choose at least one person."))
     if to_group is not None:
         to_group = AttendanceGroup.objects.select_for_update().get(pk=to_group.pk)
-        if not to_group.active:
-            raise _refuse(
-                GROUP_INACTIVE,
-                _("%(name)s is not active: nobody can be added to it."),
-                "group",
-                name=to_group.name,
-            )
+        check_can_join(to_group, field_name="group")
     people = list(
         Employee.objects.select_for_update(of=("self",))
         .select_related("attendance_group")

@@ -15,6 +15,7 @@ from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
 
+from .group_services import check_can_join
 from .models import AttendanceGroup, Department, Employee
 
 User = get_user_model()
@@ -330,6 +331,8 @@ def employee_upsert(
         _("Attendance group “%(value)s” does not exist."),
         field="attendance_group",
     )
+    if group is not None and group.pk != employee.attendance_group_id:
+        check_can_join(group, field_name="attendance_group")
     if hire_date and leave_date and leave_date < hire_date:
         raise DomainError(LEAVE_BEFORE_HIRE, _("The leave date is before the hire date."))
 
