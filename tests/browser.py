@@ -32,3 +32,20 @@ def screenshots_dir() -> Path:
     path = Path(os.environ.get("ZTK_VAR_DIR", "var/test")) / "screenshots"
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def log_in(page: Any, base_url: str, username: str, lands_on: str = "/") -> None:
+    """Sign in through the log-in form (every test user has factories.PASSWORD) and wait
+    for the page the sign-in lands on."""
+    from tests import factories
+
+    page.goto(f"{base_url}/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{base_url}{lands_on}")
+
+
+def page_width(page: Any) -> int:
+    """How wide the page's content is: more than the viewport means it scrolls sideways."""
+    return int(page.evaluate("document.scrollingElement.scrollWidth"))

@@ -22,7 +22,7 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 
 from tests import factories
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, log_in, page_width
 from ztk.corrections.models import ChainPreset, CorrectionPolicy, ReasonCategory
 from ztk.punches.services import PunchInput, record_punches
 from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
@@ -71,18 +71,6 @@ def _page(browser, viewport):
     page = context.new_page()
     page.set_default_timeout(10_000)
     return context, page
-
-
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def _page_width(page) -> int:
-    return page.evaluate("document.scrollingElement.scrollWidth")
 
 
 def _photo() -> bytes:
@@ -150,7 +138,7 @@ def test_employee_applies_on_a_phone_supervisor_approves_on_a_desktop(
 
     # when: 张三 opens his month on a phone, the red day, then 申请补卡
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "employee")
+    log_in(page, live_server.url, "employee")
     _open_red_day(page, live_server.url, day)
     expect(page.locator("table.slots tbody tr").first.locator(".slot-badge")).to_have_text(
         "Missing punch"
@@ -172,7 +160,7 @@ def test_employee_applies_on_a_phone_supervisor_approves_on_a_desktop(
     preview_in = page.locator("#preview tr[data-slot=in1]")
     expect(preview_in).to_contain_text("09:00")
     expect(preview_in.locator(".slot-badge")).to_have_text("Corrected (补卡)")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
 
     # when: the real time, a reason and a photo of the broken terminal
     slot.locator("input[name=time_in1]").fill("08:57")
@@ -183,7 +171,7 @@ def test_employee_applies_on_a_phone_supervisor_approves_on_a_desktop(
     upload.set_input_files(
         files=[{"name": "terminal.png", "mimeType": "image/png", "buffer": _photo()}]
     )
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-requests-apply-375-en.png", full_page=True)
     page.click("form#apply-form button[type=submit]")
 
@@ -195,14 +183,14 @@ def test_employee_applies_on_a_phone_supervisor_approves_on_a_desktop(
     expect(page.locator(".chain li.step-current")).to_contain_text("李主管")
     expect(page.locator(".thumbs img")).to_have_count(1)
     assert page.locator(".thumbs img").evaluate("img => img.naturalWidth") == 64
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-requests-pending-375-en.png", full_page=True)
     request_url = page.url
     context.close()
 
     # when: 李主管 opens the approval inbox on a desktop
     context, page = _page(browser, DESKTOP)
-    _log_in(page, live_server.url, "manager")
+    log_in(page, live_server.url, "manager")
     page.goto(f"{live_server.url}/requests/inbox/")
     card = page.locator("#inbox-list li.req-card", has_text="张三")
     expect(card).to_have_count(1)
@@ -229,13 +217,13 @@ def test_employee_applies_on_a_phone_supervisor_approves_on_a_desktop(
     expect(page.locator("#requested-time")).to_contain_text("08:55")
     expect(page.locator("#timeline li[data-action=adjust_time]")).to_contain_text("08:55")
     expect(page.locator("#decide")).to_have_count(0)
-    assert _page_width(page) <= DESKTOP["width"]
+    assert page_width(page) <= DESKTOP["width"]
     page.screenshot(path="/tmp/ztk-requests-approved-desktop-en.png", full_page=True)
     context.close()
 
     # when: 张三 looks again on his phone
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "employee")
+    log_in(page, live_server.url, "employee")
 
     # then: a notification is waiting (the badge), and it says approved
     expect(page.locator("#notification-bell .badge")).to_be_visible()
@@ -248,11 +236,11 @@ def test_employee_applies_on_a_phone_supervisor_approves_on_a_desktop(
     expect(checkin).to_contain_text("08:55")
     expect(page.locator(".day-status .badge").first).to_have_text("Normal")
     expect(page.locator("a.apply-link")).to_have_count(0)
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-requests-day-after-375-en.png", full_page=True)
     page.goto(request_url)
     expect(page.locator("#request-status")).to_have_text("Approved")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-requests-approved-375-en.png", full_page=True)
     context.close()
 
@@ -293,7 +281,7 @@ def test_supervisor_batch_approves_on_a_phone(live_server, browser):
             ],
         )
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "manager")
+    log_in(page, live_server.url, "manager")
 
     # when: the inbox on a phone
     page.goto(f"{live_server.url}/requests/inbox/")
@@ -302,13 +290,13 @@ def test_supervisor_batch_approves_on_a_phone(live_server, browser):
     cards = page.locator("#inbox-list li.req-card")
     expect(cards).to_have_count(2)
     expect(page.locator("#inbox-list li.is-expedited")).to_contain_text("李四")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-requests-inbox-375-en.png", full_page=True)
 
     # when: one request opened — the decision forms fit the phone too
     cards.first.locator(".req-title a").click()
     expect(page.locator("#approve-form")).to_be_visible()
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-requests-decide-375-en.png", full_page=True)
     page.go_back()
 

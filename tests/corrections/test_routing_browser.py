@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, log_in
 from ztk.corrections.models import CorrectionRequest, ReasonCategory, Status
 from ztk.corrections.services import ItemIn, correction_submit
 from ztk.punches.services import PunchInput, record_punches
@@ -73,14 +73,6 @@ def _hr_files_their_own_correction():
     return org, request
 
 
-def _log_in(page, base_url, username, lands_on="/"):
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}{lands_on}")
-
-
 def test_a_superuser_finds_the_flagged_request_and_decides_it(live_server, browser):
     from playwright.sync_api import expect
 
@@ -93,7 +85,7 @@ def test_a_superuser_finds_the_flagged_request_and_decides_it(live_server, brows
     context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    _log_in(page, live_server.url, "root")
+    log_in(page, live_server.url, "root")
     page.goto(f"{live_server.url}/hr/oversight/")
 
     # then: the flagged request comes first, with why; no escalation (that is HR's)
@@ -111,7 +103,7 @@ def test_a_superuser_finds_the_flagged_request_and_decides_it(live_server, brows
     context = browser.new_context(viewport=DESKTOP, locale="zh-CN", device_scale_factor=1)
     page = context.new_page()
     page.set_default_timeout(10_000)
-    _log_in(page, live_server.url, "root")
+    log_in(page, live_server.url, "root")
     page.goto(f"{live_server.url}/hr/oversight/")
     page.screenshot(path="/tmp/ztk-oversight-flagged-desktop.png", full_page=True)
     page.locator("#oversight-list > li").first.locator("a").first.click()

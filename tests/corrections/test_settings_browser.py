@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
-from tests.browser import launch_chromium, screenshots_dir
+from tests.browser import launch_chromium, log_in, page_width, screenshots_dir
 from ztk.approvals.models import Delegation
 from ztk.corrections.models import ReasonCategory
 
@@ -36,18 +36,6 @@ def _page(browser, viewport, locale="en-US"):
     return context, page
 
 
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def _width(page) -> int:
-    return page.evaluate("document.scrollingElement.scrollWidth")
-
-
 def _org():
     org = factories.small_org()
     for code, name, order in [("forgot", "忘记打卡", 10), ("device", "设备故障", 30)]:
@@ -61,7 +49,7 @@ def _org():
 def test_hr_sets_a_custom_chain_on_a_desktop(live_server, browser):
     org = _org()
     context, page = _page(browser, DESKTOP)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
     page.goto(f"{live_server.url}/settings/corrections/")
     page.screenshot(path=str(screenshots_dir() / "policy-index-1280.png"), full_page=True)
     page.click(f"a[href='/settings/corrections/{org.group.code}/']")
@@ -75,14 +63,14 @@ def test_hr_sets_a_custom_chain_on_a_desktop(live_server, browser):
     summary = page.inner_text("#policy-summary")
     assert "At most 4 corrections per month." in summary
     assert "王部长 (within 2 working days)" in summary
-    assert _width(page) <= DESKTOP["width"]
+    assert page_width(page) <= DESKTOP["width"]
     page.screenshot(path=str(screenshots_dir() / "policy-edit-1280.png"), full_page=True)
     context.close()
     context, page = _page(browser, PHONE, locale="zh-CN")
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
     page.goto(f"{live_server.url}/settings/corrections/{org.group.code}/")
     assert "每月最多补卡 4 次" in page.inner_text("#policy-summary")
-    assert _width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(screenshots_dir() / "policy-edit-375-zh.png"), full_page=True)
     context.close()
 
@@ -91,7 +79,7 @@ def test_hr_sets_a_custom_chain_on_a_desktop(live_server, browser):
 def test_supervisor_delegates_on_a_phone(live_server, browser):
     org = _org()
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "manager")
+    log_in(page, live_server.url, "manager")
     page.click("summary[aria-label='Account menu']")
     page.click("text=Delegation while away")
     end = timezone.localdate() + timedelta(days=3)
@@ -102,11 +90,11 @@ def test_supervisor_delegates_on_a_phone(live_server, browser):
     page.wait_for_selector(".deleg-list li[id^=delegation-]")
     row = Delegation.objects.get()
     assert row.approver == org.supervisor.user and row.delegate == org.head.user
-    assert _width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(screenshots_dir() / "delegations-375.png"), full_page=True)
     context.close()
     context, page = _page(browser, DESKTOP, locale="zh-CN")
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
     page.goto(f"{live_server.url}/settings/delegations/")
     assert "王部长" in page.inner_text(".deleg-list")
     page.screenshot(path=str(screenshots_dir() / "delegations-1280-zh.png"), full_page=True)

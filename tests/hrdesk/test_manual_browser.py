@@ -14,7 +14,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, log_in, page_width
 from ztk.org.services import pinyin_initials
 from ztk.punches.services import PunchInput, record_punches
 from ztk.scheduling.models import Shift, ShiftSegment, WeeklyPattern
@@ -42,18 +42,6 @@ def _page(browser, viewport):
     page = context.new_page()
     page.set_default_timeout(10_000)
     return context, page
-
-
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def _page_width(page) -> int:
-    return page.evaluate("document.scrollingElement.scrollWidth")
 
 
 def _shop_with_a_missing_checkout():
@@ -105,7 +93,7 @@ def test_hr_adds_a_missing_checkout_on_a_desktop(live_server, browser):
     # given
     org, day = _shop_with_a_missing_checkout()
     context, page = _page(browser, DESKTOP)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
 
     # when: HR finds 张三 by pinyin initials and opens the day
     _open_the_day(page, live_server.url, day)
@@ -115,7 +103,7 @@ def test_hr_adds_a_missing_checkout_on_a_desktop(live_server, browser):
     expect(checkout.locator(".slot-badge")).to_have_text("Missing punch")
     expect(page.locator(".punch-list")).to_contain_text("08:55:00")
     expect(page.locator("input[name=time_out1]")).to_have_value("18:00")
-    assert _page_width(page) <= DESKTOP["width"]
+    assert page_width(page) <= DESKTOP["width"]
     page.screenshot(path="/tmp/ztk-manual-before-desktop-en.png", full_page=True)
 
     # when: 18:05 with a remark, saved
@@ -132,13 +120,13 @@ def test_hr_adds_a_missing_checkout_on_a_desktop(live_server, browser):
     expect(manual_punch).to_contain_text("考勤机断电")
     expect(manual_punch.locator("details.manual-void summary")).to_have_text("Void")
     expect(page.locator("input[name=time_out1]")).to_have_count(0)
-    assert _page_width(page) <= DESKTOP["width"]
+    assert page_width(page) <= DESKTOP["width"]
     page.screenshot(path="/tmp/ztk-manual-after-desktop-en.png", full_page=True)
     context.close()
 
     # when: 张三 looks at his own day
     context, page = _page(browser, DESKTOP)
-    _log_in(page, live_server.url, "employee")
+    log_in(page, live_server.url, "employee")
     page.goto(f"{live_server.url}/attendance/day/{day.isoformat()}/")
 
     # then: the check-out is there, added by HR, with the remark
@@ -166,14 +154,14 @@ def test_hr_voids_a_wrong_manual_punch_on_a_phone(live_server, browser):
         remark="录入错误的时间",
     )
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
 
     # when
     _open_the_day(page, live_server.url, day)
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.click(".punch-list li.is-manual details.manual-void summary")
     page.fill(".punch-list li.is-manual input[name=reason]", "时间录错了")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-manual-void-375-en.png", full_page=True)
     page.click(".punch-list li.is-manual button[type=submit]")
 
@@ -184,6 +172,6 @@ def test_hr_voids_a_wrong_manual_punch_on_a_phone(live_server, browser):
     expect(voided).to_contain_text("时间录错了")
     expect(page.locator("tr[data-slot=out1] .slot-badge")).to_have_text("Missing punch")
     expect(page.locator("input[name=time_out1]")).to_have_value("18:00")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-manual-voided-375-en.png", full_page=True)
     context.close()

@@ -13,7 +13,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
-from tests.browser import launch_chromium, screenshots_dir
+from tests.browser import launch_chromium, log_in, page_width, screenshots_dir
 from ztk.oversight.models import Finding
 from ztk.punches.services import PunchInput, record_punches
 
@@ -114,18 +114,6 @@ def _page(browser, viewport, lang="zh-CN"):
     return context, page
 
 
-def _log_in(page, base_url: str, username: str) -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}/")
-
-
-def _width(page) -> int:
-    return page.evaluate("document.scrollingElement.scrollWidth")
-
-
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
 def test_the_auditor_reviews_and_acknowledges_a_finding(live_server, browser, viewport):
     from playwright.sync_api import expect
@@ -135,21 +123,21 @@ def test_the_auditor_reviews_and_acknowledges_a_finding(live_server, browser, vi
     shots = screenshots_dir()
     size = viewport["width"]
     context, page = _page(browser, viewport)
-    _log_in(page, live_server.url, "auditor")
+    log_in(page, live_server.url, "auditor")
 
     # when: the list, from the audit log's link
     page.goto(f"{live_server.url}/audit/")
     page.click("text=审计发现")
     expect(page.locator("#finding-list li.finding")).to_have_count(3)
     page.screenshot(path=str(shots / f"oversight-list-{size}.png"), full_page=True)
-    assert _width(page) <= size
+    assert page_width(page) <= size
 
     # the buddy pair, with its six punches as evidence
     page.click(f"#finding-{pair.pk} a")
     expect(page.locator("#evidence li")).to_have_count(6)
     expect(page.locator("#finding-summary")).to_contain_text("10")
     page.screenshot(path=str(shots / f"oversight-finding-{size}.png"), full_page=True)
-    assert _width(page) <= size
+    assert page_width(page) <= size
 
     # acknowledged with a note
     page.fill("#note", "已约谈两人，确认为代打卡")
@@ -159,7 +147,7 @@ def test_the_auditor_reviews_and_acknowledges_a_finding(live_server, browser, vi
     expect(page.locator("#finding-state")).to_contain_text("已确认")
     expect(page.locator("#finding-note")).to_have_text("已约谈两人，确认为代打卡")
     page.screenshot(path=str(shots / f"oversight-handled-{size}.png"), full_page=True)
-    assert _width(page) <= size
+    assert page_width(page) <= size
     pair.refresh_from_db()
     assert (pair.state, pair.handled_by) == ("acknowledged", org.auditor.user)
     context.close()
@@ -172,7 +160,7 @@ def test_hr_sees_evidence_links_and_the_thresholds_on_a_phone(live_server, brows
     org, pair = _findings()
     shots = screenshots_dir()
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
 
     # when: from the HR hub to the pair; each punch links to the employee's day
     page.goto(f"{live_server.url}/hr/")
@@ -181,7 +169,7 @@ def test_hr_sees_evidence_links_and_the_thresholds_on_a_phone(live_server, brows
     links = page.locator("#evidence li a")
     expect(links).to_have_count(6)
     assert links.first.get_attribute("href").startswith("/attendance/people/1002/")
-    assert _width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
 
     # the thresholds form
     page.goto(f"{live_server.url}/hr/oversight/findings/thresholds/")
@@ -191,5 +179,5 @@ def test_hr_sees_evidence_links_and_the_thresholds_on_a_phone(live_server, brows
     # then
     expect(page.locator(".messages")).to_contain_text("阈值已保存")
     page.screenshot(path=str(shots / "oversight-thresholds-375.png"), full_page=True)
-    assert _width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     context.close()

@@ -11,7 +11,7 @@ import os
 import pytest
 
 from tests import factories
-from tests.browser import launch_chromium
+from tests.browser import launch_chromium, log_in, page_width
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by the test
 # itself (creating the organisation) are still plain synchronous code.
@@ -36,18 +36,6 @@ def _page(browser, viewport):
     return context, page
 
 
-def _log_in(page, base_url: str, username: str, lands_on: str = "/") -> None:
-    page.goto(f"{base_url}/accounts/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", factories.PASSWORD)
-    page.click("main button[type=submit]")
-    page.wait_for_url(f"{base_url}{lands_on}")
-
-
-def _page_width(page) -> int:
-    return page.evaluate("document.scrollingElement.scrollWidth")
-
-
 def test_employee_on_a_phone_reads_chinese_then_switches_to_english(live_server, browser):
     # given
     factories.small_org()
@@ -56,20 +44,20 @@ def test_employee_on_a_phone_reads_chinese_then_switches_to_english(live_server,
 
     # when: the log-in page, then the home page
     page.goto(f"{live_server.url}/accounts/login/")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-login-375-zh.png", full_page=True)
-    _log_in(page, live_server.url, "employee")
+    log_in(page, live_server.url, "employee")
 
     # then: Chinese by default, nothing wider than the phone
     expect(page.locator("h1")).to_have_text("我的考勤")
     expect(page.locator("nav.mainnav a.active")).to_have_text("我的考勤")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-home-375-zh.png", full_page=True)
 
     # when: the account menu opens
     page.click(".usermenu summary")
     expect(page.locator(".usermenu .menu")).to_be_visible()
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-menu-375-zh.png")
     page.click(".usermenu summary")
 
@@ -80,7 +68,7 @@ def test_employee_on_a_phone_reads_chinese_then_switches_to_english(live_server,
     # then
     expect(page.locator("h1")).to_have_text("My attendance")
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-home-375-en.png", full_page=True)
     context.close()
 
@@ -89,17 +77,17 @@ def test_hr_navigation_scrolls_inside_itself_on_a_phone(live_server, browser):
     # given: HR has the most sections
     factories.small_org()
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
     from playwright.sync_api import expect
 
     # then: every section is in the nav, and the page itself stays 375 px wide
     links = page.locator("nav.mainnav a")
     expect(links).to_have_text(["我的考勤", "审批", "团队考勤", "人事管理", "报表", "系统设置"])
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.click("form.langswitch button")
     page.wait_for_load_state()
     expect(links).to_have_text(["My attendance", "Approvals", "Team", "HR", "Reports", "Settings"])
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hr-375-en.png", full_page=True)
 
     # the last section is reachable by scrolling the nav, not the page
@@ -112,10 +100,10 @@ def test_hr_navigation_scrolls_inside_itself_on_a_phone(live_server, browser):
 def test_desktop_layout(live_server, browser):
     factories.small_org()
     context, page = _page(browser, DESKTOP)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
 
     page.goto(f"{live_server.url}/hr/")
-    assert _page_width(page) <= DESKTOP["width"]
+    assert page_width(page) <= DESKTOP["width"]
     page.screenshot(path="/tmp/ztk-hr-desktop-zh.png")
     page.goto(f"{live_server.url}/audit/")  # HR may not: the 403 page, still with navigation
     assert page.locator("h1").inner_text() == "没有权限"
@@ -134,11 +122,11 @@ def test_hr_sets_up_the_second_factor_on_a_phone(live_server, browser, settings)
     from tests.accounts.helpers import code_for
 
     # when: HR logs in
-    _log_in(page, live_server.url, "hr", lands_on="/accounts/otp/?next=%2F")
+    log_in(page, live_server.url, "hr", lands_on="/accounts/otp/?next=%2F")
 
     # then: the set-up page comes first, and it fits the phone
     expect(page.locator(".qr img")).to_be_visible()
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-otp-setup-375-zh.png", full_page=True)
 
     # when: the code from the authenticator app
