@@ -93,6 +93,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "ztk.web.metrics.RequestLatencyMiddleware",
     "ztk.api.middleware.ApiJsonErrorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -259,6 +260,12 @@ SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", False)
 # Never redirected: the /healthz probe (load balancers, monitors inside) and the terminals'
 # ADMS push, which most ZKTeco firmware speaks over plain HTTP only and does not follow.
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^iclock/"]
+
+# Prometheus metrics at /metrics (ztk/web/metrics.py): answered only when this token is set,
+# to a request carrying "Authorization: Bearer <token>"; without it /metrics is a 404.
+# Counters are kept per process unless PROMETHEUS_MULTIPROC_DIR names a folder shared by
+# the gunicorn workers of a node (docs/deployment.md).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 
 # Content-Security-Policy on every response (django-csp): scripts, styles, images and
 # connections from this origin only, no inline script or style, no plugins, no framing.

@@ -25,6 +25,7 @@ OPEN_URL_NAMES = (
     "accounts:logout",
     "accounts:otp_setup",
     "web:healthz",
+    "web:metrics",  # a bearer token of its own (ztk/web/metrics.py)
 )
 
 

@@ -21,6 +21,7 @@ from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.db import fetch_all, in_clause
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
+from ztk.core.metrics import count_punches
 from ztk.core.parse import FIRST_MOMENT, moment_in_range
 from ztk.core.text import INVALID_TEXT, clean_text, is_clean_text
 from ztk.engine import affected_dates
@@ -246,6 +247,7 @@ def record_punches(
         creator = actor if getattr(actor, "is_authenticated", False) else None
         stored = _insert(accepted, creator.pk if creator is not None else None)
         result.new = len(stored)
+        count_punches(entry.item.source for _punch_id, entry in stored)
         result.duplicate += len(accepted) - len(stored)
         result.punch_ids = [punch_id for punch_id, _entry in stored]
         result.new_indexes = sorted(entry.position for _punch_id, entry in stored)

@@ -46,3 +46,9 @@ def shown_url(url: str) -> str:
         return "…"
     tail = "?…" if parts.query else ""
     return f"{parts.scheme}://{host}{port}{parts.path}{tail}"
+
+
+def delivery_counts() -> dict[str, int]:
+    """Payroll deliveries by status (every status present, 0 when none): /metrics' backlog."""
+    counts = dict(PayrollDelivery.objects.values_list("status").annotate(n=Count("id")).order_by())
+    return {status: counts.get(status, 0) for status in DeliveryStatus.values}

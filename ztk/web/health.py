@@ -8,7 +8,7 @@ from typing import Any
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Min
+from django.db.models import Count, Min
 from django.utils import timezone
 
 from ztk.attendance.models import PendingRecompute
@@ -53,13 +53,16 @@ def _queues(database_ok: bool) -> dict[str, Any]:
     with contextlib.suppress(Exception):  # the queue's storage unreachable: None
         out["tasks"] = HUEY.pending_count()
     if database_ok:
-        found = PendingRecompute.objects.aggregate(oldest=Min("queued_at"))
-        out["recompute_days"] = PendingRecompute.objects.count()
-        if found["oldest"] is not None:
-            out["oldest_seconds"] = max(
-                0, round((timezone.now() - found["oldest"]).total_seconds())
-            )
+        out["recompute_days"], out["oldest_seconds"] = recompute_queue()
     return out
+
+
+def recompute_queue() -> tuple[int, int | None]:
+    """(employee-days waiting for the drain, age in seconds of the oldest; None: none)."""
+    found = PendingRecompute.objects.aggregate(oldest=Min("queued_at"), days=Count("pk"))
+    if found["oldest"] is None:
+        return found["days"], None
+    return found["days"], max(0, round((timezone.now() - found["oldest"]).total_seconds()))
 
 
 def health() -> tuple[int, dict[str, Any]]:

@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from ztk.audit.selectors import audit_events, audit_verify
 from ztk.core.errors import NotFoundError
@@ -18,6 +20,7 @@ from ztk.org.selectors import employee_for
 from ztk.scheduling.selectors import current_calendar_warnings
 
 from .health import health
+from .metrics import authorized, exposition
 
 
 def _require(request, predicate) -> None:
@@ -89,5 +92,22 @@ def healthz(request):
     """The probe of load balancers and monitors: database, cache, worker, queues."""
     status, report = health()
     response = JsonResponse(report, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@csrf_exempt
+def metrics(request):
+    """Prometheus metrics for a scraper holding METRICS_TOKEN; a 404 when none is set."""
+    allowed = authorized(request)
+    if allowed is None:
+        raise Http404
+    if not allowed:
+        response = HttpResponse("Unauthorized\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+    elif request.method not in ("GET", "HEAD"):
+        response = HttpResponseNotAllowed(["GET", "HEAD"])
+    else:
+        response = HttpResponse(exposition(), content_type=CONTENT_TYPE_LATEST)
     response["Cache-Control"] = "no-store"
     return response
