@@ -14,6 +14,7 @@ import pytest
 from django.utils import timezone
 
 from tests import factories
+from tests.browser import log_in, page_width
 from ztk.corrections.models import PaperForm, ReasonCategory
 from ztk.punches.models import Punch
 from ztk.punches.services import PunchInput, record_punches
@@ -23,9 +24,7 @@ from ztk.scheduling.plans import plan_for
 from .test_manual_browser import (  # noqa: F401
     DESKTOP,
     PHONE,
-    _log_in,
     _page,
-    _page_width,
     browser,
 )
 
@@ -74,7 +73,7 @@ def test_hr_registers_a_paper_form_on_a_phone(live_server, browser, tmp_path):  
     scan = tmp_path / "漏签申报表.png"
     scan.write_bytes(PNG)
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
 
     # when: the form is filled in; the slot list follows the employee and the day (htmx)
     page.goto(f"{live_server.url}/hr/desk/paper/new/")
@@ -90,7 +89,7 @@ def test_hr_registers_a_paper_form_on_a_phone(live_server, browser, tmp_path):  
     page.fill("input[name=signer]", "1000")
     page.fill("input[name=signed_on]", timezone.now().astimezone(SH).date().isoformat())
     page.set_input_files("input[name=scan]", str(scan))
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hrdesk-paper-new-375-en.png", full_page=True)
     page.click("form.hrdesk-form button[type=submit]")
 
@@ -98,14 +97,14 @@ def test_hr_registers_a_paper_form_on_a_phone(live_server, browser, tmp_path):  
     expect(page.locator(".messages")).to_contain_text("Paper form LQ-2026-0042 is registered")
     expect(page.locator("h1")).to_have_text("Paper form LQ-2026-0042")
     expect(page.locator(".hrdesk-scan img")).to_be_visible()
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hrdesk-paper-detail-375-en.png", full_page=True)
     assert PaperForm.objects.get().request.status == "approved"
 
     # and the archive finds it by the signer
     page.goto(f"{live_server.url}/hr/desk/paper/?signer=王")
     expect(page.locator("table.hrdesk-table tbody tr")).to_have_count(1)
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hrdesk-paper-list-375-en.png", full_page=True)
     context.close()
 
@@ -124,18 +123,18 @@ def test_hr_checks_then_imports_a_file_on_a_phone(live_server, browser, tmp_path
         encoding="utf-8-sig",
     )
     context, page = _page(browser, PHONE)
-    _log_in(page, live_server.url, "hr")
+    log_in(page, live_server.url, "hr")
 
     # when
     page.goto(f"{live_server.url}/hr/desk/import/")
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hrdesk-import-375-en.png", full_page=True)
     page.set_input_files("input[name=file]", str(path))
     page.click("main form button[type=submit]")
 
     # then: every row is listed as OK; nothing is written yet
     expect(page.locator("tr.row-ok")).to_have_count(3)
-    assert _page_width(page) <= PHONE["width"]
+    assert page_width(page) <= PHONE["width"]
     page.screenshot(path="/tmp/ztk-hrdesk-import-preview-375-en.png", full_page=True)
     assert not Punch.objects.filter(source="history").exists()
 
@@ -172,11 +171,11 @@ def test_the_import_page_shows_the_progress_of_its_background_job(
 
     for name, viewport in (("375", PHONE), ("desktop", DESKTOP)):
         context, page = _page(browser, viewport)
-        _log_in(page, live_server.url, "hr")
+        log_in(page, live_server.url, "hr")
         page.goto(url)
         expect(page.locator("progress")).to_have_attribute("value", "36")
         expect(page.locator("#job-phase")).to_contain_text("Checking rows… 7250 of 20000 rows")
-        assert _page_width(page) <= viewport["width"]
+        assert page_width(page) <= viewport["width"]
         page.screenshot(path=f"/tmp/ztk-hrdesk-import-progress-{name}-en.png", full_page=True)
         if name == "desktop":
             # when the worker finishes, the next poll reloads the page with the rows

@@ -26,7 +26,7 @@ import pytest
 from tests import factories
 from tests.browser import launch_chromium, screenshots_dir
 from ztk.attendance.models import AttendanceDay
-from ztk.corrections.models import CorrectionPolicy
+from ztk.corrections.models import CorrectionPolicy, ReasonCategory
 from ztk.devices.models import Device, DeviceStatus
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.punches.models import Geofence, Punch
@@ -112,6 +112,10 @@ def _organisation():
         attendance_group=None,
     )
     Device.objects.create(serial="CQZ7232260077", name="成都前台", status=DeviceStatus.APPROVED)
+    # The reason categories a fresh install has (migration 0002): a live-server test before
+    # this one in the same worker flushes the database, seeded rows included.
+    for code, name in [("forgot", "忘记打卡"), ("device", "设备故障"), ("other", "其他")]:
+        ReasonCategory.objects.get_or_create(policy=None, code=code, defaults={"name": name})
     return first, second
 
 
@@ -215,6 +219,7 @@ def test_hr_sets_up_a_new_group_and_its_first_punches_are_judged_by_it(
     page.goto(f"{url}/settings/corrections/CD/")
     page.check("input[name=chain_preset][value=single]")
     page.click(".policy-form button.primary")
+    expect(page.locator(".messages")).to_be_visible()  # saved: the page came back with it
     expect(page.locator("#policy-summary")).to_contain_text("主管")
     _fits(page)
     _shot(page, "11-correction-policy")
