@@ -552,7 +552,7 @@ def punch_undo(*, actor: Any, punch_id: int, now: datetime | None = None) -> Pun
     now = now or timezone.now()
     employee = employee_of(actor)
     punch = (
-        Punch.objects.select_for_update()
+        Punch.objects.select_for_update(of=("self",))  # the group may be null: lock the punch
         .filter(pk=punch_id, employee=employee)
         .select_related("employee__attendance_group")
         .first()
