@@ -248,14 +248,18 @@ class Installation:
         return self.sql("SELECT COUNT(*) FROM attendance_pendingrecompute")[0][0]
 
     def lock_held(self, name: str) -> bool:
-        """Whether the task lock ``name`` is set in this installation's Huey storage."""
-        from huey import SqliteHuey
+        """Whether someone holds the lease ``name`` now (ztk/core/leases.py)."""
+        from datetime import UTC, datetime
 
-        huey = SqliteHuey("ztk", filename=str(self.var_dir / "huey.sqlite3"))
-        try:
-            return huey.is_locked(name)
-        finally:
-            huey.storage.close()
+        rows = self.sql("SELECT expires_at FROM core_lease WHERE name = %s", (name,))
+        if not rows:
+            return False
+        expires = rows[0][0]
+        if isinstance(expires, str):
+            expires = datetime.fromisoformat(expires)
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        return expires > datetime.now(UTC)
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 30) -> int:
