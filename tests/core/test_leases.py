@@ -43,9 +43,8 @@ def test_a_dead_holders_lease_is_taken_over_once_it_expires():
 
 
 def test_the_context_manager_refuses_a_held_lease():
-    with Lease("report", 60):
-        with pytest.raises(LeaseHeld), Lease("report", 60):
-            pass
+    with Lease("report", 60), pytest.raises(LeaseHeld), Lease("report", 60):
+        pass
     assert holder("report") is None
 
 

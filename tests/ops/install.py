@@ -195,6 +195,20 @@ class Installation:
         finally:
             conn.close()
 
+    def sql_write(self, query: str, params: tuple = ()) -> None:
+        """A write behind the application's back (autocommit, a connection of its own)."""
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                conn.execute(query, params)
+            return
+        conn = sqlite3.connect(self.var_dir / "ztk.sqlite3", isolation_level=None)
+        try:
+            conn.execute(query.replace("%s", "?"), params)
+        finally:
+            conn.close()
+
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         """Hold the attendance days against writes, as a long write elsewhere would."""
