@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Callable
 
 from huey import crontab
 from huey.contrib.djhuey import db_periodic_task, db_task
@@ -15,6 +16,12 @@ from .services import drain_pending
 
 DRAIN_LEASE = "attendance-drain"
 log = logging.getLogger("ztk.drain")
+
+
+def _stop_unless_renewed(lease: Lease) -> Callable[[], bool]:
+    """The drain's question between chunks: stop when the worker stops, or when the
+    lease could not be renewed (it expired; another consumer may hold it now)."""
+    return lambda: stop_requested() or not lease.renew()
 
 
 def _drain() -> None:
@@ -34,7 +41,7 @@ def _drain() -> None:
             return
         try:
             log.info("drain begin %.6f %s", time.time(), lease.owner)
-            written = drain_pending(stop=lambda lease=lease: stop_requested() or not lease.renew())
+            written = drain_pending(stop=_stop_unless_renewed(lease))
             log.info("drain end %.6f %s %d", time.time(), lease.owner, written)
         finally:
             lease.release()
