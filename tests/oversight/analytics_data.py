@@ -58,8 +58,16 @@ def field_punch(employee, moment: datetime, key: str) -> Punch:
 
 
 @pytest.fixture
-def month(org, categories):
+def month(org):
+    return build_month(org)
+
+
+def build_month(org):
     """RD (head 王部长): 张三 1002 and 李四 1003; SALES: 赵六 2001. Nov 2 and 9 are Mondays."""
+    for code, name, order in [("forgot", "忘记打卡", 10), ("device", "设备故障", 30)]:
+        ReasonCategory.objects.get_or_create(
+            policy=None, code=code, defaults={"name": name, "order": order}
+        )
     e, c, s = org.employee, org.colleague, org.stranger
     day(e, date(2026, 11, 2), late_count=1, missing_out_count=1)
     day(e, date(2026, 11, 3), "normal")

@@ -258,7 +258,9 @@ def corrections(request: HttpRequest) -> HttpResponse:
     chart_list.append(
         charts.columns(
             "corrections-trend",
-            gettext("Correction requests per %(period)s") % {"period": t.PERIOD_LABELS[f.period]},
+            gettext("Correction requests per week")
+            if f.period == "week"
+            else gettext("Correction requests per month"),
             items,
             [gettext("Requests")],
             label_column=str(t.PERIOD_LABELS[f.period]),

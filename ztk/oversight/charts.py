@@ -1,8 +1,8 @@
 """Server-drawn charts for the analytics pages: pure geometry, no ORM, no Django.
 
-A chart is a fixed ``viewBox`` (``WIDTH`` wide) that the page scales to its column: 400
-units keep 12-unit text readable on a 375 px phone (about 10 px) and not oversized on a
-desktop (the stylesheet caps the chart at 640 px). The template
+A chart is a fixed ``viewBox`` (``WIDTH`` wide) that the page scales to its column: 360
+units keep 13-unit text readable on a 375 px phone (about 12 px) and not oversized on a
+desktop (two charts a row, each capped at 560 px by the stylesheet). The template
 ``oversight/analytics/_chart.html`` turns a ``Chart`` into SVG: presentation attributes
 only (``fill``, ``font-size`` …), no ``style`` attribute and no script, so the page keeps
 its strict CSP and the PNG export (static ``analytics.js``) draws the same picture.
@@ -18,10 +18,11 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-WIDTH = 400
+WIDTH = 360
+ROWS_WIDTH = 300
 COLORS = ("#2563eb", "#f59e0b", "#059669", "#7c3aed", "#db2777", "#0891b2")
 REFERENCE = "#dc2626"
-FONT = 12
+FONT = 13
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Chart:
     links: list[str] = field(default_factory=list)
     note: str = ""
     width: int = WIDTH
+    font: int = FONT
 
     @property
     def empty(self) -> bool:
@@ -96,14 +98,16 @@ class Chart:
 
 
 def nice_max(value: float) -> float:
-    """The axis top: the smallest 1, 2, 2.5 or 5 × 10ⁿ at or above ``value`` (1 for 0)."""
+    """The axis top for four grid steps: 4 × the smallest 1, 2, 2.5 or 5 × 10ⁿ step that
+    reaches ``value`` (whole steps for counts of at least 4; 1 for 0)."""
     if value <= 0:
         return 1.0
-    power = 10 ** math.floor(math.log10(value))
+    quarter = value / 4
+    power = 10 ** math.floor(math.log10(quarter))
     for step in (1, 2, 2.5, 5, 10):
-        if step * power >= value - 1e-9:
-            return step * power
-    return 10 * power
+        if step * power >= quarter - 1e-9 and not (step == 2.5 and power < 1 and value >= 4):
+            return 4 * step * power
+    return 40 * power
 
 
 def number(value: float) -> str:
@@ -187,21 +191,21 @@ def rows(
 ) -> Chart:
     """Horizontal bars, one row per item: its label above the bar, the value after it —
     long category names stay readable on a phone."""
-    row_h, left, right = 36.0, 4.0, 48.0
-    chart = Chart(id, title, max(row_h * len(items) + 8, 40))
+    row_h, left, right = 40.0, 4.0, 44.0
+    chart = Chart(id, title, max(row_h * len(items) + 8, 40), width=ROWS_WIDTH)
     chart.columns = [label_column, value_column]
     peak = nice_max(max([item.values[0] for item in items] + [0]))
     for i, item in enumerate(items):
         y = 4 + i * row_h
-        w = (WIDTH - left - right) * item.values[0] / peak
+        w = (ROWS_WIDTH - left - right) * item.values[0] / peak
         shown = item.shown[0] if item.shown else number(item.values[0])
-        chart.texts.append(Text(left, y + 12, item.label, "start"))
+        chart.texts.append(Text(left, y + 13, item.label, "start"))
         chart.bars.append(
             Bar(
                 left,
-                y + 17,
+                y + 19,
                 round(max(w, 1), 2),
-                14,
+                15,
                 color,
                 item.hrefs[0] if item.hrefs else "",
                 f"{item.label} · {shown}",
@@ -209,7 +213,7 @@ def rows(
                 row_h,
             )
         )
-        chart.texts.append(Text(round(left + max(w, 1) + 4, 2), y + 29, shown, "start"))
+        chart.texts.append(Text(round(left + max(w, 1) + 4, 2), y + 31, shown, "start"))
         chart.rows.append([item.full_label or item.label, shown])
         chart.links.append(item.hrefs[0] if item.hrefs else "")
     return chart

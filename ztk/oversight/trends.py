@@ -317,17 +317,36 @@ def _day_value(metric: str) -> Any:
     return Sum("absent_days", output_field=DecimalField(max_digits=12, decimal_places=1))
 
 
-def _working_days(q: Query, scope: Scope) -> dict[tuple[date, Any], int]:
+def _roll(
+    q: Query, rows: Iterable[dict[str, Any]], day_field: str
+) -> dict[tuple[date, Any], dict[str, float]]:
+    """Per-day (and key) sums from the database, added up into weeks or months: at most
+    366 × keys rows, so the database never calls a date function per stored row (SQLite
+    runs Django's date functions in Python, once per row)."""
     key = KEY_FIELDS.get(q.by)
-    fields = ["bucket", key] if key else ["bucket"]
-    rows = (
-        day_rows(q, scope)
-        .annotate(bucket=_trunc("day", q.period))
-        .values(*fields)
-        .annotate(days=Count("id"))
-        .order_by()
-    )
-    return {(_as_date(r["bucket"]), r[key] if key else None): r["days"] for r in rows}
+    out: dict[tuple[date, Any], dict[str, float]] = {}
+    starts: dict[date, date] = {}
+    for r in rows:
+        day = _as_date(r.pop(day_field))
+        raw = r.pop(key) if key else None
+        bucket = starts.get(day)
+        if bucket is None:
+            bucket = starts[day] = period_start(day, q.period)
+        sums = out.setdefault((bucket, raw), {})
+        for name, value in r.items():
+            sums[name] = sums.get(name, 0.0) + float(value or 0)
+    return out
+
+
+def _per_day(qs: QuerySet[Any], q: Query, day_field: str, **aggregates: Any) -> Any:
+    key = KEY_FIELDS.get(q.by)
+    fields = [day_field, key] if key else [day_field]
+    return qs.values(*fields).annotate(**aggregates).order_by()
+
+
+def _working_days(q: Query, scope: Scope) -> dict[tuple[date, Any], int]:
+    rolled = _roll(q, _per_day(day_rows(q, scope), q, "day", days=Count("id")), "day")
+    return {k: int(v["days"]) for k, v in rolled.items()}
 
 
 def _points(
@@ -346,13 +365,6 @@ def _points(
         out.append(Point(bucket, code, label, value, days=worked, rate=rate))
     out.sort(key=lambda p: (p.period, p.key))
     return out
-
-
-def _grouped(qs: QuerySet[Any], q: Query, bucket: Any, value: Any) -> dict[tuple[date, Any], float]:
-    key = KEY_FIELDS.get(q.by)
-    fields = ["bucket", key] if key else ["bucket"]
-    rows = qs.annotate(bucket=bucket).values(*fields).annotate(value=value).order_by()
-    return {(_as_date(r["bucket"]), r[key] if key else None): r["value"] or 0 for r in rows}
 
 
 def field_punches(q: Query, scope: Scope, zone: ZoneInfo) -> QuerySet[Punch]:
@@ -395,19 +407,22 @@ def trends(
     q = check(metric, by, period, start, end)
     if metric == "lead_time":
         return lead_times(q, scope)
-    if metric == "corrections":
-        values = _grouped(corrections(q, scope), q, _trunc("date", q.period), Count("id"))
+    if metric in ("corrections", "field"):
+        if metric == "corrections":
+            per_day = _per_day(corrections(q, scope), q, "date", value=Count("id"))
+            rolled = _roll(q, per_day, "date")
+        else:
+            zone = _zone()
+            punches = field_punches(q, scope, zone).annotate(d=TruncDate("at", tzinfo=zone))
+            rolled = _roll(q, _per_day(punches, q, "d", value=Count("id")), "d")
+        values = {k: v["value"] for k, v in rolled.items()}
         days = _working_days(q, scope) if by in BY_ALL else None
         return _points(q, values, days)
-    days = _working_days(q, scope)
-    if metric == "field":
-        zone = _zone()
-        values = _grouped(
-            field_punches(q, scope, zone), q, _trunc("at", q.period, tz=zone), Count("id")
-        )
-    else:
-        values = _grouped(day_rows(q, scope), q, _trunc("day", q.period), _day_value(metric))
-    return _points(q, values, days)
+    rolled = _roll(
+        q, _per_day(day_rows(q, scope), q, "day", days=Count("id"), value=_day_value(metric)), "day"
+    )
+    values = {k: v["value"] for k, v in rolled.items()}
+    return _points(q, values, {k: int(v["days"]) for k, v in rolled.items()})
 
 
 # --- approval lead time --------------------------------------------------------------------
@@ -505,17 +520,13 @@ def anomaly_weekdays(start: date, end: date, scope: Scope) -> dict[int, float]:
     q = check("late", "all", "week", start, end)
     rows = (
         day_rows(q, scope)
-        .annotate(wd=ExtractIsoWeekDay("day"))
-        .values("wd")
-        .annotate(
-            slots=Sum(ANOMALIES),
-            absent=Sum(Cast("absent_days", FloatField())),
-        )
+        .values("day")
+        .annotate(slots=Sum(ANOMALIES), absent=Sum(Cast("absent_days", FloatField())))
         .order_by()
     )
     out = dict.fromkeys(range(1, 8), 0.0)
     for r in rows:
-        out[int(r["wd"])] = float(r["slots"] or 0) + float(r["absent"] or 0)
+        out[r["day"].isoweekday()] += float(r["slots"] or 0) + float(r["absent"] or 0)
     return out
 
 
