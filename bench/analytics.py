@@ -213,17 +213,19 @@ def _filled(months: int) -> dict:
 
 def views(start: date, end: date) -> list[tuple[str, str]]:
     r = f"from={start}&to={end}"
+    page, api = "/hr/analytics", "/api/v1/analytics/trends"
+    month = f"from={end.replace(day=1)}&to={end}"
     return [
-        ("trends, missing, by week", f"/hr/analytics/?metric=missing&period=week&{r}"),
-        ("trends, late, by month per department", f"/hr/analytics/?metric=late&by=department&period=month&{r}"),
-        ("trends, field punches, by week per group", f"/hr/analytics/?metric=field&by=group&{r}"),
-        ("corrections by category / channel", f"/hr/analytics/corrections/?period=month&{r}"),
-        ("approval lead time vs SLA, by week", f"/hr/analytics/approvals/?{r}"),
-        ("reminders before / after", "/hr/analytics/reminders/"),
-        ("days of the week and hours", f"/hr/analytics/patterns/?{r}"),
-        ("drill-down: one month's late arrivals", f"/hr/analytics/people/?metric=late&by=all&from={end.replace(day=1)}&to={end}"),
-        ("API trends, missing by department", f"/api/v1/analytics/trends?metric=missing&by=department&{r}"),
-        ("API trends, lead time by month", f"/api/v1/analytics/trends?metric=lead_time&period=month&{r}"),
+        ("trends, missing, by week", f"{page}/?metric=missing&period=week&{r}"),
+        ("trends, late, by month per department", f"{page}/?metric=late&by=department&period=month&{r}"),
+        ("trends, field punches, by week per group", f"{page}/?metric=field&by=group&{r}"),
+        ("corrections by category / channel", f"{page}/corrections/?period=month&{r}"),
+        ("approval lead time vs SLA, by week", f"{page}/approvals/?{r}"),
+        ("reminders before / after", f"{page}/reminders/"),
+        ("days of the week and hours", f"{page}/patterns/?{r}"),
+        ("drill-down: one month's late arrivals", f"{page}/people/?metric=late&by=all&{month}"),
+        ("API trends, missing by department", f"{api}?metric=missing&by=department&{r}"),
+        ("API trends, lead time by month", f"{api}?metric=lead_time&period=month&{r}"),
     ]  # fmt: skip
 
 
