@@ -217,7 +217,8 @@ def views(start: date, end: date) -> list[tuple[str, str]]:
     month = f"from={end.replace(day=1)}&to={end}"
     return [
         ("trends, missing, by week", f"{page}/?metric=missing&period=week&{r}"),
-        ("trends, late, by month per department", f"{page}/?metric=late&by=department&period=month&{r}"),
+        ("trends, late, by month per department",
+         f"{page}/?metric=late&by=department&period=month&{r}"),
         ("trends, field punches, by week per group", f"{page}/?metric=field&by=group&{r}"),
         ("corrections by category / channel", f"{page}/corrections/?period=month&{r}"),
         ("approval lead time vs SLA, by week", f"{page}/approvals/?{r}"),
