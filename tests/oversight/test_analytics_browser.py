@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 
+from datetime import date
+
 import pytest
 
 from tests.browser import launch_chromium, log_in, page_width, screenshots_dir
 from tests.oversight.analytics_data import build_month
+from ztk.notifications.models import ReminderSent
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -31,6 +34,7 @@ def test_hr_drills_from_a_spike_to_the_people_behind_it(live_server, browser, vi
 
     # given: 4 late arrivals in the week of 2 November, none in the other weeks
     build_month(org)
+    ReminderSent.objects.create(user=org.employee.user, kind="punch_in", day=date(2026, 11, 9))
     shots = screenshots_dir()
     size = viewport["width"]
     context = browser.new_context(viewport=viewport, locale="zh-CN", accept_downloads=True)

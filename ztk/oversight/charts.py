@@ -102,6 +102,8 @@ def nice_max(value: float) -> float:
     reaches ``value`` (whole steps for counts of at least 4; 1 for 0)."""
     if value <= 0:
         return 1.0
+    if value <= 4 and value == int(value):
+        return 4.0  # small counts: whole steps 0–4
     quarter = value / 4
     power = 10 ** math.floor(math.log10(quarter))
     for step in (1, 2, 2.5, 5, 10):
