@@ -6,7 +6,6 @@ as PNG. Nothing wider than the window. Screenshots: var/test/screenshots/analyti
 from __future__ import annotations
 
 import os
-
 from datetime import date
 
 import pytest
