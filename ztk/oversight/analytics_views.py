@@ -348,8 +348,7 @@ def reminders(request: HttpRequest) -> HttpResponse:
             switch += timedelta(days=7)
         by_week = {p.period: p for p in result.weeks}
         items = []
-        first = min(by_week) if by_week else switch
-        current = t.period_start(first, "week")
+        current = switch - timedelta(weeks=result.window_weeks)
         last = switch + timedelta(weeks=result.window_weeks)
         while current < last:
             p = by_week.get(current) or t.Point(current, "", "", 0.0)

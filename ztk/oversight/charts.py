@@ -99,9 +99,7 @@ class Chart:
 
 def nice_max(value: float) -> float:
     """The axis top for four grid steps: 4 × the smallest 1, 2, 2.5 or 5 × 10ⁿ step that
-    reaches ``value`` (whole steps for counts of at least 4; 1 for 0)."""
-    if value <= 0:
-        return 1.0
+    reaches ``value`` (whole steps 0–4 for small counts and for nothing at all)."""
     if value <= 4 and value == int(value):
         return 4.0  # small counts: whole steps 0–4
     quarter = value / 4

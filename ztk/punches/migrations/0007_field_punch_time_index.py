@@ -5,16 +5,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('org', '0001_initial'),
-        ('punches', '0006_punchsettings_quick_punch'),
+        ("org", "0001_initial"),
+        ("punches", "0006_punchsettings_quick_punch"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='punch',
-            index=models.Index(condition=models.Q(('field_punch', True)), fields=['at'], name='punch_field_at'),
+            model_name="punch",
+            index=models.Index(
+                condition=models.Q(("field_punch", True)), fields=["at"], name="punch_field_at"
+            ),
         ),
     ]
