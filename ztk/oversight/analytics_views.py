@@ -81,18 +81,6 @@ class Filters:
             start, fixed = default_start, [*fixed, "from"]
         return cls(wanted, by, period, start, end, measure, tuple(fixed))
 
-    def query(self, **changes: Any) -> str:
-        values = {
-            "metric": self.metric,
-            "by": self.by,
-            "period": self.period,
-            "from": self.start.isoformat(),
-            "to": self.end.isoformat(),
-            "measure": self.measure,
-        }
-        values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v not in (None, "")})
-
 
 def _scope(request: HttpRequest) -> t.Scope:
     scope = t.scope_for(request.user)
