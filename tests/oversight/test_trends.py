@@ -4,7 +4,7 @@ and a department head's scope."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -175,3 +175,23 @@ def test_bad_questions_are_refused_with_stable_codes(db, metric, by, period, sta
 def test_one_query_per_metric_whatever_the_number_of_people(month, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # working days, the figures, the labels
         t.trends("late", by="department", period="week", start=NOV[0], end=NOV[1], scope=ALL)
+
+
+def test_another_departments_rows_never_change_a_department_heads_figures(month):
+    from tests.oversight.analytics_data import day, field_punch
+
+    scope = t.scope_for(month.head.user)
+    before = {
+        m: t.trends(m, by="group", period="week", start=NOV[0], end=NOV[1], scope=scope)
+        for m in t.METRICS
+    }
+    # 赵六 (SALES) has a terrible month
+    for n in range(5, 28):
+        day(month.stranger, date(2026, 11, n), "abnormal", late_count=3, missing_in_count=1)
+        field_punch(month.stranger, datetime(2026, 11, n, 1, tzinfo=SH), f"x{n}")
+
+    for metric, points in before.items():
+        assert (
+            t.trends(metric, by="group", period="week", start=NOV[0], end=NOV[1], scope=scope)
+            == points
+        )
