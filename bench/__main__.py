@@ -1,5 +1,5 @@
-"""`make bench`: punches, recompute, terminal ingestion, reports and corrections — on SQLite,
-and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
+"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics — on
+SQLite, and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
 with a floor measured in the same run on the same database (bench/floors.py), then (g) the
 morning rush against the site as `make run` serves it (bench/rush.py).
 
@@ -104,9 +104,13 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefg",
-        help="sections to run: a, b, c always run with any of d, e, f; g (or 'rush') is the"
-        " morning rush against scripts/run.sh, alone when it is the only one (e.g. --only abc)",
+        default="abcdefgh",
+        help="sections to run: a, b, c always run with any of d, e, f, h; g (or 'rush') is"
+        " the morning rush against scripts/run.sh, alone when it is the only one (e.g. --only"
+        " abc); h the analytics views over --months of history (bench/analytics.py)",
+    )
+    parser.add_argument(
+        "--months", type=int, default=12, help="(h) months of stored days before October 2026"
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
@@ -342,6 +346,18 @@ def run_database(args, vendor: str) -> Figures | None:
             out["approve"],
             "p95 ≤ 50 ms",
             out["approve_ok"],
+        )
+    # (h) every analytics view over 12 months of history (bench/analytics.py).
+    if "h" in args.only:
+        from . import analytics as analytics_bench
+
+        out = analytics_bench.run(months=args.months)
+        slowest = max(out["timings_ms"], key=out["timings_ms"].get)
+        figures.add(
+            f"(h) analytics views, {args.months} months, slowest ({slowest})",
+            f"{out['slowest_s']:.2f} s",
+            "≤ 1 s each",
+            out["ok"],
         )
     return figures
 
