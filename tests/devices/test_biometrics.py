@@ -20,6 +20,8 @@ from ztk.devices.models import (
 
 from .conftest import make_device, post
 
+pytestmark = pytest.mark.terminal_sync
+
 TEMPLATE = bytes(range(256)) * 3 + b"ZKFINGERPRINT-MARKER"
 TMP = base64.b64encode(TEMPLATE).decode()
 

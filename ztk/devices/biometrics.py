@@ -36,7 +36,7 @@ from django.utils import timezone
 from ztk.audit.services import record
 from ztk.org.models import Employee
 
-from . import biokey
+from . import biokey, conf
 from .models import (
     BiometricOptOut,
     BiometricTemplate,
@@ -156,9 +156,9 @@ def _pins_for(employee: Employee, devices: Iterable[Device]) -> dict[int, tuple[
     employee number."""
     devices = list(devices)
     rows = list(
-        TerminalPin.objects.filter(employee=employee).filter(
-            Q(device__in=devices) | Q(group_id__in={d.attendance_group_id for d in devices})
-        )
+        TerminalPin.objects.filter(employee=employee)
+        .filter(Q(device__in=devices) | Q(group_id__in={d.attendance_group_id for d in devices}))
+        .order_by("-pk")  # several PINs in one scope: the newest mapping is sent
     )
     result: dict[int, tuple[str, str]] = {}
     for device in devices:
@@ -402,6 +402,8 @@ def schedule(*, employee_ids: Iterable[int] = (), device_ids: Iterable[int] = ()
     rollback the ids stay pending and ride along with the next commit, which is harmless:
     the sync compares committed state with what the terminals were told.
     """
+    if not conf.user_sync_enabled():
+        return
     state = _state()
     state["employees"].update(employee_ids)
     state["devices"].update(device_ids)
