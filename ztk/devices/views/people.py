@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.org.models import AttendanceGroup, Employee
@@ -36,6 +36,7 @@ def _no_employee(request: HttpRequest) -> None:
 
 
 @login_required
+@require_safe
 def pins(request: HttpRequest) -> HttpResponse:
     _require(request)
     return render(
@@ -104,6 +105,7 @@ def pin_delete(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
 def biometrics(request: HttpRequest) -> HttpResponse:
     _require(request)
     return render(
