@@ -96,9 +96,13 @@ def test_consent_withdrawal_purges_templates_and_refuses_new_ones(client, hr_cli
     ).exists()
     assert not DeviceCommand.objects.filter(command="DATA DELETE USERINFO PIN=1002").exists()
 
-    post(client, "OPERLOG", fp_line(), serial=a.serial)
+    DeviceCommand.objects.filter(device=a).delete()
+    post(client, "OPERLOG", fp_line(), serial=a.serial)  # enrolled again on the terminal
     assert not BiometricTemplate.objects.exists()
     assert DeviceLog.objects.filter(code="template_refused", message__contains="consent").exists()
+    assert list(DeviceCommand.objects.filter(device=a).values_list("command", flat=True)) == [
+        "DATA DELETE FINGERTMP PIN=1002\tFID=6"
+    ]
 
     hr_client.post(reverse("devices:consent_restore"), {"employee_no": "1002"})
     assert not BiometricOptOut.objects.exists()

@@ -418,6 +418,11 @@ def _flush() -> None:
     if not employees and not devices:
         return
     try:
+        if not (
+            Device.objects.filter(status=DeviceStatus.APPROVED).exists()
+            or TerminalUser.objects.exists()
+        ):
+            return  # no terminal to tell (an import of many people on a fresh install)
         for device in Device.objects.filter(pk__in=devices):
             employees |= device_employee_ids(device)
         sync_employees(employees, reason="change")
@@ -485,6 +490,24 @@ def template_store_uploaded(
     if not employee.active:
         return StoreOutcome(refused="employee_inactive")
     if BiometricOptOut.objects.filter(employee=employee).exists():
+        if template_supported(device, kind):  # enrolled again on the terminal: undo it there
+            with transaction.atomic():
+                q = _queue(
+                    device,
+                    template_delete_command(device, kind, index, pin),
+                    _template_key(employee.pk, kind, index, pin),
+                )
+                record(
+                    "devices.template.delete_on_terminals",
+                    obj=employee,
+                    actor=None,
+                    extra={
+                        "employee": employee.employee_no,
+                        "reason": "consent withdrawn",
+                        "deletes": [{"terminal": device.serial, "id": q.command.pk,
+                                     "kind": kind, "index": index}],
+                    },
+                )  # fmt: skip
         return StoreOutcome(refused="consent_withdrawn")
     reported = size if size is not None and 0 < size < 10**7 else None
     with transaction.atomic():
