@@ -22,6 +22,7 @@ from .models import (
     GroupAllowList,
     HeldPunch,
     LogKind,
+    TemplateKind,
     TerminalPin,
     TerminalUser,
 )
@@ -242,6 +243,11 @@ class BiometricRow:
     counts: dict[str, int]
     terminals: list[str]
     last_stored: datetime | None
+
+    @property
+    def kind_counts(self) -> list[tuple[str, int]]:
+        """(label, count) for every kind, in display order."""
+        return [(str(label), self.counts.get(value, 0)) for value, label in TemplateKind.choices]
 
 
 def biometric_overview(limit: int = 1000) -> list[BiometricRow]:
