@@ -137,3 +137,25 @@ class TestPeopleSync:
         # the copy not yet sent to B was cancelled, never to carry the template out
         copy = DeviceCommand.objects.get(device=b, command__startswith="DATA UPDATE FINGERTMP")
         assert copy.status == CommandStatus.EXPIRED
+
+    def test_renames_are_coalesced_into_one_command_per_terminal(self, org, two):
+        from django.db import transaction
+
+        a, b = two
+        DeviceCommand.objects.all().delete()
+        syncs = AuditEvent.objects.filter(action="devices.user.sync").count()
+        with transaction.atomic():  # two saves in one transaction: one sync
+            org.employee.name = "张三丰"
+            org.employee.save()
+            org.employee.name = "张三"
+            org.employee.save()
+        assert not DeviceCommand.objects.exists()  # back to what the terminals have
+        org.employee.name = "张三丰"
+        org.employee.save()
+        org.employee.name = "张小三"
+        org.employee.save()  # the first rename is still queued: replaced, not doubled
+        for device in (a, b):
+            assert list(
+                DeviceCommand.objects.filter(device=device).values_list("command", flat=True)
+            ) == ["DATA UPDATE USERINFO PIN=1002\tName=张小三\tPri=0\tCard="]
+        assert AuditEvent.objects.filter(action="devices.user.sync").count() == syncs + 2
