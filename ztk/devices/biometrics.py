@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 MAX_TEMPLATE_BYTES = 48 * 1024
 MAX_INDEX = 99
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+# What a PIN we send back in a command may be: no space, tab, '=' or control character.
+_PIN = re.compile(r"^[0-9A-Za-z_.-]{1,24}$")
 
 REFUSALS = {
     "not_approved": "templates are stored only from approved terminals",
@@ -62,6 +64,7 @@ REFUSALS = {
     "bad_kind": "unknown template kind",
     "bad_index": "the template number is out of range",
     "unknown_pin": "no employee has this PIN",
+    "bad_pin": "the PIN has characters a terminal command cannot carry",
     "employee_inactive": "the employee is not active",
     "consent_withdrawn": "the employee withdrew consent to biometric processing",
 }
@@ -267,6 +270,7 @@ def _sync_one(employee: Employee, *, reason: str, actor: Any = None) -> SyncResu
             tu = None
         if tu is None:
             tu = TerminalUser(device=device, employee=employee, pin=pin, name="", card="")
+        before = (tu.name, tu.card, dict(tu.templates or {}))
         if (tu.name, tu.card) != (employee.name, card) or tu.pk is None:
             q = _queue(
                 device,
@@ -293,16 +297,19 @@ def _sync_one(employee: Employee, *, reason: str, actor: Any = None) -> SyncResu
                 result.templates += 1
         for key in [k for k in sent if k not in current]:
             kind, _, index = key.partition(":")
+            del sent[key]
+            if kind not in TemplateKind.values or not template_supported(device, kind):
+                continue
             q = _queue(
                 device,
                 template_delete_command(device, kind, int(index or 0), pin),
                 _template_key(employee.pk, kind, int(index or 0), pin),
             )
             note(q, deletes, kind=kind, index=int(index or 0))
-            del sent[key]
             result.template_deletes += 1
-        tu.templates = sent
-        tu.save()
+        if tu.pk is None or before != (tu.name, tu.card, sent):
+            tu.templates = sent
+            tu.save()
     for tu in known.values():  # terminals the employee should no longer be on
         device = tu.device
         for key in list(tu.templates or {}):
@@ -479,6 +486,8 @@ def template_store_uploaded(
         return StoreOutcome(refused="not_approved")
     if kind not in TemplateKind.values:
         return StoreOutcome(refused="bad_kind")
+    if not _PIN.match(pin or ""):
+        return StoreOutcome(refused="bad_pin")
     if not 0 <= index <= MAX_INDEX:
         return StoreOutcome(refused="bad_index")
     data = _decode(template)
