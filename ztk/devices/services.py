@@ -453,7 +453,7 @@ def terminal_pin_delete(*, actor: Any, pk: int) -> TerminalPin:
     require_manager(actor)
     with transaction.atomic():
         mapping = (
-            TerminalPin.objects.select_for_update()
+            TerminalPin.objects.select_for_update(of=("self",))  # device/group: outer joins
             .select_related("employee", "device", "group")
             .filter(pk=pk)
             .first()
