@@ -37,7 +37,7 @@ class Command(BaseCommand):
             "--employees", type=int, default=10, help="punch for the first N active employees"
         )
         parser.add_argument("--pins", default="", help="comma-separated PINs instead")
-        parser.add_argument("--date", help="the day of the punches, YYYY-MM-DD (default today)")
+        parser.add_argument("--date", help="the day of the punches, YYYY-MM-DD (default yesterday)")
         parser.add_argument("--enrol", default="", help="enrol a fingerprint for this PIN")
         parser.add_argument("--polls", type=int, default=3, help="getrequest polls (0: none)")
         parser.add_argument("--delay", type=float, default=2.0, help="seconds between polls")
@@ -85,11 +85,12 @@ class Command(BaseCommand):
 
 
 def generated_punches(pins: list[str], day: date | None) -> list[tuple[str, datetime]]:
-    """A morning and an evening punch per PIN, a few minutes apart from person to person;
-    for today only the ones already past (a terminal cannot punch the future)."""
+    """A morning and an evening punch per PIN, a few minutes apart from person to person
+    (yesterday's by default, a whole past day); on today only the ones already past (a
+    terminal cannot punch the future)."""
     zone = ZoneInfo(settings.TIME_ZONE)
     now = datetime.now(zone).replace(tzinfo=None)
-    day = day or now.date()
+    day = day or now.date() - timedelta(days=1)
     punches = []
     for n, pin in enumerate(pins):
         start = datetime(day.year, day.month, day.day, 8, 45) + timedelta(minutes=(n * 7) % 25)
