@@ -159,3 +159,36 @@ class TestPeopleSync:
                 DeviceCommand.objects.filter(device=device).values_list("command", flat=True)
             ) == ["DATA UPDATE USERINFO PIN=1002\tName=张小三\tPri=0\tCard="]
         assert AuditEvent.objects.filter(action="devices.user.sync").count() == syncs + 2
+
+    def test_terminal_moved_to_another_group_swaps_its_people(self, org, two):
+        from tests.factories import AttendanceGroupFactory, EmployeeFactory, UserFactory
+        from ztk.devices.services import device_update
+
+        a, _b = two
+        night = AttendanceGroupFactory(code="NIGHT", name="夜班")
+        EmployeeFactory(
+            user=UserFactory(username="night1"),
+            employee_no="5001",
+            name="夜一",
+            attendance_group=night,
+        )
+        DeviceCommand.objects.all().delete()
+        device_update(actor=None, serial=a.serial, attendance_group="NIGHT")
+        commands = list(DeviceCommand.objects.filter(device=a).values_list("command", flat=True))
+        assert "DATA UPDATE USERINFO PIN=5001\tName=夜一\tPri=0\tCard=" in commands
+        assert "DATA DELETE USERINFO PIN=1002" in commands
+        assert len(commands) == 1 + 7  # the night worker in, the 7 day people out
+        assert set(TerminalUser.objects.filter(device=a).values_list("pin", flat=True)) == {"5001"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_face_template_is_stored_and_copied_as_face(client, org, two):
+    a, b = two
+    face = base64.b64encode(b"FACE" * 600).decode()
+    post(client, "OPERLOG", f"FACE PIN=1002\tFID=0\tSize={len(face)}\tValid=1\tTMP={face}\n",
+         serial=a.serial)  # fmt: skip
+    row = BiometricTemplate.objects.get()
+    assert (row.kind, row.index) == ("face", 0)
+    copy = DeviceCommand.objects.get(device=b, template=row)
+    assert copy.command == f"DATA UPDATE FACE PIN=1002\tFID=0\tSize={len(face)}\tValid=1"
+    assert handle_poll(b).count(f"TMP={face}") == 1
