@@ -192,3 +192,24 @@ def test_face_template_is_stored_and_copied_as_face(client, org, two):
     copy = DeviceCommand.objects.get(device=b, template=row)
     assert copy.command == f"DATA UPDATE FACE PIN=1002\tFID=0\tSize={len(face)}\tValid=1"
     assert handle_poll(b).count(f"TMP={face}") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_change_is_synced_by_the_worker(org, two, monkeypatch):
+    from django.db import transaction
+
+    from ztk.devices import tasks
+
+    a, _b = two
+    monkeypatch.setattr(biometrics, "SYNC_INLINE_MAX", 1)
+    calls = []
+    real = tasks.sync_employees_task
+    monkeypatch.setattr(tasks, "sync_employees_task", lambda ids: calls.append(ids) or real(ids))
+    DeviceCommand.objects.all().delete()
+    with transaction.atomic():
+        for person in (org.employee, org.colleague):
+            person.name += "丙"
+            person.save()
+    assert calls == [sorted([org.employee.pk, org.colleague.pk])]
+    assert DeviceCommand.objects.filter(device=a, command__contains="Name=张三丙").count() == 1
+    assert DeviceCommand.objects.filter(device=a, command__contains="Name=李四丙").count() == 1

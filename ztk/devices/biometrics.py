@@ -393,6 +393,23 @@ def sync_device(device: Device, *, reason: str = "terminal", actor: Any = None) 
 # --------------------------------------------------------------------------- after commit
 
 _pending = threading.local()
+# More employees than this at once (an import, a terminal approved into a big group): the
+# background worker syncs them, in chunks, so the page that made the change answers fast.
+SYNC_INLINE_MAX = 20
+SYNC_CHUNK = 200
+
+
+def _to_worker(ids: list[int]) -> bool:
+    """Hand the sync to the worker; False when it cannot be queued (then it runs here)."""
+    from .tasks import sync_employees_task  # tasks imports services, which imports us
+
+    try:
+        for start in range(0, len(ids), SYNC_CHUNK):
+            sync_employees_task(ids[start : start + SYNC_CHUNK])
+    except Exception:  # noqa: BLE001 - the queue is unreachable: do it now instead
+        log.exception("could not queue the terminal sync; running it in the request")
+        return False
+    return True
 
 
 def _state() -> dict[str, set[int]]:
@@ -432,7 +449,8 @@ def _flush() -> None:
             return  # no terminal to tell (an import of many people on a fresh install)
         for device in Device.objects.filter(pk__in=devices):
             employees |= device_employee_ids(device)
-        sync_employees(employees, reason="change")
+        if len(employees) <= SYNC_INLINE_MAX or not _to_worker(sorted(employees)):
+            sync_employees(employees, reason="change")
     except Exception:  # the change itself is committed; the next change or "sync all" retries
         log.exception("terminal sync failed for employees %s", sorted(employees)[:20])
 
