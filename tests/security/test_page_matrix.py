@@ -347,6 +347,36 @@ PAGES: list[Page] = [
         post=HR_ACTION,
         body={"reason": "测试"},
     ),  # fmt: skip
+    # PIN mappings and biometric data (consent): HR's pages and actions
+    Page("devices:pins", "/hr/devices/pins/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "devices:pin_save",
+        "/hr/devices/pins/save/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002", "pin": "88", "scope": "terminal:{device}"},
+    ),  # fmt: skip
+    Page(
+        "devices:pin_delete",
+        "/hr/devices/pins/999999/delete/",
+        get=POST_ONLY,
+        post=HR_ACTION,  # none such: said on the page it returns to
+    ),
+    Page("devices:biometrics", "/hr/devices/biometrics/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "devices:consent_withdraw",
+        "/hr/devices/biometrics/withdraw/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002", "reason": "本人撤回"},
+    ),  # fmt: skip
+    Page(
+        "devices:consent_restore",
+        "/hr/devices/biometrics/restore/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002"},
+    ),  # fmt: skip
     # --- HR desk: paper forms and imports ----------------------------------------------------
     Page("hrdesk:index", "/hr/desk/", get=HR_PAGE, post=GET_ONLY),
     Page("hrdesk:import", "/hr/desk/import/", get=HR_PAGE, post=GET_ONLY),
