@@ -146,7 +146,7 @@ def command_line(command: DeviceCommand, text: str) -> str | None:
 
 
 def employee_for_pin(device: Device, pin: str) -> Employee | None:
-    from .ingest import pin_map  # ingest imports this module for the poll
+    from .ingest import pin_map  # cycle: ingest imports this module for the poll
 
     mapped = pin_map(device, [pin]).get(pin)
     if mapped is not None:
@@ -401,7 +401,7 @@ SYNC_CHUNK = 200
 
 def _to_worker(ids: list[int]) -> bool:
     """Hand the sync to the worker; False when it cannot be queued (then it runs here)."""
-    from .tasks import sync_employees_task  # tasks imports services, which imports us
+    from .tasks import sync_employees_task  # cycle: tasks imports services, which imports us
 
     try:
         for start in range(0, len(ids), SYNC_CHUNK):
