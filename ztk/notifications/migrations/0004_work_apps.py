@@ -7,73 +7,183 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_reminders'),
+        ("notifications", "0003_reminders"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='WorkApp',
+            name="WorkApp",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('feishu', 'Feishu')], max_length=10, unique=True, verbose_name='platform')),
-                ('active', models.BooleanField(default=False, verbose_name='send messages')),
-                ('corp_id', models.CharField(blank=True, max_length=100, verbose_name='corp id')),
-                ('agent_id', models.CharField(blank=True, max_length=40, verbose_name='agent id')),
-                ('app_key', models.CharField(blank=True, max_length=100, verbose_name='app key')),
-                ('app_id', models.CharField(blank=True, max_length=100, verbose_name='app id')),
-                ('app_secret', models.CharField(blank=True, max_length=200, verbose_name='app secret')),
-                ('callback_token', models.CharField(blank=True, max_length=200, verbose_name='callback token')),
-                ('aes_key', models.CharField(blank=True, max_length=200, verbose_name='callback AES key')),
-                ('card_template_id', models.CharField(blank=True, max_length=200, verbose_name='card template id')),
-                ('access_token', models.CharField(blank=True, editable=False, max_length=600)),
-                ('token_expires_at', models.DateTimeField(blank=True, editable=False, null=True)),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated at')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("dingtalk", "DingTalk"),
+                            ("wecom", "WeCom"),
+                            ("feishu", "Feishu"),
+                        ],
+                        max_length=10,
+                        unique=True,
+                        verbose_name="platform",
+                    ),
+                ),
+                ("active", models.BooleanField(default=False, verbose_name="send messages")),
+                ("corp_id", models.CharField(blank=True, max_length=100, verbose_name="corp id")),
+                ("agent_id", models.CharField(blank=True, max_length=40, verbose_name="agent id")),
+                ("app_key", models.CharField(blank=True, max_length=100, verbose_name="app key")),
+                ("app_id", models.CharField(blank=True, max_length=100, verbose_name="app id")),
+                (
+                    "app_secret",
+                    models.CharField(blank=True, max_length=200, verbose_name="app secret"),
+                ),
+                (
+                    "callback_token",
+                    models.CharField(blank=True, max_length=200, verbose_name="callback token"),
+                ),
+                (
+                    "aes_key",
+                    models.CharField(blank=True, max_length=200, verbose_name="callback AES key"),
+                ),
+                (
+                    "card_template_id",
+                    models.CharField(blank=True, max_length=200, verbose_name="card template id"),
+                ),
+                ("access_token", models.CharField(blank=True, editable=False, max_length=600)),
+                ("token_expires_at", models.DateTimeField(blank=True, editable=False, null=True)),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="updated at"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work app',
-                'verbose_name_plural': 'work apps',
-                'ordering': ['platform'],
-                'default_permissions': ('view',),
+                "verbose_name": "work app",
+                "verbose_name_plural": "work apps",
+                "ordering": ["platform"],
+                "default_permissions": ("view",),
             },
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('feishu', 'Feishu'), ('ding_app', 'DingTalk work notice'), ('wecom_app', 'WeCom app message'), ('feishu_app', 'Feishu app message')], max_length=10, verbose_name='channel'),
+            model_name="outboxmessage",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("email", "Email"),
+                    ("dingtalk", "DingTalk"),
+                    ("wecom", "WeCom"),
+                    ("feishu", "Feishu"),
+                    ("ding_app", "DingTalk work notice"),
+                    ("wecom_app", "WeCom app message"),
+                    ("feishu_app", "Feishu app message"),
+                ],
+                max_length=10,
+                verbose_name="channel",
+            ),
         ),
         migrations.CreateModel(
-            name='CallbackNonce',
+            name="CallbackNonce",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('feishu', 'Feishu')], max_length=10)),
-                ('nonce', models.CharField(max_length=100)),
-                ('seen_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("dingtalk", "DingTalk"),
+                            ("wecom", "WeCom"),
+                            ("feishu", "Feishu"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("nonce", models.CharField(max_length=100)),
+                ("seen_at", models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
             ],
             options={
-                'verbose_name': 'callback nonce',
-                'verbose_name_plural': 'callback nonces',
-                'default_permissions': (),
-                'constraints': [models.UniqueConstraint(fields=('platform', 'nonce'), name='workapp_nonce_once')],
+                "verbose_name": "callback nonce",
+                "verbose_name_plural": "callback nonces",
+                "default_permissions": (),
+                "constraints": [
+                    models.UniqueConstraint(fields=("platform", "nonce"), name="workapp_nonce_once")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='WorkAppUser',
+            name="WorkAppUser",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('feishu', 'Feishu')], max_length=10, verbose_name='platform')),
-                ('platform_user_id', models.CharField(max_length=100, verbose_name='user id on the platform')),
-                ('matched_by', models.CharField(choices=[('employee_no', 'Employee number'), ('mobile', 'Mobile'), ('import', 'Imported')], max_length=12, verbose_name='matched by')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated at')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='work_app_ids', to=settings.AUTH_USER_MODEL, verbose_name='user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("dingtalk", "DingTalk"),
+                            ("wecom", "WeCom"),
+                            ("feishu", "Feishu"),
+                        ],
+                        max_length=10,
+                        verbose_name="platform",
+                    ),
+                ),
+                (
+                    "platform_user_id",
+                    models.CharField(max_length=100, verbose_name="user id on the platform"),
+                ),
+                (
+                    "matched_by",
+                    models.CharField(
+                        choices=[
+                            ("employee_no", "Employee number"),
+                            ("mobile", "Mobile"),
+                            ("import", "Imported"),
+                        ],
+                        max_length=12,
+                        verbose_name="matched by",
+                    ),
+                ),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="updated at"
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="work_app_ids",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'work app user id',
-                'verbose_name_plural': 'work app user ids',
-                'default_permissions': ('view',),
-                'constraints': [models.UniqueConstraint(fields=('platform', 'user'), name='workapp_user_once'), models.UniqueConstraint(fields=('platform', 'platform_user_id'), name='workapp_platform_id_once')],
+                "verbose_name": "work app user id",
+                "verbose_name_plural": "work app user ids",
+                "default_permissions": ("view",),
+                "constraints": [
+                    models.UniqueConstraint(fields=("platform", "user"), name="workapp_user_once"),
+                    models.UniqueConstraint(
+                        fields=("platform", "platform_user_id"), name="workapp_platform_id_once"
+                    ),
+                ],
             },
         ),
     ]
