@@ -63,8 +63,29 @@ def call(
 ) -> dict[str, Any]:
     """One guarded request (``ztk.core.webhooks.post``) and its JSON answer."""
     data = None if body is None else json.dumps(body, ensure_ascii=False).encode()
-    _status, raw = post(url, data, headers or {}, method=method)
+    try:
+        _status, raw = post(url, data, headers or {}, method=method)
+    except DeliveryError as exc:
+        # Feishu answers some errors (an invalid token among them) with HTTP 4xx and its
+        # JSON error body: give that body to `check`, which knows the codes.
+        answer = _error_body(exc)
+        if answer is None:
+            raise
+        return answer
     return _json(raw)
+
+
+def _error_body(exc: DeliveryError) -> dict[str, Any] | None:
+    if exc.status is None or not 400 <= exc.status < 500:
+        return None
+    _prefix, _sep, text = str(exc).partition(": ")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None
+    if isinstance(data, dict) and isinstance(data.get("code", data.get("errcode")), int):
+        return data
+    return None
 
 
 def check(platform: str, data: dict[str, Any]) -> dict[str, Any]:
