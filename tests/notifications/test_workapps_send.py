@@ -196,4 +196,3 @@ def test_an_approver_gets_approval_cards_on_each_platform(week, platforms, setti
     ]
     assert form["elements"][0] == {"tag": "input", "name": "reason", "placeholder": {
         "tag": "plain_text", "content": "驳回理由"}}  # fmt: skip
-
