@@ -25,15 +25,7 @@ from ztk.audit.models import AuditEvent
 from ztk.corrections.models import Status
 from ztk.notifications.workapps.models import CallbackNonce, MatchBy, WorkAppUser
 
-from ..corrections.conftest import (  # noqa: F401 - fixtures
-    MON,
-    categories,
-    clock,
-    item,
-    only_checkout,
-    submit,
-    week,
-)
+from ..corrections.conftest import MON, item, only_checkout, submit
 from .workapp_fakes import AES_KEY, make_app
 
 pytestmark = pytest.mark.django_db
@@ -127,8 +119,10 @@ def ding_post(client, event: dict, *, ts=None, nonce=None, receiver="dingkey1"):
     nonce = nonce or os.urandom(6).hex()
     encrypt = wx_encrypt(json.dumps(event).encode(), receiver)
     query = f"signature={sha1_sign(TOKEN, ts, nonce, encrypt)}&timestamp={ts}&nonce={nonce}"
-    return client.post(f"/workapps/dingtalk/callback?{query}",
-                       data=json.dumps({"encrypt": encrypt}), content_type="application/json")  # fmt: skip
+    body = json.dumps({"encrypt": encrypt})
+    return client.post(
+        f"/workapps/dingtalk/callback?{query}", data=body, content_type="application/json"
+    )
 
 
 # --- the world ---------------------------------------------------------------------------

@@ -14,16 +14,8 @@ from ztk.notifications.models import NotificationKind, OutboxMessage, OutboxStat
 from ztk.notifications.services import notify
 from ztk.notifications.workapps.models import MatchBy, WorkApp, WorkAppUser
 
-from ..corrections.conftest import (  # noqa: F401 - fixtures
-    MON,
-    categories,
-    clock,
-    item,
-    only_checkout,
-    submit,
-    week,
-)
-from .workapp_fakes import make_app, platforms  # noqa: F401 - fixture
+from ..corrections.conftest import MON, item, only_checkout, submit
+from .workapp_fakes import make_app
 
 pytestmark = pytest.mark.django_db
 

@@ -180,9 +180,8 @@ def platforms(settings):
     server = Platforms()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.port = httpd.server_address[1]
-    settings.WORKAPPS_BASE_URLS = {
-        name: server.url for name in ("dingtalk", "dingtalk_api", "wecom", "feishu")
-    }
+    names = ("dingtalk", "dingtalk_api", "wecom", "feishu")
+    settings.WORKAPPS_BASE_URLS = dict.fromkeys(names, server.url)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield server

@@ -179,7 +179,7 @@ def notify(
         title=title,
         body=body,
         text=text,
-        url=url,
+        url=site_url(url),
         data=data,
         language=company_language(),
         now=now,

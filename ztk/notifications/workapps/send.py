@@ -48,9 +48,7 @@ def outbox_rows(
     ref = card_ref(kind, data)
     payload: dict[str, Any] = {"kind": kind, "title": title, "body": body, "text": text}
     if url:
-        from ..services import site_url  # services imports this module
-
-        payload["url"] = site_url(url)
+        payload["url"] = url  # absolute when SITE_URL is set (``services.site_url``)
     if ref:
         payload.update(ref=ref, labels=labels(language))
     return [
