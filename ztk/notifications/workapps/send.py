@@ -1,7 +1,7 @@
 """The work apps as outbox channels: which rows a notification gets, and sending one.
 
 `outbox_rows` is called by ``notifications.services.notify`` in the caller's transaction:
-one row per recipient with a user id on a platform whose app is switched on (two queries,
+one row per recipient with a user id on a platform whose app is switched on (one query,
 whatever the number of recipients). `send_row` is called by the outbox run
 (``notifications.delivery``) for rows of the ``ding_app`` / ``wecom_app`` / ``feishu_app``
 channels; retries, dead rows and the delivery log are the outbox core's.
@@ -38,13 +38,17 @@ def outbox_rows(
     """Unsaved outbox rows: each notification's recipient, on each app that is on."""
     if not notifications:
         return []
-    apps = [app for app in WorkApp.objects.filter(active=True) if app.configured]
-    if not apps:
-        return []
     by_user = {n.recipient_id: n for n in notifications}
-    ids = WorkAppUser.objects.filter(
-        platform__in=[app.platform for app in apps], user_id__in=list(by_user)
-    ).values_list("platform", "user_id", "platform_user_id")
+    # One query: the recipients' ids on the platforms whose app is switched on (an app
+    # is switched on only once configured: ``services.work_app_save``).
+    ids = list(
+        WorkAppUser.objects.filter(
+            platform__in=WorkApp.objects.filter(active=True).values("platform"),
+            user_id__in=list(by_user),
+        ).values_list("platform", "user_id", "platform_user_id")
+    )
+    if not ids:
+        return []
     ref = card_ref(kind, data)
     payload: dict[str, Any] = {"kind": kind, "title": title, "body": body, "text": text}
     if url:
