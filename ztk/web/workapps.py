@@ -4,9 +4,11 @@ Thin: the notifications layer verifies the callback (signature, time window, non
 decryption, ``workapps.callbacks``) and maps the platform user to an account; the decision
 goes through the request type's own service (``corrections.services.correction_approve``
 / ``correction_reject``), with the same visibility and approver checks as the pages.
-Every refusal is audited and answered the way the platform expects: a forged or replayed
-callback gets HTTP 403 and nothing else; a refused decision is told to the user (a WeCom
-passive reply, a Feishu toast; DingTalk is answered "success", as its docs require).
+A forged, expired or replayed callback gets HTTP 403 and nothing else (logged; not
+audited: it names no one, and anyone could send them). A verified callback whose decision
+is refused (unlinked user, not the step's approver, no reason) is audited and told to the
+user: a WeCom passive reply, a Feishu toast; DingTalk is answered "success", as its docs
+require. A decision taken is audited by the request's service and here (via which app).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from __future__ import annotations
 import logging
 
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -37,17 +40,21 @@ def callback(request: HttpRequest, platform: str) -> HttpResponse:
     if platform not in Platform.values:
         return HttpResponse(status=404)
     try:
+        try:
+            body = request.body
+        except RawPostDataException:  # a multipart form, already read: no platform sends one
+            raise callbacks.CallbackRefused(callbacks.BAD_BODY, "a form upload") from None
         received = callbacks.receive(
             platform,
             method=request.method or "POST",
             query=dict(request.GET.items()),
             headers={k.lower(): v for k, v in request.headers.items()},
-            body=request.body,
+            body=body,
         )
     except callbacks.CallbackRefused as refused:
+        # Not verified, so no one to name: logged, not audited (anyone on the internet
+        # could otherwise fill the audit log). Refused decisions below are audited.
         log.warning("work app callback refused (%s): %s", platform, refused)
-        callback_record(platform=platform, outcome="refused", code=refused.code,
-                        detail=refused.detail)  # fmt: skip
         return HttpResponse(status=403)
     with translation.override(company_language()):
         ok, message = _decide(received)
