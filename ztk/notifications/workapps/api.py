@@ -208,18 +208,27 @@ def user_ids_by_mobile(app: WorkApp, mobiles: list[str]) -> dict[str, str]:
         url = f"{base_url('feishu')}/open-apis/contact/v3/users/batch_get_id?user_id_type=user_id"
         for start in range(0, len(mobiles), 50):  # at most 50 a request
             chunk = mobiles[start : start + 50]
-            data = with_token(app, lambda t, c=chunk: check(platform, call(  # type: ignore[misc]
-                "POST", url, {"mobiles": c}, {"Authorization": f"Bearer {t}"})))  # fmt: skip
+
+            def ask(access_token: str, chunk: list[str] = chunk) -> dict[str, Any]:
+                headers = {"Authorization": f"Bearer {access_token}"}
+                return check(platform, call("POST", url, {"mobiles": chunk}, headers))
+
+            data = with_token(app, ask)
             for row in (data.get("data") or {}).get("user_list") or []:
                 if row.get("user_id") and row.get("mobile"):
                     found[str(row["mobile"]).removeprefix("+86")] = str(row["user_id"])
         return found
+    key: tuple[str, ...]
     if platform == Platform.DINGTALK:
         path, key = f"{base_url('dingtalk')}/topapi/v2/user/getbymobile", ("result", "userid")
     else:
         path, key = f"{base_url('wecom')}/cgi-bin/user/getuserid", ("userid",)
     for mobile in mobiles:
-        data = with_token(app, lambda t, m=mobile: _by_mobile(platform, path, t, m))
+
+        def ask_one(access_token: str, mobile: str = mobile) -> dict[str, Any]:
+            return _by_mobile(platform, path, access_token, mobile)
+
+        data = with_token(app, ask_one)
         value: Any = data
         for part in key:
             value = value.get(part) if isinstance(value, dict) else None

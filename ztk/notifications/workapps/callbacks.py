@@ -219,7 +219,9 @@ def _dingtalk(app: WorkApp, query: dict[str, str], body: bytes, now: datetime) -
     user = event.get("userId")
     if isinstance(private, dict) and isinstance(user, str) and user:
         actions = private.get("actionIds") or []
-        params = private.get("params") if isinstance(private.get("params"), dict) else {}
+        params: dict[str, Any] = (
+            private["params"] if isinstance(private.get("params"), dict) else {}
+        )
         action = actions[0] if isinstance(actions, list) and actions else ""
         ref = params.get("ref")
         if action in (APPROVE, REJECT) and parse_ref(ref):
