@@ -188,3 +188,38 @@ def test_an_approver_gets_approval_cards_on_each_platform(week, platforms, setti
     ]
     assert form["elements"][0] == {"tag": "input", "name": "reason", "placeholder": {
         "tag": "plain_text", "content": "驳回理由"}}  # fmt: skip
+
+
+def test_a_kept_token_is_fetched_again_once_it_expires(org, platforms, time_machine):
+    time_machine.move_to("2026-11-25T10:00:00+08:00", tick=False)
+    make_app("dingtalk")
+    link(org.employee.user, "dingtalk", "u-employee")
+    tell(org.employee.user)
+    deliver_pending()
+
+    time_machine.move_to("2026-11-25T11:54:00+08:00", tick=False)  # 7200 s less the margin
+    tell(org.employee.user)
+    deliver_pending()
+    time_machine.move_to("2026-11-25T11:56:00+08:00", tick=False)
+    tell(org.employee.user)
+    deliver_pending()
+
+    assert platforms.paths().count("/gettoken") == 2
+    sends = platforms.of("/topapi/message/corpconversation/asyncsend_v2")
+    assert [c.query["access_token"] for c in sends] == ["tok1", "tok1", "tok2"]
+
+
+def test_a_wecom_error_is_retried_later_without_a_new_token(org, platforms):
+    make_app("wecom")
+    link(org.employee.user, "wecom", "u-employee")
+    platforms.send_answers.append((200, {"errcode": 45009, "errmsg": "api freq out of limit"}))
+    tell(org.employee.user)
+
+    assert deliver_pending().failed == 1
+    [message] = app_rows("wecom_app")
+    assert message.status == OutboxStatus.FAILED and "45009" in message.last_error
+    assert platforms.paths().count("/cgi-bin/gettoken") == 1
+
+    assert deliver_pending(now=message.next_attempt_at).sent == 1
+    message.refresh_from_db()
+    assert message.status == OutboxStatus.SENT and message.attempts == 2
