@@ -23,6 +23,7 @@ from django.test import Client
 
 from ztk.audit.models import AuditEvent
 from ztk.corrections.models import Status
+from ztk.notifications.models import OutboxMessage
 from ztk.notifications.workapps.models import CallbackNonce, MatchBy, WorkAppUser
 
 from ..corrections.conftest import MON, item, only_checkout, submit
@@ -381,6 +382,9 @@ def test_dingtalk_card_approve(pending):
 
     assert response.status_code == 200 and _ding_success(response)
     assert req.actions.filter(action="approve", actor=org.supervisor.user).exists()
+    # DingTalk's answer cannot carry the outcome: it goes to the approver as a work notice.
+    notice = OutboxMessage.objects.get(channel="ding_app", payload__kind="workapp_reply")
+    assert notice.target == "u-manager" and notice.payload["text"] == "已批准。"
 
 
 def test_dingtalk_expired_timestamp_and_wrong_receiver_are_refused(pending):

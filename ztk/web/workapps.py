@@ -29,7 +29,7 @@ from ztk.notifications.models import Platform
 from ztk.notifications.services import company_language
 from ztk.notifications.workapps import callbacks
 from ztk.notifications.workapps.cards import APPROVE, parse_ref
-from ztk.notifications.workapps.services import callback_record, user_for
+from ztk.notifications.workapps.services import callback_record, tell_platform_user, user_for
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,11 @@ def callback(request: HttpRequest, platform: str) -> HttpResponse:
     with translation.override(company_language()):
         ok, message = _decide(received)
         content_type, body = callbacks.answer(received, platform, message, ok=ok)
+    if platform == Platform.DINGTALK and received.decision is not None and message:
+        # DingTalk's answer is a bare "success": the outcome goes as a work notice.
+        tell_platform_user(
+            platform=platform, platform_user_id=received.decision.platform_user_id, text=message
+        )
     return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
 
 

@@ -15,12 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
-from ztk.core.webhooks import DeliveryError
+from ztk.core.webhooks import DeliveryError, send_after_commit
 from ztk.org.models import Employee
 
 from .. import rules
-from ..models import Platform
+from ..models import OutboxMessage, Platform
+from ..tasks import deliver_outbox
 from . import api
+from .config import CHANNEL_OF
 from .models import FIELDS, SECRET_FIELDS, MatchBy, WorkApp, WorkAppUser
 
 # Stable error codes.
@@ -287,3 +289,16 @@ def callback_record(
         actor=actor,
         extra={"code": code or None, **{k: v for k, v in extra.items() if v not in (None, "")}},
     )
+
+
+@transaction.atomic
+def tell_platform_user(*, platform: str, platform_user_id: str, text: str) -> OutboxMessage:
+    """A short text to one platform user through the outbox: what happened to the card
+    they pressed, where the platform's callback answer cannot say it (DingTalk)."""
+    message = OutboxMessage.objects.create(
+        channel=CHANNEL_OF[platform],
+        target=platform_user_id,
+        payload={"kind": "workapp_reply", "title": "", "body": text, "text": text},
+    )
+    send_after_commit(deliver_outbox, [message.pk])
+    return message
