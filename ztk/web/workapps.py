@@ -58,13 +58,13 @@ def callback(request: HttpRequest, platform: str) -> HttpResponse:
         return HttpResponse(status=403)
     with translation.override(company_language()):
         ok, message = _decide(received)
-        content_type, body = callbacks.answer(received, platform, message, ok=ok)
+        content_type, answer = callbacks.answer(received, platform, message, ok=ok)
     if platform == Platform.DINGTALK and received.decision is not None and message:
         # DingTalk's answer is a bare "success": the outcome goes as a work notice.
         tell_platform_user(
             platform=platform, platform_user_id=received.decision.platform_user_id, text=message
         )
-    return HttpResponse(body, content_type=f"{content_type}; charset=utf-8")
+    return HttpResponse(answer, content_type=f"{content_type}; charset=utf-8")
 
 
 def _decide(received: callbacks.Received) -> tuple[bool, str]:
