@@ -309,6 +309,9 @@ def test_feishu_reject_with_reason_rejects(pending):
 
     assert response.status_code == 200
     assert response.json()["toast"]["type"] == "success"
+    card = response.json()["card"]  # the decided card keeps no buttons
+    assert card["type"] == "raw" and "button" not in json.dumps(card)
+    assert card["data"]["elements"][0]["text"]["content"] == "已驳回，并已告知申请人原因。"
     req.refresh_from_db()
     assert req.status == Status.REJECTED
     assert req.actions.get(action="reject").comment == "时间不对，请重提"
@@ -320,6 +323,7 @@ def test_feishu_reject_without_reason_is_refused_with_a_toast(pending):
     response = lark_post(Client(), lark_card_action("u-manager", "reject", f"correction:{req.pk}"))
 
     assert response.json()["toast"]["type"] == "error"
+    assert "card" not in response.json()  # refused: the card stays as it was
     assert step_of(req) == (Status.PENDING, 1)
 
 

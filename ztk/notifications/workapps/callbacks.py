@@ -287,7 +287,14 @@ def answer(received: Received | None, platform: str, message: str, *, ok: bool) 
         if received is not None and received.challenge is not None:
             return "application/json", json.dumps({"challenge": received.challenge})
         toast = {"type": "success" if ok else "error", "content": message}
-        return "application/json", json.dumps({"toast": toast}, ensure_ascii=False)
+        answer: dict[str, Any] = {"toast": toast}
+        if ok and message and received is not None and received.decision is not None:
+            # Decided: the card loses its buttons and says so (a raw card replaces it).
+            answer["card"] = {"type": "raw", "data": {
+                "config": {"update_multi": True},
+                "elements": [{"tag": "div", "text": {"tag": "plain_text", "content": message}}],
+            }}  # fmt: skip
+        return "application/json", json.dumps(answer, ensure_ascii=False)
     app = received.app if received is not None else None
     if app is None:
         return "text/plain", ""
