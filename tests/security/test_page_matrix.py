@@ -842,6 +842,21 @@ PAGES: list[Page] = [
         post=only(REDIRECT, *ADMINS),
         body={**GEOFENCE_FORM, "radius_m": "250"},
     ),
+    # --- settings: the work apps hold secrets: HR and the system admin only ----------------
+    Page(
+        "settings:work_apps",
+        "/settings/work-apps/",
+        get=HR_PAGE,
+        post=HR_ACTION,
+        body={"platform": "feishu", "app_id": "cli_matrix", "app_secret": "s3cret"},
+    ),
+    Page(
+        "settings:work_app_users",
+        "/settings/work-apps/dingtalk/users/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"how": "employee_no"},
+    ),
     # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
     Page(
         "settings:reminders",
@@ -1069,6 +1084,11 @@ PAGES: list[Page] = [
     # The installable app's worker and offline page hold no one's data: open to all.
     Page("web:service_worker", "/sw.js", get=everyone(200), post=everyone(405)),
     Page("web:offline", "/offline/", get=everyone(200), post=everyone(405)),
+    # The work apps' card callbacks: no session, a platform's signature (none configured
+    # here, so every call is refused; tests/notifications/test_workapps_callbacks.py).
+    Page(
+        "web:workapp_callback", "/workapps/wecom/callback", get=everyone(403), post=everyone(403)
+    ),  # fmt: skip
 ]
 
 
