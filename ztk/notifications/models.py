@@ -38,6 +38,11 @@ class NotificationKind(models.TextChoices):
         "correction_paper_registered",
         _("Paper correction form registered by HR"),
     )
+    OVERTIME_SUBMITTED = "overtime_submitted", _("Overtime request to approve")
+    OVERTIME_APPROVED = "overtime_approved", _("Overtime request approved")
+    OVERTIME_REJECTED = "overtime_rejected", _("Overtime request rejected")
+    OVERTIME_WITHDRAWN = "overtime_withdrawn", _("Overtime request withdrawn")
+    OVERTIME_CANCELLED = "overtime_cancelled", _("Overtime request cancelled")
     APPROVAL_OVERDUE = "approval_overdue", _("Approval step overdue")
     APPROVAL_ESCALATED = "approval_escalated", _("Overdue approval escalated to you")
     PERIOD_REOPENED = "period_reopened", _("Attendance period reopened")
