@@ -65,8 +65,9 @@ def may_file_for(user: Any, employee: Any) -> bool:
 
 
 def may_cancel(user: Any, request: OvertimeRequest) -> bool:
-    """Cancelling an approved request (撤销) undoes what it counted: HR only."""
-    return _signed_in(user) and bool(is_hr(user) or is_sysadmin(user))
+    """Cancelling an approved request (撤销) undoes what it counted: HR only (the system
+    admin decides no requests)."""
+    return _signed_in(user) and bool(is_hr(user))
 
 
 def may_edit_policy(user: Any) -> bool:

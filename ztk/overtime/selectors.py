@@ -74,3 +74,10 @@ def to_decide(user: Any) -> list[OvertimeRequest]:
     if not (is_hr(user) or is_sysadmin(user)):
         qs = qs.filter(Q(current_approvers=user) | Q(current_kind__in=["hr", "superuser"]))
     return [r for r in qs.distinct()[:200] if may_act(user, r)]
+
+
+def mine(user: Any) -> QuerySet[OvertimeRequest]:
+    """The user's own requests and the ones they filed."""
+    return OvertimeRequest.objects.select_related("employee").filter(
+        Q(employee__user=user) | Q(applicant=user)
+    )
