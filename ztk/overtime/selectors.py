@@ -8,10 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext
 
 from ztk import engine
+from ztk.approvals.inboxes import QueueLink
 from ztk.attendance.overtime_inputs import OvertimeInputs
-from ztk.org.rules import is_hr, is_sysadmin
+from ztk.org.rules import can_approve, is_hr, is_sysadmin
 
 from .models import OvertimePolicy, OvertimeRequest, Status
 from .rules import may_act
@@ -81,3 +84,14 @@ def mine(user: Any) -> QuerySet[OvertimeRequest]:
     return OvertimeRequest.objects.select_related("employee").filter(
         Q(employee__user=user) | Q(applicant=user)
     )
+
+
+def inbox_link(user: Any) -> QueueLink | None:
+    """The inbox's link to the overtime waiting for ``user`` (approvers only)."""
+    if not can_approve(user):
+        return None
+    try:
+        url = reverse("overtime:inbox")
+    except NoReverseMatch:
+        return None
+    return QueueLink(gettext("Overtime"), len(to_decide(user)), url)
