@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from ztk.approvals.chains import display_name
 from ztk.attendance.days import employee_zone
 from ztk.attendance.models import AttendanceDay
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
@@ -205,13 +206,17 @@ def _detail(
     request: HttpRequest, req: OvertimeRequest, *, error: str = "", status: int = 200
 ) -> HttpResponse:
     user = request.user
+    actions = list(req.actions.select_related("actor__employee"))
+    for action in actions:
+        action.actor_name = display_name(action.actor) if action.actor else ""  # type: ignore[attr-defined]  # display only
     return render(
         request,
         "overtime/detail.html",
         {
             **_nav(request, "detail"),
             "row": _row(req),
-            "actions": req.actions.select_related("actor"),
+            "applicant": display_name(req.applicant),
+            "actions": actions,
             "chain": req.chain,
             "can_act": may_act(user, req),
             "can_withdraw": req.is_pending and is_participant(user, req),
