@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "ztk.approvals",
     "ztk.corrections",
     "ztk.overtime",
+    "ztk.leave",
     "ztk.hrdesk",
     "ztk.notifications",
     "ztk.reports",

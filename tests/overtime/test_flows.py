@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from ztk.attendance.models import AttendanceDay, AttendancePeriod, PeriodStatus
+from ztk.attendance.services import recompute
 from ztk.audit.models import AuditEvent
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.leave.selectors import balance_of
 from ztk.notifications.models import Notification
 from ztk.overtime import services
 from ztk.overtime.models import Compensation, Status
@@ -157,10 +161,21 @@ def test_cancelling_approved_overtime_uncounts_it(week):
     assert day(org.employee, SAT).overtime_counted_minutes == 0
 
 
-def test_time_off_is_not_credited_without_a_ledger(week):
-    """No leave ledger yet: the request stays unsettled instead of claiming a credit."""
+def test_time_off_is_credited_once_the_day_is_final_and_taken_back_on_cancel(week):
+    """调休: the day's counted overtime goes to the leave ledger when the day is final."""
     org = week
     punch(org.employee, at(SAT, 9), at(SAT, 12))
     req = approve_all(org, submit(org, at(SAT, 9), at(SAT, 12), compensation=Compensation.TIME_OFF))
     req.refresh_from_db()
     assert (req.status, req.credited_minutes, req.settled_at) == ("approved", 0, None)
+    assert balance_of(org.employee, "compensatory") == 0  # the day is not final yet
+
+    recompute([(org.employee.pk, SAT)], finalise=True)
+    assert services.settle_due() == 1
+    assert services.settle_due() == 0  # once
+    req.refresh_from_db()
+    assert req.credited_minutes == 180 and req.settled_at is not None
+    assert balance_of(org.employee, "compensatory") == Decimal("3.00")
+
+    services.overtime_cancel(actor=org.hr.user, request=req, reason="搞错了")
+    assert balance_of(org.employee, "compensatory") == 0
