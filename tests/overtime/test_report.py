@@ -12,7 +12,7 @@ from ztk.accounts.services import api_key_create
 from ztk.reports import export
 from ztk.reports.summary import department_totals, monthly_summary
 
-from .conftest import MON, SAT, at, punch
+from .conftest import MON, SAT, TUE, at, punch
 from .test_flows import approve_all, submit
 
 pytestmark = pytest.mark.django_db
@@ -60,3 +60,23 @@ def test_approved_overtime_is_reported_by_category(client, week):
     item = next(r for r in body["rows"] if r["employee_no"] == "1002")
     assert item["overtime_rest_hours"] == 8.5
     assert body["totals"]["overtime_rest_hours"] == 8.5
+
+
+def test_work_on_a_statutory_holiday_is_holiday_overtime(week):
+    """A holiday of the work calendar (scheduling) makes the day's overtime 3× overtime."""
+    from ztk.scheduling.models import WorkCalendarDay
+
+    org = week
+    WorkCalendarDay.objects.update_or_create(
+        date=TUE, defaults={"kind": WorkCalendarDay.Kind.HOLIDAY, "name": "测试节"}
+    )
+    punch(org.employee, at(TUE, 10), at(TUE, 14))
+    req = approve_all(org, submit(org, at(TUE, 10), at(TUE, 14)))
+    assert req.kind == "holiday"
+
+    row = zhang(monthly_summary(period_start=START, period_end=END))
+    assert (row.overtime_weekday_hours, row.overtime_rest_hours, row.overtime_holiday_hours) == (
+        0.0,
+        0.0,
+        4.0,
+    )

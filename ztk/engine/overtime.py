@@ -31,11 +31,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Final, Literal
 
 from .inputs import DayKind, DayPlan, PunchIn, check_aware, check_minutes
-from .layout import layout
+from .layout import EPOCH, MIN_US, layout, to_us
 
 OvertimeKind = Literal["weekday", "rest", "holiday"]
 OVERTIME_KINDS: Final = ("weekday", "rest", "holiday")
@@ -46,10 +46,9 @@ _KIND_OF_DAY: Final[dict[DayKind, OvertimeKind]] = {
     "rest": "rest",
     "holiday": "holiday",
 }
-_MINUTE: Final = timedelta(minutes=1)
-_ZERO: Final = timedelta()
+_MICROSECOND: Final = timedelta(microseconds=1)
 
-Span = tuple[datetime, datetime]
+Span = tuple[datetime, datetime]  # aware; the blocks of a result are in UTC
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,9 +71,13 @@ class OvertimePolicy:
 
     def block_minutes(self, length: timedelta) -> int:
         """Whole minutes of one block after the minimum and the rounding (never negative)."""
-        if length <= _ZERO:
+        return self.block_minutes_us(length // _MICROSECOND)
+
+    def block_minutes_us(self, length: int) -> int:
+        """``block_minutes`` of a length in microseconds."""
+        if length <= 0:
             return 0
-        minutes = length // _MINUTE
+        minutes = length // MIN_US
         if minutes < self.min_block_minutes or minutes <= 0:
             return 0
         return minutes - minutes % self.unit_minutes
@@ -91,36 +94,45 @@ class Overtime:
     kind: OvertimeKind
     minutes: int
     counted_minutes: int
-    blocks: tuple[Span, ...] = ()
+    blocks_us: tuple[tuple[int, int], ...] = ()  # microseconds since the epoch
+
+    @property
+    def blocks(self) -> tuple[Span, ...]:
+        """The blocks as UTC datetimes."""
+        return tuple((_moment(a), _moment(b)) for a, b in self.blocks_us)
 
 
 def overtime_kind(plan: DayPlan) -> OvertimeKind:
     return _KIND_OF_DAY[plan.kind]
 
 
-def _blocks(plan: DayPlan, first: datetime, last: datetime) -> list[Span]:
-    """The stretches of presence outside the plan's scheduled time, in UTC."""
-    if last <= first:
-        return []
+# The result of a day without overtime, shared (most days: the recompute asks for each).
+_NONE: Final[dict[str, Overtime]] = {
+    day_kind: Overtime(kind, 0, 0) for day_kind, kind in _KIND_OF_DAY.items()
+}
+
+
+def _blocks(plan: DayPlan, first: int, last: int) -> list[tuple[int, int]]:
+    """The stretches of presence outside the plan's scheduled time, in microseconds since
+    the epoch (``layout.to_us``), from the date's first and last punch."""
     found = layout(plan)
     if found is None:  # rest day or holiday: all of it
         return [(first, last)]
     flexible = found.shift.flexible
     if flexible is not None and found.arrive_from is not None:
-        begin = max(first, found.arrive_from)
-        due = begin + timedelta(minutes=flexible.required_minutes)
+        due = max(first, to_us(found.arrive_from)) + flexible.required_minutes * MIN_US
         return [(due, last)] if last > due else []
-    start, end = found.segments[0][0], found.segments[-1][1]
-    blocks: list[Span] = []
+    start, end = found.segments_us[0][0], found.segments_us[-1][1]
+    blocks: list[tuple[int, int]] = []
     if first < start:
         blocks.append((first, min(start, last)))
     if last > end:
         blocks.append((max(end, first), last))
-    return [(a, b) for a, b in blocks if b > a]
+    return blocks
 
 
-def _merge(spans: Iterable[Span]) -> list[Span]:
-    merged: list[Span] = []
+def _merge(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
     for start, end in sorted(spans):
         if merged and start <= merged[-1][1]:
             merged[-1] = (merged[-1][0], max(merged[-1][1], end))
@@ -129,13 +141,17 @@ def _merge(spans: Iterable[Span]) -> list[Span]:
     return merged
 
 
-def _inside(block: Span, approved: list[Span]) -> timedelta:
-    total = _ZERO
+def _inside(block: tuple[int, int], approved: list[tuple[int, int]]) -> int:
+    total = 0
     for a, b in approved:
         lo, hi = max(a, block[0]), min(b, block[1])
         if hi > lo:
             total += hi - lo
     return total
+
+
+def _moment(us: int) -> datetime:
+    return EPOCH + timedelta(microseconds=us)
 
 
 def compute_overtime(
@@ -151,31 +167,34 @@ def compute_overtime(
     if not isinstance(policy, OvertimePolicy):
         raise ValueError("compute_overtime: policy must be an OvertimePolicy")
     kind = _KIND_OF_DAY[plan.kind]
-    first: datetime | None = None
-    last: datetime | None = None
+    first: int | None = None
+    last: int | None = None
     for punch in punches:
         if punch.voided:
             continue
-        at = punch.at
+        at = to_us(punch.at)
         if first is None or at < first:
             first = at
         if last is None or at > last:
             last = at
     if first is None or last is None or last <= first:
-        return Overtime(kind, 0, 0)
-    blocks = _blocks(plan, first.astimezone(UTC), last.astimezone(UTC))
+        return _NONE[plan.kind]
+    blocks = [(a, b) for a, b in _blocks(plan, first, last) if b > a]
     if not blocks:
-        return Overtime(kind, 0, 0)
-    minutes = sum(policy.block_minutes(b - a) for a, b in blocks)
-    if not policy.needs_request:
-        counted = minutes
-    else:
+        return _NONE[plan.kind]
+    block_minutes = policy.block_minutes_us
+    minutes = 0
+    for a, b in blocks:
+        minutes += block_minutes(b - a)
+    counted = minutes if not policy.needs_request else 0
+    if policy.needs_request and approved:
         spans = []
         for start, end in approved:
             check_aware("approved span start", start)
             check_aware("approved span end", end)
             if end > start:
-                spans.append((start.astimezone(UTC), end.astimezone(UTC)))
+                spans.append((to_us(start), to_us(end)))
         merged = _merge(spans)
-        counted = sum(policy.block_minutes(_inside(block, merged)) for block in blocks)
+        for block in blocks:
+            counted += block_minutes(_inside(block, merged))
     return Overtime(kind, minutes, min(counted, minutes), tuple(blocks))
