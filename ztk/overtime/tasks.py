@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task
+
+from ztk.core.leases import leased
 
 from .services import settle_due
 
@@ -13,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 @db_periodic_task(crontab(minute="40"))
-@lock_task("overtime-settle")
+@leased("overtime-settle")
 def settle_time_off() -> None:
     """Hourly: approved 调休 overtime whose day became final goes to the balance."""
     count = settle_due()
