@@ -1,0 +1,265 @@
+"""Push protocol 3.x over real HTTP: a terminal that registers, downloads the configuration,
+uploads punches, users, templates and stored transactions, and runs commands — from the
+recorded sample bodies (tests/devices/samples/3x) and the 3.x simulator.
+
+Runs on the default SQLite test database and, with DATABASE_URL=postgres://…, on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+
+from ztk.audit.models import AuditEvent
+from ztk.devices import protocol3
+from ztk.devices.models import (
+    CommandStatus,
+    Device,
+    DeviceCommand,
+    DeviceLog,
+    DeviceStatus,
+    HeldPunch,
+    HoldReason,
+    LogKind,
+    PushProtocol,
+)
+from ztk.devices.services import device_approve
+from ztk.devices.simulator3 import Punch3, Push3Terminal
+from ztk.punches.models import Punch
+
+from .conftest import make_device
+from .test_protocol3 import sample
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+SERIAL = "CGXH3X0000001"
+
+
+def body(name: str) -> bytes:
+    return sample(name).encode()
+
+
+def test_a_3x_exchange_from_registry_to_uploaded_punches(live_server, org):
+    device = make_device(SERIAL, group=org.group)  # approved, in Asia/Shanghai
+    terminal = Push3Terminal(live_server.url, SERIAL)
+
+    # 1. Start-up: not registered yet, so `OK`; the terminal is now served in 3.x.
+    reply = terminal.init()
+    assert (reply.status, reply.body) == (200, "OK")
+    assert reply.headers["content-type"].startswith("text/plain")
+    device.refresh_from_db()
+    assert device.protocol == PushProtocol.V3
+    assert device.push_version == "3.1.2"
+
+    # 2. Registry: the capabilities in, the code out (and the session as a cookie).
+    reply = terminal.request("POST", f"/iclock/registry?SN={SERIAL}", body("registry_body.txt"))
+    assert reply.status == 200
+    device.refresh_from_db()
+    assert reply.body == f"RegistryCode={device.registry_code}\n"
+    assert len(device.registry_code) == 32
+    assert f"JSESSIONID={device.session_id}" in reply.headers["set-cookie"]
+    assert device.options["registry"]["DeviceType"] == "att"
+    assert device.firmware == "ZAM180-NF-Ver1.1.17"
+    assert AuditEvent.objects.filter(action="devices.device.registry").count() == 1
+    terminal.registry_code = device.registry_code
+    terminal.session_id = device.session_id
+
+    # 3. Configuration, with the same session id; from now on requests carry the token.
+    reply = terminal.download_config()
+    assert reply.status == 200
+    assert terminal.config["SessionID"] == device.session_id
+    assert terminal.config["PushProtVer"] == "3.1.2"
+    assert terminal.config["MultiBioDataSupport"] == "0:1:0:0:0:0:0:0:0:1:0"
+    assert terminal.token == protocol3.session_token(
+        device.registry_code, SERIAL, device.session_id
+    )
+
+    # 4. The terminal's parameters.
+    reply = terminal.request(
+        "POST", f"/iclock/cdata?SN={SERIAL}&table=options", body("options_body.txt")
+    )
+    assert reply.body == "OK"
+    device.refresh_from_db()
+    assert (device.user_count, device.options["DeviceName"]) == (7, "SpeedFace-V5L")
+
+    # 5. Punches: the same ingestion as 2.x. Door events (pin 0) and a refused access are
+    # logged, not counted; the bit-string verify type reads as fingerprint.
+    reply = terminal.request(
+        "POST", f"/iclock/cdata?SN={SERIAL}&table=rtlog", body("rtlog_body.txt")
+    )
+    assert (reply.status, reply.body) == (200, "OK")
+    punches = Punch.objects.filter(device_sn=SERIAL).order_by("at")
+    assert [(p.employee.employee_no, p.verify_mode, p.punch_state) for p in punches] == [
+        ("1002", 15, 0),
+        ("1003", 1, 0),
+        ("1002", 15, 1),
+    ]
+    assert punches[0].at == datetime(2026, 11, 26, 0, 57, 3, tzinfo=UTC)
+    refused = DeviceLog.objects.filter(kind=LogKind.REJECTED_LINE, table="rtlog")
+    assert sorted(refused.values_list("line_no", "code")) == [
+        (3, "no_user"),
+        (4, "no_user"),
+        (5, "not_a_punch"),
+    ]
+    reply = terminal.request(
+        "POST", f"/iclock/cdata?SN={SERIAL}&table=rtstate", body("rtstate_body.txt")
+    )
+    assert reply.body == "OK"
+
+    # 6. Users, templates and stored transactions: answered `<table>=<rows taken>`.
+    tabledata = f"/iclock/cdata?SN={SERIAL}&table=tabledata&count=2&tablename="
+    reply = terminal.request("POST", tabledata + "user", body("tabledata_user_body.txt"))
+    assert reply.body == "user=2"
+    assert set(DeviceLog.objects.filter(kind=LogKind.USER).values_list("message", flat=True)) == {
+        "PIN=1002 Name=王芳",
+        "PIN=1003 Name=Li Lei",
+    }
+    reply = terminal.request("POST", tabledata + "biodata", body("tabledata_biodata_body.txt"))
+    assert reply.body == "biodata=2"
+    template_b64 = sample("tabledata_biodata_body.txt").split("tmp=")[1][:40]
+    assert not any(template_b64 in (log.raw + log.message) for log in DeviceLog.objects.all())
+    reply = terminal.request(
+        "POST", tabledata + "transaction", body("tabledata_transaction_body.txt")
+    )
+    assert reply.body == "transaction=2"
+    assert Punch.objects.filter(device_sn=SERIAL, at__date="2026-11-25").count() == 2
+
+    # 7. Everything again (terminals re-send after errors): nothing doubles.
+    terminal.request("POST", f"/iclock/cdata?SN={SERIAL}&table=rtlog", body("rtlog_body.txt"))
+    terminal.request("POST", tabledata + "transaction", body("tabledata_transaction_body.txt"))
+    assert Punch.objects.filter(device_sn=SERIAL).count() == 5
+
+    # 8. The next start-up: registered, the same code and session.
+    reply = terminal.init()
+    lines = reply.body.splitlines()
+    assert lines[:2] == ["registry=ok", f"RegistryCode={device.registry_code}"]
+    assert f"SessionID={device.session_id}" in lines
+    assert "Realtime=1" in lines
+    assert terminal.ping().body == "OK"
+
+
+def test_commands_go_out_in_3x_form_and_answers_are_recorded(live_server, org):
+    device = make_device(SERIAL, group=org.group)
+    terminal = Push3Terminal(live_server.url, SERIAL)
+    terminal.connect()
+    user = DeviceCommand.objects.create(
+        device=device, command="DATA UPDATE USERINFO PIN=1002\tName=张三\tPri=0\tPasswd=\tCard="
+    )
+    info = DeviceCommand.objects.create(device=device, command="INFO")
+    reboot = DeviceCommand.objects.create(device=device, command="REBOOT")
+
+    handed = terminal.poll()
+
+    assert handed == [
+        (user.pk, "DATA UPDATE user Pin=1002\tName=张三\tPrivilege=0\tPassword=\tCardNo="),
+        (reboot.pk, "CONTROL DEVICE 03000000"),
+    ]
+    info.refresh_from_db()  # no 3.x form: answered "failed" by us, never sent
+    assert (info.status, info.return_code, info.attempts) == (CommandStatus.FAILED, -1, 1)
+    assert DeviceLog.objects.filter(code="no_3x_form").count() == 1
+    assert terminal.poll() == []
+
+    results = sample("devicecmd_body.txt").format(first=user.pk, second=reboot.pk)
+    reply = terminal.request("POST", f"/iclock/devicecmd?SN={SERIAL}", results.encode())
+
+    assert reply.body == "OK"
+    user.refresh_from_db()
+    reboot.refresh_from_db()
+    assert (user.status, user.return_code) == (CommandStatus.DONE, 0)
+    assert (reboot.status, reboot.return_code) == (CommandStatus.FAILED, -1004)
+    # A positive return value is success in 3.x; -5000 (forwarded to a sub-controller) is
+    # not an answer yet.
+    count = DeviceCommand.objects.create(device=device, command="DATA QUERY USERINFO")
+    forwarded = DeviceCommand.objects.create(device=device, command="DATA DELETE USERINFO PIN=9")
+    assert [c for _i, c in terminal.poll()] == [
+        "DATA QUERY tablename=user,fielddesc=*,filter=*",
+        "DATA DELETE user Pin=9",
+    ]
+    terminal.answer([(count.pk, "DATA QUERY", 7), (forwarded.pk, "DATA DELETE", -5000)])
+    count.refresh_from_db()
+    forwarded.refresh_from_db()
+    assert (count.status, count.return_code) == (CommandStatus.DONE, 7)
+    assert forwarded.status == CommandStatus.SENT
+
+
+def test_query_answers_arrive_on_querydata(live_server, org):
+    device = make_device(SERIAL, group=org.group)
+    terminal = Push3Terminal(live_server.url, SERIAL)
+    terminal.connect()
+    query = DeviceCommand.objects.create(device=device, command="DATA QUERY ATTLOG")
+    ((command_id, _text),) = terminal.poll()
+    rows = sample("tabledata_transaction_body.txt").replace("transaction ", "")
+
+    reply = terminal.request(
+        "POST",
+        f"/iclock/querydata?SN={SERIAL}&type=tabledata&cmdid={command_id}&tablename=transaction"
+        "&count=2&packcnt=1&packidx=1",
+        rows.encode(),
+    )
+
+    assert (reply.status, reply.body) == (200, "transaction=2")
+    assert query.pk == command_id
+    assert Punch.objects.filter(device_sn=SERIAL).count() == 2
+
+
+def test_an_unanswered_3x_command_is_resent_after_the_timeout_then_expires(
+    live_server, org, settings
+):
+    settings.DEVICE_COMMAND_TIMEOUT = 300
+    settings.DEVICE_COMMAND_ATTEMPTS = 2
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    device = make_device(SERIAL, group=org.group)
+    terminal = Push3Terminal(live_server.url, SERIAL)
+    with time_machine.travel(start, tick=False):
+        terminal.connect()
+    command = DeviceCommand.objects.create(device=device, command="DATA DELETE USERINFO PIN=77")
+    sent = [(command.pk, "DATA DELETE user Pin=77")]
+
+    with time_machine.travel(start, tick=False):
+        assert terminal.poll() == sent
+    with time_machine.travel(start + timedelta(seconds=200), tick=False):
+        assert terminal.poll() == []
+    with time_machine.travel(start + timedelta(seconds=301), tick=False):
+        assert terminal.poll() == sent  # overdue: sent again, still in 3.x form
+    with time_machine.travel(start + timedelta(seconds=700), tick=False):
+        assert terminal.poll() == []
+    command.refresh_from_db()
+    assert (command.status, command.attempts) == (CommandStatus.EXPIRED, 2)
+
+
+def test_a_new_3x_terminal_waits_for_approval_then_its_punches_count(live_server, org):
+    terminal = Push3Terminal(live_server.url, "NEW3X00001")
+    config = terminal.connect()
+
+    device = Device.objects.get(serial="NEW3X00001")
+    assert device.status == DeviceStatus.PENDING
+    assert device.protocol == PushProtocol.V3
+    assert not device.commands.exists()  # no INFO / CHECK: a 3.x terminal has no such thing
+    assert config["SessionID"] == device.session_id
+    at = datetime(2026, 11, 26, 8, 50)
+    reply = terminal.rtlog([Punch3("1002", at), Punch3("1003", at + timedelta(minutes=1))])
+    assert reply.body == "OK"
+    assert HeldPunch.objects.filter(reason=HoldReason.PENDING_DEVICE).count() == 2
+    assert not Punch.objects.exists()
+
+    result = device_approve(actor=org.hr.user, serial="NEW3X00001", attendance_group="STD")
+
+    assert result.released.recorded == 2
+    assert Punch.objects.filter(device_sn="NEW3X00001").count() == 2
+
+
+def test_a_terminal_that_announces_2x_again_is_served_in_2x(live_server, org):
+    device = make_device(SERIAL, group=org.group)
+    terminal = Push3Terminal(live_server.url, SERIAL)
+    terminal.connect()
+    device.refresh_from_db()
+    assert device.protocol == PushProtocol.V3
+
+    reply = terminal.request("GET", f"/iclock/cdata?SN={SERIAL}&options=all&pushver=2.4.1")
+
+    assert reply.body.startswith(f"GET OPTION FROM: {SERIAL}\n")
+    device.refresh_from_db()
+    assert device.protocol == PushProtocol.V2
+    assert DeviceLog.objects.filter(code="protocol_changed").count() == 2
