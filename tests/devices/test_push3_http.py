@@ -7,6 +7,7 @@ Runs on the default SQLite test database and, with DATABASE_URL=postgres://…, 
 
 from __future__ import annotations
 
+import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -15,6 +16,7 @@ import time_machine
 from ztk.audit.models import AuditEvent
 from ztk.devices import protocol3
 from ztk.devices.models import (
+    BiometricTemplate,
     CommandStatus,
     Device,
     DeviceCommand,
@@ -39,6 +41,15 @@ SERIAL = "CGXH3X0000001"
 
 def body(name: str) -> bytes:
     return sample(name).encode()
+
+
+def drain(terminal: Push3Terminal) -> list[str]:
+    """Run what is queued already — the group's people, sent to a new terminal (USERINFO
+    sync) — and return those commands as handed out."""
+    handed = []
+    while commands := terminal.run_commands():
+        handed += [command for _id, command in commands]
+    return handed
 
 
 def test_a_3x_exchange_from_registry_to_uploaded_punches(live_server, org):
@@ -118,6 +129,10 @@ def test_a_3x_exchange_from_registry_to_uploaded_punches(live_server, org):
     }
     reply = terminal.request("POST", tabledata + "biodata", body("tabledata_biodata_body.txt"))
     assert reply.body == "biodata=2"
+    assert sorted(BiometricTemplate.objects.values_list("kind", "index")) == [
+        ("face", 0),
+        ("finger", 6),
+    ]
     template_b64 = sample("tabledata_biodata_body.txt").split("tmp=")[1][:40]
     assert not any(template_b64 in (log.raw + log.message) for log in DeviceLog.objects.all())
     reply = terminal.request(
@@ -144,6 +159,9 @@ def test_commands_go_out_in_3x_form_and_answers_are_recorded(live_server, org):
     device = make_device(SERIAL, group=org.group)
     terminal = Push3Terminal(live_server.url, SERIAL)
     terminal.connect()
+    synced = drain(terminal)  # the group's people went out as 3.x user records
+    assert "DATA UPDATE user Pin=1002\tName=张三\tPrivilege=0\tCardNo=" in synced
+    assert all(command.startswith("DATA UPDATE user Pin=") for command in synced)
     user = DeviceCommand.objects.create(
         device=device, command="DATA UPDATE USERINFO PIN=1002\tName=张三\tPri=0\tPasswd=\tCard="
     )
@@ -188,6 +206,7 @@ def test_query_answers_arrive_on_querydata(live_server, org):
     device = make_device(SERIAL, group=org.group)
     terminal = Push3Terminal(live_server.url, SERIAL)
     terminal.connect()
+    drain(terminal)
     query = DeviceCommand.objects.create(device=device, command="DATA QUERY ATTLOG")
     ((command_id, _text),) = terminal.poll()
     rows = sample("tabledata_transaction_body.txt").replace("transaction ", "")
@@ -214,6 +233,7 @@ def test_an_unanswered_3x_command_is_resent_after_the_timeout_then_expires(
     terminal = Push3Terminal(live_server.url, SERIAL)
     with time_machine.travel(start, tick=False):
         terminal.connect()
+        drain(terminal)
     command = DeviceCommand.objects.create(device=device, command="DATA DELETE USERINFO PIN=77")
     sent = [(command.pk, "DATA DELETE user Pin=77")]
 
@@ -263,3 +283,30 @@ def test_a_terminal_that_announces_2x_again_is_served_in_2x(live_server, org):
     device.refresh_from_db()
     assert device.protocol == PushProtocol.V2
     assert DeviceLog.objects.filter(code="protocol_changed").count() == 2
+
+
+def test_a_template_enrolled_on_one_3x_terminal_reaches_the_other(live_server, org):
+    """BIODATA from terminal A is stored encrypted and copied to terminal B of the same group,
+    in 3.x form with the type A sent (a visible-light face stays type 9)."""
+    make_device(SERIAL, group=org.group)
+    make_device("CGXH3X0000002", group=org.group)
+    a = Push3Terminal(live_server.url, SERIAL)
+    b = Push3Terminal(live_server.url, "CGXH3X0000002")
+    a.connect()
+    b.connect()
+    drain(a)
+    drain(b)
+    face = b"\x8a\x01visible-light face template" * 20
+
+    reply = a.biodata([("1003", 9, 0, face)])
+
+    assert reply.body == "biodata=1"
+    stored = BiometricTemplate.objects.get(employee=org.colleague)
+    assert (stored.kind, stored.index, stored.version) == ("face", 0, "58.1")
+    assert face not in bytes(stored.ciphertext)
+    logged = DeviceLog.objects.get(code="template_stored")
+    assert logged.message == "PIN=1003 face (visible light) 0"
+    (copy,) = [c for c in drain(b) if "biodata" in c]
+    assert copy.startswith("DATA UPDATE biodata Pin=1003\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9")
+    assert copy.endswith("\tTmp=" + base64.b64encode(face).decode())
+    assert drain(a) == []  # not sent back to the terminal it came from

@@ -37,7 +37,7 @@ from ztk.punches.services import (
     record_punches,
 )
 
-from . import admission, conf, photos, protocol, protocol3
+from . import admission, biometrics, conf, photos, protocol, protocol3
 from .models import (
     LOCAL_TIME_FORMAT,
     SERIAL_PATTERN,
@@ -588,6 +588,7 @@ def handle_operlog(
     entries, errors = protocol.parse_operlog(protocol.decode_body(body))
     cleaned = clean_stamp(stamp)
     logs: list[tuple[str, str, str, str, int | None, str]] = []
+    templates: list[tuple[int, str, dict[str, str]]] = []
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry.kind] = counts.get(entry.kind, 0) + 1
@@ -604,12 +605,20 @@ def handle_operlog(
                     entry.raw,
                 )
             )
+        elif entry.kind in biometrics.OPERLOG_KINDS and isinstance(entry.fields, dict):
+            templates.append((entry.line_no, entry.kind, entry.fields))
         elif entry.kind == "OPLOG":
             logs.append(
                 (LogKind.OPERLOG, "OPERLOG", "oplog", "\t".join(entry.fields), entry.line_no, "")
             )
-    logs += [(LogKind.REJECTED_LINE, "OPERLOG", e.code, e.reason, e.line_no, e.raw) for e in errors]
+    logs += [
+        (LogKind.REJECTED_LINE, "OPERLOG", e.code, e.reason, e.line_no, _no_template(e.raw))
+        for e in errors
+    ]
     with transaction.atomic():
+        for line_no, tag, fields in templates:  # stored encrypted; the log never has the bytes
+            code, message = biometrics.store_operlog_template(device, tag, fields, now=now)
+            logs.append((LogKind.USER, "OPERLOG", code, message, line_no, ""))
         log_entries(device, logs)
         record(
             "devices.push.operlog",
@@ -623,6 +632,12 @@ def handle_operlog(
         log_bad_stamp(device, "OPERLOG", stamp, cleaned)
         update_device(device, **changes)
     return len(entries)
+
+
+def _no_template(raw: str) -> str:
+    """A refused template line is logged by its tag only: the bytes are biometric data."""
+    tag = raw.lstrip().split(" ", 1)[0].split("\t", 1)[0].upper()
+    return f"{tag} … (template not kept)" if tag in protocol.TEMPLATE_TAGS else raw
 
 
 # Keys of a `table=options` body (or an INFO answer) we keep in columns as well.
@@ -840,19 +855,21 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
     if device.status == DeviceStatus.DISABLED:
         return "OK"
     local_now = now.astimezone(device.zone)
-    if device.protocol != PushProtocol.V3:
-        return protocol.format_commands(
-            (c.pk, protocol.command_text(c.command, local_now))
-            for c in due_commands(device, now=now)
-        )
+    three = device.protocol == PushProtocol.V3
     lines: list[tuple[int, str]] = []
     without: list[DeviceCommand] = []
     for command in due_commands(device, now=now):
-        text = protocol3.command_text(command.command, local_now)
-        if text is None:
+        text = (
+            protocol3.command_text(command.command, local_now)
+            if three
+            else protocol.command_text(command.command, local_now)
+        )
+        if text is None:  # no 3.x form
             without.append(command)
-        else:
-            lines.append((command.pk, text))
+            continue
+        line = biometrics.command_line(command, text)  # a template command gets its bytes
+        if line is not None:
+            lines.append((command.pk, line))
     if without:
         _close_without_3x_form(device, without, now=now)
     return protocol.format_commands(lines)
@@ -1292,18 +1309,35 @@ def handle_tabledata(
 def store_templates(
     device: Device, templates: Sequence[protocol3.BioTemplate], *, now: datetime
 ) -> int:
-    """Hand uploaded templates to the template store; returns how many were taken.
-
-    Until the template store (biometric templates, encrypted at rest) is part of the
-    project the templates are counted and dropped: logged by PIN and type only.
+    """Hand uploaded BIODATA templates to the template store (`biometrics`): encrypted,
+    audited, copied to the group's other terminals. Returns the rows handled — stored,
+    unchanged, or refused for a reason of ours (logged by PIN and type, never the bytes).
     """
-    if not templates:
-        return 0
-    summary = ", ".join(f"PIN {t.pin} {t.kind} #{t.no}" for t in templates[:20])
-    log_entries(
-        device,
-        [(LogKind.INFO, "biodata", "templates_not_stored",
-          f"{len(templates)} biometric template(s) received and not stored (no template "
-          f"store yet): {summary}"[:500], None, "")],
-    )  # fmt: skip
+    logs: list[tuple[str, str, str, str, int | None, str]] = []
+    for template in templates:
+        kind = biometrics.BIODATA_KINDS.get(template.type)
+        where = f"PIN={template.pin} {template.kind} {template.no}"
+        if kind is None:
+            logs.append((LogKind.OPERLOG, "biodata", "template_refused",
+                         f"{where}: not a fingerprint, face or palm template", template.line_no,
+                         ""))  # fmt: skip
+            continue
+        outcome = biometrics.template_store_uploaded(
+            device,
+            pin=template.pin,
+            kind=kind,
+            index=template.no,
+            template=template.data,
+            valid=1 if template.valid else 0,
+            format=biometrics.biodata_format(template.type, template.format),
+            version=template.version,
+            now=now,
+        )
+        if outcome.refused:
+            code, message = "template_refused", f"{where}: {biometrics.REFUSALS[outcome.refused]}"
+        else:
+            code = "template_stored" if outcome.changed else "template_unchanged"
+            message = where
+        logs.append((LogKind.OPERLOG, "biodata", code, message, template.line_no, ""))
+    log_entries(device, logs)
     return len(templates)
