@@ -28,6 +28,7 @@ from ztk.devices.models import (
     PushProtocol,
 )
 from ztk.devices.services import device_approve
+from ztk.devices.simulator import PROTOCOLS
 from ztk.devices.simulator3 import Punch3, Push3Terminal
 from ztk.punches.models import Punch
 
@@ -310,3 +311,24 @@ def test_a_template_enrolled_on_one_3x_terminal_reaches_the_other(live_server, o
     assert copy.startswith("DATA UPDATE biodata Pin=1003\tNo=0\tIndex=0\tValid=1\tDuress=0\tType=9")
     assert copy.endswith("\tTmp=" + base64.b64encode(face).decode())
     assert drain(a) == []  # not sent back to the terminal it came from
+
+
+def test_the_simulator_behind_simulate_terminal_speaks_3x(live_server, org):
+    """`PROTOCOLS["3"]`: the same driving methods as the 2.x simulator, over 3.x."""
+    make_device(SERIAL, group=org.group)
+    make_device("CGXH3X0000002", group=org.group)
+    a = PROTOCOLS["3"](live_server.url, SERIAL)
+    b = PROTOCOLS["3"](live_server.url, "CGXH3X0000002")
+    a.handshake()
+    b.handshake()
+    a.poll_until_quiet()
+    b.poll_until_quiet()
+    assert {"1002", "1003"} <= set(a.users)  # the group's people, as 3.x user records
+
+    assert a.upload_punches([("1002", datetime(2026, 11, 26, 8, 59))]) == "OK"
+    assert Punch.objects.get(device_sn=SERIAL).employee == org.employee
+    assert a.enrol("1003", finger=6) == "biodata=1"
+    b.poll_until_quiet()
+
+    assert b.templates[("1003", "BIODATA", "6")] == a.templates[("1003", "BIODATA", "6")]
+    assert all(r.return_code == 0 for r in a.received + b.received)

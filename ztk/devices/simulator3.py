@@ -17,6 +17,7 @@ from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from .protocol3 import session_token
+from .simulator import PROTOCOLS, PushTerminal, enrolment_template
 
 USER_AGENT = "iClock Proxy/1.09"
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -281,3 +282,58 @@ def _key_values(text: str) -> dict[str, str]:
         if sep and key.strip():
             values[key.strip()] = value.strip()
     return values
+
+
+# --------------------------------------------------------------------------- the device
+
+
+@dataclass
+class PushTerminal3(PushTerminal):
+    """`simulator.PushTerminal` speaking 3.x: the same methods (`handshake`,
+    `upload_punches`, `enrol`, `poll`, `poll_until_quiet`, `apply`), so
+    `ztk simulate-terminal --protocol 3` drives it like the 2.x one (`PROTOCOLS["3"]`).
+    The wire is a `Push3Terminal`: registry, session token, rtlog, BIODATA."""
+
+    pushver: str = "3.1.2"
+    wire: Push3Terminal = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self.wire = Push3Terminal(self.base_url, self.serial, pushver=self.pushver)
+
+    def request(self, method: str, path: str, body: bytes | None = None) -> tuple[int, str]:
+        reply = self.wire.request(method, path, body)
+        return reply.status, reply.body
+
+    def handshake(self) -> str:
+        self.options = dict(self.wire.connect())
+        return "\n".join(f"{k}={v}" for k, v in self.options.items())
+
+    def upload_punches(self, punches: Iterable[tuple[str, datetime]], *, stamp: int = 1) -> str:
+        """rtlog lines: a verified fingerprint (event 0), check-in."""
+        return self.wire.rtlog(Punch3(pin, at, verify=1) for pin, at in punches).body
+
+    def enrol(self, pin: str, finger: int = 0, template: bytes | None = None) -> str:
+        """Enrol a fingerprint here and upload it as BIODATA (type 1), as a device does."""
+        data = template or enrolment_template(self.serial, pin, finger)
+        self.templates[(pin, "BIODATA", str(finger))] = base64.b64encode(data).decode("ascii")
+        return self.wire.biodata([(pin, 1, finger, data)]).body
+
+    def apply(self, command: str) -> int:
+        """3.x commands: `DATA UPDATE|DELETE user|biodata …`, `CONTROL DEVICE`, options."""
+        words = command.split(" ", 3)
+        if words[0] != "DATA" or len(words) < 3:
+            return 0  # CONTROL DEVICE, SET OPTIONS …: acknowledged
+        action, table = words[1], words[2]
+        if action == "QUERY":
+            return 0
+        table = {"user": "USERINFO", "biodata": "BIODATA"}.get(table, table)
+        values = dict(
+            part.partition("=")[::2] for part in (words[3] if len(words) > 3 else "").split("\t")
+        )
+        if table not in ("USERINFO", "BIODATA"):
+            return -629  # table name error (3.x)
+        fields = "\t".join(f"{k}={v}" for k, v in values.items())
+        return super().apply(f"DATA {action} {table} {fields}")
+
+
+PROTOCOLS["3"] = PushTerminal3
