@@ -215,3 +215,20 @@ class TestCommands:
     def test_answer_count(self):
         assert protocol3.answer_count("biodata", 2) == "biodata=2"
         assert protocol3.answer_count("bad name\n", 1) == "data=1"
+
+
+class TestBiodataTypeOfATerminal:
+    def test_delete_uses_the_face_type_the_terminal_announced(self):
+        from ztk.devices.biometrics import template_delete_command
+        from ztk.devices.models import Device, PushProtocol
+
+        visible = Device(serial="A", protocol=PushProtocol.V3)
+        visible.options = {"registry": {"MultiBioDataSupport": "0:1:0:0:0:0:0:0:0:1:0"}}
+        infrared = Device(serial="B", protocol=PushProtocol.V3)
+        infrared.options = {"registry": {"MultiBioDataSupport": "0:1:1:0:0:0:0:0:0:0:0"}}
+        silent = Device(serial="C", protocol=PushProtocol.V3)
+
+        assert template_delete_command(visible, "face", 0, "7").endswith("Type=9\tNo=0")
+        assert template_delete_command(infrared, "face", 0, "7").endswith("Type=2\tNo=0")
+        assert template_delete_command(silent, "face", 0, "7").endswith("Type=2\tNo=0")
+        assert template_delete_command(visible, "finger", 6, "7").endswith("Type=1\tNo=6")

@@ -127,11 +127,25 @@ def template_update_command(device: Device, template: BiometricTemplate, pin: st
     )
 
 
+# The BIODATA types a kind may be on a terminal, most likely first.
+_KIND_TYPES = {TemplateKind.FINGER: (1,), TemplateKind.FACE: (9, 2), TemplateKind.PALM: (10, 8, 6)}
+
+
+def device_biodata_type(device: Device, kind: str) -> int:
+    """The BIODATA type of `kind` on this 3.x terminal, from the `MultiBioDataSupport` it
+    sent at registry (`0:1:0:…:1:0`, position = type); the default type without one."""
+    listed = str(((device.options or {}).get("registry") or {}).get("MultiBioDataSupport", ""))
+    supported = {i for i, flag in enumerate(listed.split(":")) if flag.strip() not in ("", "0")}
+    for candidate in _KIND_TYPES.get(TemplateKind(kind), ()):
+        if candidate in supported:
+            return candidate
+    return BIODATA_TYPES[TemplateKind(kind)]
+
+
 def template_delete_command(device: Device, kind: str, index: int, pin: str) -> str:
     if is_protocol3(device):
-        return (
-            f"DATA DELETE BIODATA Pin={pin}\tType={BIODATA_TYPES[TemplateKind(kind)]}\tNo={index}"
-        )
+        biodata_type = device_biodata_type(device, kind)
+        return f"DATA DELETE BIODATA Pin={pin}\tType={biodata_type}\tNo={index}"
     if kind == TemplateKind.FINGER:
         return f"DATA DELETE FINGERTMP PIN={pin}\tFID={index}"
     return f"DATA DELETE FACE PIN={pin}"
