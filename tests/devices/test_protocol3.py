@@ -198,7 +198,9 @@ class TestCommands:
             ("DATA DELETE USERINFO PIN=1002", "DATA DELETE user Pin=1002"),
             ("DATA QUERY USERINFO", "DATA QUERY tablename=user,fielddesc=*,filter=*"),
             ("DATA QUERY ATTLOG StartTime=2026-11-01 00:00:00\tEndTime=2026-11-02 00:00:00",
-             "DATA QUERY tablename=transaction,fielddesc=*,filter=*"),
+             "DATA QUERY tablename=transaction,fielddesc=*,"
+             "filter=StartTime=2026-11-01 00:00:00,EndTime=2026-11-02 00:00:00"),
+            ("DATA QUERY ATTLOG", "DATA QUERY tablename=transaction,fielddesc=*,filter=*"),
             ("REBOOT", "CONTROL DEVICE 03000000"),
             (protocol.SET_CLOCK, f"SET OPTIONS DateTime={protocol.encode_device_time(NOW)}"),
             ("DATA DELETE BIODATA Pin=1002\tType=1\tNo=6",

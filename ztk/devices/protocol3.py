@@ -62,6 +62,7 @@ MAX_TEMPLATE_BYTES = 48 * 1024
 _VERSION = re.compile(r"\s*(?:Ver\s*)?([0-9]{1,3})(?:\.[0-9]{1,4}){0,3}", re.IGNORECASE)
 _HEX = re.compile(r"[0-9a-fA-F]{8,64}")
 _TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _BASE64 = re.compile(r"[A-Za-z0-9+/=\r\n ]*")
 
 # Biometric types of the BIODATA ("all-in-one template") table.
@@ -466,8 +467,16 @@ def command_text(command: str, local_now: datetime) -> str | None:
     if upper == "DATA QUERY USERINFO":
         return "DATA QUERY tablename=user,fielddesc=*,filter=*"
     if upper.startswith("DATA QUERY ATTLOG"):
-        # No documented time filter for the transaction table: the whole table comes back
-        # (duplicates are harmless). Unverified on hardware.
+        # A time range becomes a StartTime/EndTime filter (reported to work, and `filter=*`
+        # to hang some firmware on a large table); without one the whole table comes back.
+        # Both unverified on our hardware; duplicates are harmless either way.
+        values = dict(_pairs(text[len("DATA QUERY ATTLOG") :].strip()))
+        start, end = values.get("StartTime", ""), values.get("EndTime", "")
+        if _TIME.fullmatch(start) and _TIME.fullmatch(end):
+            return (
+                "DATA QUERY tablename=transaction,fielddesc=*,"
+                f"filter=StartTime={start},EndTime={end}"
+            )
         return "DATA QUERY tablename=transaction,fielddesc=*,filter=*"
     if upper == "REBOOT":
         return "CONTROL DEVICE 03000000"
