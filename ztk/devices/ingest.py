@@ -1226,10 +1226,6 @@ def ensure_session(device: Device, *, now: datetime | None = None) -> str:
     return device.session_id
 
 
-# Tables of a `tabledata` upload whose rows are read; the rest is acknowledged and not kept.
-TABLEDATA_TABLES = ("user", "biodata", "transaction", "errorlog")
-
-
 @dataclass
 class TableOutcome:
     accepted: int = 0
