@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.management import call_command
 
 from ztk.audit.models import AuditEvent
 from ztk.devices import protocol3
@@ -35,7 +36,8 @@ from ztk.punches.models import Punch
 from .conftest import make_device
 from .test_protocol3 import sample
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# With the people sync on (a new terminal of a group gets its people): 3.x terminals get them too.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.terminal_sync]
 
 SERIAL = "CGXH3X0000001"
 
@@ -332,3 +334,31 @@ def test_the_simulator_behind_simulate_terminal_speaks_3x(live_server, org):
 
     assert b.templates[("1003", "BIODATA", "6")] == a.templates[("1003", "BIODATA", "6")]
     assert all(r.return_code == 0 for r in a.received + b.received)
+
+
+def test_simulate_terminal_command_with_protocol_3(live_server, org, capsys):
+    """`ztk simulate-terminal --protocol 3`: registry and session, rtlog punches, a BIODATA
+    enrolment, commands in 3.x form answered like a device."""
+    make_device("SIMC3X0003", group=org.group)
+    call_command(
+        "simulate-terminal",
+        url=live_server.url,
+        serial="SIMC3X0003",
+        protocol="3",
+        pins="1002,1003",
+        date="2026-12-01",
+        enrol="1002",
+        polls=2,
+        delay=0,
+    )
+    out = capsys.readouterr().out
+    device = Device.objects.get(serial="SIMC3X0003")
+    assert out.splitlines()[0].startswith("ServerVersion=")
+    assert f"SessionID={device.session_id}" not in out.splitlines()[0]
+    assert "(4 punches): OK" in out
+    assert "enrolled PIN 1002: biodata=1" in out
+    assert "DATA UPDATE user Pin=1002" in out
+    assert "users on this terminal: 7" in out
+    assert device.protocol == PushProtocol.V3 and device.registry_code
+    assert Punch.objects.filter(device_sn="SIMC3X0003").count() == 4
+    assert BiometricTemplate.objects.filter(employee=org.employee).count() == 1
