@@ -11,6 +11,7 @@ from .me import router as me_router
 from .notifications import router as notifications_router
 from .org import router as org_router
 from .oversight import router as oversight_router
+from .reminders import router as reminders_router
 from .reports import router as reports_router
 from .schedules import router as schedules_router
 from .shifts import router as shifts_router
@@ -28,3 +29,4 @@ api.add_router("", schedules_router)
 api.add_router("", shifts_router)
 api.add_router("", geofences_router)
 api.add_router("", holidays_router)
+api.add_router("", reminders_router)
