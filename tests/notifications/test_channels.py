@@ -48,9 +48,7 @@ def send(kind, *users):
 
 def channels_of(user) -> set[str]:
     return set(
-        OutboxMessage.objects.filter(notification__recipient=user).values_list(
-            "channel", flat=True
-        )
+        OutboxMessage.objects.filter(notification__recipient=user).values_list("channel", flat=True)
     )
 
 
@@ -117,9 +115,7 @@ def test_e_mail_is_in_the_persons_language(people):
             title=_lazy("Correction request approved"),
             body=_lazy("Correction request approved"),
         )
-    mail = {
-        m.target: m.payload["subject"] for m in OutboxMessage.objects.filter(channel="email")
-    }
+    mail = {m.target: m.payload["subject"] for m in OutboxMessage.objects.filter(channel="email")}
     assert mail["1002@example.com"] == "Correction request approved"  # chose English
     assert mail["1003@example.com"] == "补卡申请已通过"  # the company's language
 
@@ -173,12 +169,16 @@ def test_the_api_reads_and_changes_the_channels(org):
     assert got.body["channels"]["approval_requested"] == {"email": True, "webpush": True}
     assert {c["code"] for c in got.body["available_channels"]} >= {"email", "webpush"}
 
-    put = call(client, "PUT", path, key=raw, body={"channels": {"approval_digest": {"email": False}}})
+    put = call(
+        client, "PUT", path, key=raw, body={"channels": {"approval_digest": {"email": False}}}
+    )
     assert put.status == 200
     assert put.body["channels"]["approval_digest"] == {"email": False, "webpush": True}
     assert put.body["punch_in_minutes"] == 10  # untouched
 
-    again = call(client, "PUT", path, key=raw, body={"channels": {"approval_digest": {"email": False}}})
+    again = call(
+        client, "PUT", path, key=raw, body={"channels": {"approval_digest": {"email": False}}}
+    )
     assert again.status == 200
     assert AuditEvent.objects.filter(action__startswith="notifications.reminders.").count() == 1
 

@@ -110,9 +110,7 @@ def reminder_settings_get(request, code: str = GroupCode()):
     response={200: ReminderSettingsOut},
     summary="Change an attendance group's reminders and channels (only the fields given)",
 )
-def reminder_settings_put(
-    request, payload: ReminderSettingsIn, code: str = GroupCode()
-):
+def reminder_settings_put(request, payload: ReminderSettingsIn, code: str = GroupCode()):
     if not can_change_settings(request.auth):
         raise PermissionDeniedError()
     group = _group(code)

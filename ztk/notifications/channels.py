@@ -34,7 +34,6 @@ from .models import (
     NotificationKind,
     OutboxMessage,
     Platform,
-    ReminderSettings,
 )
 
 
@@ -180,9 +179,7 @@ def clean_matrix(value: Any) -> dict[str, dict[str, bool]] | None:
 def person_languages(user_ids: Iterable[int], fallback: str) -> dict[int, str]:
     """Each person's language for messages outside the site (`fallback` without one)."""
     ids = list(user_ids)
-    known = dict(
-        MessageLanguage.objects.filter(user_id__in=ids).values_list("user_id", "language")
-    )
+    known = dict(MessageLanguage.objects.filter(user_id__in=ids).values_list("user_id", "language"))
     languages = {code for code, _name in settings.LANGUAGES}
     return {pk: known[pk] if known.get(pk) in languages else fallback for pk in ids}
 

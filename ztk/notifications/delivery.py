@@ -29,7 +29,6 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
 
-
 from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's limits too
     CLAIM_LEASE,  # noqa: F401
     ERROR_LENGTH,

@@ -26,7 +26,7 @@ from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import parse_ids
 from ztk.core.webhooks import retry_rows, send_after_commit, url_problem
-from ztk.org.models import Company, Department, Employee
+from ztk.org.models import Company, Department
 
 from . import rules
 from .channels import person_outbox
@@ -378,7 +378,9 @@ def _key(value: Any, size: int, field: str) -> str:
         ok = False
     if not ok:
         raise DomainError(
-            PUSH_INVALID, _("This device's notification keys are not valid."), details={"field": field}
+            PUSH_INVALID,
+            _("This device's notification keys are not valid."),
+            details={"field": field},
         )
     return text
 

@@ -7,55 +7,114 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0003_reminders'),
+        ("notifications", "0003_reminders"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='remindersettings',
-            name='channels',
-            field=models.JSONField(blank=True, default=dict, verbose_name='channels'),
+            model_name="remindersettings",
+            name="channels",
+            field=models.JSONField(blank=True, default=dict, verbose_name="channels"),
         ),
         migrations.AlterField(
-            model_name='outboxmessage',
-            name='channel',
-            field=models.CharField(choices=[('email', 'Email'), ('webpush', 'Web Push'), ('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('feishu', 'Feishu')], max_length=10, verbose_name='channel'),
+            model_name="outboxmessage",
+            name="channel",
+            field=models.CharField(
+                choices=[
+                    ("email", "Email"),
+                    ("webpush", "Web Push"),
+                    ("dingtalk", "DingTalk"),
+                    ("wecom", "WeCom"),
+                    ("feishu", "Feishu"),
+                ],
+                max_length=10,
+                verbose_name="channel",
+            ),
         ),
         migrations.CreateModel(
-            name='MessageLanguage',
+            name="MessageLanguage",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=10, verbose_name='language')),
-                ('updated_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='updated at')),
-                ('user', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='message_language', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("language", models.CharField(max_length=10, verbose_name="language")),
+                (
+                    "updated_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="updated at"
+                    ),
+                ),
+                (
+                    "user",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="message_language",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'message language',
-                'verbose_name_plural': 'message languages',
-                'default_permissions': ('view',),
+                "verbose_name": "message language",
+                "verbose_name_plural": "message languages",
+                "default_permissions": ("view",),
             },
         ),
         migrations.CreateModel(
-            name='PushSubscription',
+            name="PushSubscription",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('endpoint', models.URLField(max_length=1000, unique=True, verbose_name='push service address')),
-                ('p256dh', models.CharField(max_length=200, verbose_name='device public key')),
-                ('auth', models.CharField(max_length=100, verbose_name='device authentication secret')),
-                ('user_agent', models.CharField(blank=True, max_length=300, verbose_name='browser')),
-                ('language', models.CharField(blank=True, max_length=10, verbose_name='language')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
-                ('last_used_at', models.DateTimeField(blank=True, null=True, verbose_name='last used at')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='push_subscriptions', to=settings.AUTH_USER_MODEL, verbose_name='person')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "endpoint",
+                    models.URLField(
+                        max_length=1000, unique=True, verbose_name="push service address"
+                    ),
+                ),
+                ("p256dh", models.CharField(max_length=200, verbose_name="device public key")),
+                (
+                    "auth",
+                    models.CharField(max_length=100, verbose_name="device authentication secret"),
+                ),
+                (
+                    "user_agent",
+                    models.CharField(blank=True, max_length=300, verbose_name="browser"),
+                ),
+                ("language", models.CharField(blank=True, max_length=10, verbose_name="language")),
+                (
+                    "created_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="created at"
+                    ),
+                ),
+                (
+                    "last_used_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last used at"),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="push_subscriptions",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="person",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'push subscription',
-                'verbose_name_plural': 'push subscriptions',
-                'ordering': ['-created_at', '-id'],
-                'default_permissions': ('view',),
+                "verbose_name": "push subscription",
+                "verbose_name_plural": "push subscriptions",
+                "ordering": ["-created_at", "-id"],
+                "default_permissions": ("view",),
             },
         ),
     ]
