@@ -190,7 +190,7 @@ def _group_choices(user_ids: list[int]) -> dict[int, Mapping[str, Any]]:
     rows = Employee.objects.filter(
         user_id__in=user_ids, attendance_group__reminder_settings__isnull=False
     ).values_list("user_id", "attendance_group__reminder_settings__channels")
-    found = {pk: choices for pk, choices in rows}
+    found = dict(rows)
     return {pk: found.get(pk) or {} for pk in user_ids}
 
 
