@@ -1,4 +1,5 @@
-"""`make bench`: punches, recompute, terminal ingestion, reports and corrections — on SQLite,
+"""`make bench`: punches, recompute, terminal ingestion, reports, corrections and the
+punch-reminder tick — on SQLite,
 and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
 with a floor measured in the same run on the same database (bench/floors.py), then (g) a
 load run against the site as `make run` serves it.
@@ -6,6 +7,7 @@ load run against the site as `make run` serves it.
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
     make bench BENCH_ARGS="--only load --load-seconds 20"
+    make bench BENCH_ARGS="--only h --db sqlite"  the reminder tick alone
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -104,9 +106,10 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefg",
+        default="abcdefgh",
         help="sections to run: a, b, c always run with any of d, e, f; g (or 'load') is the"
-        " load run against scripts/run.sh, alone when it is the only one (e.g. --only abc)",
+        " load run against scripts/run.sh, alone when it is the only one (e.g. --only abc);"
+        " h (the punch-reminder tick) alone when it is the only one (--only h)",
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
@@ -168,6 +171,9 @@ def run_database(args, vendor: str) -> Figures | None:
     figures = Figures(vendor, args.employees)
     print(f"\nZTK bench — {db.label}, {args.employees:,} employees, October 2026")
     S.create_company(args.employees)
+    if args.only == "h":  # the reminder tick alone: it needs the company, not the month
+        reminder_figures(args, figures)
+        return figures
     lines = S.month_punch_lines(args.employees)
     ids = dict(Employee.objects.values_list("employee_no", "pk"))
     now = timezone.now()
@@ -342,7 +348,34 @@ def run_database(args, vendor: str) -> Figures | None:
             "p95 ≤ 50 ms",
             out["approve_ok"],
         )
+    if "h" in args.only:
+        reminder_figures(args, figures)
     return figures
+
+
+def reminder_figures(args, figures: Figures) -> None:
+    """(h) the punch-reminder scan at one minute's tick."""
+    from . import reminders as reminders_bench
+
+    out = reminders_bench.run(employees=args.employees)
+    small, full = out["scan_queries"]
+    line("the scan (who is due), everyone", f"{out['scan_s'] * 1000:.0f} ms", "≤ 1 s",
+         out["scan_ok"])  # fmt: skip
+    line("scan queries, a tenth / everyone", f"{small} / {full}", "equal", small == full)
+    line("whole tick, everyone due (writes)", f"{out['tick_due_s'] * 1000:.0f} ms", "≤ 1 s",
+         out["ok"])  # fmt: skip
+    figures.add(
+        f"(h) reminder scan, {out['sent']:,} due",
+        f"{out['scan_s'] * 1000:.0f} ms, {small}/{full} queries",
+        "≤ 1 s, queries constant",
+        out["scan_ok"],
+    )
+    figures.add(
+        f"(h) reminder tick with sending, {out['sent']:,} due",
+        f"{out['tick_due_s'] * 1000:.0f} ms, {out['queries_small']}/{out['queries_full']} queries",
+        "≤ 1 s",
+        out["ok"],
+    )
 
 
 def run_load(args) -> bool:
