@@ -209,7 +209,8 @@ def _refused(exc: DomainError) -> JsonResponse:
 def push_subscribe(request: HttpRequest) -> JsonResponse:
     """push.js sends the browser's subscription (``PushSubscription.toJSON()``)."""
     data = _json_body(request)
-    keys = data.get("keys") if isinstance(data.get("keys"), dict) else {}
+    given = data.get("keys")
+    keys: dict[str, Any] = given if isinstance(given, dict) else {}
     try:
         services.push_subscribe(
             user=request.user,
