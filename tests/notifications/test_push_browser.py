@@ -160,7 +160,34 @@ def test_a_refused_permission_is_explained(live_server, browser):
 
 
 def test_the_channel_settings_and_the_delivery_log_at_375_px(live_server, browser):
+    from django.db import transaction
+
+    from ztk.notifications.models import OutboxMessage
+    from ztk.notifications.services import notify
+
     org = factories.small_org()
+    org.employee.email = "zhangsan@example.com"
+    org.employee.save()
+    PushSubscription.objects.create(
+        user=org.employee.user,
+        endpoint="https://push.example.net/wpush/shot",
+        p256dh="B" + "A" * 86,
+        auth="A" * 22,
+        user_agent="Mozilla/5.0 (Linux; Android 14; Pixel 8) Chrome/131 Mobile",
+    )
+    with transaction.atomic():
+        notify(
+            kind="punch_reminder",
+            recipients=[org.employee.user],
+            title="请在 09:00 前上班打卡",
+            body="",
+        )
+    OutboxMessage.objects.filter(channel="webpush").update(
+        status="dead",
+        attempts=1,
+        last_error="HTTP 410: the device's subscription is gone and was removed",
+    )
+    OutboxMessage.objects.filter(channel="email").update(status="sent", attempts=1)
     base = live_server.url
     context = browser.new_context(viewport=PHONE, locale="zh-CN", device_scale_factor=2)
     page = context.new_page()
@@ -171,6 +198,7 @@ def test_the_channel_settings_and_the_delivery_log_at_375_px(live_server, browse
     page.locator("#channels").screenshot(path=str(screenshots_dir() / "channels-375.png"))
     assert page_width(page) <= PHONE["width"]
     page.goto(f"{base}/notifications/deliveries/")
+    assert page.locator("#deliveries li").count() == 2
     assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(screenshots_dir() / "deliveries-375.png"), full_page=True)
     context.close()
