@@ -87,6 +87,7 @@
       }).then(function (subscription) {
         return post(card.getAttribute("data-subscribe"), subscription.toJSON());
       }).then(function () {
+        try { window.localStorage.setItem("ztk-push-owner", card.getAttribute("data-owner") || ""); } catch (e) { /* private mode */ }
         say("on");
         show(true);
         onButton.disabled = false;
