@@ -39,7 +39,7 @@ def email_targets(users: list[Any]) -> dict[int, list[Target]]:
 
 def email_payload(message: Outgoing) -> dict[str, Any]:
     """Subject and plain-text body in the reader's language (active when called)."""
-    from .services import message_text, site_url  # services imports channels
+    from .services import message_text, site_url  # cycle: services → channels → mail
 
     body = message_text(title=message.title, body=message.body, url=message.url)
     if message.approve_url:

@@ -40,6 +40,7 @@ from .models import (
     PushSubscription,
     RobotWebhook,
 )
+from .webpush import b64url_decode
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -369,8 +370,6 @@ def remember_language(*, user: Any, language: str) -> None:
 
 
 def _key(value: Any, size: int, field: str) -> str:
-    from .webpush import b64url_decode
-
     text = str(value or "").strip()
     try:
         ok = len(text) < 200 and len(b64url_decode(text)) == size
