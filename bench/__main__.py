@@ -1,13 +1,12 @@
-"""`make bench`: punches, recompute, terminal ingestion, reports, corrections and the
-punch-reminder tick — on SQLite,
-and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
-with a floor measured in the same run on the same database (bench/floors.py), then (g) a
-load run against the site as `make run` serves it.
+"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics, the
+punch-reminder tick — on SQLite, and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
+with a floor measured in the same run on the same database (bench/floors.py), then (g) the
+morning rush against the site as `make run` serves it (bench/rush.py).
 
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
-    make bench BENCH_ARGS="--only load --load-seconds 20"
-    make bench BENCH_ARGS="--only h --db sqlite"  the reminder tick alone
+    make bench BENCH_ARGS="--only rush --db sqlite --rush-employees 2000 --rush-seconds 20"
+    make bench BENCH_ARGS="--only i --db sqlite"  the punch-reminder tick alone
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -106,20 +105,25 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefgh",
-        help="sections to run: a, b, c always run with any of d, e, f; g (or 'load') is the"
-        " load run against scripts/run.sh, alone when it is the only one (e.g. --only abc);"
-        " h (the punch-reminder tick) alone when it is the only one (--only h)",
+        default="abcdefghi",
+        help="sections to run: a, b, c always run with any of d, e, f, h; g (or 'rush') is"
+        " the morning rush against scripts/run.sh, alone when it is the only one (e.g. --only"
+        " abc); h the analytics views over --months of history (bench/analytics.py); i the"
+        " punch-reminder tick (bench/reminders.py), alone when it is the only one (--only i)",
+    )
+    parser.add_argument(
+        "--months", type=int, default=12, help="(h) months of stored days before October 2026"
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
     )
     parser.add_argument("--floor-runs", type=int, default=3, help="each floor: best of N")
-    parser.add_argument("--load-seconds", type=float, default=60)
-    parser.add_argument("--load-clients", type=int, default=20)
+    parser.add_argument("--rush-seconds", type=float, default=60, help="(g) each phase")
+    parser.add_argument("--rush-employees", type=int, default=10_000, help="(g) people")
+    parser.add_argument("--rush-levels", default="10,50,200", help="(g) concurrent users")
     parser.add_argument("--figures", help=argparse.SUPPRESS)  # a child's JSON output
     args = parser.parse_args()
-    if args.only in ("load", "g"):
+    if args.only in ("rush", "load", "g"):
         raise SystemExit(0 if run_load(args) else 1)
 
     if args.db != "both":
@@ -171,7 +175,7 @@ def run_database(args, vendor: str) -> Figures | None:
     figures = Figures(vendor, args.employees)
     print(f"\nZTK bench — {db.label}, {args.employees:,} employees, October 2026")
     S.create_company(args.employees)
-    if args.only == "h":  # the reminder tick alone: it needs the company, not the month
+    if args.only == "i":  # the reminder tick alone: it needs the company, not the month
         reminder_figures(args, figures)
         return figures
     lines = S.month_punch_lines(args.employees)
@@ -348,13 +352,25 @@ def run_database(args, vendor: str) -> Figures | None:
             "p95 ≤ 50 ms",
             out["approve_ok"],
         )
+    # (h) every analytics view over 12 months of history (bench/analytics.py).
     if "h" in args.only:
+        from . import analytics as analytics_bench
+
+        out = analytics_bench.run(months=args.months)
+        slowest = max(out["timings_ms"], key=out["timings_ms"].get)
+        figures.add(
+            f"(h) analytics views, {args.months} months, slowest ({slowest})",
+            f"{out['slowest_s']:.2f} s",
+            "≤ 1 s each",
+            out["ok"],
+        )
+    if "i" in args.only:
         reminder_figures(args, figures)
     return figures
 
 
 def reminder_figures(args, figures: Figures) -> None:
-    """(h) the punch-reminder scan at one minute's tick."""
+    """(i) the punch-reminder scan at one minute's tick."""
     from . import reminders as reminders_bench
 
     out = reminders_bench.run(employees=args.employees)
@@ -367,13 +383,13 @@ def reminder_figures(args, figures: Figures) -> None:
     line(f"  the workers' sending, {out['batches']} batches", f"{out['work_s']:.2f} s",
          f"— (longest batch {out['batch_max_s'] * 1000:.0f} ms)")  # fmt: skip
     figures.add(
-        f"(h) reminder scan, {out['sent']:,} due",
+        f"(i) reminder scan, {out['sent']:,} due",
         f"{out['scan_s'] * 1000:.0f} ms, {small}/{full} queries",
         "≤ 1 s, queries constant",
         out["scan_ok"],
     )
     figures.add(
-        f"(h) reminder tick (scan + queue {out['batches']} batches), {out['sent']:,} due",
+        f"(i) reminder tick (scan + queue {out['batches']} batches), {out['sent']:,} due",
         f"{out['tick_due_s'] * 1000:.0f} ms, {out['queries_small']}/{out['queries_full']} queries",
         "≤ 1 s",
         out["ok"],
@@ -381,11 +397,25 @@ def reminder_figures(args, figures: Figures) -> None:
 
 
 def run_load(args) -> bool:
-    """(g) gunicorn and the worker as `make run` starts them, under concurrent clients."""
-    from . import load
+    """(g) the morning rush: gunicorn and the worker as `make run` starts them, on each
+    database asked for (PostgreSQL with Redis, when a server answers)."""
+    from . import rush
 
-    print(f"load average before the load run: {load_average()}")
-    return load.run(seconds=args.load_seconds, clients=args.load_clients)
+    levels = tuple(int(n) for n in args.rush_levels.split(",") if n.strip())
+    vendors = ["sqlite", "postgresql"] if args.db == "both" else [VENDORS[args.db]]
+    ok = True
+    for vendor in vendors:
+        if vendor == "postgresql" and S.postgres_server_url() is None:
+            print("\n(g) PostgreSQL: skipped — no server answered")
+            continue
+        print(f"load average before the run: {load_average()}")
+        ok &= rush.run(
+            vendor=vendor,
+            employees=args.rush_employees,
+            seconds=args.rush_seconds,
+            levels=levels,
+        )
+    return ok
 
 
 if __name__ == "__main__":

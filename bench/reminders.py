@@ -1,4 +1,4 @@
-"""(h) The punch-reminder scan at one minute's tick (issue 14): server time per tick and
+"""(i) The punch-reminder scan at one minute's tick (issue 14): server time per tick and
 queries per tick, on the company `python -m bench` created (09:00–18:00, Monday to
 Friday, every employee in one group), spread over 20 departments, everyone with an
 e-mail address and one person in ten with a Web Push device.
@@ -132,7 +132,7 @@ def run(*, employees: int) -> dict[str, Any]:
     def at(day: date, hh: int, mm: int) -> datetime:
         return datetime(day.year, day.month, day.day, hh, mm, tzinfo=SH)
 
-    print(f"\n(h) punch reminders at one minute's tick, {employees:,} employees")
+    print(f"\n(i) punch reminders at one minute's tick, {employees:,} employees")
     # A tenth of the people first (Tuesday): the others sit in a group with reminders off.
     quiet = AttendanceGroup.objects.create(code="OFF", name="不提醒组")
     ReminderSettings.objects.create(group=quiet, punch_in=False, punch_out=False)

@@ -114,6 +114,7 @@ HR_ACTION = only(REDIRECT, *ADMINS)  # … and their actions (done, back to the 
 DAY = "2026-11-23"
 FINDINGS_READERS = ("hr", "auditor")  # oversight findings: HR and auditors
 FINDINGS_PAGE = only(200, *FINDINGS_READERS)
+ANALYTICS_PAGE = only(200, "hr", "head")  # analytics: HR, and department heads (scoped)
 THRESHOLDS_FORM = {name: str(getattr(Limits(), name)) for name in Limits.__dataclass_fields__}
 PERIOD = "/hr/periods/{group}/2026-11-01"
 NEW_FOR_ZHANG = "/requests/new/?day=2026-11-24&slot=out1&employee=1002"
@@ -533,6 +534,25 @@ PAGES: list[Page] = [
         get=FINDINGS_PAGE,
         post=only(REDIRECT, "hr"),
         body=THRESHOLDS_FORM,
+    ),
+    # --- analytics: HR everyone, a department head their departments (docs/analytics.md) --
+    Page("analytics:index", "/hr/analytics/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page(
+        "analytics:index",
+        "/hr/analytics/?format=csv&chart=trend-1&by=department",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
+        case="csv",
+    ),
+    Page("analytics:corrections", "/hr/analytics/corrections/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:approvals", "/hr/analytics/approvals/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:reminders", "/hr/analytics/reminders/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:patterns", "/hr/analytics/patterns/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page(
+        "analytics:people",
+        "/hr/analytics/people/?metric=late&by=all&from=2026-11-01&to=2026-11-30",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
     ),
     # --- month-end close: HR ---------------------------------------------------------------
     Page("periods:index", "/hr/periods/", get=only(200, "hr"), post=GET_ONLY),
@@ -1034,6 +1054,7 @@ PAGES: list[Page] = [
         case="another department's profile",
     ),
     Page("web:healthz", "/healthz", get=everyone(200), post=everyone(200)),
+    Page("web:healthz_live", "/healthz/live", get=everyone(200), post=everyone(200)),
     # Prometheus metrics answer a bearer token, never a session: without METRICS_TOKEN
     # (as here) the route does not exist for anyone (tests/web/test_metrics.py: with it).
     Page("web:metrics", "/metrics", get=everyone(404), post=everyone(404)),
