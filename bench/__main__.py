@@ -1,7 +1,8 @@
 """`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics, the
-punch-reminder tick — on SQLite, and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
-with a floor measured in the same run on the same database (bench/floors.py), then (g) the
-morning rush against the site as `make run` serves it (bench/rush.py).
+punch-reminder tick — on SQLite, and on PostgreSQL when a server answers (the same discovery
+as `make test`) — each figure with a floor measured in the same run on the same database
+(bench/floors.py), then (g) the morning rush against the site as `make run` serves it
+(bench/rush.py).
 
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
