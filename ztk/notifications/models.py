@@ -166,7 +166,9 @@ class OutboxStatus(models.TextChoices):
 class OutboxMessage(models.Model):
     """One message for one channel target; delivered, retried and finally given up here."""
 
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # A robot's platform or a channel to a person (``channels.register``; a work app's
+    # personal messages need a code of their own, hence the room).
+    channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
     target = models.CharField(
         _("target"),
         max_length=254,
