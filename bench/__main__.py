@@ -1,11 +1,13 @@
-"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics — on
-SQLite, and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
-with a floor measured in the same run on the same database (bench/floors.py), then (g) the
-morning rush against the site as `make run` serves it (bench/rush.py).
+"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics, the
+punch-reminder tick — on SQLite, and on PostgreSQL when a server answers (the same discovery
+as `make test`) — each figure with a floor measured in the same run on the same database
+(bench/floors.py), then (g) the morning rush against the site as `make run` serves it
+(bench/rush.py).
 
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
     make bench BENCH_ARGS="--only rush --db sqlite --rush-employees 2000 --rush-seconds 20"
+    make bench BENCH_ARGS="--only i --db sqlite"  the punch-reminder tick alone
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -104,10 +106,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefgh",
+        default="abcdefghi",
         help="sections to run: a, b, c always run with any of d, e, f, h; g (or 'rush') is"
         " the morning rush against scripts/run.sh, alone when it is the only one (e.g. --only"
-        " abc); h the analytics views over --months of history (bench/analytics.py)",
+        " abc); h the analytics views over --months of history (bench/analytics.py); i the"
+        " punch-reminder tick (bench/reminders.py), alone when it is the only one (--only i)",
     )
     parser.add_argument(
         "--months", type=int, default=12, help="(h) months of stored days before October 2026"
@@ -173,6 +176,9 @@ def run_database(args, vendor: str) -> Figures | None:
     figures = Figures(vendor, args.employees)
     print(f"\nZTK bench — {db.label}, {args.employees:,} employees, October 2026")
     S.create_company(args.employees)
+    if args.only == "i":  # the reminder tick alone: it needs the company, not the month
+        reminder_figures(args, figures)
+        return figures
     lines = S.month_punch_lines(args.employees)
     ids = dict(Employee.objects.values_list("employee_no", "pk"))
     now = timezone.now()
@@ -359,7 +365,36 @@ def run_database(args, vendor: str) -> Figures | None:
             "≤ 1 s each",
             out["ok"],
         )
+    if "i" in args.only:
+        reminder_figures(args, figures)
     return figures
+
+
+def reminder_figures(args, figures: Figures) -> None:
+    """(i) the punch-reminder scan at one minute's tick."""
+    from . import reminders as reminders_bench
+
+    out = reminders_bench.run(employees=args.employees)
+    small, full = out["scan_queries"]
+    line("the scan (who is due), everyone", f"{out['scan_s'] * 1000:.0f} ms", "≤ 1 s",
+         out["scan_ok"])  # fmt: skip
+    line("scan queries, a tenth / everyone", f"{small} / {full}", "equal", small == full)
+    line("the tick, everyone due (scan + queue)", f"{out['tick_due_s'] * 1000:.0f} ms", "≤ 1 s",
+         out["ok"])  # fmt: skip
+    line(f"  the workers' sending, {out['batches']} batches", f"{out['work_s']:.2f} s",
+         f"— (longest batch {out['batch_max_s'] * 1000:.0f} ms)")  # fmt: skip
+    figures.add(
+        f"(i) reminder scan, {out['sent']:,} due",
+        f"{out['scan_s'] * 1000:.0f} ms, {small}/{full} queries",
+        "≤ 1 s, queries constant",
+        out["scan_ok"],
+    )
+    figures.add(
+        f"(i) reminder tick (scan + queue {out['batches']} batches), {out['sent']:,} due",
+        f"{out['tick_due_s'] * 1000:.0f} ms, {out['queries_small']}/{out['queries_full']} queries",
+        "≤ 1 s",
+        out["ok"],
+    )
 
 
 def run_load(args) -> bool:
