@@ -12,7 +12,7 @@ from tests.api.conftest import call
 from tests.factories import AttendanceGroupFactory
 from ztk.accounts.services import api_key_create
 from ztk.audit.models import AuditEvent
-from ztk.notifications.channels import MessageKind, message_kind
+from ztk.notifications.channels import MessageKind, message_kind, person_channels
 from ztk.notifications.models import (
     MessageLanguage,
     Notification,
@@ -146,15 +146,17 @@ def test_hr_switches_a_channel_off_on_the_page_and_it_is_audited(client, org):
     form = {"punch_in": "1", "punch_in_minutes": "10", "punch_out": "1", "missed_punch": "1",
             "cutoff": "1", "cutoff_days": "2", "digest": "1", "digest_time": "09:00",
             "quiet": "1", "quiet_start": "22:00", "quiet_end": "07:00"}  # fmt: skip
+    codes = [c.code for c in person_channels()]  # e-mail, Web Push and the three work apps
+    assert {"email", "webpush", "ding_app", "wecom_app", "feishu_app"} <= set(codes)
     for kind in MessageKind.values:
-        for code in ("email", "webpush"):
+        for code in codes:
             if (kind, code) != ("punch_reminder", "email"):
                 form[f"ch.{kind}.{code}"] = "1"
     response = client.post(url, form)
 
     assert response.status_code == 302
     saved = ReminderSettings.objects.get(group=org.group).channels
-    assert saved["punch_reminder"] == {"email": False, "webpush": True}
+    assert saved["punch_reminder"] == {code: code != "email" for code in codes}
     event = AuditEvent.objects.get(action="notifications.reminders.create")
     assert event.changes["after"]["channels"]["punch_reminder"]["email"] is False
 
@@ -166,14 +168,26 @@ def test_the_api_reads_and_changes_the_channels(org):
 
     got = call(client, "GET", path, key=raw)
     assert got.status == 200
-    assert got.body["channels"]["approval_requested"] == {"email": True, "webpush": True}
+    assert got.body["channels"]["approval_requested"] == {
+        "email": True,
+        "webpush": True,
+        "ding_app": True,
+        "wecom_app": True,
+        "feishu_app": True,
+    }
     assert {c["code"] for c in got.body["available_channels"]} >= {"email", "webpush"}
 
     put = call(
         client, "PUT", path, key=raw, body={"channels": {"approval_digest": {"email": False}}}
     )
     assert put.status == 200
-    assert put.body["channels"]["approval_digest"] == {"email": False, "webpush": True}
+    assert put.body["channels"]["approval_digest"] == {
+        "email": False,
+        "webpush": True,
+        "ding_app": True,
+        "wecom_app": True,
+        "feishu_app": True,
+    }
     assert put.body["punch_in_minutes"] == 10  # untouched
 
     again = call(

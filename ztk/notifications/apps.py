@@ -12,3 +12,4 @@ class NotificationsConfig(AppConfig):
         # the person's language is remembered at each sign-in.
         # registry: they need the models loaded
         from . import mail, receivers, webpush  # noqa: F401
+        from .workapps import send  # noqa: F401

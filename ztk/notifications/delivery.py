@@ -44,8 +44,6 @@ from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's lim
 
 from .channels import ChannelSender, channel_of
 from .models import OutboxMessage, Platform, RobotWebhook
-from .workapps import send as workapps_send
-from .workapps.models import WorkApp
 
 BATCH = 500
 # Text limits of the platforms (WeCom: 2048 bytes of content; the others allow ~20 KB).
@@ -128,10 +126,8 @@ def post_json(url: str, body: dict[str, Any], *, timeout: float = HTTP_TIMEOUT) 
 
 
 def _target_key(row: OutboxMessage) -> Any:
-    # A person channel says its own (all e-mail shares one mail server); each work app is
-    # one target; each robot is its own.
-    if row.channel in workapps_send.CHANNELS:
-        return workapps_send.target_key(row)
+    # A person channel says its own (all e-mail shares one mail server; each work app is
+    # one target); each robot is its own.
     channel = channel_of(row.channel)
     return channel.target_key(row) if channel is not None else (row.channel, row.target)
 
@@ -164,12 +160,8 @@ def deliver_pending(
     """Send the due outbox rows (only `ids`, if given); returns what happened."""
     robots: dict[int, RobotWebhook | None] = {}
     senders: dict[str, ChannelSender] = {}  # one per person channel, opened on first use
-    apps: dict[str, WorkApp | None] = {}
 
     def send(row: OutboxMessage) -> None:
-        if row.channel in workapps_send.CHANNELS:
-            workapps_send.send_row(row, apps)
-            return
         channel = channel_of(row.channel)
         if channel is None:
             _send_robot(row, robots)

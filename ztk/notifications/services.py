@@ -41,7 +41,6 @@ from .models import (
     RobotWebhook,
 )
 from .webpush import b64url_decode
-from .workapps import send as workapps_send
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -167,17 +166,6 @@ def notify(
                 next_attempt_at=now,
             )
         )
-    outbox += workapps_send.outbox_rows(
-        notifications,
-        kind=kind,
-        title=title,
-        body=body,
-        text=text,
-        url=site_url(url),
-        data=data,
-        language=language,
-        now=now,
-    )
     if outbox:
         created = OutboxMessage.objects.bulk_create(outbox)
         _deliver_after_commit([m.pk for m in created])

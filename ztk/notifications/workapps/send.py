@@ -1,20 +1,25 @@
-"""The work apps as outbox channels: which rows a notification gets, and sending one.
+"""The work apps as channels to a person (``notifications.channels``): where a person is
+reached on each platform, what one outbox row holds, and sending one.
 
-`outbox_rows` is called by ``notifications.services.notify`` in the caller's transaction:
-one row per recipient with a user id on a platform whose app is switched on (one query,
-whatever the number of recipients). `send_row` is called by the outbox run
-(``notifications.delivery``) for rows of the ``ding_app`` / ``wecom_app`` / ``feishu_app``
-channels; retries, dead rows and the delivery log are the outbox core's.
+Each platform's personal messages are one `PersonChannel` (``ding_app`` / ``wecom_app`` /
+``feishu_app``), so an attendance group chooses them per message kind like e-mail and Web
+Push (`ReminderSettings.channels`), and ``notify`` builds their rows with the others: a
+recipient gets one when they have a user id on a platform whose app is switched on (one
+query per platform, whatever the number of recipients). Retries, dead rows and the delivery
+log are the outbox core's.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
 from typing import Any
+
+from django.utils.translation import gettext_lazy as _
 
 from ztk.core.webhooks import DeliveryError
 
-from ..models import Notification, OutboxMessage
+from ..channels import Outgoing, PersonChannel, Target, register
+from ..models import Channel, OutboxMessage, Platform
 from . import api
 from .cards import card_ref, labels, message_body
 from .config import CHANNEL_OF, PLATFORM_OF
@@ -23,49 +28,53 @@ from .models import WorkApp, WorkAppUser
 CHANNELS = frozenset(CHANNEL_OF.values())
 
 
-def outbox_rows(
-    notifications: list[Notification],
-    *,
-    kind: str,
-    title: str,
-    body: str,
-    text: str,
-    url: str,
-    data: dict[str, Any] | None,
-    language: str,
-    now: datetime,
-) -> list[OutboxMessage]:
-    """Unsaved outbox rows: each notification's recipient, on each app that is on."""
-    if not notifications:
-        return []
-    by_user = {n.recipient_id: n for n in notifications}
-    # One query: the recipients' ids on the platforms whose app is switched on (an app
-    # is switched on only once configured: ``services.work_app_save``).
-    ids = list(
-        WorkAppUser.objects.filter(
+def _targets(platform: str):
+    def targets(users: list[Any]) -> Mapping[int, list[Target]]:
+        """The people's user ids on `platform`, when its app is switched on (an app is
+        switched on only once configured: ``services.work_app_save``)."""
+        rows = WorkAppUser.objects.filter(
+            platform=platform,
             platform__in=WorkApp.objects.filter(active=True).values("platform"),
-            user_id__in=list(by_user),
-        ).values_list("platform", "user_id", "platform_user_id")
-    )
-    if not ids:
-        return []
-    ref = card_ref(kind, data)
-    payload: dict[str, Any] = {"kind": kind, "title": title, "body": body, "text": text}
-    if url:
-        payload["url"] = url  # absolute when SITE_URL is set (``services.site_url``)
+            user_id__in=[u.pk for u in users],
+        ).values_list("user_id", "platform_user_id")
+        found: dict[int, list[Target]] = {}
+        for user_id, platform_user_id in rows:
+            found.setdefault(user_id, []).append(Target(platform_user_id))
+        return found
+
+    return targets
+
+
+def _payload(message: Outgoing) -> dict[str, Any]:
+    """Title, body, the plain text and, for a request to decide, the card's reference and
+    its button labels in the person's language."""
+    from ..services import message_text, site_url  # cycle: services → channels → us
+
+    payload: dict[str, Any] = {
+        "kind": message.kind,
+        "title": message.title,
+        "body": message.body,
+        "text": message_text(title=message.title, body=message.body, url=message.url),
+    }
+    if message.url:
+        payload["url"] = site_url(message.url)  # absolute when SITE_URL is set
+    ref = card_ref(message.kind, message.notification.data)
     if ref:
-        payload.update(ref=ref, labels=labels(language))
-    return [
-        OutboxMessage(
-            channel=CHANNEL_OF[platform],
-            target=platform_user_id,
-            payload=payload,
-            notification=by_user[user_id],
-            created_at=now,
-            next_attempt_at=now,
-        )
-        for platform, user_id, platform_user_id in ids
-    ]
+        payload.update(ref=ref, labels=labels(message.language))
+    return payload
+
+
+class _Sender:
+    """One outbox run's sender: each platform's app read once."""
+
+    def __init__(self) -> None:
+        self.apps: dict[str, WorkApp | None] = {}
+
+    def send(self, row: OutboxMessage) -> None:
+        send_row(row, self.apps)
+
+    def close(self) -> None:
+        pass
 
 
 def target_key(row: OutboxMessage) -> tuple[str, str]:
@@ -92,3 +101,23 @@ def send_row(row: OutboxMessage, apps: dict[str, WorkApp | None]) -> dict[str, A
     )
     api.send(app, row.target, message)
     return None
+
+
+_LABELS = {
+    Platform.DINGTALK: Channel.DINGTALK_APP.label,
+    Platform.WECOM: Channel.WECOM_APP.label,
+    Platform.FEISHU: Channel.FEISHU_APP.label,
+}
+for _platform, _code in CHANNEL_OF.items():
+    register(
+        PersonChannel(
+            code=_code,
+            label=_LABELS[_platform],
+            default=True,
+            targets=_targets(_platform),
+            payload=_payload,
+            sender=_Sender,
+            target_key=target_key,
+            help=_("Only for people with a user id on the company's app, when it is switched on."),
+        )
+    )
