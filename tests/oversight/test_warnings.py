@@ -224,3 +224,61 @@ def test_only_hr_and_auditors_run_it_by_hand(corrected):
     with pytest.raises(PermissionDeniedError):
         warning_services.warnings_run(actor=corrected.head.user)
     warning_services.warnings_run(actor=corrected.auditor.user)
+
+
+# --- pages and API --------------------------------------------------------------------------
+
+
+def test_the_pages_show_hr_everything_and_a_head_only_theirs(corrected, client):
+    corrected.stranger.department.head = corrected.stranger  # 赵六 heads 销售部
+    corrected.stranger.department.save()
+    warning_services.warnings_run(actor=None)
+    warning = EarlyWarning.objects.get(kind="close_to_limit")
+
+    client.force_login(corrected.hr.user)
+    page = client.get("/hr/oversight/warnings/").content.decode()
+    assert f'id="warning-{warning.pk}"' in page and "张三" in page
+    detail = client.get(f"/hr/oversight/warnings/{warning.pk}/").content.decode()
+    assert f"/requests/{corrected.requests[0].pk}/" in detail  # the evidence links
+
+    client.force_login(corrected.head.user)
+    assert f'id="warning-{warning.pk}"' in client.get("/hr/oversight/warnings/").content.decode()
+    response = client.post(f"/hr/oversight/warnings/{warning.pk}/resolve/", {"note": "已提醒"})
+    assert response.status_code == 302
+
+    client.force_login(corrected.stranger.user)  # another department's head
+    assert (
+        f'id="warning-{warning.pk}"'
+        not in client.get("/hr/oversight/warnings/?state=all").content.decode()
+    )
+    assert client.get(f"/hr/oversight/warnings/{warning.pk}/").status_code == 404
+
+
+def test_closing_without_a_note_shows_the_refusal(corrected, client):
+    warning_services.warnings_run(actor=None)
+    warning = EarlyWarning.objects.get(kind="close_to_limit")
+    client.force_login(corrected.auditor.user)
+    response = client.post(f"/hr/oversight/warnings/{warning.pk}/close/", {"note": ""})
+    assert response.status_code == 422
+    assert 'role="alert"' in response.content.decode()
+
+
+def test_the_api_lists_the_warnings_a_head_may_see(corrected, client):
+    warning_services.warnings_run(actor=None)
+    client.force_login(corrected.head.user)
+    reply = client.get("/api/v1/oversight/warnings", {"kind": "close_to_limit"})
+    assert reply.status_code == 200
+    (item,) = reply.json()["items"]
+    assert item["kind"] == "close_to_limit" and item["employee"]["employee_no"] == "1002"
+    assert item["head"]["employee_no"] == "1000"
+    assert item["params"] == {"used": 2, "limit": 3, "left": 1}
+    assert item["url"].startswith("/hr/oversight/warnings/")
+
+
+def test_the_api_names_every_condition():
+    from typing import get_args
+
+    from ztk.api.oversight import WarningCode
+    from ztk.oversight import warning_checks
+
+    assert set(get_args(WarningCode)) == set(warning_checks.KINDS)
