@@ -6,6 +6,8 @@ load run against the site as `make run` serves it.
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
     make bench BENCH_ARGS="--only load --load-seconds 20"
+    make bench BENCH_ARGS="--only h --db sqlite --employees 2000 --findings-requests 10000"
+                                                 (h) the nightly oversight findings run
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -104,9 +106,19 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefg",
+        default="abcdefgh",
         help="sections to run: a, b, c always run with any of d, e, f; g (or 'load') is the"
-        " load run against scripts/run.sh, alone when it is the only one (e.g. --only abc)",
+        " load run against scripts/run.sh, alone when it is the only one (e.g. --only abc);"
+        " h: the nightly oversight findings run on its own data (bench/findings.py)",
+    )
+    parser.add_argument(
+        "--findings-months", type=int, default=12, help="(h): months of punches and requests"
+    )
+    parser.add_argument(
+        "--findings-requests",
+        type=int,
+        default=None,
+        help="(h): correction requests over the months (default 5 per employee: 50,000)",
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
@@ -118,6 +130,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.only in ("load", "g"):
         raise SystemExit(0 if run_load(args) else 1)
+    if args.only in ("h", "findings"):
+        raise SystemExit(0 if run_findings(args) else 1)
 
     if args.db != "both":
         figures = run_database(args, VENDORS[args.db])
@@ -130,7 +144,7 @@ def main() -> None:
         return
 
     runs: list[dict] = []
-    only = args.only.replace("g", "") or "abc"
+    only = args.only.replace("g", "").replace("h", "") or "abc"
     for vendor in ("sqlite", "postgresql"):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             child = [
@@ -144,8 +158,47 @@ def main() -> None:
             elif text:
                 runs.append(json.loads(text))
     print_table(runs)
+    if "h" in args.only:
+        run_findings(args)
     if "g" in args.only:
         run_load(args)
+
+
+def run_findings(args) -> bool:
+    """(h) the nightly findings run on its own fresh database (each vendor in a child)."""
+    if args.db == "both":
+        ok = True
+        for vendor in ("sqlite", "postgresql"):
+            child = [
+                sys.executable, "-m", "bench", "--only", "h", "--db", vendor,
+                "--employees", str(args.employees), "--findings-months",
+                str(args.findings_months),
+                *(["--findings-requests", str(args.findings_requests)]
+                  if args.findings_requests else []),
+            ]  # fmt: skip
+            ok = subprocess.run(child, cwd=S.ROOT).returncode == 0 and ok
+        return ok
+    db = S.database(VENDORS[args.db])
+    if db is None:
+        print("\nPostgreSQL: skipped — no server answered (scripts/ensure-postgres.sh)")
+        return True
+    S.django_setup(db=db)
+    from . import findings
+
+    print(f"\nZTK bench (h) — {db.label}")
+    result = findings.run(
+        employees=args.employees,
+        months=args.findings_months,
+        requests=args.findings_requests or 5 * args.employees,
+    )
+    line(
+        "findings_run",
+        f"{result['seconds']:.2f} s",
+        f"≤ {result['budget']:.0f} s (60 s at 10,000 employees)",
+        result["ok"],
+    )
+    line("  peak RSS", f"{peak_mib():,.0f} MiB", "≤ 1024 MiB", peak_mib() <= 1024)
+    return bool(result["ok"])
 
 
 def run_database(args, vendor: str) -> Figures | None:
