@@ -38,6 +38,11 @@ class NotificationKind(models.TextChoices):
         "correction_paper_registered",
         _("Paper correction form registered by HR"),
     )
+    ABSENCE_SUBMITTED = "absence_submitted", _("Leave, outing or trip request to approve")
+    ABSENCE_APPROVED = "absence_approved", _("Leave, outing or trip request approved")
+    ABSENCE_REJECTED = "absence_rejected", _("Leave, outing or trip request rejected")
+    ABSENCE_WITHDRAWN = "absence_withdrawn", _("Leave, outing or trip request withdrawn")
+    ABSENCE_CANCELLED = "absence_cancelled", _("Approved leave, outing or trip cancelled")
     APPROVAL_OVERDUE = "approval_overdue", _("Approval step overdue")
     APPROVAL_ESCALATED = "approval_escalated", _("Overdue approval escalated to you")
     PERIOD_REOPENED = "period_reopened", _("Attendance period reopened")
