@@ -19,11 +19,11 @@ MONDAY = at(date(2026, 11, 30), 8, 5)  # the digest is about 23–29 November
 
 
 def test_moved_is_pure_and_keeps_the_large_moves():
-    counts = {1: (10, 20), 2: (10, 12), 3: (0, 3), 4: (20, 14), 5: (40, 45)}
-    assert [(m.department_id, m.change) for m in digest.moved(counts)] == [
-        (1, 10),
-        (4, -6),
-        (3, 3),
+    counts = {"A": (10, 20), "B": (10, 12), "C": (0, 3), "D": (20, 14), "E": (40, 45)}
+    assert [(m.department, m.change) for m in digest.moved(counts)] == [
+        ("A", 10),
+        ("D", -6),
+        ("C", 3),
     ]
 
 
@@ -64,7 +64,7 @@ def week(org, time_machine):
         period_end=date(2026, 11, 27),
         raised_at=at(date(2026, 11, 27), 10),
     )
-    # 研发部: 1 anomaly the week before, 5 last week
+    # 研发部: 1 missing check-in the week before, 5 last week
     for i in range(7):
         for day, bad in ((date(2026, 11, 16) + timedelta(days=i), i == 0),
                          (date(2026, 11, 23) + timedelta(days=i), i < 5)):  # fmt: skip
@@ -73,6 +73,7 @@ def week(org, time_machine):
                 day=day,
                 kind="work",
                 status="abnormal" if bad else "normal",
+                missing_in_count=1 if bad else 0,
                 computed_at=datetime(2026, 11, 1, tzinfo=UTC),
             )
     return org

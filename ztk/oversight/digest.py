@@ -4,6 +4,9 @@ departments whose anomaly counts moved against the week before, and the warnings
 open. Once per person and week (``DigestSent``, unique); a person who switched the
 "weekly oversight digest" off under their inbox's reminders (``ReminderOptOut``) gets
 none; robots hear it only when chosen (it is one message per person).
+
+The week-over-week figures are the analytics trends' (``oversight.trends``: late arrivals,
+early leaves, missing punches and absent days by department and week, added up).
 """
 
 from __future__ import annotations
@@ -21,28 +24,34 @@ from django.utils.translation import gettext_lazy
 from ztk.notifications.models import NotificationKind, ReminderKind
 from ztk.notifications.reminders import opted_out
 from ztk.notifications.services import company_language, notify
-from ztk.org.models import Department
 
 from . import warning_selectors as ws
 from .models import DigestSent, EarlyWarning, Finding, Rule, WarningKind, WarningState
+from .trends import Scope, trends
 
 MAX_LINES = 10
 MOVED_MIN = 3  # a department's weekly anomaly count moved by at least this many …
 MOVED_SHARE = 0.25  # … and by at least this share of the week before
 
 
+ANOMALY_METRICS = ("late", "early", "missing", "absent")  # trends' day metrics, added up
+
+
 @dataclass(frozen=True)
 class Move:
-    department_id: int
-    before: int
-    after: int
+    department: str  # the department's code (trends' key)
+    before: float
+    after: float
+    label: str = ""
 
     @property
-    def change(self) -> int:
+    def change(self) -> float:
         return self.after - self.before
 
 
-def moved(counts: dict[int, tuple[int, int]]) -> list[Move]:
+def moved(
+    counts: dict[str, tuple[float, float]], labels: dict[str, str] | None = None
+) -> list[Move]:
     """Departments whose anomaly count moved week over week (pure): by at least
     ``MOVED_MIN`` and ``MOVED_SHARE`` of the week before (any rise from 0 counts when it
     reaches ``MOVED_MIN``); the largest moves first."""
@@ -50,14 +59,26 @@ def moved(counts: dict[int, tuple[int, int]]) -> list[Move]:
     for department, (before, after) in counts.items():
         change = after - before
         if abs(change) >= MOVED_MIN and abs(change) >= MOVED_SHARE * before:
-            out.append(Move(department, before, after))
-    return sorted(out, key=lambda m: (-abs(m.change), m.department_id))
+            out.append(Move(department, before, after, (labels or {}).get(department, "")))
+    return sorted(out, key=lambda m: (-abs(m.change), m.department))
 
 
-def week_anomalies(week: tuple[date, date]) -> dict[int, tuple[int, int]]:
-    """Per department: anomalies in the week before ``week`` and in ``week``."""
-    windows = ws.department_windows(ws.windows_before(week[1], 2))
-    return {d: (w[0].anomalies, w[1].anomalies) for d, w in windows.items()}
+def week_anomalies(week: tuple[date, date]) -> tuple[dict[str, tuple[float, float]], dict]:
+    """Per department (code): late arrivals, early leaves, missing punches and absent days
+    added up, in the week before ``week`` and in ``week`` — the analytics trends
+    (``trends.trends``, the one owner of those figures), by department and week."""
+    before = week[0] - timedelta(days=7)
+    counts: dict[str, list[float]] = {}
+    labels: dict[str, str] = {}
+    for metric in ANOMALY_METRICS:
+        for point in trends(
+            metric, by="department", period="week", start=before, end=week[1],
+            scope=Scope.everyone(),
+        ):  # fmt: skip
+            slot = counts.setdefault(point.key, [0.0, 0.0])
+            slot[0 if point.period < week[0] else 1] += point.value
+            labels[point.key] = point.label
+    return {k: (v[0], v[1]) for k, v in counts.items()}, labels
 
 
 @dataclass
@@ -66,7 +87,6 @@ class Digest:
     findings: list[Finding] = field(default_factory=list)
     moves: list[Move] = field(default_factory=list)
     warnings: list[EarlyWarning] = field(default_factory=list)
-    departments: dict[int, Department] = field(default_factory=dict)
 
     def lines(self) -> list[str]:
         """The body's lines (in the active language)."""
@@ -78,15 +98,20 @@ class Digest:
         if self.moves:
             out.append(str(gettext_lazy("Anomalies that moved (week before → this week):")))
             for move in self.moves[:MAX_LINES]:
-                d = self.departments.get(move.department_id)
-                name = d.name if d is not None else f"#{move.department_id}"
                 sign = "+" if move.change > 0 else ""
-                out.append(f"· {name}: {move.before} → {move.after} ({sign}{move.change})")
+                out.append(
+                    f"· {move.label or move.department}: {_n(move.before)} → {_n(move.after)}"
+                    f" ({sign}{_n(move.change)})"
+                )
         by_kind = Counter(w.kind for w in self.warnings)
         if by_kind:
             out.append(str(gettext_lazy("Open warnings:")))
             out += [f"· {WarningKind(kind).label}: {n}" for kind, n in sorted(by_kind.items())]
         return out
+
+
+def _n(value: float) -> str:
+    return f"{value:g}"
 
 
 def last_week(today: date) -> tuple[date, date]:
@@ -102,10 +127,9 @@ def build(week: tuple[date, date]) -> Digest:
     findings = list(
         Finding.objects.filter(first_found_at__gte=low, first_found_at__lt=high).order_by("pk")
     )
-    moves = moved(week_anomalies(week))
+    moves = moved(*week_anomalies(week))
     warnings = list(EarlyWarning.objects.filter(state=WarningState.OPEN).order_by("pk"))
-    departments = Department.objects.in_bulk([m.department_id for m in moves[:MAX_LINES]])
-    return Digest(week, findings, moves, warnings, departments)
+    return Digest(week, findings, moves, warnings)
 
 
 def _url() -> str:
