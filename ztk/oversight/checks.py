@@ -536,15 +536,19 @@ def buddy_punches(
             while j < count and stamps[j] <= limit:  # index walk: no copies of the list
                 second = punches[j]
                 j += 1
-                if second.employee_id == first.employee_id or second.day != first.day:
+                x, y = first.employee_id, second.employee_id
+                if x == y or second.day != first.day:
                     continue
-                a, b = sorted((first.employee_id, second.employee_id))
-                days = pairs[(a, b, first.period_start)]
-                days.setdefault(first.day, (first, second))
+                # (not sorted(): this line runs once per punch pair in the window — half a
+                # million times a night at one busy terminal; bench/findings.py)
+                key = (x, y, first.period_start) if x < y else (y, x, first.period_start)
+                days = pairs[key]
+                if first.day not in days:
+                    days[first.day] = (first, second)
     hits: list[Hit] = []
-    for (a, b, start), days in sorted(pairs.items()):
-        if len(days) < max(1, limits.buddy_min_days):
-            continue
+    least = max(1, limits.buddy_min_days)
+    # most pairs met once (strangers in a queue): drop them before sorting
+    for (a, b, start), days in sorted(kv for kv in pairs.items() if len(kv[1]) >= least):
         fewest = min(len(present[(a, start)]), len(present[(b, start)]))
         share = len(days) / fewest if fewest else 0.0
         if share < limits.buddy_min_share:
