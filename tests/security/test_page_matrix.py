@@ -1031,6 +1031,7 @@ PAGES: list[Page] = [
         case="another department's profile",
     ),
     Page("web:healthz", "/healthz", get=everyone(200), post=everyone(200)),
+    Page("web:healthz_live", "/healthz/live", get=everyone(200), post=everyone(200)),
     # Prometheus metrics answer a bearer token, never a session: without METRICS_TOKEN
     # (as here) the route does not exist for anyone (tests/web/test_metrics.py: with it).
     Page("web:metrics", "/metrics", get=everyone(404), post=everyone(404)),

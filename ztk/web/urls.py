@@ -14,6 +14,7 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("people/<str:employee_no>/", views.employee_profile, name="employee_profile"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
     path("metrics", views.metrics, name="metrics"),
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("offline/", pwa.offline, name="offline"),
