@@ -1,13 +1,13 @@
-"""`make bench`: punches, recompute, terminal ingestion, reports and corrections — on SQLite,
-and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
+"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics — on
+SQLite, and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
 with a floor measured in the same run on the same database (bench/floors.py), then (g) the
 morning rush against the site as `make run` serves it (bench/rush.py).
 
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
     make bench BENCH_ARGS="--only rush --db sqlite --rush-employees 2000 --rush-seconds 20"
-    make bench BENCH_ARGS="--only h --db sqlite --employees 2000 --findings-requests 10000"
-                                                 (h) the nightly oversight findings run
+    make bench BENCH_ARGS="--only i --db sqlite --employees 2000 --findings-requests 10000"
+                                                 (i) the nightly oversight findings run
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -106,20 +106,24 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefgh",
-        help="sections to run: a, b, c always run with any of d, e, f; g (or 'rush') is the"
-        " morning rush against scripts/run.sh, alone when it is the only one (e.g. --only abc);"
-        " h (or 'findings'): the nightly oversight findings run on its own data"
+        default="abcdefghi",
+        help="sections to run: a, b, c always run with any of d, e, f, h; g (or 'rush') is"
+        " the morning rush against scripts/run.sh, alone when it is the only one (e.g. --only"
+        " abc); h the analytics views over --months of history (bench/analytics.py);"
+        " i (or 'findings'): the nightly oversight findings run on its own data"
         " (bench/findings.py)",
     )
     parser.add_argument(
-        "--findings-months", type=int, default=12, help="(h): months of punches and requests"
+        "--months", type=int, default=12, help="(h) months of stored days before October 2026"
+    )
+    parser.add_argument(
+        "--findings-months", type=int, default=12, help="(i): months of punches and requests"
     )
     parser.add_argument(
         "--findings-requests",
         type=int,
         default=None,
-        help="(h): correction requests over the months (default 5 per employee: 50,000)",
+        help="(i): correction requests over the months (default 5 per employee: 50,000)",
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
@@ -132,7 +136,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.only in ("rush", "load", "g"):
         raise SystemExit(0 if run_load(args) else 1)
-    if args.only in ("h", "findings"):
+    if args.only in ("i", "findings"):
         raise SystemExit(0 if run_findings(args) else 1)
 
     if args.db != "both":
@@ -146,7 +150,7 @@ def main() -> None:
         return
 
     runs: list[dict] = []
-    only = args.only.replace("g", "").replace("h", "") or "abc"
+    only = args.only.replace("g", "").replace("i", "") or "abc"
     for vendor in ("sqlite", "postgresql"):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             child = [
@@ -160,19 +164,19 @@ def main() -> None:
             elif text:
                 runs.append(json.loads(text))
     print_table(runs)
-    if "h" in args.only:
+    if "i" in args.only:
         run_findings(args)
     if "g" in args.only:
         run_load(args)
 
 
 def run_findings(args) -> bool:
-    """(h) the nightly findings run on its own fresh database (each vendor in a child)."""
+    """(i) the nightly findings run on its own fresh database (each vendor in a child)."""
     if args.db == "both":
         ok = True
         for vendor in ("sqlite", "postgresql"):
             child = [
-                sys.executable, "-m", "bench", "--only", "h", "--db", vendor,
+                sys.executable, "-m", "bench", "--only", "i", "--db", vendor,
                 "--employees", str(args.employees), "--findings-months",
                 str(args.findings_months),
                 *(["--findings-requests", str(args.findings_requests)]
@@ -187,7 +191,7 @@ def run_findings(args) -> bool:
     S.django_setup(db=db)
     from . import findings
 
-    print(f"\nZTK bench (h) — {db.label}")
+    print(f"\nZTK bench (i) — {db.label}")
     result = findings.run(
         employees=args.employees,
         months=args.findings_months,
@@ -396,6 +400,18 @@ def run_database(args, vendor: str) -> Figures | None:
             out["approve"],
             "p95 ≤ 50 ms",
             out["approve_ok"],
+        )
+    # (h) every analytics view over 12 months of history (bench/analytics.py).
+    if "h" in args.only:
+        from . import analytics as analytics_bench
+
+        out = analytics_bench.run(months=args.months)
+        slowest = max(out["timings_ms"], key=out["timings_ms"].get)
+        figures.add(
+            f"(h) analytics views, {args.months} months, slowest ({slowest})",
+            f"{out['slowest_s']:.2f} s",
+            "≤ 1 s each",
+            out["ok"],
         )
     return figures
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("hr/periods/", include("ztk.closing.urls")),
     path("hr/oversight/findings/", include("ztk.oversight.urls")),
     path("hr/oversight/warnings/", include("ztk.oversight.warning_urls")),
+    path("hr/analytics/", include("ztk.oversight.analytics_urls")),
     path("hr/oversight/", include("ztk.hrdesk.urls.oversight")),
     path("corrections/", include("ztk.corrections.urls.attachments")),
     path("requests/", include("ztk.corrections.urls.requests")),

@@ -334,6 +334,18 @@ MATRIX: list[Row] = [
     Row("PUT /api/v1/rosters", f"{V1}/rosters", admins(200), roster_body),
     # --- reports -------------------------------------------------------------------------
     Row("GET /api/v1/reports/monthly", f"{V1}/reports/monthly?period={PERIOD}", admins(200)),
+    # --- analytics: HR everyone, department heads their departments; bad params 422 -------
+    Row(
+        "GET /api/v1/analytics/trends",
+        f"{V1}/analytics/trends?metric=late&by=department&from=2026-11-01&to=2026-11-30",
+        expect(403, hr=200, department_head=200),
+    ),
+    Row(
+        "GET /api/v1/analytics/trends",
+        f"{V1}/analytics/trends?metric=nope&from=2026-11-01&to=2026-11-30",
+        expect(403, hr=422, department_head=422),
+        case="bad metric",
+    ),
     # --- oversight findings: HR and auditors; HR-activity findings are the auditor's ---------
     Row("GET /api/v1/oversight/findings", f"{V1}/oversight/findings", findings(200)),
     Row(
@@ -380,6 +392,7 @@ REQUIRED_TAGS = {
     "notifications",
     "reports",
     "oversight",
+    "analytics",
     "schedules",
 }
 

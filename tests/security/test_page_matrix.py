@@ -116,6 +116,7 @@ FINDINGS_READERS = ("hr", "auditor")  # oversight findings: HR and auditors
 FINDINGS_PAGE = only(200, *FINDINGS_READERS)
 WARNINGS_READERS = ("hr", "auditor", "head")  # early warnings: + the head they were sent to
 WARNINGS_PAGE = only(200, *WARNINGS_READERS)
+ANALYTICS_PAGE = only(200, "hr", "head")  # analytics: HR, and department heads (scoped)
 THRESHOLDS_FORM = {name: str(getattr(Limits(), name)) for name in Limits.__dataclass_fields__}
 PERIOD = "/hr/periods/{group}/2026-11-01"
 NEW_FOR_ZHANG = "/requests/new/?day=2026-11-24&slot=out1&employee=1002"
@@ -538,6 +539,25 @@ PAGES: list[Page] = [
         get=POST_ONLY,
         post=only(REDIRECT, *WARNINGS_READERS),
         body={"note": "限额已调整"},
+    ),
+    # --- analytics: HR everyone, a department head their departments (docs/analytics.md) --
+    Page("analytics:index", "/hr/analytics/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page(
+        "analytics:index",
+        "/hr/analytics/?format=csv&chart=trend-1&by=department",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
+        case="csv",
+    ),
+    Page("analytics:corrections", "/hr/analytics/corrections/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:approvals", "/hr/analytics/approvals/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:reminders", "/hr/analytics/reminders/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:patterns", "/hr/analytics/patterns/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page(
+        "analytics:people",
+        "/hr/analytics/people/?metric=late&by=all&from=2026-11-01&to=2026-11-30",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
     ),
     # --- month-end close: HR ---------------------------------------------------------------
     Page("periods:index", "/hr/periods/", get=only(200, "hr"), post=GET_ONLY),

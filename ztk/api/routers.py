@@ -1,5 +1,6 @@
 """Every router of the API, registered in one place."""
 
+from .analytics import router as analytics_router
 from .api import api
 from .attendance import router as attendance_router
 from .corrections import router as corrections_router
@@ -24,6 +25,7 @@ api.add_router("", corrections_router)
 api.add_router("", notifications_router)
 api.add_router("", reports_router)
 api.add_router("", oversight_router)
+api.add_router("", analytics_router)
 api.add_router("", schedules_router)
 api.add_router("", shifts_router)
 api.add_router("", geofences_router)

@@ -25,7 +25,7 @@ def nightly_findings() -> None:
 
 
 @db_periodic_task(crontab(minute="*/15"))
-@lock_task("oversight-warnings")
+@leased("oversight-warnings")
 def early_warnings() -> None:
     """Raise and send the early warnings not raised before (each once per period)."""
     result = warnings_run(actor=None)
@@ -34,7 +34,7 @@ def early_warnings() -> None:
 
 
 @db_periodic_task(crontab(day_of_week="1", hour="8-11", minute="5"))
-@lock_task("oversight-digest")
+@leased("oversight-digest")
 def weekly_digest() -> None:
     """Monday morning: last week's digest to auditors and HR (once each; hourly retries)."""
     log.info("oversight: %d weekly digest(s) sent", send_weekly_digests())
