@@ -349,6 +349,36 @@ PAGES: list[Page] = [
         post=HR_ACTION,
         body={"reason": "测试"},
     ),  # fmt: skip
+    # PIN mappings and biometric data (consent): HR's pages and actions
+    Page("devices:pins", "/hr/devices/pins/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "devices:pin_save",
+        "/hr/devices/pins/save/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002", "pin": "88", "scope": "terminal:{device}"},
+    ),  # fmt: skip
+    Page(
+        "devices:pin_delete",
+        "/hr/devices/pins/999999/delete/",
+        get=POST_ONLY,
+        post=HR_ACTION,  # none such: said on the page it returns to
+    ),
+    Page("devices:biometrics", "/hr/devices/biometrics/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "devices:consent_withdraw",
+        "/hr/devices/biometrics/withdraw/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002", "reason": "本人撤回"},
+    ),  # fmt: skip
+    Page(
+        "devices:consent_restore",
+        "/hr/devices/biometrics/restore/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002"},
+    ),  # fmt: skip
     # --- HR desk: paper forms and imports ----------------------------------------------------
     Page("hrdesk:index", "/hr/desk/", get=HR_PAGE, post=GET_ONLY),
     Page("hrdesk:import", "/hr/desk/import/", get=HR_PAGE, post=GET_ONLY),
@@ -831,6 +861,21 @@ PAGES: list[Page] = [
         post=only(REDIRECT, *ADMINS),
         body={**GEOFENCE_FORM, "radius_m": "250"},
     ),
+    # --- settings: the work apps hold secrets: HR and the system admin only ----------------
+    Page(
+        "settings:work_apps",
+        "/settings/work-apps/",
+        get=HR_PAGE,
+        post=HR_ACTION,
+        body={"platform": "feishu", "app_id": "cli_matrix", "app_secret": "s3cret"},
+    ),
+    Page(
+        "settings:work_app_users",
+        "/settings/work-apps/dingtalk/users/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"how": "employee_no"},
+    ),
     # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
     Page(
         "settings:reminders",
@@ -1058,6 +1103,11 @@ PAGES: list[Page] = [
     # The installable app's worker and offline page hold no one's data: open to all.
     Page("web:service_worker", "/sw.js", get=everyone(200), post=everyone(405)),
     Page("web:offline", "/offline/", get=everyone(200), post=everyone(405)),
+    # The work apps' card callbacks: no session, a platform's signature (none configured
+    # here, so every call is refused; tests/notifications/test_workapps_callbacks.py).
+    Page(
+        "web:workapp_callback", "/workapps/wecom/callback", get=everyone(403), post=everyone(403)
+    ),  # fmt: skip
 ]
 
 

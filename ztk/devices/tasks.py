@@ -10,7 +10,7 @@ from huey.contrib.djhuey import db_periodic_task, db_task
 from ztk.core.jobs import job_run
 from ztk.core.leases import leased
 
-from . import imports
+from . import biometrics, imports
 from .pull import pull_all
 from .services import photo_purge_expired
 
@@ -41,3 +41,10 @@ def purge_device_photos() -> None:
 def import_job(job_id: str) -> None:
     """A USB/spreadsheet punch import (dry run or commit) started on /hr/devices/import/."""
     job_run(job_id, imports.run_job)
+
+
+@db_task()
+def sync_employees_task(employee_ids: list[int]) -> None:
+    """People and templates to the terminals for a large change (biometrics._flush)."""
+    result = biometrics.sync_employees(employee_ids, reason="change")
+    log.info("terminal sync of %d employees: %d commands", len(employee_ids), result.total)

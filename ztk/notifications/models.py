@@ -146,6 +146,10 @@ class Channel(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk")
     WECOM = "wecom", _("WeCom")
     FEISHU = "feishu", _("Feishu")
+    # A person's messages through the company's work app (notifications/workapps/).
+    DINGTALK_APP = "ding_app", _("DingTalk work notice")
+    WECOM_APP = "wecom_app", _("WeCom app message")
+    FEISHU_APP = "feishu_app", _("Feishu app message")
 
 
 class Platform(models.TextChoices):
@@ -424,3 +428,7 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.day} {self.key}"
+
+
+# The work apps' models live in their package (docs/work-apps.md).
+from .workapps.models import CallbackNonce, WorkApp, WorkAppUser  # noqa: E402, F401

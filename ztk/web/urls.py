@@ -3,7 +3,7 @@ from django.urls import path
 from ztk.attendance import views as attendance_views
 from ztk.corrections.views import requests as corrections_views
 
-from . import pwa, views
+from . import pwa, views, workapps
 
 app_name = "web"
 
@@ -18,4 +18,5 @@ urlpatterns = [
     path("metrics", views.metrics, name="metrics"),
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("offline/", pwa.offline, name="offline"),
+    path("workapps/<str:platform>/callback", workapps.callback, name="workapp_callback"),
 ]
