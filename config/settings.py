@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "ztk.devices",
     "ztk.approvals",
     "ztk.corrections",
+    "ztk.overtime",
     "ztk.leave",
     "ztk.hrdesk",
     "ztk.notifications",

@@ -24,6 +24,8 @@ urlpatterns = [
     path("requests/", include("ztk.corrections.urls.requests")),
     path("settings/corrections/", include("ztk.corrections.urls.settings")),
     path("settings/delegations/", include("ztk.approvals.urls")),
+    path("overtime/", include("ztk.overtime.urls")),
+    path("settings/overtime/", include("ztk.overtime.settings_urls")),
     path("notifications/", include("ztk.notifications.urls")),
     path("reports/", include("ztk.reports.urls")),
     path("settings/", include("ztk.setup.urls")),

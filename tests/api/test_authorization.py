@@ -123,6 +123,7 @@ class Row:
 
 V1 = "/api/v1"
 C = f"{V1}/corrections"
+OT = f"{V1}/overtime"
 
 MATRIX: list[Row] = [
     # --- me ------------------------------------------------------------------------------
@@ -321,6 +322,50 @@ MATRIX: list[Row] = [
         expect(403, employee=201, hr=201, auditor=404),
         lambda w: Form(file=png()),
     ),
+    # --- overtime: filing (self, supervisor, head, HR), then one request per step ----------
+    Row(
+        "POST /api/v1/overtime",
+        OT,
+        expect(201, sysadmin=404, auditor=404),
+        lambda w: w.overtime_submission(),
+    ),
+    Row("GET /api/v1/overtime", f"{OT}?scope=all", expect(200)),  # each sees their share
+    Row(
+        "GET /api/v1/overtime/{overtime_id}",
+        f"{OT}/{{ot_pending}}",
+        expect(200, auditor=404),
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/approve",
+        f"{OT}/{{ot_pending}}/approve",
+        expect(403, supervisor=200, auditor=404),
+        {"comment": "同意"},
+        case="supervisor's step",
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/approve",
+        f"{OT}/{{ot_at_hr_step}}/approve",
+        expect(403, hr=200, auditor=404),
+        {},
+        case="HR's step",
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/reject",
+        f"{OT}/{{ot_pending}}/reject",
+        expect(403, supervisor=200, auditor=404),
+        {"reason": "无需加班"},
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/withdraw",
+        f"{OT}/{{ot_pending}}/withdraw",
+        expect(403, employee=200, auditor=404),
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/cancel",
+        f"{OT}/{{ot_approved}}/cancel",
+        expect(403, hr=200, auditor=404),
+        {"reason": "登记错误"},
+    ),
     # --- notifications: the caller's own inbox; others' ids are ignored --------------------
     Row("GET /api/v1/notifications", f"{V1}/notifications", expect(200)),
     Row(
@@ -392,6 +437,7 @@ REQUIRED_TAGS = {
     "notifications",
     "reports",
     "oversight",
+    "overtime",
     "analytics",
     "schedules",
 }

@@ -128,6 +128,14 @@ SUBMISSION = {
     "category": "forgot",
     "reason": "下班忘记打卡了",
 }
+OVERTIME_FORM = {
+    "day": "2026-11-24",
+    "employee": "1002",
+    "start": "18:00",
+    "end": "20:30",
+    "compensation": "pay",
+    "reason": "赶项目上线",
+}
 GROUP_FORM = {
     "name": "标准工时组",
     "time_zone": "Asia/Shanghai",
@@ -786,6 +794,83 @@ PAGES: list[Page] = [
             "employee": "",
         },  # fmt: skip
     ),
+    # --- overtime requests (加班) ---------------------------------------------------------
+    Page("overtime:mine", "/overtime/", get=signed_in(200), post=GET_ONLY),
+    Page(
+        "overtime:inbox",
+        "/overtime/inbox/",
+        get=only(200, "supervisor", "other_supervisor", "head", "hr", "superuser"),
+        post=GET_ONLY,
+    ),
+    Page(
+        "overtime:new",
+        f"/overtime/new/?day={DAY}",
+        get=signed_in(200, superuser=404),  # each for their own day
+        post=signed_in(422, superuser=404),  # no reason given: refused, nothing written
+        case="one's own",
+    ),
+    Page(
+        "overtime:new",
+        "/overtime/new/?day=2026-11-24&employee=1002",
+        get=only(200, "employee", "supervisor", "head", "hr", others=404),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404),
+        body=OVERTIME_FORM,
+        case="for 张三 (self, or on his behalf)",
+    ),
+    Page(
+        "overtime:detail",
+        "/overtime/{ot_pending}/",
+        get=only(200, *ZHANG_VIEWERS, others=404),
+        post=GET_ONLY,
+        case="张三's request",
+    ),
+    Page(
+        "overtime:detail",
+        "/overtime/{ot_other}/",
+        get=only(200, *ZHAO_VIEWERS, others=404),
+        post=GET_ONLY,
+        case="another team's request",
+    ),
+    Page(
+        "overtime:approve",
+        "/overtime/{ot_pending}/approve/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, supervisor=REDIRECT),
+        body={"comment": "同意"},
+    ),
+    Page(
+        "overtime:reject",
+        "/overtime/{ot_pending}/reject/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, supervisor=REDIRECT),
+        body={"reason": "无需加班"},
+    ),
+    Page(
+        "overtime:withdraw",
+        "/overtime/{ot_pending}/withdraw/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, employee=REDIRECT),
+    ),
+    Page(
+        "overtime:cancel",
+        "/overtime/{ot_approved}/cancel/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, hr=REDIRECT),
+        body={"reason": "登记错误"},
+    ),
+    Page(
+        "overtime_settings:policy",
+        "/settings/overtime/",
+        get=only(200, *ADMINS, "auditor"),
+        post=only(REDIRECT, *ADMINS),
+        body={
+            "group": "STD",
+            "min_block_minutes": "60",
+            "unit_minutes": "30",
+            "needs_request": "on",
+            "chain_preset": "multi",
+        },
+    ),  # fmt: skip
     # --- the rest -------------------------------------------------------------------------
     Page(
         "set_language",

@@ -12,6 +12,7 @@ from .me import router as me_router
 from .notifications import router as notifications_router
 from .org import router as org_router
 from .oversight import router as oversight_router
+from .overtime import router as overtime_router
 from .reports import router as reports_router
 from .schedules import router as schedules_router
 from .shifts import router as shifts_router
@@ -25,6 +26,7 @@ api.add_router("", corrections_router)
 api.add_router("", notifications_router)
 api.add_router("", reports_router)
 api.add_router("", oversight_router)
+api.add_router("", overtime_router)
 api.add_router("", analytics_router)
 api.add_router("", schedules_router)
 api.add_router("", shifts_router)

@@ -38,6 +38,11 @@ class NotificationKind(models.TextChoices):
         "correction_paper_registered",
         _("Paper correction form registered by HR"),
     )
+    OVERTIME_SUBMITTED = "overtime_submitted", _("Overtime request to approve")
+    OVERTIME_APPROVED = "overtime_approved", _("Overtime request approved")
+    OVERTIME_REJECTED = "overtime_rejected", _("Overtime request rejected")
+    OVERTIME_WITHDRAWN = "overtime_withdrawn", _("Overtime request withdrawn")
+    OVERTIME_CANCELLED = "overtime_cancelled", _("Overtime request cancelled")
     ABSENCE_SUBMITTED = "absence_submitted", _("Leave, outing or trip request to approve")
     ABSENCE_APPROVED = "absence_approved", _("Leave, outing or trip request approved")
     ABSENCE_REJECTED = "absence_rejected", _("Leave, outing or trip request rejected")

@@ -75,11 +75,17 @@ FIGURES = (
     Column("provisional_days", "未定稿天数", "Provisional days", "int", 10, True),
 )
 
-# Overtime: the engine does not compute overtime yet, so no stored figure exists and the
-# column is left out of every output. When the engine stores overtime minutes, add the
-# aggregate in summary.py and list this column in FIGURES.
-OVERTIME = Column("overtime_minutes", "加班分钟", "Overtime (minutes)", "int", 10, True)
-OVERTIME_DEFINED = False
+# Overtime that counts (approved, or computed when the group needs no request), by the
+# category of the day it was worked on (中国劳动法 art. 44: 1.5× / 2× / 3×). docs/overtime.md.
+OVERTIME = (
+    Column("overtime_weekday_hours", "工作日加班(小时)", "Overtime on workdays (hours)",
+           "hours", 12, True),
+    Column("overtime_rest_hours", "休息日加班(小时)", "Overtime on rest days (hours)",
+           "hours", 12, True),
+    Column("overtime_holiday_hours", "节假日加班(小时)", "Overtime on holidays (hours)",
+           "hours", 12, True),
+)  # fmt: skip
+FIGURES = FIGURES[:-3] + OVERTIME + FIGURES[-3:]  # before the rest/holiday/provisional days
 
 SUMMARY_COLUMNS = IDENTITY + FIGURES
 TOTAL_KEYS = tuple(c.key for c in FIGURES if c.total)
