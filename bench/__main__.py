@@ -1,13 +1,15 @@
-"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics — on
-SQLite, and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
-with a floor measured in the same run on the same database (bench/floors.py), then (g) the
-morning rush against the site as `make run` serves it (bench/rush.py).
+"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics, the
+punch-reminder tick — on SQLite, and on PostgreSQL when a server answers (the same discovery
+as `make test`) — each figure with a floor measured in the same run on the same database
+(bench/floors.py), then (g) the morning rush against the site as `make run` serves it
+(bench/rush.py).
 
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
     make bench BENCH_ARGS="--only rush --db sqlite --rush-employees 2000 --rush-seconds 20"
-    make bench BENCH_ARGS="--only i --db sqlite --employees 2000 --findings-requests 10000"
-                                                 (i) the nightly oversight findings run
+    make bench BENCH_ARGS="--only i --db sqlite"  the punch-reminder tick alone
+    make bench BENCH_ARGS="--only j --db sqlite --employees 2000 --findings-requests 10000"
+                                                 (j) the nightly oversight findings run
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -106,24 +108,25 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefghi",
+        default="abcdefghij",
         help="sections to run: a, b, c always run with any of d, e, f, h; g (or 'rush') is"
         " the morning rush against scripts/run.sh, alone when it is the only one (e.g. --only"
-        " abc); h the analytics views over --months of history (bench/analytics.py);"
-        " i (or 'findings'): the nightly oversight findings run on its own data"
+        " abc); h the analytics views over --months of history (bench/analytics.py); i the"
+        " punch-reminder tick (bench/reminders.py), alone when it is the only one (--only i);"
+        " j (or 'findings'): the nightly oversight findings run on its own data"
         " (bench/findings.py)",
     )
     parser.add_argument(
         "--months", type=int, default=12, help="(h) months of stored days before October 2026"
     )
     parser.add_argument(
-        "--findings-months", type=int, default=12, help="(i): months of punches and requests"
+        "--findings-months", type=int, default=12, help="(j): months of punches and requests"
     )
     parser.add_argument(
         "--findings-requests",
         type=int,
         default=None,
-        help="(i): correction requests over the months (default 5 per employee: 50,000)",
+        help="(j): correction requests over the months (default 5 per employee: 50,000)",
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
@@ -136,7 +139,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.only in ("rush", "load", "g"):
         raise SystemExit(0 if run_load(args) else 1)
-    if args.only in ("i", "findings"):
+    if args.only in ("j", "findings"):
         raise SystemExit(0 if run_findings(args) else 1)
 
     if args.db != "both":
@@ -150,7 +153,7 @@ def main() -> None:
         return
 
     runs: list[dict] = []
-    only = args.only.replace("g", "").replace("i", "") or "abc"
+    only = args.only.replace("g", "").replace("j", "") or "abc"
     for vendor in ("sqlite", "postgresql"):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             child = [
@@ -164,19 +167,19 @@ def main() -> None:
             elif text:
                 runs.append(json.loads(text))
     print_table(runs)
-    if "i" in args.only:
+    if "j" in args.only:
         run_findings(args)
     if "g" in args.only:
         run_load(args)
 
 
 def run_findings(args) -> bool:
-    """(i) the nightly findings run on its own fresh database (each vendor in a child)."""
+    """(j) the nightly findings run on its own fresh database (each vendor in a child)."""
     if args.db == "both":
         ok = True
         for vendor in ("sqlite", "postgresql"):
             child = [
-                sys.executable, "-m", "bench", "--only", "i", "--db", vendor,
+                sys.executable, "-m", "bench", "--only", "j", "--db", vendor,
                 "--employees", str(args.employees), "--findings-months",
                 str(args.findings_months),
                 *(["--findings-requests", str(args.findings_requests)]
@@ -191,7 +194,7 @@ def run_findings(args) -> bool:
     S.django_setup(db=db)
     from . import findings
 
-    print(f"\nZTK bench (i) — {db.label}")
+    print(f"\nZTK bench (j) — {db.label}")
     result = findings.run(
         employees=args.employees,
         months=args.findings_months,
@@ -227,6 +230,9 @@ def run_database(args, vendor: str) -> Figures | None:
     figures = Figures(vendor, args.employees)
     print(f"\nZTK bench — {db.label}, {args.employees:,} employees, October 2026")
     S.create_company(args.employees)
+    if args.only == "i":  # the reminder tick alone: it needs the company, not the month
+        reminder_figures(args, figures)
+        return figures
     lines = S.month_punch_lines(args.employees)
     ids = dict(Employee.objects.values_list("employee_no", "pk"))
     now = timezone.now()
@@ -413,7 +419,36 @@ def run_database(args, vendor: str) -> Figures | None:
             "≤ 1 s each",
             out["ok"],
         )
+    if "i" in args.only:
+        reminder_figures(args, figures)
     return figures
+
+
+def reminder_figures(args, figures: Figures) -> None:
+    """(i) the punch-reminder scan at one minute's tick."""
+    from . import reminders as reminders_bench
+
+    out = reminders_bench.run(employees=args.employees)
+    small, full = out["scan_queries"]
+    line("the scan (who is due), everyone", f"{out['scan_s'] * 1000:.0f} ms", "≤ 1 s",
+         out["scan_ok"])  # fmt: skip
+    line("scan queries, a tenth / everyone", f"{small} / {full}", "equal", small == full)
+    line("the tick, everyone due (scan + queue)", f"{out['tick_due_s'] * 1000:.0f} ms", "≤ 1 s",
+         out["ok"])  # fmt: skip
+    line(f"  the workers' sending, {out['batches']} batches", f"{out['work_s']:.2f} s",
+         f"— (longest batch {out['batch_max_s'] * 1000:.0f} ms)")  # fmt: skip
+    figures.add(
+        f"(i) reminder scan, {out['sent']:,} due",
+        f"{out['scan_s'] * 1000:.0f} ms, {small}/{full} queries",
+        "≤ 1 s, queries constant",
+        out["scan_ok"],
+    )
+    figures.add(
+        f"(i) reminder tick (scan + queue {out['batches']} batches), {out['sent']:,} due",
+        f"{out['tick_due_s'] * 1000:.0f} ms, {out['queries_small']}/{out['queries_full']} queries",
+        "≤ 1 s",
+        out["ok"],
+    )
 
 
 def run_load(args) -> bool:

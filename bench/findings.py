@@ -1,4 +1,4 @@
-"""(i) The nightly oversight findings run at scale (issue 13): N employees with M months of
+"""(j) The nightly oversight findings run at scale (issue 13): N employees with M months of
 punches (two a day on working days, a tenth of them phone punches with a position and the
 audit event that carries their device), R correction requests spread over the months with
 their submit and approve trail, then ``findings_run`` timed — target ≤ 60 s at 10,000
@@ -7,7 +7,7 @@ employees × 12 months and 50,000 requests. The early warnings' run is timed bes
 Fixture rows are bulk-inserted (a benchmark's data, not a user's writes); the run itself
 is the production service, as the nightly task calls it.
 
-    make bench BENCH_ARGS="--only i --db sqlite --employees 2000 --findings-months 12 \\
+    make bench BENCH_ARGS="--only j --db sqlite --employees 2000 --findings-months 12 \\
         --findings-requests 10000"
 """
 
@@ -219,7 +219,7 @@ def run(*, employees: int, months: int, requests: int) -> dict[str, Any]:
     began = time.perf_counter()
     counts = fill(employees=employees, months=months, requests=requests, today=today)
     filled = time.perf_counter() - began
-    print(f"\n(i) nightly oversight findings, {employees:,} employees × {months} months")
+    print(f"\n(j) nightly oversight findings, {employees:,} employees × {months} months")
     print(f"  fixture rows: {counts} in {filled:.0f} s")
     with CaptureQueriesContext(connection) as queries:
         t0, cpu = time.perf_counter(), time.process_time()

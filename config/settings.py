@@ -295,6 +295,12 @@ WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # The public address of this installation, for links in emails and group-robot messages.
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
 MISSED_PUNCH_ALERT_HOUR = env_int("MISSED_PUNCH_ALERT_HOUR", 8)
+# Web Push (docs/pwa.md): the VAPID key pair is generated once into var/vapid_private.pem
+# unless VAPID_PRIVATE_KEY gives one (PEM, or the raw 32-byte key base64url-encoded);
+# VAPID_SUBJECT is the contact push services see (mailto: or https:), by default the
+# address of DEFAULT_FROM_EMAIL.
+VAPID_PRIVATE_KEY = os.environ.get("VAPID_PRIVATE_KEY", "")
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "")
 # A batch of more new punches than this (a terminal upload, an import) has its days
 # recomputed by the background drain instead of inside the request; 0: always at once.
 # Tests default to 0, so their days are current when record_punches returns.

@@ -146,6 +146,17 @@ MATRIX: list[Row] = [
     Row("DELETE /api/v1/geofences/{code}", f"{V1}/geofences/{{fence}}", everyone(405)),
     Row("GET /api/v1/holidays/{year}", f"{V1}/holidays/2026", admins(200)),
     Row("PUT /api/v1/holidays/{year}", f"{V1}/holidays/2027", admins(200), HOLIDAYS_BODY),
+    Row(
+        "GET /api/v1/settings/reminders/{code}",
+        f"{V1}/settings/reminders/STD",
+        expect(403, hr=200, sysadmin=200, auditor=200),
+    ),
+    Row(
+        "PUT /api/v1/settings/reminders/{code}",
+        f"{V1}/settings/reminders/STD",
+        admins(200),
+        {"punch_in_minutes": 15, "channels": {"punch_reminder": {"email": False}}},
+    ),
     Row("GET /api/v1/groups", f"{V1}/groups", admins(200)),
     Row("GET /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200)),
     Row("PUT /api/v1/groups/{code}", f"{V1}/groups/STD", admins(200), GROUP_BODY),

@@ -98,3 +98,33 @@ def test_terminal_page_with_photos_and_allow_lists_fits_a_phone(
             assert "2001:db8:1::/48" in page.input_value("textarea[name=allowed_networks]")
         finally:
             browser.close()
+
+
+def test_a_3x_terminal_page_fits_a_phone_and_a_desktop(live_server, client, org, monkeypatch):
+    """A terminal that registered over push 3.x: its protocol and session on the page."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from tests.browser import screenshots_dir
+    from ztk.devices.simulator3 import Push3Terminal
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    make_device("CGXH3X0000001", group=org.group)
+    Push3Terminal(live_server.url, "CGXH3X0000001").connect()
+    client.force_login(org.hr.user)
+    session = client.cookies["sessionid"].value
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            for width, name in ((375, "phone"), (1280, "desktop")):
+                context = browser.new_context(viewport={"width": width, "height": 900}, locale="en")
+                context.add_cookies(
+                    [{"name": "sessionid", "value": session, "url": live_server.url}]
+                )
+                page = context.new_page()
+                page.goto(f"{live_server.url}/hr/devices/CGXH3X0000001/")
+                assert "3.x" in page.inner_text("#push-protocol")
+                assert page.evaluate("document.documentElement.scrollWidth") <= width
+                page.screenshot(path=str(screenshots_dir() / f"terminal-3x-{name}.png"))
+                context.close()
+        finally:
+            browser.close()

@@ -139,3 +139,14 @@ def test_index_query_count_does_not_grow_with_terminals(
 
 def test_get_on_an_action_is_refused(hr_client, approved):
     assert hr_client.get(reverse("devices:approve", args=[approved.serial])).status_code == 405
+
+
+def test_detail_page_shows_the_push_protocol(hr_client, org):
+    from datetime import UTC, datetime
+
+    device = make_device("CGXH3X0000009", group=org.group, protocol="3", registry_code="c" * 32)
+    device.session_started_at = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+    device.save()
+    page = hr_client.get(reverse("devices:detail", args=[device.serial])).content.decode()
+    assert "3.x" in page
+    assert "2026-11-26 09:00" in page  # the session start, in the server's zone

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.attendance.page_data import punch, store_day
@@ -163,7 +163,29 @@ def test_a_run_uses_a_constant_number_of_queries_for_5_or_50_people(office):
     # then: the same number of queries (one batch per department and slot time)
     assert (sent_5, sent_50) == (7 + 5, 7 + 50)
     assert queries_5 == queries_50
-    assert queries_50 <= 42  # + one per notify batch: the recipients' work-app user ids
+    # (each batch's notify also reads the groups' channel choices, the languages, the
+    # targets of each channel to a person, the recipients' work-app user ids, and who
+    # another run reminded meanwhile: constant too)
+    assert queries_50 <= 62
+
+
+def test_a_tick_queues_its_batches_and_each_person_is_reminded_once(office):
+    from ztk.notifications.reminders import send_reminder_batch
+
+    queued: list[dict] = []
+    # the periodic task hands each batch to the worker's queue instead of sending it
+    assert send_punch_reminders(now=at(THURSDAY, 8, 55), enqueue=queued.append) == 7
+    assert queued and not ReminderSent.objects.exists()
+    # the next minute's tick, before a worker ran them, queues the same people again
+    again: list[dict] = []
+    send_punch_reminders(now=at(THURSDAY, 8, 56), enqueue=again.append)
+
+    with transaction.atomic():
+        sent = sum(send_reminder_batch(b) for b in queued)
+    sent_again = sum(send_reminder_batch(b) for b in again)
+
+    assert (sent, sent_again) == (7, 0)  # each person once, whichever batch ran first
+    assert ReminderSent.objects.count() == 7
 
 
 def test_the_missed_punch_alert_follows_the_switch_and_the_opt_out(org):

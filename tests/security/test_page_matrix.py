@@ -474,6 +474,20 @@ PAGES: list[Page] = [
         post=signed_in(REDIRECT),
         body={"on": ["punch_in"]},
     ),
+    # Web Push on one's own device (push.js posts JSON; a form post is not a subscription)
+    Page(
+        "notifications:push_subscribe",
+        "/notifications/push/subscribe/",
+        get=POST_ONLY,
+        post=signed_in(422),
+    ),
+    Page(
+        "notifications:push_unsubscribe",
+        "/notifications/push/unsubscribe/",
+        get=POST_ONLY,
+        post=signed_in(200),
+    ),
+    Page("notifications:deliveries", "/notifications/deliveries/", get=HR_PAGE, post=GET_ONLY),
     Page("notifications:robots", "/notifications/robots/", get=HR_PAGE, post=GET_ONLY),
     Page("notifications:robot_new", "/notifications/robots/new/", get=HR_PAGE, post=HR_PAGE),
     Page(
@@ -771,6 +785,14 @@ PAGES: list[Page] = [
         "requests:withdraw_confirm",
         "/requests/{pending}/withdraw/confirm/",
         get=only(REDIRECT, *ZHANG_VIEWERS, others=404, employee=200),
+        post=NOT_ALLOWED,
+    ),
+    # the one-tap approve page of approval e-mails: the step's approver gets it, others
+    # who may see the request are sent to it, the rest 404
+    Page(
+        "requests:approve_confirm",
+        "/requests/{pending}/approve/confirm/",
+        get=only(REDIRECT, *ZHANG_VIEWERS, others=404, supervisor=200),
         post=NOT_ALLOWED,
     ),
     Page(

@@ -13,6 +13,7 @@ from .notifications import router as notifications_router
 from .org import router as org_router
 from .oversight import router as oversight_router
 from .overtime import router as overtime_router
+from .reminders import router as reminders_router
 from .reports import router as reports_router
 from .schedules import router as schedules_router
 from .shifts import router as shifts_router
@@ -32,3 +33,4 @@ api.add_router("", schedules_router)
 api.add_router("", shifts_router)
 api.add_router("", geofences_router)
 api.add_router("", holidays_router)
+api.add_router("", reminders_router)

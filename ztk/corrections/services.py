@@ -261,6 +261,7 @@ def _notify(
     body: Any,
     params: dict[str, Any] | None = None,
     suffix: str = "",
+    approve_url: str = "",
 ) -> None:
     """Inbox + email + robots, in each reader's language whatever the language of the
     request that triggered it (``notify`` renders the templates in every language; e-mail
@@ -279,6 +280,7 @@ def _notify(
         url=_detail_url(req),
         data={"correction_id": req.pk, "employee": req.employee.employee_no},
         department=req.employee.department,
+        approve_url=approve_url,
     )
 
 
@@ -298,12 +300,13 @@ def notify_request(
     _notify(kind, recipients, req, title, body, params=params)
 
 
-def _detail_url(req: CorrectionRequest) -> str:
-    """The request's page (电子流转单), so the notification's “Open” leads to it."""
+def _detail_url(req: CorrectionRequest, page: str = "requests:detail") -> str:
+    """The request's page (电子流转单), so the notification's “Open” leads to it (or
+    another of its pages: the one-tap approve page)."""
     from django.urls import NoReverseMatch, reverse
 
     try:
-        return reverse("requests:detail", args=[req.pk])
+        return reverse(page, args=[req.pk])
     except NoReverseMatch:  # pages not mounted (an API-only deployment)
         return ""
 
@@ -340,6 +343,7 @@ def _notify_approvers(req: CorrectionRequest) -> None:
         req,
         title,
         _("%(name)s asks to record %(slot)s on %(day)s at %(time)s (request #%(id)s)."),
+        approve_url=_detail_url(req, "requests:approve_confirm"),
     )
 
 

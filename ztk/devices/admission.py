@@ -26,7 +26,7 @@ from django.db.models import Count
 from ztk.audit.services import record
 
 from . import conf
-from .models import Device, DeviceCommand, DeviceStatus, HeldPunch
+from .models import Device, DeviceCommand, DeviceStatus, HeldPunch, PushProtocol
 from .networks import address_allowed, address_group
 
 log = logging.getLogger(__name__)
@@ -62,6 +62,9 @@ REFUSALS = {
         "too many terminals from this address wait for approval; approve or remove some",
     ),
     "pending_full": Refusal("pending_full", 503, "too many terminals wait for approval"),
+    "bad_session_token": Refusal(
+        "bad_session_token", 401, "the session token does not match; register again"
+    ),
 }
 
 
@@ -152,13 +155,22 @@ def _evictable(exclude_group: str) -> Device | None:
     return None
 
 
-def register(serial: str, *, ip: str | None, push_version: str | None, now: datetime) -> Device:
+def register(
+    serial: str,
+    *,
+    ip: str | None,
+    push_version: str | None,
+    now: datetime,
+    protocol: str = PushProtocol.V2,
+) -> Device:
     """Create the terminal behind a serial seen for the first time, within the limits.
 
     Raises RefusedError (nothing written) when its source is over its rate or pending
     cap, or when every pending slot is taken and none can be freed. On success the
-    first contact is audited once and INFO and CHECK are queued.
+    first contact is audited once and (protocol 2.x) INFO and CHECK are queued; a 3.x
+    terminal tells the same in its registry body and has no such commands.
     """
+    first_commands = FIRST_CONTACT_COMMANDS if protocol == PushProtocol.V2 else ()
     group = address_group(ip)
     if (remembered := cache.get(_refused_key(group))) is not None:
         raise RefusedError(remembered)
@@ -188,11 +200,12 @@ def register(serial: str, *, ip: str | None, push_version: str | None, now: date
                 ip=(ip or "")[:64],
                 registered_from=group[:64],
                 push_version=(push_version or "")[:20],
+                protocol=protocol,
                 last_seen=now,
                 approved_at=now if auto else None,
             )
             DeviceCommand.objects.bulk_create(
-                DeviceCommand(device=device, command=command) for command in FIRST_CONTACT_COMMANDS
+                DeviceCommand(device=device, command=command) for command in first_commands
             )
             record(
                 "devices.device.first_contact",
@@ -201,7 +214,8 @@ def register(serial: str, *, ip: str | None, push_version: str | None, now: date
                 after={"serial": serial, "status": device.status, "ip": device.ip},
                 extra={
                     "auto_approved": auto,
-                    "queued": list(FIRST_CONTACT_COMMANDS),
+                    "queued": list(first_commands),
+                    "protocol": protocol,
                     "source": group,
                     **({"evicted": evicted.serial} if evicted is not None else {}),
                 },

@@ -44,6 +44,7 @@ from .models import (
     Device,
     DeviceCommand,
     DeviceStatus,
+    PushProtocol,
     TemplateKind,
     TerminalPin,
     TerminalUser,
@@ -74,12 +75,38 @@ REFUSALS = {
 
 
 def is_protocol3(device: Device) -> bool:
-    """A terminal that announced push protocol 3.x gets BIODATA commands (h-term3x)."""
-    return (device.push_version or "").strip().startswith("3")
+    """A terminal served in push protocol 3.x (`Device.protocol`, from what it announced)
+    gets BIODATA commands."""
+    return device.protocol == PushProtocol.V3
 
 
 # 3.x BIODATA Type numbers (PUSH SDK 3.x description; unverified on hardware).
 BIODATA_TYPES = {TemplateKind.FINGER: 1, TemplateKind.FACE: 2, TemplateKind.PALM: 8}
+# Uploaded BIODATA types and the kind they are kept as: fingerprint; near-infrared and
+# visible-light face; palm print, palm vein and visible-light palm. Others (finger vein,
+# iris, voiceprint…) are not kept.
+BIODATA_KINDS = {
+    1: TemplateKind.FINGER,
+    2: TemplateKind.FACE,
+    9: TemplateKind.FACE,
+    6: TemplateKind.PALM,
+    8: TemplateKind.PALM,
+    10: TemplateKind.PALM,
+}
+_BIODATA_FORMAT = re.compile(r"^BIODATA ([0-9]{1,2})/([0-9]{1,2})$")
+
+
+def biodata_format(biodata_type: int, template_format: int) -> str:
+    """How an uploaded BIODATA template's exact type is remembered (the `format` column), so
+    that copies go out with the type the terminal sent (a visible-light face is 9, not 2)."""
+    return f"BIODATA {biodata_type % 100}/{template_format % 100}"
+
+
+def _biodata_type(template: BiometricTemplate) -> tuple[int, int]:
+    match = _BIODATA_FORMAT.match(template.format or "")
+    if match is not None:
+        return int(match.group(1)), int(match.group(2))
+    return BIODATA_TYPES[TemplateKind(template.kind)], 0
 
 
 def template_supported(device: Device, kind: str) -> bool:
@@ -90,10 +117,11 @@ def template_update_command(device: Device, template: BiometricTemplate, pin: st
     """The command without the template bytes (added by `command_line` when handed out)."""
     if is_protocol3(device):
         major, _, minor = (template.version or "").partition(".")
+        biodata_type, template_format = _biodata_type(template)
         return (
             f"DATA UPDATE BIODATA Pin={pin}\tNo={template.index}\tIndex=0\t"
-            f"Valid={template.valid}\tDuress=0\tType={BIODATA_TYPES[TemplateKind(template.kind)]}"
-            f"\tMajorVer={major or 0}\tMinorVer={minor or 0}\tFormat=0"
+            f"Valid={template.valid}\tDuress=0\tType={biodata_type}"
+            f"\tMajorVer={major or 0}\tMinorVer={minor or 0}\tFormat={template_format}"
         )
     table = "FINGERTMP" if template.kind == TemplateKind.FINGER else "FACE"
     return (
@@ -102,11 +130,25 @@ def template_update_command(device: Device, template: BiometricTemplate, pin: st
     )
 
 
+# The BIODATA types a kind may be on a terminal, most likely first.
+_KIND_TYPES = {TemplateKind.FINGER: (1,), TemplateKind.FACE: (9, 2), TemplateKind.PALM: (10, 8, 6)}
+
+
+def device_biodata_type(device: Device, kind: str) -> int:
+    """The BIODATA type of `kind` on this 3.x terminal, from the `MultiBioDataSupport` it
+    sent at registry (`0:1:0:…:1:0`, position = type); the default type without one."""
+    listed = str(((device.options or {}).get("registry") or {}).get("MultiBioDataSupport", ""))
+    supported = {i for i, flag in enumerate(listed.split(":")) if flag.strip() not in ("", "0")}
+    for candidate in _KIND_TYPES.get(TemplateKind(kind), ()):
+        if candidate in supported:
+            return candidate
+    return BIODATA_TYPES[TemplateKind(kind)]
+
+
 def template_delete_command(device: Device, kind: str, index: int, pin: str) -> str:
     if is_protocol3(device):
-        return (
-            f"DATA DELETE BIODATA Pin={pin}\tType={BIODATA_TYPES[TemplateKind(kind)]}\tNo={index}"
-        )
+        biodata_type = device_biodata_type(device, kind)
+        return f"DATA DELETE BIODATA Pin={pin}\tType={biodata_type}\tNo={index}"
     if kind == TemplateKind.FINGER:
         return f"DATA DELETE FINGERTMP PIN={pin}\tFID={index}"
     return f"DATA DELETE FACE PIN={pin}"
@@ -138,7 +180,7 @@ def command_line(command: DeviceCommand, text: str) -> str | None:
     except biokey.BiometricKeyError as exc:
         log.error("template %s of command %s cannot be decrypted: %s", template.pk, command.pk, exc)
         return None
-    key = "Tmp" if "BIODATA" in text else "TMP"
+    key = "Tmp" if "BIODATA" in text.upper() else "TMP"  # 3.x spells it `biodata`
     return f"{text}\t{key}={base64.b64encode(data).decode('ascii')}"
 
 

@@ -106,6 +106,26 @@ def working_hours() -> tuple[int, int]:
     return 7, 19
 
 
+def push3_session_hours() -> int:
+    """Protocol 3.x: a registry after this many hours starts a new session id
+    (ZTK_DEVICE_PUSH3_SESSION_HOURS, 24); a registry within them answers the same one."""
+    return max(1, _int("DEVICE_PUSH3_SESSION_HOURS", "ZTK_DEVICE_PUSH3_SESSION_HOURS", 24))
+
+
+def push3_token_check() -> bool:
+    """Protocol 3.x: refuse a request whose session token does not match
+    (ZTK_DEVICE_PUSH3_TOKEN_CHECK, on). Off only to diagnose firmware that computes it
+    differently; the allow-lists remain the defence either way (docs/terminals.md)."""
+    if hasattr(settings, "DEVICE_PUSH3_TOKEN_CHECK"):
+        return bool(getattr(settings, "DEVICE_PUSH3_TOKEN_CHECK"))  # noqa: B009
+    return os.environ.get("ZTK_DEVICE_PUSH3_TOKEN_CHECK", "1").strip().lower() not in {
+        "0",
+        "false",
+        "no",
+        "off",
+    }
+
+
 def user_sync_enabled() -> bool:
     """Whether employee and terminal changes queue USERINFO/template commands by themselves
     (DEVICE_USER_SYNC setting, else ZTK_DEVICE_USER_SYNC; on by default). Off, HR's

@@ -12,8 +12,10 @@ terminals, held punches, punch batches and command results are.
 
 from __future__ import annotations
 
+import hmac
 import logging
 import re
+import secrets
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -35,7 +37,7 @@ from ztk.punches.services import (
     record_punches,
 )
 
-from . import admission, biometrics, conf, photos, protocol
+from . import admission, biometrics, conf, photos, protocol, protocol3
 from .models import (
     LOCAL_TIME_FORMAT,
     SERIAL_PATTERN,
@@ -48,6 +50,7 @@ from .models import (
     HeldPunch,
     HoldReason,
     LogKind,
+    PushProtocol,
     TerminalPin,
 )
 
@@ -67,6 +70,8 @@ REASONS = {
     "device_disabled": "the terminal is disabled: its data is refused until it is re-enabled",
     "bad_stamp": "the stamp is not a short token; it was not stored",
     "address_not_allowed": "request from {ip}, outside the allow-list; nothing was stored",
+    "bad_session_token": "a 3.x request whose session token does not match; nothing was stored",
+    "not_a_punch": "a door or alarm event (event {event}), not a verified punch",
 }
 
 
@@ -127,6 +132,8 @@ def device_contact(
     *,
     ip: str | None = None,
     push_version: str | None = None,
+    protocol: str | None = None,
+    token: str | None = None,
     now: datetime | None = None,
 ) -> Device:
     """The terminal behind a request; a serial never seen before becomes a pending terminal.
@@ -134,7 +141,12 @@ def device_contact(
     A known terminal is first checked against its allow-lists: from outside them the
     request is refused (`admission.RefusedError`) and logged, and nothing about the
     terminal changes. A new serial is registered within the limits of `admission`
-    (INFO and CHECK queued; approved at once with DEVICE_AUTO_APPROVE).
+    (2.x: INFO and CHECK queued; approved at once with DEVICE_AUTO_APPROVE).
+
+    `protocol` is what the request announces (a 2.x or 3.x handshake, the 3.x registry):
+    the terminal is served in that protocol from now on. `token` is a 3.x session token
+    from the request's cookie: one that does not match the terminal's session is refused
+    the same way (a request without one is served; docs/terminals.md says why).
     """
     now = now or timezone.now()
     device = (
@@ -143,7 +155,9 @@ def device_contact(
         .first()
     )
     if device is None:
-        device = admission.register(serial, ip=ip, push_version=push_version, now=now)
+        device = admission.register(
+            serial, ip=ip, push_version=push_version, now=now, protocol=protocol or PushProtocol.V2
+        )
     elif not admission.address_permitted(device, ip):
         log_once(
             device,
@@ -153,13 +167,37 @@ def device_contact(
             now=now,
         )
         raise admission.RefusedError("address_not_allowed", device)
+    elif token is not None and not session_token_matches(device, token):
+        log_once(
+            device, LogKind.REFUSED, "bad_session_token", REASONS["bad_session_token"], now=now
+        )
+        raise admission.RefusedError("bad_session_token", device)
     changes: dict[str, Any] = seen(device, now)
     if ip and device.ip != ip:
         changes["ip"] = ip[:64]
     if push_version and device.push_version != push_version[:20]:
         changes["push_version"] = push_version[:20]
+    if protocol and device.protocol != protocol:
+        log_entries(
+            device,
+            [(LogKind.INFO, "", "protocol_changed",
+              f"the terminal now speaks push protocol {protocol}.x (was {device.protocol}.x)",
+              None, "")],
+        )  # fmt: skip
+        changes["protocol"] = protocol
     update_device(device, **changes)
     return device
+
+
+def session_token_matches(device: Device, token: str) -> bool:
+    """A 3.x token against the terminal's current session (always true for 2.x terminals,
+    before a session exists, and with ZTK_DEVICE_PUSH3_TOKEN_CHECK off)."""
+    if device.protocol != PushProtocol.V3 or not device.session_id or not device.registry_code:
+        return True
+    if not conf.push3_token_check():
+        return True
+    expected = protocol3.session_token(device.registry_code, device.serial, device.session_id)
+    return hmac.compare_digest(expected, token)
 
 
 # Terminals poll every few seconds; "last seen" need not cost a write each time.
@@ -435,12 +473,17 @@ def handle_attlog(
     cleaned = clean_stamp(stamp)
     if table == "rtlog":
         records, errors = protocol.parse_rtlog(text)
-        people = [r for r in records if r.pin != "0"]
-        refusals = line_refusals(errors) + [
-            LineRefusal(r.line_no, "no_user", REASONS["no_user"], r.raw)
-            for r in records
-            if r.pin == "0"
-        ]
+        refusals = line_refusals(errors)
+        people = []
+        for rec in records:
+            event = protocol3.rtlog_event(rec)
+            if rec.pin == "0":
+                refusals.append(LineRefusal(rec.line_no, "no_user", REASONS["no_user"], rec.raw))
+            elif not protocol3.is_punch_event(event):
+                message = REASONS["not_a_punch"].format(event=event)
+                refusals.append(LineRefusal(rec.line_no, "not_a_punch", message, rec.raw))
+            else:
+                people.append(rec)
         records = people
     else:
         records, errors = protocol.parse_attlog(text)
@@ -811,14 +854,51 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
     update_device(device, **changes)
     if device.status == DeviceStatus.DISABLED:
         return "OK"
-    lines = []
+    local_now = now.astimezone(device.zone)
+    three = device.protocol == PushProtocol.V3
+    lines: list[tuple[int, str]] = []
+    without: list[DeviceCommand] = []
     for command in due_commands(device, now=now):
-        line = biometrics.command_line(
-            command, protocol.command_text(command.command, now.astimezone(device.zone))
+        text = (
+            protocol3.command_text(command.command, local_now)
+            if three
+            else protocol.command_text(command.command, local_now)
         )
+        if text is None:  # no 3.x form
+            without.append(command)
+            continue
+        line = biometrics.command_line(command, text)  # a template command gets its bytes
         if line is not None:
             lines.append((command.pk, line))
+    if without:
+        _close_without_3x_form(device, without, now=now)
     return protocol.format_commands(lines)
+
+
+def _close_without_3x_form(device: Device, commands: list[DeviceCommand], *, now: datetime) -> None:
+    """Commands a 3.x terminal has no form for (INFO, CHECK, LOG…): answered "failed" by us,
+    return code -1 ("not supported", as a 2.x terminal would say), never sent."""
+    with transaction.atomic():
+        for command in commands:
+            command.status = CommandStatus.FAILED
+            command.return_code = -1
+            command.done_at = now
+            command.result = {"cmd": "", "reason": "no form in push protocol 3.x; not sent"}
+            command.save(update_fields=["status", "return_code", "done_at", "result"])
+        log_entries(
+            device,
+            [(LogKind.COMMAND, "getrequest", "no_3x_form",
+              f"command {c.pk} ({c.command[:60]}) has no form in push protocol 3.x; not sent",
+              None, "")
+             for c in commands],
+        )  # fmt: skip
+        record(
+            "devices.command.results",
+            obj=device,
+            actor=None,
+            extra={"results": [{"id": c.pk, "return": -1, "cmd": "", "reason": "no_3x_form"}
+                               for c in commands[:50]]},
+        )  # fmt: skip
 
 
 def _due_filter(now: datetime) -> Q:
@@ -878,6 +958,7 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
     """`POST devicecmd`: store each command's return code; INFO answers refresh the options."""
     now = now or timezone.now()
     results, errors = protocol.parse_devicecmd(protocol.decode_body(body))
+    three = device.protocol == PushProtocol.V3  # 3.x: a return value >= 0 is success
     ids = [r.id for r in results if isinstance(r.id, int)]
     done = 0
     with transaction.atomic():
@@ -899,15 +980,20 @@ def handle_command_results(device: Device, body: bytes, *, now: datetime | None 
             if result.return_code is None:
                 unknown.append(result)
                 continue
+            if three and result.return_code == protocol3.RESULT_FORWARDED:
+                continue  # a master controller forwarded it: not run yet, stays sent
             answered.append(result)
             command.return_code = result.return_code
-            command.status = CommandStatus.DONE if result.return_code == 0 else CommandStatus.FAILED
+            succeeded = (
+                protocol3.result_succeeded(result.return_code) if three else result.return_code == 0
+            )
+            command.status = CommandStatus.DONE if succeeded else CommandStatus.FAILED
             command.done_at = now
             command.result = {"cmd": result.cmd, **result.extra}
             command.save(update_fields=["return_code", "status", "done_at", "result"])
             if command.command.split(" ", 1)[0] == "INFO":
                 option_values.update(result.extra)
-            if command.command == protocol.SET_CLOCK and result.return_code == 0:
+            if command.command == protocol.SET_CLOCK and succeeded:
                 clock_set = True
             done += 1
         log_entries(
@@ -1083,3 +1169,171 @@ def _link_released_photos(released: Sequence[HeldPunch]) -> int:
             linked.append(photo)
     DevicePhoto.objects.bulk_update(linked, ["punch"], batch_size=500)
     return len(linked)
+
+
+# --------------------------------------------------------------------------- protocol 3.x
+
+
+def handle_registry(device: Device, body: bytes, *, now: datetime | None = None) -> Device:
+    """`POST /iclock/registry`: note the capabilities; hand out the code and the session.
+
+    Idempotent, because the terminal registers at every connection (and anyone may replay
+    a registry): the registry code stays the terminal's for good, and the session id is
+    kept while younger than `push3_session_hours`. The first registry is audited.
+    """
+    now = now or timezone.now()
+    values, errors = protocol3.parse_registry(protocol.decode_body(body))
+    changes: dict[str, Any] = {"last_seen": now}
+    first = not device.registry_code
+    if first:
+        changes["registry_code"] = secrets.token_hex(16)
+    changes.update(_session_changes(device, now))
+    wanted = {k[:64]: v[:200] for k, v in list(values.items())[:150]}
+    if wanted and (device.options or {}).get("registry") != wanted:
+        changes["options"] = {**(device.options or {}), "registry": wanted}
+    if values.get("FirmVer"):
+        changes["firmware"] = values["FirmVer"][:120]
+    with transaction.atomic():
+        log_refusals(device, "registry", line_refusals(errors))
+        update_device(device, **changes)
+        if first:
+            record(
+                "devices.device.registry",
+                obj=device,
+                actor=None,
+                extra={
+                    "device": device.serial,
+                    "protocol": "3",
+                    "device_type": wanted.get("DeviceType", ""),
+                    "firmware": device.firmware,
+                },
+            )
+    return device
+
+
+def _session_changes(device: Device, now: datetime) -> dict[str, Any]:
+    """A new session id when there is none or it is older than the configured hours."""
+    started = device.session_started_at
+    hours = timedelta(hours=conf.push3_session_hours())
+    if device.session_id and started is not None and now - started < hours:
+        return {}
+    return {"session_id": secrets.token_hex(16).upper(), "session_started_at": now}
+
+
+def ensure_session(device: Device, *, now: datetime | None = None) -> str:
+    """The terminal's session id (one is started if it has none or it expired)."""
+    update_device(device, **_session_changes(device, now or timezone.now()))
+    return device.session_id
+
+
+@dataclass
+class TableOutcome:
+    accepted: int = 0
+    refused: int = 0
+
+
+def handle_tabledata(
+    device: Device,
+    tablename: str,
+    body: bytes,
+    *,
+    channel: str = "tabledata",
+    now: datetime | None = None,
+) -> TableOutcome:
+    """`cdata?table=tabledata&tablename=<t>` and `querydata` (a DATA QUERY answer).
+
+    user: each row is logged (PIN, name) like an OPERLOG USER line — HR keeps the people.
+    biodata: parsed into neutral templates (`protocol3.BioTemplate`) and handed to the
+    template store; a template's bytes never reach a log. transaction: punches, through
+    the same ingestion as ATTLOG. errorlog: logged. Other tables (photos, ID cards…) are
+    acknowledged and not kept. Returns how many rows were taken (the answer's count).
+    """
+    now = now or timezone.now()
+    table = tablename.strip().lower()
+    text = protocol.decode_body(body)
+    outcome = TableOutcome()
+    if table == "biodata":
+        templates, errors = protocol3.parse_biodata(text)
+        with transaction.atomic():
+            log_refusals(device, "biodata", line_refusals(errors))
+            outcome.accepted = store_templates(device, templates, now=now)
+            outcome.refused = len(errors)
+            update_device(device, last_seen=now, last_upload=now)
+        return outcome
+    records, errors = protocol3.parse_tabledata(text, table)
+    refusals = line_refusals(errors)
+    with transaction.atomic():
+        if table == "transaction":
+            punches: list[protocol.AttLogRecord] = []
+            for row in records:
+                try:
+                    punches.append(protocol3.transaction_record(row))
+                except protocol._Reject as exc:
+                    refusals.append(LineRefusal(row.line_no, exc.code, exc.reason, row.raw))
+            result = ingest_records(
+                device, punches, channel="push", now=now, audit_extra={"table": "transaction"}
+            )
+            refusals += result.refused
+            outcome.accepted = result.accepted
+        elif table == "user":
+            log_entries(
+                device,
+                [(LogKind.USER, "user", "user",
+                  f"PIN={row.fields.get('pin', '')} Name={row.fields.get('name', '')}",
+                  row.line_no, row.raw)
+                 for row in records],
+            )  # fmt: skip
+            outcome.accepted = len(records)
+        elif table == "errorlog":
+            log_entries(
+                device,
+                [(LogKind.ERROR, "errorlog", row.fields.get("errcode", "")[:40],
+                  f"terminal error {row.fields.get('errcode', '')}: {row.fields.get('errmsg', '')}"
+                  f" (command {row.fields.get('cmdid', '-')})",
+                  row.line_no, row.raw)
+                 for row in records],
+            )  # fmt: skip
+            outcome.accepted = len(records)
+        else:
+            outcome.accepted = len(records)  # acknowledged, not kept
+        log_refusals(device, table[:16], refusals)
+        outcome.refused = len(refusals)
+        update_device(device, last_seen=now, last_upload=now)
+    return outcome
+
+
+def store_templates(
+    device: Device, templates: Sequence[protocol3.BioTemplate], *, now: datetime
+) -> int:
+    """Hand uploaded BIODATA templates to the template store (`biometrics`): encrypted,
+    audited, copied to the group's other terminals. Returns the rows handled — stored,
+    unchanged, or refused for a reason of ours (logged by PIN and type, never the bytes).
+    """
+    logs: list[tuple[str, str, str, str, int | None, str]] = []
+    for template in templates:
+        kind = biometrics.BIODATA_KINDS.get(template.type)
+        where = f"PIN={template.pin} {template.kind} {template.no}"
+        if kind is None:
+            logs.append((LogKind.OPERLOG, "biodata", "template_refused",
+                         f"{where}: not a fingerprint, face or palm template", template.line_no,
+                         ""))  # fmt: skip
+            continue
+        outcome = biometrics.template_store_uploaded(
+            device,
+            pin=template.pin,
+            kind=kind,
+            index=template.no,
+            template=template.data,
+            valid=1 if template.valid else 0,
+            format=biometrics.biodata_format(template.type, template.format),
+            version=template.version,
+            now=now,
+        )
+        if outcome.refused:
+            code, message = "template_refused", f"{where}: {biometrics.REFUSALS[outcome.refused]}"
+        else:
+            code = "template_stored" if outcome.changed else "template_unchanged"
+            message = where
+        logs.append((LogKind.OPERLOG, "biodata", code, message, template.line_no, ""))
+    log_entries(device, logs)
+    return len(templates)

@@ -43,6 +43,11 @@ class DeviceStatus(models.TextChoices):
     DISABLED = "disabled", _("Disabled")
 
 
+class PushProtocol(models.TextChoices):
+    V2 = "2", _("2.x (attendance push)")
+    V3 = "3", _("3.x (security push)")
+
+
 class Device(models.Model):
     """One terminal, known by its serial number; it counts punches only once approved."""
 
@@ -81,6 +86,16 @@ class Device(models.Model):
     )
     firmware = models.CharField(_("firmware"), max_length=120, blank=True)
     push_version = models.CharField(_("push protocol version"), max_length=20, blank=True)
+    # Which push protocol the terminal speaks, from what it last announced: 2.x (cdata
+    # handshake with pushver 2.x or none) or 3.x (registry exchange, pushver 3.x).
+    protocol = models.CharField(
+        _("push protocol"), max_length=1, choices=PushProtocol.choices, default=PushProtocol.V2
+    )
+    # Protocol 3.x: the code handed out at registry (stable for the terminal), and the
+    # session whose id the terminal folds into the token of its requests.
+    registry_code = models.CharField(_("registry code"), max_length=32, blank=True)
+    session_id = models.CharField(_("push session"), max_length=64, blank=True)
+    session_started_at = models.DateTimeField(_("push session started"), null=True, blank=True)
     options = models.JSONField(_("reported options"), default=dict, blank=True)
     user_count = models.IntegerField(_("users"), null=True, blank=True)
     fp_count = models.IntegerField(_("fingerprints"), null=True, blank=True)

@@ -47,6 +47,7 @@ __all__ = [
     "parse_rtlog",
     "parse_timestamp",
     "parse_usb_attlog",
+    "verify_code",
 ]
 
 # A real line is under 100 characters (FP/BIODATA templates reach a few KB, see below);
@@ -412,6 +413,27 @@ def parse_rtlog(text: str) -> tuple[list[AttLogRecord], list[LineError]]:
     return records, errors
 
 
+# Newer 3.x firmware sends `verifytype` as a 16-character bit string (the rightmost
+# character is bit 0: 1 face, 2 palm print, 3 palm vein, 4 fingerprint, 5 finger vein,
+# 9 password, 10 PIN, 11 card). A single set bit maps to the older code; a combination
+# keeps none (the raw line has it). From the protocol description, unverified on hardware.
+_VERIFY_BITS: dict[int, int] = {1: 15, 2: 25, 3: 25, 4: 1, 5: 21, 9: 3, 10: 2, 11: 4}
+
+
+def verify_code(value: str) -> int | None:
+    """A verify code from rtlog `verifytype`: a number, or the 16-bit string of 3.x firmware.
+
+    Anything else is None rather than a refusal: the punch still counts without it.
+    """
+    value = value.strip()
+    if len(value) == 16 and set(value) <= {"0", "1"}:
+        bits = [15 - i for i, char in enumerate(value) if char == "1"]
+        return _VERIFY_BITS.get(bits[0]) if len(bits) == 1 else None
+    if _SMALL_INT.fullmatch(value) is not None:
+        return int(value)
+    return None
+
+
 def _rtlog_line(line_no: int, line: str) -> AttLogRecord:
     values: dict[str, str] = {}
     extra: list[str] = []
@@ -429,7 +451,7 @@ def _rtlog_line(line_no: int, line: str) -> AttLogRecord:
     pin = _pin(values["pin"])
     local_time = _timestamp(values["time"])
     state = _optional_int(values.get("inoutstatus", ""), "inoutstatus")
-    verify = _optional_int(values.get("verifytype", ""), "verifytype")
+    verify = verify_code(values.get("verifytype", ""))
     return AttLogRecord(
         line_no, line, pin, local_time, state, verify, values.get("workcode", ""), tuple(extra)
     )

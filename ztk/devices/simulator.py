@@ -169,3 +169,7 @@ def enrolment_template(serial: str, pin: str, finger: int) -> bytes:
 
 
 PROTOCOLS: dict[str, type[PushTerminal]] = {"2": PushTerminal}
+
+# The 3.x terminal subclasses PushTerminal: its module, imported once that exists, adds
+# itself as PROTOCOLS["3"].
+from . import simulator3  # noqa: E402, F401

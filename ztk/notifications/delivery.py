@@ -1,11 +1,11 @@
-"""Delivery of outbox rows: email through Django's mail API, group robots over HTTPS.
+"""Delivery of outbox rows: channels to a person (``channels``: e-mail, Web Push, work
+apps — each sends its own rows) and group robots over HTTPS.
 
 The run itself — claiming each due row, retries with back-off, dead rows, deferring the
 other rows of a failing target (a robot answering an error, the mail server down) — is the
 outbox core's (`ztk.core.webhooks.deliver_due`); robots go out through its guarded
-`post`. What stays here is this channel's own: the message formats and signatures, what a
-row's target is (all e-mail shares one mail server; each robot is its own target) and one
-mail connection per run.
+`post`. What stays here is the robots' own: the message formats and signatures, and what a
+row's target is (each robot is its own target; a person channel says its own).
 
 Robot formats and signatures, from each platform's custom-robot documentation:
 
@@ -21,19 +21,13 @@ Robot formats and signatures, from each platform's custom-robot documentation:
 from __future__ import annotations
 
 import base64
-import contextlib
 import hashlib
 import hmac
 import json
-import smtplib
 import time
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote_plus
-
-from django.conf import settings
-from django.core.mail import EmailMessage, get_connection
-from django.core.mail.backends.base import BaseEmailBackend
 
 from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's limits too
     CLAIM_LEASE,  # noqa: F401
@@ -48,7 +42,8 @@ from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's lim
     snippet,
 )
 
-from .models import Channel, OutboxMessage, Platform, RobotWebhook
+from .channels import ChannelSender, channel_of
+from .models import OutboxMessage, Platform, RobotWebhook
 from .workapps import send as workapps_send
 from .workapps.models import WorkApp
 
@@ -132,46 +127,13 @@ def post_json(url: str, body: dict[str, Any], *, timeout: float = HTTP_TIMEOUT) 
 # --- the run -----------------------------------------------------------------------------
 
 
-class _Mailer:
-    """One mail connection per run, opened on first use."""
-
-    def __init__(self) -> None:
-        self.connection: BaseEmailBackend | None = None
-
-    def send(self, row: OutboxMessage) -> None:
-        payload = row.payload or {}
-        subject = " ".join(str(payload.get("subject", "")).split())[:200]
-        message = EmailMessage(
-            subject=subject,
-            body=str(payload.get("body", "")),
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            to=[row.target],
-        )
-        try:
-            if self.connection is None:
-                self.connection = get_connection(fail_silently=False)
-                self.connection.open()
-            message.connection = self.connection
-            message.send()
-        except smtplib.SMTPRecipientsRefused as exc:
-            error = f"address refused: {exc}"[:ERROR_LENGTH]
-            raise DeliveryError(error, target_down=False) from None
-        except (smtplib.SMTPException, OSError) as exc:
-            self.close()
-            raise DeliveryError(f"mail server: {exc}"[:ERROR_LENGTH]) from None
-
-    def close(self) -> None:
-        if self.connection is not None:
-            with contextlib.suppress(Exception):  # closing a broken connection
-                self.connection.close()
-            self.connection = None
-
-
-def _target_key(row: OutboxMessage) -> tuple[str, str]:
-    # All email shares one mail server; each robot is its own target; each work app one.
+def _target_key(row: OutboxMessage) -> Any:
+    # A person channel says its own (all e-mail shares one mail server); each work app is
+    # one target; each robot is its own.
     if row.channel in workapps_send.CHANNELS:
         return workapps_send.target_key(row)
-    return (row.channel, "" if row.channel == Channel.EMAIL else row.target)
+    channel = channel_of(row.channel)
+    return channel.target_key(row) if channel is not None else (row.channel, row.target)
 
 
 def _claim(pk: int, now: datetime) -> OutboxMessage | None:
@@ -201,16 +163,20 @@ def deliver_pending(
 ) -> DeliveryStats:
     """Send the due outbox rows (only `ids`, if given); returns what happened."""
     robots: dict[int, RobotWebhook | None] = {}
+    senders: dict[str, ChannelSender] = {}  # one per person channel, opened on first use
     apps: dict[str, WorkApp | None] = {}
-    mailer = _Mailer()
 
     def send(row: OutboxMessage) -> None:
-        if row.channel == Channel.EMAIL:
-            mailer.send(row)
-        elif row.channel in workapps_send.CHANNELS:
+        if row.channel in workapps_send.CHANNELS:
             workapps_send.send_row(row, apps)
-        else:
+            return
+        channel = channel_of(row.channel)
+        if channel is None:
             _send_robot(row, robots)
+            return
+        if channel.code not in senders:
+            senders[channel.code] = channel.sender()
+        senders[channel.code].send(row)
 
     try:
         return deliver_due(
@@ -223,4 +189,5 @@ def deliver_pending(
             label=lambda row: f"outbox {row.pk} ({row.channel})",
         )
     finally:
-        mailer.close()
+        for sender in senders.values():
+            sender.close()

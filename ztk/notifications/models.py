@@ -148,6 +148,7 @@ class Notification(models.Model):
 
 class Channel(models.TextChoices):
     EMAIL = "email", _("Email")
+    WEBPUSH = "webpush", _("Web Push")
     DINGTALK = "dingtalk", _("DingTalk")
     WECOM = "wecom", _("WeCom")
     FEISHU = "feishu", _("Feishu")
@@ -177,7 +178,9 @@ class OutboxStatus(models.TextChoices):
 class OutboxMessage(models.Model):
     """One message for one channel target; delivered, retried and finally given up here."""
 
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    # A robot's platform or a channel to a person (``channels.register``; a work app's
+    # personal messages need a code of their own, hence the room).
+    channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
     target = models.CharField(
         _("target"),
         max_length=254,
@@ -362,6 +365,10 @@ class ReminderSettings(models.Model):
     quiet = models.BooleanField(_("quiet hours"), default=True)
     quiet_start = models.TimeField(_("quiet from"), default=time(22, 0))
     quiet_end = models.TimeField(_("quiet until"), default=time(7, 0))
+    # Which channels to a person each message kind uses, beyond the inbox (always):
+    # ``{message kind: {channel code: bool}}``; a kind or channel not named here has the
+    # channel's default (``notifications.channels``, docs/reminders.md "Channels").
+    channels = models.JSONField(_("channels"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("reminder settings")
@@ -433,6 +440,60 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.day} {self.key}"
+
+
+# --- channels to a person (docs/reminders.md "Channels", docs/pwa.md "Web Push") ----------
+
+
+class PushSubscription(models.Model):
+    """One device's (browser's) Web Push subscription: where its push service takes
+    messages for it and the keys to encrypt them with (RFC 8291). Removed when the person
+    switches it off on the device, or when the push service answers 404/410 (gone)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="push_subscriptions",
+    )
+    endpoint = models.URLField(_("push service address"), max_length=1000, unique=True)
+    p256dh = models.CharField(_("device public key"), max_length=200)
+    auth = models.CharField(_("device authentication secret"), max_length=100)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("push subscription")
+        verbose_name_plural = _("push subscriptions")
+        ordering = ["-created_at", "-id"]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.user_agent[:40]}"
+
+
+class MessageLanguage(models.Model):
+    """The language a person reads messages in outside the site (e-mail, Web Push): the
+    one they last signed in with. Without a row, the company's language."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="message_language",
+    )
+    language = models.CharField(_("language"), max_length=10)
+    updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("message language")
+        verbose_name_plural = _("message languages")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.language}"
 
 
 # The work apps' models live in their package (docs/work-apps.md).

@@ -18,6 +18,7 @@ from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.org.models import AttendanceGroup
 from ztk.org.rules import can_change_settings
 
+from .channels import channel_matrix, clean_matrix
 from .models import ReminderKind, ReminderOptOut, ReminderSettings
 
 REMINDERS_INVALID = "reminders_invalid"
@@ -33,6 +34,7 @@ SETTINGS_FIELDS = (
     "quiet",
     "quiet_start",
     "quiet_end",
+    "channels",
 )
 _BOOLS = ("punch_in", "punch_out", "missed_punch", "cutoff", "digest", "quiet")
 _RANGES = {"punch_in_minutes": (1, 120), "cutoff_days": (0, 15)}
@@ -46,11 +48,29 @@ def reminder_settings_of(group: AttendanceGroup) -> ReminderSettings:
 
 
 def reminder_settings_state(row: ReminderSettings) -> dict[str, Any]:
-    return {
+    """The settings as plain values; ``channels`` as every message kind × every channel to
+    a person, on or off (the defaults filled in)."""
+    state = {
         name: (value.strftime("%H:%M") if isinstance(value, time) else value)
         for name in SETTINGS_FIELDS
         for value in [getattr(row, name)]
     }
+    state["channels"] = channel_matrix(row.channels)
+    return state
+
+
+def _channels(value: Any, current: dict[str, Any]) -> dict[str, dict[str, bool]]:
+    """`value` merged over the current choice: only the kinds and channels named change."""
+    cleaned = clean_matrix(value)
+    if cleaned is None:
+        raise _refuse(
+            "channels",
+            _("Choose channels as {message kind: {channel: true or false}} with known names."),
+        )
+    merged = {k: dict(v) for k, v in (current or {}).items() if isinstance(v, dict)}
+    for kind, row in cleaned.items():
+        merged.setdefault(kind, {}).update(row)
+    return merged
 
 
 def _refuse(field: str, message: Any) -> DomainError:
@@ -100,6 +120,8 @@ def reminder_settings_save(
     for name, value in fields.items():
         if name in _BOOLS:
             value = bool(value)
+        elif name == "channels":
+            value = _channels(value, row.channels)
         elif name in _RANGES:
             value = _number(name, value)
         else:

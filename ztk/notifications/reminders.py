@@ -12,7 +12,7 @@ Each (person, attendance date, slot) is reminded once (``ReminderSent``).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -224,44 +224,97 @@ def _texts(kind: str) -> tuple[Any, Any]:
     )
 
 
-def send_punch_reminders(*, now: datetime | None = None) -> int:
-    """Send every punch reminder due at `now`; returns how many people were reminded."""
+# People per batch handed to the worker: several workers share a minute with many people due.
+BATCH_PEOPLE = 500
+
+
+def reminder_batches(due: list[Due]) -> list[dict[str, Any]]:
+    """The sends of one tick, as plain data a queued task can carry: one per (kind, slot
+    time, zone, department), at most BATCH_PEOPLE people each, in slot-time order."""
+    groups: dict[tuple[str, datetime, str, int | None], list[Due]] = defaultdict(list)
+    for d in due:
+        groups[(d.kind, d.window.expected, d.zone.key, d.department_id)].append(d)
+    batches = []
+    for (kind, expected, zone, department_id), rows in sorted(
+        groups.items(), key=lambda item: (item[0][1], item[0][0], item[0][3] or 0)
+    ):
+        for start in range(0, len(rows), BATCH_PEOPLE):
+            batches.append(
+                {
+                    "kind": kind,
+                    "expected": expected.astimezone(UTC).isoformat(),
+                    "zone": zone,
+                    "department": department_id,
+                    "people": [
+                        [d.user_id, d.day.isoformat(), d.window.key]
+                        for d in rows[start : start + BATCH_PEOPLE]
+                    ],
+                }
+            )
+    return batches
+
+
+def send_reminder_batch(batch: dict[str, Any]) -> int:
+    """Send one batch (`reminder_batches`): each person once — those another run reminded
+    meanwhile are left out (and a concurrent run backs off on the unique constraint).
+    Returns how many were reminded."""
+    kind = str(batch["kind"])
+    expected = datetime.fromisoformat(batch["expected"])
+    zone = ZoneInfo(batch["zone"])
+    people = [(int(u), date.fromisoformat(d), str(k)) for u, d, k in batch["people"]]
+    if not people:
+        return 0
+    days = {day for _u, day, _k in people}
+    already = set(
+        ReminderSent.objects.filter(
+            kind=kind, day__in=days, user_id__in=[u for u, _d, _k in people]
+        ).values_list("user_id", "day", "key")
+    )
+    people = [p for p in people if p not in already]
+    if not people:
+        return 0
+    users = get_user_model().objects.in_bulk([u for u, _d, _k in people])
+    department_id = batch.get("department")
+    department = Department.objects.filter(pk=department_id).first() if department_id else None
+    title, body = _texts(kind)
+    try:
+        with transaction.atomic():
+            # The rows first: the unique constraint makes a concurrent run back off.
+            ReminderSent.objects.bulk_create(
+                [ReminderSent(user_id=u, kind=kind, day=day, key=key) for u, day, key in people]
+            )
+            sent = notify(
+                kind=NotificationKind.PUNCH_REMINDER,
+                recipients=[users[u] for u, _d, _k in people if u in users],
+                title=title,
+                body=body,
+                params={"time": expected.astimezone(zone).strftime("%H:%M")},
+                url=url_of("attendance:home"),
+                data={"reminder": kind, "expected": expected.astimezone(UTC).isoformat()},
+                department=department,
+            )
+    except IntegrityError:
+        return 0  # another run reminded them at the same moment
+    return len(sent)
+
+
+def send_punch_reminders(
+    *, now: datetime | None = None, enqueue: Callable[[dict[str, Any]], Any] | None = None
+) -> int:
+    """Send every punch reminder due at `now`; returns how many people are to be reminded.
+
+    With `enqueue` (the periodic task passes its queued task), each batch is handed to the
+    worker's queue instead of being sent here, so that a minute with thousands due stays a
+    short tick and the workers share the writes (docs/reminders.md "Measured")."""
     now = now or timezone.now()
     due = punch_reminders_due(now)
     if not due:
         return 0
-    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=[d.user_id for d in due])}
-    departments = Department.objects.in_bulk({d.department_id for d in due if d.department_id})
-    batches: dict[tuple[str, datetime, str, int | None], list[Due]] = defaultdict(list)
-    for d in due:
-        batches[(d.kind, d.window.expected, d.zone.key, d.department_id)].append(d)
-    url = url_of("attendance:home")
     count = 0
-    for (kind, expected, _zone, department_id), rows in sorted(
-        batches.items(), key=lambda item: (item[0][1], item[0][0], item[0][3] or 0)
-    ):
-        title, body = _texts(kind)
-        local = expected.astimezone(rows[0].zone).strftime("%H:%M")
-        try:
-            with transaction.atomic():
-                # The rows first: the unique constraint makes a concurrent run back off.
-                ReminderSent.objects.bulk_create(
-                    [
-                        ReminderSent(user_id=d.user_id, kind=kind, day=d.day, key=d.window.key)
-                        for d in rows
-                    ]
-                )
-                sent = notify(
-                    kind=NotificationKind.PUNCH_REMINDER,
-                    recipients=[users[d.user_id] for d in rows if d.user_id in users],
-                    title=title,
-                    body=body,
-                    params={"time": local},
-                    url=url,
-                    data={"reminder": kind, "expected": expected.astimezone(UTC).isoformat()},
-                    department=departments.get(department_id) if department_id else None,
-                )
-        except IntegrityError:
-            continue  # another run reminded them at the same moment
-        count += len(sent)
+    for batch in reminder_batches(due):
+        if enqueue is not None:
+            enqueue(batch)
+            count += len(batch["people"])
+        else:
+            count += send_reminder_batch(batch)
     return count

@@ -25,18 +25,22 @@ from django.utils.translation import gettext_lazy as _
 from ztk.audit.services import record, snapshot
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.parse import parse_ids
-from ztk.core.webhooks import retry_rows, send_after_commit
-from ztk.org.models import Company, Department, Employee
+from ztk.core.webhooks import retry_rows, send_after_commit, url_problem
+from ztk.org.models import Company, Department
 
 from . import rules
+from .channels import person_outbox
 from .models import (
     Channel,
+    MessageLanguage,
     Notification,
     NotificationKind,
     OutboxMessage,
     OutboxStatus,
+    PushSubscription,
     RobotWebhook,
 )
+from .webpush import b64url_decode
 from .workapps import send as workapps_send
 
 log = logging.getLogger(__name__)
@@ -69,16 +73,6 @@ def message_text(*, title: str, body: str, url: str = "") -> str:
     return "\n".join(p for p in parts if p)
 
 
-def _email_addresses(users: list[Any]) -> dict[int, str]:
-    """Each user's address: the employee record's email first, else the account's."""
-    by_user = dict(
-        Employee.objects.filter(user_id__in=[u.pk for u in users])
-        .exclude(email="")
-        .values_list("user_id", "email")
-    )
-    return {u.pk: by_user.get(u.pk) or (u.email or "") for u in users}
-
-
 def robots_for(*, department: Department | None, kind: str) -> list[RobotWebhook]:
     """Active robots that hear `kind` for `department`: its own, its ancestors', company-wide."""
     departments = [] if department is None else [department, *department.ancestors()]
@@ -101,6 +95,7 @@ def notify(
     email: bool = True,
     params: Mapping[str, Any] | None = None,
     suffix: str = "",
+    approve_url: str = "",
 ) -> list[Notification]:
     """Put a message in each recipient's inbox and queue its email and robot messages.
 
@@ -112,8 +107,11 @@ def notify(
     company's language.
 
     Must run inside the caller's `transaction.atomic()`. Inactive accounts and repeated
-    recipients are skipped. Email goes to every recipient with an address (when `email`);
-    each active robot of `department` (or an ancestor, or company-wide) that hears `kind`
+    recipients are skipped. Each recipient also gets the message over the channels their
+    attendance group chose for the kind (``channels.person_outbox``: e-mail to those with
+    an address unless `email` is False, Web Push to their devices, work apps), in their
+    own language; `approve_url` (an approval request's one-tap page) goes with them. Each
+    active robot of `department` (or an ancestor, or company-wide) that hears `kind`
     gets one message for the event. Delivery is enqueued after the commit.
     """
     if not transaction.get_connection().in_atomic_block:
@@ -126,7 +124,8 @@ def notify(
         seen.add(user.pk)
         users.append(user)
     texts = render_texts(title, body, params, suffix)
-    company = texts.get(company_language()) or next(iter(texts.values()))
+    language = company_language()
+    company = texts.get(language) or next(iter(texts.values()))
     title, body = company["title"], company["body"]
     now = timezone.now()
     notifications = Notification.objects.bulk_create(
@@ -145,23 +144,18 @@ def notify(
         ]
     )
     text = message_text(title=title, body=body, url=url)
-    outbox: list[OutboxMessage] = []
-    if email and notifications:
-        addresses = _email_addresses(users)
-        for notification in notifications:
-            address = addresses.get(notification.recipient_id, "")
-            if not address:
-                continue
-            outbox.append(
-                OutboxMessage(
-                    channel=Channel.EMAIL,
-                    target=address,
-                    payload={"subject": title, "body": text},
-                    notification=notification,
-                    created_at=now,
-                    next_attempt_at=now,
-                )
-            )
+    # Each person's channels (e-mail, Web Push, work apps): their group's choice for the kind.
+    outbox = person_outbox(
+        kind=kind,
+        notifications=notifications,
+        users=users,
+        texts=texts,
+        url=url,
+        approve_url=approve_url,
+        now=now,
+        fallback_language=language,
+        skip=() if email else (Channel.EMAIL,),
+    )
     for robot in robots_for(department=department, kind=kind):
         outbox.append(
             OutboxMessage(
@@ -181,7 +175,7 @@ def notify(
         text=text,
         url=site_url(url),
         data=data,
-        language=company_language(),
+        language=language,
         now=now,
     )
     if outbox:
@@ -368,3 +362,108 @@ def outbox_retry(*, actor: Any, ids: Iterable[int | str]) -> int:
     if pks:
         _deliver_after_commit(pks)
     return len(pks)
+
+
+# --- the person's language and devices (channels to a person) --------------------------------
+
+PUSH_INVALID = "push_subscription_invalid"
+ENDPOINT_MAX = 1000
+USER_AGENT_MAX = 300
+
+
+def remember_language(*, user: Any, language: str) -> None:
+    """The language e-mail and Web Push to `user` are written in (one upsert; a change of
+    the person's own preference, not audited)."""
+    if user is None or not getattr(user, "pk", None):
+        return
+    MessageLanguage.objects.update_or_create(
+        user_id=user.pk, defaults={"language": language, "updated_at": timezone.now()}
+    )
+
+
+def _key(value: Any, size: int, field: str) -> str:
+    text = str(value or "").strip()
+    try:
+        ok = len(text) < 200 and len(b64url_decode(text)) == size
+    except (ValueError, TypeError):
+        ok = False
+    if not ok:
+        raise DomainError(
+            PUSH_INVALID,
+            _("This device's notification keys are not valid."),
+            details={"field": field},
+        )
+    return text
+
+
+@transaction.atomic
+def push_subscribe(
+    *,
+    user: Any,
+    endpoint: Any,
+    p256dh: Any,
+    auth: Any,
+    user_agent: str = "",
+    language: str = "",
+) -> PushSubscription:
+    """Switch Web Push on for one device of `user` (again: the same endpoint is updated,
+    also when it was another person's on a shared device). Audited."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise PermissionDeniedError()
+    address = str(endpoint or "").strip()
+    if len(address) > ENDPOINT_MAX or url_problem(address, resolve_names=False) is not None:
+        raise DomainError(
+            PUSH_INVALID,
+            _("This browser's push service address is not valid."),
+            details={"field": "endpoint"},
+        )
+    fields = {
+        "user_id": user.pk,
+        "p256dh": _key(p256dh, 65, "p256dh"),
+        "auth": _key(auth, 16, "auth"),
+        "user_agent": " ".join(str(user_agent or "").split())[:USER_AGENT_MAX],
+        "language": language if language in dict(settings.LANGUAGES) else "",
+    }
+    existing = PushSubscription.objects.select_for_update().filter(endpoint=address).first()
+    if existing is not None:
+        before = {"user": existing.user_id}
+        for name, value in fields.items():
+            setattr(existing, name, value)
+        existing.save()
+        subscription = existing
+    else:
+        before = None
+        subscription = PushSubscription.objects.create(endpoint=address, **fields)
+    record(
+        "notifications.push.subscribe",
+        obj=subscription,
+        actor=user,
+        before=before,
+        after={
+            "user": user.pk,
+            "push_service": urlsplit(address).netloc,
+            "user_agent": fields["user_agent"],
+        },
+    )
+    if fields["language"]:
+        remember_language(user=user, language=fields["language"])
+    return subscription
+
+
+@transaction.atomic
+def push_unsubscribe(*, user: Any, endpoint: Any) -> int:
+    """Switch Web Push off for one of `user`'s own devices; returns how many were removed."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise PermissionDeniedError()
+    rows = list(
+        PushSubscription.objects.filter(user_id=user.pk, endpoint=str(endpoint or "").strip())
+    )
+    for row in rows:
+        record(
+            "notifications.push.unsubscribe",
+            obj=row,
+            actor=user,
+            before={"push_service": urlsplit(row.endpoint).netloc, "user_agent": row.user_agent},
+        )
+        row.delete()
+    return len(rows)

@@ -16,7 +16,7 @@ from ztk.core.leases import leased
 from .cutoff_reminder import send_cutoff_reminders
 from .delivery import deliver_pending
 from .missed_punch_alert import notify_missed_punches
-from .reminders import send_punch_reminders
+from .reminders import send_punch_reminders, send_reminder_batch
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +60,17 @@ def missed_punch_alerts() -> None:
 @leased("notifications-punch-reminders")
 def punch_reminders() -> None:
     """Every minute: remind those whose check-in is near or whose check-out has come and
-    who have not punched (a fixed number of queries per run, docs/reminders.md)."""
-    sent = send_punch_reminders()
+    who have not punched (a fixed number of queries per run, docs/reminders.md); the
+    sending of each batch is queued for the workers (`punch_reminder_batch`)."""
+    sent = send_punch_reminders(enqueue=punch_reminder_batch)
     if sent:
         log.info("punch reminders: %d", sent)
+
+
+@db_task(retries=2, retry_delay=20)
+def punch_reminder_batch(batch: dict) -> None:
+    """One batch of a minute's punch reminders (each person once, whoever runs it)."""
+    send_reminder_batch(batch)
 
 
 @db_periodic_task(crontab(minute="30"))

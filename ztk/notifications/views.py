@@ -5,15 +5,18 @@ Thin: parse, call one service or selector, render or redirect.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http.request import RawPostDataException
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
@@ -24,8 +27,9 @@ from ztk.org.rules import can_see_findings
 
 from . import rules, selectors, services
 from .forms import RobotWebhookForm
-from .models import ReminderKind, RobotWebhook, kind_label
+from .models import Channel, OutboxStatus, Platform, ReminderKind, RobotWebhook, kind_label
 from .reminder_services import reminder_opt_outs, reminder_opt_outs_set
+from .webpush import application_server_key
 
 PAGE_SIZE = 30
 
@@ -63,6 +67,8 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "unread_total": selectors.unread_count(request.user),
             "reminder_kinds": _reminder_kinds(request.user),
             "reminder_off": reminder_opt_outs(request.user),
+            "push_key": application_server_key(),
+            "push_devices": selectors.push_device_count(request.user),
         },
     )
 
@@ -182,4 +188,109 @@ def outbox_retry(request: HttpRequest) -> HttpResponse:
     _require_manager(request)
     n = services.outbox_retry(actor=request.user, ids=request.POST.getlist("id"))
     messages.success(request, _("%(n)d messages will be sent again.") % {"n": n})
-    return redirect("notifications:robots")
+    back = parse_local_url(request.POST.get("next"))
+    return redirect(back or "notifications:robots")
+
+
+# --- Web Push on this device (docs/pwa.md) ---------------------------------------------------
+
+PUSH_BODY_MAX = 4096
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    """The JSON object push.js sent; {} for anything else (a form post, too big, not JSON)."""
+    if request.content_type != "application/json":
+        return {}
+    try:
+        raw = request.body
+        if len(raw) > PUSH_BODY_MAX:
+            return {}
+        data = json.loads(raw.decode("utf-8"))
+    except (RawPostDataException, UnicodeDecodeError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _refused(exc: DomainError) -> JsonResponse:
+    return JsonResponse({"code": exc.code, "message": str(exc.message)}, status=exc.status)
+
+
+@login_required
+@require_POST
+def push_subscribe(request: HttpRequest) -> JsonResponse:
+    """push.js sends the browser's subscription (``PushSubscription.toJSON()``)."""
+    data = _json_body(request)
+    given = data.get("keys")
+    keys: dict[str, Any] = given if isinstance(given, dict) else {}
+    try:
+        services.push_subscribe(
+            user=request.user,
+            endpoint=data.get("endpoint"),
+            p256dh=keys.get("p256dh"),
+            auth=keys.get("auth"),
+            user_agent=request.headers.get("User-Agent", ""),
+            language=translation.get_language() or "",
+        )
+    except DomainError as exc:
+        return _refused(exc)
+    return JsonResponse({"subscribed": True}, status=201)
+
+
+@login_required
+@require_POST
+def push_unsubscribe(request: HttpRequest) -> JsonResponse:
+    data = _json_body(request)
+    removed = services.push_unsubscribe(user=request.user, endpoint=data.get("endpoint"))
+    return JsonResponse({"removed": removed})
+
+
+# --- the delivery log (HR) ------------------------------------------------------------------
+
+
+@login_required
+@require_safe
+def deliveries(request: HttpRequest) -> HttpResponse:
+    """Every message sent outside the inbox: to whom, over which channel, its status,
+    attempts and last error; failed ones can be sent again (``outbox_retry``)."""
+    _require_manager(request)
+    channel = request.GET.get("channel", "")
+    status = request.GET.get("status", "")
+    filters = selectors.DeliveryFilters(
+        channel=channel if channel in Channel.values else "",
+        status=status if status in OutboxStatus.values else "",
+        person=" ".join(request.GET.get("person", "")[:60].split()),
+    )
+    page = Paginator(selectors.delivery_log(filters), PAGE_SIZE).get_page(request.GET.get("page"))
+    rows = list(page)
+    robots = {str(r.pk): r.name for r in selectors.robot_list()}
+    devices = selectors.push_device_labels([m.target for m in rows if m.channel == Channel.WEBPUSH])
+    for message in rows:
+        if message.channel == Channel.WEBPUSH:
+            label = devices.get(message.target) or _("a device no longer subscribed")
+        elif message.channel in Platform.values:
+            label = robots.get(message.target, message.target)
+        else:
+            label = message.target
+        message.target_label = label  # type: ignore[attr-defined]
+        recipient = message.notification.recipient if message.notification else None
+        employee = getattr(recipient, "employee", None) if recipient else None
+        message.person = (  # type: ignore[attr-defined]
+            f"{employee.name} ({employee.employee_no})"
+            if employee
+            else (recipient.get_username() if recipient else "")
+        )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "notifications/deliveries.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "channels": Channel.choices,
+            "statuses": OutboxStatus.choices,
+            "query": query.urlencode(),
+            "counts": selectors.outbox_counts(),
+        },
+    )

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.views.decorators.cache import cache_control
 from django.views.decorators.http import require_safe
 
@@ -46,11 +46,20 @@ def service_worker(request: HttpRequest) -> HttpResponse:
             "shell": [offline_url, *shell],
             "offline_url": offline_url,
             "static_prefix": static(""),
+            "icon_url": static("ztk/icon-192.png"),
+            "inbox_url": _inbox_url(),
         },
     )
     response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
     response["Service-Worker-Allowed"] = "/"
     return response
+
+
+def _inbox_url() -> str:
+    try:
+        return reverse("notifications:inbox")
+    except NoReverseMatch:
+        return "/"
 
 
 @require_safe

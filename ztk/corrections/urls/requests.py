@@ -17,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/preview/", views.detail_preview, name="detail_preview"),
     path("<int:pk>/approve/", views.approve, name="approve"),
+    path("<int:pk>/approve/confirm/", views.approve_confirm, name="approve_confirm"),
     path("<int:pk>/reject/", views.reject, name="reject"),
     path("<int:pk>/transfer/", views.transfer, name="transfer"),
     path("<int:pk>/comment/", views.comment, name="comment"),

@@ -723,6 +723,24 @@ def withdraw_confirm(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_safe
+def approve_confirm(request: HttpRequest, pk: int) -> HttpResponse:
+    """The one-tap approve page an approval e-mail links to: after signing in (never a
+    link that approves by itself), the request and one button that posts to ``approve``
+    — the same service and permission checks as the request's page. Whoever may see the
+    request but not decide this step (or a request already decided) is sent to it."""
+    try:
+        detail = ps.request_detail(request.user, pk)
+    except NotFoundError as missing:
+        raise Http404 from missing
+    if not detail.can_act:
+        messages.error(request, _("You cannot approve this request (any more)."))
+        return redirect(_detail_url(pk))
+    context = {"d": detail, "req": detail.req, **_nav(request)}
+    return render(request, "corrections/approve_confirm.html", context)
+
+
+@login_required
 @require_POST
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
     def run(req: CorrectionRequest):

@@ -15,4 +15,8 @@ urlpatterns = [
     re_path(r"^devicecmd(?:\.aspx)?/?$", views.devicecmd, name="devicecmd"),
     re_path(r"^fdata(?:\.aspx)?/?$", views.fdata, name="fdata"),
     re_path(r"^ping(?:\.aspx)?/?$", views.ping, name="ping"),
+    # Protocol 3.x ("security push")
+    re_path(r"^registry(?:\.aspx)?/?$", views.registry, name="registry"),
+    re_path(r"^push(?:\.aspx)?/?$", views.push, name="push"),
+    re_path(r"^querydata(?:\.aspx)?/?$", views.querydata, name="querydata"),
 ]

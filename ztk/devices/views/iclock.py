@@ -8,6 +8,7 @@ correct `Date` header, because terminals set their clock from it.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from functools import wraps
 
@@ -19,8 +20,8 @@ from django.views.decorators.csrf import csrf_exempt
 
 from ztk.core.context import client_ip
 
-from .. import admission, ingest, protocol
-from ..models import Device, DeviceStatus, LogKind
+from .. import admission, ingest, protocol, protocol3
+from ..models import Device, DeviceStatus, LogKind, PushProtocol
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +31,17 @@ PHOTO_TABLES = {"ATTPHOTO", "BIOPHOTO"}
 SERVERS_SENDING_DATE = ("gunicorn/",)
 # The query parameters we read; each one passes the shared text rule before use, here or
 # (INFO, a list of fields refused one by one) in its parser.
-PARAMETERS = ("table", "pushver", "Stamp", "OpStamp", "PhotoStamp")
+PARAMETERS = (
+    "table",
+    "pushver",
+    "Stamp",
+    "OpStamp",
+    "PhotoStamp",
+    "tablename",
+    "count",
+    "type",
+    "cmdid",
+)
 PARSED_PARAMETERS = ("INFO",)
 
 
@@ -84,12 +95,24 @@ class _Refused(Exception):
         self.response = response
 
 
-def _device(request: HttpRequest, query: Query) -> Device:
-    """The terminal, after its allow-lists and (when new) the registration limits."""
+def _device(
+    request: HttpRequest,
+    query: Query,
+    *,
+    protocol: str | None = None,
+    check_token: bool = True,
+) -> Device:
+    """The terminal, after its allow-lists, its 3.x session token and (when new) the
+    registration limits. `protocol` is the push protocol this request announces."""
     assert query.serial is not None
+    token = protocol3.cookie_token(request.META.get("HTTP_COOKIE")) if check_token else None
     try:
         device = ingest.device_contact(
-            query.serial, ip=client_ip(request.META), push_version=query.get("pushver")
+            query.serial,
+            ip=client_ip(request.META),
+            push_version=query.get("pushver"),
+            protocol=protocol,
+            token=token,
         )
     except admission.RefusedError as exc:
         refusal = exc.refusal
@@ -146,12 +169,28 @@ def _handshake(query: Query, device: Device) -> HttpResponse:
     return text(body)
 
 
+def _config(device: Device) -> dict:
+    return protocol3.config_values((device.options or {}).get("registry") or {})
+
+
+def _init3(device: Device) -> HttpResponse:
+    """A 3.x terminal's `GET cdata?options=all`: `OK` until it has registered (its cue to
+    POST /iclock/registry), then `registry=ok`, its code and our configuration."""
+    if not device.registry_code or device.status == DeviceStatus.DISABLED:
+        return text("OK")
+    session = ingest.ensure_session(device)
+    return text(protocol3.init_answer(device.registry_code, session, **_config(device)))
+
+
 @terminal_view
 def cdata(request: HttpRequest, query: Query) -> HttpResponse:
     """GET: the start-up handshake; POST: an upload of one table."""
-    device = _device(request, query)
     if request.method != "POST":
-        return _handshake(query, device)
+        three = protocol3.is_protocol3(query.get("pushver"))
+        version = PushProtocol.V3 if three else PushProtocol.V2
+        device = _device(request, query, protocol=version, check_token=False)
+        return _init3(device) if three else _handshake(query, device)
+    device = _device(request, query)
     table = (query.get("table") or "").strip()
     key = table.upper()
     if device.status == DeviceStatus.DISABLED:
@@ -166,7 +205,11 @@ def cdata(request: HttpRequest, query: Query) -> HttpResponse:
         return text(f"OK: {outcome.accepted}")
     if key == "RTLOG":
         outcome = ingest.handle_attlog(device, body, table="rtlog", stamp=stamp)
+        if device.protocol == PushProtocol.V3:
+            return text("OK")  # the 3.x answer; 2.x terminals posting rtlog read a count
         return text(f"OK: {outcome.accepted}")
+    if key == "TABLEDATA":
+        return _tabledata(device, query, body)
     if key == "OPERLOG":
         count = ingest.handle_operlog(device, body, stamp=query.get("OpStamp") or stamp)
         return text(f"OK: {count}")
@@ -214,6 +257,62 @@ def devicecmd(request: HttpRequest, query: Query) -> HttpResponse:
             return text("ERROR: body too large", status=413)
         ingest.handle_command_results(device, body)
     return text("OK")
+
+
+_TABLE_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,31}")
+
+
+def _tabledata(device: Device, query: Query, body: bytes) -> HttpResponse:
+    """`tabledata` uploads and `querydata` answers: `<tablename>=<rows taken>`."""
+    tablename = (query.get("tablename") or "").strip()
+    if _TABLE_NAME.fullmatch(tablename) is None:
+        return text("ERROR: tablename missing or invalid", status=400)
+    outcome = ingest.handle_tabledata(device, tablename, body)
+    return text(protocol3.answer_count(tablename, outcome.accepted))
+
+
+@terminal_view
+def registry(request: HttpRequest, query: Query) -> HttpResponse:
+    """Protocol 3.x registry: the capabilities in, `RegistryCode=…` out (and the session id
+    as a cookie, as the vendor's server does). A disabled terminal gets `406`."""
+    device = _device(request, query, protocol=PushProtocol.V3, check_token=False)
+    if device.status == DeviceStatus.DISABLED:
+        ingest.log_refusal(device, table="registry")
+        return text("406", status=406)
+    body = _body(request, device, "registry") if request.method == "POST" else b""
+    if body is None:
+        return text("ERROR: body too large", status=413)
+    ingest.handle_registry(device, body)
+    response = text(f"RegistryCode={device.registry_code}\n")
+    response.set_cookie("JSESSIONID", device.session_id, path="/", httponly=True)
+    return response
+
+
+@terminal_view
+def push(request: HttpRequest, query: Query) -> HttpResponse:
+    """Protocol 3.x configuration download, after the registry: our options and SessionID."""
+    device = _device(request, query, protocol=PushProtocol.V3)
+    if device.status == DeviceStatus.DISABLED or not device.registry_code:
+        if device.status == DeviceStatus.DISABLED:
+            ingest.log_refusal(device, table="push")
+        return text("406", status=406)
+    session = ingest.ensure_session(device)
+    return text(protocol3.config_answer(session, **_config(device)))
+
+
+@terminal_view
+def querydata(request: HttpRequest, query: Query) -> HttpResponse:
+    """Protocol 3.x answer to a `DATA QUERY` command: rows of one table, possibly in packets."""
+    device = _device(request, query)
+    if request.method != "POST":
+        return text("OK")
+    if device.status == DeviceStatus.DISABLED:
+        ingest.log_refusal(device, table="querydata")
+        return text("ERROR: terminal disabled", status=403)
+    body = _body(request, device, "querydata")
+    if body is None:
+        return text("ERROR: body too large", status=413)
+    return _tabledata(device, query, body)
 
 
 @terminal_view(serial_required=False)

@@ -1,5 +1,6 @@
 """/settings/reminders/: each attendance group's reminders (before check-in, at check-out,
-the missed-punch alert, the cut-off reminder, the approvers' digest) and its quiet hours.
+the missed-punch alert, the cut-off reminder, the approvers' digest), its quiet hours and
+which channels each kind of message uses (e-mail, Web Push, work apps; the inbox always).
 
 HR and system admins change them; auditors read (a POST is 403). Thin: parse the form,
 call ``notifications.reminder_services.reminder_settings_save``, show its refusal next to
@@ -19,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
 from ztk.core.errors import DomainError
+from ztk.notifications.channels import MessageKind, person_channels
 from ztk.notifications.models import ReminderSettings
 from ztk.notifications.reminder_services import (
     SETTINGS_FIELDS,
@@ -62,7 +64,12 @@ def _posted(request: HttpRequest) -> dict[str, Any]:
     post = request.POST
     form: dict[str, Any] = {}
     for name in SETTINGS_FIELDS:
-        if name in _CHECKBOXES:
+        if name == "channels":  # one checkbox per message kind and channel: ch.<kind>.<code>
+            form[name] = {
+                kind: {c.code: bool(post.get(f"ch.{kind}.{c.code}")) for c in person_channels()}
+                for kind in MessageKind.values
+            }
+        elif name in _CHECKBOXES:
             form[name] = bool(post.get(name))
         else:
             form[name] = post.get(name, "")[:FIELD_MAX].strip()
@@ -93,9 +100,21 @@ def edit(request: HttpRequest, code: str) -> HttpResponse:
             else:
                 messages.info(request, _("Nothing changed."))
             return redirect("settings:reminders")
+    channels = person_channels()
+    matrix = [
+        (kind, label, [(c.code, form["channels"].get(kind, {}).get(c.code)) for c in channels])
+        for kind, label in MessageKind.choices
+    ]
     return render(
         request,
         "setup/reminder_edit.html",
-        {"group": group, "form": form, "errors": errors, "editable": editable},
+        {
+            "group": group,
+            "form": form,
+            "errors": errors,
+            "editable": editable,
+            "channels": channels,
+            "matrix": matrix,
+        },
         status=status,
     )

@@ -17,6 +17,8 @@ var STATIC_PREFIX = "{{ static_prefix|escapejs }}";
 var SHELL = [{% for url in shell %}"{{ url|escapejs }}"{% if not forloop.last %}, {% endif %}{% endfor %}];
 var KEPT_PAGES = [/^\/$/, /^\/attendance\/$/, /^\/attendance\/day\/[0-9-]+\/$/];
 var OWNER = "/__ztk_owner__";
+var ICON = "{{ icon_url|escapejs }}";
+var INBOX_URL = "{{ inbox_url|escapejs }}";
 
 self.addEventListener("install", function (event) {
   event.waitUntil(
@@ -142,5 +144,44 @@ self.addEventListener("fetch", function (event) {
   if (request.mode === "navigate") {
     event.respondWith(page(event));
   }
+});
+
+// Web Push (docs/pwa.md): the server sends {title, body, url, tag, lang}, encrypted for
+// this device; the worker shows it, and a tap opens its link (the notification's page,
+// which marks it read) in a window of the app.
+self.addEventListener("push", function (event) {
+  var data = {};
+  if (event.data) {
+    try { data = event.data.json(); } catch (e) { data = { body: event.data.text() }; }
+  }
+  var options = {
+    body: String(data.body || ""),
+    icon: ICON,
+    badge: ICON,
+    data: { url: String(data.url || INBOX_URL) },
+  };
+  if (data.tag) options.tag = String(data.tag);
+  if (data.lang) options.lang = String(data.lang);
+  event.waitUntil(self.registration.showNotification(String(data.title || "ZTK"), options));
+});
+
+self.addEventListener("notificationclick", function (event) {
+  event.notification.close();
+  var link = (event.notification.data && event.notification.data.url) || INBOX_URL;
+  var target = new URL(link, self.location.origin);
+  if (target.origin !== self.location.origin) target = new URL(INBOX_URL, self.location.origin);
+  event.waitUntil(
+    self.clients.matchAll({ type: "window", includeUncontrolled: true }).then(function (windows) {
+      for (var i = 0; i < windows.length; i++) {
+        var client = windows[i];
+        if ("navigate" in client && new URL(client.url).origin === self.location.origin) {
+          return client.navigate(target.href).then(function (opened) {
+            return (opened || client).focus();
+          });
+        }
+      }
+      return self.clients.openWindow(target.href);
+    })
+  );
 });
 {% endautoescape %}

@@ -37,11 +37,27 @@
   window.addEventListener("offline", showState);
   window.addEventListener("online", showState);
 
+  // Web Push belongs to the person who switched it on here (push.js remembers who): when
+  // someone else signs in on this device, the subscription is dropped, so the previous
+  // person's messages stop arriving (their push service then answers "gone" and the server
+  // forgets it). Signing out alone keeps it.
+  function forgetOthersPush(registration) {
+    var stored = null;
+    try { stored = window.localStorage.getItem("ztk-push-owner"); } catch (e) { return; }
+    if (!owner || !stored || stored === owner || !registration.pushManager) return;
+    registration.pushManager.getSubscription().then(function (subscription) {
+      return subscription ? subscription.unsubscribe() : null;
+    }).then(function () {
+      window.localStorage.removeItem("ztk-push-owner");
+    }).catch(function () { /* nothing to drop */ });
+  }
+
   if (!("serviceWorker" in navigator) || savedAt !== null) return;
   navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
     return navigator.serviceWorker.ready;
   }).then(function (registration) {
     var worker = registration.active;
     if (worker) worker.postMessage({ type: "owner", owner: owner });
+    forgetOthersPush(registration);
   }).catch(function () { /* no worker: the site works as before, only not offline */ });
 })();
