@@ -8,6 +8,8 @@ as `make test`) — each figure with a floor measured in the same run on the sam
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
     make bench BENCH_ARGS="--only rush --db sqlite --rush-employees 2000 --rush-seconds 20"
     make bench BENCH_ARGS="--only i --db sqlite"  the punch-reminder tick alone
+    make bench BENCH_ARGS="--only j --db sqlite --employees 2000 --findings-requests 10000"
+                                                 (j) the nightly oversight findings run
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -106,14 +108,25 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefghi",
+        default="abcdefghij",
         help="sections to run: a, b, c always run with any of d, e, f, h; g (or 'rush') is"
         " the morning rush against scripts/run.sh, alone when it is the only one (e.g. --only"
         " abc); h the analytics views over --months of history (bench/analytics.py); i the"
-        " punch-reminder tick (bench/reminders.py), alone when it is the only one (--only i)",
+        " punch-reminder tick (bench/reminders.py), alone when it is the only one (--only i);"
+        " j (or 'findings'): the nightly oversight findings run on its own data"
+        " (bench/findings.py)",
     )
     parser.add_argument(
         "--months", type=int, default=12, help="(h) months of stored days before October 2026"
+    )
+    parser.add_argument(
+        "--findings-months", type=int, default=12, help="(j): months of punches and requests"
+    )
+    parser.add_argument(
+        "--findings-requests",
+        type=int,
+        default=None,
+        help="(j): correction requests over the months (default 5 per employee: 50,000)",
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
@@ -126,6 +139,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.only in ("rush", "load", "g"):
         raise SystemExit(0 if run_load(args) else 1)
+    if args.only in ("j", "findings"):
+        raise SystemExit(0 if run_findings(args) else 1)
 
     if args.db != "both":
         figures = run_database(args, VENDORS[args.db])
@@ -138,7 +153,7 @@ def main() -> None:
         return
 
     runs: list[dict] = []
-    only = args.only.replace("g", "") or "abc"
+    only = args.only.replace("g", "").replace("j", "") or "abc"
     for vendor in ("sqlite", "postgresql"):
         with tempfile.NamedTemporaryFile(suffix=".json") as out:
             child = [
@@ -152,8 +167,47 @@ def main() -> None:
             elif text:
                 runs.append(json.loads(text))
     print_table(runs)
+    if "j" in args.only:
+        run_findings(args)
     if "g" in args.only:
         run_load(args)
+
+
+def run_findings(args) -> bool:
+    """(j) the nightly findings run on its own fresh database (each vendor in a child)."""
+    if args.db == "both":
+        ok = True
+        for vendor in ("sqlite", "postgresql"):
+            child = [
+                sys.executable, "-m", "bench", "--only", "j", "--db", vendor,
+                "--employees", str(args.employees), "--findings-months",
+                str(args.findings_months),
+                *(["--findings-requests", str(args.findings_requests)]
+                  if args.findings_requests else []),
+            ]  # fmt: skip
+            ok = subprocess.run(child, cwd=S.ROOT).returncode == 0 and ok
+        return ok
+    db = S.database(VENDORS[args.db])
+    if db is None:
+        print("\nPostgreSQL: skipped — no server answered (scripts/ensure-postgres.sh)")
+        return True
+    S.django_setup(db=db)
+    from . import findings
+
+    print(f"\nZTK bench (j) — {db.label}")
+    result = findings.run(
+        employees=args.employees,
+        months=args.findings_months,
+        requests=args.findings_requests or 5 * args.employees,
+    )
+    line(
+        "findings_run",
+        f"{result['seconds']:.2f} s",
+        f"≤ {result['budget']:.0f} s (60 s at 10,000 employees)",
+        result["ok"],
+    )
+    line("  peak RSS", f"{peak_mib():,.0f} MiB", "≤ 1024 MiB", peak_mib() <= 1024)
+    return bool(result["ok"])
 
 
 def run_database(args, vendor: str) -> Figures | None:

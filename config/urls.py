@@ -17,6 +17,7 @@ urlpatterns = [
     path("hr/desk/", include("ztk.hrdesk.urls.desk")),
     path("hr/periods/", include("ztk.closing.urls")),
     path("hr/oversight/findings/", include("ztk.oversight.urls")),
+    path("hr/oversight/warnings/", include("ztk.oversight.warning_urls")),
     path("hr/analytics/", include("ztk.oversight.analytics_urls")),
     path("hr/oversight/", include("ztk.hrdesk.urls.oversight")),
     path("corrections/", include("ztk.corrections.urls.attachments")),

@@ -424,6 +424,12 @@ MATRIX: list[Row] = [
         findings(200),
         {"note": "设备故障属实"},
     ),
+    # --- early warnings: HR and auditors all, a department head those sent to them --------
+    Row(
+        "GET /api/v1/oversight/warnings",
+        f"{V1}/oversight/warnings",
+        expect(403, hr=200, auditor=200, department_head=200),
+    ),
 ]
 
 # Cells whose endpoint answers differently from the rule: (row label, role) -> the bug.

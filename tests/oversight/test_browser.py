@@ -181,3 +181,87 @@ def test_hr_sees_evidence_links_and_the_thresholds_on_a_phone(live_server, brows
     page.screenshot(path=str(shots / "oversight-thresholds-375.png"), full_page=True)
     assert page_width(page) <= PHONE["width"]
     context.close()
+
+
+def _warnings(org):
+    """A warning about 张三 close to the limit (sent to his head 王部长) and a silent
+    terminal, stored as a run would store them."""
+    from ztk.devices.models import Device, DeviceStatus
+    from ztk.oversight.models import EarlyWarning
+
+    now = timezone.now()
+    today = now.astimezone(SH).date()
+    start = today.replace(day=1)
+    close = EarlyWarning.objects.create(
+        kind="close_to_limit",
+        key=f"close_to_limit:e{org.employee.pk}:{start}",
+        severity="medium",
+        employee=org.employee,
+        head=org.head,
+        period_start=start,
+        period_end=today,
+        params={"used": 2, "limit": 3, "left": 1},
+        raised_at=now,
+    )
+    device = Device.objects.create(
+        serial="ZKWARE0001",
+        name="仓库考勤机",
+        status=DeviceStatus.APPROVED,
+        attendance_group=org.group,
+        last_seen=now - timedelta(hours=3),
+    )
+    EarlyWarning.objects.create(
+        kind="silent_terminal",
+        key=f"silent_terminal:t{device.pk}:{today}",
+        severity="medium",
+        device=device,
+        period_start=today,
+        period_end=today,
+        params={"serial": device.serial, "last_seen": (now - timedelta(hours=3)).isoformat()},
+        evidence=[{"kind": "device", "id": device.pk, "at": None, "note": "", "tag": ""}],
+        raised_at=now,
+    )
+    return close
+
+
+def test_the_head_sees_his_warning_and_the_auditor_resolves_it_on_a_phone(live_server, browser):
+    from playwright.sync_api import expect
+
+    # given
+    org, _pair = _findings()
+    close = _warnings(org)
+    shots = screenshots_dir()
+
+    # the head reaches the warnings sent to him from the menu: only his
+    context, page = _page(browser, PHONE)
+    page.set_default_timeout(30_000)
+    log_in(page, live_server.url, "head")
+    page.locator("nav.mainnav a[href='/hr/oversight/warnings/']").click()
+    expect(page.locator("#warning-list li.finding")).to_have_count(1)
+    expect(page.locator(f"#warning-{close.pk}")).to_be_visible()
+    page.screenshot(path=str(shots / "oversight-warnings-head-375.png"), full_page=True)
+    assert page_width(page) <= PHONE["width"]
+    context.close()
+
+    # when: the auditor opens every warning from the audit log's link
+    context, page = _page(browser, PHONE)
+    page.set_default_timeout(30_000)
+    log_in(page, live_server.url, "auditor")
+    page.goto(f"{live_server.url}/audit/")
+    page.click("text=预警")
+    expect(page.locator("#warning-list li.finding")).to_have_count(2)
+    page.screenshot(path=str(shots / "oversight-warnings-375.png"), full_page=True)
+    assert page_width(page) <= PHONE["width"]
+    page.click(f"#warning-{close.pk} a")
+    expect(page.locator("#warning-summary")).to_contain_text("2")
+    page.fill("#note", "已提醒张三按时打卡")
+    page.click("button:has-text('解决')")
+
+    # then
+    expect(page.locator("#warning-state")).to_contain_text("已解决")
+    expect(page.locator("#warning-note")).to_have_text("已提醒张三按时打卡")
+    page.screenshot(path=str(shots / "oversight-warning-resolved-375.png"), full_page=True)
+    assert page_width(page) <= PHONE["width"]
+    close.refresh_from_db()
+    assert (close.state, close.handled_by) == ("resolved", org.auditor.user)
+    context.close()

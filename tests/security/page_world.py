@@ -275,6 +275,22 @@ def build() -> PageWorld:
         last_found_at=NOW,
     )
     world.ids.update(finding=finding.pk)
+    # an early warning about 张三 (close to the monthly limit), sent to his head 王部长
+    from ztk.oversight.models import EarlyWarning
+
+    warning = EarlyWarning.objects.create(
+        kind="close_to_limit",
+        key=f"close_to_limit:e{org.employee.pk}:2026-11-01",
+        severity="medium",
+        employee=org.employee,
+        head=org.head,
+        period_start=PERIOD_START,
+        period_end=date(2026, 11, 30),
+        params={"used": 2, "limit": 3, "left": 1},
+        evidence=[{"kind": "request", "id": pending.pk, "at": None, "note": "", "tag": ""}],
+        raised_at=NOW,
+    )
+    world.ids.update(warning=warning.pk)
     # the group's punch area (/settings/geofences/)
     fence = factories.geofence(org.group, code="HQ")
     world.ids.update(

@@ -114,6 +114,8 @@ HR_ACTION = only(REDIRECT, *ADMINS)  # … and their actions (done, back to the 
 DAY = "2026-11-23"
 FINDINGS_READERS = ("hr", "auditor")  # oversight findings: HR and auditors
 FINDINGS_PAGE = only(200, *FINDINGS_READERS)
+WARNINGS_READERS = ("hr", "auditor", "head")  # early warnings: + the head they were sent to
+WARNINGS_PAGE = only(200, *WARNINGS_READERS)
 ANALYTICS_PAGE = only(200, "hr", "head")  # analytics: HR, and department heads (scoped)
 THRESHOLDS_FORM = {name: str(getattr(Limits(), name)) for name in Limits.__dataclass_fields__}
 PERIOD = "/hr/periods/{group}/2026-11-01"
@@ -572,6 +574,23 @@ PAGES: list[Page] = [
         get=FINDINGS_PAGE,
         post=only(REDIRECT, "hr"),
         body=THRESHOLDS_FORM,
+    ),
+    # --- early warnings: HR and auditors see all, a head those sent to them -----------------
+    Page("warnings:index", "/hr/oversight/warnings/", get=WARNINGS_PAGE, post=GET_ONLY),
+    Page("warnings:detail", "/hr/oversight/warnings/{warning}/", get=WARNINGS_PAGE, post=GET_ONLY),
+    Page(
+        "warnings:resolve",
+        "/hr/oversight/warnings/{warning}/resolve/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *WARNINGS_READERS),
+        body={"note": "已提醒"},
+    ),
+    Page(
+        "warnings:close",
+        "/hr/oversight/warnings/{warning}/close/",
+        get=POST_ONLY,
+        post=only(REDIRECT, *WARNINGS_READERS),
+        body={"note": "限额已调整"},
     ),
     # --- analytics: HR everyone, a department head their departments (docs/analytics.md) --
     Page("analytics:index", "/hr/analytics/", get=ANALYTICS_PAGE, post=GET_ONLY),

@@ -1,5 +1,8 @@
 """Oversight findings (HR and auditor keys): list them, acknowledge or dismiss one.
 
+`GET /api/v1/oversight/warnings?kind=&state=` lists the early warnings the key's user may
+see (HR and auditors: all; a department head: those sent to them).
+
 `GET /api/v1/oversight/findings?rule=&state=&severity=` → `{items, count, next}`, newest
 period first, open and severe first within one; `POST …/{id}/acknowledge` (note optional)
 and `…/{id}/dismiss` (note required) call the same services as the pages. Who may handle
@@ -17,8 +20,8 @@ from ninja import Field, Path, Query, Router, Schema
 from ztk.core.errors import NotFoundError, PermissionDeniedError
 from ztk.core.parse import MAX_ID
 from ztk.org.rules import can_see_findings
-from ztk.oversight import presentation, selectors, services
-from ztk.oversight.models import Finding
+from ztk.oversight import presentation, selectors, services, warning_presentation, warning_selectors
+from ztk.oversight.models import EarlyWarning, Finding
 
 from .pagination import Page, PageParams, paginate
 from .schemas import ErrorOut, Multiline
@@ -35,12 +38,18 @@ RuleCode = Literal[
     "repeated_reason",
     "buddy_punch",
     "hr_activity",
+    "outside_fence",
+    "implausible_jump",
+    "new_device",
 ]
+WarningCode = Literal["close_to_limit", "department_jump", "overdue_pileup", "silent_terminal"]
 
 
 class EvidenceOut(Schema):
-    kind: Literal["request", "punch", "audit"] = Field(
-        ..., description="a correction request, a punch, or an audit event (by its seq)"
+    kind: Literal["request", "punch", "audit", "day", "device"] = Field(
+        ...,
+        description="a correction request, a punch, an audit event (by its seq), an "
+        "employee's day (id: the employee, note: the date) or a terminal (warnings)",
     )
     id: int
     at: datetime | None
@@ -181,3 +190,89 @@ def finding_dismiss(request, finding_id: PathId, payload: DismissIn):
         actor=request.auth, finding=_get(request.auth, finding_id), note=payload.note
     )
     return finding_out(_get(request.auth, finding.pk))
+
+
+# --- early warnings -----------------------------------------------------------------------
+
+
+class WarningOut(Schema):
+    id: int
+    kind: WarningCode
+    severity: Literal["low", "medium", "high"]
+    state: Literal["open", "resolved", "closed"]
+    title: str = Field(..., description="the warning as its notification said it")
+    summary: str
+    subject: str
+    employee: PersonOut | None
+    department: str | None = Field(..., description="the department's code")
+    user: str | None = Field(..., description="the approver's login name")
+    terminal: str | None = Field(..., description="the terminal's serial number")
+    head: PersonOut | None = Field(..., description="the department head it was sent to")
+    period_start: date
+    period_end: date
+    params: dict[str, Any]
+    evidence: list[EvidenceOut]
+    url: str = Field(..., description="the warning's page")
+    note: str
+    handled_by: str | None
+    handled_at: datetime | None
+    raised_at: datetime
+
+
+def warning_out(w: EarlyWarning) -> dict[str, Any]:
+    return {
+        "id": w.pk,
+        "kind": w.kind,
+        "severity": w.severity,
+        "state": w.state,
+        "title": warning_presentation.title(w),
+        "summary": warning_presentation.summary(w),
+        "subject": warning_presentation.subject(w),
+        "employee": _person(w.employee),
+        "department": w.department.code if w.department is not None else None,
+        "user": w.user.get_username() if w.user is not None else None,
+        "terminal": w.device.serial if w.device is not None else None,
+        "head": _person(w.head),
+        "period_start": w.period_start,
+        "period_end": w.period_end,
+        "params": w.params or {},
+        "evidence": [
+            {
+                "kind": e.get("kind"),
+                "id": e.get("id"),
+                "at": e.get("at"),
+                "note": e.get("note", ""),
+                "tag": e.get("tag", ""),
+            }
+            for e in (w.evidence or [])
+            if isinstance(e, dict)
+        ],
+        "url": warning_presentation.url(w),
+        "note": w.note,
+        "handled_by": w.handled_by.get_username() if w.handled_by is not None else None,
+        "handled_at": w.handled_at,
+        "raised_at": w.raised_at,
+    }
+
+
+class WarningFilter(PageParams):
+    kind: WarningCode | None = Field(None, description="only this condition")
+    state: Literal["open", "resolved", "closed"] | None = Field(
+        None, description="only this state (default: every state)"
+    )
+
+
+class WarningPage(Page):
+    items: list[WarningOut]
+
+
+@router.get(
+    "/oversight/warnings",
+    response={200: WarningPage, **ERRORS},
+    summary="Early warnings (HR and auditors: all; department heads: those sent to them)",
+)
+def warnings_list(request, q: Query[WarningFilter]):
+    if not warning_selectors.can_see_warnings(request.auth):
+        raise PermissionDeniedError()
+    rows = warning_selectors.warning_list(user=request.auth, kind=q.kind or "", state=q.state or "")
+    return paginate(request, rows, q, warning_out)

@@ -99,6 +99,12 @@ def _waiting(now: datetime) -> dict[int, list[tuple[QueueEntry[Any], str]]]:
     return found
 
 
+def waiting_steps(now: datetime) -> dict[int, list[tuple[QueueEntry[Any], str]]]:
+    """Per user id: the steps waiting for them (entries with their SLA deadline and a line
+    of text) — the digest's rule, also read by the early warnings (overdue pile-ups)."""
+    return _waiting(now)
+
+
 def send_approver_digests(*, now: datetime | None = None) -> int:
     """Send each approver's digest if their group's digest time has come today and it was
     not sent yet; returns how many were sent."""

@@ -30,10 +30,17 @@ NIGHT_WORKERS = ["3002", "3003", "3004", "3005", "3006"]
 # weekdays (0 = Monday) of the last FORGET_DAYS days, then file corrections for them.
 FORGETFUL = {"1003": (0, 2, 4), "1004": (1, 3), "1005": (1, 4)}
 FORGET_DAYS = 40
+# The early-warning demo: two of 运营部 forget every check-in of the last SPIKE_DAYS days, a
+# jump of the department's anomalies against its own weeks before (department_jump); they
+# file corrections for some of them (ztk/oversight/demo.py).
+SPIKE = ("3001", "3007")
+SPIKE_DAYS = 10
 
 
 def forgets_check_in(employee_no: str, day: date, end: date) -> bool:
     """Whether the oversight demo's forgetful ``employee_no`` forgot ``day``'s check-in."""
+    if employee_no in SPIKE:
+        return 0 <= (end - day).days < SPIKE_DAYS
     weekdays = FORGETFUL.get(employee_no, ())
     return day.weekday() in weekdays and 3 <= (end - day).days < FORGET_DAYS
 

@@ -57,6 +57,8 @@ class NotificationKind(models.TextChoices):
     PUNCH_REMINDER = "punch_reminder", _("Punch reminder")
     CUTOFF_REMINDER = "cutoff_reminder", _("Last days to apply for corrections")
     APPROVAL_DIGEST = "approval_digest", _("Approvals waiting for you")
+    OVERSIGHT_WARNING = "oversight_warning", _("Early warning")
+    OVERSIGHT_DIGEST = "oversight_digest", _("Weekly oversight digest")
     TEST = "test", _("Test message")
 
 
@@ -67,6 +69,7 @@ OPT_IN_KINDS = frozenset(
         NotificationKind.PUNCH_REMINDER.value,
         NotificationKind.CUTOFF_REMINDER.value,
         NotificationKind.APPROVAL_DIGEST.value,
+        NotificationKind.OVERSIGHT_DIGEST.value,
         NotificationKind.TEST.value,
     }
 )
@@ -328,6 +331,7 @@ class ReminderKind(models.TextChoices):
     MISSED_PUNCH = "missed_punch", _("Missed punch the next day")
     CUTOFF = "cutoff", _("Last days to apply for corrections")
     DIGEST = "digest", _("Daily list of approvals waiting for me")
+    OVERSIGHT_DIGEST = "oversight_digest", _("Weekly oversight digest (HR and auditors)")
 
 
 class ReminderSettings(models.Model):

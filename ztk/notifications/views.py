@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from ztk.core.errors import DomainError
 from ztk.core.input_guard import text_checked
 from ztk.core.parse import parse_local_url
+from ztk.org.rules import can_see_findings
 
 from . import rules, selectors, services
 from .forms import RobotWebhookForm
@@ -36,6 +37,16 @@ PAGE_SIZE = 30
 def _require_manager(request: HttpRequest) -> None:
     if not rules.can_manage_robots(request.user):
         raise PermissionDenied
+
+
+def _reminder_kinds(user: Any) -> list[tuple[str, Any]]:
+    """The reminders a person may switch off: the weekly oversight digest only for its
+    readers (HR and auditors)."""
+    return [
+        (value, label)
+        for value, label in ReminderKind.choices
+        if value != ReminderKind.OVERSIGHT_DIGEST or can_see_findings(user)
+    ]
 
 
 # --- inbox ------------------------------------------------------------------------------
@@ -54,7 +65,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "unread_only": unread_only,
             "unread_total": selectors.unread_count(request.user),
-            "reminder_kinds": ReminderKind.choices,
+            "reminder_kinds": _reminder_kinds(request.user),
             "reminder_off": reminder_opt_outs(request.user),
             "push_key": application_server_key(),
             "push_devices": selectors.push_device_count(request.user),
@@ -67,7 +78,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def reminders(request: HttpRequest) -> HttpResponse:
     """The person's own reminder choices: the ticked kinds stay on, the others go off."""
     on = set(request.POST.getlist("on")[:20])
-    off = [k for k in ReminderKind.values if k not in on]
+    off = [k for k, _label in _reminder_kinds(request.user) if k not in on]
     services_done = reminder_opt_outs_set(user=request.user, off=off)
     if services_done:
         messages.success(request, _("Your reminders are saved; the ones you unticked are off."))

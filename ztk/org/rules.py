@@ -123,6 +123,9 @@ can_see_findings = is_hr | is_auditor
 # (and below: ``org.selectors.departments_headed_by``).
 can_see_analytics = is_hr | is_department_head
 can_change_finding_thresholds = is_hr
+# Early warnings (/hr/oversight/warnings/): HR and auditors see all, a department head
+# the ones sent to them (the list's filter: ztk/oversight/warning_selectors.py).
+can_see_warnings = is_hr | is_auditor | is_department_head
 # The settings pages (/settings/): HR and system admins change them; auditors read them.
 can_view_settings = is_hr | is_sysadmin | is_auditor
 can_change_settings = is_hr | is_sysadmin

@@ -30,6 +30,9 @@ CUTOFF_CLUSTER = "cutoff_cluster"
 REPEATED_REASON = "repeated_reason"
 BUDDY_PUNCH = "buddy_punch"
 HR_ACTIVITY = "hr_activity"
+OUTSIDE_FENCE = "outside_fence"
+IMPLAUSIBLE_JUMP = "implausible_jump"
+NEW_DEVICE = "new_device"
 RULES = (
     FREQUENT_CORRECTOR,
     RUBBER_STAMP,
@@ -37,6 +40,9 @@ RULES = (
     REPEATED_REASON,
     BUDDY_PUNCH,
     HR_ACTIVITY,
+    OUTSIDE_FENCE,
+    IMPLAUSIBLE_JUMP,
+    NEW_DEVICE,
 )
 
 LOW, MEDIUM, HIGH = "low", "medium", "high"
@@ -75,6 +81,19 @@ class Limits:
     hr_off_hours_limit: int = 5
     work_start_hour: int = 8
     work_end_hour: int = 20
+    # suspicious web/phone punches (ztk.oversight.punch_checks)
+    fence_outside_min: int = 3
+    jump_speed_kmh: int = 200
+    jump_min_km: int = 2
+    device_history_days: int = 60
+    device_min_history: int = 5
+    device_new_min: int = 1
+    # early warnings (ztk.oversight.warning_checks)
+    warn_limit_margin: int = 1
+    warn_dept_factor: float = 2.0
+    warn_dept_min_anomalies: int = 5
+    warn_dept_history_weeks: int = 4
+    warn_overdue_min: int = 3
 
 
 @dataclass(frozen=True)
@@ -517,15 +536,19 @@ def buddy_punches(
             while j < count and stamps[j] <= limit:  # index walk: no copies of the list
                 second = punches[j]
                 j += 1
-                if second.employee_id == first.employee_id or second.day != first.day:
+                x, y = first.employee_id, second.employee_id
+                if x == y or second.day != first.day:
                     continue
-                a, b = sorted((first.employee_id, second.employee_id))
-                days = pairs[(a, b, first.period_start)]
-                days.setdefault(first.day, (first, second))
+                # (not sorted(): this line runs once per punch pair in the window — half a
+                # million times a night at one busy terminal; bench/findings.py)
+                key = (x, y, first.period_start) if x < y else (y, x, first.period_start)
+                days = pairs[key]
+                if first.day not in days:
+                    days[first.day] = (first, second)
     hits: list[Hit] = []
-    for (a, b, start), days in sorted(pairs.items()):
-        if len(days) < max(1, limits.buddy_min_days):
-            continue
+    least = max(1, limits.buddy_min_days)
+    # most pairs met once (strangers in a queue): drop them before sorting
+    for (a, b, start), days in sorted(kv for kv in pairs.items() if len(kv[1]) >= least):
         fewest = min(len(present[(a, start)]), len(present[(b, start)]))
         share = len(days) / fewest if fewest else 0.0
         if share < limits.buddy_min_share:

@@ -27,6 +27,9 @@ class Rule(models.TextChoices):
     REPEATED_REASON = checks.REPEATED_REASON, _("Repeated reason")
     BUDDY_PUNCH = checks.BUDDY_PUNCH, _("Buddy punching (代打卡)")
     HR_ACTIVITY = checks.HR_ACTIVITY, _("HR activity")
+    OUTSIDE_FENCE = checks.OUTSIDE_FENCE, _("Punches outside every punch area")
+    IMPLAUSIBLE_JUMP = checks.IMPLAUSIBLE_JUMP, _("Implausible jump between punches")
+    NEW_DEVICE = checks.NEW_DEVICE, _("Punches from a new device")
 
 
 class Severity(models.TextChoices):
@@ -188,6 +191,41 @@ class FindingThresholds(models.Model):
         default=defaults.work_end_hour,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
     )
+    fence_outside_min = _count(
+        defaults.fence_outside_min, _("punch areas: punches outside every area at least")
+    )
+    jump_speed_kmh = _count(
+        defaults.jump_speed_kmh, _("jumps: faster than this many km/h between punches"), 5000
+    )
+    jump_min_km = _count(defaults.jump_min_km, _("jumps: at least this many km apart"), 1000)
+    device_history_days = _count(
+        defaults.device_history_days,
+        _("new devices: days of history that make a device known"),
+        366,
+    )
+    device_min_history = _count(
+        defaults.device_min_history, _("new devices: earlier punches needed to judge")
+    )
+    device_new_min = _count(defaults.device_new_min, _("new devices: new devices at least"), 100)
+    warn_limit_margin = _count(
+        defaults.warn_limit_margin,
+        _("warnings: corrections left before the monthly limit at most"),
+        100,
+    )
+    warn_dept_factor = models.FloatField(
+        _("warnings: department anomaly rate at least this many times its usual"),
+        default=defaults.warn_dept_factor,
+        validators=[MinValueValidator(1.0), MaxValueValidator(100.0)],
+    )
+    warn_dept_min_anomalies = _count(
+        defaults.warn_dept_min_anomalies, _("warnings: department anomalies in the week at least")
+    )
+    warn_dept_history_weeks = _count(
+        defaults.warn_dept_history_weeks, _("warnings: weeks of a department's history"), 26
+    )
+    warn_overdue_min = _count(
+        defaults.warn_overdue_min, _("warnings: overdue steps waiting for one approver at least")
+    )
     updated_at = models.DateTimeField(_("changed at"), auto_now=True)
 
     class Meta:
@@ -203,3 +241,123 @@ class FindingThresholds(models.Model):
 
     def as_limits(self) -> checks.Limits:
         return checks.Limits(**{name: getattr(self, name) for name in self.field_names()})
+
+
+# --- early warnings (预警) and the weekly digest ----------------------------------------
+
+
+class WarningKind(models.TextChoices):
+    CLOSE_TO_LIMIT = "close_to_limit", _("Close to the monthly correction limit")
+    DEPARTMENT_JUMP = "department_jump", _("Department anomalies jump")
+    OVERDUE_PILEUP = "overdue_pileup", _("Overdue approvals piling up")
+    SILENT_TERMINAL = "silent_terminal", _("Terminal silent in working hours")
+
+
+class WarningState(models.TextChoices):
+    OPEN = "open", pgettext_lazy("warning state", "Open")
+    RESOLVED = "resolved", _("Resolved")
+    CLOSED = "closed", _("Closed")
+
+
+class EarlyWarning(models.Model):
+    """One early warning (预警): raised once per condition + subject + period (``key``),
+    sent when raised to HR and the relevant head, then resolved or closed (audited)."""
+
+    kind = models.CharField(_("condition"), max_length=24, choices=WarningKind.choices)
+    key = models.CharField(_("key"), max_length=120, unique=True)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        "org.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("approver"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    device = models.ForeignKey(
+        "devices.Device",
+        verbose_name=_("terminal"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    head = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("head told"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The department head the warning was sent to (besides HR)."),
+    )
+    period_start = models.DateField(_("from"))
+    period_end = models.DateField(_("until"))
+    params = models.JSONField(_("figures"), default=dict, blank=True)
+    evidence = models.JSONField(_("evidence"), default=list, blank=True)
+    recipients = models.JSONField(_("sent to"), default=list, blank=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=WarningState.choices, default=WarningState.OPEN
+    )
+    note = models.CharField(_("note"), max_length=500, blank=True, default="")
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("handled by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    handled_at = models.DateTimeField(_("handled at"), null=True, blank=True)
+    raised_at = models.DateTimeField(_("raised at"))
+
+    class Meta:
+        verbose_name = _("early warning")
+        verbose_name_plural = _("early warnings")
+        ordering = ["-raised_at", "-pk"]
+        indexes = [
+            models.Index(fields=["state", "kind"]),
+            models.Index(fields=["head", "state"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.period_start} #{self.pk}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.state == WarningState.OPEN
+
+
+class DigestSent(models.Model):
+    """The weekly oversight digest sent to one person for one week (once only)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField()
+    sent_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("weekly digest sent")
+        verbose_name_plural = _("weekly digests sent")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "week_start"], name="oversight_digest_once")
+        ]
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.week_start}"

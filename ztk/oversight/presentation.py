@@ -104,6 +104,31 @@ def summary(finding: Finding) -> str:
             "reopenings": p.get("reopenings", 0),
             "off": p.get("off_hours", 0),
         }
+    if rule == checks.OUTSIDE_FENCE:
+        return _(
+            "%(count)d web or phone punches outside every punch area of the group on "
+            "%(days)d days (%(field)d of them field punches); the farthest %(km)s km away."
+        ) % {
+            "count": p.get("count", 0),
+            "days": p.get("days", 0),
+            "field": p.get("field_punches", 0),
+            "km": f"{float(p.get('farthest_m', 0)) / 1000:.1f}",
+        }
+    if rule == checks.IMPLAUSIBLE_JUMP:
+        return _(
+            "%(jumps)d times between two punches further than anyone travels in the time: "
+            "up to %(km)s km at %(speed)d km/h (the limit is %(limit)d km/h)."
+        ) % {
+            "jumps": p.get("jumps", 0),
+            "km": p.get("longest_km", 0),
+            "speed": p.get("fastest_kmh", 0),
+            "limit": p.get("speed_limit_kmh", 0),
+        }
+    if rule == checks.NEW_DEVICE:
+        return _("%(punches)d punches from a device not used before: %(devices)s.") % {
+            "punches": p.get("punches", 0),
+            "devices": ", ".join(str(d) for d in p.get("devices", [])),
+        }
     return ""
 
 
@@ -117,6 +142,11 @@ def tag_label(tag: str) -> str:
         "own_team": _("manual add for their own team"),
         "reopenings": _("period reopened"),
         "off_hours": _("outside working hours"),
+        "outside": _("outside every punch area"),
+        "field": _("field punch outside every punch area"),
+        "jump": _("implausible jump"),
+        "new_device": _("first punch from a new device"),
+        "same_device": _("from the new device"),
     }
     return labels.get(tag, "")
 

@@ -23,7 +23,7 @@ from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
 from ztk.org.rules import can_change_finding_thresholds, can_see_findings
 
-from . import checks, selectors
+from . import checks, punch_checks, punch_selectors, selectors
 from .models import Finding, FindingThresholds, State
 from .rules import can_handle
 
@@ -68,6 +68,12 @@ def compute_hits(periods: list[tuple[date, date]], limits: checks.Limits) -> lis
     )
     hits += checks.buddy_punches(selectors.punch_rows(periods), periods=periods, limits=limits)
     hits += checks.hr_activity(selectors.operator_rows(periods), periods=periods, limits=limits)
+    positions = punch_selectors.position_rows(periods, history_days=limits.device_history_days)
+    hits += punch_checks.outside_fences(
+        positions, periods=periods, fences=punch_selectors.group_fences(), limits=limits
+    )
+    hits += punch_checks.implausible_jumps(positions, periods=periods, limits=limits)
+    hits += punch_checks.new_devices(positions, periods=periods, limits=limits)
     return hits
 
 

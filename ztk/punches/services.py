@@ -25,6 +25,7 @@ from ztk.core.metrics import count_punches
 from ztk.core.parse import FIRST_MOMENT, moment_in_range
 from ztk.core.text import INVALID_TEXT, clean_text, is_clean_text
 from ztk.engine import affected_dates
+from ztk.engine.geo import inside_any_geofence
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.org.rules import employee_of
 from ztk.org.zones import employee_zone, zone_names
@@ -586,25 +587,6 @@ def punch_undo(*, actor: Any, punch_id: int, now: datetime | None = None) -> Pun
 
 
 DUPLICATE_TAP_SECONDS = 60
-
-
-def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance (haversine), good to a metre at geofence scales."""
-    r = 6_371_000.0
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * r * math.asin(math.sqrt(min(1.0, a)))
-
-
-def inside_any_geofence(
-    latitude: float, longitude: float, fences: Iterable[tuple[float, float, float]]
-) -> bool | None:
-    """True/False against the fences (lat, lon, radius m); None when the group has none."""
-    fences = list(fences)
-    if not fences:
-        return None
-    return any(distance_m(latitude, longitude, lat, lon) <= radius for lat, lon, radius in fences)
 
 
 @dataclass(frozen=True, slots=True)

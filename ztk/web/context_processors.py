@@ -25,6 +25,12 @@ SECTIONS = [
     Section("web:approvals", _("Approvals"), rules.can_approve),
     Section("attendance:team", _("Team"), rules.can_see_team),
     Section("web:hr", _("HR"), rules.can_use_hr),
+    # heads reach their early warnings here (HR from the hub, auditors from the audit log)
+    Section(
+        "warnings:index",
+        _("Warnings"),
+        lambda user: rules.is_department_head(user) and not rules.can_see_findings(user),
+    ),
     Section("reports:monthly", _("Reports"), rules.can_see_reports),
     Section("web:audit", _("Audit"), rules.can_see_audit),
     Section("settings:index", _("Settings"), rules.can_view_settings),

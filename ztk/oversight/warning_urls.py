@@ -1,0 +1,14 @@
+"""Early-warning pages; the project mounts these at /hr/oversight/warnings/."""
+
+from django.urls import path
+
+from . import warning_views as views
+
+app_name = "warnings"
+
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/resolve/", views.resolve, name="resolve"),
+    path("<int:pk>/close/", views.close, name="close"),
+]
