@@ -103,7 +103,7 @@ def send_row(row: OutboxMessage, apps: dict[str, WorkApp | None]) -> dict[str, A
     return None
 
 
-_LABELS = {
+_LABELS: dict[str, Any] = {
     Platform.DINGTALK: Channel.DINGTALK_APP.label,
     Platform.WECOM: Channel.WECOM_APP.label,
     Platform.FEISHU: Channel.FEISHU_APP.label,
