@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from django.test import TestCase
 
+from tests.api.conftest import keys  # noqa: F401 - the API keys fixture
 from tests.corrections.conftest import MON, NOW, SH, TUE, WED, at, week_for  # noqa: F401
 from ztk.leave.absence_services import absence_approve, absence_submit
 from ztk.leave.models import LeaveType

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import call, keys  # noqa: F401 - the fixture
+from tests.api.conftest import call
 
 from .conftest import MON, TUE, grant
 
@@ -27,8 +27,8 @@ def test_submit_approve_and_balance_over_the_api(client, keys, week):
     assert reply.status == 201, reply.body
     pk = reply.body["id"]
     assert reply.body["amount"] == "0.50" or float(reply.body["amount"]) == 0.5
-    again = call(client, "POST", A, key=keys["employee"],
-                 body={"kind": "leave", "type": "annual", "start_date": MON.isoformat()})  # fmt: skip
+    body = {"kind": "leave", "type": "annual", "start_date": MON.isoformat()}
+    again = call(client, "POST", A, key=keys["employee"], body=body)
     assert (again.status, again.body["code"]) == (422, "overlaps_existing")
     queue = call(client, "GET", f"{A}?scope=to_approve", key=keys["supervisor"])
     assert [r["id"] for r in queue.body["items"]] == [pk]

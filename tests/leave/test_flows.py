@@ -182,8 +182,10 @@ def test_outing_with_field_punches_creates_no_exemption(week):
 
 def test_trip_exempts_whole_days(week):
     org = week
-    req = absence_submit(actor=org.employee.user, employee=org.employee, kind="trip",
-                         start_date=MON, end_date=TUE, destination="北京", purpose="客户会议")  # fmt: skip
+    req = absence_submit(
+        actor=org.employee.user, employee=org.employee, kind="trip",
+        start_date=MON, end_date=TUE, destination="北京", purpose="客户会议",
+    )  # fmt: skip
     req = approve_all(org, req)
     assert [e.kind for e in req.exemptions.all()] == ["trip", "trip"]
     assert day_row(org.employee, MON)[0] == "leave"
