@@ -20,6 +20,23 @@ FRI = date(2026, 11, 27)
 SAT = date(2026, 11, 28)
 
 
+def seed_types() -> None:
+    """The default leave types (the data migration's), again after a transactional test
+    flushed the tables."""
+    import importlib
+
+    defaults = importlib.import_module("ztk.leave.migrations.0002_default_leave_types")
+    from django.apps import apps
+
+    defaults.seed(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def leave_types(request):
+    if "db" in request.fixturenames or "transactional_db" in request.fixturenames:
+        seed_types()
+
+
 @pytest.fixture
 def clock(time_machine):
     time_machine.move_to(NOW, tick=False)
