@@ -15,3 +15,18 @@ class DevicesConfig(AppConfig):
 
         # Terminals are a source of punches: finalising a day asks whether all reported.
         sources.register(terminals_reported_after)
+
+        # People and templates go out to the terminals after every relevant change.
+        from django.db.models.signals import post_delete, post_save
+
+        from ztk.org.models import Employee
+
+        from . import receivers
+        from .models import Device, TerminalPin
+
+        post_save.connect(receivers.employee_saved, sender=Employee, dispatch_uid="devices-emp")
+        post_save.connect(receivers.device_saved, sender=Device, dispatch_uid="devices-device")
+        post_save.connect(receivers.pin_changed, sender=TerminalPin, dispatch_uid="devices-pin")
+        post_delete.connect(
+            receivers.pin_changed, sender=TerminalPin, dispatch_uid="devices-pin-del"
+        )

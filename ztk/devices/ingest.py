@@ -35,7 +35,7 @@ from ztk.punches.services import (
     record_punches,
 )
 
-from . import admission, conf, photos, protocol
+from . import admission, biometrics, conf, photos, protocol
 from .models import (
     LOCAL_TIME_FORMAT,
     SERIAL_PATTERN,
@@ -545,6 +545,7 @@ def handle_operlog(
     entries, errors = protocol.parse_operlog(protocol.decode_body(body))
     cleaned = clean_stamp(stamp)
     logs: list[tuple[str, str, str, str, int | None, str]] = []
+    templates: list[tuple[int, str, dict[str, str]]] = []
     counts: dict[str, int] = {}
     for entry in entries:
         counts[entry.kind] = counts.get(entry.kind, 0) + 1
@@ -561,12 +562,20 @@ def handle_operlog(
                     entry.raw,
                 )
             )
+        elif entry.kind in biometrics.OPERLOG_KINDS and isinstance(entry.fields, dict):
+            templates.append((entry.line_no, entry.kind, entry.fields))
         elif entry.kind == "OPLOG":
             logs.append(
                 (LogKind.OPERLOG, "OPERLOG", "oplog", "\t".join(entry.fields), entry.line_no, "")
             )
-    logs += [(LogKind.REJECTED_LINE, "OPERLOG", e.code, e.reason, e.line_no, e.raw) for e in errors]
+    logs += [
+        (LogKind.REJECTED_LINE, "OPERLOG", e.code, e.reason, e.line_no, _no_template(e.raw))
+        for e in errors
+    ]
     with transaction.atomic():
+        for line_no, tag, fields in templates:  # stored encrypted; the log never has the bytes
+            code, message = biometrics.store_operlog_template(device, tag, fields, now=now)
+            logs.append((LogKind.USER, "OPERLOG", code, message, line_no, ""))
         log_entries(device, logs)
         record(
             "devices.push.operlog",
@@ -580,6 +589,12 @@ def handle_operlog(
         log_bad_stamp(device, "OPERLOG", stamp, cleaned)
         update_device(device, **changes)
     return len(entries)
+
+
+def _no_template(raw: str) -> str:
+    """A refused template line is logged by its tag only: the bytes are biometric data."""
+    tag = raw.lstrip().split(" ", 1)[0].split("\t", 1)[0].upper()
+    return f"{tag} … (template not kept)" if tag in protocol.TEMPLATE_TAGS else raw
 
 
 # Keys of a `table=options` body (or an INFO answer) we keep in columns as well.
@@ -796,10 +811,14 @@ def handle_poll(device: Device, *, info: str | None = None, now: datetime | None
     update_device(device, **changes)
     if device.status == DeviceStatus.DISABLED:
         return "OK"
-    return protocol.format_commands(
-        (c.pk, protocol.command_text(c.command, now.astimezone(device.zone)))
-        for c in due_commands(device, now=now)
-    )
+    lines = []
+    for command in due_commands(device, now=now):
+        line = biometrics.command_line(
+            command, protocol.command_text(command.command, now.astimezone(device.zone))
+        )
+        if line is not None:
+            lines.append((command.pk, line))
+    return protocol.format_commands(lines)
 
 
 def _due_filter(now: datetime) -> Q:

@@ -204,12 +204,28 @@ class DeviceCommand(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # Commands queued by the people/template sync: what they are about ("user:<employee>",
+    # "tmpl:<employee>:<kind>:<index>"), so a newer one replaces a still-queued older one.
+    sync_key = models.CharField(_("sync subject"), max_length=64, blank=True)
+    # A template command names its template; the template bytes are decrypted and added
+    # only when the command is handed out, so no template is ever stored in clear here.
+    template = models.ForeignKey(
+        "BiometricTemplate",
+        verbose_name=_("biometric template"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = _("terminal command")
         verbose_name_plural = _("terminal commands")
         ordering = ["id"]
-        indexes = [models.Index(fields=["device", "status"])]
+        indexes = [
+            models.Index(fields=["device", "status"]),
+            models.Index(fields=["device", "sync_key", "status"]),
+        ]
 
     def __str__(self) -> str:
         return f"C:{self.pk}:{self.command}"
@@ -431,6 +447,12 @@ class TerminalPin(models.Model):
         on_delete=models.CASCADE,
         related_name="terminal_pins",
     )
+    card = models.CharField(
+        _("card number"),
+        max_length=24,
+        blank=True,
+        help_text=_("Sent to the terminals with the PIN; empty: no card."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -459,3 +481,124 @@ class TerminalPin(models.Model):
 
     def __str__(self) -> str:
         return f"PIN {self.pin} → {self.employee_id}"
+
+
+class TemplateKind(models.TextChoices):
+    FINGER = "finger", _("Fingerprint")
+    FACE = "face", _("Face")
+    PALM = "palm", _("Palm")
+
+
+class BiometricTemplate(models.Model):
+    """One biometric template of an employee (a finger, the face, a palm), encrypted.
+
+    Sensitive personal information (PIPL): `ciphertext` is AES-GCM under a key kept outside
+    the database (`ztk.devices.biokey`); nothing shows or exports the bytes. It exists so
+    that enrolling once on one terminal works on every terminal of the employee's group;
+    it is purged when the employee leaves or withdraws consent (docs/terminals.md).
+    """
+
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="biometric_templates",
+    )
+    kind = models.CharField(_("kind"), max_length=8, choices=TemplateKind.choices)
+    index = models.PositiveSmallIntegerField(
+        _("number"), default=0, help_text=_("Finger number 0–9; 0 for a face.")
+    )
+    format = models.CharField(_("format"), max_length=24, blank=True)
+    version = models.CharField(_("algorithm version"), max_length=24, blank=True)
+    size = models.PositiveIntegerField(_("bytes"))
+    valid = models.SmallIntegerField(_("valid flag"), default=1)
+    source_device = models.ForeignKey(
+        Device,
+        verbose_name=_("enrolled on"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    ciphertext = models.BinaryField(_("encrypted template"), editable=False)
+    digest = models.CharField(_("keyed digest"), max_length=64, editable=False)
+    created_at = models.DateTimeField(_("stored at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("biometric template")
+        verbose_name_plural = _("biometric templates")
+        ordering = ["employee_id", "kind", "index"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["employee", "kind", "index"], name="devices_template_once"
+            )
+        ]
+
+    def __str__(self) -> str:  # never the bytes
+        return f"{self.employee_id} {self.kind} {self.index}"
+
+    @property
+    def crypto_context(self) -> str:
+        return f"{self.employee_id}:{self.kind}:{self.index}"
+
+
+class TerminalUser(models.Model):
+    """What we last told a terminal about an employee: the PIN, name and card sent with
+    `DATA UPDATE USERINFO`, and the templates sent (kind:index → keyed digest). The sync
+    compares the wanted state with this row, so running it twice queues nothing new."""
+
+    device = models.ForeignKey(
+        Device, verbose_name=_("terminal"), on_delete=models.CASCADE, related_name="users"
+    )
+    employee = models.ForeignKey(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="terminal_users",
+    )
+    pin = models.CharField(_("terminal PIN"), max_length=24)
+    name = models.CharField(_("name"), max_length=60, blank=True)
+    card = models.CharField(_("card number"), max_length=24, blank=True)
+    templates = models.JSONField(_("templates sent"), default=dict, blank=True)
+    updated_at = models.DateTimeField(_("changed at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("user on a terminal")
+        verbose_name_plural = _("users on terminals")
+        ordering = ["device_id", "pin"]
+        constraints = [
+            models.UniqueConstraint(fields=["device", "employee"], name="devices_terminaluser_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} PIN {self.pin}"
+
+
+class BiometricOptOut(models.Model):
+    """An employee withdrew consent to biometric processing: templates were purged and
+    uploads of new ones are refused until HR records consent again."""
+
+    employee = models.OneToOneField(
+        "org.Employee",
+        verbose_name=_("employee"),
+        on_delete=models.CASCADE,
+        related_name="biometric_opt_out",
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn at"), auto_now_add=True)
+    withdrawn_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = _("biometric consent withdrawal")
+        verbose_name_plural = _("biometric consent withdrawals")
+
+    def __str__(self) -> str:
+        return f"{self.employee_id}"

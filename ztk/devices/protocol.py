@@ -440,7 +440,7 @@ def _rtlog_line(line_no: int, line: str) -> AttLogRecord:
 # Tags whose payload is tab-separated key=value pairs.
 _KEY_VALUE_TAGS = frozenset({"USER", "FP", "FACE", "BIODATA", "USERPIC", "BIOPHOTO", "WORKCODE"})
 # Tags whose lines legitimately carry long base64 templates or photos.
-_TEMPLATE_TAGS = frozenset({"FP", "FACE", "BIODATA", "USERPIC", "BIOPHOTO"})
+TEMPLATE_TAGS = _TEMPLATE_TAGS = frozenset({"FP", "FACE", "BIODATA", "USERPIC", "BIOPHOTO"})
 _OPLOG_MIN_FIELDS = 3
 
 

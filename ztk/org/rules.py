@@ -119,6 +119,9 @@ can_see_audit = is_auditor | is_sysadmin
 # Oversight findings (/hr/oversight/findings/): HR and auditors read them, run the rules
 # and handle them (object-level limits in ztk/oversight/rules.py); HR sets the thresholds.
 can_see_findings = is_hr | is_auditor
+# Analytics (/hr/analytics/): HR sees everyone; a department head their departments
+# (and below: ``org.selectors.departments_headed_by``).
+can_see_analytics = is_hr | is_department_head
 can_change_finding_thresholds = is_hr
 # The settings pages (/settings/): HR and system admins change them; auditors read them.
 can_view_settings = is_hr | is_sysadmin | is_auditor

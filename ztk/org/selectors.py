@@ -197,7 +197,16 @@ def employees_visible_to(user: Any) -> QuerySet[Employee]:
     me = employee_of(user)
     if me is None:
         return base.none()
-    headed = list(me.headed_departments.values_list("pk", flat=True))
+    dept_ids = departments_headed_by(me)
+    return base.filter(Q(pk=me.pk) | Q(supervisor=me) | Q(department_id__in=dept_ids))
+
+
+def departments_headed_by(employee: Employee | None) -> set[int]:
+    """Ids of the departments `employee` heads and every department below them: THE
+    department-head scope (team attendance, analytics). One query per level of depth."""
+    if employee is None:
+        return set()
+    headed = set(employee.headed_departments.values_list("pk", flat=True))
     dept_ids = set(headed)
     frontier = set(headed)
     while frontier:  # sub-departments of the ones I head
@@ -206,4 +215,4 @@ def employees_visible_to(user: Any) -> QuerySet[Employee]:
         )
         frontier = children - dept_ids
         dept_ids |= frontier
-    return base.filter(Q(pk=me.pk) | Q(supervisor=me) | Q(department_id__in=dept_ids))
+    return dept_ids
