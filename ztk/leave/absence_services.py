@@ -34,6 +34,7 @@ from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.text import clean_text
 from ztk.notifications.services import notify
 from ztk.org.models import Employee
+from ztk.org.rules import can_approve
 from ztk.scheduling import services as scheduling
 
 from . import planning
@@ -609,6 +610,21 @@ class Absences:
             return reverse("requests:inbox")
         except NoReverseMatch:
             return ""
+
+    def inbox_section(self, request: Any) -> str:
+        """The approver inbox's part for absence requests (rendered)."""
+        from django.template.loader import render_to_string
+        from django.utils import timezone as tz
+
+        from .selectors import absences_for
+
+        user = request.user
+        waiting = list(absences_for(user, scope="to_approve")[:200])
+        if not waiting and not can_approve(user):
+            return ""
+        return render_to_string(
+            "leave/_inbox.html", {"waiting": waiting, "now": tz.now()}, request=request
+        )
 
     def notify_overdue(
         self, request: AbsenceRequest, recipients: Iterable[Any], deadline: datetime,

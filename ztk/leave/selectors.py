@@ -162,3 +162,26 @@ def away(
     if employees is not None:
         qs = qs.filter(employee__in=employees.values("pk"))
     return list(qs.order_by("employee__employee_no", "start_date", "pk"))
+
+
+def balances_table(
+    department: str | None = None,
+) -> tuple[list[LeaveType], list[dict[str, Any]]]:
+    """The balances report: every active employee (of a department) with their balance of
+    each active balance-tracked type, in employee-number order (one query per table)."""
+    types = list(LeaveType.objects.filter(balance_tracked=True, active=True))
+    people = Employee.objects.select_related("department").order_by("employee_no")
+    if department:
+        people = people.filter(department__code=department)
+    people = people.filter(active=True)
+    held: dict[tuple[int, int], Decimal] = {
+        (e, t): b
+        for e, t, b in BalanceAccount.objects.filter(employee__in=people.values("pk")).values_list(
+            "employee_id", "leave_type_id", "balance"
+        )
+    }
+    rows = [
+        {"employee": e, "values": [held.get((e.pk, t.pk), Decimal("0")) for t in types]}
+        for e in people
+    ]
+    return types, rows

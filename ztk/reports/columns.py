@@ -69,6 +69,21 @@ FIGURES = (
     Column("leave_hours", "请假(小时)", "Leave (hours)", "hours", 10, True),
     Column("outing_hours", "外出(小时)", "Outing (hours)", "hours", 10, True),
     Column("trip_hours", "出差(小时)", "Business trip (hours)", "hours", 10, True),
+    *(  # 按假别: approved requests' amounts per leave type (reports/leave_columns.py)
+        Column(f"leave_{code}_{unit}", zh, en, unit, 10, True)
+        for code, unit, zh, en in (
+            ("annual", "days", "年假(天)", "Annual leave (days)"),
+            ("sick", "days", "病假(天)", "Sick leave (days)"),
+            ("personal", "days", "事假(天)", "Personal leave (days)"),
+            ("marriage", "days", "婚假(天)", "Marriage leave (days)"),
+            ("maternity", "days", "产假(天)", "Maternity leave (days)"),
+            ("bereavement", "days", "丧假(天)", "Bereavement leave (days)"),
+            ("compensatory", "hours", "调休(小时)", "Time off in lieu (hours)"),
+            ("other", "days", "其他假(天)", "Other leave (days)"),
+            ("outing", "days", "外出(天)", "Outing (days)"),
+            ("trip", "days", "出差(天)", "Business trip (days)"),
+        )
+    ),
     Column("worked_hours", "出勤工时(小时)", "Worked (hours)", "hours", 12, True),
     Column("rest_days", "休息天数", "Rest days", "int", 9, True),
     Column("holiday_days", "节假日天数", "Holidays", "int", 10, True),

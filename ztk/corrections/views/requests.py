@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from ztk.approvals import registry
 from ztk.attendance.days import employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import clean_query, text_checked
@@ -814,6 +815,7 @@ def _inbox(
                 "any_batch": any(r.can_batch for r in rows),
                 "summary": summary or [],
                 "now": now,
+                "other_sections": registry.inbox_sections(request),
                 **_nav(request, "inbox"),
             },
             status=status,
