@@ -208,14 +208,11 @@ def _preview_rows(employee: Employee, planned: planning.Planned) -> list[DayRow]
     exempt = planning.exempts(spec.kind, planning.policy_row_for(employee.attendance_group))
     rows = []
     for i in planned.intervals:
-        if spec.start_at is not None:
-            whole = False
-        elif i.day == spec.start_date and spec.start_part != Part.FULL:
-            whole = False
-        elif i.day == spec.end_date and spec.end_part != Part.FULL:
-            whole = False
-        else:
-            whole = True
+        whole = not (
+            spec.start_at is not None
+            or (i.day == spec.start_date and spec.start_part != Part.FULL)
+            or (i.day == spec.end_date and spec.end_part != Part.FULL)
+        )
         start, end = i.start.astimezone(tz), i.end.astimezone(tz)
         span = f"{start:%H:%M}–{end:%H:%M}" + (f" (+{(end.date() - i.day).days})"
                                                 if end.date() > i.day else "")  # fmt: skip
@@ -482,9 +479,10 @@ def away_calendar(request: HttpRequest) -> HttpResponse:
         cells = [(d, entry["cells"].get(d)) for d in days]
         table.append({**entry, "cells": cells})
     prev_month = (first - timedelta(days=1)).replace(day=1)
+    next_month = last + timedelta(days=1)
     return render(request, "leave/away.html", {
         "first": first, "days": days, "table": table, "departments": departments,
-        "department": chosen, "prev": f"{prev_month:%Y-%m}", "next": f"{last + timedelta(days=1):%Y-%m}",
+        "department": chosen, "prev": f"{prev_month:%Y-%m}", "next": f"{next_month:%Y-%m}",
         **_nav(request, "away"),
     })  # fmt: skip
 
