@@ -178,6 +178,13 @@ def build() -> PageWorld:
         other_attachment=other_pending.attachments.get().pk,
     )
 
+    # leave (issue 15): 张三's outing on Thursday waits for 李主管
+    from ztk.leave.absence_services import absence_submit
+
+    absence = absence_submit(actor=org.employee.user, employee=org.employee, kind="outing",
+                             start_date=date(2026, 11, 26), destination="客户现场")  # fmt: skip
+    world.ids.update(absence=absence.pk)
+
     # a paper form of 张三's for last Friday (registered by HR) and an HR manual punch for
     # 李四 (张三's colleague) on Tuesday
     _only_checkout(org.employee, FRI)
