@@ -192,8 +192,8 @@ def test_hr_sets_and_adjusts_balances_and_imports_csv(client, week):
     assert signed_in(client, org.employee).get("/absences/hr/balances/").status_code == 403
     signed_in(client, org.hr)
     assert client.get("/absences/hr/balances/?employee=1002").status_code == 200
-    done = client.post("/absences/hr/balances/", {"employee": "1002", "action": "opening",
-                                                  "leave_type": "annual", "amount": "7"})  # fmt: skip
+    opening = {"employee": "1002", "action": "opening", "leave_type": "annual", "amount": "7"}
+    done = client.post("/absences/hr/balances/", opening)
     assert done.status_code == 302 and balance_of(org.employee, "annual") == Decimal("7")
     bad = client.post("/absences/hr/balances/", {"employee": "1002", "action": "adjust",
                                                  "leave_type": "annual", "amount": "x",
