@@ -84,8 +84,8 @@ def test_half_day_leave_on_a_phone_approved_then_the_day_shows_leave(live_server
     expect(page.locator('#balances dd[data-type="annual"]')).to_contain_text("5")
     page.select_option("select[name=start_part]", "am")
     expect(page.locator("#preview-amount")).to_contain_text("0.5")  # htmx followed
-    expect(page.locator("#preview table tbody tr")).to_have_count(1)
-    expect(page.locator("#preview table tbody tr")).to_contain_text("09:00–13:30")
+    expect(page.locator("#preview li[data-day]")).to_have_count(1)
+    expect(page.locator("#preview li[data-day]")).to_contain_text("09:00–13:30")
     page.fill("textarea[name=reason]", "上午去医院复查")
     assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(shots / "leave-apply-375.png"), full_page=True)

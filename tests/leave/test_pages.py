@@ -103,7 +103,7 @@ def test_preview_lists_each_day_and_the_amount(client, week):
     assert response.status_code == 200
     body = response.content.decode()
     assert "2026-11-26" in body and "2026-11-27" in body
-    assert body.count("<tr><td>2026-11-2") == 2
+    assert body.count("<li data-day=") == 2
     assert AbsenceRequest.objects.count() == 0
 
 
