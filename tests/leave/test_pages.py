@@ -56,7 +56,9 @@ def test_refused_request_is_shown_on_its_field_and_nothing_is_written(client, we
     assert response.status_code == 422
     body = response.content.decode()
     assert 'id="form-errors"' in body
-    assert 'class="field for-leave invalid" id="type-field"' in body  # insufficient_balance: the type
+    assert (
+        'class="field for-leave invalid" id="type-field"' in body
+    )  # insufficient_balance: the type
     assert AbsenceRequest.objects.count() == 0
     bad = client.post("/absences/new/", {**HALF_DAY, "end_date": "2026-11-01"})
     assert bad.status_code == 422

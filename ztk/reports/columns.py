@@ -69,6 +69,10 @@ FIGURES = (
     Column("leave_hours", "请假(小时)", "Leave (hours)", "hours", 10, True),
     Column("outing_hours", "外出(小时)", "Outing (hours)", "hours", 10, True),
     Column("trip_hours", "出差(小时)", "Business trip (hours)", "hours", 10, True),
+    Column("worked_hours", "出勤工时(小时)", "Worked (hours)", "hours", 12, True),
+    Column("rest_days", "休息天数", "Rest days", "int", 9, True),
+    Column("holiday_days", "节假日天数", "Holidays", "int", 10, True),
+    Column("provisional_days", "未定稿天数", "Provisional days", "int", 10, True),
     *(  # 按假别: approved requests' amounts per leave type (reports/leave_columns.py)
         Column(f"leave_{code}_{unit}", zh, en, unit, 10, True)
         for code, unit, zh, en in (
@@ -84,10 +88,6 @@ FIGURES = (
             ("trip", "days", "出差(天)", "Business trip (days)"),
         )
     ),
-    Column("worked_hours", "出勤工时(小时)", "Worked (hours)", "hours", 12, True),
-    Column("rest_days", "休息天数", "Rest days", "int", 9, True),
-    Column("holiday_days", "节假日天数", "Holidays", "int", 10, True),
-    Column("provisional_days", "未定稿天数", "Provisional days", "int", 10, True),
 )
 
 # Overtime: the engine does not compute overtime yet, so no stored figure exists and the
@@ -97,6 +97,9 @@ OVERTIME = Column("overtime_minutes", "加班分钟", "Overtime (minutes)", "int
 OVERTIME_DEFINED = False
 
 SUMMARY_COLUMNS = IDENTITY + FIGURES
+FIGURES_KEYS_LEAVE = tuple(
+    c.key for c in FIGURES if c.key.startswith("leave_") and c.key.count("_") >= 2
+)
 TOTAL_KEYS = tuple(c.key for c in FIGURES if c.total)
 
 # --- 部门汇总: one row per department ----------------------------------------------------

@@ -23,7 +23,7 @@ from ztk.leave.models import AbsenceRequest, Kind, Part, Status, Unit
 
 from . import columns as C
 
-KEYS = tuple(c.key for c in C.FIGURES if c.key.startswith("leave_") and c.key.count("_") >= 2)
+KEYS = C.FIGURES_KEYS_LEAVE
 DAY_CODES = {"annual", "sick", "personal", "marriage", "maternity", "bereavement"}
 
 
