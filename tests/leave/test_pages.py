@@ -225,3 +225,22 @@ def test_balances_report_page_and_csv(client, week):
     lines = csv_text.splitlines()
     assert lines[0] == "employee_no,name,department,annual,compensatory"
     assert "1002,张三,研发部,2.50,0" in lines
+
+
+def test_balances_csv_defuses_formulas_in_names(client, week):
+    org = week
+    org.employee.name = "=HYPERLINK(1)"
+    org.employee.save()
+    body = signed_in(client, org.hr).get("/absences/hr/report/?format=csv").content.decode()
+    assert ",'=HYPERLINK(1)," in body
+
+
+def test_notifications_of_absence_requests_link_to_their_page(client, week):
+    from ztk.notifications.models import Notification
+
+    org = week
+    grant(org.employee, "5")
+    req = leave(org.employee, THU)
+    note = Notification.objects.get(recipient=org.supervisor.user, kind="absence_submitted")
+    assert note.url == f"/absences/{req.pk}/"
+    assert signed_in(client, org.supervisor).get(note.url).status_code == 200

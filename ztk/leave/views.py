@@ -10,8 +10,6 @@ kept (HTTP 422). Nothing is written when a request is refused.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -32,6 +30,7 @@ from ztk.attendance.days import employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import text_checked
 from ztk.core.parse import parse_clock, parse_day, parse_month
+from ztk.core.spreadsheets import csv_bytes
 from ztk.org.models import Department, Employee
 from ztk.org.rules import can_approve, can_see_team, employee_of, is_hr, is_sysadmin
 from ztk.org.selectors import employee_for, employees_visible_to
@@ -601,14 +600,13 @@ def balances_report(request: HttpRequest) -> HttpResponse:
     chosen = request.GET.get("department", "")[:32]
     types, rows = selectors.balances_table(department=chosen or None)
     if request.GET.get("format") == "csv":
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(["employee_no", "name", "department", *[t.code for t in types]])
+        table = [["employee_no", "name", "department", *[t.code for t in types]]]
         for row in rows:
-            writer.writerow([row["employee"].employee_no, row["employee"].name,
-                             row["employee"].department.name if row["employee"].department else "",
-                             *[f"{v:f}" for v in row["values"]]])  # fmt: skip
-        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+            person = row["employee"]
+            department_name = person.department.name if person.department else ""
+            table.append([person.employee_no, person.name, department_name,
+                          *[f"{v:f}" for v in row["values"]]])  # fmt: skip
+        response = HttpResponse(csv_bytes(table), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = 'attachment; filename="balances.csv"'
         return response
     page = Paginator(rows, 100).get_page(request.GET.get("page"))
