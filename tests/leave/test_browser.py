@@ -122,3 +122,31 @@ def test_half_day_leave_on_a_phone_approved_then_the_day_shows_leave(live_server
     page.screenshot(path=str(shots / "leave-ledger-375.png"), full_page=True)
     context.close()
     assert balance_of(org.employee, "annual") == Decimal("4.5")
+
+
+def test_who_is_away_and_hr_balances_fit_a_phone(live_server, browser):
+    from playwright.sync_api import expect
+
+    org, day = _shop()
+    from ztk.leave.absence_services import absence_submit
+
+    absence_submit(actor=org.employee.user, employee=org.employee, kind="trip",
+                   start_date=day, destination="北京")  # fmt: skip
+    shots = screenshots_dir()
+    context, page = _page(browser, PHONE)
+    log_in(page, live_server.url, "manager")
+    page.goto(f"{live_server.url}/absences/away/?month={day:%Y-%m}")
+    expect(page.locator(".away-grid td.away-trip")).to_have_count(1)
+    assert page_width(page) <= PHONE["width"]  # the grid scrolls inside its box
+    page.screenshot(path=str(shots / "leave-away-375.png"), full_page=True)
+    context.close()
+    context, page = _page(browser, PHONE)
+    log_in(page, live_server.url, "hr")
+    page.goto(f"{live_server.url}/absences/hr/balances/?employee=1002")
+    expect(page.locator('#balances dd[data-type="annual"]')).to_contain_text("5")
+    assert page_width(page) <= PHONE["width"]
+    page.screenshot(path=str(shots / "leave-hr-balances-375.png"), full_page=True)
+    page.goto(f"{live_server.url}/absences/hr/report/")
+    assert page_width(page) <= PHONE["width"]
+    page.screenshot(path=str(shots / "leave-report-375.png"), full_page=True)
+    context.close()
