@@ -11,7 +11,7 @@ run: install
 test: install-dev
 	@scripts/test.sh
 
-# `make bench BENCH_ARGS="--only load --load-seconds 20"`: the load run alone, shorter.
+# `make bench BENCH_ARGS="--only rush --db sqlite --rush-seconds 20"`: the morning rush alone.
 bench: install-dev
 	@$(BIN)/python -m bench $(BENCH_ARGS)
 

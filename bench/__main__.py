@@ -1,11 +1,11 @@
-"""`make bench`: punches, recompute, terminal ingestion, reports and corrections — on SQLite,
-and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
-with a floor measured in the same run on the same database (bench/floors.py), then (g) a
-load run against the site as `make run` serves it.
+"""`make bench`: punches, recompute, terminal ingestion, reports, corrections, analytics — on
+SQLite, and on PostgreSQL when a server answers (the same discovery as `make test`) — each figure
+with a floor measured in the same run on the same database (bench/floors.py), then (g) the
+morning rush against the site as `make run` serves it (bench/rush.py).
 
     make bench                                   both databases, 10,000 employees
     make bench BENCH_ARGS="--db sqlite --employees 1000 --samples 50"
-    make bench BENCH_ARGS="--only load --load-seconds 20"
+    make bench BENCH_ARGS="--only rush --db sqlite --rush-employees 2000 --rush-seconds 20"
 
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
@@ -104,19 +104,24 @@ def main() -> None:
     )
     parser.add_argument(
         "--only",
-        default="abcdefg",
-        help="sections to run: a, b, c always run with any of d, e, f; g (or 'load') is the"
-        " load run against scripts/run.sh, alone when it is the only one (e.g. --only abc)",
+        default="abcdefgh",
+        help="sections to run: a, b, c always run with any of d, e, f, h; g (or 'rush') is"
+        " the morning rush against scripts/run.sh, alone when it is the only one (e.g. --only"
+        " abc); h the analytics views over --months of history (bench/analytics.py)",
+    )
+    parser.add_argument(
+        "--months", type=int, default=12, help="(h) months of stored days before October 2026"
     )
     parser.add_argument(
         "--samples", type=int, default=200, help="days timed in (c), corrections in (f)"
     )
     parser.add_argument("--floor-runs", type=int, default=3, help="each floor: best of N")
-    parser.add_argument("--load-seconds", type=float, default=60)
-    parser.add_argument("--load-clients", type=int, default=20)
+    parser.add_argument("--rush-seconds", type=float, default=60, help="(g) each phase")
+    parser.add_argument("--rush-employees", type=int, default=10_000, help="(g) people")
+    parser.add_argument("--rush-levels", default="10,50,200", help="(g) concurrent users")
     parser.add_argument("--figures", help=argparse.SUPPRESS)  # a child's JSON output
     args = parser.parse_args()
-    if args.only in ("load", "g"):
+    if args.only in ("rush", "load", "g"):
         raise SystemExit(0 if run_load(args) else 1)
 
     if args.db != "both":
@@ -342,15 +347,41 @@ def run_database(args, vendor: str) -> Figures | None:
             "p95 ≤ 50 ms",
             out["approve_ok"],
         )
+    # (h) every analytics view over 12 months of history (bench/analytics.py).
+    if "h" in args.only:
+        from . import analytics as analytics_bench
+
+        out = analytics_bench.run(months=args.months)
+        slowest = max(out["timings_ms"], key=out["timings_ms"].get)
+        figures.add(
+            f"(h) analytics views, {args.months} months, slowest ({slowest})",
+            f"{out['slowest_s']:.2f} s",
+            "≤ 1 s each",
+            out["ok"],
+        )
     return figures
 
 
 def run_load(args) -> bool:
-    """(g) gunicorn and the worker as `make run` starts them, under concurrent clients."""
-    from . import load
+    """(g) the morning rush: gunicorn and the worker as `make run` starts them, on each
+    database asked for (PostgreSQL with Redis, when a server answers)."""
+    from . import rush
 
-    print(f"load average before the load run: {load_average()}")
-    return load.run(seconds=args.load_seconds, clients=args.load_clients)
+    levels = tuple(int(n) for n in args.rush_levels.split(",") if n.strip())
+    vendors = ["sqlite", "postgresql"] if args.db == "both" else [VENDORS[args.db]]
+    ok = True
+    for vendor in vendors:
+        if vendor == "postgresql" and S.postgres_server_url() is None:
+            print("\n(g) PostgreSQL: skipped — no server answered")
+            continue
+        print(f"load average before the run: {load_average()}")
+        ok &= rush.run(
+            vendor=vendor,
+            employees=args.rush_employees,
+            seconds=args.rush_seconds,
+            levels=levels,
+        )
+    return ok
 
 
 if __name__ == "__main__":

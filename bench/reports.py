@@ -8,6 +8,12 @@ through `record_punches`, then one `recompute_range`):
 
     python -m bench.reports --employees 10000
 
+Overtime (issue 15): on top of the month's weekday punches (whose early arrivals and late
+departures already give weekday overtime), one employee in ten works 09:00–17:30 on every
+rest day and holiday of the month, and half of them have that overtime approved
+(``add_overtime``: punches through `record_punches`, requests as fixture rows, the days
+recomputed); the report then sums weekday / rest-day / holiday overtime too.
+
 Timed: (1) `monthly_summary` + `department_totals`, (2) the XLSX with the summary and
 department sheets, (3) the summary CSV — together the "monthly report, generated and
 exported", target ≤ 10 s. Also shown, without a target: the per-day detail (310,000 rows)
@@ -22,6 +28,8 @@ import os
 import shutil
 import sys
 import time
+from datetime import datetime, timedelta
+from datetime import time as time_of
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +43,90 @@ def _line(label: str, value: str, target: str = "—", ok: bool | None = None) -
     print(f"  {label:<46} {value:>16}   target {target}{mark}")
 
 
+OVERTIME_SHARE = 10  # one employee in ten works the rest days and holidays
+APPROVED_SHARE = 2  # … and one in two of them has it approved
+
+
+def add_overtime(*, quiet: bool = False) -> dict:
+    """Rest-day and holiday work for one employee in ten, half of it approved; the days
+    recomputed. Fixture data: requests are created as rows, not through the service."""
+    from chinese_calendar import is_workday
+    from django.utils import timezone
+
+    from bench.setup import MONTH_END, MONTH_START, TZ
+    from ztk.attendance.services import recompute
+    from ztk.org.models import Employee
+    from ztk.overtime.models import OvertimeRequest, Status
+    from ztk.punches.services import PunchInput, record_punches
+
+    if OvertimeRequest.objects.exists():
+        return {}
+    began = time.perf_counter()
+    people = list(
+        Employee.objects.order_by("employee_no").values_list("pk", "employee_no", "user_id")
+    )[::OVERTIME_SHARE]
+    days = []
+    day = MONTH_START
+    while day <= MONTH_END:
+        if not is_workday(day):
+            days.append(day)
+        day += timedelta(days=1)
+    now = timezone.now()
+    inputs = [
+        PunchInput(
+            at=datetime.combine(day, clock, tzinfo=TZ),
+            source="device",
+            employee_id=pk,
+            device_sn="BENCH",
+            pin=number,
+        )
+        for day in days
+        for clock in (time_of(9), time_of(17, 30))
+        for pk, number, _user in people
+    ]
+    for i in range(0, len(inputs), 5000):
+        record_punches(inputs[i : i + 5000], now=now, recompute=False)
+    requests = [
+        OvertimeRequest(
+            employee_id=pk,
+            applicant_id=user_id,
+            date=day,
+            start=datetime.combine(day, time_of(9), tzinfo=TZ),
+            end=datetime.combine(day, time_of(17, 30), tzinfo=TZ),
+            minutes=510,
+            kind="rest",
+            reason="bench",
+            status=Status.APPROVED,
+            decided_at=now,
+        )
+        for day in days
+        for pk, _number, user_id in people[::APPROVED_SHARE]
+    ]
+    OvertimeRequest.objects.bulk_create(requests, batch_size=2000)
+    pairs = [(pk, day) for day in days for pk, _number, _user in people]
+    recompute(pairs, now=now)
+    result = {
+        "overtime_people": len(people),
+        "overtime_days": len(pairs),
+        "overtime_punches": len(inputs),
+        "overtime_approved": len(requests),
+        "overtime_setup_s": round(time.perf_counter() - began, 2),
+    }
+    if not quiet:
+        print(
+            f"  (overtime: {len(people):,} people × {len(days)} rest days and holidays, "
+            f"{len(requests):,} approved, {result['overtime_setup_s']:.0f} s)"
+        )
+    return result
+
+
 def run(employees: int = 10_000, *, detail: bool = True, quiet: bool = False) -> dict:
     """Time the monthly report on the database Django is already set up with."""
     from bench.setup import MONTH_END, MONTH_START
     from ztk.reports import export
     from ztk.reports.summary import daily_detail, department_totals, monthly_summary
 
+    overtime = add_overtime(quiet=quiet)
     timings: dict[str, float] = {}
 
     began = time.perf_counter()
@@ -72,6 +158,11 @@ def run(employees: int = 10_000, *, detail: bool = True, quiet: bool = False) ->
         "report_total_s": round(total, 2),
         "target_s": TARGET_SECONDS,
         "ok": total <= TARGET_SECONDS,
+        **overtime,
+        "overtime_hours": {
+            key: round(float(grand.values.get(key, 0)), 1)
+            for key in ("overtime_weekday_hours", "overtime_rest_hours", "overtime_holiday_hours")
+        },
     }
     if not quiet:
         print(f"\n(e) monthly report, {len(summaries):,} employees, October 2026")
@@ -81,6 +172,11 @@ def run(employees: int = 10_000, *, detail: bool = True, quiet: bool = False) ->
         _line("XLSX size", f"{len(xlsx) / 1024:,.0f} KiB")
         _line("CSV (summary)", f"{timings['csv']:.2f} s")
         _line("report generated and exported", f"{total:.2f} s", "≤ 10 s", result["ok"])
+        hours = result["overtime_hours"]
+        _line(
+            "overtime counted (weekday/rest/holiday h)",
+            "/".join(f"{hours[k]:,.0f}" for k in hours),
+        )
 
     if detail:
         began = time.perf_counter()

@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "ztk.devices",
     "ztk.approvals",
     "ztk.corrections",
+    "ztk.overtime",
     "ztk.leave",
     "ztk.hrdesk",
     "ztk.notifications",
@@ -164,14 +165,13 @@ REDIS_URL = os.environ.get("REDIS_URL", "")
 HUEY = {
     "name": "ztk",
     "immediate": env_bool("HUEY_IMMEDIATE", TESTING),
-    # flush_locks: one consumer per installation, so a task lock found at start was left by
-    # a worker that died holding it (ztk/core/worker.py).
-    "consumer": {
-        "workers": env_int("HUEY_WORKERS", 2),
-        "worker_type": "thread",
-        "flush_locks": True,
-    },
+    # Task locks are leases in the database (ztk/core/leases.py), not Huey's lock_task: no
+    # flush_locks, which would clear the locks of the other consumers.
+    "consumer": {"workers": env_int("HUEY_WORKERS", 2), "worker_type": "thread"},
 }
+# How long a background task's lease lasts unless renewed: a worker killed holding one
+# blocks that task on every consumer for at most this long.
+TASK_LEASE_SECONDS = env_int("ZTK_TASK_LEASE_SECONDS", 120)
 if REDIS_URL:
     HUEY |= {"huey_class": "huey.RedisHuey", "url": REDIS_URL}
 else:

@@ -8,13 +8,13 @@ PORT="${PORT:-8000}"
 HOST="${HOST:-127.0.0.1}"
 VAR_DIR="${ZTK_VAR_DIR:-var}"
 
-# The two long-running processes. --flush-locks: a worker killed while holding a task lock
-# (the drain, terminal pulls) must not leave it held for good; every lock is declared where
-# the consumer sees it at start (ztk/core/worker.py). --max-delay 1: an idle worker looks
+# The two long-running processes. Task locks are leases in the database that expire
+# (ztk/core/leases.py): a worker killed holding one blocks nothing for long, and more
+# consumers may run on other nodes (docs/deployment.md). --max-delay 1: an idle worker looks
 # for new tasks every second (Huey's default backs off to 10 s), so the days of a terminal
 # upload are recomputed within a second or two. --shutdown-timeout 10: the grace a stopping
 # worker gives a running task; the drain stops after its current chunk well within it.
-WORKER=("$BIN/ztk" run_huey --flush-locks --max-delay 1 --shutdown-timeout 10)
+WORKER=("$BIN/ztk" run_huey --max-delay 1 --shutdown-timeout 10)
 # No control socket: gunicorn's default one lives in ~/.gunicorn and would clash between
 # two checkouts running side by side. --keep-alive 75: an idle connection stays open longer
 # than any client in front of it keeps it (load balancers and proxies: 60 s), so the client

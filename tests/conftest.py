@@ -18,6 +18,13 @@ hypothesis_settings.load_profile("ztk")
 
 
 @pytest.fixture(autouse=True)
+def _terminal_sync(request, settings):
+    """Saving an employee or approving a terminal queues USERINFO commands (docs/terminals.md);
+    tests that count a terminal's commands would see them, so it is on only where marked."""
+    settings.DEVICE_USER_SYNC = request.node.get_closest_marker("terminal_sync") is not None
+
+
+@pytest.fixture(autouse=True)
 def _default_language():
     """Each test starts in the default language (zh-hans), whatever an earlier one activated."""
     from django.conf import settings

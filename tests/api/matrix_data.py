@@ -166,6 +166,53 @@ class World(AbsenceWorld):
         (request,) = correction_submit(actor=actor, employee=employee, items=[item])
         return request.pk
 
+    # --- overtime ------------------------------------------------------------------------------
+
+    def overtime(self, actor, employee, day: date, hh: int = 18) -> int:
+        """An overtime request of `employee` on `day` from `hh`:00 for two hours."""
+        from ztk.overtime.services import overtime_submit
+
+        request = overtime_submit(
+            actor=actor, employee=employee, start=at(day, hh), end=at(day, hh + 2), reason="赶工"
+        )
+        return request.pk
+
+    @cached_property
+    def ot_pending(self) -> int:
+        """The employee's overtime of Monday evening, waiting for their supervisor."""
+        return self.overtime(self.org.employee.user, self.org.employee, MON)
+
+    @cached_property
+    def ot_at_hr_step(self) -> int:
+        """The employee's overtime of Tuesday evening: the supervisor approved, HR waits."""
+        from ztk.overtime.models import OvertimeRequest
+        from ztk.overtime.services import overtime_approve
+
+        pk = self.overtime(self.org.employee.user, self.org.employee, TUE)
+        overtime_approve(actor=self.org.supervisor.user, request=OvertimeRequest.objects.get(pk=pk))
+        return pk
+
+    @cached_property
+    def ot_approved(self) -> int:
+        """The employee's overtime of Monday morning, approved by both steps."""
+        from ztk.overtime.models import OvertimeRequest
+        from ztk.overtime.services import overtime_approve
+
+        pk = self.overtime(self.org.employee.user, self.org.employee, MON, hh=6)
+        for actor in (self.org.supervisor.user, self.org.hr.user):
+            overtime_approve(actor=actor, request=OvertimeRequest.objects.get(pk=pk))
+        return pk
+
+    def overtime_submission(self) -> dict[str, Any]:
+        """The body of POST /overtime: the employee's Monday evening, 18:00–20:00."""
+        self.week  # noqa: B018
+        return {
+            "employee": self.org.employee.employee_no,
+            "start": at(MON, 18).isoformat(),
+            "end": at(MON, 20).isoformat(),
+            "reason": "赶项目上线",
+        }
+
     # --- corrections --------------------------------------------------------------------------
 
     @cached_property

@@ -123,6 +123,7 @@ class Row:
 
 V1 = "/api/v1"
 C = f"{V1}/corrections"
+OT = f"{V1}/overtime"
 
 MATRIX: list[Row] = [
     # --- me ------------------------------------------------------------------------------
@@ -364,6 +365,50 @@ MATRIX: list[Row] = [
         {"reason": "提前回来"},
     ),
     Row("GET /api/v1/balances", f"{V1}/balances?employee=1002", expect(200, auditor=404)),
+    # --- overtime: filing (self, supervisor, head, HR), then one request per step ----------
+    Row(
+        "POST /api/v1/overtime",
+        OT,
+        expect(201, sysadmin=404, auditor=404),
+        lambda w: w.overtime_submission(),
+    ),
+    Row("GET /api/v1/overtime", f"{OT}?scope=all", expect(200)),  # each sees their share
+    Row(
+        "GET /api/v1/overtime/{overtime_id}",
+        f"{OT}/{{ot_pending}}",
+        expect(200, auditor=404),
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/approve",
+        f"{OT}/{{ot_pending}}/approve",
+        expect(403, supervisor=200, auditor=404),
+        {"comment": "同意"},
+        case="supervisor's step",
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/approve",
+        f"{OT}/{{ot_at_hr_step}}/approve",
+        expect(403, hr=200, auditor=404),
+        {},
+        case="HR's step",
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/reject",
+        f"{OT}/{{ot_pending}}/reject",
+        expect(403, supervisor=200, auditor=404),
+        {"reason": "无需加班"},
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/withdraw",
+        f"{OT}/{{ot_pending}}/withdraw",
+        expect(403, employee=200, auditor=404),
+    ),
+    Row(
+        "POST /api/v1/overtime/{overtime_id}/cancel",
+        f"{OT}/{{ot_approved}}/cancel",
+        expect(403, hr=200, auditor=404),
+        {"reason": "登记错误"},
+    ),
     # --- notifications: the caller's own inbox; others' ids are ignored --------------------
     Row("GET /api/v1/notifications", f"{V1}/notifications", expect(200)),
     Row(
@@ -377,6 +422,18 @@ MATRIX: list[Row] = [
     Row("PUT /api/v1/rosters", f"{V1}/rosters", admins(200), roster_body),
     # --- reports -------------------------------------------------------------------------
     Row("GET /api/v1/reports/monthly", f"{V1}/reports/monthly?period={PERIOD}", admins(200)),
+    # --- analytics: HR everyone, department heads their departments; bad params 422 -------
+    Row(
+        "GET /api/v1/analytics/trends",
+        f"{V1}/analytics/trends?metric=late&by=department&from=2026-11-01&to=2026-11-30",
+        expect(403, hr=200, department_head=200),
+    ),
+    Row(
+        "GET /api/v1/analytics/trends",
+        f"{V1}/analytics/trends?metric=nope&from=2026-11-01&to=2026-11-30",
+        expect(403, hr=422, department_head=422),
+        case="bad metric",
+    ),
     # --- oversight findings: HR and auditors; HR-activity findings are the auditor's ---------
     Row("GET /api/v1/oversight/findings", f"{V1}/oversight/findings", findings(200)),
     Row(
@@ -418,6 +475,8 @@ REQUIRED_TAGS = {
     "notifications",
     "reports",
     "oversight",
+    "overtime",
+    "analytics",
     "schedules",
 }
 

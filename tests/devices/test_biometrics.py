@@ -20,6 +20,8 @@ from ztk.devices.models import (
 
 from .conftest import make_device, post
 
+pytestmark = pytest.mark.terminal_sync
+
 TEMPLATE = bytes(range(256)) * 3 + b"ZKFINGERPRINT-MARKER"
 TMP = base64.b64encode(TEMPLATE).decode()
 
@@ -135,3 +137,79 @@ class TestPeopleSync:
         # the copy not yet sent to B was cancelled, never to carry the template out
         copy = DeviceCommand.objects.get(device=b, command__startswith="DATA UPDATE FINGERTMP")
         assert copy.status == CommandStatus.EXPIRED
+
+    def test_renames_are_coalesced_into_one_command_per_terminal(self, org, two):
+        from django.db import transaction
+
+        a, b = two
+        DeviceCommand.objects.all().delete()
+        syncs = AuditEvent.objects.filter(action="devices.user.sync").count()
+        with transaction.atomic():  # two saves in one transaction: one sync
+            org.employee.name = "张三丰"
+            org.employee.save()
+            org.employee.name = "张三"
+            org.employee.save()
+        assert not DeviceCommand.objects.exists()  # back to what the terminals have
+        org.employee.name = "张三丰"
+        org.employee.save()
+        org.employee.name = "张小三"
+        org.employee.save()  # the first rename is still queued: replaced, not doubled
+        for device in (a, b):
+            assert list(
+                DeviceCommand.objects.filter(device=device).values_list("command", flat=True)
+            ) == ["DATA UPDATE USERINFO PIN=1002\tName=张小三\tPri=0\tCard="]
+        assert AuditEvent.objects.filter(action="devices.user.sync").count() == syncs + 2
+
+    def test_terminal_moved_to_another_group_swaps_its_people(self, org, two):
+        from tests.factories import AttendanceGroupFactory, EmployeeFactory, UserFactory
+        from ztk.devices.services import device_update
+
+        a, _b = two
+        night = AttendanceGroupFactory(code="NIGHT", name="夜班")
+        EmployeeFactory(
+            user=UserFactory(username="night1"),
+            employee_no="5001",
+            name="夜一",
+            attendance_group=night,
+        )
+        DeviceCommand.objects.all().delete()
+        device_update(actor=None, serial=a.serial, attendance_group="NIGHT")
+        commands = list(DeviceCommand.objects.filter(device=a).values_list("command", flat=True))
+        assert "DATA UPDATE USERINFO PIN=5001\tName=夜一\tPri=0\tCard=" in commands
+        assert "DATA DELETE USERINFO PIN=1002" in commands
+        assert len(commands) == 1 + 7  # the night worker in, the 7 day people out
+        assert set(TerminalUser.objects.filter(device=a).values_list("pin", flat=True)) == {"5001"}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_face_template_is_stored_and_copied_as_face(client, org, two):
+    a, b = two
+    face = base64.b64encode(b"FACE" * 600).decode()
+    post(client, "OPERLOG", f"FACE PIN=1002\tFID=0\tSize={len(face)}\tValid=1\tTMP={face}\n",
+         serial=a.serial)  # fmt: skip
+    row = BiometricTemplate.objects.get()
+    assert (row.kind, row.index) == ("face", 0)
+    copy = DeviceCommand.objects.get(device=b, template=row)
+    assert copy.command == f"DATA UPDATE FACE PIN=1002\tFID=0\tSize={len(face)}\tValid=1"
+    assert handle_poll(b).count(f"TMP={face}") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_change_is_synced_by_the_worker(org, two, monkeypatch):
+    from django.db import transaction
+
+    from ztk.devices import tasks
+
+    a, _b = two
+    monkeypatch.setattr(biometrics, "SYNC_INLINE_MAX", 1)
+    calls = []
+    real = tasks.sync_employees_task
+    monkeypatch.setattr(tasks, "sync_employees_task", lambda ids: calls.append(ids) or real(ids))
+    DeviceCommand.objects.all().delete()
+    with transaction.atomic():
+        for person in (org.employee, org.colleague):
+            person.name += "丙"
+            person.save()
+    assert calls == [sorted([org.employee.pk, org.colleague.pk])]
+    assert DeviceCommand.objects.filter(device=a, command__contains="Name=张三丙").count() == 1
+    assert DeviceCommand.objects.filter(device=a, command__contains="Name=李四丙").count() == 1

@@ -89,7 +89,9 @@ def test_a_row_names_its_columns():
         PunchIn(2, datetime(2026, 10, 9, 17, 50, tzinfo=tz), "web"),
     ]
     row = day_row(1, plan, punches, as_of=None, finalised=True, computed_at=NOW)
-    assert ROW_COLUMNS[:2] == ("employee_id", "day") and ROW_COLUMNS[-1] == "computed_at"
+    assert ROW_COLUMNS[:2] == ("employee_id", "day")
+    assert ROW_COLUMNS[-3:] == ("computed_at", "overtime_minutes", "overtime_counted_minutes")
+    assert (row.overtime_minutes, row.overtime_counted_minutes) == (0, 0)  # the recompute's
     assert (row.employee_id, row.day, row.status, row.late_minutes, row.early_minutes) == (
         1,
         date(2026, 10, 9),

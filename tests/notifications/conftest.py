@@ -20,6 +20,10 @@ import pytest
 
 from ztk.notifications.models import RobotWebhook
 
+# The corrections' week (a pending request to decide) and the fake work-app platforms.
+from ..corrections.conftest import categories, clock, week  # noqa: F401
+from .workapp_fakes import platforms  # noqa: F401
+
 OK = (200, {"errcode": 0, "errmsg": "ok"})
 FEISHU_OK = (200, {"code": 0, "msg": "success", "data": {}})
 

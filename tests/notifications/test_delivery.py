@@ -385,4 +385,6 @@ def test_ok_answer_constants_match_the_platforms():
 
 
 def test_channel_choices_cover_the_platforms():
-    assert set(Channel.values) == {"email", "dingtalk", "wecom", "feishu"}
+    assert set(Channel.values) == {"email", "dingtalk", "wecom", "feishu"} | {
+        "ding_app", "wecom_app", "feishu_app"  # a person's messages through the work apps
+    }  # fmt: skip

@@ -163,7 +163,7 @@ def test_a_run_uses_a_constant_number_of_queries_for_5_or_50_people(office):
     # then: the same number of queries (one batch per department and slot time)
     assert (sent_5, sent_50) == (7 + 5, 7 + 50)
     assert queries_5 == queries_50
-    assert queries_50 <= 40
+    assert queries_50 <= 42  # + one per notify batch: the recipients' work-app user ids
 
 
 def test_the_missed_punch_alert_follows_the_switch_and_the_opt_out(org):

@@ -195,6 +195,20 @@ class Installation:
         finally:
             conn.close()
 
+    def sql_write(self, query: str, params: tuple = ()) -> None:
+        """A write behind the application's back (autocommit, a connection of its own)."""
+        if self.postgres:
+            import psycopg
+
+            with psycopg.connect(self.database_url, autocommit=True) as conn:
+                conn.execute(query, params)
+            return
+        conn = sqlite3.connect(self.var_dir / "ztk.sqlite3", isolation_level=None)
+        try:
+            conn.execute(query.replace("%s", "?"), params)
+        finally:
+            conn.close()
+
     @contextmanager
     def write_lock(self) -> Iterator[None]:
         """Hold the attendance days against writes, as a long write elsewhere would."""
@@ -248,14 +262,18 @@ class Installation:
         return self.sql("SELECT COUNT(*) FROM attendance_pendingrecompute")[0][0]
 
     def lock_held(self, name: str) -> bool:
-        """Whether the task lock ``name`` is set in this installation's Huey storage."""
-        from huey import SqliteHuey
+        """Whether someone holds the lease ``name`` now (ztk/core/leases.py)."""
+        from datetime import UTC, datetime
 
-        huey = SqliteHuey("ztk", filename=str(self.var_dir / "huey.sqlite3"))
-        try:
-            return huey.is_locked(name)
-        finally:
-            huey.storage.close()
+        rows = self.sql("SELECT expires_at FROM core_lease WHERE name = %s", (name,))
+        if not rows:
+            return False
+        expires = rows[0][0]
+        if isinstance(expires, str):
+            expires = datetime.fromisoformat(expires)
+        if expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)
+        return expires > datetime.now(UTC)
 
 
 def stop(process: subprocess.Popen, sig: int = signal.SIGINT, timeout: float = 30) -> int:

@@ -8,6 +8,7 @@ database besides starting the worker.
   batches of 500, as a terminal upload is: the batches are above RECOMPUTE_DEFER_ABOVE,
   so their days are queued for the worker. Prints JSON: the queue length (and, with
   ``--compare``, what ``compare`` prints).
+- ``several-nodes-setup PASSWORD``: see several_nodes_setup (tests/ops/test_several_nodes.py).
 - ``compare``: the stored AttendanceDay rows of that range against a full recompute
   (inside a transaction that is rolled back). Prints JSON: the queue length, the rows and
   how many of them a full recompute would change.
@@ -95,8 +96,68 @@ def compare() -> dict:
             raise Rollback
     except Rollback:
         pass
-    differ = sum(1 for key in stored.keys() | full.keys() if stored.get(key) != full.get(key))
-    return {"pending": PendingRecompute.objects.count(), "rows": len(stored), "differ": differ}
+    keys = sorted(k for k in stored.keys() | full.keys() if stored.get(k) != full.get(k))
+    return {
+        "pending": PendingRecompute.objects.count(),
+        "rows": len(stored),
+        "differ": len(keys),
+        # What differs, for the failure message: (stored, recomputed) of the first few.
+        "examples": [[str(stored.get(k)), str(full.get(k))] for k in keys[:2]],
+    }
+
+
+def several_nodes_setup(password: str) -> dict:
+    """For the several-nodes test: known passwords for the demo supervisor and HR, and a new
+    colleague of theirs who punched in but never out on the last five working days (their
+    check-outs are open to correct)."""
+    from django.contrib.auth import get_user_model
+    from django.db import transaction
+    from django.utils import timezone
+
+    from ztk.attendance.finalise import finalise_due
+    from ztk.attendance.services import recompute_range
+    from ztk.org.models import Employee
+    from ztk.punches.services import PunchInput, record_punches
+
+    User = get_user_model()
+    manager = Employee.objects.select_related("user").get(employee_no="1001")
+    with transaction.atomic():
+        for login in ("manager", "hr"):
+            account = User.objects.get(username=login)
+            account.set_password(password)
+            account.save()
+        user = User.objects.create_user("multinode", password=password)
+        person = Employee.objects.create(
+            user=user,
+            employee_no="9901",
+            name="多节点测试员",
+            department=manager.department,
+            supervisor=manager,
+            attendance_group=manager.attendance_group,
+            hire_date=timezone.localdate() - timedelta(days=60),
+        )
+    zone = ZoneInfo(person.attendance_group.time_zone)
+    days, day = [], timezone.localdate() - timedelta(days=1)
+    while len(days) < 5:
+        if day.weekday() < 5:
+            days.append(day)
+        day -= timedelta(days=1)
+    record_punches(
+        [
+            PunchInput(
+                at=datetime.combine(d, time(8, 50), tzinfo=zone),
+                source="device",
+                employee_id=person.pk,
+                device_sn="DEMO-ZK-01",
+                pin=person.employee_no,
+            )
+            for d in days
+        ]
+    )
+    # Their days from before the range `compare` looks at, as the nightly refresh would have.
+    recompute_range(start=_range()[0] - timedelta(days=1), end=max(days), workers=1)
+    finalise_due(lookback_days=45)  # final, like everyone else's days of the demo
+    return {"employee": person.employee_no, "days": [d.isoformat() for d in days]}
 
 
 if __name__ == "__main__":
@@ -105,5 +166,7 @@ if __name__ == "__main__":
         print(json.dumps(queue(sys.argv[2], with_compare="--compare" in sys.argv)))
     elif sys.argv[1] == "compare":
         print(json.dumps(compare()))
+    elif sys.argv[1] == "several-nodes-setup":
+        print(json.dumps(several_nodes_setup(sys.argv[2])))
     else:
         raise SystemExit(f"unknown command {sys.argv[1]!r}")

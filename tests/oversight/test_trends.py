@@ -4,122 +4,19 @@ and a department head's scope."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.utils import timezone
 
-from ztk.attendance.models import AttendanceDay
 from ztk.core.errors import DomainError
-from ztk.corrections.models import CorrectionRequest, ReasonCategory
 from ztk.notifications.models import ReminderSent
 from ztk.oversight import trends as t
-from ztk.punches.models import Punch, PunchVoid
 
 pytestmark = pytest.mark.django_db
 SH = ZoneInfo("Asia/Shanghai")
 NOV = (date(2026, 11, 1), date(2026, 12, 31))
 ALL = t.Scope.everyone()
-
-
-def at(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=SH)
-
-
-def day(employee, d: date, status: str = "abnormal", **counts) -> AttendanceDay:
-    return AttendanceDay.objects.create(
-        employee=employee,
-        day=d,
-        kind="work" if status != "rest" else "rest",
-        status=status,
-        computed_at=timezone.now(),
-        **counts,
-    )
-
-
-def request(employee, d, *, category, channel, status, created, decided=None, expected=None):
-    r = CorrectionRequest.objects.create(
-        employee=employee,
-        applicant=employee.user,
-        date=d,
-        slot_key="s1i",
-        slot_expected=expected,
-        requested_time=at(d, 9),
-        category=ReasonCategory.objects.get(code=category, policy=None),
-        reason="忘记打卡了",
-        channel=channel,
-        status=status,
-        period_start=date(2026, 11, 1),
-        decided_at=decided,
-        chain=[{"position": 1, "kind": "supervisor", "deadline_working_days": 2}],
-    )
-    CorrectionRequest.objects.filter(pk=r.pk).update(created_at=created)
-    return r
-
-
-def field_punch(employee, moment: datetime, key: str) -> Punch:
-    return Punch.objects.create(
-        employee=employee, at=moment, source="mobile", field_punch=True, dedup_key=key
-    )
-
-
-@pytest.fixture
-def month(org, categories):
-    """RD (head 王部长): 张三 1002 and 李四 1003; SALES: 赵六 2001. Nov 2 and 9 are Mondays."""
-    e, c, s = org.employee, org.colleague, org.stranger
-    day(e, date(2026, 11, 2), late_count=1, missing_out_count=1)
-    day(e, date(2026, 11, 3), "normal")
-    day(e, date(2026, 11, 7), "rest")  # not a working day
-    day(e, date(2026, 11, 9), "absent", absent_days=1)
-    day(c, date(2026, 11, 2), late_count=2, early_count=1)
-    day(c, date(2026, 11, 10), missing_in_count=1)
-    day(s, date(2026, 11, 3), late_count=1)
-    day(s, date(2026, 11, 4), "leave")  # not a working day
-    day(s, date(2026, 12, 1), early_count=1)
-    # corrections: two decided (2 h, within the SLA; 72 h, after it), one pending, one withdrawn
-    request(
-        e,
-        date(2026, 11, 2),
-        category="forgot",
-        channel="web",
-        status="approved",
-        created=at(date(2026, 11, 2), 10),
-        decided=at(date(2026, 11, 2), 12),
-        expected=at(date(2026, 11, 2), 18),
-    )
-    request(
-        c,
-        date(2026, 11, 2),
-        category="forgot",
-        channel="mobile",
-        status="rejected",
-        created=at(date(2026, 11, 2), 10),
-        decided=at(date(2026, 11, 5), 10),
-    )
-    request(
-        s,
-        date(2026, 11, 3),
-        category="device",
-        channel="web",
-        status="pending",
-        created=at(date(2026, 11, 3), 10),
-        expected=at(date(2026, 11, 3), 9),
-    )
-    request(
-        e,
-        date(2026, 11, 4),
-        category="device",
-        channel="web",
-        status="withdrawn",
-        created=at(date(2026, 11, 4), 10),
-    )
-    field_punch(e, at(date(2026, 11, 2), 9), "f1")
-    field_punch(s, at(date(2026, 11, 3), 9), "f2")
-    voided = field_punch(e, at(date(2026, 11, 3), 9), "f3")
-    PunchVoid.objects.create(punch=voided, reason="wrong", voided_by=org.hr.user)
-    field_punch(e, at(date(2026, 11, 9), 0, 30), "f4")  # Monday 00:30 local, Sunday in UTC
-    return org
 
 
 def figures(points, *fields):
@@ -278,3 +175,23 @@ def test_bad_questions_are_refused_with_stable_codes(db, metric, by, period, sta
 def test_one_query_per_metric_whatever_the_number_of_people(month, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):  # working days, the figures, the labels
         t.trends("late", by="department", period="week", start=NOV[0], end=NOV[1], scope=ALL)
+
+
+def test_another_departments_rows_never_change_a_department_heads_figures(month):
+    from tests.oversight.analytics_data import day, field_punch
+
+    scope = t.scope_for(month.head.user)
+    before = {
+        m: t.trends(m, by="group", period="week", start=NOV[0], end=NOV[1], scope=scope)
+        for m in t.METRICS
+    }
+    # 赵六 (SALES) has a terrible month
+    for n in range(5, 28):
+        day(month.stranger, date(2026, 11, n), "abnormal", late_count=3, missing_in_count=1)
+        field_punch(month.stranger, datetime(2026, 11, n, 1, tzinfo=SH), f"x{n}")
+
+    for metric, points in before.items():
+        assert (
+            t.trends(metric, by="group", period="week", start=NOV[0], end=NOV[1], scope=scope)
+            == points
+        )

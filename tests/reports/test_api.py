@@ -98,6 +98,9 @@ def test_the_report_has_the_period_rows_totals_and_completeness(org, keys):
         "outing_hours": 2.0,
         "trip_hours": 9.0,
         "worked_hours": 129.13,
+        "overtime_weekday_hours": 0.0,
+        "overtime_rest_hours": 0.0,
+        "overtime_holiday_hours": 0.0,
         "rest_days": 7,
         "holiday_days": 0,
         "provisional_days": 1,
@@ -112,7 +115,8 @@ def test_the_report_has_the_period_rows_totals_and_completeness(org, keys):
     ]
     keys_listed = [c["key"] for c in body["columns"]]
     assert keys_listed[:5] == ["employee_no", "name", "department", "group", "required_days"]
-    assert "overtime_minutes" not in keys_listed  # not defined by the engine yet
+    overtime = ["overtime_weekday_hours", "overtime_rest_hours", "overtime_holiday_hours"]
+    assert [k for k in keys_listed if k.startswith("overtime")] == overtime
     assert {"key": "absent_days", "zh": "旷工天数", "en": "Absent days", "kind": "days"} in body[
         "columns"
     ]

@@ -24,7 +24,8 @@ ZH_SUMMARY_HEADER = [
     "工号", "姓名", "部门", "考勤组", "应出勤天数", "实际出勤天数", "迟到次数", "迟到分钟",
     "严重迟到次数", "早退次数", "早退分钟", "上班缺卡次数", "下班缺卡次数", "旷工天数",
     "补卡次数", "手动补录次数", "全天请假天数", "请假(小时)", "外出(小时)", "出差(小时)",
-    "出勤工时(小时)", "休息天数", "节假日天数", "未定稿天数",
+    "出勤工时(小时)", "工作日加班(小时)", "休息日加班(小时)", "节假日加班(小时)", "休息天数",
+    "节假日天数", "未定稿天数",
     "年假(天)", "病假(天)", "事假(天)", "婚假(天)", "产假(天)", "丧假(天)", "调休(小时)",
     "其他假(天)", "外出(天)", "出差(天)",  # 按假别 (issue 15): no request in this month
 ]  # fmt: skip
@@ -35,7 +36,9 @@ EN_SUMMARY_HEADER = [
     "Left early (times)", "Left early (minutes)", "Missing check-in (times)",
     "Missing check-out (times)", "Absent days", "Corrections (times)",
     "HR manual adds (times)", "Full leave days", "Leave (hours)", "Outing (hours)",
-    "Business trip (hours)", "Worked (hours)", "Rest days", "Holidays", "Provisional days",
+    "Business trip (hours)", "Worked (hours)", "Overtime on workdays (hours)",
+    "Overtime on rest days (hours)", "Overtime on holidays (hours)", "Rest days", "Holidays",
+    "Provisional days",
     "Annual leave (days)", "Sick leave (days)", "Personal leave (days)",
     "Marriage leave (days)", "Maternity leave (days)", "Bereavement leave (days)",
     "Time off in lieu (hours)", "Other leave (days)", "Outing (days)", "Business trip (days)",
@@ -43,7 +46,8 @@ EN_SUMMARY_HEADER = [
 # Number format per summary column after the four text columns.
 G = "General"  # whole numbers: Excel shows them as they are
 FORMATS = [
-    G, "0.0", G, G, G, G, G, G, G, "0.0", G, G, G, "0.00", "0.00", "0.00", "0.00", G, G, G,
+    G, "0.0", G, G, G, G, G, G, G, "0.0", G, G, G, "0.00", "0.00", "0.00", "0.00",
+    "0.00", "0.00", "0.00", G, G, G,
     "0.0", "0.0", "0.0", "0.0", "0.0", "0.0", "0.00", "0.0", "0.0", "0.0",
 ]  # fmt: skip
 PEOPLE = [
@@ -87,6 +91,7 @@ def expected_summary_row(no, name, dept, days):
         len(full_leave),
         hours("leave"), hours("outing"), hours("trip"),
         round(total("worked") / 60, 2),
+        0.0, 0.0, 0.0,  # no overtime in this month (tests/overtime has it)
         sum(1 for d in days if d[1] == "rest"),
         sum(1 for d in days if d[1] == "holiday"),
         sum(1 for f in work if f.get("provisional")),
@@ -156,7 +161,7 @@ def test_the_xlsx_department_sheet_ends_with_the_bold_total(org):
         (table[3], "", "合计", people),
     ):
         assert line[:3] == [code, name, len(members)]
-        assert line[3:] == [summed(members, column) for column in range(4, 34)]
+        assert line[3:] == [summed(members, column) for column in range(4, 37)]
     assert all(cell.font.b for cell in ws[4])
     assert len(table) == 4
 

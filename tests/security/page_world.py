@@ -185,6 +185,23 @@ def build() -> PageWorld:
                              start_date=date(2026, 11, 26), destination="客户现场")  # fmt: skip
     world.ids.update(absence=absence.pk)
 
+    # overtime: 张三's Monday evening waits for 李主管, his Tuesday morning is approved;
+    # 赵六's Monday evening waits for 钱主管.
+    from ztk.overtime.services import overtime_approve, overtime_submit
+
+    def overtime(employee, day: date, hh: int):
+        return overtime_submit(
+            actor=employee.user, employee=employee, start=at(day, hh), end=at(day, hh + 2),
+            reason="赶工",
+        )  # fmt: skip
+
+    ot_pending = overtime(org.employee, MON, 18)
+    ot_approved = overtime(org.employee, TUE, 6)
+    for approver in (org.supervisor.user, org.hr.user):
+        ot_approved = overtime_approve(actor=approver, request=ot_approved)
+    ot_other = overtime(org.stranger, MON, 18)
+    world.ids.update(ot_pending=ot_pending.pk, ot_approved=ot_approved.pk, ot_other=ot_other.pk)
+
     # a paper form of 张三's for last Friday (registered by HR) and an HR manual punch for
     # 李四 (张三's colleague) on Tuesday
     _only_checkout(org.employee, FRI)

@@ -114,6 +114,7 @@ HR_ACTION = only(REDIRECT, *ADMINS)  # … and their actions (done, back to the 
 DAY = "2026-11-23"
 FINDINGS_READERS = ("hr", "auditor")  # oversight findings: HR and auditors
 FINDINGS_PAGE = only(200, *FINDINGS_READERS)
+ANALYTICS_PAGE = only(200, "hr", "head")  # analytics: HR, and department heads (scoped)
 THRESHOLDS_FORM = {name: str(getattr(Limits(), name)) for name in Limits.__dataclass_fields__}
 PERIOD = "/hr/periods/{group}/2026-11-01"
 NEW_FOR_ZHANG = "/requests/new/?day=2026-11-24&slot=out1&employee=1002"
@@ -124,6 +125,14 @@ SUBMISSION = {
     "time_out1": "18:05",
     "category": "forgot",
     "reason": "下班忘记打卡了",
+}
+OVERTIME_FORM = {
+    "day": "2026-11-24",
+    "employee": "1002",
+    "start": "18:00",
+    "end": "20:30",
+    "compensation": "pay",
+    "reason": "赶项目上线",
 }
 GROUP_FORM = {
     "name": "标准工时组",
@@ -346,6 +355,36 @@ PAGES: list[Page] = [
         post=HR_ACTION,
         body={"reason": "测试"},
     ),  # fmt: skip
+    # PIN mappings and biometric data (consent): HR's pages and actions
+    Page("devices:pins", "/hr/devices/pins/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "devices:pin_save",
+        "/hr/devices/pins/save/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002", "pin": "88", "scope": "terminal:{device}"},
+    ),  # fmt: skip
+    Page(
+        "devices:pin_delete",
+        "/hr/devices/pins/999999/delete/",
+        get=POST_ONLY,
+        post=HR_ACTION,  # none such: said on the page it returns to
+    ),
+    Page("devices:biometrics", "/hr/devices/biometrics/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "devices:consent_withdraw",
+        "/hr/devices/biometrics/withdraw/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002", "reason": "本人撤回"},
+    ),  # fmt: skip
+    Page(
+        "devices:consent_restore",
+        "/hr/devices/biometrics/restore/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"employee_no": "1002"},
+    ),  # fmt: skip
     # --- HR desk: paper forms and imports ----------------------------------------------------
     Page("hrdesk:index", "/hr/desk/", get=HR_PAGE, post=GET_ONLY),
     Page("hrdesk:import", "/hr/desk/import/", get=HR_PAGE, post=GET_ONLY),
@@ -519,6 +558,25 @@ PAGES: list[Page] = [
         get=FINDINGS_PAGE,
         post=only(REDIRECT, "hr"),
         body=THRESHOLDS_FORM,
+    ),
+    # --- analytics: HR everyone, a department head their departments (docs/analytics.md) --
+    Page("analytics:index", "/hr/analytics/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page(
+        "analytics:index",
+        "/hr/analytics/?format=csv&chart=trend-1&by=department",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
+        case="csv",
+    ),
+    Page("analytics:corrections", "/hr/analytics/corrections/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:approvals", "/hr/analytics/approvals/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:reminders", "/hr/analytics/reminders/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page("analytics:patterns", "/hr/analytics/patterns/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page(
+        "analytics:people",
+        "/hr/analytics/people/?metric=late&by=all&from=2026-11-01&to=2026-11-30",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
     ),
     # --- month-end close: HR ---------------------------------------------------------------
     Page("periods:index", "/hr/periods/", get=only(200, "hr"), post=GET_ONLY),
@@ -812,6 +870,83 @@ PAGES: list[Page] = [
             "employee": "",
         },  # fmt: skip
     ),
+    # --- overtime requests (加班) ---------------------------------------------------------
+    Page("overtime:mine", "/overtime/", get=signed_in(200), post=GET_ONLY),
+    Page(
+        "overtime:inbox",
+        "/overtime/inbox/",
+        get=only(200, "supervisor", "other_supervisor", "head", "hr", "superuser"),
+        post=GET_ONLY,
+    ),
+    Page(
+        "overtime:new",
+        f"/overtime/new/?day={DAY}",
+        get=signed_in(200, superuser=404),  # each for their own day
+        post=signed_in(422, superuser=404),  # no reason given: refused, nothing written
+        case="one's own",
+    ),
+    Page(
+        "overtime:new",
+        "/overtime/new/?day=2026-11-24&employee=1002",
+        get=only(200, "employee", "supervisor", "head", "hr", others=404),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404),
+        body=OVERTIME_FORM,
+        case="for 张三 (self, or on his behalf)",
+    ),
+    Page(
+        "overtime:detail",
+        "/overtime/{ot_pending}/",
+        get=only(200, *ZHANG_VIEWERS, others=404),
+        post=GET_ONLY,
+        case="张三's request",
+    ),
+    Page(
+        "overtime:detail",
+        "/overtime/{ot_other}/",
+        get=only(200, *ZHAO_VIEWERS, others=404),
+        post=GET_ONLY,
+        case="another team's request",
+    ),
+    Page(
+        "overtime:approve",
+        "/overtime/{ot_pending}/approve/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, supervisor=REDIRECT),
+        body={"comment": "同意"},
+    ),
+    Page(
+        "overtime:reject",
+        "/overtime/{ot_pending}/reject/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, supervisor=REDIRECT),
+        body={"reason": "无需加班"},
+    ),
+    Page(
+        "overtime:withdraw",
+        "/overtime/{ot_pending}/withdraw/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, employee=REDIRECT),
+    ),
+    Page(
+        "overtime:cancel",
+        "/overtime/{ot_approved}/cancel/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, hr=REDIRECT),
+        body={"reason": "登记错误"},
+    ),
+    Page(
+        "overtime_settings:policy",
+        "/settings/overtime/",
+        get=only(200, *ADMINS, "auditor"),
+        post=only(REDIRECT, *ADMINS),
+        body={
+            "group": "STD",
+            "min_block_minutes": "60",
+            "unit_minutes": "30",
+            "needs_request": "on",
+            "chain_preset": "multi",
+        },
+    ),  # fmt: skip
     # --- the rest -------------------------------------------------------------------------
     Page(
         "set_language",
@@ -886,6 +1021,21 @@ PAGES: list[Page] = [
         get=only(200, *SETTINGS_READERS),
         post=only(REDIRECT, *ADMINS),
         body={**GEOFENCE_FORM, "radius_m": "250"},
+    ),
+    # --- settings: the work apps hold secrets: HR and the system admin only ----------------
+    Page(
+        "settings:work_apps",
+        "/settings/work-apps/",
+        get=HR_PAGE,
+        post=HR_ACTION,
+        body={"platform": "feishu", "app_id": "cli_matrix", "app_secret": "s3cret"},
+    ),
+    Page(
+        "settings:work_app_users",
+        "/settings/work-apps/dingtalk/users/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"how": "employee_no"},
     ),
     # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
     Page(
@@ -1107,12 +1257,18 @@ PAGES: list[Page] = [
         case="another department's profile",
     ),
     Page("web:healthz", "/healthz", get=everyone(200), post=everyone(200)),
+    Page("web:healthz_live", "/healthz/live", get=everyone(200), post=everyone(200)),
     # Prometheus metrics answer a bearer token, never a session: without METRICS_TOKEN
     # (as here) the route does not exist for anyone (tests/web/test_metrics.py: with it).
     Page("web:metrics", "/metrics", get=everyone(404), post=everyone(404)),
     # The installable app's worker and offline page hold no one's data: open to all.
     Page("web:service_worker", "/sw.js", get=everyone(200), post=everyone(405)),
     Page("web:offline", "/offline/", get=everyone(200), post=everyone(405)),
+    # The work apps' card callbacks: no session, a platform's signature (none configured
+    # here, so every call is refused; tests/notifications/test_workapps_callbacks.py).
+    Page(
+        "web:workapp_callback", "/workapps/wecom/callback", get=everyone(403), post=everyone(403)
+    ),  # fmt: skip
 ]
 
 

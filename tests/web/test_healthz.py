@@ -75,3 +75,20 @@ def test_a_database_that_does_not_answer_takes_the_node_out_with_503(client, mon
     body = response.json()
     assert body["status"] == "error" and body["database"] == "error"
     assert body["queue"]["recompute_days"] is None
+
+
+@pytest.mark.django_db
+def test_live_answers_with_one_cached_query(client, django_assert_num_queries):
+    from django.core.cache import cache
+
+    from ztk.org.models import Company
+
+    Company.objects.create(name="测速公司")
+    cache.delete(health.LIVE_CACHE_KEY)
+    with django_assert_num_queries(1):
+        first = client.get("/healthz/live")
+    with django_assert_num_queries(0):
+        again = client.get("/healthz/live")
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() == {"status": "ok", "company": "测速公司"}
+    assert again["Cache-Control"] == "no-store"

@@ -6,7 +6,9 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task
+
+from ztk.core.leases import leased
 
 from .digest import send_approver_digests
 from .services import notify_overdue_all, reroute_all
@@ -15,7 +17,7 @@ log = logging.getLogger(__name__)
 
 
 @db_periodic_task(crontab(minute="15"))
-@lock_task("approvals-overdue")
+@leased("approvals-overdue")
 def notify_overdue_steps() -> None:
     """Hourly; each overdue step is announced once (the request remembers the step)."""
     count = notify_overdue_all()
@@ -35,7 +37,7 @@ def reroute_stuck() -> None:
 
 
 @db_periodic_task(crontab(minute="*/10"))
-@lock_task("approvals-digest")
+@leased("approvals-digest")
 def approver_digests() -> None:
     """Every 10 minutes: the approvers' daily digest, once a day each, at (or within two
     hours after) the time of the approver's attendance group (docs/reminders.md)."""

@@ -58,6 +58,11 @@ class AttendanceDay(models.Model):
     notes = EngineJSONField(_("explanation"), default=list, blank=True)
     outside_punch_ids = EngineJSONField(default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
+    # Overtime (engine.compute_overtime): computed from the punches, and the part that
+    # counts (approved, or all of it when the group needs no request). The category is
+    # the day's kind: work → weekday (1.5×), rest → rest day (2×), holiday → holiday (3×).
+    overtime_minutes = models.IntegerField(_("overtime minutes (computed)"), default=0)
+    overtime_counted_minutes = models.IntegerField(_("overtime minutes (counted)"), default=0)
 
     class Meta:
         verbose_name = _("attendance day")

@@ -25,6 +25,7 @@ from ztk.scheduling.selectors import affected_pairs
 
 from .days import closed_ranges, in_ranges
 from .models import AttendanceDay, PendingRecompute
+from .overtime_inputs import overtime_inputs
 
 log = logging.getLogger(__name__)
 
@@ -292,6 +293,9 @@ def _evaluate(
         [row[0] for row in employees], start, end, zones={pk: tz for pk, _g, tz, _h in employees}
     )
     closed = closed_ranges(zones, start, end)
+    overtime = overtime_inputs(ids, zones, start, end)
+    compute_overtime = engine.compute_overtime
+    no_spans: list[tuple[datetime, datetime]] = []
 
     no_exemptions: list[engine.Exemption] = []
     no_punches: list[engine.PunchIn] = []
@@ -336,11 +340,22 @@ def _evaluate(
                     )
                 out.append(row._replace(employee_id=pk))
                 continue
-            out.append(
-                day_row(
-                    pk, plan, bucket, day_exemptions, as_of=as_of, finalised=final, computed_at=now
-                )
+            row = day_row(
+                pk, plan, bucket, day_exemptions, as_of=as_of, finalised=final, computed_at=now
             )
+            if len(bucket) > 1:
+                found = compute_overtime(
+                    plan,
+                    bucket,
+                    overtime.policy(group_id),
+                    overtime.approved.get((pk, day), no_spans),
+                )
+                if found.minutes:
+                    row = row._replace(
+                        overtime_minutes=found.minutes,
+                        overtime_counted_minutes=found.counted_minutes,
+                    )
+            out.append(row)
     return out
 
 

@@ -1,34 +1,50 @@
 """Periodic work: keep recent days materialised, finalise past ones, drain the queue."""
 
-from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
-from huey.exceptions import TaskLockedException
+import logging
+import time
+from collections.abc import Callable
 
+from huey import crontab
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from ztk.core.leases import Lease
 from ztk.core.worker import stop_requested
 
 from .finalise import finalise_due, refresh_recent
 from .models import PendingRecompute
 from .services import drain_pending
 
-# Declared at import, so `run_huey --flush-locks` clears it after a worker died holding it
-# (built inside _drain it was unknown at start and stayed held: every drain then ended at
-# once and the queue was never emptied). Rules in ztk/core/worker.py.
-DRAIN_LOCK = lock_task("attendance-drain")
+DRAIN_LEASE = "attendance-drain"
+log = logging.getLogger("ztk.drain")
+
+
+def _stop_unless_renewed(lease: Lease) -> Callable[[], bool]:
+    """The drain's question between chunks: stop when the worker stops, or when the
+    lease could not be renewed (it expired; another consumer may hold it now)."""
+    return lambda: stop_requested() or not lease.renew()
 
 
 def _drain() -> None:
-    """One drain at a time; a drain already running takes new rows in its next round.
+    """One drain at a time across every consumer of the installation (a lease: a worker
+    killed mid-drain holds it until it expires, then any consumer's next run takes over);
+    a drain already running takes new rows in its next round.
 
-    Rows queued just as a drain ends (after its last look, before its lock is released)
-    are caught by the check after the lock, else by the minute's periodic run. A stopping
-    worker ends the drain after the chunk in hand; what is left stays queued.
+    Rows queued just as a drain ends (after its last look, before its lease is released)
+    are caught by the check after the lease, else by the minute's periodic run. A stopping
+    worker — or one whose lease could not be renewed — ends the drain after the chunk in
+    hand; what is left stays queued. "drain begin/end" lines (wall clock) let the
+    several-consumers test see that two drains never overlap.
     """
     for _attempt in range(3):
-        try:
-            with DRAIN_LOCK:
-                drain_pending(stop=stop_requested)
-        except TaskLockedException:
+        lease = Lease(DRAIN_LEASE)
+        if not lease.acquire():
             return
+        try:
+            log.info("drain begin %.6f %s", time.time(), lease.owner)
+            written = drain_pending(stop=_stop_unless_renewed(lease))
+            log.info("drain end %.6f %s %d", time.time(), lease.owner, written)
+        finally:
+            lease.release()
         if stop_requested() or not PendingRecompute.objects.exists():
             return
 

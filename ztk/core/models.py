@@ -54,3 +54,24 @@ class Job(models.Model):
     @property
     def finished(self) -> bool:
         return self.status in (JobStatus.DONE, JobStatus.FAILED)
+
+
+class Lease(models.Model):
+    """A named lock held by one worker for a limited time (``ztk.core.leases``).
+
+    In the database, not in the queue's storage: every node and consumer of an installation
+    shares it, a holder that dies loses it when ``expires_at`` passes, and only the holder
+    (``owner``) renews or releases it."""
+
+    name = models.CharField(_("name"), max_length=100, primary_key=True)
+    owner = models.CharField(_("owner"), max_length=100)
+    expires_at = models.DateTimeField(_("expires at"))
+    acquired_at = models.DateTimeField(_("acquired at"))
+
+    class Meta:
+        verbose_name = _("lease")
+        verbose_name_plural = _("leases")
+        default_permissions = ("view",)
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.owner} until {self.expires_at:%H:%M:%S})"

@@ -481,16 +481,22 @@ def snippet(raw: bytes) -> str:
 
 
 def post(
-    url: str, body: bytes, headers: dict[str, str], *, timeout: float = HTTP_TIMEOUT
+    url: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    *,
+    timeout: float = HTTP_TIMEOUT,
+    method: str = "POST",
 ) -> tuple[int, bytes]:
-    """POST `body`; (status, the answer's first 64 KiB) on 2xx, else DeliveryError.
+    """POST `body` (or GET, with `method` and no body); (status, the answer's first
+    64 KiB) on 2xx, else DeliveryError.
 
     Error texts never include the URL: it may hold the receiver's key.
     """
     request = urllib.request.Request(
         url,
         data=body,
-        method="POST",
+        method=method,
         headers={
             "Content-Type": "application/json; charset=utf-8",
             "User-Agent": "ZTK-Attendance",

@@ -1,22 +1,11 @@
-"""The background worker's stop flag and the rule for its task locks.
+"""The background worker's stop flag.
 
-Task locks (Huey's ``lock_task``) live in the queue's storage (``var/huey.sqlite3`` or
-Redis), not in the worker's memory, so a worker that dies holding one leaves it held. They
-are recoverable in two ways, neither of which needs a lease (neither storage this project
-uses supports a lock that expires):
-
-- **Declared at import.** Every lock is built at module level of a ``tasks.py`` (a
-  decorator or a module constant), so the consumer knows all of them when it starts and
-  ``run_huey --flush-locks`` (the default here) clears one that a killed worker left.
-  A lock built inside a function is unknown at start and would stay held for good;
-  ``tests/ops/test_worker_locks.py`` refuses one.
-- **Released at stop.** A stopping worker sets the consumer's stop flag; long tasks look
-  at :func:`stop_requested` between chunks, return, and so release their lock. A task
-  still running when the grace period (``--shutdown-timeout``) ends is abandoned; the
-  ``run_huey`` command then releases every declared lock before the process exits.
-
-Both rest on one consumer per installation, which is what ``make run`` starts: a lock
-held in the storage is then always held by that consumer.
+A stopping worker sets the consumer's stop flag; long tasks look at :func:`stop_requested`
+between chunks and return, so the grace period (``--shutdown-timeout``) is enough and
+their leases (``ztk.core.leases``) are released. A task still running when the grace
+period ends is abandoned; ``ztk run_huey`` then releases the leases this process holds
+before it exits. A worker killed outright (kill -9, power loss) releases nothing: its
+leases expire after ``settings.TASK_LEASE_SECONDS`` and any consumer takes the work up.
 """
 
 from __future__ import annotations

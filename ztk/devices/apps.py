@@ -17,6 +17,7 @@ class DevicesConfig(AppConfig):
         sources.register(terminals_reported_after)
 
         # People and templates go out to the terminals after every relevant change.
+        # registry: models and receivers can be imported only once the apps are ready.
         from django.db.models.signals import post_delete, post_save
 
         from ztk.org.models import Employee

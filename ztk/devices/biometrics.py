@@ -36,7 +36,7 @@ from django.utils import timezone
 from ztk.audit.services import record
 from ztk.org.models import Employee
 
-from . import biokey
+from . import biokey, conf
 from .models import (
     BiometricOptOut,
     BiometricTemplate,
@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 MAX_TEMPLATE_BYTES = 48 * 1024
 MAX_INDEX = 99
 _BASE64 = re.compile(r"^[A-Za-z0-9+/]+={0,2}$")
+# What a PIN we send back in a command may be: no space, tab, '=' or control character.
+_PIN = re.compile(r"^[0-9A-Za-z_.-]{1,24}$")
 
 REFUSALS = {
     "not_approved": "templates are stored only from approved terminals",
@@ -62,6 +64,7 @@ REFUSALS = {
     "bad_kind": "unknown template kind",
     "bad_index": "the template number is out of range",
     "unknown_pin": "no employee has this PIN",
+    "bad_pin": "the PIN has characters a terminal command cannot carry",
     "employee_inactive": "the employee is not active",
     "consent_withdrawn": "the employee withdrew consent to biometric processing",
 }
@@ -143,7 +146,7 @@ def command_line(command: DeviceCommand, text: str) -> str | None:
 
 
 def employee_for_pin(device: Device, pin: str) -> Employee | None:
-    from .ingest import pin_map  # ingest imports this module for the poll
+    from .ingest import pin_map  # cycle: ingest imports this module for the poll
 
     mapped = pin_map(device, [pin]).get(pin)
     if mapped is not None:
@@ -156,9 +159,9 @@ def _pins_for(employee: Employee, devices: Iterable[Device]) -> dict[int, tuple[
     employee number."""
     devices = list(devices)
     rows = list(
-        TerminalPin.objects.filter(employee=employee).filter(
-            Q(device__in=devices) | Q(group_id__in={d.attendance_group_id for d in devices})
-        )
+        TerminalPin.objects.filter(employee=employee)
+        .filter(Q(device__in=devices) | Q(group_id__in={d.attendance_group_id for d in devices}))
+        .order_by("-pk")  # several PINs in one scope: the newest mapping is sent
     )
     result: dict[int, tuple[str, str]] = {}
     for device in devices:
@@ -267,6 +270,7 @@ def _sync_one(employee: Employee, *, reason: str, actor: Any = None) -> SyncResu
             tu = None
         if tu is None:
             tu = TerminalUser(device=device, employee=employee, pin=pin, name="", card="")
+        before = (tu.name, tu.card, dict(tu.templates or {}))
         if (tu.name, tu.card) != (employee.name, card) or tu.pk is None:
             q = _queue(
                 device,
@@ -293,16 +297,19 @@ def _sync_one(employee: Employee, *, reason: str, actor: Any = None) -> SyncResu
                 result.templates += 1
         for key in [k for k in sent if k not in current]:
             kind, _, index = key.partition(":")
+            del sent[key]
+            if kind not in TemplateKind.values or not template_supported(device, kind):
+                continue
             q = _queue(
                 device,
                 template_delete_command(device, kind, int(index or 0), pin),
                 _template_key(employee.pk, kind, int(index or 0), pin),
             )
             note(q, deletes, kind=kind, index=int(index or 0))
-            del sent[key]
             result.template_deletes += 1
-        tu.templates = sent
-        tu.save()
+        if tu.pk is None or before != (tu.name, tu.card, sent):
+            tu.templates = sent
+            tu.save()
     for tu in known.values():  # terminals the employee should no longer be on
         device = tu.device
         for key in list(tu.templates or {}):
@@ -386,6 +393,23 @@ def sync_device(device: Device, *, reason: str = "terminal", actor: Any = None) 
 # --------------------------------------------------------------------------- after commit
 
 _pending = threading.local()
+# More employees than this at once (an import, a terminal approved into a big group): the
+# background worker syncs them, in chunks, so the page that made the change answers fast.
+SYNC_INLINE_MAX = 20
+SYNC_CHUNK = 200
+
+
+def _to_worker(ids: list[int]) -> bool:
+    """Hand the sync to the worker; False when it cannot be queued (then it runs here)."""
+    from .tasks import sync_employees_task  # cycle: tasks imports services, which imports us
+
+    try:
+        for start in range(0, len(ids), SYNC_CHUNK):
+            sync_employees_task(ids[start : start + SYNC_CHUNK])
+    except Exception:  # noqa: BLE001 - the queue is unreachable: do it now instead
+        log.exception("could not queue the terminal sync; running it in the request")
+        return False
+    return True
 
 
 def _state() -> dict[str, set[int]]:
@@ -402,6 +426,8 @@ def schedule(*, employee_ids: Iterable[int] = (), device_ids: Iterable[int] = ()
     rollback the ids stay pending and ride along with the next commit, which is harmless:
     the sync compares committed state with what the terminals were told.
     """
+    if not conf.user_sync_enabled():
+        return
     state = _state()
     state["employees"].update(employee_ids)
     state["devices"].update(device_ids)
@@ -416,9 +442,15 @@ def _flush() -> None:
     if not employees and not devices:
         return
     try:
+        if not (
+            Device.objects.filter(status=DeviceStatus.APPROVED).exists()
+            or TerminalUser.objects.exists()
+        ):
+            return  # no terminal to tell (an import of many people on a fresh install)
         for device in Device.objects.filter(pk__in=devices):
             employees |= device_employee_ids(device)
-        sync_employees(employees, reason="change")
+        if len(employees) <= SYNC_INLINE_MAX or not _to_worker(sorted(employees)):
+            sync_employees(employees, reason="change")
     except Exception:  # the change itself is committed; the next change or "sync all" retries
         log.exception("terminal sync failed for employees %s", sorted(employees)[:20])
 
@@ -472,6 +504,8 @@ def template_store_uploaded(
         return StoreOutcome(refused="not_approved")
     if kind not in TemplateKind.values:
         return StoreOutcome(refused="bad_kind")
+    if not _PIN.match(pin or ""):
+        return StoreOutcome(refused="bad_pin")
     if not 0 <= index <= MAX_INDEX:
         return StoreOutcome(refused="bad_index")
     data = _decode(template)
@@ -483,6 +517,24 @@ def template_store_uploaded(
     if not employee.active:
         return StoreOutcome(refused="employee_inactive")
     if BiometricOptOut.objects.filter(employee=employee).exists():
+        if template_supported(device, kind):  # enrolled again on the terminal: undo it there
+            with transaction.atomic():
+                q = _queue(
+                    device,
+                    template_delete_command(device, kind, index, pin),
+                    _template_key(employee.pk, kind, index, pin),
+                )
+                record(
+                    "devices.template.delete_on_terminals",
+                    obj=employee,
+                    actor=None,
+                    extra={
+                        "employee": employee.employee_no,
+                        "reason": "consent withdrawn",
+                        "deletes": [{"terminal": device.serial, "id": q.command.pk,
+                                     "kind": kind, "index": index}],
+                    },
+                )  # fmt: skip
         return StoreOutcome(refused="consent_withdrawn")
     reported = size if size is not None and 0 < size < 10**7 else None
     with transaction.atomic():

@@ -104,3 +104,14 @@ def working_hours() -> tuple[int, int]:
     if start.isdigit() and end.isdigit() and 0 <= int(start) < int(end) <= 24:
         return int(start), int(end)
     return 7, 19
+
+
+def user_sync_enabled() -> bool:
+    """Whether employee and terminal changes queue USERINFO/template commands by themselves
+    (DEVICE_USER_SYNC setting, else ZTK_DEVICE_USER_SYNC; on by default). Off, HR's
+    "send every user" on a terminal's page still works."""
+    configured = getattr(settings, "DEVICE_USER_SYNC", None)
+    if configured is not None:
+        return bool(configured)
+    value = os.environ.get("ZTK_DEVICE_USER_SYNC", "").strip().lower()
+    return value not in {"0", "false", "no", "off"}

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
-from ztk.org.models import AttendanceGroup
+from ztk.org.models import AttendanceGroup, Employee
 from ztk.scheduling.selectors import working_days_between
 
 from . import conf
 from .models import (
+    BiometricOptOut,
+    BiometricTemplate,
     Device,
     DeviceCommand,
     DeviceLog,
@@ -20,7 +22,9 @@ from .models import (
     GroupAllowList,
     HeldPunch,
     LogKind,
+    TemplateKind,
     TerminalPin,
+    TerminalUser,
 )
 
 PROBLEM_KINDS = (LogKind.REJECTED_LINE, LogKind.REFUSED, LogKind.ERROR)
@@ -217,3 +221,68 @@ def photo_usage(device: Device) -> PhotoUsage:
 
 def photo_get(*, serial: str, pk: int) -> DevicePhoto | None:
     return DevicePhoto.objects.filter(device__serial=serial, pk=pk).first()
+
+
+def pin_mappings(limit: int = 1000) -> list[TerminalPin]:
+    """Every lasting PIN mapping, for HR's PIN page (terminal ones and group ones)."""
+    return list(
+        TerminalPin.objects.select_related("employee", "device", "group").order_by(
+            "group__code", "device__serial", "pin"
+        )[:limit]
+    )
+
+
+def terminal_user_count(device: Device) -> int:
+    """How many employees the sync has sent to this terminal."""
+    return TerminalUser.objects.filter(device=device).count()
+
+
+@dataclass
+class BiometricRow:
+    employee: Employee
+    counts: dict[str, int]
+    terminals: list[str]
+    last_stored: datetime | None
+
+    @property
+    def kind_counts(self) -> list[tuple[str, int]]:
+        """(label, count) for every kind, in display order."""
+        return [(str(label), self.counts.get(value, 0)) for value, label in TemplateKind.choices]
+
+
+def biometric_overview(limit: int = 1000) -> list[BiometricRow]:
+    """Per employee: how many templates of each kind are stored, enrolled on which
+    terminals, when last stored. Never the template bytes or their digest."""
+    rows: dict[int, BiometricRow] = {}
+    for template in (
+        BiometricTemplate.objects.select_related("employee", "source_device")
+        .only(
+            "employee__employee_no",
+            "employee__name",
+            "kind",
+            "index",
+            "updated_at",
+            "source_device__serial",
+        )
+        .order_by("employee__employee_no", "kind", "index")[: limit * 10]
+    ):
+        row = rows.get(template.employee_id)
+        if row is None:
+            if len(rows) >= limit:
+                break
+            row = rows[template.employee_id] = BiometricRow(template.employee, {}, [], None)
+        row.counts[template.kind] = row.counts.get(template.kind, 0) + 1
+        serial = template.source_device.serial if template.source_device else ""
+        if serial and serial not in row.terminals:
+            row.terminals.append(serial)
+        if row.last_stored is None or template.updated_at > row.last_stored:
+            row.last_stored = template.updated_at
+    return list(rows.values())
+
+
+def biometric_opt_outs(limit: int = 1000) -> list[BiometricOptOut]:
+    return list(
+        BiometricOptOut.objects.select_related("employee", "withdrawn_by").order_by(
+            "-withdrawn_at"
+        )[:limit]
+    )

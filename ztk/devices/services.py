@@ -23,9 +23,10 @@ from ztk.core.parse import check_moment
 from ztk.core.text import clean_text, escape_forbidden, is_clean_text
 from ztk.org.models import AttendanceGroup, Employee
 
-from . import conf, photos, protocol
+from . import biometrics, conf, photos, protocol
 from .ingest import ReleaseOutcome, queue_clock_set, release_held, valid_serial
 from .models import (
+    BiometricOptOut,
     Device,
     DeviceCommand,
     DevicePhoto,
@@ -34,6 +35,7 @@ from .models import (
     HeldPunch,
     HoldReason,
     TerminalPin,
+    TerminalUser,
     validate_time_zone,
 )
 from .networks import MAX_NETWORKS, NetworkError, parse_networks
@@ -74,6 +76,9 @@ MESSAGES = {
     ),
     "too_many_networks": _("At most %(max)d networks; summarise them with shorter prefixes."),
     "bad_pin": _("A terminal PIN is 1–24 characters without spaces or control characters."),
+    "bad_card": _("A card number is 1–24 digits."),
+    "pin_not_found": _("This PIN mapping does not exist (any more)."),
+    "sync_not_approved": _("Only an approved terminal can be sent the users."),
     "terminal_not_assignable": _(
         "Terminal %(serial)s is not an approved terminal: approve it on the terminals page first."
     ),
@@ -381,16 +386,23 @@ def terminal_pin_set(
     employee: Employee,
     serial: str | None = None,
     group: AttendanceGroup | None = None,
+    card: str | None = None,
 ) -> TerminalPin:
     """Remember that `pin` on this terminal (or on every terminal of `group`) is `employee`.
 
     Later punches of that PIN count for the employee (`ingest.pin_map`); one mapping per
-    PIN and scope, so setting it again moves the PIN to the new employee (audited).
+    PIN and scope, so setting it again moves the PIN to the new employee (audited). The
+    PIN and `card` (None: keep; "": no card) are what the terminals are sent for the
+    employee (`biometrics`; with several PINs in one scope, the newest mapping's).
     """
     require_manager(actor)
     pin = (pin or "").strip()
-    if not pin or len(pin) > 24 or any(c.isspace() for c in pin) or not is_clean_text(pin):
+    if not _valid_pin(pin):
         raise DomainError("bad_pin", MESSAGES["bad_pin"])
+    if card is not None:
+        card = card.strip()
+        if card and not (card.isascii() and card.isdigit() and len(card) <= 24):
+            raise DomainError("bad_card", MESSAGES["bad_card"])
     if not employee.active:
         raise DomainError("employee_inactive", MESSAGES["employee_inactive"])
     with transaction.atomic():
@@ -400,12 +412,21 @@ def terminal_pin_set(
         if not serial and group is None:
             raise DomainError("group_not_found", MESSAGES["group_not_found"])
         existing = TerminalPin.objects.select_for_update().filter(pin=pin, **scope).first()
-        before = {"employee": existing.employee.employee_no} if existing else None
+        before = (
+            {"employee": existing.employee.employee_no, "card": existing.card} if existing else None
+        )
+        previous_owner = existing.employee_id if existing else None
         if existing is None:
-            existing = TerminalPin.objects.create(pin=pin, employee=employee, **scope)
-        elif existing.employee_id != employee.pk:
+            existing = TerminalPin.objects.create(
+                pin=pin, employee=employee, card=card or "", **scope
+            )
+        elif existing.employee_id != employee.pk or (card is not None and card != existing.card):
             existing.employee = employee
-            existing.save(update_fields=["employee"])
+            if card is not None:
+                existing.card = card
+            existing.save(update_fields=["employee", "card"])
+        if previous_owner is not None and previous_owner != employee.pk:
+            biometrics.schedule(employee_ids=[previous_owner])
         record(
             "devices.terminal_pin.set",
             obj=existing,
@@ -414,11 +435,103 @@ def terminal_pin_set(
             after={
                 "pin": pin,
                 "employee": employee.employee_no,
+                "card": existing.card,
                 "terminal": serial or "",
                 "group": group.code if group is not None and not serial else "",
             },
         )
     return existing
+
+
+def _valid_pin(pin: str) -> bool:
+    return bool(pin) and len(pin) <= 24 and not any(c.isspace() for c in pin) and is_clean_text(pin)
+
+
+def terminal_pin_delete(*, actor: Any, pk: int) -> TerminalPin:
+    """Forget a PIN mapping: that PIN is read as an employee number again, and the
+    employee's terminals are sent their employee number as PIN (audited)."""
+    require_manager(actor)
+    with transaction.atomic():
+        mapping = (
+            TerminalPin.objects.select_for_update(of=("self",))  # device/group: outer joins
+            .select_related("employee", "device", "group")
+            .filter(pk=pk)
+            .first()
+        )
+        if mapping is None:
+            raise NotFoundError(MESSAGES["pin_not_found"], code="pin_not_found")
+        record(
+            "devices.terminal_pin.delete",
+            obj=mapping,
+            actor=actor,
+            before={
+                "pin": mapping.pin,
+                "employee": mapping.employee.employee_no,
+                "card": mapping.card,
+                "terminal": mapping.device.serial if mapping.device else "",
+                "group": mapping.group.code if mapping.group else "",
+            },
+        )
+        mapping.delete()
+    return mapping
+
+
+def device_sync_all(*, actor: Any, serial: str) -> biometrics.SyncResult:
+    """Send every user (and their templates) to this terminal again, as to a new one: for
+    a replaced or reset device. What we believed the terminal had is forgotten first."""
+    require_manager(actor)
+    with transaction.atomic():
+        device = device_get(serial, lock=True)
+        if device.status != DeviceStatus.APPROVED:
+            raise DomainError("not_approved", MESSAGES["sync_not_approved"], status=409)
+        forgotten, _ = TerminalUser.objects.filter(device=device).delete()
+        record(
+            "devices.device.sync_all",
+            obj=device,
+            actor=actor,
+            extra={"device": device.serial, "forgotten_users": forgotten},
+        )
+    return biometrics.sync_device(device, reason="sync all", actor=actor)
+
+
+def biometric_consent_withdraw(*, actor: Any, employee: Employee, reason: str = "") -> int:
+    """The employee withdrew consent to biometric processing (PIPL): their templates are
+    deleted from the server now and from every terminal by the commands that follow; new
+    uploads are refused until consent is recorded again. Returns the templates deleted."""
+    require_manager(actor)
+    reason = clean_text(reason or "", field="reason", label=_("Reason"), multiline=True)[:300]
+    with transaction.atomic():
+        opt_out, created = BiometricOptOut.objects.select_for_update().get_or_create(
+            employee=employee, defaults={"withdrawn_by": _user(actor), "reason": reason}
+        )
+        purged = biometrics.template_purge(employee, reason="consent withdrawn", actor=actor)
+        if created or purged:
+            record(
+                "devices.biometric.consent_withdraw",
+                obj=employee,
+                actor=actor,
+                after={"employee": employee.employee_no, "reason": reason},
+                extra={"templates_deleted": purged},
+            )
+        transaction.on_commit(
+            partial(biometrics.sync_employees, [employee.pk], reason="consent withdrawn")
+        )
+    return purged
+
+
+def biometric_consent_restore(*, actor: Any, employee: Employee) -> bool:
+    """Consent given again: templates uploaded from now on are stored and shared."""
+    require_manager(actor)
+    with transaction.atomic():
+        deleted, _ = BiometricOptOut.objects.filter(employee=employee).delete()
+        if deleted:
+            record(
+                "devices.biometric.consent_restore",
+                obj=employee,
+                actor=actor,
+                after={"employee": employee.employee_no},
+            )
+    return bool(deleted)
 
 
 @dataclass

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from ztk.core.jobs import job_run
+from ztk.core.leases import leased
 
-from . import imports
+from . import biometrics, imports
 from .pull import pull_all
 from .services import photo_purge_expired
 
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 
 @db_periodic_task(crontab(minute="*/5"))
-@lock_task("devices-pull")
+@leased("devices-pull")
 def pull_devices() -> None:
     """Every five minutes; the lock keeps a slow terminal from piling up overlapping runs."""
     for result in pull_all():
@@ -28,7 +29,7 @@ def pull_devices() -> None:
 
 
 @db_periodic_task(crontab(hour="3", minute="17"))
-@lock_task("devices-photo-purge")
+@leased("devices-photo-purge")
 def purge_device_photos() -> None:
     """Daily: terminal photos past ZTK_DEVICE_PHOTO_RETENTION_DAYS are deleted (audited)."""
     count = photo_purge_expired()
@@ -40,3 +41,10 @@ def purge_device_photos() -> None:
 def import_job(job_id: str) -> None:
     """A USB/spreadsheet punch import (dry run or commit) started on /hr/devices/import/."""
     job_run(job_id, imports.run_job)
+
+
+@db_task()
+def sync_employees_task(employee_ids: list[int]) -> None:
+    """People and templates to the terminals for a large change (biometrics._flush)."""
+    result = biometrics.sync_employees(employee_ids, reason="change")
+    log.info("terminal sync of %d employees: %d commands", len(employee_ids), result.total)

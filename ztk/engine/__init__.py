@@ -28,7 +28,8 @@ English template per code and the Django layer translates the codes.
 Modules: ``inputs`` (plans, shifts, punches, exemptions), ``results``, ``layout`` (punch
 windows and the cut between dates), ``partition`` (which date a punch belongs to),
 ``judge`` (every slot and day status rule, once), ``evaluate`` (the general path and the
-fast paths), ``rows`` (the stored row as text). Import from ``ztk.engine``.
+fast paths), ``overtime`` (overtime from punches), ``rows`` (the stored row as text).
+Import from ``ztk.engine``.
 """
 
 from .evaluate import evaluate_day
@@ -52,6 +53,16 @@ from .inputs import (
     stored_punch,
 )
 from .layout import slot_key_for, slot_windows, split_overlaps, windows
+from .overtime import (
+    DEFAULT_POLICY,
+    OVERTIME_KINDS,
+    OVERTIME_RATES,
+    Overtime,
+    OvertimeKind,
+    OvertimePolicy,
+    compute_overtime,
+    overtime_kind,
+)
 from .partition import affected_dates, attendance_date_for, partition_punches, punch_reach
 from .results import (
     NOTE_CODES,
@@ -74,6 +85,14 @@ from .rows import (
 )
 
 __all__ = [
+    "DEFAULT_POLICY",
+    "OVERTIME_KINDS",
+    "OVERTIME_RATES",
+    "Overtime",
+    "OvertimeKind",
+    "OvertimePolicy",
+    "compute_overtime",
+    "overtime_kind",
     "DAY_KINDS",
     "EXEMPTION_KINDS",
     "NOTE_CODES",

@@ -51,6 +51,10 @@ class DayRow(NamedTuple):
     notes: str  # JSON
     outside_punch_ids: str  # JSON
     computed_at: datetime
+    # Overtime (``overtime.compute_overtime``): set by the recompute, which knows the
+    # group's policy and the approved requests; 0 on a row built by ``day_row`` alone.
+    overtime_minutes: int = 0
+    overtime_counted_minutes: int = 0
 
 
 ROW_COLUMNS: Final = DayRow._fields

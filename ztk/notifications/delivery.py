@@ -49,6 +49,8 @@ from ztk.core.webhooks import (  # MAX_ATTEMPTS, CLAIM_LEASE: this channel's lim
 )
 
 from .models import Channel, OutboxMessage, Platform, RobotWebhook
+from .workapps import send as workapps_send
+from .workapps.models import WorkApp
 
 BATCH = 500
 # Text limits of the platforms (WeCom: 2048 bytes of content; the others allow ~20 KB).
@@ -166,7 +168,9 @@ class _Mailer:
 
 
 def _target_key(row: OutboxMessage) -> tuple[str, str]:
-    # All email shares one mail server; each robot is its own target.
+    # All email shares one mail server; each robot is its own target; each work app one.
+    if row.channel in workapps_send.CHANNELS:
+        return workapps_send.target_key(row)
     return (row.channel, "" if row.channel == Channel.EMAIL else row.target)
 
 
@@ -197,11 +201,14 @@ def deliver_pending(
 ) -> DeliveryStats:
     """Send the due outbox rows (only `ids`, if given); returns what happened."""
     robots: dict[int, RobotWebhook | None] = {}
+    apps: dict[str, WorkApp | None] = {}
     mailer = _Mailer()
 
     def send(row: OutboxMessage) -> None:
         if row.channel == Channel.EMAIL:
             mailer.send(row)
+        elif row.channel in workapps_send.CHANNELS:
+            workapps_send.send_row(row, apps)
         else:
             _send_robot(row, robots)
 

@@ -38,6 +38,11 @@ class NotificationKind(models.TextChoices):
         "correction_paper_registered",
         _("Paper correction form registered by HR"),
     )
+    OVERTIME_SUBMITTED = "overtime_submitted", _("Overtime request to approve")
+    OVERTIME_APPROVED = "overtime_approved", _("Overtime request approved")
+    OVERTIME_REJECTED = "overtime_rejected", _("Overtime request rejected")
+    OVERTIME_WITHDRAWN = "overtime_withdrawn", _("Overtime request withdrawn")
+    OVERTIME_CANCELLED = "overtime_cancelled", _("Overtime request cancelled")
     ABSENCE_SUBMITTED = "absence_submitted", _("Leave, outing or trip request to approve")
     ABSENCE_APPROVED = "absence_approved", _("Leave, outing or trip request approved")
     ABSENCE_REJECTED = "absence_rejected", _("Leave, outing or trip request rejected")
@@ -143,6 +148,10 @@ class Channel(models.TextChoices):
     DINGTALK = "dingtalk", _("DingTalk")
     WECOM = "wecom", _("WeCom")
     FEISHU = "feishu", _("Feishu")
+    # A person's messages through the company's work app (notifications/workapps/).
+    DINGTALK_APP = "ding_app", _("DingTalk work notice")
+    WECOM_APP = "wecom_app", _("WeCom app message")
+    FEISHU_APP = "feishu_app", _("Feishu app message")
 
 
 class Platform(models.TextChoices):
@@ -420,3 +429,7 @@ class ReminderSent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.kind} {self.day} {self.key}"
+
+
+# The work apps' models live in their package (docs/work-apps.md).
+from .workapps.models import CallbackNonce, WorkApp, WorkAppUser  # noqa: E402, F401

@@ -37,6 +37,7 @@ from .models import (
     OutboxStatus,
     RobotWebhook,
 )
+from .workapps import send as workapps_send
 
 log = logging.getLogger(__name__)
 User = get_user_model()
@@ -172,6 +173,17 @@ def notify(
                 next_attempt_at=now,
             )
         )
+    outbox += workapps_send.outbox_rows(
+        notifications,
+        kind=kind,
+        title=title,
+        body=body,
+        text=text,
+        url=site_url(url),
+        data=data,
+        language=company_language(),
+        now=now,
+    )
     if outbox:
         created = OutboxMessage.objects.bulk_create(outbox)
         _deliver_after_commit([m.pk for m in created])

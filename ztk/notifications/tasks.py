@@ -9,7 +9,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
+
+from ztk.core.leases import leased
 
 from .cutoff_reminder import send_cutoff_reminders
 from .delivery import deliver_pending
@@ -27,7 +29,7 @@ def deliver_outbox(ids: list[int]) -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("notifications-deliver")
+@leased("notifications-deliver")
 def deliver_due() -> None:
     """Every minute: retry failed rows whose time has come, and any row left behind."""
     stats = deliver_pending()
@@ -40,7 +42,7 @@ def alert_hour() -> int:
 
 
 @db_periodic_task(crontab(minute="15"))
-@lock_task("notifications-missed-punch")
+@leased("notifications-missed-punch")
 def missed_punch_alerts() -> None:
     """Once a day at MISSED_PUNCH_ALERT_HOUR:15 local time: yesterday's missed punches.
 
@@ -55,7 +57,7 @@ def missed_punch_alerts() -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("notifications-punch-reminders")
+@leased("notifications-punch-reminders")
 def punch_reminders() -> None:
     """Every minute: remind those whose check-in is near or whose check-out has come and
     who have not punched (a fixed number of queries per run, docs/reminders.md)."""
@@ -65,7 +67,7 @@ def punch_reminders() -> None:
 
 
 @db_periodic_task(crontab(minute="30"))
-@lock_task("notifications-cutoff-reminders")
+@leased("notifications-cutoff-reminders")
 def cutoff_reminders() -> None:
     """Hourly: the correction cut-off reminder, once per person and period, in the first
     hour outside the group's quiet hours (docs/reminders.md)."""

@@ -134,3 +134,4 @@ rules.add_perm(
 rules.add_perm("org.manage_organisation", can_manage_people)
 rules.add_perm("org.sync_api", can_manage_people)
 rules.add_perm("audit.view_audit", can_see_audit)
+rules.add_perm("oversight.view_analytics", can_see_analytics)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task
+
+from ztk.core.leases import leased
 
 from .services import findings_run
 
@@ -13,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 @db_periodic_task(crontab(hour="2", minute="30"))
-@lock_task("oversight-findings")
+@leased("oversight-findings")
 def nightly_findings() -> None:
     result = findings_run(actor=None)
     log.info("oversight: %d new finding(s), %d updated", result.created, result.updated)

@@ -39,6 +39,7 @@ employee's current department.
 
 from __future__ import annotations
 
+import json
 import math
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
@@ -54,9 +55,11 @@ from django.db.models import (
     DecimalField,
     F,
     FloatField,
+    Func,
     Q,
     QuerySet,
     Sum,
+    TextField,
 )
 from django.db.models.functions import (
     Cast,
@@ -317,17 +320,36 @@ def _day_value(metric: str) -> Any:
     return Sum("absent_days", output_field=DecimalField(max_digits=12, decimal_places=1))
 
 
-def _working_days(q: Query, scope: Scope) -> dict[tuple[date, Any], int]:
+def _roll(
+    q: Query, rows: Iterable[dict[str, Any]], day_field: str
+) -> dict[tuple[date, Any], dict[str, float]]:
+    """Per-day (and key) sums from the database, added up into weeks or months: at most
+    366 × keys rows, so the database never calls a date function per stored row (SQLite
+    runs Django's date functions in Python, once per row)."""
     key = KEY_FIELDS.get(q.by)
-    fields = ["bucket", key] if key else ["bucket"]
-    rows = (
-        day_rows(q, scope)
-        .annotate(bucket=_trunc("day", q.period))
-        .values(*fields)
-        .annotate(days=Count("id"))
-        .order_by()
-    )
-    return {(_as_date(r["bucket"]), r[key] if key else None): r["days"] for r in rows}
+    out: dict[tuple[date, Any], dict[str, float]] = {}
+    starts: dict[date, date] = {}
+    for r in rows:
+        day = _as_date(r.pop(day_field))
+        raw = r.pop(key) if key else None
+        bucket = starts.get(day)
+        if bucket is None:
+            bucket = starts[day] = period_start(day, q.period)
+        sums = out.setdefault((bucket, raw), {})
+        for name, value in r.items():
+            sums[name] = sums.get(name, 0.0) + float(value or 0)
+    return out
+
+
+def _per_day(qs: QuerySet[Any], q: Query, day_field: str, **aggregates: Any) -> Any:
+    key = KEY_FIELDS.get(q.by)
+    fields = [day_field, key] if key else [day_field]
+    return qs.values(*fields).annotate(**aggregates).order_by()
+
+
+def _working_days(q: Query, scope: Scope) -> dict[tuple[date, Any], int]:
+    rolled = _roll(q, _per_day(day_rows(q, scope), q, "day", days=Count("id")), "day")
+    return {k: int(v["days"]) for k, v in rolled.items()}
 
 
 def _points(
@@ -346,13 +368,6 @@ def _points(
         out.append(Point(bucket, code, label, value, days=worked, rate=rate))
     out.sort(key=lambda p: (p.period, p.key))
     return out
-
-
-def _grouped(qs: QuerySet[Any], q: Query, bucket: Any, value: Any) -> dict[tuple[date, Any], float]:
-    key = KEY_FIELDS.get(q.by)
-    fields = ["bucket", key] if key else ["bucket"]
-    rows = qs.annotate(bucket=bucket).values(*fields).annotate(value=value).order_by()
-    return {(_as_date(r["bucket"]), r[key] if key else None): r["value"] or 0 for r in rows}
 
 
 def field_punches(q: Query, scope: Scope, zone: ZoneInfo) -> QuerySet[Punch]:
@@ -395,19 +410,22 @@ def trends(
     q = check(metric, by, period, start, end)
     if metric == "lead_time":
         return lead_times(q, scope)
-    if metric == "corrections":
-        values = _grouped(corrections(q, scope), q, _trunc("date", q.period), Count("id"))
+    if metric in ("corrections", "field"):
+        if metric == "corrections":
+            per_day = _per_day(corrections(q, scope), q, "date", value=Count("id"))
+            rolled = _roll(q, per_day, "date")
+        else:
+            zone = _zone()
+            punches = field_punches(q, scope, zone).annotate(d=TruncDate("at", tzinfo=zone))
+            rolled = _roll(q, _per_day(punches, q, "d", value=Count("id")), "d")
+        values = {k: v["value"] for k, v in rolled.items()}
         days = _working_days(q, scope) if by in BY_ALL else None
         return _points(q, values, days)
-    days = _working_days(q, scope)
-    if metric == "field":
-        zone = _zone()
-        values = _grouped(
-            field_punches(q, scope, zone), q, _trunc("at", q.period, tz=zone), Count("id")
-        )
-    else:
-        values = _grouped(day_rows(q, scope), q, _trunc("day", q.period), _day_value(metric))
-    return _points(q, values, days)
+    rolled = _roll(
+        q, _per_day(day_rows(q, scope), q, "day", days=Count("id"), value=_day_value(metric)), "day"
+    )
+    values = {k: v["value"] for k, v in rolled.items()}
+    return _points(q, values, {k: int(v["days"]) for k, v in rolled.items()})
 
 
 # --- approval lead time --------------------------------------------------------------------
@@ -438,6 +456,15 @@ def chain_days(chain: Any) -> int:
 DEFAULT_SLA = {str(k): v for k, v in DEFAULT_DEADLINE_WORKING_DAYS.items()}
 
 
+def _json(text: Any) -> Any:
+    if not isinstance(text, str):
+        return text
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
 def within_sla(submitted: date, decided_on: date, sla_days: int, work: list[date]) -> bool:
     """Decided by the end of the ``sla_days``-th working day after the day of submission
     (``approvals.sla.step_deadline`` for a whole request): fewer than ``sla_days``
@@ -446,20 +473,27 @@ def within_sla(submitted: date, decided_on: date, sla_days: int, work: list[date
     return between < sla_days
 
 
+class JsonText(Func):
+    """A JSON column as its text, undecoded: SQLite stores JSON as text; PostgreSQL casts
+    jsonb to text. (A plain ``Cast`` still runs the JSON field's decoder on SQLite.)"""
+
+    template = "%(expressions)s"
+    output_field = TextField()
+
+    def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return self.as_sql(compiler, connection, template="(%(expressions)s)::text", **extra)
+
+
 def _lead_rows(q: Query, scope: Scope, zone: ZoneInfo) -> Iterator[tuple[Any, ...]]:
+    """(key, submitted, decided, chain) of the decided requests; the period is worked out
+    from the decision's local date in Python (a date function per row costs more)."""
     key = KEY_FIELDS.get(q.by)
-    fields = ["bucket", key] if key else ["bucket"]
+    fields = [key] if key else []
     rows = (
-        decided(q, scope, zone)
-        .annotate(bucket=_trunc("decided_at", q.period, tz=zone))
-        .order_by(*fields)
-        .values_list(*fields, "created_at", "decided_at", "chain")
+        decided(q, scope, zone).order_by().values_list(*fields, "created_at", "decided_at", "chain")
     )
     for row in rows.iterator(chunk_size=5000):
-        if key:
-            yield row
-        else:
-            yield (row[0], None, *row[1:])
+        yield row if key else (None, *row)
 
 
 def lead_times(q: Query, scope: Scope) -> list[Point]:
@@ -467,13 +501,19 @@ def lead_times(q: Query, scope: Scope) -> list[Point]:
     labels = _labels(q.by)
     work = working_days_between(q.start - timedelta(days=400), q.end + timedelta(days=60))
     groups: dict[tuple[date, Any], list[tuple[float, bool, int]]] = {}
-    for bucket, raw, created, decided_at, chain in _lead_rows(q, scope, zone):
+    starts: dict[date, date] = {}
+    sla_of: dict[str, int] = {}  # chains repeat (one per policy and approvers): parse each once
+    for raw, created, decided_at, chain in _lead_rows(q, scope, zone):
         hours = max((decided_at - created).total_seconds(), 0) / 3600
-        sla = chain_days(chain)
-        ok = within_sla(
-            created.astimezone(zone).date(), decided_at.astimezone(zone).date(), sla, work
-        )
-        groups.setdefault((_as_date(bucket), raw), []).append((hours, ok, sla))
+        sla = sla_of.get(chain) if isinstance(chain, str) else chain_days(chain)
+        if sla is None:
+            sla = sla_of[chain] = chain_days(_json(chain))
+        decided_on = decided_at.astimezone(zone).date()
+        ok = within_sla(created.astimezone(zone).date(), decided_on, sla, work)
+        bucket = starts.get(decided_on)
+        if bucket is None:
+            bucket = starts[decided_on] = period_start(decided_on, q.period)
+        groups.setdefault((bucket, raw), []).append((hours, ok, sla))
     out = []
     for (bucket, raw), items in groups.items():
         code, label = key_label(q.by, raw, labels)
@@ -505,17 +545,13 @@ def anomaly_weekdays(start: date, end: date, scope: Scope) -> dict[int, float]:
     q = check("late", "all", "week", start, end)
     rows = (
         day_rows(q, scope)
-        .annotate(wd=ExtractIsoWeekDay("day"))
-        .values("wd")
-        .annotate(
-            slots=Sum(ANOMALIES),
-            absent=Sum(Cast("absent_days", FloatField())),
-        )
+        .values("day")
+        .annotate(slots=Sum(ANOMALIES), absent=Sum(Cast("absent_days", FloatField())))
         .order_by()
     )
     out = dict.fromkeys(range(1, 8), 0.0)
     for r in rows:
-        out[int(r["wd"])] = float(r["slots"] or 0) + float(r["absent"] or 0)
+        out[r["day"].isoweekday()] += float(r["slots"] or 0) + float(r["absent"] or 0)
     return out
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ztk.core.db import register_append_only
@@ -66,7 +67,12 @@ class Punch(models.Model):
     class Meta:
         verbose_name = _("punch")
         verbose_name_plural = _("punches")
-        indexes = [models.Index(fields=["employee", "at"])]
+        indexes = [
+            models.Index(fields=["employee", "at"]),
+            # field punches (外勤) by time, for analytics (ztk/oversight/trends.py): a few
+            # rows among millions of terminal punches
+            models.Index(fields=["at"], condition=Q(field_punch=True), name="punch_field_at"),
+        ]
         default_permissions = ("view", "add")
 
     def __str__(self) -> str:

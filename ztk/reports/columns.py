@@ -73,28 +73,37 @@ FIGURES = (
     Column("rest_days", "休息天数", "Rest days", "int", 9, True),
     Column("holiday_days", "节假日天数", "Holidays", "int", 10, True),
     Column("provisional_days", "未定稿天数", "Provisional days", "int", 10, True),
-    *(  # 按假别: approved requests' amounts per leave type (reports/leave_columns.py)
-        Column(f"leave_{code}_{unit}", zh, en, unit, 10, True)
-        for code, unit, zh, en in (
-            ("annual", "days", "年假(天)", "Annual leave (days)"),
-            ("sick", "days", "病假(天)", "Sick leave (days)"),
-            ("personal", "days", "事假(天)", "Personal leave (days)"),
-            ("marriage", "days", "婚假(天)", "Marriage leave (days)"),
-            ("maternity", "days", "产假(天)", "Maternity leave (days)"),
-            ("bereavement", "days", "丧假(天)", "Bereavement leave (days)"),
-            ("compensatory", "hours", "调休(小时)", "Time off in lieu (hours)"),
-            ("other", "days", "其他假(天)", "Other leave (days)"),
-            ("outing", "days", "外出(天)", "Outing (days)"),
-            ("trip", "days", "出差(天)", "Business trip (days)"),
-        )
-    ),
 )
 
-# Overtime: the engine does not compute overtime yet, so no stored figure exists and the
-# column is left out of every output. When the engine stores overtime minutes, add the
-# aggregate in summary.py and list this column in FIGURES.
-OVERTIME = Column("overtime_minutes", "加班分钟", "Overtime (minutes)", "int", 10, True)
-OVERTIME_DEFINED = False
+# Overtime that counts (approved, or computed when the group needs no request), by the
+# category of the day it was worked on (中国劳动法 art. 44: 1.5× / 2× / 3×). docs/overtime.md.
+OVERTIME = (
+    Column("overtime_weekday_hours", "工作日加班(小时)", "Overtime on workdays (hours)",
+           "hours", 12, True),
+    Column("overtime_rest_hours", "休息日加班(小时)", "Overtime on rest days (hours)",
+           "hours", 12, True),
+    Column("overtime_holiday_hours", "节假日加班(小时)", "Overtime on holidays (hours)",
+           "hours", 12, True),
+)  # fmt: skip
+FIGURES = FIGURES[:-3] + OVERTIME + FIGURES[-3:]  # before the rest/holiday/provisional days
+
+# 按假别: approved requests' amounts per leave type (reports/leave_columns.py), at the end.
+LEAVE_BY_TYPE = tuple(
+    Column(f"leave_{code}_{unit}", zh, en, unit, 10, True)
+    for code, unit, zh, en in (
+        ("annual", "days", "年假(天)", "Annual leave (days)"),
+        ("sick", "days", "病假(天)", "Sick leave (days)"),
+        ("personal", "days", "事假(天)", "Personal leave (days)"),
+        ("marriage", "days", "婚假(天)", "Marriage leave (days)"),
+        ("maternity", "days", "产假(天)", "Maternity leave (days)"),
+        ("bereavement", "days", "丧假(天)", "Bereavement leave (days)"),
+        ("compensatory", "hours", "调休(小时)", "Time off in lieu (hours)"),
+        ("other", "days", "其他假(天)", "Other leave (days)"),
+        ("outing", "days", "外出(天)", "Outing (days)"),
+        ("trip", "days", "出差(天)", "Business trip (days)"),
+    )
+)
+FIGURES = FIGURES + LEAVE_BY_TYPE
 
 SUMMARY_COLUMNS = IDENTITY + FIGURES
 FIGURES_KEYS_LEAVE = tuple(

@@ -37,10 +37,11 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, db_task, lock_task
+from huey.contrib.djhuey import db_periodic_task, db_task
 
 from ztk.audit.services import record
 from ztk.core.errors import PermissionDeniedError
+from ztk.core.leases import leased
 from ztk.core.webhooks import (
     HTTP_TIMEOUT,
     MAX_ATTEMPTS,
@@ -282,7 +283,7 @@ def payroll_deliver(ids: list[int]) -> None:
 
 
 @db_periodic_task(crontab(minute="*"))
-@lock_task("reports-payroll-deliver")
+@leased("reports-payroll-deliver")
 def payroll_deliver_due() -> None:
     """Every minute: retry failed deliveries whose time has come, and any left behind."""
     stats = deliver_payroll_pending()

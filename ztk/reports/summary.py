@@ -110,6 +110,9 @@ class EmployeeSummary:
     leave_outing_days: float = 0.0
     leave_trip_days: float = 0.0
     worked_hours: float = 0.0
+    overtime_weekday_hours: float = 0.0
+    overtime_rest_hours: float = 0.0
+    overtime_holiday_hours: float = 0.0
     rest_days: int = 0
     holiday_days: int = 0
     provisional_days: int = 0
@@ -206,7 +209,9 @@ def monthly_summary(
     - 出勤工时 ``worked_hours``: worked minutes in hours.
     - 未定稿天数 ``provisional_days``: days still provisional (not finalised): payroll should
       wait until it is 0.
-    - Overtime is not computed by the engine yet: the column is absent (columns.OVERTIME).
+    - 工作日 / 休息日 / 节假日加班 hours: the days' counted overtime minutes
+      (``overtime_counted_minutes``: approved, or all computed overtime when the group needs
+      no request; docs/overtime.md) by the day's kind (work / rest / holiday), in hours.
 
     Two queries: the employees, and one aggregate over AttendanceDay grouped by employee.
     """
@@ -275,6 +280,9 @@ def monthly_summary(
             missing_out_count_=Sum("missing_out_count"),
             corrected_count_=Sum("corrected_count"),
             manual_count_=Sum("manual_count"),
+            ot_weekday=Sum("overtime_counted_minutes", filter=work),
+            ot_rest=Sum("overtime_counted_minutes", filter=Q(kind="rest")),
+            ot_holiday=Sum("overtime_counted_minutes", filter=Q(kind="holiday")),
             **exempt,
         )
     )
@@ -305,6 +313,9 @@ def monthly_summary(
         s.leave_hours = _hours(a["leave_minutes"])
         s.outing_hours = _hours(a["outing_minutes"])
         s.trip_hours = _hours(a["trip_minutes"])
+        s.overtime_weekday_hours = _hours(a["ot_weekday"])
+        s.overtime_rest_hours = _hours(a["ot_rest"])
+        s.overtime_holiday_hours = _hours(a["ot_holiday"])
     for employee_id, figures in leave_by_type(by_id, period_start, period_end).items():
         s = by_id[employee_id]
         for key, value in figures.items():

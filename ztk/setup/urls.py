@@ -10,6 +10,7 @@ from .views import (
     schedules,
     shifts,
     webhooks,
+    work_apps,
 )
 
 app_name = "settings"
@@ -55,6 +56,8 @@ urlpatterns = [
     path("schedules/roster/import/", schedules.roster_import, name="roster_import"),
     path("reminders/", reminders.index, name="reminders"),
     path("reminders/<str:code>/", reminders.edit, name="reminder_edit"),
+    path("work-apps/", work_apps.index, name="work_apps"),
+    path("work-apps/<str:platform>/users/", work_apps.users, name="work_app_users"),
     path("shifts/", shifts.index, name="shifts"),
     path("shifts/new/", shifts.create, name="shift_create"),
     path("shifts/preview/", shifts.preview, name="shift_preview"),

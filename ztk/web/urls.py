@@ -3,7 +3,7 @@ from django.urls import path
 from ztk.attendance import views as attendance_views
 from ztk.corrections.views import requests as corrections_views
 
-from . import pwa, views
+from . import pwa, views, workapps
 
 app_name = "web"
 
@@ -14,7 +14,9 @@ urlpatterns = [
     path("audit/", views.audit_log, name="audit"),
     path("people/<str:employee_no>/", views.employee_profile, name="employee_profile"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
     path("metrics", views.metrics, name="metrics"),
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("offline/", pwa.offline, name="offline"),
+    path("workapps/<str:platform>/callback", workapps.callback, name="workapp_callback"),
 ]

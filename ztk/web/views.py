@@ -19,7 +19,7 @@ from ztk.org import rules
 from ztk.org.selectors import employee_for
 from ztk.scheduling.selectors import current_calendar_warnings
 
-from .health import health
+from .health import health, live
 from .metrics import authorized, exposition
 
 
@@ -92,6 +92,14 @@ def healthz(request):
     """The probe of load balancers and monitors: database, cache, worker, queues."""
     status, report = health()
     response = JsonResponse(report, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def healthz_live(request):
+    """Liveness for a load balancer that only asks "does this node answer?" (no queue
+    counts, unlike /healthz)."""
+    response = JsonResponse(live())
     response["Cache-Control"] = "no-store"
     return response
 

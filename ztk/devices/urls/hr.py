@@ -12,7 +12,7 @@ from ztk.org.models import code_validator
 
 from ..models import SERIAL_PATTERN
 from ..views import hr as views
-from ..views import imports
+from ..views import imports, people
 
 
 class SerialConverter:
@@ -43,6 +43,12 @@ urlpatterns = [
     path("import/commit/", imports.commit, name="import_commit"),
     path("import/jobs/<uuid:job_id>/", imports.job, name="import_job"),
     path("import/jobs/<uuid:job_id>/status/", imports.job_status, name="import_job_status"),
+    path("pins/", people.pins, name="pins"),
+    path("pins/save/", people.pin_save, name="pin_save"),
+    path("pins/<int:pk>/delete/", people.pin_delete, name="pin_delete"),
+    path("biometrics/", people.biometrics, name="biometrics"),
+    path("biometrics/withdraw/", people.consent_withdraw, name="consent_withdraw"),
+    path("biometrics/restore/", people.consent_restore, name="consent_restore"),
     path("held/assign/", views.assign, name="assign"),
     path("held/dismiss/", views.dismiss, name="dismiss"),
     path("groups/<groupcode:code>/allow-list/", views.group_allow_list, name="group_allow_list"),

@@ -81,6 +81,7 @@ def _detail(
             "group_networks_text": "\n".join(device.group_networks),
             "photos": selectors.device_photos(device=device),
             "pins": selectors.terminal_pins(device),
+            "terminal_users": selectors.terminal_user_count(device),
             "photo_usage": selectors.photo_usage(device),
             "typed_device": typed if typed and typed.get("form") == "device" else None,
             "typed_group": typed if typed and typed.get("form") == "group" else None,
@@ -240,6 +241,14 @@ def command(request: HttpRequest, serial: str) -> HttpResponse:
             if services.device_set_clock(actor=request.user, serial=serial) is None:
                 messages.info(request, _("A clock command is already waiting for the terminal."))
                 return redirect("devices:detail", serial=serial)
+        elif kind == "sync_all":
+            result = services.device_sync_all(actor=request.user, serial=serial)
+            messages.success(
+                request,
+                _("%(users)d users and %(templates)d templates queued for the terminal.")
+                % {"users": result.users, "templates": result.templates},
+            )
+            return redirect("devices:detail", serial=serial)
         elif kind == "clear_photos":
             services.device_queue_command(actor=request.user, serial=serial, command="CLEAR PHOTO")
         elif kind in QUICK_COMMANDS:

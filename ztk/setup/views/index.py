@@ -8,6 +8,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from ztk.accounts.rules import may_use_admin
+from ztk.notifications.rules import can_manage_robots
 from ztk.org import rules
 
 
@@ -22,5 +23,6 @@ def index(request):
         {
             "can_change": rules.can_change_settings(request.user),
             "may_use_admin": may_use_admin(request.user),
+            "can_manage_work_apps": can_manage_robots(request.user),
         },
     )

@@ -1,5 +1,5 @@
-"""`ztk run_huey`: Huey's consumer command, plus a stop every task can see and no lock
-left held when it exits (rules in ztk/core/worker.py)."""
+"""`ztk run_huey`: Huey's consumer command, plus a stop every task can see and none
+of its leases left held when it exits (rules in ztk/core/worker.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from django.utils.module_loading import autodiscover_modules
 from huey.consumer_options import ConsumerConfig
 from huey.contrib.djhuey.management.commands.run_huey import Command as HueyCommand
 
+from ztk.core.leases import release_held
 from ztk.core.worker import watch_stop_flag
 
 log = logging.getLogger("huey")
@@ -30,7 +31,6 @@ class Command(HueyCommand):
         consumer_options = dict(huey_settings.get("consumer", {}))
         consumer_options.update({k: v for k, v in options.items() if v is not None})
         if not options.get("disable_autoload"):
-            # Imports every tasks.py, which declares its locks: --flush-locks sees them all.
             autodiscover_modules("tasks")
         config = ConsumerConfig(**consumer_options)
         config.validate()
@@ -42,7 +42,8 @@ class Command(HueyCommand):
             consumer.run()
         finally:
             # Returns after a stop; a task past the grace period is abandoned mid-way (its
-            # transaction dies with the process), so nothing holds these locks any more.
-            released = HUEY.flush_locks()
+            # transaction dies with the process): its leases — this process's only, never
+            # another consumer's — are released.
+            released = release_held()
             if released:
-                log.warning("released at stop: %s", ", ".join(sorted(released)))
+                log.warning("released at stop: %s", ", ".join(released))

@@ -1,0 +1,83 @@
+"""Analytics trends (HR for everyone, department heads for their departments).
+
+`GET /api/v1/analytics/trends?metric=&by=&period=&from=&to=` → `{metric, by, period,
+from, to, points}`: the figures of ``ztk.oversight.trends.trends`` (the same numbers the
+pages /hr/analytics/ draw; docs/analytics.md says what each one means). A metric, split,
+period or range the selector cannot answer is refused with 422 and a stable code
+(``analytics_bad_metric``, ``analytics_bad_by``, ``analytics_bad_period``,
+``analytics_bad_range``, ``analytics_range_too_long``).
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from ninja import Field, Query, Router, Schema
+
+from ztk.core.errors import PermissionDeniedError
+from ztk.oversight import trends as t
+
+from .schemas import ErrorOut
+
+router = Router(tags=["analytics"])
+ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
+
+
+class TrendFilter(Schema):
+    metric: str = Field(
+        ...,
+        max_length=32,
+        description="late, early, missing, absent, field, corrections, lead_time",
+    )
+    by: str = Field(
+        "all",
+        max_length=32,
+        description="all, department, group (corrections also: category, channel)",
+    )
+    period: str = Field("week", max_length=8, description="week (Monday) or month")
+    start: date | None = Field(None, alias="from", description="first day (inclusive)")
+    end: date | None = Field(None, alias="to", description="last day (inclusive)")
+
+
+class PointOut(Schema):
+    period: date = Field(..., description="first day of the week (Monday) or month")
+    key: str = Field(..., description="department / group / category code or channel; '' for all")
+    label: str
+    value: float = Field(..., description="the count; for lead_time the p50 in hours")
+    days: int = Field(..., description="working employee-days (day metrics)")
+    rate: float | None = Field(..., description="value per 100 working days")
+    p90: float | None = Field(..., description="lead_time: the 90th percentile in hours")
+    n: int = Field(..., description="lead_time: requests decided")
+    within_sla: float | None = Field(..., description="lead_time: share decided within the SLA")
+    sla_days: int | None = Field(..., description="lead_time: the usual SLA in working days")
+
+
+class TrendsOut(Schema):
+    metric: str
+    by: str
+    period: str
+    start: date = Field(..., alias="from")
+    end: date = Field(..., alias="to")
+    points: list[PointOut]
+
+
+@router.get(
+    "/analytics/trends",
+    response={200: TrendsOut, **ERRORS},
+    by_alias=True,
+    summary="Trend figures per week or month, by department, group, category or channel",
+)
+def analytics_trends(request, q: Query[TrendFilter]) -> dict[str, Any]:
+    scope = t.scope_for(request.auth)
+    if scope is None:
+        raise PermissionDeniedError()
+    points = t.trends(q.metric, by=q.by, period=q.period, start=q.start, end=q.end, scope=scope)
+    return {
+        "metric": q.metric,
+        "by": q.by,
+        "period": q.period,
+        "from": q.start,
+        "to": q.end,
+        "points": [p.as_dict() for p in points],
+    }

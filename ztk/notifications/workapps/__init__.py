@@ -1,0 +1,10 @@
+"""Messages to a person through the company's work apps (DingTalk 工作通知, WeCom 应用消息,
+Feishu 消息) and approvals decided on their interactive cards (docs/work-apps.md).
+
+Modules: `models` (the app configuration per platform, user id mappings, callback
+nonces), `config` (base URLs, which platforms are ready), `http` (guarded GET/POST and the
+platforms' answers), `tokens` (access tokens fetched and kept until they expire), `send`
+(the outbox channel), `cards` (approval cards), `crypto` (the callbacks' signatures and
+AES), `callbacks` (verify and decode a callback into a decision), `services` (settings and
+mapping writes, audited).
+"""
