@@ -22,6 +22,7 @@ urlpatterns = [
     path("hr/oversight/", include("ztk.hrdesk.urls.oversight")),
     path("corrections/", include("ztk.corrections.urls.attachments")),
     path("requests/", include("ztk.corrections.urls.requests")),
+    path("absences/", include("ztk.leave.urls")),
     path("settings/corrections/", include("ztk.corrections.urls.settings")),
     path("settings/delegations/", include("ztk.approvals.urls")),
     path("overtime/", include("ztk.overtime.urls")),

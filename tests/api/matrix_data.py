@@ -55,7 +55,56 @@ def correction_item(day: date = MON) -> dict[str, Any]:
     }
 
 
-class World:
+class AbsenceWorld:
+    """Leave requests for the matrix (mixed into World): 张三 (1002) has 5 days of annual
+    leave; a pending request for Monday waits for the supervisor."""
+
+    org: SmallOrg
+    week: None
+
+    @cached_property
+    def annual_granted(self) -> None:
+        from ztk.leave.services import ledger_credit
+
+        self.week  # noqa: B018 - days need a plan
+        ledger_credit(employee=self.org.employee, leave_type="annual", amount=5,
+                      source="matrix", kind="grant")  # fmt: skip
+
+    def _leave(self, day: date) -> Any:
+        from ztk.leave.absence_services import absence_submit
+        from ztk.leave.models import LeaveType
+
+        self.annual_granted  # noqa: B018
+        return absence_submit(
+            actor=self.org.employee.user,
+            employee=self.org.employee,
+            kind="leave",
+            leave_type=LeaveType.objects.get(code="annual"),
+            start_date=day,
+        )
+
+    @cached_property
+    def absence_pending(self) -> int:
+        return self._leave(MON).pk
+
+    @cached_property
+    def absence_approved(self) -> int:
+        from ztk.leave.absence_services import absence_approve
+
+        req = self._leave(TUE)
+        req = absence_approve(actor=self.org.supervisor.user, request=req)
+        return absence_approve(actor=self.org.hr.user, request=req).pk
+
+    def absence_submission(self) -> dict[str, Any]:
+        self.annual_granted  # noqa: B018
+        return {"employee": "1002", "kind": "leave", "type": "annual",
+                "start_date": MON.isoformat(), "start_part": "am"}  # fmt: skip
+
+    def absence_multipart(self) -> Form:
+        return Form(payload=json.dumps(self.absence_submission()), files=[png()])
+
+
+class World(AbsenceWorld):
     """Lazily built data of the small org (tests/factories.py), usable with str.format_map."""
 
     def __init__(self, org: SmallOrg) -> None:

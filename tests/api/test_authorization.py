@@ -333,6 +333,49 @@ MATRIX: list[Row] = [
         expect(403, employee=201, hr=201, auditor=404),
         lambda w: Form(file=png()),
     ),
+    # --- absences (leave, outing, trip): filing for the employee, then the same chain -------
+    Row(
+        "POST /api/v1/absences",
+        f"{V1}/absences",
+        expect(201, sysadmin=404, auditor=404),
+        lambda w: w.absence_submission(),
+    ),
+    Row(
+        "POST /api/v1/absences/multipart",
+        f"{V1}/absences/multipart",
+        expect(201, sysadmin=404, auditor=404),
+        lambda w: w.absence_multipart(),
+    ),
+    Row("GET /api/v1/absences", f"{V1}/absences?scope=all", expect(200)),
+    Row(
+        "GET /api/v1/absences/{absence_id}",
+        f"{V1}/absences/{{absence_pending}}",
+        expect(200, auditor=404),
+    ),
+    Row(
+        "POST /api/v1/absences/{absence_id}/approve",
+        f"{V1}/absences/{{absence_pending}}/approve",
+        expect(403, supervisor=200, auditor=404),
+        {"comment": "同意"},
+    ),
+    Row(
+        "POST /api/v1/absences/{absence_id}/reject",
+        f"{V1}/absences/{{absence_pending}}/reject",
+        expect(403, supervisor=200, auditor=404),
+        {"reason": "项目上线"},
+    ),
+    Row(
+        "POST /api/v1/absences/{absence_id}/withdraw",
+        f"{V1}/absences/{{absence_pending}}/withdraw",
+        expect(403, employee=200, auditor=404),
+    ),
+    Row(
+        "POST /api/v1/absences/{absence_id}/cancel",
+        f"{V1}/absences/{{absence_approved}}/cancel",
+        expect(201, sysadmin=403, auditor=404),
+        {"reason": "提前回来"},
+    ),
+    Row("GET /api/v1/balances", f"{V1}/balances?employee=1002", expect(200, auditor=404)),
     # --- overtime: filing (self, supervisor, head, HR), then one request per step ----------
     Row(
         "POST /api/v1/overtime",
@@ -445,6 +488,7 @@ REQUIRED_TAGS = {
     "attendance",
     "terminals",
     "corrections",
+    "absences",
     "notifications",
     "reports",
     "oversight",

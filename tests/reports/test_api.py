@@ -15,6 +15,7 @@ from tests import factories
 from tests.reports.data import november
 from ztk.accounts.services import api_key_create
 from ztk.attendance.models import AttendanceDay
+from ztk.reports import columns as C
 
 pytestmark = pytest.mark.django_db
 
@@ -103,6 +104,7 @@ def test_the_report_has_the_period_rows_totals_and_completeness(org, keys):
         "rest_days": 7,
         "holiday_days": 0,
         "provisional_days": 1,
+        **dict.fromkeys(C.FIGURES_KEYS_LEAVE, 0),  # 按假别 (issue 15): no request
     }
     assert body["totals"]["employees"] == 7
     assert body["totals"]["required_days"] == 24

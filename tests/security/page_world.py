@@ -178,6 +178,13 @@ def build() -> PageWorld:
         other_attachment=other_pending.attachments.get().pk,
     )
 
+    # leave (issue 15): 张三's outing on Thursday waits for 李主管
+    from ztk.leave.absence_services import absence_submit
+
+    absence = absence_submit(actor=org.employee.user, employee=org.employee, kind="outing",
+                             start_date=date(2026, 11, 26), destination="客户现场")  # fmt: skip
+    world.ids.update(absence=absence.pk)
+
     # overtime: 张三's Monday evening waits for 李主管, his Tuesday morning is approved;
     # 赵六's Monday evening waits for 钱主管.
     from ztk.overtime.services import overtime_approve, overtime_submit

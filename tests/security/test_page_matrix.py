@@ -649,6 +649,101 @@ PAGES: list[Page] = [
         post=GET_ONLY,
         case="another department's sheet",
     ),
+    # --- leave, outings, business trips (issue 15) --------------------------------------------
+    Page("absences:mine", "/absences/", get=signed_in(200), post=GET_ONLY),
+    Page(
+        "absences:new",
+        "/absences/new/?day=2026-11-27",
+        get=signed_in(200, superuser=404),  # each for themselves; the admin is nobody's
+        post=signed_in(422, superuser=404),  # no dates in the body: refused, nothing written
+        case="one's own",
+    ),
+    Page(
+        "absences:new",
+        "/absences/new/?employee=1002",
+        get=only(200, "employee", "supervisor", "head", "hr", others=404),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404),
+        body={
+            "employee": "1002",
+            "kind": "outing",
+            "start_date": "2026-11-27",
+            "destination": "客户现场",
+        },  # fmt: skip
+        case="for 张三 (self, or on his behalf)",
+    ),
+    Page(
+        "absences:preview",
+        "/absences/preview/",
+        get=POST_ONLY,
+        post=only(200, "employee", "supervisor", "head", "hr", others=404),
+        body={"employee": "1002", "kind": "outing", "start_date": "2026-11-27"},
+    ),
+    Page(
+        "absences:away",
+        "/absences/away/",
+        get=only(200, "supervisor", "other_supervisor", "head", "hr", "superuser"),
+        post=GET_ONLY,
+    ),
+    Page(
+        "absences:ledger",
+        "/absences/balances/",
+        get=signed_in(200, superuser=404),
+        post=GET_ONLY,
+        case="one's own",
+    ),  # fmt: skip
+    Page(
+        "absences:ledger",
+        "/absences/balances/?employee=1002",
+        get=only(200, *ZHANG_VIEWERS, others=404),
+        post=GET_ONLY,
+        case="张三's",
+    ),
+    Page(
+        "absences:hr_balances",
+        "/absences/hr/balances/?employee=1002",
+        get=HR_PAGE,
+        post=HR_ACTION,
+        body={"employee": "1002", "action": "opening", "leave_type": "annual", "amount": "3"},
+    ),  # fmt: skip
+    Page(
+        "absences:hr_import",
+        "/absences/hr/balances/import/",
+        get=POST_ONLY,
+        post=HR_ACTION,
+        body={"file": CsvText("employee_no,type,balance\n1002,annual,4\n")},
+    ),  # fmt: skip
+    Page("absences:report", "/absences/hr/report/", get=HR_PAGE, post=GET_ONLY),
+    Page(
+        "absences:detail",
+        "/absences/{absence}/",
+        get=only(200, *ZHANG_VIEWERS, others=404),
+        post=GET_ONLY,
+    ),
+    Page(
+        "absences:withdraw",
+        "/absences/{absence}/withdraw/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, employee=REDIRECT),
+    ),
+    Page(
+        "absences:cancel",  # not approved yet: refused with a message, nothing written
+        "/absences/{absence}/cancel/",
+        get=POST_ONLY,
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404, superuser=403),
+    ),
+    Page(
+        "absences:approve",
+        "/absences/{absence}/approve/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, supervisor=REDIRECT),
+    ),
+    Page(
+        "absences:reject",
+        "/absences/{absence}/reject/",
+        get=POST_ONLY,
+        post=only(403, *ZHANG_VIEWERS, others=404, supervisor=REDIRECT),
+        body={"reason": "人手不够"},
+    ),
     # --- correction requests ----------------------------------------------------------------
     Page("requests:mine", "/requests/", get=signed_in(200), post=GET_ONLY),
     Page("requests:inbox", "/requests/inbox/", get=signed_in(200), post=GET_ONLY),

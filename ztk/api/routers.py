@@ -1,5 +1,6 @@
 """Every router of the API, registered in one place."""
 
+from .absences import router as absences_router
 from .analytics import router as analytics_router
 from .api import api
 from .attendance import router as attendance_router
@@ -24,6 +25,7 @@ api.add_router("", groups_router)
 api.add_router("", attendance_router)
 api.add_router("", devices_router)
 api.add_router("", corrections_router)
+api.add_router("", absences_router)
 api.add_router("", notifications_router)
 api.add_router("", reports_router)
 api.add_router("", oversight_router)

@@ -42,6 +42,8 @@ NOTE_TEXT = {
 
 SLOT_KIND = {"in": pgettext_lazy("slot", "Check-in"), "out": pgettext_lazy("slot", "Check-out")}
 EXEMPTION_KIND = {"leave": _("leave"), "outing": _("outing"), "trip": _("business trip")}
+# An exempt slot's status says what covers it (the day page: 请假 / 外出 / 出差).
+EXEMPT_STATUS = {"leave": _("Leave"), "outing": _("Outing"), "trip": _("Business trip")}
 SLOT_STATUS = {
     "normal": _("Normal"),
     "late": _("Late"),

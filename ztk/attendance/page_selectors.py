@@ -27,7 +27,7 @@ from ztk.org.zones import employee_zone
 from ztk.punches.geofence_selectors import active_fences
 from ztk.punches.models import Punch, PunchSettings
 
-from .explain import SLOT_STATUS, render_notes, slot_label
+from .explain import EXEMPT_STATUS, SLOT_STATUS, render_notes, slot_label
 from .models import AttendanceDay, DayStatus
 from .quick_punch import quick_punch_due
 from .selectors import month_bounds, punches_between, punches_for_day
@@ -397,6 +397,13 @@ def _slot_views(
     requests = requests or {}
     checks = checks or {}
     views = []
+    covered: dict[Any, Any] = {}  # slot key -> what exempts it (leave, outing, trip)
+    if any(s.get("status") == "exempt" for s in row.slots):  # notes may be deferred: ask once
+        covered = {
+            n.get("slot"): (n.get("params") or {}).get("kind")
+            for n in (row.notes or [])
+            if isinstance(n, dict) and n.get("code") == "exempt"
+        }
     for slot in row.slots:
         expected = _local(slot.get("expected"), tz)
         start, end = _local(slot.get("window_start"), tz), _local(slot.get("window_end"), tz)
@@ -414,7 +421,11 @@ def _slot_views(
                 punch_id=slot.get("punch_id"),
                 punch_source=slot.get("punch_source") or "",
                 status=status,
-                status_label=str(SLOT_STATUS.get(status, status)),
+                status_label=str(
+                    EXEMPT_STATUS.get(covered.get(slot.get("key")) or "", SLOT_STATUS["exempt"])
+                    if status == "exempt"
+                    else SLOT_STATUS.get(status, status)
+                ),
                 minutes=slot.get("minutes") or 0,
                 serious=bool(slot.get("serious")),
                 half_day_absent=bool(slot.get("half_day_absent")),

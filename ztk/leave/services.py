@@ -18,11 +18,12 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -383,3 +384,108 @@ def balances_import(
             else:
                 applied += 1
     return ImportResult(applied, unchanged, [])
+
+
+# --------------------------------------------------------------------------- accrual
+
+
+def _add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    return date(day.year + month // 12, month % 12 + 1, 1)
+
+
+def accrue(*, today: date | None = None) -> int:
+    """Apply every balance-tracked type's rules up to `today` for every active employee;
+    returns the movements written. Idempotent (each movement has its source: running it
+    twice, or after a missed day, writes each once):
+
+    - ``grant:<year>``: the yearly grant, effective 1 January;
+    - ``accrual:<year>-<month>``: the monthly accrual, effective the first of the month;
+    - at the year end, when the type limits carry-over: ``yearend:<year>`` expires the
+      balance left on 31 December and ``carry:<year>`` credits back at most
+      ``carry_over_max`` (expiring after ``carry_over_expiry_months`` when set);
+    - ``carry-expiry:<year>``: on the expiry date, what was carried over and not used by
+      then (leave taken first uses the carried-over days) expires.
+    """
+    today = today or timezone.localdate()
+    written = 0
+    types = list(LeaveType.objects.filter(balance_tracked=True, active=True))
+    employees = list(
+        Employee.objects.filter(active=True)
+        .exclude(hire_date__gt=today)
+        .exclude(leave_date__lt=today)
+        .order_by("pk")
+    )
+    year_start = date(today.year, 1, 1)
+    month_start = today.replace(day=1)
+    for leave_type in types:
+        for employee in employees:
+            with transaction.atomic():
+                written += _accrue_one(employee, leave_type, year_start, month_start, today)
+    return written
+
+
+def _once(employee: Employee, leave_type: LeaveType, source: str) -> bool:
+    return not LedgerEntry.objects.filter(
+        employee=employee, leave_type=leave_type, source=source
+    ).exists()
+
+
+def _accrue_one(
+    employee: Employee, leave_type: LeaveType, year_start: date, month_start: date, today: date
+) -> int:
+    from .selectors import balance_of as balance_at
+
+    count = 0
+    year = year_start.year
+    if leave_type.carry_over_max is not None and _once(employee, leave_type, f"yearend:{year - 1}"):
+        left = balance_at(employee, leave_type, at=year_start - timedelta(days=1))
+        had_ledger = LedgerEntry.objects.filter(
+            employee=employee, leave_type=leave_type, effective__lt=year_start
+        ).exists()
+        if had_ledger and left > 0:
+            kept = min(left, leave_type.carry_over_max)
+            months = leave_type.carry_over_expiry_months
+            post(employee=employee, leave_type=leave_type, kind=Movement.EXPIRY, amount=-left,
+                 source=f"yearend:{year - 1}", effective=year_start,
+                 note=str(_("Year-end balance")), allow_negative=True)  # fmt: skip
+            count += 1
+            if kept > 0:
+                post(employee=employee, leave_type=leave_type, kind=Movement.CARRY_OVER,
+                     amount=kept, source=f"carry:{year - 1}", effective=year_start,
+                     expires=_add_months(year_start, months) if months else None)  # fmt: skip
+                count += 1
+    if leave_type.yearly_grant > 0 and _once(employee, leave_type, f"grant:{year}"):
+        post(employee=employee, leave_type=leave_type, kind=Movement.GRANT,
+             amount=leave_type.yearly_grant, source=f"grant:{year}",
+             effective=year_start)  # fmt: skip
+        count += 1
+    key = f"accrual:{month_start:%Y-%m}"
+    if leave_type.monthly_accrual > 0 and _once(employee, leave_type, key):
+        post(employee=employee, leave_type=leave_type, kind=Movement.ACCRUAL,
+             amount=leave_type.monthly_accrual, source=key, effective=month_start)  # fmt: skip
+        count += 1
+    carried = LedgerEntry.objects.filter(
+        employee=employee, leave_type=leave_type, kind=Movement.CARRY_OVER,
+        expires__isnull=False, expires__lte=today,
+    ).order_by("pk")  # fmt: skip
+    for entry in carried:
+        source = f"carry-expiry:{entry.effective.year}"
+        if not _once(employee, leave_type, source) or entry.expires is None:
+            continue
+        used = -(
+            LedgerEntry.objects.filter(
+                employee=employee, leave_type=leave_type,
+                kind__in=(Movement.DEDUCTION, Movement.RESTORATION),
+                effective__gte=entry.effective, effective__lt=entry.expires,
+            ).aggregate(s=Sum("amount"))["s"] or Decimal(0)
+        )  # fmt: skip
+        unused = max(Decimal(0), entry.amount - max(used, Decimal(0)))
+        account = lock_account(employee, leave_type)
+        lapse = min(unused, max(account.balance, Decimal(0)))
+        if lapse > 0:
+            post(employee=employee, leave_type=leave_type, kind=Movement.EXPIRY, amount=-lapse,
+                 source=source, effective=entry.expires,
+                 note=str(_("Carried-over balance expired")))  # fmt: skip
+            count += 1
+    return count

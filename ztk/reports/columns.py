@@ -87,7 +87,28 @@ OVERTIME = (
 )  # fmt: skip
 FIGURES = FIGURES[:-3] + OVERTIME + FIGURES[-3:]  # before the rest/holiday/provisional days
 
+# 按假别: approved requests' amounts per leave type (reports/leave_columns.py), at the end.
+LEAVE_BY_TYPE = tuple(
+    Column(f"leave_{code}_{unit}", zh, en, unit, 10, True)
+    for code, unit, zh, en in (
+        ("annual", "days", "年假(天)", "Annual leave (days)"),
+        ("sick", "days", "病假(天)", "Sick leave (days)"),
+        ("personal", "days", "事假(天)", "Personal leave (days)"),
+        ("marriage", "days", "婚假(天)", "Marriage leave (days)"),
+        ("maternity", "days", "产假(天)", "Maternity leave (days)"),
+        ("bereavement", "days", "丧假(天)", "Bereavement leave (days)"),
+        ("compensatory", "hours", "调休(小时)", "Time off in lieu (hours)"),
+        ("other", "days", "其他假(天)", "Other leave (days)"),
+        ("outing", "days", "外出(天)", "Outing (days)"),
+        ("trip", "days", "出差(天)", "Business trip (days)"),
+    )
+)
+FIGURES = FIGURES + LEAVE_BY_TYPE
+
 SUMMARY_COLUMNS = IDENTITY + FIGURES
+FIGURES_KEYS_LEAVE = tuple(
+    c.key for c in FIGURES if c.key.startswith("leave_") and c.key.count("_") >= 2
+)
 TOTAL_KEYS = tuple(c.key for c in FIGURES if c.total)
 
 # --- 部门汇总: one row per department ----------------------------------------------------

@@ -35,6 +35,7 @@ from ztk.org.zones import ZoneNames
 from ztk.scheduling.models import Shift
 
 from . import columns as C
+from .leave_columns import leave_by_type
 
 BAD_PERIOD = "bad_period"
 EXEMPT_KINDS = ("leave", "outing", "trip")
@@ -98,6 +99,16 @@ class EmployeeSummary:
     leave_hours: float = 0.0
     outing_hours: float = 0.0
     trip_hours: float = 0.0
+    leave_annual_days: float = 0.0
+    leave_sick_days: float = 0.0
+    leave_personal_days: float = 0.0
+    leave_marriage_days: float = 0.0
+    leave_maternity_days: float = 0.0
+    leave_bereavement_days: float = 0.0
+    leave_compensatory_hours: float = 0.0
+    leave_other_days: float = 0.0
+    leave_outing_days: float = 0.0
+    leave_trip_days: float = 0.0
     worked_hours: float = 0.0
     overtime_weekday_hours: float = 0.0
     overtime_rest_hours: float = 0.0
@@ -305,6 +316,10 @@ def monthly_summary(
         s.overtime_weekday_hours = _hours(a["ot_weekday"])
         s.overtime_rest_hours = _hours(a["ot_rest"])
         s.overtime_holiday_hours = _hours(a["ot_holiday"])
+    for employee_id, figures in leave_by_type(by_id, period_start, period_end).items():
+        s = by_id[employee_id]
+        for key, value in figures.items():
+            setattr(s, key, round(value, 2))
     return out
 
 

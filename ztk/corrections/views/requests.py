@@ -28,6 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from ztk.approvals import registry
 from ztk.approvals.inboxes import queue_links
 from ztk.attendance.days import employee_zone
 from ztk.core.errors import DomainError, NotFoundError
@@ -833,6 +834,7 @@ def _inbox(
                 "any_batch": any(r.can_batch for r in rows),
                 "summary": summary or [],
                 "now": now,
+                "other_sections": registry.inbox_sections(request),
                 "other_queues": queue_links(request.user),
                 **_nav(request, "inbox"),
             },
