@@ -5,7 +5,9 @@ from __future__ import annotations
 import logging
 
 from huey import crontab
-from huey.contrib.djhuey import db_periodic_task, lock_task
+from huey.contrib.djhuey import db_periodic_task
+
+from ztk.core.leases import leased
 
 from .services import accrue
 
@@ -13,7 +15,7 @@ log = logging.getLogger(__name__)
 
 
 @db_periodic_task(crontab(minute="40", hour="0"))
-@lock_task("leave-accrual")
+@leased("leave-accrual")
 def leave_accrual() -> None:
     """Daily at 00:40: yearly grants, monthly accruals, carry-over and its expiry. Each
     movement is written once (its source), so a missed or repeated run is harmless."""
