@@ -53,6 +53,7 @@ from .models import (
     Status,
 )
 from .rules import is_participant, may_act, may_file_for, may_view
+from .selectors import absences_for
 from .services import post
 
 NOT_PENDING = "not_pending"
@@ -615,8 +616,6 @@ class Absences:
         """The approver inbox's part for absence requests (rendered)."""
         from django.template.loader import render_to_string
         from django.utils import timezone as tz
-
-        from .selectors import absences_for
 
         user = request.user
         waiting = list(absences_for(user, scope="to_approve")[:200])

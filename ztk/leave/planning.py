@@ -38,6 +38,7 @@ from .models import (
     Unit,
 )
 from .selectors import balance_of
+from .services import insufficient, lock_account
 
 INSUFFICIENT_BALANCE = "insufficient_balance"
 OVERLAPS_EXISTING = "overlaps_existing"
@@ -222,15 +223,11 @@ def plan_request(
         )
     if leave_type is not None and leave_type.balance_tracked:
         if lock:
-            from .services import lock_account  # the write side's lock, taken here
-
             lock_account(employee, leave_type)
         planned.balance = balance_of(employee, leave_type)
         planned.held = held_by_pending(employee, leave_type, exclude=exclude)
         available = planned.balance - planned.held
         if planned.amount > available and not leave_type.allow_negative:
-            from .services import insufficient
-
             error = insufficient(leave_type, available, planned.amount)
             error.details = {**error.details, "balance": str(planned.balance),
                              "held_by_pending": str(planned.held)}  # fmt: skip

@@ -434,12 +434,10 @@ def _once(employee: Employee, leave_type: LeaveType, source: str) -> bool:
 def _accrue_one(
     employee: Employee, leave_type: LeaveType, year_start: date, month_start: date, today: date
 ) -> int:
-    from .selectors import balance_of as balance_at
-
     count = 0
     year = year_start.year
     if leave_type.carry_over_max is not None and _once(employee, leave_type, f"yearend:{year - 1}"):
-        left = balance_at(employee, leave_type, at=year_start - timedelta(days=1))
+        left = balance_of(employee, leave_type, at=year_start - timedelta(days=1))
         had_ledger = LedgerEntry.objects.filter(
             employee=employee, leave_type=leave_type, effective__lt=year_start
         ).exists()

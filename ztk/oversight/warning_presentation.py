@@ -9,6 +9,7 @@ from typing import Any
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
+from ztk.org.models import Employee
 from ztk.org.rules import can_use_hr_desk
 
 from . import warning_checks as wc
@@ -94,8 +95,6 @@ def evidence(w: EarlyWarning, user: Any) -> list[EvidenceRow]:
     people = {}
     days = [e for e in items if e.get("kind") == wc.DAY]
     if days:
-        from ztk.org.models import Employee  # noqa: PLC0415 - only for day evidence
-
         people = Employee.objects.in_bulk([e["id"] for e in days if isinstance(e.get("id"), int)])
     for item in items:
         kind = item.get("kind")
