@@ -87,7 +87,7 @@ def test_bad_filters_fall_back_to_the_defaults(month):
 
 def test_the_api_answers_the_figures_and_refuses_bad_questions(month):
     hr = as_user(month.hr.user)
-    ok = hr.get(f"/api/v1/analytics/trends?metric=corrections&by=channel&period=month&{RANGE}")
+    ok = hr.get(f"/api/v1/analytics/trends?metric=corrections&by=channel&interval=month&{RANGE}")
     assert ok.status_code == 200
     assert [(p["key"], p["value"]) for p in ok.json()["points"]] == [("mobile", 1), ("web", 2)]
     lead = hr.get(f"/api/v1/analytics/trends?metric=lead_time&{RANGE}").json()["points"]
@@ -95,7 +95,7 @@ def test_the_api_answers_the_figures_and_refuses_bad_questions(month):
 
     for query, code in [
         (f"metric=late&by=channel&{RANGE}", "analytics_bad_by"),
-        (f"metric=late&period=day&{RANGE}", "analytics_bad_period"),
+        (f"metric=late&interval=day&{RANGE}", "analytics_bad_period"),
         ("metric=late&from=2026-12-01&to=2026-11-01", "analytics_bad_range"),
         ("metric=late", "analytics_bad_range"),
         ("metric=late&from=2020-01-01&to=2026-01-01", "analytics_range_too_long"),

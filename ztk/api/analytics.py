@@ -1,6 +1,6 @@
 """Analytics trends (HR for everyone, department heads for their departments).
 
-`GET /api/v1/analytics/trends?metric=&by=&period=&from=&to=` → `{metric, by, period,
+`GET /api/v1/analytics/trends?metric=&by=&interval=&from=&to=` → `{metric, by, interval,
 from, to, points}`: the figures of ``ztk.oversight.trends.trends`` (the same numbers the
 pages /hr/analytics/ draw; docs/analytics.md says what each one means). A metric, split,
 period or range the selector cannot answer is refused with 422 and a stable code
@@ -35,9 +35,14 @@ class TrendFilter(Schema):
         max_length=32,
         description="all, department, group (corrections also: category, channel)",
     )
-    period: str = Field("week", max_length=8, description="week (Monday) or month")
+    interval: str = Field("week", max_length=8, description="week (Monday) or month")
     start: date | None = Field(None, alias="from", description="first day (inclusive)")
-    end: date | None = Field(None, alias="to", description="last day (inclusive)")
+    end: date | None = Field(
+        None,
+        alias="to",
+        description=f"last day (inclusive); at most {t.MAX_DAYS} days from `from` (a longer "
+        f"range: 422 `{t.RANGE_TOO_LONG}`)",
+    )
 
 
 class PointOut(Schema):
@@ -56,7 +61,7 @@ class PointOut(Schema):
 class TrendsOut(Schema):
     metric: str
     by: str
-    period: str
+    interval: str
     start: date = Field(..., alias="from")
     end: date = Field(..., alias="to")
     points: list[PointOut]
@@ -72,11 +77,11 @@ def analytics_trends(request, q: Query[TrendFilter]) -> dict[str, Any]:
     scope = t.scope_for(request.auth)
     if scope is None:
         raise PermissionDeniedError()
-    points = t.trends(q.metric, by=q.by, period=q.period, start=q.start, end=q.end, scope=scope)
+    points = t.trends(q.metric, by=q.by, period=q.interval, start=q.start, end=q.end, scope=scope)
     return {
         "metric": q.metric,
         "by": q.by,
-        "period": q.period,
+        "interval": q.interval,
         "from": q.start,
         "to": q.end,
         "points": [p.as_dict() for p in points],
