@@ -76,6 +76,31 @@ API_PROBES: dict[str, Probe] = {
     ),
     # Open to some roles only: the others are refused alike, before any look-up.
     "GET /corrections": Probe("GET", lambda no: f"{V1}/corrections?employee={no}", viewer=False),
+    "GET /overtime": Probe("GET", lambda no: f"{V1}/overtime?employee={no}", viewer=False),
+    "POST /overtime": Probe(
+        "POST",
+        lambda no: f"{V1}/overtime",
+        lambda no: {
+            "employee": no,
+            "start": f"{DAY}T18:30:00+08:00",
+            "end": f"{DAY}T20:30:00+08:00",
+            "reason": "上线加班",
+        },
+    ),
+    "GET /absences": Probe("GET", lambda no: f"{V1}/absences?employee={no}", viewer=False),
+    "POST /absences": Probe(
+        "POST",
+        lambda no: f"{V1}/absences",
+        lambda no: {
+            "employee": no,
+            "kind": "leave",
+            "type": "personal",
+            "start_date": DAY,
+            "end_date": DAY,
+            "reason": "家中有事",
+        },
+    ),
+    "GET /balances": Probe("GET", lambda no: f"{V1}/balances?employee={no}"),
     "GET /employees/{employee_no}": Probe("GET", lambda no: f"{V1}/employees/{no}", viewer=False),
     "PUT /employees/{employee_no}": Probe(
         "PUT", lambda no: f"{V1}/employees/{no}", lambda no: {"name": "某人"}, viewer=False

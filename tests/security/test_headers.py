@@ -50,6 +50,11 @@ SAMPLE_ARGS = {
     "finding_id": "1",
     "webhook_id": "1",
     "year": "2026",
+    "absence_id": "1",
+    "overtime_id": "1",
+    "warning_id": "1",
+    "platform": "dingtalk",
+    "slot": "in1",
 }
 # A <script> without src= that is not a JSON data block (json_script) runs inline.
 INLINE_SCRIPT = re.compile(

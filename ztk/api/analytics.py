@@ -18,24 +18,24 @@ from ninja import Field, Query, Router, Schema
 from ztk.core.errors import PermissionDeniedError
 from ztk.oversight import trends as t
 
-from .schemas import ErrorOut
+from .schemas import ErrorOut, Text
 
 router = Router(tags=["analytics"])
 ERRORS = {401: ErrorOut, 403: ErrorOut, 422: ErrorOut}
 
 
 class TrendFilter(Schema):
-    metric: str = Field(
+    metric: str = Text(
         ...,
         max_length=32,
         description="late, early, missing, absent, field, corrections, lead_time",
     )
-    by: str = Field(
+    by: str = Text(
         "all",
         max_length=32,
         description="all, department, group (corrections also: category, channel)",
     )
-    interval: str = Field("week", max_length=8, description="week (Monday) or month")
+    interval: str = Text("week", max_length=8, description="week (Monday) or month")
     start: date | None = Field(None, alias="from", description="first day (inclusive)")
     end: date | None = Field(
         None,
