@@ -25,9 +25,9 @@ from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import add_text_validators
 from ztk.org.rules import can_change_finding_thresholds, can_see_findings, is_hr
 
-from . import presentation, selectors, services
-from .models import Finding, FindingThresholds, Rule, Severity, State
-from .rules import can_handle
+from .. import presentation, selectors, services
+from ..models import Finding, FindingThresholds, Rule, Severity, State
+from ..rules import can_handle
 
 PAGE_SIZE = 30
 

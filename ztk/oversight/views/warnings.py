@@ -19,10 +19,10 @@ from django.views.decorators.http import require_POST, require_safe
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.org.rules import is_auditor, is_hr
 
-from . import warning_presentation as wp
-from . import warning_selectors as ws
-from . import warning_services as services
-from .models import EarlyWarning, WarningKind, WarningState
+from .. import warning_presentation as wp
+from .. import warning_selectors as ws
+from .. import warning_services as services
+from ..models import EarlyWarning, WarningKind, WarningState
 
 PAGE_SIZE = 30
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import warning_views as views
+from ..views import warnings as views
 
 app_name = "warnings"
 

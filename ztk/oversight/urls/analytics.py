@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import analytics_views as views
+from ..views import analytics as views
 
 app_name = "analytics"
 

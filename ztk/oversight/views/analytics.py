@@ -27,8 +27,8 @@ from ztk.core.errors import DomainError
 from ztk.core.parse import parse_day, parse_int
 from ztk.core.spreadsheets import csv_bytes
 
-from . import charts
-from . import trends as t
+from .. import charts
+from .. import trends as t
 
 TREND_METRICS = ("missing", "late", "early", "absent", "field", "corrections")
 WEEKDAYS = (

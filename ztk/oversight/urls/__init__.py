@@ -1,0 +1,1 @@
+"""Oversight URLconfs, one module per mount (config/urls.py)."""

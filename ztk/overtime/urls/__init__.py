@@ -1,0 +1,1 @@
+"""Overtime URLconfs, one module per mount (config/urls.py)."""
