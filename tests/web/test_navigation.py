@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-HOME, APPROVALS, TEAM, HR, REPORTS, AUDIT, SETTINGS = (
+HOME, APPROVALS, TEAM, WARNINGS, HR, REPORTS, AUDIT, SETTINGS = (
     "/",
     "/approvals/",
     "/attendance/team/",
+    "/hr/oversight/warnings/",  # department heads' early warnings (HR: from the hub)
     "/hr/",
     "/reports/",
     "/audit/",
@@ -28,7 +29,7 @@ def _nav(client, user):
         ("employee", [HOME]),
         ("stranger", [HOME]),
         ("manager", [HOME, APPROVALS, TEAM]),
-        ("head", [HOME, APPROVALS, TEAM]),
+        ("head", [HOME, APPROVALS, TEAM, WARNINGS]),
         ("hr", [HOME, APPROVALS, TEAM, HR, REPORTS, SETTINGS]),
         ("auditor", [HOME, AUDIT, SETTINGS]),  # reads the settings
         ("sysadmin", [HOME, TEAM, REPORTS, AUDIT, SETTINGS]),
