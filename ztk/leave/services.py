@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
-from ztk.core.text import clean_text
+from ztk.core.text import clean_text, is_clean_text
 from ztk.org.models import Employee
 from ztk.org.rules import is_hr, is_sysadmin
 
@@ -76,7 +76,14 @@ def insufficient(leave_type: LeaveType, balance: Decimal, wanted: Decimal) -> Do
 def leave_type_of(value: LeaveType | str) -> LeaveType:
     if isinstance(value, LeaveType):
         return value
-    found = LeaveType.objects.filter(code=str(value)).first()
+    code = str(value)
+    # A code with a control character (NUL: PostgreSQL refuses it in a query) or of any
+    # length no code has is simply not a type: the same refusal, before any query.
+    found = (
+        LeaveType.objects.filter(code=code).first()
+        if is_clean_text(code) and len(code) <= LeaveType._meta.get_field("code").max_length
+        else None
+    )
     if found is None:
         raise DomainError(UNKNOWN_TYPE, _("There is no leave type %(code)s.") % {"code": value})
     return found
