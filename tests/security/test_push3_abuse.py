@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import time_machine
+from django.core.cache import cache
 
 from tests.devices.conftest import make_device
 from tests.devices.test_protocol3 import sample
@@ -40,6 +41,15 @@ AT = datetime(2026, 11, 26, 8, 50)
 
 def rt(pin: str, minute: int) -> str:
     return f"time=2026-11-26 09:{minute:02d}:00\tpin={pin}\tevent=0\tinoutstatus=0\tverifytype=15"
+
+
+@pytest.fixture(autouse=True)
+def fresh_registration_counters():
+    """Registration rates live in the cache, which outlives a test (tests/devices does the
+    same): an earlier test's registrations from 127.0.0.1 must not count here."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture
