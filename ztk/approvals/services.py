@@ -54,6 +54,16 @@ def users(ids: Iterable[int]) -> list[Any]:
     return list(User.objects.filter(pk__in=list(ids), is_active=True).order_by("pk"))
 
 
+def step_recipients(step: dict[str, Any] | None) -> list[Any]:
+    """Who hears that a step waits: its approvers, and every HR user when HR decides it
+    (whoever of them takes it). Every request type tells its approvers through this."""
+    step = step or {}
+    people = users(step.get("approvers", []))
+    if step.get("kind") == ApproverKind.HR:
+        people = [*people, *hr_users()]
+    return people
+
+
 def today_for(d: Decidable, req: Any, now: datetime) -> date:
     return now.astimezone(d.zone(req)).date()
 

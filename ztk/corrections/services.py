@@ -327,11 +327,7 @@ def _describe(req: CorrectionRequest) -> dict[str, Any]:
 
 
 def _notify_approvers(req: CorrectionRequest) -> None:
-    step = req.step() or {}
-    people = approvals.users(step.get("approvers", []))
-    if step.get("kind") == ApproverKind.HR:
-        people = [*people, *approvals.hr_users()]
-    people = [u for u in people if not is_participant(u, req)]
+    people = [u for u in approvals.step_recipients(req.step()) if not is_participant(u, req)]
     title = (
         _("[Expedited] Correction to approve: %(name)s %(day)s %(slot)s")
         if req.expedited

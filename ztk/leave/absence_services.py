@@ -180,11 +180,7 @@ def _notify(
 
 
 def _notify_approvers(req: AbsenceRequest) -> None:
-    step = req.step() or {}
-    people = approvals.users(step.get("approvers", []))
-    if step.get("kind") == ApproverKind.HR:
-        people = [*people, *approvals.hr_users()]
-    people = [u for u in people if not is_participant(u, req)]
+    people = [u for u in approvals.step_recipients(req.step()) if not is_participant(u, req)]
     _notify(
         "absence_submitted",
         people,
