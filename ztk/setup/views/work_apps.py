@@ -94,6 +94,8 @@ def _sections(errors: dict[str, str], posted: dict[str, Any]) -> list[dict[str, 
             "active": mine.get("active", app.active) if mine else app.active,
             "mapped": mapped.get(platform, 0),
             "callback": site_url(reverse("web:workapp_callback", args=[platform])),
+            # The sign-in entry HR pastes into the workbench (the app's home page address).
+            "signin": site_url(reverse("web:workapp_signin", args=[platform])),
             "error": errors.get(platform, ""),
         })  # fmt: skip
     return out

@@ -1,0 +1,32 @@
+// Sign in with DingTalk (H5 micro-app 免登): ask DingTalk's JSAPI for an authCode and post
+// it with the state to /workapps/dingtalk/signin/done. `dd` comes from DingTalk's JSAPI
+// script, which the page includes only inside DingTalk's client (docs/work-apps.md).
+(function () {
+  "use strict";
+  var form = document.getElementById("workapp-signin");
+  var status = document.getElementById("workapp-status");
+  if (!form || !status) return;
+  var say = function (key) { status.textContent = status.getAttribute("data-" + key) || ""; };
+  var post = function (code) {
+    if (!code) { say("failed"); return; }
+    form.elements.code.value = String(code);
+    form.submit();
+  };
+  var dd = window.dd;
+  if (!dd || !dd.runtime || !dd.runtime.permission || (dd.env && dd.env.platform === "notInDingTalk")) {
+    say("outside");
+    return;
+  }
+  var corpId = form.getAttribute("data-corp-id");
+  var ask = function () {
+    dd.runtime.permission.requestAuthCode({
+      corpId: corpId,
+      clientId: form.getAttribute("data-client-id"),
+      onSuccess: function (result) { post(result && (result.code || result.authCode)); },
+      onFail: function () { say("failed"); }
+    });
+  };
+  say("waiting");
+  if (typeof dd.ready === "function") dd.ready(ask); else ask();
+  if (typeof dd.error === "function") dd.error(function () { say("failed"); });
+})();
