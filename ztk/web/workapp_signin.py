@@ -15,6 +15,7 @@ account has one, is asked exactly as after a password). Rules (docs/work-apps.md
 
 from __future__ import annotations
 
+import logging
 import secrets
 import time
 from typing import Any
@@ -41,6 +42,7 @@ from ztk.notifications.workapps.models import WorkApp
 from ztk.notifications.workapps.services import signin_code_claim, signin_refused_record
 
 User = get_user_model()
+log = logging.getLogger(__name__)
 
 PENDING = "ztk_workapp_signin"
 # DingTalk's JSAPI (dd.*), loaded by the DingTalk page only when the page is open inside
@@ -105,11 +107,24 @@ def _refused(
     detail: str = "",
     status: int = 403,
 ) -> HttpResponse:
-    """The page that says what happened and what to do; the refusal audited and counted."""
-    signin_refused_record(
-        platform=platform, code=code, platform_user_id=platform_user_id, user=user, detail=detail
-    )
-    signin.count_failure(client_ip(request.META))
+    """The page that says what happened and what to do.
+
+    Audited and counted toward the address's limit: every refusal once the person came back
+    with this session's state, and "not set up" (someone was sent here, HR wants to know).
+    A missing or wrong state (anyone can send one: a forged or replayed link) and the
+    limit's own refusal are logged only, as forged card callbacks are, so nobody on the
+    internet can fill the audit log."""
+    if code in (signin.BAD_STATE, signin.TOO_MANY):
+        log.warning("work app sign-in refused (%s): %s", platform, code)
+    else:
+        signin_refused_record(
+            platform=platform,
+            code=code,
+            platform_user_id=platform_user_id,
+            user=user,
+            detail=detail,
+        )
+        signin.count_failure(client_ip(request.META))
     messages = {
         signin.NOT_CONFIGURED: _(
             "Signing in with %(platform)s is not set up here. Log in with your user name and "
@@ -199,7 +214,8 @@ def start(request: HttpRequest, platform: str) -> HttpResponse:
         return _refused(request, platform, signin.TOO_MANY, status=429)
     app = _app(platform)
     if app is None:
-        return _refused(request, platform, signin.NOT_CONFIGURED, status=404)
+        # Not an error of the person's: a page telling them how to log in instead (200).
+        return _refused(request, platform, signin.NOT_CONFIGURED, status=200)
     state = _start(request, platform)
     if platform != Platform.DINGTALK:
         return redirect(
@@ -237,8 +253,8 @@ def done(request: HttpRequest, platform: str) -> HttpResponse:
     if pending is None:
         return _refused(request, platform, signin.BAD_STATE, status=400)
     app = _app(platform)
-    if app is None:
-        return _refused(request, platform, signin.NOT_CONFIGURED, status=404)
+    if app is None:  # switched off between the start and now
+        return _refused(request, platform, signin.NOT_CONFIGURED, status=200)
     code = str(data.get("code") or data.get("authCode") or "")
     if not signin.code_ok(code):
         return _refused(request, platform, signin.BAD_CODE, status=400)
