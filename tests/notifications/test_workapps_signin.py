@@ -489,3 +489,16 @@ def test_the_work_apps_page_shows_each_entry_address_with_a_copy_button(org, set
         )
         assert f'data-copy="{platform}-signin-url"' in html
     assert "setup/work_apps.js" in html
+
+
+def test_dingtalk_sign_in_works_during_maintenance(org, platforms, settings):
+    settings.MAINTENANCE_MODE = True
+    make_app("dingtalk")
+    link("dingtalk", org.employee.user, "ding-e")
+    platforms.signin_as["dingtalk"] = "ding-e"
+    client = Client()
+
+    response = sign_in_dingtalk(client, platforms)
+
+    assert response.status_code == 302
+    assert logged_in_as(client) == str(org.employee.user.pk)

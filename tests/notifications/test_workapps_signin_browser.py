@@ -36,6 +36,14 @@ window.dd = {
 };
 """
 
+# DingTalk's unified JSAPI: dd.getAuthCode({corpId, success, fail}) → {authCode}.
+FAKE_DD_UNIFIED = """
+window.dd = {
+  env: {platform: "ios"},
+  getAuthCode: function (o) { setTimeout(function () { o.success({authCode: "%s"}); }, 10); }
+};
+"""
+
 
 @pytest.fixture(scope="module")
 def chromium():
@@ -89,6 +97,16 @@ def test_phone_signs_in_from_wecom_and_dingtalk(live_server, org, platforms, chr
     )
     [call] = platforms.of("/topapi/v2/user/getuserinfo")
     assert call.body == {"code": code}
+    context.close()
+
+    # The same with DingTalk's unified JSAPI.
+    code = platforms.issue_code("dingtalk", "ding-colleague")
+    context = chromium.new_context(viewport={"width": 375, "height": 800}, locale="zh-CN")
+    context.add_init_script(FAKE_DD_UNIFIED % code)
+    page = context.new_page()
+    page.goto(f"{base}/workapps/dingtalk/signin")
+    page.wait_for_url(f"{base}/")
+    assert platforms.of("/topapi/v2/user/getuserinfo")[-1].body == {"code": code}
     context.close()
 
     # Outside DingTalk (no JSAPI): the page says where to open it, and nobody is signed in.

@@ -13,18 +13,30 @@
     form.submit();
   };
   var dd = window.dd;
-  if (!dd || !dd.runtime || !dd.runtime.permission || (dd.env && dd.env.platform === "notInDingTalk")) {
+  var legacy = dd && dd.runtime && dd.runtime.permission && dd.runtime.permission.requestAuthCode;
+  var unified = dd && (dd.requestAuthCode || dd.getAuthCode);
+  if (!dd || !(legacy || unified) || (dd.env && dd.env.platform === "notInDingTalk")) {
     say("outside");
     return;
   }
-  var corpId = form.getAttribute("data-corp-id");
+  var options = {
+    corpId: form.getAttribute("data-corp-id"),
+    clientId: form.getAttribute("data-client-id")
+  };
+  var got = function (result) { post(result && (result.code || result.authCode)); };
+  var failed = function () { say("failed"); };
   var ask = function () {
-    dd.runtime.permission.requestAuthCode({
-      corpId: corpId,
-      clientId: form.getAttribute("data-client-id"),
-      onSuccess: function (result) { post(result && (result.code || result.authCode)); },
-      onFail: function () { say("failed"); }
-    });
+    if (legacy) {
+      // dd.runtime.permission.requestAuthCode: onSuccess / onFail (DingTalk's classic JSAPI)
+      dd.runtime.permission.requestAuthCode({
+        corpId: options.corpId, clientId: options.clientId, onSuccess: got, onFail: failed
+      });
+    } else {
+      // The unified JSAPI (dd.requestAuthCode / dd.getAuthCode): success / fail
+      unified.call(dd, {
+        corpId: options.corpId, clientId: options.clientId, success: got, fail: failed
+      });
+    }
   };
   say("waiting");
   if (typeof dd.ready === "function") dd.ready(ask); else ask();
