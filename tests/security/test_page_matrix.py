@@ -1310,6 +1310,17 @@ PAGES: list[Page] = [
     Page(
         "web:workapp_callback", "/workapps/wecom/callback", get=everyone(403), post=everyone(403)
     ),  # fmt: skip
+    # Sign in from the work app: open to all (it is a way in). No app is set up here, so
+    # the entry is the page saying so (audited: HR sees who was sent there); the way back
+    # without this session's state is refused (400, logged only). The flows with a
+    # platform: tests/notifications/test_workapps_signin.py.
+    Page("web:workapp_signin", "/workapps/wecom/signin", get=everyone(200), post=everyone(405)),
+    Page(
+        "web:workapp_signin_done",
+        "/workapps/wecom/signin/done",
+        get=everyone(400),
+        post=everyone(400),
+    ),
 ]
 
 
