@@ -23,7 +23,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from ztk.approvals import chains
+from ztk.approvals import cancellation, chains
 from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
 from ztk.approvals.models import DEFAULT_DEADLINE_WORKING_DAYS, ActionKind, ApproverKind
@@ -57,17 +57,16 @@ from .selectors import absences_for
 from .services import post
 
 NOT_PENDING = "not_pending"
-NOT_APPROVED = "not_approved"
+NOT_APPROVED = cancellation.NOT_APPROVED  # the cancellation refusals: ztk.approvals owns them
 SELF_APPLY_OFF = "self_apply_off"
 REASON_REQUIRED = "reason_required"
-ALREADY_CANCELLING = "already_cancelling"
+ALREADY_CANCELLING = cancellation.ALREADY_CANCELLING
 MAX_ATTACHMENTS = 5
 MESSAGES = {
     NOT_PENDING: _("This request is no longer pending; it cannot be changed."),
-    NOT_APPROVED: _("Only an approved request can be cancelled."),
     SELF_APPLY_OFF: _("In your group the supervisor or HR files these requests for you."),
     REASON_REQUIRED: _("Give a reason."),
-    ALREADY_CANCELLING: _("A cancellation of this request is already waiting for approval."),
+    **cancellation.MESSAGES,
 }
 KIND_NAMES = {
     Kind.LEAVE: _("leave"),
@@ -374,11 +373,11 @@ def _apply(req: AbsenceRequest, now: datetime) -> None:
     req.exemptions.add(*made)
 
 
-def _undo(original: AbsenceRequest, cancellation: AbsenceRequest) -> None:
+def _undo(original: AbsenceRequest, cancel_req: AbsenceRequest) -> None:
     """Cancel an approved request: void its exemptions, restore what was debited."""
     for exemption in original.exemptions.filter(voided_at__isnull=True):
         scheduling.exemption_void(
-            actor=None, exemption=exemption, reason=f"销假 #{cancellation.pk} (#{original.pk})"
+            actor=None, exemption=exemption, reason=f"销假 #{cancel_req.pk} (#{original.pk})"
         )
     debit = LedgerEntry.objects.filter(
         employee=original.employee, source=_deduct_source(original)
@@ -391,23 +390,16 @@ def _undo(original: AbsenceRequest, cancellation: AbsenceRequest) -> None:
             amount=-debit.amount,
             source=f"absence:{original.pk}:restore",
             effective=original.start_date,
-            note=f"#{original.pk} ← #{cancellation.pk}",
+            note=f"#{original.pk} ← #{cancel_req.pk}",
             allow_negative=True,
         )
 
 
 def _finish_approval(req: AbsenceRequest, *, actor: Any, now: datetime, comment: str) -> None:
     if req.cancels_id is not None:
-        original = _lock(req.cancels_id)
-        if original.status != Status.APPROVED:
-            raise DomainError(NOT_APPROVED, MESSAGES[NOT_APPROVED])
-        before = _snap(original)
-        _undo(original, req)
-        original.status = Status.CANCELLED
-        original.save(update_fields=["status"])
-        record("leave.request.cancelled", obj=original, actor=actor, before=before,
-               after=_snap(original), extra={"cancellation": req.pk})  # fmt: skip
-        approvals.end_route(req, Status.APPROVED, actor, now)
+        original = cancellation.finish_cancellation(
+            ABSENCES, req, actor=actor, now=now, undo=_undo, snap=_snap
+        )
         _notify_participants(
             original,
             "absence_cancelled",
@@ -527,10 +519,7 @@ def absence_cancel(
         _visible_or_404(actor, original)
         if not may_file_for(actor, original.employee):
             raise PermissionDeniedError()
-        if original.status != Status.APPROVED or original.cancels_id is not None:
-            raise DomainError(NOT_APPROVED, MESSAGES[NOT_APPROVED])
-        if original.cancellations.filter(status=Status.PENDING).exists():
-            raise DomainError(ALREADY_CANCELLING, MESSAGES[ALREADY_CANCELLING])
+        cancellation.refuse_uncancellable(original)
         days = [date.fromisoformat(i[2]) for i in original.intervals]
         closed = planning.closed_days(original.employee.attendance_group_id, days)
         if closed:
