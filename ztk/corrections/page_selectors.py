@@ -381,6 +381,7 @@ class RequestRow:
     overdue: bool = False
     can_batch: bool = False
     age: timedelta | None = None
+    type_label: str = ""  # set on the approver's inbox, where every request type is listed
 
     @property
     def status_label(self) -> str:
@@ -440,6 +441,7 @@ class InboxFilters:
     search: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    type: str = ""  # waiting: one request type ("correction", "overtime" …) or every one
 
     def apply(self, qs: QuerySet[CorrectionRequest]) -> QuerySet[CorrectionRequest]:
         if self.search:

@@ -8,17 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext
 
 from ztk import engine
-from ztk.approvals.inboxes import QueueLink
 from ztk.approvals.rules import waiting_q
 from ztk.attendance.overtime_inputs import OvertimeInputs
-from ztk.org.rules import can_approve, is_hr, is_sysadmin
+from ztk.org.rules import is_hr, is_sysadmin
 
 from .models import OvertimePolicy, OvertimeRequest, Status
-from .rules import may_act
 
 
 def _engine_policy(row: OvertimePolicy) -> engine.OvertimePolicy:
@@ -78,7 +74,12 @@ def to_decide_q(user: Any) -> QuerySet[OvertimeRequest]:
     ids = ids.filter(waiting_q(user)).exclude(Q(employee__user=user) | Q(applicant=user))
     return (
         OvertimeRequest.objects.filter(pk__in=ids.values("pk"))
-        .select_related("employee", "employee__user", "employee__department", "applicant")
+        .select_related(
+            "employee__user",
+            "employee__department",
+            "employee__attendance_group",
+            "applicant",
+        )
         .order_by("step_started_at", "pk")
     )
 
@@ -93,14 +94,3 @@ def mine(user: Any) -> QuerySet[OvertimeRequest]:
     return OvertimeRequest.objects.select_related("employee").filter(
         Q(employee__user=user) | Q(applicant=user)
     )
-
-
-def inbox_link(user: Any) -> QueueLink | None:
-    """The inbox's link to the overtime waiting for ``user`` (approvers only)."""
-    if not can_approve(user):
-        return None
-    try:
-        url = reverse("overtime:inbox")
-    except NoReverseMatch:
-        return None
-    return QueueLink(gettext("Overtime"), len(to_decide(user)), url)

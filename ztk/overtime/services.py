@@ -19,10 +19,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
-from ztk.approvals import cancellation, chains
+from ztk.approvals import cancellation, chains, inboxes
 from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
 from ztk.approvals.models import DEFAULT_DEADLINE_WORKING_DAYS, ActionKind, ApproverKind
@@ -48,6 +49,7 @@ from .models import (
     check_transition,
 )
 from .rules import is_participant, may_act, may_cancel, may_edit_policy, may_file_for, may_view
+from .selectors import to_decide_q
 
 log = logging.getLogger(__name__)
 
@@ -522,8 +524,10 @@ def overtime_reject(
                 req,
                 "overtime_rejected",
                 _("Cancellation rejected: overtime %(day)s"),
-                _("Your overtime on %(day)s stays approved; the cancellation was rejected: "
-                  "%(reason)s"),  # fmt: skip
+                _(
+                    "Your overtime on %(day)s stays approved; the cancellation was rejected: "
+                    "%(reason)s"
+                ),  # fmt: skip
                 params={"reason": reason},
             )
         else:
@@ -695,6 +699,52 @@ class Overtime:
             return reverse("requests:inbox")
         except NoReverseMatch:
             return ""
+
+    def inbox_types(self) -> list[tuple[str, str]]:
+        return [("overtime", gettext("Overtime"))]
+
+    def inbox_rows(self, user: Any, now: datetime) -> list[inboxes.InboxRow]:
+        """The overtime (and its cancellations) waiting for ``user``: three queries (the
+        requests, the work calendar, the delegations) however many."""
+        found = list(to_decide_q(user)[: inboxes.MAX_ROWS])
+        rows = []
+        for req in found:
+            tz = employee_zone(req.employee)
+            start, end = req.start.astimezone(tz), req.end.astimezone(tz)
+            cancel = req.cancels_id is not None
+            rows.append(
+                inboxes.InboxRow(
+                    source=self.name,
+                    type="overtime",
+                    type_label=gettext("Overtime"),
+                    pk=req.pk,
+                    employee_name=req.employee.name,
+                    employee_no=req.employee.employee_no,
+                    first_day=req.date,
+                    last_day=req.date,
+                    when=f"{req.date.isoformat()} {start:%H:%M}–{end:%H:%M}",
+                    url=detail_url(req),
+                    waiting_since=req.step_started_at,
+                    cancellation=cancel,
+                    reason=req.reason,
+                    detail=gettext("%(h)s h") % {"h": f"{req.minutes / 60:.1f}"}
+                    + (f" · {Compensation(req.compensation).label}" if req.compensation else ""),
+                )
+            )
+        return inboxes.with_deadlines(
+            rows,
+            [r.step() for r in found],
+            lambda i: employee_zone(found[i].employee),
+            [r.employee.attendance_group_id or 0 for r in found],
+            now,
+        )
+
+    def inbox_approve(self, actor: Any, ids: list[int], comment: str) -> int:
+        waiting = {r.pk: r for r in to_decide_q(actor).filter(pk__in=ids)}
+        inboxes.refuse_missing(ids, waiting, _("This request is no longer waiting for you."))
+        return inboxes.approve_each(
+            ids, lambda pk: overtime_approve(actor=actor, request=waiting[pk], comment=comment)
+        )
 
     def notify_overdue(
         self, request: OvertimeRequest, recipients: Iterable[Any], deadline: datetime, tz: ZoneInfo

@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('overtime', '0001_overtime_requests'),
+        ("overtime", "0001_overtime_requests"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='overtimerequest',
-            name='cancels',
-            field=models.ForeignKey(blank=True, help_text='Set on a request to cancel an approved overtime (撤销), itself approved.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cancellations', to='overtime.overtimerequest', verbose_name='cancels'),
+            model_name="overtimerequest",
+            name="cancels",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="Set on a request to cancel an approved overtime (撤销), itself approved.",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="cancellations",
+                to="overtime.overtimerequest",
+                verbose_name="cancels",
+            ),
         ),
     ]
