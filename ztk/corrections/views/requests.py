@@ -859,10 +859,16 @@ def _inbox(
     query = params.copy()
     query.pop("page", None)
     errors = errors or {}
+    summary = list(summary or [])
+    shown = set()
     for row in rows:
         key = row.key if isinstance(row, inboxes.InboxRow) else row.req.pk
+        shown.add(key)
         row.error = errors.get(key, "")
         row.checked = key in (checked or set())
+    for key, message in errors.items():  # a refused request no longer listed: say so on top
+        if key not in shown:
+            summary.append(f"#{str(key).rpartition(':')[2]}: {message}")
     return _vary(
         render(
             request,
@@ -878,7 +884,7 @@ def _inbox(
                 "can_see_all": _may(request, can_see_team),
                 "any_batch": any(isinstance(r, inboxes.InboxRow) or r.can_batch for r in rows),
                 "type_choices": _type_choices() if filters.view == "waiting" else [],
-                "summary": summary or [],
+                "summary": summary,
                 "now": now,
                 **_nav(request, "inbox"),
             },
