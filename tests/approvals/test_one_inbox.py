@@ -10,27 +10,24 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from tests.corrections.conftest import (  # noqa: F401 - fixtures
-    MON,
-    NOW,
-    TUE,
-    WED,
-    at,
-    categories,
-    clock,
-    item,
-    only_checkout,
-    submit,
-    week,
-)
+from tests.corrections.conftest import MON, NOW, TUE, WED, at, item, only_checkout, submit, week_for
 from tests.leave.conftest import THU, grant, leave
-from ztk.corrections.models import CorrectionPolicy, CorrectionRequest
+from ztk.corrections.models import CorrectionPolicy, CorrectionRequest, ReasonCategory
 from ztk.leave.models import AbsenceRequest
 from ztk.overtime import services as overtime
 from ztk.overtime.models import OvertimeRequest
 
 pytestmark = pytest.mark.django_db
 INBOX = "/requests/inbox/"
+
+
+@pytest.fixture
+def week(org, time_machine):
+    """The corrections' 09:00–18:00 week, on Wednesday morning, with the reason categories."""
+    time_machine.move_to(NOW, tick=False)
+    ReasonCategory.objects.get_or_create(policy=None, code="forgot",
+                                         defaults={"name": "忘记打卡", "order": 10})  # fmt: skip
+    return week_for(org)
 
 
 def overtime_on(org, day, hh=18, employee=None):
