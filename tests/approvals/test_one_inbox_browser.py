@@ -149,6 +149,9 @@ def test_supervisor_sees_every_type_in_one_list_and_approves_the_overtime(live_s
     expect(page.locator("#inbox-list > li")).to_have_count(2)
     assert page_width(page) <= PHONE["width"]
     page.screenshot(path=str(shots / "one-inbox-after-approve-375-zh.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+    page.goto(f"{live_server.url}/approvals/")
+    page.screenshot(path=str(shots / "one-inbox-desktop-zh.png"), full_page=True)
     context.close()
     ot.refresh_from_db()
     assert ot.status == Status.APPROVED
