@@ -29,7 +29,6 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from ztk.approvals import inboxes
-from ztk.approvals.selectors import QueueEntry, queue_order
 from ztk.attendance.days import employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import clean_query, text_checked
@@ -771,15 +770,8 @@ def attach(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- inbox
 
 
-CORRECTION = "correction"  # the inbox's type filter for corrections (补卡)
-
-
 def _type_choices() -> list[tuple[str, str]]:
-    return [
-        (CORRECTION, _("Correction (补卡)")),
-        *inboxes.type_choices(),
-        (inboxes.CANCELLATION, _("Cancellations (撤销/销假)")),
-    ]
+    return ps.inbox_type_choices()
 
 
 def _filters(params: QueryDict, see_all: bool) -> ps.InboxFilters:
@@ -803,35 +795,6 @@ def _filters(params: QueryDict, see_all: bool) -> ps.InboxFilters:
     )
 
 
-def _waiting(user: Any, filters: ps.InboxFilters, now: datetime) -> tuple[list[Any], bool]:
-    """The one list of every step waiting for `user`: corrections (this app's rows) and
-    every other request type (``approvals.inboxes``), in the one queue order (overdue
-    first, then expedited, then the longest waiting)."""
-    corrections: list[ps.RequestRow] = []
-    truncated = False
-    if filters.type in ("", CORRECTION):
-        corrections, truncated = ps.waiting_for(user, filters, now=now)
-    label = _("Correction (补卡)")
-    entries: list[QueueEntry[Any]] = []
-    for row in corrections:
-        row.type_label = label
-        entries.append(
-            QueueEntry(row, row.req.pk, row.req.expedited, row.req.step_started_at, row.deadline)
-        )
-    if filters.type != CORRECTION:
-        for other in inboxes.waiting_rows(
-            user,
-            now,
-            type=filters.type,
-            search=filters.search,
-            date_from=filters.date_from,
-            date_to=filters.date_to,
-        ):
-            entries.append(QueueEntry(other, other.pk, other.urgent, other.waiting_since,
-                                      other.deadline))  # fmt: skip
-    return queue_order(entries, now), truncated
-
-
 def _inbox(
     request: HttpRequest,
     params: QueryDict,
@@ -852,7 +815,7 @@ def _inbox(
         rows = ps.all_rows(request.user, page.object_list, now=now)
         waiting = ps.waiting_count(request.user)
     else:
-        found, truncated = _waiting(request.user, filters, now)
+        found, truncated = ps.one_inbox(request.user, filters, now=now)
         page = Paginator(found, INBOX_PAGE_SIZE).get_page(params.get("page"))
         rows = list(page.object_list)
         waiting = page.paginator.count
