@@ -10,7 +10,7 @@ day at once (``attendance.services.recompute``): the engine counts the approved 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -568,6 +568,22 @@ def overtime_withdraw(
     return req
 
 
+def _undo_as(actor: Any) -> Callable[[OvertimeRequest, OvertimeRequest], None]:
+    """What approving a cancellation undoes (``cancellation.finish_cancellation`` calls it
+    with the original locked): refused in a closed period; the 调休 credit taken back in
+    `actor`'s name (``time_off_used`` when it was already taken). The day recomputes after
+    the original is marked cancelled."""
+
+    def undo(original: OvertimeRequest, cancel_req: OvertimeRequest) -> None:
+        _refuse_closed(original.employee, original.date)
+        if original.credited_minutes:
+            time_off.debit(original, original.credited_minutes, actor)
+            original.credited_minutes = 0
+            original.save(update_fields=["credited_minutes"])
+
+    return undo
+
+
 def _finish_cancellation(req: OvertimeRequest, *, actor: Any, now: datetime) -> None:
     original = cancellation.finish_cancellation(
         OVERTIME, req, actor=actor, now=now, undo=_undo_as(actor), snap=_snap
@@ -582,17 +598,6 @@ def _finish_cancellation(req: OvertimeRequest, *, actor: Any, now: datetime) -> 
             "counts it and any time off in lieu credited for it was taken back."
         ),
     )
-
-
-def _undo_as(actor: Any) -> Any:
-    def undo(original: OvertimeRequest, cancel_req: OvertimeRequest) -> None:
-        _refuse_closed(original.employee, original.date)
-        if original.credited_minutes:
-            time_off.debit(original, original.credited_minutes, actor)
-            original.credited_minutes = 0
-            original.save(update_fields=["credited_minutes"])
-
-    return undo
 
 
 def overtime_cancel(
