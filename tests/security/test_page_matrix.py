@@ -970,9 +970,9 @@ PAGES: list[Page] = [
     ),
     Page(
         "overtime:cancel",
-        "/overtime/{ot_approved}/cancel/",
+        "/overtime/{ot_approved}/cancel/",  # asks to cancel (撤销): approved on the chain
         get=POST_ONLY,
-        post=only(403, *ZHANG_VIEWERS, others=404, hr=REDIRECT),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404, superuser=403),
         body={"reason": "登记错误"},
     ),
     Page(
