@@ -607,8 +607,8 @@ def calendar_day_set(
     """Mark a date as holiday or make-up workday by hand, or (kind None) unmark it.
 
     ``statutory``: whether the holiday is a festival day of the law (法定节假日, overtime
-    3×); None keeps what a holiday already says, or takes the law's reading of the date for
-    a new one (``statutory.is_statutory``). A make-up workday is never statutory. A change
+    3×); None takes the law's reading of the date (``statutory.is_statutory``), as the
+    import does for a file without the column. A make-up workday is never statutory. A change
     of kind or of the flag recomputes the date's days (open periods) after commit.
     """
     _require(actor)
@@ -638,8 +638,7 @@ def calendar_day_set(
     if kind != WorkCalendarDay.Kind.HOLIDAY:
         statutory = False
     elif statutory is None:
-        keep = entry is not None and entry.kind == WorkCalendarDay.Kind.HOLIDAY
-        statutory = entry.statutory if keep and entry else is_statutory(day)
+        statutory = is_statutory(day)
     entry = entry or WorkCalendarDay(date=day)
     plan_changes = entry.pk is None or entry.kind != kind or entry.statutory != statutory
     entry.kind, entry.name, entry.source = kind, name, WorkCalendarDay.Source.MANUAL
