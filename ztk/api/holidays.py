@@ -52,7 +52,7 @@ class HolidayDay(Schema):
 
 
 class HolidayDayOut(HolidayDay):
-    statutory: bool = Field(  # type: ignore[assignment]  # always answered
+    statutory: bool = Field(  # always answered
         ..., description="a statutory holiday (法定节假日, overtime 3×); false for a workday"
     )
     source: str = Field(..., description="seed (chinese-calendar) | import | manual")
