@@ -451,7 +451,7 @@ def overtime_approve(
         before = _snap(req)
         step = req.current_step
         _action(req, ActionKind.APPROVE, actor, step=step, comment=comment)
-        following = approvals.advance(OVERTIME, req, now)
+        following = approvals.advance(OVERTIME, req, now, actor)
         if following is None:
             _finish_approval(req, actor=actor, now=now, comment=comment)
         record(

@@ -6,10 +6,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record
@@ -19,11 +20,14 @@ from ztk.core.webhooks import DeliveryError, send_after_commit
 from ztk.org.models import Employee
 
 from .. import rules
-from ..models import OutboxMessage, Platform
+from ..models import OutboxMessage, OutboxStatus, Platform
+from ..services import company_language
 from ..tasks import deliver_outbox
 from . import api
 from .config import CHANNEL_OF
-from .models import FIELDS, SECRET_FIELDS, MatchBy, WorkApp, WorkAppUser
+from .cards import ref_of
+from .models import FIELDS, SECRET_FIELDS, MatchBy, SentCard, WorkApp, WorkAppUser
+from .send import UPDATE_KIND
 
 # Stable error codes.
 UNKNOWN_PLATFORM = "workapp_unknown_platform"
@@ -289,6 +293,79 @@ def callback_record(
         actor=actor,
         extra={"code": code or None, **{k: v for k, v in extra.items() if v not in (None, "")}},
     )
+
+
+# --- cards after the decision ---------------------------------------------------------------
+
+APPROVED, REJECTED, WITHDRAWN, CANCELLED = "approved", "rejected", "withdrawn", "cancelled"
+STEP_APPROVED, TRANSFERRED = "step_approved", "transferred"
+# state → (the card's line, the short label of a platform that only relabels its button)
+SETTLED: dict[str, tuple[Any, Any]] = {
+    APPROVED: (_("Approved by %(name)s at %(time)s"), _("Approved by %(name)s")),
+    REJECTED: (_("Rejected by %(name)s at %(time)s"), _("Rejected by %(name)s")),
+    WITHDRAWN: (_("Withdrawn at %(time)s"), _("Withdrawn")),
+    CANCELLED: (_("Cancelled at %(time)s"), _("Cancelled")),
+    STEP_APPROVED: (
+        _("Approved by %(name)s at %(time)s; with the next approver now"),
+        _("Approved by %(name)s"),
+    ),
+    TRANSFERRED: (_("Transferred to %(name)s at %(time)s"), _("Transferred to %(name)s")),
+}
+NOT_SENT_IN_TIME = "decided before it was sent"
+
+
+def cards_settled(*, request: Any, state: str, name: str = "", at: datetime | None = None) -> int:
+    """The request left the hands of those who got its cards (decided, withdrawn, its step
+    approved or transferred): every card sent for it that still shows its buttons is
+    updated to say so, one outbox row each (retries, the delivery log), sent after the
+    commit. Cards still waiting in the outbox are not sent any more. Returns how many
+    updates were queued. Called by the approval machinery (``approvals.services``), the
+    one place every decision of every request type passes; must run inside its transaction.
+    """
+    ref = ref_of(request)
+    if not ref:
+        return 0
+    now = at or timezone.now()
+    OutboxMessage.objects.filter(
+        channel__in=list(CHANNEL_OF.values()),
+        status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED],
+        payload__ref=ref,
+    ).update(status=OutboxStatus.DEAD, last_error=NOT_SENT_IN_TIME)
+    cards = list(SentCard.objects.filter(ref=ref, settled_at__isnull=True).exclude(handle=""))
+    if not cards:
+        return 0
+    line, short = SETTLED[state]
+    params = {"name": name, "time": timezone.localtime(now).strftime("%Y-%m-%d %H:%M")}
+    with translation.override(company_language()):
+        text, label = str(line) % params, str(short) % params
+    SentCard.objects.filter(pk__in=[c.pk for c in cards]).update(settled=text[:200], settled_at=now)
+    rows = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                channel=CHANNEL_OF[card.platform],
+                target=card.platform_user_id,
+                payload={"kind": UPDATE_KIND, "card": card.pk, "card_ref": ref, "state": state,
+                         "text": text, "short": label},
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for card in cards
+        ]
+    )  # fmt: skip
+    send_after_commit(deliver_outbox, [row.pk for row in rows])
+    return len(rows)
+
+
+def card_pressed(*, platform: str, task_id: str, response_code: str) -> None:
+    """WeCom: the callback of a pressed card carries a fresh response_code for that card
+    (each code updates a card once): keep it for the card's update."""
+    if platform != Platform.WECOM or not task_id.startswith("ztk-") or not response_code:
+        return
+    number = task_id.removeprefix("ztk-")
+    if number.isdigit():
+        SentCard.objects.filter(
+            outbox_id=int(number), platform=platform, settled_at__isnull=True
+        ).update(handle=response_code[:300])
 
 
 @transaction.atomic
