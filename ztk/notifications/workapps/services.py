@@ -345,7 +345,7 @@ def cards_settled(*, request: Any, state: str, name: str = "", at: datetime | No
                 channel=CHANNEL_OF[card.platform],
                 target=card.platform_user_id,
                 payload={"kind": UPDATE_KIND, "card": card.pk, "card_ref": ref, "state": state,
-                         "text": text, "short": label},
+                         "title": text, "text": text, "short": label},
                 created_at=now,
                 next_attempt_at=now,
             )
