@@ -17,10 +17,22 @@ from ztk.notifications.delivery import deliver_pending
 from ztk.notifications.models import OutboxMessage, OutboxStatus
 from ztk.notifications.workapps.models import CardVia, MatchBy, SentCard, WorkAppUser
 from ztk.notifications.workapps.send import UPDATE_KIND
+from ztk.overtime.services import overtime_submit
 
-from ..corrections.conftest import MON, item, only_checkout, submit
+from ..corrections.conftest import MON, at, item, only_checkout, submit
 from ..factories import add_to_group
-from .test_workapps_callbacks import TOKEN, wecom_card_event, wecom_post, wx_decrypt
+from ..leave.conftest import THU, grant, leave
+from ..overtime.conftest import SAT
+from .test_workapps_callbacks import (
+    FEISHU_KEY,
+    FEISHU_TOKEN,
+    TOKEN,
+    lark_card_action,
+    lark_post,
+    wecom_card_event,
+    wecom_post,
+    wx_decrypt,
+)
 from .workapp_fakes import AES_KEY, make_app
 
 pytestmark = pytest.mark.django_db
@@ -247,3 +259,36 @@ def test_dingtalk_without_a_template_sends_an_oa_notice_and_updates_its_status_b
     [update] = platforms.of("/topapi/message/corpconversation/status_bar/update")
     assert update.body["task_id"] == int(card.handle) and update.body["agent_id"] == 123456
     assert "李主管" in update.body["status_value"]
+
+
+def _leave_request(org):
+    grant(org.employee)
+    return leave(org.employee, day=THU), "absence"
+
+
+def _overtime_request(org):
+    req = overtime_submit(actor=org.employee.user, employee=org.employee,
+                          start=at(SAT, 9), end=at(SAT, 12), reason="赶项目上线")  # fmt: skip
+    return req, "overtime"
+
+
+@pytest.mark.parametrize("make", [_leave_request, _overtime_request], ids=["leave", "overtime"])
+def test_leave_and_overtime_cards_decide_and_update(week, platforms, make):
+    org = week
+    make_app("feishu", callback_token=FEISHU_TOKEN, aes_key=FEISHU_KEY)
+    link(org.supervisor.user, "feishu", "fe-manager")
+    req, prefix = make(org)
+    deliver_pending()
+    [send] = platforms.of("/open-apis/im/v1/messages")
+    ref = f"{prefix}:{req.pk}"
+    assert ref in send.body["content"]  # an approval card with its buttons
+
+    response = lark_post(Client(), lark_card_action("fe-manager", "reject", ref, "人手够了"))
+
+    assert response.status_code == 200 and '"success"' in response.content.decode()
+    req.refresh_from_db()
+    assert req.status == "rejected"
+    deliver_pending()
+    [patch] = feishu_patches(platforms)
+    assert patch.path == f"/open-apis/im/v1/messages/{SentCard.objects.get().handle}"
+    assert "李主管" in patch.body["content"]
