@@ -15,6 +15,8 @@ from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.jobs import Report, job_create
+from ztk.core.models import Job
 from ztk.core.text import clean_text
 from ztk.core.webhooks import DeliveryError, send_after_commit
 from ztk.org.models import Employee
@@ -122,6 +124,8 @@ def work_app_save(*, actor: Any, platform: str, active: bool, values: dict[str, 
 class MappingResult:
     matched: int = 0
     unchanged: int = 0
+    asked: int = 0  # sync by mobile: mobiles asked, and those the platform did not know
+    unknown: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -204,45 +208,95 @@ def work_app_users_import(
     return result
 
 
-def work_app_users_sync(*, actor: Any, platform: str) -> MappingResult:
-    """Ask the platform for the user id of every active employee with a mobile number and
-    store the ones it knows. The HTTP calls run outside any transaction."""
+SYNC_JOB = "workapps.users_sync"
+SYNC_CHUNK = 50  # mobiles asked (and their ids stored) per step: what a failure can lose
+
+
+def _sync_app(actor: Any, platform: str) -> WorkApp:
     _require_manager(actor)
-    platform = _platform(platform)
-    app = WorkApp.objects.filter(platform=platform).first()
+    app = WorkApp.objects.filter(platform=_platform(platform)).first()
     if app is None or not app.configured:
         raise DomainError(NOT_READY, _("Fill in the app's ids and secret first."))
+    return app
+
+
+def work_app_users_sync_start(*, actor: Any, platform: str) -> Job:
+    """Start syncing user ids by mobile in the background (``tasks.users_sync_job``): a
+    company's thousands of mobiles are asked one request each on DingTalk and WeCom, far
+    too long for a page request. The caller enqueues the job once it is committed."""
+    app = _sync_app(actor, platform)
+    return job_create(owner=actor, kind=SYNC_JOB, params={"platform": app.platform})
+
+
+def work_app_users_sync_job(job: Job, report: Report) -> dict[str, Any]:
+    """The job's work (``core.jobs.job_run``): `work_app_users_sync` as the job's owner."""
+    result = work_app_users_sync(
+        actor=job.owner, platform=str(job.params.get("platform")), report=report
+    )
+    return {"matched": result.matched, "unchanged": result.unchanged,
+            "unknown": result.unknown, "asked": result.asked}  # fmt: skip
+
+
+def work_app_users_sync(
+    *, actor: Any, platform: str, report: Report | None = None
+) -> MappingResult:
+    """Ask the platform for the user id of every active employee with a mobile number and
+    store the ones it knows, `SYNC_CHUNK` mobiles at a time: each chunk's ids are stored
+    (in their own transaction) before the next is asked, outside any transaction for the
+    HTTP calls. When the platform fails midway, what was matched stays, the run is audited
+    and DomainError(SYNC_FAILED) says how many were matched and how many were not asked."""
+    app = _sync_app(actor, platform)
+    platform = app.platform
     employees = list(
         Employee.objects.filter(active=True, user__is_active=True).exclude(phone="")
         .select_related("user")
     )  # fmt: skip
     by_mobile = {_mobile(e.phone): e for e in employees if _mobile(e.phone)}
-    try:
-        found = api.user_ids_by_mobile(app, sorted(by_mobile))
-    except DeliveryError as exc:
-        raise DomainError(
-            SYNC_FAILED, _("The platform did not answer: %(error)s") % {"error": str(exc)[:200]}
-        ) from None
+    mobiles = sorted(by_mobile)
     result = MappingResult()
+    changes: list[dict[str, Any]] = []
+    error = ""
+    for start in range(0, len(mobiles), SYNC_CHUNK):
+        if report is not None:
+            report("asking", start, len(mobiles))
+        chunk = mobiles[start : start + SYNC_CHUNK]
+        try:
+            found = api.user_ids_by_mobile(app, chunk)
+        except DeliveryError as exc:
+            error = str(exc)[:200]
+            break
+        with transaction.atomic():
+            pairs = [(by_mobile[m].user, pid) for m, pid in found.items()
+                     if m in by_mobile and _SAFE.match(pid)]  # fmt: skip
+            changes += _set_ids(platform, pairs, MatchBy.MOBILE, result)
+        result.asked += len(chunk)
+        result.unknown += len(chunk) - len(found)
+    if report is not None:
+        report("asking", result.asked, len(mobiles))
+    not_asked = len(mobiles) - result.asked
     with transaction.atomic():
-        pairs = [
-            (by_mobile[m].user, pid)
-            for m, pid in found.items()
-            if m in by_mobile and _SAFE.match(pid)
-        ]
-        changes = _set_ids(platform, pairs, MatchBy.MOBILE, result)
-        missing = len(by_mobile) - len(found)
-        if missing > 0:
-            result.problems.append({"line": 0, "problem": str(
-                _("%(n)d mobiles are not known to the platform") % {"n": missing})})  # fmt: skip
         record(
             "notifications.workapp.users_sync",
             object_type=WorkApp._meta.label_lower,
             object_id=platform,
             actor=actor,
-            extra={"asked": len(by_mobile), "matched": result.matched,
-                   "unchanged": result.unchanged, "changes": changes[:200]},
+            extra={"asked": result.asked, "matched": result.matched,
+                   "unchanged": result.unchanged, "unknown": result.unknown,
+                   "not_asked": not_asked or None, "error": error or None,
+                   "changes": changes[:200]},
         )  # fmt: skip
+    if error:
+        raise DomainError(
+            SYNC_FAILED,
+            _("The platform stopped answering: %(error)s. %(matched)d user ids were stored; "
+              "%(rest)d mobiles were not asked — sync again to ask them.")
+            % {"error": error, "matched": result.matched, "rest": not_asked},
+            details={"matched": result.matched, "unchanged": result.unchanged,
+                     "unknown": result.unknown, "asked": result.asked, "not_asked": not_asked},
+        )  # fmt: skip
+    if result.unknown:
+        result.problems.append({"line": 0, "problem": str(
+            _("%(n)d mobiles are not known to the platform") % {"n": result.unknown})})  # fmt: skip
     return result
 
 
