@@ -151,9 +151,7 @@ def test_sync_by_mobile_asks_the_platform(org, platforms, platform, prefix, path
     org.colleague.phone = "13800000003"  # unknown to the platform
     org.colleague.save()
 
-    response = signed_in(org.hr.user).post(
-        f"{PAGE}{platform}/users/", {"how": "sync"}, follow=True
-    )
+    response = signed_in(org.hr.user).post(f"{PAGE}{platform}/users/", {"how": "sync"}, follow=True)
 
     assert response.redirect_chain[0][0].startswith(f"{PAGE}sync/")  # a background job
     page = response.content.decode()
@@ -218,17 +216,13 @@ def test_sync_of_hundreds_runs_in_the_background_and_the_page_returns_at_once(
     assert event.changes["asked"] == 200 and event.changes["matched"] == 180
 
 
-def test_a_platform_failing_midway_keeps_what_was_matched_and_reports_the_rest(
-    org, platforms
-):
+def test_a_platform_failing_midway_keeps_what_was_matched_and_reports_the_rest(org, platforms):
     make_app("dingtalk")
     mobiles = many_employees(org, 200)
     platforms.extra_mobiles = {m: f"u-{m}" for m in mobiles if not m.endswith("7")}
     platforms.fail_after = 120  # the 121st lookup: the third chunk of 50 fails
 
-    response = signed_in(org.hr.user).post(
-        f"{PAGE}dingtalk/users/", {"how": "sync"}, follow=True
-    )
+    response = signed_in(org.hr.user).post(f"{PAGE}dingtalk/users/", {"how": "sync"}, follow=True)
 
     job = Job.objects.get()
     assert job.status == JobStatus.FAILED and job.error["code"] == services.SYNC_FAILED

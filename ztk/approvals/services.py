@@ -117,9 +117,7 @@ def end_route(
     cards_settled(request=req, state=status, name=display_name(actor) if actor else "", at=now)
 
 
-def advance(
-    d: Decidable, req: Any, now: datetime, actor: Any = None
-) -> dict[str, Any] | None:
+def advance(d: Decidable, req: Any, now: datetime, actor: Any = None) -> dict[str, Any] | None:
     """After the current step was approved (by `actor`): enter the next step (re-routed
     when nobody can decide it any more) and return it, or None when that was the last step
     (the caller finishes the approval with `end_route` and notifies). The cards of the

@@ -28,8 +28,6 @@ from ztk.corrections import selectors as corrections
 from ztk.corrections.services import correction_approve, correction_reject
 from ztk.leave import absence_services
 from ztk.leave import selectors as leave
-from ztk.overtime import selectors as overtime
-from ztk.overtime import services as overtime_services
 from ztk.notifications.models import Platform
 from ztk.notifications.services import company_language
 from ztk.notifications.workapps import callbacks
@@ -40,6 +38,8 @@ from ztk.notifications.workapps.services import (
     tell_platform_user,
     user_for,
 )
+from ztk.overtime import selectors as overtime
+from ztk.overtime import services as overtime_services
 
 log = logging.getLogger(__name__)
 

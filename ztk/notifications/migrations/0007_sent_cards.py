@@ -6,30 +6,77 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0006_oversight_digest_reminder_kind'),
+        ("notifications", "0006_oversight_digest_reminder_kind"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='SentCard',
+            name="SentCard",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('platform', models.CharField(choices=[('dingtalk', 'DingTalk'), ('wecom', 'WeCom'), ('feishu', 'Feishu')], max_length=10, verbose_name='platform')),
-                ('ref', models.CharField(db_index=True, max_length=60, verbose_name='request')),
-                ('platform_user_id', models.CharField(max_length=100, verbose_name='user id on the platform')),
-                ('via', models.CharField(choices=[('ding_card', 'DingTalk interactive card (outTrackId)'), ('ding_oa', 'DingTalk work notice status bar (task_id)'), ('wecom', 'WeCom template card (response_code)'), ('feishu', 'Feishu interactive message (message_id)')], max_length=10)),
-                ('handle', models.CharField(max_length=300)),
-                ('sent_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='sent at')),
-                ('settled', models.CharField(blank=True, max_length=200, verbose_name='settled as')),
-                ('settled_at', models.DateTimeField(blank=True, null=True, verbose_name='settled at')),
-                ('outbox', models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='sent_card', to='notifications.outboxmessage')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "platform",
+                    models.CharField(
+                        choices=[
+                            ("dingtalk", "DingTalk"),
+                            ("wecom", "WeCom"),
+                            ("feishu", "Feishu"),
+                        ],
+                        max_length=10,
+                        verbose_name="platform",
+                    ),
+                ),
+                ("ref", models.CharField(db_index=True, max_length=60, verbose_name="request")),
+                (
+                    "platform_user_id",
+                    models.CharField(max_length=100, verbose_name="user id on the platform"),
+                ),
+                (
+                    "via",
+                    models.CharField(
+                        choices=[
+                            ("ding_card", "DingTalk interactive card (outTrackId)"),
+                            ("ding_oa", "DingTalk work notice status bar (task_id)"),
+                            ("wecom", "WeCom template card (response_code)"),
+                            ("feishu", "Feishu interactive message (message_id)"),
+                        ],
+                        max_length=10,
+                    ),
+                ),
+                ("handle", models.CharField(max_length=300)),
+                (
+                    "sent_at",
+                    models.DateTimeField(default=django.utils.timezone.now, verbose_name="sent at"),
+                ),
+                (
+                    "settled",
+                    models.CharField(blank=True, max_length=200, verbose_name="settled as"),
+                ),
+                (
+                    "settled_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="settled at"),
+                ),
+                (
+                    "outbox",
+                    models.OneToOneField(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="sent_card",
+                        to="notifications.outboxmessage",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'sent approval card',
-                'verbose_name_plural': 'sent approval cards',
-                'default_permissions': (),
+                "verbose_name": "sent approval card",
+                "verbose_name_plural": "sent approval cards",
+                "default_permissions": (),
             },
         ),
     ]

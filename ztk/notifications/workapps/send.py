@@ -120,7 +120,12 @@ def send_row(row: OutboxMessage, apps: dict[str, WorkApp | None]) -> dict[str, A
 
 def _update(app: WorkApp, row: OutboxMessage, payload: dict[str, Any]) -> None:
     """One card update queued by ``services.cards_settled``."""
-    card = SentCard.objects.filter(pk=payload.get("card")).select_related("outbox").first()
+    card_id = payload.get("card")
+    card = (
+        SentCard.objects.filter(pk=card_id).select_related("outbox").first()
+        if isinstance(card_id, int)
+        else None
+    )
     if card is None or not card.handle:
         raise DeliveryError("the sent card is unknown", permanent=True, target_down=False)
     sent = (card.outbox.payload if card.outbox is not None else None) or {}

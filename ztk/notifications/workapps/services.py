@@ -26,8 +26,8 @@ from ..models import OutboxMessage, OutboxStatus, Platform
 from ..services import company_language
 from ..tasks import deliver_outbox
 from . import api
-from .config import CHANNEL_OF
 from .cards import ref_of
+from .config import CHANNEL_OF
 from .models import FIELDS, SECRET_FIELDS, MatchBy, SentCard, WorkApp, WorkAppUser
 from .send import UPDATE_KIND
 

@@ -23,9 +23,9 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from ztk.core import spreadsheets, uploads
 from ztk.core.errors import DomainError, NotFoundError
+from ztk.core.input_guard import text_checked
 from ztk.core.jobs import job_for, job_progress, progress_poll
 from ztk.core.models import Job, JobStatus
-from ztk.core.input_guard import text_checked
 from ztk.notifications import rules
 from ztk.notifications.models import Platform
 from ztk.notifications.services import site_url
