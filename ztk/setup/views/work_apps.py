@@ -192,8 +192,9 @@ def _sync_job(request: HttpRequest, job_id: str) -> Job:
 
 
 def _sync_phases() -> dict[str, Any]:
-    return {"queued": _("Waiting for the background worker…"),
-            "asking": _("Asking the platform, mobile by mobile…")}  # fmt: skip
+    asking = _("Asking the platform, mobile by mobile…")
+    return {"queued": _("Waiting for the background worker…"), "running": asking,
+            "asking": asking}  # fmt: skip
 
 
 @login_required
