@@ -39,8 +39,13 @@ def test_sync_job_page_at_phone_width(live_server, client, org, chromium):
     client.force_login(org.hr.user)
     context = chromium.new_context(viewport={"width": 375, "height": 800})
     context.add_cookies(
-        [{"name": "sessionid", "value": client.cookies["sessionid"].value,
-          "url": live_server.url}]  # fmt: skip
+        [
+            {
+                "name": "sessionid",
+                "value": client.cookies["sessionid"].value,
+                "url": live_server.url,
+            }
+        ]  # fmt: skip
     )
     page = context.new_page()
     try:
