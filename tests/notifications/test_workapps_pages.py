@@ -3,17 +3,32 @@ fills the user ids (import, employee numbers, sync by mobile against the fake pl
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from ztk.audit.models import AuditEvent
+from ztk.core.jobs import job_run
+from ztk.core.models import Job, JobStatus
+from ztk.notifications.workapps import services
 from ztk.notifications.workapps.models import MatchBy, WorkApp, WorkAppUser
+from ztk.org.models import Employee
 
 from .workapp_fakes import AES_KEY, make_app
 
 pytestmark = pytest.mark.django_db
+User = get_user_model()
 PAGE = "/settings/work-apps/"
+
+
+def result_of(page: str) -> dict[str, int | None]:
+    """The counts a finished sync job's page shows."""
+    found = dict(re.findall(r'data-count="(\w+)">(\d+)<', page))
+    return {k: int(found[k]) if k in found else None
+            for k in ("stored", "unchanged", "unknown", "not_asked")}  # fmt: skip
 
 
 def signed_in(user) -> Client:
@@ -136,9 +151,12 @@ def test_sync_by_mobile_asks_the_platform(org, platforms, platform, prefix, path
     org.colleague.phone = "13800000003"  # unknown to the platform
     org.colleague.save()
 
-    response = signed_in(org.hr.user).post(f"{PAGE}{platform}/users/", {"how": "sync"})
+    response = signed_in(org.hr.user).post(f"{PAGE}{platform}/users/", {"how": "sync"}, follow=True)
 
-    assert response.status_code == 200  # one mobile unknown: said on the page
+    assert response.redirect_chain[0][0].startswith(f"{PAGE}sync/")  # a background job
+    page = response.content.decode()
+    assert response.status_code == 200 and result_of(page) == {
+        "stored": 2, "unchanged": 0, "unknown": 1, "not_asked": None}  # fmt: skip
     assert dict(
         WorkAppUser.objects.filter(platform=platform).values_list(
             "user__username", "platform_user_id"
@@ -152,3 +170,70 @@ def test_sync_by_mobile_asks_the_platform(org, platforms, platform, prefix, path
             "13800000001", "13800000002", "13800000003"
         ]  # fmt: skip
     assert WorkApp.objects.get(platform=platform).app_secret not in response.content.decode()
+
+
+def many_employees(org, n: int) -> list[str]:
+    """`n` more active employees with mobiles 139…; every tenth (ending in 7) unknown to
+    the platform, the others known as ding-u-<mobile>."""
+    users = User.objects.bulk_create([User(username=f"bulk{i}") for i in range(n)])
+    mobiles = [f"139{i:08d}" for i in range(n)]
+    Employee.objects.bulk_create([
+        Employee(user=u, employee_no=f"B{i:05d}", name=f"员工{i}", phone=mobiles[i],
+                 department=org.department, attendance_group=org.group)
+        for i, u in enumerate(users)
+    ])  # fmt: skip
+    return mobiles
+
+
+def test_sync_of_hundreds_runs_in_the_background_and_the_page_returns_at_once(
+    org, platforms, monkeypatch
+):
+    make_app("dingtalk")
+    mobiles = many_employees(org, 200)
+    platforms.extra_mobiles = {m: f"u-{m}" for m in mobiles if not m.endswith("7")}
+    queued: list[str] = []
+    monkeypatch.setattr("ztk.setup.views.work_apps.tasks.users_sync_job", queued.append)
+    client = signed_in(org.hr.user)
+
+    response = client.post(f"{PAGE}dingtalk/users/", {"how": "sync"})
+
+    # The request only queued the job: nothing asked yet, the page follows its progress.
+    assert response.status_code == 302 and platforms.calls == []
+    [job] = Job.objects.all()
+    assert queued == [str(job.pk)] and job.status == JobStatus.QUEUED
+    waiting = client.get(response["Location"]).content.decode()
+    assert f"sync/{job.pk}/status/" in waiting and "<progress" in waiting
+
+    job_run(str(job.pk), services.work_app_users_sync_job)  # what the worker does
+
+    job.refresh_from_db()
+    assert job.status == JobStatus.DONE
+    assert len(platforms.of("/topapi/v2/user/getbymobile")) == 200
+    assert WorkAppUser.objects.filter(platform="dingtalk").count() == 180
+    done = client.get(response["Location"]).content.decode()
+    assert result_of(done) == {"stored": 180, "unchanged": 0, "unknown": 20, "not_asked": None}
+    event = AuditEvent.objects.get(action="notifications.workapp.users_sync")
+    assert event.changes["asked"] == 200 and event.changes["matched"] == 180
+
+
+def test_a_platform_failing_midway_keeps_what_was_matched_and_reports_the_rest(org, platforms):
+    make_app("dingtalk")
+    mobiles = many_employees(org, 200)
+    platforms.extra_mobiles = {m: f"u-{m}" for m in mobiles if not m.endswith("7")}
+    platforms.fail_after = 120  # the 121st lookup: the third chunk of 50 fails
+
+    response = signed_in(org.hr.user).post(f"{PAGE}dingtalk/users/", {"how": "sync"}, follow=True)
+
+    job = Job.objects.get()
+    assert job.status == JobStatus.FAILED and job.error["code"] == services.SYNC_FAILED
+    stored = set(WorkAppUser.objects.values_list("platform_user_id", flat=True))
+    assert stored == {f"ding-u-{m}" for m in mobiles[:100] if not m.endswith("7")}  # 2 chunks
+    page = response.content.decode()
+    assert result_of(page) == {"stored": 90, "unchanged": 0, "unknown": 10, "not_asked": 100}
+    assert "502" in page
+    event = AuditEvent.objects.get(action="notifications.workapp.users_sync")
+    assert event.changes["not_asked"] == 100 and "502" in event.changes["error"]
+
+    platforms.fail_after = None  # the platform is back: syncing again asks everyone
+    signed_in(org.hr.user).post(f"{PAGE}dingtalk/users/", {"how": "sync"})
+    assert WorkAppUser.objects.count() == 180

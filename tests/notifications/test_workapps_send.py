@@ -172,6 +172,11 @@ def test_an_approver_gets_approval_cards_on_each_platform(week, platforms, setti
     assert ding.body["receiverUserIdList"] == ["dingtalk-manager"]
     assert ding.body["cardTemplateId"] == "tpl-approval.schema"
     assert ding.body["cardData"]["cardParamMap"]["ref"] == ref
+    # SendInteractiveCardRequest: the app key as robotCode, a single chat (0) to one user,
+    # our outTrackId, string parameters; "status" empty until the decision.
+    assert ding.body["robotCode"] == "dingkey1" and ding.body["conversationType"] == 0
+    assert ding.body["outTrackId"] == f"ztk-{OutboxMessage.objects.get(channel='ding_app').pk}"
+    assert ding.body["cardData"]["cardParamMap"]["status"] == ""
     [wecom] = platforms.of("/cgi-bin/message/send")
     card = wecom.body["template_card"]
     assert wecom.body["msgtype"] == "template_card" and card["card_type"] == "button_interaction"

@@ -51,6 +51,15 @@ class Platforms:
     signin_as: dict[str, str] = field(default_factory=dict)
     codes: dict[str, tuple[str, str]] = field(default_factory=dict)
     user_tokens: dict[str, str] = field(default_factory=dict)
+    used_codes: set[str] = field(default_factory=set)
+    ids: Any = field(default_factory=lambda: itertools.count(1))  # message ids, codes
+    # Mobile lookups: more known mobiles than MOBILES, and a failure after so many.
+    extra_mobiles: dict[str, str] = field(default_factory=dict)
+    fail_after: int | None = None
+    lookups: int = 0
+
+    def known(self, mobile: Any) -> str | None:
+        return MOBILES.get(mobile) or self.extra_mobiles.get(mobile)
 
     @property
     def url(self) -> str:
@@ -162,20 +171,57 @@ class Platforms:
             if q.get("access_token") not in self.tokens:
                 return 200, {"errcode": 40014, "errmsg": "不合法的access_token"}
             assert isinstance(body["agent_id"], int) and isinstance(body["userid_list"], str)
-            assert body["msg"]["msgtype"] in ("text", "action_card", "markdown", "oa")
-            return self._send_answer({"errcode": 0, "task_id": 1, "request_id": "r1"})
+            msg = body["msg"]
+            assert msg["msgtype"] in ("text", "action_card", "markdown", "oa")
+            if msg["msgtype"] == "oa":  # 消息类型与数据格式: OA 消息
+                oa = msg["oa"]
+                assert oa["message_url"] and oa["head"]["bgcolor"] and oa["body"]["title"]
+                assert len(oa["head"]["text"]) <= 10 and oa["status_bar"]["status_value"]
+            if msg["msgtype"] == "action_card":
+                card = msg["action_card"]
+                assert card["title"] and card["markdown"] and card["single_title"]
+                assert card["single_url"]
+            return self._send_answer({"errcode": 0, "task_id": 1000 + next(self.ids),
+                                      "request_id": "r1"})  # fmt: skip
+        if path == "/topapi/message/corpconversation/status_bar/update":
+            # 更新工作通知状态栏: agent_id, task_id (numbers), status_value, status_bg.
+            if q.get("access_token") not in self.tokens:
+                return 200, {"errcode": 40014, "errmsg": "不合法的access_token"}
+            assert isinstance(body["agent_id"], int) and isinstance(body["task_id"], int)
+            assert body["status_value"] and set(body) <= {"agent_id", "task_id", "status_value",
+                                                          "status_bg"}  # fmt: skip
+            return self._send_answer({"errcode": 0, "errmsg": "ok"})
         if path == "/topapi/v2/user/getbymobile":
             if q.get("access_token") not in self.tokens:
                 return 200, {"errcode": 40014, "errmsg": "不合法的access_token"}
-            found = MOBILES.get(body.get("mobile"))
+            self.lookups += 1
+            if self.fail_after is not None and self.lookups > self.fail_after:
+                return 502, {"errcode": -1, "errmsg": "bad gateway"}
+            found = self.known(body.get("mobile"))
             if not found:
                 return 200, {"errcode": 60121, "errmsg": "找不到该用户"}
             return 200, {"errcode": 0, "result": {"userid": f"ding-{found}"}}
         if path == "/v1.0/im/interactiveCards/send":
             if call.headers.get("x-acs-dingtalk-access-token") not in self.tokens:
                 return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
-            assert body["cardTemplateId"] and body["outTrackId"] and body["receiverUserIdList"]
+            # SendInteractiveCardRequest (im_1.0): the fields it names, cardParamMap strings.
+            assert set(body) <= {"cardTemplateId", "outTrackId", "robotCode", "chatBotId",
+                                 "conversationType", "receiverUserIdList", "openConversationId",
+                                 "callbackRouteKey", "cardData", "privateData", "userIdType",
+                                 "atOpenIds"}  # fmt: skip
+            assert body["cardTemplateId"] and body["outTrackId"] and body["robotCode"]
+            assert body["conversationType"] == 0 and len(body["receiverUserIdList"]) == 1
+            params = body["cardData"]["cardParamMap"]
+            assert all(isinstance(v, str) for v in params.values())
             return self._send_answer({"success": True, "result": {"processQueryKey": "k"}})
+        if path == "/v1.0/im/interactiveCards" and call.method == "PUT":
+            # UpdateInteractiveCardRequest: outTrackId, cardData, cardOptions.
+            if call.headers.get("x-acs-dingtalk-access-token") not in self.tokens:
+                return 401, {"code": "InvalidAuthentication", "message": "token invalid"}
+            assert set(body) <= {"outTrackId", "cardData", "privateData", "userIdType",
+                                 "cardOptions"}  # fmt: skip
+            assert body["outTrackId"] and isinstance(body["cardData"]["cardParamMap"], dict)
+            return self._send_answer({"success": True, "result": True})
         # --- WeCom ----------------------------------------------------------------------
         if path == "/cgi-bin/gettoken":
             if q.get("corpid") != WECOM["corp_id"] or q.get("corpsecret") != WECOM["app_secret"]:
@@ -187,7 +233,21 @@ class Platforms:
                 return 200, {"errcode": 42001, "errmsg": "access_token expired"}
             assert isinstance(body["agentid"], int) and body["touser"]
             assert body["msgtype"] in body  # e.g. "text": {...}
-            return self._send_answer({"errcode": 0, "errmsg": "ok", "invaliduser": ""})
+            answer: dict[str, Any] = {"errcode": 0, "errmsg": "ok", "invaliduser": ""}
+            if body["msgtype"] == "template_card":
+                answer["response_code"] = f"rc-{next(self.ids)}"
+            return self._send_answer(answer)
+        if path == "/cgi-bin/message/update_template_card":
+            # 更新模版卡片消息: a response_code is good for one update.
+            if q.get("access_token") not in self.tokens:
+                return 200, {"errcode": 42001, "errmsg": "access_token expired"}
+            assert isinstance(body["agentid"], int) and body["userids"]
+            code = body["response_code"]
+            if code in self.used_codes:
+                return 200, {"errcode": 40208, "errmsg": "response_code used"}
+            self.used_codes.add(code)
+            assert body["button"]["replace_name"]
+            return self._send_answer({"errcode": 0, "errmsg": "ok", "invaliduser": []})
         if path == "/cgi-bin/user/getuserid":
             if q.get("access_token") not in self.tokens:
                 return 200, {"errcode": 42001, "errmsg": "access_token expired"}
@@ -208,7 +268,16 @@ class Platforms:
             assert q.get("receive_id_type") == "user_id"
             assert body["msg_type"] in ("text", "interactive") and body["receive_id"]
             assert isinstance(json.loads(body["content"]), dict)  # content is a JSON string
-            return self._send_answer({"code": 0, "msg": "success", "data": {"message_id": "om_1"}})
+            message_id = f"om_{next(self.ids)}"
+            return self._send_answer({"code": 0, "msg": "success",
+                                      "data": {"message_id": message_id}})  # fmt: skip
+        if path.startswith("/open-apis/im/v1/messages/") and call.method == "PATCH":
+            # 更新已发送的消息卡片: content is the card as a JSON string, update_multi on.
+            if bearer not in self.tokens:
+                return 400, {"code": 99991663, "msg": "Invalid access token for authorization."}
+            card = json.loads(body["content"])
+            assert card["config"]["update_multi"] is True and set(body) == {"content"}
+            return self._send_answer({"code": 0, "msg": "success", "data": {}})
         if path == "/open-apis/contact/v3/users/batch_get_id":
             if bearer not in self.tokens:
                 return 400, {"code": 99991663, "msg": "Invalid access token for authorization."}
@@ -257,6 +326,12 @@ def _handler(server: Platforms):
 
         def do_POST(self):  # noqa: N802
             self._serve("POST")
+
+        def do_PUT(self):  # noqa: N802
+            self._serve("PUT")
+
+        def do_PATCH(self):  # noqa: N802
+            self._serve("PATCH")
 
         def log_message(self, *args):
             pass

@@ -266,6 +266,10 @@ def build() -> PageWorld:
     PayrollDelivery.objects.filter(pk=dead.pk).update(status="dead", attempts=8)
     # … and HR's punch-file import (/hr/devices/import/) likewise
     device_job = Job.objects.create(kind=device_imports.JOB_PREVIEW, owner=org.hr.user)
+    # … and HR's sync of work-app user ids by mobile (/settings/work-apps/)
+    sync_job = Job.objects.create(
+        kind="workapps.users_sync", owner=org.hr.user, params={"platform": "dingtalk"}
+    )
     # an oversight finding about 张三 (frequent corrector), evidence: his pending request
     from ztk.oversight.models import Finding
 
@@ -308,6 +312,7 @@ def build() -> PageWorld:
         job=str(job.pk),
         api_key=api_key.pk,
         device_job=str(device_job.pk),
+        sync_job=str(sync_job.pk),
         webhook=webhook.pk,
         delivery=dead.pk,
         fence=fence.code,

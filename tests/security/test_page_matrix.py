@@ -1078,6 +1078,19 @@ PAGES: list[Page] = [
         post=HR_ACTION,
         body={"how": "employee_no"},
     ),
+    # HR's own sync job: the system admin may not watch someone else's (404)
+    Page(
+        "settings:work_app_sync",
+        "/settings/work-apps/sync/{sync_job}/",
+        get=only(200, "hr", superuser=404),
+        post=GET_ONLY,
+    ),
+    Page(
+        "settings:work_app_sync_status",
+        "/settings/work-apps/sync/{sync_job}/status/",
+        get=only(200, "hr", superuser=404),
+        post=GET_ONLY,
+    ),
     # --- settings: attendance groups (HR and the system admin change; the auditor reads) ---
     Page(
         "settings:reminders",

@@ -24,6 +24,7 @@ from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
 from ztk.core.text import clean_text
 from ztk.notifications.services import notify
+from ztk.notifications.workapps.services import STEP_APPROVED, TRANSFERRED, cards_settled
 from ztk.org.roles import HR
 from ztk.org.rules import is_hr, is_sysadmin
 from ztk.scheduling.selectors import working_days_between
@@ -94,7 +95,11 @@ def enter_first_step(req: Any, now: datetime) -> dict[str, Any] | None:
 def end_route(
     req: Any, status: str, actor: Any, now: datetime, extra_fields: Sequence[str] = ()
 ) -> None:
-    """End the request's route in `status` (approved, rejected, withdrawn or cancelled)."""
+    """End the request's route in `status` (approved, rejected, withdrawn or cancelled).
+
+    Every decision of every request type ends here, so this is where the approval cards
+    already sent to its approvers are changed to the outcome (``cards_settled``, after
+    the commit)."""
     req.status = status
     req.decided_at, req.decided_by = now, actor
     enter_step(req, None, now)
@@ -109,14 +114,22 @@ def end_route(
             "step_started_at",
         ]
     )
+    cards_settled(request=req, state=status, name=display_name(actor) if actor else "", at=now)
 
 
-def advance(d: Decidable, req: Any, now: datetime) -> dict[str, Any] | None:
-    """After the current step was approved: enter the next step (re-routed when nobody can
-    decide it any more) and return it, or None when that was the last step (the caller
-    finishes the approval and notifies)."""
+def advance(d: Decidable, req: Any, now: datetime, actor: Any = None) -> dict[str, Any] | None:
+    """After the current step was approved (by `actor`): enter the next step (re-routed
+    when nobody can decide it any more) and return it, or None when that was the last step
+    (the caller finishes the approval with `end_route` and notifies). The cards of the
+    step just approved say so (``cards_settled``); the next step's approvers get new ones."""
     following = next_step(req.chain, req.current_step)
     if following is not None:
+        cards_settled(
+            request=req,
+            state=STEP_APPROVED,
+            name=display_name(actor) if actor else "",
+            at=now,
+        )
         enter_step(req, following, now)
         req.save(update_fields=["current_step", "current_kind", "step_started_at"])
         # The chain was resolved at submission; whoever left since is routed around.
@@ -236,6 +249,7 @@ def transfer_step(req: Any, actor: Any, to_user: Any, now: datetime) -> None:
     req.chain = chain
     enter_step(req, current, now)
     req.save(update_fields=["chain", "current_step", "current_kind", "step_started_at"])
+    cards_settled(request=req, state=TRANSFERRED, name=display_name(to_user), at=now)
 
 
 # --------------------------------------------------------------------------- delegation

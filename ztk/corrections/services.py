@@ -1003,7 +1003,7 @@ def correction_approve(
                     extra={"step": step},
                 )
         _action(req, ActionKind.APPROVE, actor, step=step, comment=comment)
-        following = approvals.advance(CORRECTIONS, req, now)
+        following = approvals.advance(CORRECTIONS, req, now, actor)
         if following is None:
             _finish_approval(req, actor=actor, now=now, comment=comment)
         record(

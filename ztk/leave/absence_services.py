@@ -446,7 +446,7 @@ def absence_approve(
         before = _snap(req)
         step = req.current_step
         _action(req, ActionKind.APPROVE, actor, step=step, comment=comment)
-        following = approvals.advance(ABSENCES, req, now)
+        following = approvals.advance(ABSENCES, req, now, actor)
         if following is None:
             _finish_approval(req, actor=actor, now=now, comment=comment)
         record("leave.request.approve", obj=req, actor=actor, before=before, after=_snap(req),

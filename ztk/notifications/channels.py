@@ -58,6 +58,8 @@ _MESSAGE_KIND_OF: dict[str, str] = {
     NotificationKind.APPROVAL_DIGEST: MessageKind.APPROVAL_DIGEST,
     NotificationKind.CORRECTION_SUBMITTED: MessageKind.APPROVAL_REQUESTED,
     NotificationKind.CORRECTION_DELEGATION: MessageKind.APPROVAL_REQUESTED,
+    NotificationKind.ABSENCE_SUBMITTED: MessageKind.APPROVAL_REQUESTED,
+    NotificationKind.OVERTIME_SUBMITTED: MessageKind.APPROVAL_REQUESTED,
     NotificationKind.APPROVAL_OVERDUE: MessageKind.APPROVAL_REQUESTED,
     NotificationKind.APPROVAL_ESCALATED: MessageKind.APPROVAL_REQUESTED,
     NotificationKind.CORRECTION_APPROVED: MessageKind.DECISION_MADE,

@@ -476,7 +476,7 @@ def overtime_approve(
         before = _snap(req)
         step = req.current_step
         _action(req, ActionKind.APPROVE, actor, step=step, comment=comment)
-        following = approvals.advance(OVERTIME, req, now)
+        following = approvals.advance(OVERTIME, req, now, actor)
         if following is None and req.cancels_id is not None:
             _finish_cancellation(req, actor=actor, now=now)
         elif following is None:

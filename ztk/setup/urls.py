@@ -58,6 +58,12 @@ urlpatterns = [
     path("reminders/<str:code>/", reminders.edit, name="reminder_edit"),
     path("work-apps/", work_apps.index, name="work_apps"),
     path("work-apps/<str:platform>/users/", work_apps.users, name="work_app_users"),
+    path("work-apps/sync/<uuid:job_id>/", work_apps.sync_job, name="work_app_sync"),
+    path(
+        "work-apps/sync/<uuid:job_id>/status/",
+        work_apps.sync_job_status,
+        name="work_app_sync_status",
+    ),
     path("shifts/", shifts.index, name="shifts"),
     path("shifts/new/", shifts.create, name="shift_create"),
     path("shifts/preview/", shifts.preview, name="shift_preview"),

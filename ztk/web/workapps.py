@@ -14,6 +14,7 @@ require. A decision taken is audited by the request's service and here (via whic
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 from django.http.request import RawPostDataException
@@ -23,13 +24,22 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
-from ztk.corrections import selectors
+from ztk.corrections import selectors as corrections
 from ztk.corrections.services import correction_approve, correction_reject
+from ztk.leave import absence_services
+from ztk.leave import selectors as leave
 from ztk.notifications.models import Platform
 from ztk.notifications.services import company_language
 from ztk.notifications.workapps import callbacks
 from ztk.notifications.workapps.cards import APPROVE, parse_ref
-from ztk.notifications.workapps.services import callback_record, tell_platform_user, user_for
+from ztk.notifications.workapps.services import (
+    callback_record,
+    card_pressed,
+    tell_platform_user,
+    user_for,
+)
+from ztk.overtime import selectors as overtime
+from ztk.overtime import services as overtime_services
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +66,12 @@ def callback(request: HttpRequest, platform: str) -> HttpResponse:
         # could otherwise fill the audit log). Refused decisions below are audited.
         log.warning("work app callback refused (%s): %s", platform, refused)
         return HttpResponse(status=403)
+    if received.extra.get("response_code"):
+        card_pressed(
+            platform=platform,
+            task_id=str(received.extra.get("task_id", "")),
+            response_code=str(received.extra["response_code"]),
+        )
     with translation.override(company_language()):
         ok, message = _decide(received)
         content_type, answer = callbacks.answer(received, platform, message, ok=ok)
@@ -83,12 +99,7 @@ def _decide(received: callbacks.Received) -> tuple[bool, str]:
     try:
         if parsed is None:
             raise NotFoundError()
-        # The same read and the same services as the request's page (visibility first).
-        req = selectors.correction_get(actor, parsed[1])
-        if decision.action == APPROVE:
-            correction_approve(actor=actor, request=req)
-        else:
-            correction_reject(actor=actor, request=req, reason=decision.reason)
+        _apply(actor, parsed[0], parsed[1], decision.action, decision.reason)
     except DomainError as error:
         code = "not_found" if isinstance(error, NotFoundError) else error.code
         callback_record(platform=platform, outcome="refused", code=code, actor=actor, **audit)
@@ -98,6 +109,31 @@ def _decide(received: callbacks.Received) -> tuple[bool, str]:
             return False, _("You are not an approver of this step.")
         return False, error.message
     callback_record(platform=platform, outcome="decided", actor=actor, **audit)
+    # The cards of every approver now say so (approvals.services.end_route / advance).
     if decision.action == APPROVE:
         return True, _("Approved.")
     return True, _("Rejected; the applicant has been told why.")
+
+
+def _apply(actor: Any, kind: str, pk: int, action: str, reason: str) -> None:
+    """The same read (visibility first) and the same service as the request's page."""
+    if kind == "correction":
+        req = corrections.correction_get(actor, pk)
+        if action == APPROVE:
+            correction_approve(actor=actor, request=req)
+        else:
+            correction_reject(actor=actor, request=req, reason=reason)
+    elif kind == "absence":
+        absence = leave.absence_get(actor, pk)
+        if action == APPROVE:
+            absence_services.absence_approve(actor=actor, request=absence)
+        else:
+            absence_services.absence_reject(actor=actor, request=absence, reason=reason)
+    else:
+        found = overtime.visible_to(actor).filter(pk=pk).first()
+        if found is None:
+            raise NotFoundError()
+        if action == APPROVE:
+            overtime_services.overtime_approve(actor=actor, request=found)
+        else:
+            overtime_services.overtime_reject(actor=actor, request=found, reason=reason)

@@ -2,9 +2,10 @@
 Feishu 消息) and approvals decided on their interactive cards (docs/work-apps.md).
 
 Modules: `models` (the app configuration per platform, user id mappings, callback
-nonces), `config` (base URLs, which platforms are ready), `http` (guarded GET/POST and the
-platforms' answers), `tokens` (access tokens fetched and kept until they expire), `send`
-(the outbox channel), `cards` (approval cards), `crypto` (the callbacks' signatures and
-AES), `callbacks` (verify and decode a callback into a decision), `services` (settings and
-mapping writes, audited).
+nonces, the approval cards sent and how to update them), `config` (base URLs, the
+callback window), `api` (the platforms' open APIs: tokens, sending, card updates, user ids
+by mobile), `send` (the outbox channel), `cards` (approval cards and their decided
+state), `crypto` (the callbacks' signatures and AES), `callbacks` (verify and decode a
+callback into a decision), `services` (settings and mapping writes, audited; the cards'
+update after a decision, `cards_settled`), `tasks` (the sync-by-mobile background job).
 """

@@ -26,7 +26,7 @@ import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from django.utils import timezone
 
@@ -34,7 +34,7 @@ from ztk.core.webhooks import ERROR_LENGTH, DeliveryError, post, snippet
 
 from ..models import Platform
 from .config import TOKEN_MARGIN, base_url
-from .models import WorkApp
+from .models import CardVia, WorkApp
 
 # Answers that mean "this access token is not (or no longer) valid".
 TOKEN_CODES: dict[str, frozenset[int]] = {
@@ -147,11 +147,13 @@ def with_token(app: WorkApp, request: Callable[[str], dict[str, Any]]) -> dict[s
 # --- sending ------------------------------------------------------------------------------
 
 
-def _dingtalk_v1(app: WorkApp, path: str, body: dict[str, Any]) -> dict[str, Any]:
+def _dingtalk_v1(
+    app: WorkApp, path: str, body: dict[str, Any], method: str = "POST"
+) -> dict[str, Any]:
     def request(access_token: str) -> dict[str, Any]:
         try:
             data = call(
-                "POST",
+                method,
                 f"{base_url('dingtalk_api')}{path}",
                 body,
                 {"x-acs-dingtalk-access-token": access_token},
@@ -195,6 +197,45 @@ def send(app: WorkApp, user_id: str, message: dict[str, Any]) -> dict[str, Any]:
         return check(platform, call("POST", url, body, {"Authorization": f"Bearer {access_token}"}))
 
     return with_token(app, request)
+
+
+# --- cards after the decision ---------------------------------------------------------------
+
+
+def update_card(app: WorkApp, via: str, handle: str, user_id: str, update: dict[str, Any]) -> None:
+    """Change a sent approval card to its decided state, the platform's documented way.
+
+    `update` is `cards.settled_body`'s shape for `via` (``models.CardVia``): DingTalk
+    interactive card ``PUT /v1.0/im/interactiveCards`` (outTrackId, only the given keys of
+    ``cardParamMap``); DingTalk work notice ``POST
+    /topapi/message/corpconversation/status_bar/update`` (agent_id, task_id,
+    status_value); WeCom ``POST /cgi-bin/message/update_template_card`` (the
+    response_code, once; the buttons become one unclickable button); Feishu ``PATCH
+    /open-apis/im/v1/messages/{message_id}`` (the whole card, ``update_multi``)."""
+    platform = app.platform
+    if via == CardVia.DINGTALK_CARD:
+        _dingtalk_v1(app, "/v1.0/im/interactiveCards", {"outTrackId": handle, **update}, "PUT")
+        return
+
+    def request(access_token: str) -> dict[str, Any]:
+        if via == CardVia.DINGTALK_OA:
+            url = (
+                f"{base_url('dingtalk')}/topapi/message/corpconversation/status_bar/update?"
+                f"{urlencode({'access_token': access_token})}"
+            )
+            body = {"agent_id": int(app.agent_id), "task_id": int(handle), **update}
+            return check(platform, call("POST", url, body))
+        if via == CardVia.WECOM:
+            query = urlencode({"access_token": access_token})
+            url = f"{base_url('wecom')}/cgi-bin/message/update_template_card?{query}"
+            body = {"userids": [user_id], "agentid": int(app.agent_id),
+                    "response_code": handle, **update}  # fmt: skip
+            return check(platform, call("POST", url, body))
+        url = f"{base_url('feishu')}/open-apis/im/v1/messages/{quote(handle, safe='')}"
+        headers = {"Authorization": f"Bearer {access_token}"}
+        return check(platform, call("PATCH", url, update, headers))
+
+    with_token(app, request)
 
 
 # --- user ids by mobile ---------------------------------------------------------------------

@@ -186,7 +186,12 @@ def _wecom(
     remember_nonce(app.platform, nonce, now)
     inner = _xml(_decrypt_wx(app, encrypt, [app.corp_id]))
     user = inner.get("FromUserName", "")
-    received = Received(app=app, reply_to=user, extra={"event": inner.get("Event", "")})
+    received = Received(app=app, reply_to=user, extra={
+        "event": inner.get("Event", ""),
+        # A pressed card's fresh code for updating it (update_template_card), and its task.
+        "response_code": inner.get("ResponseCode", "")[:300],
+        "task_id": inner.get("TaskId", "")[:100],
+    })  # fmt: skip
     if inner.get("MsgType") == "event" and inner.get("Event") == "template_card_event":
         parsed = parse_button_key(inner.get("EventKey"))
         if parsed and user:

@@ -120,3 +120,43 @@ class CallbackNonce(models.Model):
 
     def __str__(self) -> str:
         return f"{self.platform}:{self.nonce}"
+
+
+class CardVia(models.TextChoices):
+    """How a sent approval card is updated later (each platform's documented mechanism)."""
+
+    DINGTALK_CARD = "ding_card", "DingTalk interactive card (outTrackId)"
+    DINGTALK_OA = "ding_oa", "DingTalk work notice status bar (task_id)"
+    WECOM = "wecom", "WeCom template card (response_code)"
+    FEISHU = "feishu", "Feishu interactive message (message_id)"
+
+
+class SentCard(models.Model):
+    """An approval card one approver got, with what the platform answered to its send:
+    what updating it later needs (docs/work-apps.md "Cards after the decision")."""
+
+    platform = models.CharField(_("platform"), max_length=10, choices=Platform.choices)
+    ref = models.CharField(_("request"), max_length=60, db_index=True)  # "correction:12"
+    platform_user_id = models.CharField(_("user id on the platform"), max_length=100)
+    via = models.CharField(max_length=10, choices=CardVia.choices)
+    # Feishu message_id, WeCom response_code (the latest one), DingTalk outTrackId / task_id.
+    handle = models.CharField(max_length=300)
+    outbox = models.OneToOneField(
+        "notifications.OutboxMessage",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="sent_card",
+    )
+    sent_at = models.DateTimeField(_("sent at"), default=timezone.now)
+    # What the card says once the request left the approver's hands ("" while it waits).
+    settled = models.CharField(_("settled as"), max_length=200, blank=True)
+    settled_at = models.DateTimeField(_("settled at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sent approval card")
+        verbose_name_plural = _("sent approval cards")
+        default_permissions = ()
+
+    def __str__(self) -> str:
+        return f"{self.platform}:{self.ref} → {self.platform_user_id}"

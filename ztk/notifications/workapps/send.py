@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from ztk.core.webhooks import DeliveryError
@@ -21,11 +22,12 @@ from ztk.core.webhooks import DeliveryError
 from ..channels import Outgoing, PersonChannel, Target, register
 from ..models import Channel, OutboxMessage, Platform
 from . import api
-from .cards import card_ref, labels, message_body
+from .cards import card_ref, handle_of, labels, message_body, settled_body, via_of
 from .config import CHANNEL_OF, PLATFORM_OF
-from .models import WorkApp, WorkAppUser
+from .models import SentCard, WorkApp, WorkAppUser
 
 CHANNELS = frozenset(CHANNEL_OF.values())
+UPDATE_KIND = "workapp_card_update"  # an outbox row that updates a sent card
 
 
 def _targets(platform: str):
@@ -91,16 +93,44 @@ def send_row(row: OutboxMessage, apps: dict[str, WorkApp | None]) -> dict[str, A
         raise DeliveryError(f"the {platform} app is not configured", permanent=True)
     if not app.active:
         raise DeliveryError(f"the {platform} app is switched off", permanent=True)
+    payload = row.payload or {}
+    if payload.get("kind") == UPDATE_KIND:
+        _update(app, row, payload)
+        return None
     message = message_body(
         platform,
-        row.payload or {},
+        payload,
         user_id=row.target,
         track_id=f"ztk-{row.pk}",
         template_id=app.card_template_id,
         app_key=app.app_key,
     )
-    api.send(app, row.target, message)
+    answer = api.send(app, row.target, message)
+    via = via_of(platform, message) if payload.get("ref") else ""
+    if via:
+        # Remembered so the card can show the decision later (services.cards_settled).
+        SentCard.objects.update_or_create(
+            outbox=row,
+            defaults={"platform": platform, "ref": payload["ref"], "via": via,
+                      "platform_user_id": row.target, "handle": handle_of(via, message, answer),
+                      "sent_at": timezone.now()},
+        )  # fmt: skip
     return None
+
+
+def _update(app: WorkApp, row: OutboxMessage, payload: dict[str, Any]) -> None:
+    """One card update queued by ``services.cards_settled``."""
+    card_id = payload.get("card")
+    card = (
+        SentCard.objects.filter(pk=card_id).select_related("outbox").first()
+        if isinstance(card_id, int)
+        else None
+    )
+    if card is None or not card.handle:
+        raise DeliveryError("the sent card is unknown", permanent=True, target_down=False)
+    sent = (card.outbox.payload if card.outbox is not None else None) or {}
+    update = settled_body(card.via, sent, payload.get("text", ""), payload.get("short", ""))
+    api.update_card(app, card.via, card.handle, card.platform_user_id, update)
 
 
 _LABELS: dict[str, Any] = {

@@ -7,24 +7,38 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, PermissionDeniedError
+from ztk.core.jobs import Report, job_create
+from ztk.core.models import Job
 from ztk.core.text import clean_text
 from ztk.core.webhooks import DeliveryError, send_after_commit
 from ztk.org.models import Employee
 
 from .. import rules
-from ..models import OutboxMessage, Platform
+from ..models import OutboxMessage, OutboxStatus, Platform
+from ..services import company_language
 from ..tasks import deliver_outbox
 from . import api
+from .cards import ref_of
 from .config import CHANNEL_OF
-from .models import FIELDS, SECRET_FIELDS, CallbackNonce, MatchBy, WorkApp, WorkAppUser
+from .models import (
+    FIELDS,
+    SECRET_FIELDS,
+    CallbackNonce,
+    MatchBy,
+    SentCard,
+    WorkApp,
+    WorkAppUser,
+)
+from .send import UPDATE_KIND
 
 # Stable error codes.
 UNKNOWN_PLATFORM = "workapp_unknown_platform"
@@ -119,6 +133,8 @@ def work_app_save(*, actor: Any, platform: str, active: bool, values: dict[str, 
 class MappingResult:
     matched: int = 0
     unchanged: int = 0
+    asked: int = 0  # sync by mobile: mobiles asked, and those the platform did not know
+    unknown: int = 0
     problems: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -201,45 +217,95 @@ def work_app_users_import(
     return result
 
 
-def work_app_users_sync(*, actor: Any, platform: str) -> MappingResult:
-    """Ask the platform for the user id of every active employee with a mobile number and
-    store the ones it knows. The HTTP calls run outside any transaction."""
+SYNC_JOB = "workapps.users_sync"
+SYNC_CHUNK = 50  # mobiles asked (and their ids stored) per step: what a failure can lose
+
+
+def _sync_app(actor: Any, platform: str) -> WorkApp:
     _require_manager(actor)
-    platform = _platform(platform)
-    app = WorkApp.objects.filter(platform=platform).first()
+    app = WorkApp.objects.filter(platform=_platform(platform)).first()
     if app is None or not app.configured:
         raise DomainError(NOT_READY, _("Fill in the app's ids and secret first."))
+    return app
+
+
+def work_app_users_sync_start(*, actor: Any, platform: str) -> Job:
+    """Start syncing user ids by mobile in the background (``tasks.users_sync_job``): a
+    company's thousands of mobiles are asked one request each on DingTalk and WeCom, far
+    too long for a page request. The caller enqueues the job once it is committed."""
+    app = _sync_app(actor, platform)
+    return job_create(owner=actor, kind=SYNC_JOB, params={"platform": app.platform})
+
+
+def work_app_users_sync_job(job: Job, report: Report) -> dict[str, Any]:
+    """The job's work (``core.jobs.job_run``): `work_app_users_sync` as the job's owner."""
+    result = work_app_users_sync(
+        actor=job.owner, platform=str(job.params.get("platform")), report=report
+    )
+    return {"matched": result.matched, "unchanged": result.unchanged,
+            "unknown": result.unknown, "asked": result.asked}  # fmt: skip
+
+
+def work_app_users_sync(
+    *, actor: Any, platform: str, report: Report | None = None
+) -> MappingResult:
+    """Ask the platform for the user id of every active employee with a mobile number and
+    store the ones it knows, `SYNC_CHUNK` mobiles at a time: each chunk's ids are stored
+    (in their own transaction) before the next is asked, outside any transaction for the
+    HTTP calls. When the platform fails midway, what was matched stays, the run is audited
+    and DomainError(SYNC_FAILED) says how many were matched and how many were not asked."""
+    app = _sync_app(actor, platform)
+    platform = app.platform
     employees = list(
         Employee.objects.filter(active=True, user__is_active=True).exclude(phone="")
         .select_related("user")
     )  # fmt: skip
     by_mobile = {_mobile(e.phone): e for e in employees if _mobile(e.phone)}
-    try:
-        found = api.user_ids_by_mobile(app, sorted(by_mobile))
-    except DeliveryError as exc:
-        raise DomainError(
-            SYNC_FAILED, _("The platform did not answer: %(error)s") % {"error": str(exc)[:200]}
-        ) from None
+    mobiles = sorted(by_mobile)
     result = MappingResult()
+    changes: list[dict[str, Any]] = []
+    error = ""
+    for start in range(0, len(mobiles), SYNC_CHUNK):
+        if report is not None:
+            report("asking", start, len(mobiles))
+        chunk = mobiles[start : start + SYNC_CHUNK]
+        try:
+            found = api.user_ids_by_mobile(app, chunk)
+        except DeliveryError as exc:
+            error = str(exc)[:200]
+            break
+        with transaction.atomic():
+            pairs = [(by_mobile[m].user, pid) for m, pid in found.items()
+                     if m in by_mobile and _SAFE.match(pid)]  # fmt: skip
+            changes += _set_ids(platform, pairs, MatchBy.MOBILE, result)
+        result.asked += len(chunk)
+        result.unknown += len(chunk) - len(found)
+    if report is not None:
+        report("asking", result.asked, len(mobiles))
+    not_asked = len(mobiles) - result.asked
     with transaction.atomic():
-        pairs = [
-            (by_mobile[m].user, pid)
-            for m, pid in found.items()
-            if m in by_mobile and _SAFE.match(pid)
-        ]
-        changes = _set_ids(platform, pairs, MatchBy.MOBILE, result)
-        missing = len(by_mobile) - len(found)
-        if missing > 0:
-            result.problems.append({"line": 0, "problem": str(
-                _("%(n)d mobiles are not known to the platform") % {"n": missing})})  # fmt: skip
         record(
             "notifications.workapp.users_sync",
             object_type=WorkApp._meta.label_lower,
             object_id=platform,
             actor=actor,
-            extra={"asked": len(by_mobile), "matched": result.matched,
-                   "unchanged": result.unchanged, "changes": changes[:200]},
+            extra={"asked": result.asked, "matched": result.matched,
+                   "unchanged": result.unchanged, "unknown": result.unknown,
+                   "not_asked": not_asked or None, "error": error or None,
+                   "changes": changes[:200]},
         )  # fmt: skip
+    if error:
+        raise DomainError(
+            SYNC_FAILED,
+            _("The platform stopped answering: %(error)s. %(matched)d user ids were stored; "
+              "%(rest)d mobiles were not asked — sync again to ask them.")
+            % {"error": error, "matched": result.matched, "rest": not_asked},
+            details={"matched": result.matched, "unchanged": result.unchanged,
+                     "unknown": result.unknown, "asked": result.asked, "not_asked": not_asked},
+        )  # fmt: skip
+    if result.unknown:
+        result.problems.append({"line": 0, "problem": str(
+            _("%(n)d mobiles are not known to the platform") % {"n": result.unknown})})  # fmt: skip
     return result
 
 
@@ -290,6 +356,79 @@ def callback_record(
         actor=actor,
         extra={"code": code or None, **{k: v for k, v in extra.items() if v not in (None, "")}},
     )
+
+
+# --- cards after the decision ---------------------------------------------------------------
+
+APPROVED, REJECTED, WITHDRAWN, CANCELLED = "approved", "rejected", "withdrawn", "cancelled"
+STEP_APPROVED, TRANSFERRED = "step_approved", "transferred"
+# state → (the card's line, the short label of a platform that only relabels its button)
+SETTLED: dict[str, tuple[Any, Any]] = {
+    APPROVED: (_("Approved by %(name)s at %(time)s"), _("Approved by %(name)s")),
+    REJECTED: (_("Rejected by %(name)s at %(time)s"), _("Rejected by %(name)s")),
+    WITHDRAWN: (_("Withdrawn at %(time)s"), _("Withdrawn")),
+    CANCELLED: (_("Cancelled at %(time)s"), _("Cancelled")),
+    STEP_APPROVED: (
+        _("Approved by %(name)s at %(time)s; with the next approver now"),
+        _("Approved by %(name)s"),
+    ),
+    TRANSFERRED: (_("Transferred to %(name)s at %(time)s"), _("Transferred to %(name)s")),
+}
+NOT_SENT_IN_TIME = "decided before it was sent"
+
+
+def cards_settled(*, request: Any, state: str, name: str = "", at: datetime | None = None) -> int:
+    """The request left the hands of those who got its cards (decided, withdrawn, its step
+    approved or transferred): every card sent for it that still shows its buttons is
+    updated to say so, one outbox row each (retries, the delivery log), sent after the
+    commit. Cards still waiting in the outbox are not sent any more. Returns how many
+    updates were queued. Called by the approval machinery (``approvals.services``), the
+    one place every decision of every request type passes; must run inside its transaction.
+    """
+    ref = ref_of(request)
+    if not ref:
+        return 0
+    now = at or timezone.now()
+    OutboxMessage.objects.filter(
+        channel__in=list(CHANNEL_OF.values()),
+        status__in=[OutboxStatus.PENDING, OutboxStatus.FAILED],
+        payload__ref=ref,
+    ).update(status=OutboxStatus.DEAD, last_error=NOT_SENT_IN_TIME)
+    cards = list(SentCard.objects.filter(ref=ref, settled_at__isnull=True).exclude(handle=""))
+    if not cards:
+        return 0
+    line, short = SETTLED[state]
+    params = {"name": name, "time": timezone.localtime(now).strftime("%Y-%m-%d %H:%M")}
+    with translation.override(company_language()):
+        text, label = str(line) % params, str(short) % params
+    SentCard.objects.filter(pk__in=[c.pk for c in cards]).update(settled=text[:200], settled_at=now)
+    rows = OutboxMessage.objects.bulk_create(
+        [
+            OutboxMessage(
+                channel=CHANNEL_OF[card.platform],
+                target=card.platform_user_id,
+                payload={"kind": UPDATE_KIND, "card": card.pk, "card_ref": ref, "state": state,
+                         "title": text, "text": text, "short": label},
+                created_at=now,
+                next_attempt_at=now,
+            )
+            for card in cards
+        ]
+    )  # fmt: skip
+    send_after_commit(deliver_outbox, [row.pk for row in rows])
+    return len(rows)
+
+
+def card_pressed(*, platform: str, task_id: str, response_code: str) -> None:
+    """WeCom: the callback of a pressed card carries a fresh response_code for that card
+    (each code updates a card once): keep it for the card's update."""
+    if platform != Platform.WECOM or not task_id.startswith("ztk-") or not response_code:
+        return
+    number = task_id.removeprefix("ztk-")
+    if number.isdigit():
+        SentCard.objects.filter(
+            outbox_id=int(number), platform=platform, settled_at__isnull=True
+        ).update(handle=response_code[:300])
 
 
 @transaction.atomic

@@ -22,12 +22,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ztk.core import spreadsheets, uploads
-from ztk.core.errors import DomainError
+from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import text_checked
+from ztk.core.jobs import job_for, job_progress, progress_poll
+from ztk.core.models import Job, JobStatus
 from ztk.notifications import rules
 from ztk.notifications.models import Platform
 from ztk.notifications.services import site_url
-from ztk.notifications.workapps import services
+from ztk.notifications.workapps import services, tasks
 from ztk.notifications.workapps.models import FIELDS, SECRET_FIELDS, WorkApp, WorkAppUser
 from ztk.org.models import Employee
 
@@ -160,7 +162,11 @@ def users(request: HttpRequest, platform: str) -> HttpResponse:
                 actor=request.user, platform=platform
             )
         elif how == "sync":
-            result = services.work_app_users_sync(actor=request.user, platform=platform)
+            # Thousands of mobiles take minutes: a background job; its page follows it.
+            # The job row is committed before the task is queued (views run in autocommit).
+            job = services.work_app_users_sync_start(actor=request.user, platform=platform)
+            tasks.users_sync_job(str(job.pk))
+            return redirect("settings:work_app_sync", job.pk)
         elif how == "import":
             upload = request.FILES.get("file")
             if upload is None:
@@ -182,3 +188,55 @@ def users(request: HttpRequest, platform: str) -> HttpResponse:
     if result.problems:
         return _page(request, result={"platform": platform, "problems": result.problems[:50]})
     return redirect(reverse("settings:work_apps") + f"#{platform}")
+
+
+def _sync_job(request: HttpRequest, job_id: str) -> Job:
+    _manager(request)
+    try:
+        job = job_for(request.user, job_id)
+    except NotFoundError:
+        raise Http404 from None
+    if job.kind != services.SYNC_JOB:
+        raise Http404
+    return job
+
+
+def _sync_phases() -> dict[str, Any]:
+    asking = _("Asking the platform, mobile by mobile…")
+    return {"queued": _("Waiting for the background worker…"), "running": asking,
+            "asking": asking}  # fmt: skip
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def sync_job(request: HttpRequest, job_id: str) -> HttpResponse:
+    """A sync by mobile: its progress while it runs, then how many ids were stored, how
+    many mobiles the platform did not know and, when it stopped, how many were not asked."""
+    job = _sync_job(request, job_id)
+    platform = str(job.params.get("platform", ""))
+    context: dict[str, Any] = {
+        "job": job,
+        "platform": platform,
+        "platform_label": Platform(platform).label if platform in Platform.values else "",
+    }
+    if not job.finished:
+        context.update(
+            progress=job_progress(job),
+            status_url=reverse("settings:work_app_sync_status", args=[job.pk]),
+            phases=_sync_phases(),
+        )
+    elif job.status == JobStatus.FAILED:
+        context.update(error=(job.error or {}).get("message", ""),
+                       counts=(job.error or {}).get("details") or {})  # fmt: skip
+    else:
+        context.update(counts=job.result or {})
+    return render(request, "setup/work_app_sync.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD"])
+def sync_job_status(request: HttpRequest, job_id: str) -> HttpResponse:
+    """The progress bar htmx polls; once the job has ended, the page reloads."""
+    job = _sync_job(request, job_id)
+    status_url = reverse("settings:work_app_sync_status", args=[job.pk])
+    return progress_poll(request, job, status_url=status_url, phases=_sync_phases())
