@@ -133,7 +133,7 @@ def test_hr_sees_each_groups_before_after_and_the_reminded_who_did_not_punch(rem
     assert verdicts.count("✓ reached") == 1 and verdicts.count("✗ not reached") == 1
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0] == (
-        'Attendance group,"Punched on time, % of reminders",'
+        'Attendance group,"Punched on time, share of reminders",'
         "Reminders sent,Punched on time,Late,No punch"
     )
     assert lines[1:] == ["标准工时组,42.9 %,7,3,2,2", "仓库组,66.7 %,3,2,0,1"]

@@ -499,7 +499,7 @@ def _groups_before_after(groups: list[t.GroupBeforeAfter]) -> charts.Chart:
         gettext("Switched on"),
         gettext("Weeks each side"),
         gettext("Change"),
-        gettext("30 % drop reached"),
+        gettext("%(pct)s %% drop reached") % {"pct": 30},
     ]
     return chart
 
@@ -535,10 +535,10 @@ def _reminded(f: Filters, scope: t.Scope) -> list[charts.Chart]:
                 full_label=start.isoformat(),
             )
         )
-    share = gettext("Punched on time, % of reminders")
+    share = gettext("Punched on time, share of reminders")
     trend = charts.columns(
         "reminded-trend",
-        gettext("Reminded, then punched on time (% of reminders)"),
+        gettext("Reminded, then punched on time (share of reminders)"),
         items,
         [share],
         label_column=str(t.PERIOD_LABELS[f.period]),
