@@ -130,7 +130,7 @@ def test_hr_sees_each_groups_before_after_and_the_reminded_who_did_not_punch(rem
     # STD 50 → 20 (−60 %, reached), WH 25 → 33.33 (+33 %, not reached)
     assert "标准工时组" in verdicts and "50.0 → 20.0" in verdicts and "−60 %" in verdicts
     assert "仓库组" in verdicts and "25.0 → 33.33" in verdicts and "+33 %" in verdicts
-    assert verdicts.count("✓ reached") == 1 and verdicts.count("✗ not reached") == 1
+    assert verdicts.count("✓ target reached") == 1 and verdicts.count("✗ target not reached") == 1
     lines = csv.content.decode("utf-8-sig").splitlines()
     assert lines[0] == (
         'Attendance group,"Punched on time, share of reminders",'
@@ -148,7 +148,8 @@ def test_hr_sees_each_groups_before_after_and_the_reminded_who_did_not_punch(rem
     )
     people = text(hr.get(drill.group(1).replace("&amp;", "&")))
     assert (
-        people.count("/attendance/people/1003/2026-11-") == 4 and "/attendance/people/1002/" not in people
+        people.count("/attendance/people/1003/2026-11-") == 4
+        and "/attendance/people/1002/" not in people
     )
     assert "check-in: late" in people and "check-out: no punch in the window" in people
 
