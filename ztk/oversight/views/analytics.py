@@ -656,6 +656,10 @@ def people(request: HttpRequest) -> HttpResponse:
     elif hour is not None:
         what = gettext("Corrected slots at %(hour)s:00") % {"hour": f"{hour:02d}"}
     unit = gettext("hours") if metric == "lead_time" else ""
+    reminders = metric == "reminder_punched"
+    if reminders:
+        what = gettext("Reminded, and not punched on time")
+        unit = gettext("Reminder")
     return render(
         request,
         "oversight/analytics/people.html",
@@ -668,6 +672,7 @@ def people(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "unit": unit,
+            "detail_only": reminders,
             "limit": t.DRILL_LIMIT,
             "tab": "",
         },
