@@ -744,7 +744,7 @@ def reminders_since_by_group(
         after = (changes or {}).get("after", changes or {})
         if not isinstance(after, dict) or not any(after.get(k) is True for k in REMINDER_KINDS):
             continue
-        pk = groups.get(after.get("group"))
+        pk = groups.get(str(after.get("group")))
         if pk is not None and pk not in found:
             found[pk] = (at.astimezone(zone).date(), "audit")
     first_sent = (
@@ -908,7 +908,7 @@ def _punched(low: str, high: str) -> Exists:
     )
 
 
-def with_outcome(qs: QuerySet[ReminderSent]) -> QuerySet[ReminderSent]:
+def with_outcome(qs: QuerySet[ReminderSent]) -> Any:  # annotated: the stubs know no fields
     """``on_time``: punched in the slot's window up to its on-time bound (the check-in's
     grace; a check-out's whole window); ``late``: punched in the window after it."""
     return qs.annotate(

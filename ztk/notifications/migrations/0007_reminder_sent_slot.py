@@ -19,36 +19,47 @@ def backfill_people(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('notifications', '0006_oversight_digest_reminder_kind'),
-        ('org', '0001_initial'),
+        ("notifications", "0006_oversight_digest_reminder_kind"),
+        ("org", "0001_initial"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='remindersent',
-            name='employee',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='org.employee'),
+            model_name="remindersent",
+            name="employee",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="org.employee",
+            ),
         ),
         migrations.AddField(
-            model_name='remindersent',
-            name='group',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='org.attendancegroup'),
+            model_name="remindersent",
+            name="group",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="org.attendancegroup",
+            ),
         ),
         migrations.AddField(
-            model_name='remindersent',
-            name='on_time_until',
+            model_name="remindersent",
+            name="on_time_until",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='remindersent',
-            name='window_end',
+            model_name="remindersent",
+            name="window_end",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='remindersent',
-            name='window_start',
+            model_name="remindersent",
+            name="window_start",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.RunPython(backfill_people, migrations.RunPython.noop),
