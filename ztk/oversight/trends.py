@@ -26,6 +26,12 @@ Metrics:
   requests, by the day of the decision (company zone): ``value`` = p50, ``p90``, ``n``
   decided and ``within_sla`` = the share decided before the SLA deadline (the chain's
   working days, ``approvals.sla``).
+- ``reminder_punched``: punch reminders sent (``n``) and how many were followed by the
+  person's own punch on time in the slot's window (``value``; ``late`` after the tolerance;
+  ``rate`` in % of ``n``), by the reminded attendance date;
+- ``reminder_before_after``: missing punches per 100 working days in the whole weeks
+  before and after reminders were switched on, for everyone or per group around each
+  group's own date (``before_after_by_group``).
 
 For the day metrics (late … field) ``days`` is the number of working employee-days of the
 period and key (status normal, abnormal or absent: rest days, holidays and leave are not
