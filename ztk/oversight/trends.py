@@ -55,6 +55,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
     DateTimeField,
@@ -69,6 +70,8 @@ from django.db.models import (
     QuerySet,
     Sum,
     TextField,
+    Value,
+    When,
 )
 from django.db.models.functions import (
     Cast,
@@ -85,6 +88,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.approvals.models import DEFAULT_DEADLINE_WORKING_DAYS
 from ztk.attendance.models import AttendanceDay, DayStatus
 from ztk.audit.models import AuditEvent
+from ztk.core.db import without_jit
 from ztk.core.errors import DomainError
 from ztk.corrections.models import Channel, CorrectionRequest, ReasonCategory, Status
 from ztk.engine import SOURCE_SLOT_STATUS
@@ -914,12 +918,20 @@ def _punched(low: str, high: str) -> Exists:
     )
 
 
+ON_TIME, LATE, NO_PUNCH = 2, 1, 0
+
+
 def with_outcome(qs: QuerySet[ReminderSent]) -> Any:  # annotated: the stubs know no fields
-    """``on_time``: punched in the slot's window up to its on-time bound (the check-in's
-    grace; a check-out's whole window); ``late``: punched in the window after it."""
+    """``outcome``: ``ON_TIME`` when the person punched in the slot's window up to its
+    on-time bound (the check-in's grace; a check-out's whole window), else ``LATE`` when
+    they punched in the window after it, else ``NO_PUNCH`` (the second subquery runs only
+    when the first found nothing)."""
     return qs.annotate(
-        on_time=_punched("window_start", "on_time_until"),
-        late=_punched("on_time_until", "window_end"),
+        outcome=Case(
+            When(_punched("window_start", "on_time_until"), then=Value(ON_TIME)),
+            When(_punched("on_time_until", "window_end"), then=Value(LATE)),
+            default=Value(NO_PUNCH),
+        )
     )
 
 
@@ -928,15 +940,23 @@ def reminder_punched(q: Query, scope: Scope) -> list[Point]:
     person's own punch on time in the slot's window, ``late`` by one after the tolerance,
     ``rate`` = 100 × value / n. One query (``GROUP BY`` day and key, an ``EXISTS`` per row
     on the (employee, at) index of punches)."""
-    rows = _per_day(
-        with_outcome(reminded(q, scope)),
-        q,
-        "day",
-        n=Count("id"),
-        value=Count("id", filter=Q(on_time=True)),
-        late=Count("id", filter=Q(on_time=False, late=True)),
+    key = KEY_FIELDS.get(q.by)
+    fields = ["day", key] if key else ["day"]
+    grouped = (
+        with_outcome(reminded(q, scope))
+        .values(*fields, "outcome")
+        .annotate(c=Count("id"))
+        .order_by()
     )
-    rolled = _roll(q, rows, "day")
+    per_day: dict[tuple[Any, ...], dict[str, Any]] = {}
+    with without_jit():
+        for r in grouped:
+            at = tuple(r[f] for f in fields)
+            row = per_day.setdefault(at, {**dict(zip(fields, at, strict=True)), "n": 0})
+            row["n"] += r["c"]
+            row["value"] = row.get("value", 0) + (r["c"] if r["outcome"] == ON_TIME else 0)
+            row["late"] = row.get("late", 0) + (r["c"] if r["outcome"] == LATE else 0)
+    rolled = _roll(q, per_day.values(), "day")
     labels = _labels(q.by)
     out = []
     for (bucket, raw), sums in rolled.items():
@@ -1057,7 +1077,7 @@ def _drill_reminders(q: Query, key: str, scope: Scope) -> list[DrillRow]:
     """The people and days reminded who did not punch on time: late or not at all."""
     found = (
         with_outcome(reminded(q, scope).filter(key_filter(q.by, key)))
-        .filter(on_time=False)
+        .exclude(outcome=ON_TIME)
         .order_by("day", "employee__employee_no", "kind")
         .values_list(
             "employee__employee_no",
@@ -1065,12 +1085,14 @@ def _drill_reminders(q: Query, key: str, scope: Scope) -> list[DrillRow]:
             "employee__department__name",
             "day",
             "kind",
-            "late",
+            "outcome",
         )[:DRILL_LIMIT]
     )
     out = []
-    for no, name, dept, d, kind, late in found:
+    with without_jit():
+        found = list(found)
+    for no, name, dept, d, kind, outcome in found:
         slot = gettext("check-in") if kind == "punch_in" else gettext("check-out")
-        what = gettext("late") if late else gettext("no punch in the window")
+        what = gettext("late") if outcome == LATE else gettext("no punch in the window")
         out.append(DrillRow(no, name, dept or "", d, 1.0, detail=f"{slot}: {what}"))
     return out
