@@ -39,7 +39,7 @@ def test_login_works_and_is_audited(client, org):
     assert events[0].actor_label == "employee"
     assert events[0].object_type == "auth.user"
     assert events[0].object_id == str(org.employee.user.pk)
-    assert events[0].changes == {"second_factor": False}
+    assert events[0].changes == {"second_factor": False, "via": "password"}
 
 
 def test_login_follows_a_safe_next_but_not_an_external_one(client, org):

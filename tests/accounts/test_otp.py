@@ -49,7 +49,7 @@ def test_user_with_a_device_must_enter_the_code(client, org):
     assert client.session["_auth_user_id"] == str(org.employee.user.pk)
     assert client.get("/").status_code == 200
     [event] = audit_actions("accounts.login")
-    assert event.changes == {"second_factor": True}
+    assert event.changes == {"second_factor": True, "via": "password"}
 
 
 def test_wrong_code_does_not_log_in(client, org):

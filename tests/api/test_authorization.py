@@ -417,9 +417,12 @@ MATRIX: list[Row] = [
     Row(
         "POST /api/v1/overtime/{overtime_id}/cancel",
         f"{OT}/{{ot_approved}}/cancel",
-        expect(403, hr=200, auditor=404),
+        expect(201, sysadmin=403, auditor=404),  # the same shape as absences' 销假
         {"reason": "登记错误"},
     ),
+    # --- the approver's one inbox: every signed-in user gets their own (maybe empty) ---------
+    Row("GET /api/v1/inbox", f"{V1}/inbox", expect(200)),
+    Row("GET /api/v1/inbox", f"{V1}/inbox?type=overtime", expect(200), case="one type"),
     # --- notifications: the caller's own inbox; others' ids are ignored --------------------
     Row("GET /api/v1/notifications", f"{V1}/notifications", expect(200)),
     Row(

@@ -102,9 +102,22 @@ def test_get_a_year_lists_its_days_and_where_they_came_from(client, keys):
 
     assert reply.status == 200
     assert reply.body["status"] == "seeded" and reply.body["package_covers"] is True
-    assert {"date": "2026-10-01", "kind": "holiday", "name": "国庆节", "source": "seed"} in (
-        reply.body["days"]
-    )
+    days = reply.body["days"]
+    assert {
+        "date": "2026-10-01",
+        "kind": "holiday",
+        "name": "国庆节",
+        "statutory": True,
+        "source": "seed",
+    } in days
+    # a day off of the period that is not a festival day of the law: overtime 2×
+    assert {
+        "date": "2026-10-04",
+        "kind": "holiday",
+        "name": "国庆节",
+        "statutory": False,
+        "source": "seed",
+    } in days
     later = call(client, "GET", "/api/v1/holidays/2031", key=keys["hr"]).body
     assert later == {"year": 2031, "status": "fallback", "package_covers": False, "days": []}
 
@@ -130,6 +143,49 @@ def test_put_replaces_the_whole_year_including_hand_entered_days(client, keys, o
     # an empty list empties the year
     call(client, "PUT", "/api/v1/holidays/2027", key=keys["hr"], body={"days": []})
     assert rows(2027) == []
+
+
+def test_put_takes_the_statutory_flag_or_the_laws_reading(client, keys, org):
+    body = {
+        "days": [
+            {"date": "2027-01-01", "kind": "holiday", "name": "元旦"},  # by the law: yes
+            {"date": "2027-02-05", "kind": "holiday", "name": "春节", "statutory": None},  # 除夕
+            {"date": "2027-02-10", "kind": "holiday", "name": "春节"},  # 初五: no
+            {"date": "2027-10-04", "kind": "holiday", "name": "国庆节", "statutory": True},
+            {"date": "2027-10-01", "kind": "holiday", "name": "国庆节", "statutory": False},
+            {"date": "2027-02-20", "kind": "workday", "name": "春节"},
+        ]
+    }
+
+    reply = call(client, "PUT", "/api/v1/holidays/2027", key=keys["hr"], body=body)
+
+    assert reply.status == 200
+    flags = {d["date"]: d["statutory"] for d in reply.body["days"]}
+    assert flags == {
+        "2027-01-01": True,
+        "2027-02-05": True,
+        "2027-02-10": False,
+        "2027-10-01": False,  # HR's word wins over the law's reading
+        "2027-10-04": True,
+        "2027-02-20": False,
+    }
+    event = AuditEvent.objects.filter(action="scheduling.calendar.replace").latest("id")
+    assert event.changes["after"]["days"]["2027-10-04"] == ["holiday", "国庆节", True, "import"]
+    # only the flag changes: the day is changed (and audited) again
+    body["days"][3]["statutory"] = False
+    assert call(client, "PUT", "/api/v1/holidays/2027", key=keys["hr"], body=body).status == 200
+    assert not WorkCalendarDay.objects.get(date=date(2027, 10, 4)).statutory
+    assert AuditEvent.objects.filter(action="scheduling.calendar.replace").count() == 2
+
+
+def test_put_refuses_a_statutory_workday(client, keys):
+    body = {"days": [{"date": "2027-02-20", "kind": "workday", "statutory": True}]}
+
+    reply = call(client, "PUT", "/api/v1/holidays/2027", key=keys["hr"], body=body)
+
+    assert reply.status == 422
+    assert reply.body["details"][0]["column"] == "statutory"
+    assert not WorkCalendarDay.objects.filter(date__year=2027).exists()
 
 
 @pytest.mark.parametrize(

@@ -17,6 +17,7 @@ from ztk.engine import (
     Segment,
     Shift,
     compute_overtime,
+    overtime_kind,
     partition_punches,
     split_overlaps,
 )
@@ -77,9 +78,22 @@ def test_rest_day_counts_all_worked_time_at_the_rest_rate():
     assert (result.kind, result.minutes) == ("rest", 525)
 
 
-def test_holiday_is_its_own_category():
-    plan = DayPlan(D, SH, "holiday", None)
+def test_a_statutory_holiday_is_its_own_category():
+    plan = DayPlan(D, SH, "holiday", None, statutory=True)
     assert compute_overtime(plan, punches(at(D, 10), at(D, 12)), EXACT).kind == "holiday"
+
+
+def test_a_holiday_that_is_not_statutory_pays_as_a_rest_day():
+    plan = DayPlan(D, SH, "holiday", None)
+    result = compute_overtime(plan, punches(at(D, 10), at(D, 12)), EXACT)
+    assert (result.kind, result.minutes) == ("rest", 120)
+
+
+def test_only_a_holiday_can_be_statutory():
+    with pytest.raises(ValueError, match="only a holiday"):
+        DayPlan(D, SH, "rest", None, statutory=True)
+    with pytest.raises(ValueError, match="only a holiday"):
+        DayPlan(D, SH, "work", STANDARD, statutory=True)
 
 
 def test_one_punch_or_none_is_no_overtime():
@@ -136,6 +150,34 @@ def test_no_request_needed_counts_everything_computed():
     assert result.counted_minutes == result.minutes == 180
 
 
+# 国务院办公厅关于2026年部分节假日安排的通知: 国庆节 10月1日（周四）至7日（周三）放假调休，
+# 共7天。9月20日（周日）、10月10日（周六）上班。By 《全国年节及纪念日放假办法》 only Oct 1–3
+# are festival days (法定节假日); Oct 4 (Sunday) is a weekend day, Oct 5 the day off for
+# the festival Saturday Oct 3 (补假), Oct 6–7 are in lieu of the two worked weekend days.
+NATIONAL_DAY_2026 = {
+    date(2026, 9, 20): ("work", False, "weekday"),  # Sunday worked: make-up working day
+    date(2026, 10, 1): ("holiday", True, "holiday"),
+    date(2026, 10, 2): ("holiday", True, "holiday"),
+    date(2026, 10, 3): ("holiday", True, "holiday"),  # a Saturday, statutory all the same
+    date(2026, 10, 4): ("holiday", False, "rest"),
+    date(2026, 10, 5): ("holiday", False, "rest"),
+    date(2026, 10, 6): ("holiday", False, "rest"),
+    date(2026, 10, 7): ("holiday", False, "rest"),
+    date(2026, 10, 8): ("work", False, "weekday"),  # an ordinary Thursday
+    date(2026, 10, 10): ("work", False, "weekday"),  # Saturday worked: make-up working day
+    date(2026, 10, 11): ("rest", False, "rest"),  # an ordinary Sunday
+}
+
+
+@pytest.mark.parametrize("day", sorted(NATIONAL_DAY_2026))
+def test_national_day_2026_pays_3x_only_on_the_festival_days(day):
+    kind, statutory, category = NATIONAL_DAY_2026[day]
+    plan = DayPlan(day, SH, kind, STANDARD if kind == "work" else None, statutory=statutory)
+    # In at 08:00, out at 20:00: 12 h on a day off, 1 + 2 h around a 09–18 shift.
+    result = compute_overtime(plan, punches(at(day, 8), at(day, 20)), EXACT)
+    assert (result.kind, result.minutes) == (category, 720 if kind != "work" else 180)
+
+
 def test_bad_policy_is_refused():
     with pytest.raises(ValueError):
         OvertimePolicy(unit_minutes=0)
@@ -155,7 +197,9 @@ def runs(draw):
     boundary = draw(st.sampled_from([0, 0, 4]))
     kinds = draw(
         st.lists(
-            st.sampled_from([*SHIFTS, NIGHT, "rest", "holiday"]), min_size=length, max_size=length
+            st.sampled_from([*SHIFTS, NIGHT, "rest", "holiday", "statutory"]),
+            min_size=length,
+            max_size=length,
         )
     )
     plans = []
@@ -163,6 +207,8 @@ def runs(draw):
         day = D + timedelta(days=offset)
         if isinstance(kind, Shift):
             plans.append(DayPlan(day, SH, "work", kind, boundary))
+        elif kind == "statutory":
+            plans.append(DayPlan(day, SH, "holiday", None, boundary, statutory=True))
         else:
             plans.append(DayPlan(day, SH, kind, None, boundary))
     # As build_plans gives them: cut where neighbouring dates' windows would overlap.
@@ -222,3 +268,40 @@ def test_more_approval_never_counts_less(shift, policy, minutes):
     assert full.counted_minutes == full.minutes
     assert all(r.blocks == none.blocks for r in (some, full))
     assert none.kind == "weekday"
+
+
+EXPECTED_CATEGORY = {
+    ("work", False): "weekday",
+    ("rest", False): "rest",
+    ("holiday", False): "rest",
+    ("holiday", True): "holiday",
+}
+
+
+@PROPERTY
+@given(runs(), st.data())
+def test_a_days_category_is_its_plans_alone(plans, data):
+    """Whatever the punches of the date or of any other date, the category is the plan's
+    (work 1.5×, rest or a holiday that is not statutory 2×, a statutory holiday 3×); a
+    statutory plan is always a holiday."""
+    start = datetime.combine(plans[0].day, time(), tzinfo=SH)
+    seconds = st.integers(min_value=-43200, max_value=(len(plans) + 1) * 86400)
+
+    def draw_punches():
+        moments = data.draw(st.lists(seconds, max_size=12))
+        return [PunchIn(n, start + timedelta(seconds=s), "device") for n, s in enumerate(moments)]
+
+    first = partition_punches(plans, draw_punches())
+    other = partition_punches(plans, draw_punches())
+    for plan in plans:
+        assert not plan.statutory or plan.kind == "holiday"
+        expected = EXPECTED_CATEGORY[(plan.kind, plan.statutory)]
+        assert overtime_kind(plan) == expected
+        for parts in (first, other):
+            result = compute_overtime(plan, parts.get(plan.day, []), EXACT)
+            assert result.kind == expected
+        # This date's punches with another draw's punches on every other date.
+        mixed = {**other, plan.day: first.get(plan.day, [])}
+        for neighbour in plans:
+            result = compute_overtime(neighbour, mixed.get(neighbour.day, []), EXACT)
+            assert result.kind == EXPECTED_CATEGORY[(neighbour.kind, neighbour.statutory)]

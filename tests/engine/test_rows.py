@@ -12,6 +12,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -90,8 +91,14 @@ def test_a_row_names_its_columns():
     ]
     row = day_row(1, plan, punches, as_of=None, finalised=True, computed_at=NOW)
     assert ROW_COLUMNS[:2] == ("employee_id", "day")
-    assert ROW_COLUMNS[-3:] == ("computed_at", "overtime_minutes", "overtime_counted_minutes")
+    assert ROW_COLUMNS[-4:] == (
+        "computed_at",
+        "overtime_minutes",
+        "overtime_counted_minutes",
+        "overtime_kind",
+    )
     assert (row.overtime_minutes, row.overtime_counted_minutes) == (0, 0)  # the recompute's
+    assert row.overtime_kind == "weekday"  # the plan's category, on every row
     assert (row.employee_id, row.day, row.status, row.late_minutes, row.early_minutes) == (
         1,
         date(2026, 10, 9),
@@ -104,3 +111,13 @@ def test_a_row_names_its_columns():
         {"code": "late", "slot": "in1", "params": {"minutes": 7}},
         {"code": "early", "slot": "out1", "params": {"minutes": 10}},
     ]
+
+
+@pytest.mark.parametrize(
+    ("kind", "statutory", "category"),
+    [("rest", False, "rest"), ("holiday", False, "rest"), ("holiday", True, "holiday")],
+)
+def test_a_day_off_row_carries_its_overtime_category(kind, statutory, category):
+    plan = DayPlan(date(2026, 10, 3), ZoneInfo("Asia/Shanghai"), kind, None, statutory=statutory)
+    row = day_row(1, plan, [], as_of=None, finalised=True, computed_at=NOW)
+    assert (row.kind, row.overtime_kind) == (kind, category)

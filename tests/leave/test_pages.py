@@ -123,10 +123,10 @@ def test_inbox_shows_absences_and_the_approvers_decide_there(client, week):
     with commits():
         req = leave(org.employee, THU, start_part="am")
     inbox = signed_in(client, org.supervisor).get("/requests/inbox/").content.decode()
-    assert 'id="absences-inbox"' in inbox and f'data-absence="{req.pk}"' in inbox
+    assert f'data-key="absences:{req.pk}"' in inbox
     assert client.post(f"/absences/{req.pk}/approve/", {"comment": ""}).status_code == 302
     signed_in(client, org.hr)
-    assert f'data-absence="{req.pk}"' in client.get("/approvals/").content.decode()
+    assert f'data-key="absences:{req.pk}"' in client.get("/approvals/").content.decode()
     with commits():
         client.post(f"/absences/{req.pk}/approve/")
     req.refresh_from_db()

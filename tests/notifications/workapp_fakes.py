@@ -46,6 +46,11 @@ class Platforms:
     # Queued answers for send endpoints: (status, body); overrides the normal answer.
     send_answers: deque = field(default_factory=deque)
     counter: Any = field(default_factory=lambda: itertools.count(1))
+    # Sign-in: who the platform's own page says is signing in (its user id; "openid:…" is
+    # WeCom's answer for someone outside the company), and the codes handed out, one use.
+    signin_as: dict[str, str] = field(default_factory=dict)
+    codes: dict[str, tuple[str, str]] = field(default_factory=dict)
+    user_tokens: dict[str, str] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -66,8 +71,87 @@ class Platforms:
         self.tokens.add(value)
         return value
 
+    def issue_code(self, platform: str, user_id: str | None = None) -> str:
+        """A one-time authorization code for `user_id` (default: `signin_as[platform]`), as
+        DingTalk's JSAPI or the WeCom / Feishu authorize page hands one out."""
+        code = f"{platform[:2]}code{next(self.counter)}"
+        self.codes[code] = (platform, user_id or self.signin_as[platform])
+        return code
+
+    def _redeem(self, platform: str, code: str) -> str | None:
+        found = self.codes.get(code)
+        if found is None or found[0] != platform:
+            return None
+        del self.codes[code]  # a code works once
+        return found[1]
+
+    def _authorize(self, platform: str, q: dict[str, str]) -> tuple[int, Any]:
+        """The platform's authorize page: straight back with a code (in-app: no consent)."""
+        redirect_uri, state = q["redirect_uri"], q["state"]
+        assert redirect_uri.startswith("http") and "/workapps/" in redirect_uri and state
+        assert q["response_type"] == "code"
+        if platform == "wecom":
+            assert q["appid"] == WECOM["corp_id"] and q["agentid"] == WECOM["agent_id"]
+            assert q["scope"] == "snsapi_base"
+        else:
+            assert q["client_id"] == FEISHU["app_id"]
+        code = self.issue_code(platform)
+        sep = "&" if "?" in redirect_uri else "?"
+        return 302, {"__location__": f"{redirect_uri}{sep}code={code}&state={state}"}
+
     def handle(self, call: Call) -> tuple[int, Any]:
         q, body, path = call.query, call.body or {}, call.path
+        # --- sign-in: the authorize pages the browser is sent to --------------------------
+        if path == "/connect/oauth2/authorize":
+            return self._authorize("wecom", q)
+        if path == "/open-apis/authen/v1/authorize":
+            return self._authorize("feishu", q)
+        if path == "/topapi/v2/user/getuserinfo":
+            if q.get("access_token") not in self.tokens:
+                return 200, {"errcode": 40014, "errmsg": "不合法的access_token"}
+            assert call.method == "POST" and set(body) == {"code"}
+            user_id = self._redeem("dingtalk", body["code"])
+            if user_id is None:
+                return 200, {"errcode": 40078, "errmsg": "不存在的临时授权码"}
+            return 200, {"errcode": 0, "errmsg": "ok", "result": {
+                "userid": user_id, "unionid": f"union-{user_id}", "name": "x",
+                "device_id": "d1", "sys": False, "sys_level": 0}, "request_id": "r2"}  # fmt: skip
+        if path == "/cgi-bin/auth/getuserinfo":
+            if q.get("access_token") not in self.tokens:
+                return 200, {"errcode": 42001, "errmsg": "access_token expired"}
+            assert call.method == "GET" and q.get("code")
+            user_id = self._redeem("wecom", q["code"])
+            if user_id is None:
+                return 200, {"errcode": 40029, "errmsg": "invalid code"}
+            if user_id.startswith("openid:"):
+                return 200, {"errcode": 0, "errmsg": "ok",
+                             "openid": user_id.removeprefix("openid:")}  # fmt: skip
+            return 200, {"errcode": 0, "errmsg": "ok", "userid": user_id, "user_ticket": "t"}
+        if path == "/open-apis/authen/v2/oauth/token":
+            assert call.method == "POST"
+            assert call.headers.get("content-type", "").startswith("application/json")
+            assert body["grant_type"] == "authorization_code"
+            assert body["redirect_uri"].endswith("/workapps/feishu/signin/done")
+            if (body["client_id"], body["client_secret"]) != (FEISHU["app_id"],
+                                                              FEISHU["app_secret"]):  # fmt: skip
+                return 400, {"code": 20002, "error": "invalid_client",
+                             "error_description": "client secret invalid"}  # fmt: skip
+            user_id = self._redeem("feishu", body["code"])
+            if user_id is None:
+                return 400, {"code": 20003, "error": "invalid_grant",
+                             "error_description": "The code is not found"}  # fmt: skip
+            user_token = f"u-{next(self.counter)}"
+            self.user_tokens[user_token] = user_id
+            return 200, {"code": 0, "access_token": user_token, "expires_in": 7200,
+                         "token_type": "Bearer", "scope": ""}  # fmt: skip
+        if path == "/open-apis/authen/v1/user_info":
+            bearer = call.headers.get("authorization", "").removeprefix("Bearer ")
+            user_id = self.user_tokens.get(bearer)
+            if user_id is None:
+                return 401, {"code": 99991668, "msg": "Invalid access token for authorization."}
+            return 200, {"code": 0, "msg": "success", "data": {
+                "name": "x", "open_id": f"ou_{user_id}", "union_id": f"on_{user_id}",
+                "user_id": user_id, "mobile": "+8613800000002", "employee_no": ""}}  # fmt: skip
         # --- DingTalk -------------------------------------------------------------------
         if path == "/gettoken":
             if q.get("appkey") != DING["app_key"] or q.get("appsecret") != DING["app_secret"]:
@@ -155,6 +239,12 @@ def _handler(server: Platforms):
                 status, body = server.handle(call)
             except (AssertionError, KeyError, TypeError) as exc:  # a malformed request
                 status, body = 400, {"errcode": 400, "errmsg": f"bad request: {exc!r}"}
+            if status == 302:
+                self.send_response(302)
+                self.send_header("Location", body["__location__"])
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             data = json.dumps(body, ensure_ascii=False).encode()
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
@@ -180,7 +270,7 @@ def platforms(settings):
     server = Platforms()
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(server))
     server.port = httpd.server_address[1]
-    names = ("dingtalk", "dingtalk_api", "wecom", "feishu")
+    names = ("dingtalk", "dingtalk_api", "wecom", "feishu", "wecom_oauth", "feishu_accounts")
     settings.WORKAPPS_BASE_URLS = dict.fromkeys(names, server.url)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()

@@ -85,3 +85,50 @@ def test_a_decided_request_cannot_be_decided_again(client, week):
     assert post(client, f"{OT}/{ot['id']}/withdraw", org.employee.user).status_code == 200
     reply = post(client, f"{OT}/{ot['id']}/withdraw", org.employee.user)
     assert (reply.status_code, reply.json()["code"]) == (422, "not_pending")
+
+
+def test_cancelling_approved_overtime_through_the_api(client, week):
+    """撤销: the same shape as the absences' 销假 — 201 with the cancellation request."""
+    org = week
+    punch(org.employee, at(SAT, 9), at(SAT, 13))
+    ot = post(client, OT, org.employee.user, body(at(SAT, 9), at(SAT, 13))).json()
+    pending = post(client, f"{OT}/{ot['id']}/cancel", org.employee.user, {"reason": "搞错了"})
+    assert (pending.status_code, pending.json()["code"]) == (422, "not_approved")
+    for approver in (org.supervisor.user, org.hr.user):
+        assert post(client, f"{OT}/{ot['id']}/approve", approver).status_code == 200
+    asked = post(client, f"{OT}/{ot['id']}/cancel", org.employee.user, {"reason": "搞错了"})
+    assert asked.status_code == 201, asked.json()
+    cancel = asked.json()
+    assert (cancel["cancels"], cancel["status"]) == (ot["id"], "pending")
+    again = post(client, f"{OT}/{ot['id']}/cancel", org.employee.user, {"reason": "搞错了"})
+    assert (again.status_code, again.json()["code"]) == (422, "already_cancelling")
+
+    # the supervisor finds it in the one inbox, marked, and approves it on its endpoint
+    waiting = client.get("/api/v1/inbox", **bearer(org.supervisor.user)).json()
+    (item,) = waiting["items"]
+    assert (item["type"], item["id"], item["cancellation"]) == ("overtime", cancel["id"], True)
+    for approver in (org.supervisor.user, org.hr.user):
+        assert (
+            post(client, item["approve"].replace("/api/v1/overtime", OT), approver).status_code
+            == 200
+        )
+    detail = client.get(f"{OT}/{ot['id']}", **bearer(org.employee.user)).json()
+    assert (detail["status"], detail["counted_minutes"]) == ("cancelled", 0)
+
+
+def test_the_inbox_api_lists_every_type_with_a_type_filter(client, week):
+    from tests.leave.conftest import grant, leave
+
+    org = week
+    grant(org.employee, "5")
+    absence = leave(org.employee, MON)
+    ot = post(client, OT, org.employee.user, body(at(SAT, 9), at(SAT, 13))).json()
+    everything = client.get("/api/v1/inbox", **bearer(org.supervisor.user)).json()
+    assert {(i["type"], i["id"]) for i in everything["items"]} == {
+        ("leave", absence.pk),
+        ("overtime", ot["id"]),
+    }
+    assert everything["count"] == 2
+    only = client.get("/api/v1/inbox?type=leave", **bearer(org.supervisor.user)).json()
+    assert [i["id"] for i in only["items"]] == [absence.pk]
+    assert client.get("/api/v1/inbox", **bearer(org.employee.user)).json()["count"] == 0

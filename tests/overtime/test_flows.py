@@ -149,20 +149,9 @@ def test_reject_needs_a_reason_and_ends_the_request(week):
     assert Notification.objects.filter(recipient=org.employee.user, kind="overtime_rejected")
 
 
-def test_cancelling_approved_overtime_uncounts_it(week):
-    org = week
-    punch(org.employee, at(SAT, 9), at(SAT, 12))
-    req = approve_all(org, submit(org, at(SAT, 9), at(SAT, 12)))
-    assert day(org.employee, SAT).overtime_counted_minutes == 180
-    with pytest.raises(PermissionDeniedError):
-        services.overtime_cancel(actor=org.employee.user, request=req, reason="搞错了")
-    req = services.overtime_cancel(actor=org.hr.user, request=req, reason="搞错了")
-    assert req.status == Status.CANCELLED
-    assert day(org.employee, SAT).overtime_counted_minutes == 0
-
-
-def test_time_off_is_credited_once_the_day_is_final_and_taken_back_on_cancel(week):
-    """调休: the day's counted overtime goes to the leave ledger when the day is final."""
+def test_time_off_is_credited_once_the_day_is_final(week):
+    """调休: the day's counted overtime goes to the leave ledger when the day is final
+    (cancelling it: tests/overtime/test_cancellation.py)."""
     org = week
     punch(org.employee, at(SAT, 9), at(SAT, 12))
     req = approve_all(org, submit(org, at(SAT, 9), at(SAT, 12), compensation=Compensation.TIME_OFF))
@@ -176,6 +165,3 @@ def test_time_off_is_credited_once_the_day_is_final_and_taken_back_on_cancel(wee
     req.refresh_from_db()
     assert req.credited_minutes == 180 and req.settled_at is not None
     assert balance_of(org.employee, "compensatory") == Decimal("3.00")
-
-    services.overtime_cancel(actor=org.hr.user, request=req, reason="搞错了")
-    assert balance_of(org.employee, "compensatory") == 0

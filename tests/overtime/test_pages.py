@@ -1,4 +1,4 @@
-"""The overtime pages without a browser: the inbox link, the form's refusals, the day card."""
+"""The overtime pages without a browser: the one inbox, the form's refusals, the day card."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ def signed_in(client, username):
     return client
 
 
-def test_the_approval_inbox_links_to_the_overtime_waiting(client, week):
+def test_the_approval_inbox_lists_the_overtime_waiting(client, week):
     org = week
-    submit(org, at(MON, 18), at(MON, 20))
+    req = submit(org, at(MON, 18), at(MON, 20))
     page = signed_in(client, "manager").get("/requests/inbox/", HTTP_ACCEPT_LANGUAGE="en")
     html = page.content.decode()
-    assert 'href="/overtime/inbox/"' in html
-    assert 'class="other-queue">Overtime <b class="count">1</b>' in html
+    assert f'data-key="overtime:{req.pk}"' in html
+    assert f'href="/overtime/{req.pk}/"' in html
+    assert '<b class="count" id="waiting-count">1</b>' in html
 
 
 def test_the_day_page_offers_overtime_with_what_was_computed(client, week):

@@ -985,9 +985,9 @@ PAGES: list[Page] = [
     ),
     Page(
         "overtime:cancel",
-        "/overtime/{ot_approved}/cancel/",
+        "/overtime/{ot_approved}/cancel/",  # asks to cancel (撤销): approved on the chain
         get=POST_ONLY,
-        post=only(403, *ZHANG_VIEWERS, others=404, hr=REDIRECT),
+        post=only(REDIRECT, "employee", "supervisor", "head", "hr", others=404, superuser=403),
         body={"reason": "登记错误"},
     ),
     Page(
@@ -1325,6 +1325,17 @@ PAGES: list[Page] = [
     Page(
         "web:workapp_callback", "/workapps/wecom/callback", get=everyone(403), post=everyone(403)
     ),  # fmt: skip
+    # Sign in from the work app: open to all (it is a way in). No app is set up here, so
+    # the entry is the page saying so (audited: HR sees who was sent there); the way back
+    # without this session's state is refused (400, logged only). The flows with a
+    # platform: tests/notifications/test_workapps_signin.py.
+    Page("web:workapp_signin", "/workapps/wecom/signin", get=everyone(200), post=everyone(405)),
+    Page(
+        "web:workapp_signin_done",
+        "/workapps/wecom/signin/done",
+        get=everyone(400),
+        post=everyone(400),
+    ),
 ]
 
 

@@ -229,3 +229,62 @@ def test_a_bad_csv_file_lists_every_bad_line_and_imports_nothing(hr):
     assert hr.post(url(2027, "import-file/"), {}).status_code == 422
     big = csv("date,kind,name\n" + "x" * 70_000)
     assert "larger than 64 KB" in hr.post(url(2027, "import-file/"), {"file": big}).content.decode()
+
+
+def test_statutory_days_are_marked_with_their_overtime_rate(hr):
+    body = hr.get(url(2026)).content.decode()
+
+    # Oct 1–3 are the law's festival days (法, 3×); Oct 4–7 are days off of the period (2×)
+    assert re.search(r'<td class="holiday statutory" title="[^"]*国庆节">', body)
+    oct1 = body[body.index('id="day-2026-10-01"') :]
+    assert "statutory holiday" in oct1[:600] and "3×" in oct1[:600]
+    oct4 = body[body.index('id="day-2026-10-04"') :]
+    assert "2×" in oct4[:600] and "statutory holiday" not in oct4[:600]
+    sep20 = body[body.index('id="day-2026-09-20"') :]
+    assert "1.5×" in sep20[:600]
+    assert "13 statutory" in body  # in the year's summary
+
+
+def test_hr_sets_and_clears_the_flag_and_the_day_is_recomputed(
+    hr, recomputed, django_capture_on_commit_callbacks
+):
+    day = date(2026, 10, 4)
+    # the form opens with the stored flag chosen
+    form = hr.get(url(2026) + "?day=2026-10-04").content.decode()
+    assert '<option value="no" selected>' in form
+
+    with django_capture_on_commit_callbacks(execute=True):
+        hr.post(
+            url(2026),
+            {"date": "2026-10-04", "kind": "holiday", "name": "国庆节", "statutory": "yes"},
+        )
+    assert WorkCalendarDay.objects.get(date=day).statutory
+    assert [c.dates for c in recomputed] == [frozenset({day})]
+    event = AuditEvent.objects.filter(action="scheduling.calendar.set").latest("seq")
+    assert (event.changes["before"]["statutory"], event.changes["after"]["statutory"]) == (
+        False,
+        True,
+    )
+
+    # "by the law's festival days": Oct 4 is not one
+    hr.post(url(2026), {"date": "2026-10-04", "kind": "holiday", "name": "国庆节", "statutory": ""})
+    assert not WorkCalendarDay.objects.get(date=day).statutory
+
+    refused = hr.post(url(2026), {"date": "2026-10-04", "kind": "workday", "statutory": "yes"})
+    assert refused.status_code == 422
+    assert "A make-up workday is never statutory." in refused.content.decode()
+    assert WorkCalendarDay.objects.get(date=day).kind == "holiday"
+
+
+def test_a_csv_file_with_the_statutory_column(hr):
+    content = (
+        "date,kind,name,statutory\n2027-10-01,holiday,国庆节,yes\n2027-10-04,holiday,国庆节,no\n"
+    )
+    upload = SimpleUploadedFile("2027.csv", content.encode(), content_type="text/csv")
+
+    reply = hr.post(url(2027, "import-file/"), {"file": upload})
+
+    assert reply.status_code == 302
+    assert dict(
+        WorkCalendarDay.objects.filter(date__year=2027).values_list("date", "statutory")
+    ) == {date(2027, 10, 1): True, date(2027, 10, 4): False}

@@ -79,6 +79,18 @@ def test_hr_marks_a_company_holiday_on_the_calendar(live_server, browser, width)
     assert WorkCalendarDay.objects.get(date=date(2026, 6, 18)).name == "司庆"
     _shot(page, f"settings-holidays-saved-{width}")
 
+    # Oct 4 (a Sunday inside 国庆节) is a holiday but not statutory: 2×; HR says it is
+    expect(page.locator("#day-2026-10-04 .rate")).to_have_text("2×")
+    expect(page.locator("#day-2026-10-01 .rate")).to_have_text("3×")
+    page.goto(f"{live_server.url}/settings/holidays/2026/?day=2026-10-04#day-form")
+    page.select_option("#day-form select[name=statutory]", "yes")
+    page.click("#day-form button.primary")
+    expect(page.locator("#day-2026-10-04 .rate")).to_have_text("3×")
+    assert WorkCalendarDay.objects.get(date=date(2026, 10, 4)).statutory
+    _no_sideways_scroll(page, VIEWPORTS[width])
+    page.locator("#day-2026-10-04").scroll_into_view_if_needed()
+    page.screenshot(path=str(screenshots_dir() / f"settings-holidays-statutory-{width}.png"))
+
     page.goto(f"{live_server.url}/settings/holidays/2031/")
     expect(page.locator("#package-warning")).to_be_visible()
     _no_sideways_scroll(page, VIEWPORTS[width])

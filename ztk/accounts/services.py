@@ -112,9 +112,12 @@ def api_key_authenticate(raw: str) -> Any | None:
 
 
 @transaction.atomic
-def login_record(*, user: Any, second_factor: bool) -> None:
-    """Every successful log-in is an audit event, so HR can answer "who was in, and when"."""
-    record("accounts.login", obj=user, actor=user, extra={"second_factor": second_factor})
+def login_record(*, user: Any, second_factor: bool, via: str = "password") -> None:
+    """Every successful log-in is an audit event, so HR can answer "who was in, and when";
+    `via`: the password, or the work app (dingtalk, wecom, feishu) that vouched for them."""
+    record(
+        "accounts.login", obj=user, actor=user, extra={"second_factor": second_factor, "via": via}
+    )
 
 
 @transaction.atomic

@@ -34,7 +34,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from ztk.core.errors import DomainError
 
-from . import selectors, services
+from . import selectors, services, signin_options
 from .forms import LoginForm, PasswordConfirmForm, TokenForm
 
 User = get_user_model()
@@ -83,20 +83,39 @@ class LoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def form_valid(self, form: LoginForm) -> HttpResponse:
-        user = form.get_user()
-        device = selectors.totp_device_of(user)
-        if device is None:
-            auth_login(self.request, user)
-            _password_entered(self.request)
-            services.login_record(user=user, second_factor=False)
-            return HttpResponseRedirect(self.get_success_url())
-        self.request.session[PENDING_LOGIN] = {
-            "user": user.pk,
-            "backend": user.backend,
-            "next": self.get_success_url(),
-            "since": int(time.time()),
-        }
-        return redirect("accounts:login_code")
+        return first_factor_passed(self.request, form.get_user(), next_url=self.get_success_url())
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        # "Sign in with DingTalk / WeCom / Feishu" where the company set that app up.
+        return super().get_context_data(**kwargs) | {"other_ways": signin_options.options()}
+
+
+def first_factor_passed(
+    request: HttpRequest, user: Any, *, next_url: str, via: str = "password"
+) -> HttpResponse:
+    """The one owner of what follows the first factor (the password, or a work app that
+    vouched for the person, ``via`` its platform): an account with a second factor goes on
+    to the code step and is not logged in before the code is right; any other is logged in
+    now. `next_url` must already be a safe local address."""
+    if via != "password" and _locked_out(request, user.get_username()):
+        # Locked out by wrong passwords or codes: no other way in until HR unlocks it or the
+        # cool-off ends, or a work app would get around the lock-out.
+        return get_lockout_response(request, None, {"username": user.get_username()})
+    device = selectors.totp_device_of(user)
+    if device is None:
+        auth_login(request, user)
+        if via == "password":
+            _password_entered(request)
+        services.login_record(user=user, second_factor=False, via=via)
+        return HttpResponseRedirect(next_url)
+    request.session[PENDING_LOGIN] = {
+        "user": user.pk,
+        "backend": user.backend,
+        "next": next_url,
+        "since": int(time.time()),
+        "via": via,
+    }
+    return redirect("accounts:login_code")
 
 
 @sensitive_post_parameters("token")
@@ -126,8 +145,10 @@ def login_code(request: HttpRequest) -> HttpResponse:
             user.backend = pending["backend"]
             auth_login(request, user)
             otp_login(request, device)
-            _password_entered(request)
-            services.login_record(user=user, second_factor=True)
+            via = pending.get("via") or "password"
+            if via == "password":
+                _password_entered(request)
+            services.login_record(user=user, second_factor=True, via=via)
             return HttpResponseRedirect(_safe_next(request, pending.get("next")))
         _count_failure(request, username)
         if getattr(request, "axes_locked_out", False):

@@ -3,7 +3,8 @@
 Same permission as the employee sync (HR or system-admin keys). ``PUT`` replaces the
 year's whole list in one step (hand-entered days missing from it go too); any bad item
 refuses the whole list with 422 and every problem in ``details``; a repeated identical
-PUT changes nothing and writes no audit event. Days whose kind changed are recomputed.
+PUT changes nothing and writes no audit event. Days whose kind or statutory flag changed
+are recomputed (open periods).
 """
 
 from __future__ import annotations
@@ -41,9 +42,19 @@ class HolidayDay(Schema):
         description="holiday: a day off; workday: a make-up working day (调休)",
     )
     name: str = Text("", max_length=NAME_MAX, description="e.g. 国庆节")
+    statutory: bool | None = Field(
+        None,
+        description="a holiday that is a festival day of the law (法定节假日): overtime on it "
+        "pays 3×; other days off of a holiday period (调休, 补假) pay as rest days (2×). "
+        "Left out or null: the law's reading of the date (《全国年节及纪念日放假办法》). "
+        "Never true for a workday.",
+    )
 
 
 class HolidayDayOut(HolidayDay):
+    statutory: bool = Field(  # always answered
+        ..., description="a statutory holiday (法定节假日, overtime 3×); false for a workday"
+    )
     source: str = Field(..., description="seed (chinese-calendar) | import | manual")
 
 
@@ -73,7 +84,14 @@ def _year_out(year: int) -> dict:
         "status": view.status,
         "package_covers": view.package_covers,
         "days": [
-            {"date": d.date, "kind": d.kind, "name": d.name, "source": d.source} for d in view.days
+            {
+                "date": d.date,
+                "kind": d.kind,
+                "name": d.name,
+                "statutory": d.statutory,
+                "source": d.source,
+            }
+            for d in view.days
         ],
     }
 
@@ -94,6 +112,6 @@ def holiday_year_put(request, payload: HolidayYearIn, year: int = Year()):
     services.calendar_year_replace(
         actor=request.auth,
         year=year,
-        days=[(d.date, d.kind, d.name) for d in payload.days],
+        days=[(d.date, d.kind, d.name, d.statutory) for d in payload.days],
     )
     return _year_out(year)

@@ -2,7 +2,8 @@
 
 A refusal is HTTP 422 `{code, message, details}` with a stable code (`bad_span`,
 `too_long`, `too_far_ahead`, `reason_required`, `bad_compensation`, `period_closed`,
-`overlaps_existing`, `not_pending`). A request the caller may not see answers 404, one
+`overlaps_existing`, `not_pending`; asking to cancel: `not_approved`, `already_cancelling`,
+`time_off_used`). A request the caller may not see answers 404, one
 they may see but not decide 403.
 """
 
@@ -68,6 +69,9 @@ class OvertimeOut(Schema):
     created_at: datetime
     credited_minutes: int
     settled_at: datetime | None
+    cancels: int | None = Field(
+        None, description="On a cancellation (撤销): the approved request it cancels."
+    )
 
 
 class ActionOut(Schema):
@@ -122,6 +126,7 @@ def overtime_out(req: OvertimeRequest) -> dict[str, Any]:
         "created_at": req.created_at,
         "credited_minutes": req.credited_minutes,
         "settled_at": req.settled_at,
+        "cancels": req.cancels_id,
     }
 
 
@@ -224,11 +229,11 @@ def withdraw(request, overtime_id: PathId):
 
 @router.post(
     f"{ID_PATH}/cancel",
-    response={200: OvertimeOut, **ERRORS},
-    summary="Cancel an approved or pending request (HR)",
+    response={201: OvertimeOut, **ERRORS},
+    summary="Ask to cancel an approved request (撤销); answers the cancellation request",
 )
 def cancel(request, overtime_id: PathId, payload: ReasonIn):
-    req = _get(request.auth, overtime_id)
-    return overtime_out(
-        services.overtime_cancel(actor=request.auth, request=req, reason=payload.reason)
+    req = services.overtime_cancel(
+        actor=request.auth, request=_get(request.auth, overtime_id), reason=payload.reason
     )
+    return Status(201, overtime_out(req))

@@ -9,6 +9,7 @@ from .devices import router as devices_router
 from .geofences import router as geofences_router
 from .groups import router as groups_router
 from .holidays import router as holidays_router
+from .inbox import router as inbox_router
 from .me import router as me_router
 from .notifications import router as notifications_router
 from .org import router as org_router
@@ -30,6 +31,7 @@ api.add_router("", notifications_router)
 api.add_router("", reports_router)
 api.add_router("", oversight_router)
 api.add_router("", overtime_router)
+api.add_router("", inbox_router)
 api.add_router("", analytics_router)
 api.add_router("", schedules_router)
 api.add_router("", shifts_router)

@@ -47,9 +47,9 @@ class Decidable(Protocol):
         """Tell the approvers and HR that the current step is past its deadline."""
 
 
-# Optional on a Decidable: ``inbox_section(request) -> str``, the type's own part of the
-# approver inbox (审批), already rendered; the inbox page shows every registered section
-# (``inbox_sections``) beside its own list, so one inbox shows every request type.
+# Optional on a Decidable: ``inbox_rows(user, now)``, ``inbox_approve(actor, ids,
+# comment)`` and ``inbox_types()``: the type's rows of the approver's one inbox and its batch
+# approval (``inboxes``).
 
 _TYPES: dict[str, Decidable] = {}
 
@@ -60,15 +60,3 @@ def register(decidable: Decidable) -> None:
 
 def registered() -> list[Decidable]:
     return list(_TYPES.values())
-
-
-def inbox_sections(request: Any) -> list[str]:
-    """The rendered inbox sections of the registered request types that have one."""
-    out = []
-    for decidable in _TYPES.values():
-        section = getattr(decidable, "inbox_section", None)
-        if section is not None:
-            html = section(request)
-            if html:
-                out.append(html)
-    return out

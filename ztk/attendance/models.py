@@ -59,10 +59,12 @@ class AttendanceDay(models.Model):
     outside_punch_ids = EngineJSONField(default=list, blank=True)
     computed_at = models.DateTimeField(_("computed at"))
     # Overtime (engine.compute_overtime): computed from the punches, and the part that
-    # counts (approved, or all of it when the group needs no request). The category is
-    # the day's kind: work → weekday (1.5×), rest → rest day (2×), holiday → holiday (3×).
+    # counts (approved, or all of it when the group needs no request), and the category
+    # (engine.overtime_kind): work → weekday (1.5×), rest and a holiday that is not
+    # statutory (调休, 补假) → rest (2×), a statutory holiday (法定节假日) → holiday (3×).
     overtime_minutes = models.IntegerField(_("overtime minutes (computed)"), default=0)
     overtime_counted_minutes = models.IntegerField(_("overtime minutes (counted)"), default=0)
+    overtime_kind = models.CharField(_("overtime category"), max_length=8, default="weekday")
 
     class Meta:
         verbose_name = _("attendance day")

@@ -30,13 +30,15 @@ class RequestContextMiddleware:
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 RETRY_AFTER_SECONDS = 300
 # Requests that change no data although they are POSTs: signing in and out (a session and
-# django-axes' attempt log), the language switch, the correction previews. Everything else
-# that is not GET/HEAD/OPTIONS is refused while MAINTENANCE_MODE is on.
+# django-axes' attempt log; a work app's sign-in code remembered), the language switch, the
+# correction previews. Everything else that is not GET/HEAD/OPTIONS is refused while
+# MAINTENANCE_MODE is on.
 ALLOWED_IN_MAINTENANCE = frozenset(
     {
         "accounts:login",
         "accounts:login_code",
         "accounts:logout",
+        "web:workapp_signin_done",  # DingTalk's sign-in posts its code (docs/work-apps.md)
         "admin:logout",
         "set_language",
         "requests:preview",

@@ -16,11 +16,13 @@ from zoneinfo import ZoneInfo
 from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
-from ztk.approvals import routing
+from ztk.approvals import inboxes, routing
 from ztk.approvals.chains import SKIP_REASONS, fallback_text
+from ztk.approvals.selectors import QueueEntry, queue_order
 from ztk.approvals.sla import Deadlines
 from ztk.attendance import days as day_api
 from ztk.attendance.days import employee_zone
@@ -381,6 +383,7 @@ class RequestRow:
     overdue: bool = False
     can_batch: bool = False
     age: timedelta | None = None
+    type_label: str = ""  # set on the approver's inbox, where every request type is listed
 
     @property
     def status_label(self) -> str:
@@ -440,6 +443,7 @@ class InboxFilters:
     search: str = ""
     date_from: date | None = None
     date_to: date | None = None
+    type: str = ""  # waiting: one request type ("correction", "overtime" …) or every one
 
     def apply(self, qs: QuerySet[CorrectionRequest]) -> QuerySet[CorrectionRequest]:
         if self.search:
@@ -465,6 +469,51 @@ def waiting_for(
     for row in rows:
         row.can_batch = True
     return rows, len(found) > MAX_WAITING
+
+
+CORRECTION = "correction"  # the inbox's type filter (and the API's type) for corrections
+
+
+def inbox_type_choices() -> list[tuple[str, str]]:
+    """The inbox's type filter: corrections, every other registered type, cancellations."""
+    return [
+        (CORRECTION, gettext("Correction (补卡)")),
+        *inboxes.type_choices(),
+        (inboxes.CANCELLATION, gettext("Cancellations (撤销/销假)")),
+    ]
+
+
+def one_inbox(
+    user: Any, filters: InboxFilters, *, now: datetime | None = None
+) -> tuple[list[Any], bool]:
+    """The approver's one inbox (审批, and ``GET /api/v1/inbox``): every step waiting for
+    `user` — corrections (``RequestRow``) and every other request type
+    (``approvals.inboxes.InboxRow``) — in the one queue order (overdue first, then
+    expedited, then the longest waiting). Returns the rows and whether the corrections
+    were cut off. A constant number of queries whatever the number of rows."""
+    now = now or timezone.now()
+    corrections: list[RequestRow] = []
+    truncated = False
+    if filters.type in ("", CORRECTION):
+        corrections, truncated = waiting_for(user, filters, now=now)
+    label = gettext("Correction (补卡)")
+    entries: list[QueueEntry[Any]] = []
+    for row in corrections:
+        row.type_label = label
+        entries.append(
+            QueueEntry(row, row.req.pk, row.req.expedited, row.req.step_started_at, row.deadline)
+        )
+    if filters.type != CORRECTION:
+        others = inboxes.waiting_rows(
+            user,
+            now,
+            type=filters.type,
+            search=filters.search,
+            date_from=filters.date_from,
+            date_to=filters.date_to,
+        )
+        entries.extend(QueueEntry(o, o.pk, o.urgent, o.waiting_since, o.deadline) for o in others)
+    return queue_order(entries, now), truncated
 
 
 def all_requests(user: Any, filters: InboxFilters) -> QuerySet[CorrectionRequest]:

@@ -437,6 +437,7 @@ def off_result(
         scheduled_minutes=0,
         pending_count=0,
         extra_punch_ids=(),
+        statutory=plan.statutory,
     )
 
 

@@ -210,6 +210,10 @@ class DayPlan:
     the day before / after when they would overlap (a night shift followed by an early
     shift), set by ``split_overlaps``: this date's windows start no earlier than
     ``previous_split``, and its last check-out window ends at ``next_split``, exclusive.
+
+    ``statutory``: a holiday that is a festival day of the law (法定节假日; overtime 3×),
+    not a rest day moved into a holiday period (调休) or given for a festival on a weekend
+    (补假; 2×). Only a holiday can be statutory.
     """
 
     day: date
@@ -219,6 +223,7 @@ class DayPlan:
     day_boundary_hour: int = 0
     previous_split: datetime | None = None
     next_split: datetime | None = None
+    statutory: bool = False
 
     def __post_init__(self) -> None:
         if not isinstance(self.day, date) or isinstance(self.day, datetime):
@@ -233,6 +238,10 @@ class DayPlan:
             raise ValueError(f"DayPlan: a {self.kind} day has no shift")
         if self.shift is not None and not isinstance(self.shift, Shift):
             raise ValueError("DayPlan.shift must be a Shift")
+        if not isinstance(self.statutory, bool):
+            raise ValueError("DayPlan.statutory must be a bool")
+        if self.statutory and self.kind != "holiday":
+            raise ValueError("DayPlan: only a holiday can be statutory")
         hour = self.day_boundary_hour
         if not isinstance(hour, int) or isinstance(hour, bool) or not 0 <= hour <= 23:
             raise ValueError("DayPlan.day_boundary_hour must be an hour from 0 to 23")

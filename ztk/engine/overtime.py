@@ -15,8 +15,11 @@ in docs/overtime.md):
 * Each such stretch is a *block*; a block is measured exactly (seconds count) and
   rounded down to whole minutes once, then dropped when shorter than
   ``min_block_minutes`` and otherwise rounded down to a multiple of ``unit_minutes``.
-* Category by the plan's kind: ``work`` → ``weekday`` (1.5×), ``rest`` → ``rest`` (2×),
-  ``holiday`` → ``holiday`` (3×), the categories of 中国劳动法 art. 44.
+* Category by the plan (中国劳动法 art. 44): ``work`` (a make-up working day too) →
+  ``weekday`` (1.5×); ``rest`` → ``rest`` (2×); a ``holiday`` that is ``statutory``
+  (法定节假日) → ``holiday`` (3×); any other holiday (a rest day moved into the period,
+  调休, or a 补假 day) → ``rest`` (2×). The category is the plan's alone: no punch of the
+  date or of another date changes it.
 * **Counted** minutes: all computed minutes when the policy says computed overtime needs
   no request; otherwise only the part of each block inside approved spans, with the same
   minimum and rounding per block.
@@ -41,10 +44,12 @@ OvertimeKind = Literal["weekday", "rest", "holiday"]
 OVERTIME_KINDS: Final = ("weekday", "rest", "holiday")
 # Pay rate of each category (中国劳动法 art. 44), for reports.
 OVERTIME_RATES: Final = {"weekday": "1.5", "rest": "2", "holiday": "3"}
-_KIND_OF_DAY: Final[dict[DayKind, OvertimeKind]] = {
-    "work": "weekday",
-    "rest": "rest",
-    "holiday": "holiday",
+# (plan kind, statutory) → category: a holiday pays 3× only when statutory.
+_KIND_OF_DAY: Final[dict[tuple[DayKind, bool], OvertimeKind]] = {
+    ("work", False): "weekday",
+    ("rest", False): "rest",
+    ("holiday", False): "rest",
+    ("holiday", True): "holiday",
 }
 _MICROSECOND: Final = timedelta(microseconds=1)
 
@@ -103,13 +108,17 @@ class Overtime:
 
 
 def overtime_kind(plan: DayPlan) -> OvertimeKind:
-    return _KIND_OF_DAY[plan.kind]
+    """The overtime category of the plan's date (see the module's rules)."""
+    return _KIND_OF_DAY[(plan.kind, plan.statutory)]
+
+
+def category_of(kind: DayKind, statutory: bool) -> OvertimeKind:
+    """``overtime_kind`` from a plan's kind and statutory flag (e.g. of a ``DayResult``)."""
+    return _KIND_OF_DAY[(kind, statutory)]
 
 
 # The result of a day without overtime, shared (most days: the recompute asks for each).
-_NONE: Final[dict[str, Overtime]] = {
-    day_kind: Overtime(kind, 0, 0) for day_kind, kind in _KIND_OF_DAY.items()
-}
+_NONE: Final[dict[OvertimeKind, Overtime]] = {kind: Overtime(kind, 0, 0) for kind in OVERTIME_KINDS}
 
 
 def _blocks(plan: DayPlan, first: int, last: int) -> list[tuple[int, int]]:
@@ -166,7 +175,7 @@ def compute_overtime(
         raise ValueError("compute_overtime: plan must be a DayPlan")
     if not isinstance(policy, OvertimePolicy):
         raise ValueError("compute_overtime: policy must be an OvertimePolicy")
-    kind = _KIND_OF_DAY[plan.kind]
+    kind = _KIND_OF_DAY[(plan.kind, plan.statutory)]
     first: int | None = None
     last: int | None = None
     for punch in punches:
@@ -178,10 +187,10 @@ def compute_overtime(
         if last is None or at > last:
             last = at
     if first is None or last is None or last <= first:
-        return _NONE[plan.kind]
+        return _NONE[kind]
     blocks = [(a, b) for a, b in _blocks(plan, first, last) if b > a]
     if not blocks:
-        return _NONE[plan.kind]
+        return _NONE[kind]
     block_minutes = policy.block_minutes_us
     minutes = 0
     for a, b in blocks:

@@ -97,6 +97,7 @@ class DayResult:
     scheduled_minutes: int = 0
     pending_count: int = 0
     extra_punch_ids: tuple[int | str, ...] = ()
+    statutory: bool = False  # the plan's: a statutory holiday (法定节假日)
 
 
 NOTE_TEXT_EN: Final[Mapping[str, str]] = MappingProxyType(

@@ -22,6 +22,7 @@ from .evaluate import evaluate_day, fixed_day, fixed_only, punch_params
 from .inputs import DayPlan, Exemption, PunchIn
 from .judge import Verdict
 from .layout import MIN_US, Win
+from .overtime import category_of, overtime_kind
 from .results import DayResult, Note, SlotResult
 
 
@@ -55,6 +56,9 @@ class DayRow(NamedTuple):
     # group's policy and the approved requests; 0 on a row built by ``day_row`` alone.
     overtime_minutes: int = 0
     overtime_counted_minutes: int = 0
+    # The date's overtime category (``overtime.overtime_kind`` of the plan: weekday 1.5×,
+    # rest 2×, holiday 3×), set on every row so that reports sum by it.
+    overtime_kind: str = "weekday"
 
 
 ROW_COLUMNS: Final = DayRow._fields
@@ -257,6 +261,7 @@ def result_row(
         notes_json(result.notes),
         _dumps(list(result.outside_punch_ids)) if result.outside_punch_ids else "[]",
         computed_at,
+        overtime_kind=category_of(result.kind, result.statutory),
     )
 
 
@@ -362,4 +367,5 @@ def day_row(
         f"[{', '.join(notes)}]",
         _dumps([p.id for p in day.outside]) if day.outside else "[]",
         computed_at,
+        overtime_kind=overtime_kind(plan),
     )

@@ -21,9 +21,10 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from ztk.approvals import chains
+from ztk.approvals import cancellation, chains, inboxes
 from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
 from ztk.approvals.models import DEFAULT_DEADLINE_WORKING_DAYS, ActionKind, ApproverKind
@@ -34,7 +35,6 @@ from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.text import clean_text
 from ztk.notifications.services import notify
 from ztk.org.models import Employee
-from ztk.org.rules import can_approve
 from ztk.scheduling import services as scheduling
 
 from . import planning
@@ -57,17 +57,16 @@ from .selectors import absences_for
 from .services import post
 
 NOT_PENDING = "not_pending"
-NOT_APPROVED = "not_approved"
+NOT_APPROVED = cancellation.NOT_APPROVED  # the cancellation refusals: ztk.approvals owns them
 SELF_APPLY_OFF = "self_apply_off"
 REASON_REQUIRED = "reason_required"
-ALREADY_CANCELLING = "already_cancelling"
+ALREADY_CANCELLING = cancellation.ALREADY_CANCELLING
 MAX_ATTACHMENTS = 5
 MESSAGES = {
     NOT_PENDING: _("This request is no longer pending; it cannot be changed."),
-    NOT_APPROVED: _("Only an approved request can be cancelled."),
     SELF_APPLY_OFF: _("In your group the supervisor or HR files these requests for you."),
     REASON_REQUIRED: _("Give a reason."),
-    ALREADY_CANCELLING: _("A cancellation of this request is already waiting for approval."),
+    **cancellation.MESSAGES,
 }
 KIND_NAMES = {
     Kind.LEAVE: _("leave"),
@@ -131,6 +130,14 @@ def what(req: AbsenceRequest) -> Any:
     """ "年假" / "外出" / "出差" — the request's kind as people say it."""
     if req.leave_type_id is not None:
         return req.leave_type.name_zh if req.leave_type else ""
+    return KIND_NAMES.get(req.kind, req.kind)
+
+
+def what_label(req: AbsenceRequest) -> Any:
+    """The kind as the page shows it: the leave type in the page's language (年假 / Annual
+    leave), else outing or business trip."""
+    if req.leave_type_id is not None and req.leave_type is not None:
+        return req.leave_type.name
     return KIND_NAMES.get(req.kind, req.kind)
 
 
@@ -374,11 +381,11 @@ def _apply(req: AbsenceRequest, now: datetime) -> None:
     req.exemptions.add(*made)
 
 
-def _undo(original: AbsenceRequest, cancellation: AbsenceRequest) -> None:
+def _undo(original: AbsenceRequest, cancel_req: AbsenceRequest) -> None:
     """Cancel an approved request: void its exemptions, restore what was debited."""
     for exemption in original.exemptions.filter(voided_at__isnull=True):
         scheduling.exemption_void(
-            actor=None, exemption=exemption, reason=f"销假 #{cancellation.pk} (#{original.pk})"
+            actor=None, exemption=exemption, reason=f"销假 #{cancel_req.pk} (#{original.pk})"
         )
     debit = LedgerEntry.objects.filter(
         employee=original.employee, source=_deduct_source(original)
@@ -391,23 +398,16 @@ def _undo(original: AbsenceRequest, cancellation: AbsenceRequest) -> None:
             amount=-debit.amount,
             source=f"absence:{original.pk}:restore",
             effective=original.start_date,
-            note=f"#{original.pk} ← #{cancellation.pk}",
+            note=f"#{original.pk} ← #{cancel_req.pk}",
             allow_negative=True,
         )
 
 
 def _finish_approval(req: AbsenceRequest, *, actor: Any, now: datetime, comment: str) -> None:
     if req.cancels_id is not None:
-        original = _lock(req.cancels_id)
-        if original.status != Status.APPROVED:
-            raise DomainError(NOT_APPROVED, MESSAGES[NOT_APPROVED])
-        before = _snap(original)
-        _undo(original, req)
-        original.status = Status.CANCELLED
-        original.save(update_fields=["status"])
-        record("leave.request.cancelled", obj=original, actor=actor, before=before,
-               after=_snap(original), extra={"cancellation": req.pk})  # fmt: skip
-        approvals.end_route(req, Status.APPROVED, actor, now)
+        original = cancellation.finish_cancellation(
+            ABSENCES, req, actor=actor, now=now, undo=_undo, snap=_snap
+        )
         _notify_participants(
             original,
             "absence_cancelled",
@@ -527,10 +527,7 @@ def absence_cancel(
         _visible_or_404(actor, original)
         if not may_file_for(actor, original.employee):
             raise PermissionDeniedError()
-        if original.status != Status.APPROVED or original.cancels_id is not None:
-            raise DomainError(NOT_APPROVED, MESSAGES[NOT_APPROVED])
-        if original.cancellations.filter(status=Status.PENDING).exists():
-            raise DomainError(ALREADY_CANCELLING, MESSAGES[ALREADY_CANCELLING])
+        cancellation.refuse_uncancellable(original)
         days = [date.fromisoformat(i[2]) for i in original.intervals]
         closed = planning.closed_days(original.employee.attendance_group_id, days)
         if closed:
@@ -608,17 +605,52 @@ class Absences:
         except NoReverseMatch:
             return ""
 
-    def inbox_section(self, request: Any) -> str:
-        """The approver inbox's part for absence requests (rendered)."""
-        from django.template.loader import render_to_string
-        from django.utils import timezone as tz
+    def inbox_types(self) -> list[tuple[str, str]]:
+        return [(k, str(KIND_NAMES[k])) for k in (Kind.LEAVE, Kind.OUTING, Kind.TRIP)]
 
-        user = request.user
-        waiting = list(absences_for(user, scope="to_approve")[:200])
-        if not waiting and not can_approve(user):
-            return ""
-        return render_to_string(
-            "leave/_inbox.html", {"waiting": waiting, "now": tz.now()}, request=request
+    def inbox_rows(self, user: Any, now: datetime) -> list[inboxes.InboxRow]:
+        """The absences (and their cancellations, 销假) waiting for ``user``: a constant
+        number of queries however many."""
+        found = list(absences_for(user, scope="to_approve")[: inboxes.MAX_ROWS])
+        rows = []
+        for req in found:
+            span = req.start_date.isoformat()
+            if req.end_date != req.start_date:
+                span = f"{span} – {req.end_date.isoformat()}"
+            unit = req.leave_type.unit if req.leave_type_id and req.leave_type else ""
+            short = gettext("%(n)s h") if unit == "hour" else gettext("%(n)s d")
+            amount = short % {"n": f"{req.amount.normalize():f}"} if req.amount else ""
+            rows.append(
+                inboxes.InboxRow(
+                    source=self.name,
+                    type=req.kind,
+                    type_label=str(what_label(req)),
+                    pk=req.pk,
+                    employee_name=req.employee.name,
+                    employee_no=req.employee.employee_no,
+                    first_day=req.start_date,
+                    last_day=req.end_date,
+                    when=span,
+                    url=detail_url(req),
+                    waiting_since=req.step_started_at,
+                    cancellation=req.cancels_id is not None,
+                    reason=req.reason,
+                    detail=" · ".join(x for x in (amount, req.destination) if x),
+                )
+            )
+        return inboxes.with_deadlines(
+            rows,
+            [r.step() for r in found],
+            lambda i: employee_zone(found[i].employee),
+            [r.employee.attendance_group_id or 0 for r in found],
+            now,
+        )
+
+    def inbox_approve(self, actor: Any, ids: list[int], comment: str) -> int:
+        waiting = {r.pk: r for r in absences_for(actor, scope="to_approve").filter(pk__in=ids)}
+        inboxes.refuse_missing(ids, waiting, _("This request is no longer waiting for you."))
+        return inboxes.approve_each(
+            ids, lambda pk: absence_approve(actor=actor, request=waiting[pk], comment=comment)
         )
 
     def notify_overdue(

@@ -9,16 +9,12 @@ class OvertimeConfig(AppConfig):
 
     def ready(self) -> None:
         # registry: services and selectors use models, importable only once apps are loaded
-        from ztk.approvals import inboxes
         from ztk.approvals.registry import register
         from ztk.attendance import overtime_inputs
 
-        from .selectors import inbox_link
         from .selectors import overtime_inputs as read_overtime_inputs
         from .services import OVERTIME
 
         register(OVERTIME)
         # The recompute counts approved overtime with the group's policy.
         overtime_inputs.register(read_overtime_inputs)
-        # The approver's inbox links to the overtime waiting for them.
-        inboxes.register(inbox_link)

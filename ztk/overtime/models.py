@@ -100,7 +100,10 @@ def check_transition(current: str, new: str) -> None:
 
 class OvertimeRequest(models.Model):
     """One request to work (or to have worked) overtime over [start, end) on one
-    attendance date, before or after the fact (加班申请)."""
+    attendance date, before or after the fact (加班申请) — or (``cancels`` set) the request
+    to cancel an approved one (撤销), decided on the same chain. A cancellation copies the
+    span of what it cancels but never counts: every read of "approved overtime" filters
+    ``cancels__isnull=True``."""
 
     employee = models.ForeignKey(
         "org.Employee",
@@ -124,6 +127,15 @@ class OvertimeRequest(models.Model):
         _("compensation"), max_length=8, choices=Compensation.choices, default=Compensation.PAY
     )
     reason = models.CharField(_("reason"), max_length=500)
+    cancels = models.ForeignKey(
+        "self",
+        verbose_name=_("cancels"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="cancellations",
+        help_text=_("Set on a request to cancel an approved overtime (撤销), itself approved."),
+    )
     channel = models.CharField(_("channel"), max_length=8, default="web")
     status = models.CharField(
         _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
@@ -179,6 +191,10 @@ class OvertimeRequest(models.Model):
     @property
     def is_pending(self) -> bool:
         return self.status == Status.PENDING
+
+    @property
+    def is_cancellation(self) -> bool:
+        return self.cancels_id is not None
 
     def step(self, position: int | None = None) -> dict[str, Any] | None:
         position = self.current_step if position is None else position

@@ -65,9 +65,10 @@ def may_file_for(user: Any, employee: Any) -> bool:
 
 
 def may_cancel(user: Any, request: OvertimeRequest) -> bool:
-    """Cancelling an approved request (撤销) undoes what it counted: HR only (the system
-    admin decides no requests)."""
-    return _signed_in(user) and bool(is_hr(user))
+    """Asking to cancel an approved request (撤销): whoever may file for the employee (the
+    employee, or HR, the supervisor or a department head on their behalf); the
+    cancellation is itself approved on the group's chain."""
+    return may_file_for(user, request.employee)
 
 
 def may_edit_policy(user: Any) -> bool:

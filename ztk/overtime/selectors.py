@@ -8,16 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext
 
 from ztk import engine
-from ztk.approvals.inboxes import QueueLink
+from ztk.approvals.rules import waiting_q
 from ztk.attendance.overtime_inputs import OvertimeInputs
-from ztk.org.rules import can_approve, is_hr, is_sysadmin
+from ztk.org.rules import is_hr, is_sysadmin
 
 from .models import OvertimePolicy, OvertimeRequest, Status
-from .rules import may_act
 
 
 def _engine_policy(row: OvertimePolicy) -> engine.OvertimePolicy:
@@ -40,7 +37,7 @@ def overtime_inputs(
             policies[row.group_id] = _engine_policy(row)
     approved: dict[tuple[int, date], list[tuple[datetime, datetime]]] = defaultdict(list)
     rows = OvertimeRequest.objects.filter(
-        status=Status.APPROVED, date__gte=start, date__lte=end
+        status=Status.APPROVED, cancels__isnull=True, date__gte=start, date__lte=end
     ).order_by()
     if len(employee_ids) <= 500:
         rows = rows.filter(employee_id__in=list(employee_ids))
@@ -67,16 +64,29 @@ def visible_to(user: Any) -> QuerySet[OvertimeRequest]:
     return qs.filter(mine).distinct()
 
 
-def to_decide(user: Any) -> list[OvertimeRequest]:
-    """Pending requests the user may decide now (the inbox's overtime section)."""
-    qs = (
-        OvertimeRequest.objects.filter(status=Status.PENDING)
-        .select_related("employee", "employee__user", "employee__department")
-        .order_by("created_at", "pk")
+def to_decide_q(user: Any) -> QuerySet[OvertimeRequest]:
+    """Pending requests the user may decide now, as one query (the approvals machinery's
+    ``waiting_q``: approvers, role holders, delegates; never the employee or applicant),
+    longest waiting first."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return OvertimeRequest.objects.none()
+    ids = OvertimeRequest.objects.filter(status=Status.PENDING, current_step__isnull=False)
+    ids = ids.filter(waiting_q(user)).exclude(Q(employee__user=user) | Q(applicant=user))
+    return (
+        OvertimeRequest.objects.filter(pk__in=ids.values("pk"))
+        .select_related(
+            "employee__user",
+            "employee__department",
+            "employee__attendance_group",
+            "applicant",
+        )
+        .order_by("step_started_at", "pk")
     )
-    if not (is_hr(user) or is_sysadmin(user)):
-        qs = qs.filter(Q(current_approvers=user) | Q(current_kind__in=["hr", "superuser"]))
-    return [r for r in qs.distinct()[:200] if may_act(user, r)]
+
+
+def to_decide(user: Any) -> list[OvertimeRequest]:
+    """Pending requests the user may decide now (the overtime queue page, the API)."""
+    return list(to_decide_q(user)[:200])
 
 
 def mine(user: Any) -> QuerySet[OvertimeRequest]:
@@ -84,14 +94,3 @@ def mine(user: Any) -> QuerySet[OvertimeRequest]:
     return OvertimeRequest.objects.select_related("employee").filter(
         Q(employee__user=user) | Q(applicant=user)
     )
-
-
-def inbox_link(user: Any) -> QueueLink | None:
-    """The inbox's link to the overtime waiting for ``user`` (approvers only)."""
-    if not can_approve(user):
-        return None
-    try:
-        url = reverse("overtime:inbox")
-    except NoReverseMatch:
-        return None
-    return QueueLink(gettext("Overtime"), len(to_decide(user)), url)

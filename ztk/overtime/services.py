@@ -10,7 +10,7 @@ day at once (``attendance.services.recompute``): the engine counts the approved 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -19,10 +19,11 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ztk import engine
-from ztk.approvals import chains
+from ztk.approvals import cancellation, chains, inboxes
 from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
 from ztk.approvals.models import DEFAULT_DEADLINE_WORKING_DAYS, ActionKind, ApproverKind
@@ -48,6 +49,7 @@ from .models import (
     check_transition,
 )
 from .rules import is_participant, may_act, may_cancel, may_edit_policy, may_file_for, may_view
+from .selectors import to_decide_q
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ TOO_LONG = "too_long"
 TOO_FAR_AHEAD = "too_far_ahead"
 OVERLAPS_EXISTING = "overlaps_existing"
 PERIOD_CLOSED = "period_closed"
+TIME_OFF_USED = time_off.TIME_OFF_USED
 REASON_REQUIRED = "reason_required"
 BAD_COMPENSATION = "bad_compensation"
 BAD_POLICY = "bad_policy"
@@ -156,6 +159,7 @@ def _snap(req: OvertimeRequest) -> dict[str, Any]:
         "start": req.start.isoformat(),
         "end": req.end.isoformat(),
         "compensation": req.compensation,
+        "cancels": req.cancels_id,
     }
 
 
@@ -227,6 +231,18 @@ def _notify(
 
 def _notify_approvers(req: OvertimeRequest) -> None:
     people = [u for u in approvals.step_recipients(req.step()) if not is_participant(u, req)]
+    if req.cancels_id is not None:
+        _notify(
+            "overtime_submitted",
+            people,
+            req,
+            _("To approve: cancel the overtime of %(name)s %(day)s"),
+            _(
+                "%(name)s asks to cancel the approved overtime on %(day)s from %(start)s to "
+                "%(end)s (request #%(id)s)."
+            ),
+        )
+        return
     _notify(
         "overtime_submitted",
         people,
@@ -320,7 +336,11 @@ def overtime_submit(
         _refuse_closed(employee, day)
         clash = (
             OvertimeRequest.objects.filter(
-                employee=employee, status__in=HOLDING, start__lt=end, end__gt=start
+                employee=employee,
+                status__in=HOLDING,
+                cancels__isnull=True,
+                start__lt=end,
+                end__gt=start,
             )
             .order_by("pk")
             .first()
@@ -378,6 +398,8 @@ def settle_time_off(req: OvertimeRequest, *, actor: Any, now: datetime) -> bool:
     A day not final yet waits for ``settle_due`` (the periodic task). True when settled."""
     if req.status != Status.APPROVED or req.compensation != Compensation.TIME_OFF:
         return False
+    if req.cancels_id is not None:
+        return False
     if req.settled_at is not None:
         return False
     final = AttendanceDay.objects.filter(
@@ -406,7 +428,10 @@ def settle_due(*, now: datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     pks = OvertimeRequest.objects.filter(
-        status=Status.APPROVED, compensation=Compensation.TIME_OFF, settled_at__isnull=True
+        status=Status.APPROVED,
+        compensation=Compensation.TIME_OFF,
+        settled_at__isnull=True,
+        cancels__isnull=True,
     ).values_list("pk", flat=True)
     for pk in list(pks):
         with transaction.atomic():
@@ -452,7 +477,9 @@ def overtime_approve(
         step = req.current_step
         _action(req, ActionKind.APPROVE, actor, step=step, comment=comment)
         following = approvals.advance(OVERTIME, req, now)
-        if following is None:
+        if following is None and req.cancels_id is not None:
+            _finish_cancellation(req, actor=actor, now=now)
+        elif following is None:
             _finish_approval(req, actor=actor, now=now, comment=comment)
         record(
             "overtime.request.approve",
@@ -492,13 +519,25 @@ def overtime_reject(
             after=_snap(req),
             extra={"step": step, "reason": reason},
         )
-        _notify_participants(
-            req,
-            "overtime_rejected",
-            _("Overtime rejected: %(day)s"),
-            _("Your overtime request for %(day)s was rejected: %(reason)s"),
-            params={"reason": reason},
-        )
+        if req.cancels_id is not None:
+            _notify_participants(
+                req,
+                "overtime_rejected",
+                _("Cancellation rejected: overtime %(day)s"),
+                _(
+                    "Your overtime on %(day)s stays approved; the cancellation was rejected: "
+                    "%(reason)s"
+                ),  # fmt: skip
+                params={"reason": reason},
+            )
+        else:
+            _notify_participants(
+                req,
+                "overtime_rejected",
+                _("Overtime rejected: %(day)s"),
+                _("Your overtime request for %(day)s was rejected: %(reason)s"),
+                params={"reason": reason},
+            )
     return req
 
 
@@ -529,47 +568,98 @@ def overtime_withdraw(
     return req
 
 
+def _undo_as(actor: Any) -> Callable[[OvertimeRequest, OvertimeRequest], None]:
+    """What approving a cancellation undoes (``cancellation.finish_cancellation`` calls it
+    with the original locked): refused in a closed period; the 调休 credit taken back in
+    `actor`'s name (``time_off_used`` when it was already taken). The day recomputes after
+    the original is marked cancelled."""
+
+    def undo(original: OvertimeRequest, cancel_req: OvertimeRequest) -> None:
+        _refuse_closed(original.employee, original.date)
+        if original.credited_minutes:
+            time_off.debit(original, original.credited_minutes, actor)
+            original.credited_minutes = 0
+            original.save(update_fields=["credited_minutes"])
+
+    return undo
+
+
+def _finish_cancellation(req: OvertimeRequest, *, actor: Any, now: datetime) -> None:
+    original = cancellation.finish_cancellation(
+        OVERTIME, req, actor=actor, now=now, undo=_undo_as(actor), snap=_snap
+    )
+    _recompute_day(original, now)
+    _notify_participants(
+        original,
+        "overtime_cancelled",
+        _("Overtime cancelled: %(day)s"),
+        _(
+            "Your overtime on %(day)s (request #%(id)s) is cancelled; the day no longer "
+            "counts it and any time off in lieu credited for it was taken back."
+        ),
+    )
+
+
 def overtime_cancel(
     *, actor: Any, request: OvertimeRequest, reason: str, now: datetime | None = None
 ) -> OvertimeRequest:
-    """HR cancels an approved request (撤销): the day recomputes without it and time off
-    credited for it is taken back. A reason is required; period closed → refused."""
+    """Ask to cancel an approved overtime (撤销): the employee, or on their behalf whoever
+    may file for them (HR, the supervisor, a department head; audited as on behalf). The
+    cancellation is a new request on the group's chain (inbox, SLA, delegation,
+    notifications); once approved the day no longer counts the overtime and the 调休
+    credited for it is taken back; rejected, nothing changes. Returns the cancellation
+    (already approved when every step was skipped: HR filing on the employee's behalf).
+    Refusals: ``not_approved``, ``already_cancelling``, ``reason_required``,
+    ``period_closed``, ``time_off_used``."""
+    _require_user(actor)
     now = now or timezone.now()
-    reason = _text(reason, "reason", _("Reason"))[:1000]
+    reason = _text(reason, "reason", _("Reason"))[:500]
     with transaction.atomic():
-        req = _lock(request.pk)
-        _visible_or_404(actor, req)
-        if not may_cancel(actor, req):
+        original = _lock(request.pk)
+        _visible_or_404(actor, original)
+        if not may_cancel(actor, original):
             raise PermissionDeniedError()
-        check_transition(req.status, Status.CANCELLED)
+        cancellation.refuse_uncancellable(original)
         if len(reason) < MIN_REASON:
             raise DomainError(REASON_REQUIRED, MESSAGES[REASON_REQUIRED])
-        _refuse_closed(req.employee, req.date)
-        before = _snap(req)
-        was_approved = req.status == Status.APPROVED
-        _action(req, ActionKind.CANCEL, actor, step=req.current_step, comment=reason)
-        approvals.end_route(req, Status.CANCELLED, actor, now)
-        if was_approved:
-            _recompute_day(req, now)
-            if req.credited_minutes:
-                time_off.debit(req, req.credited_minutes, actor)
-                req.credited_minutes = 0
-                req.save(update_fields=["credited_minutes"])
+        _refuse_closed(original.employee, original.date)
+        time_off.refuse_if_used(original, original.credited_minutes)
+        employee = original.employee
+        on_behalf = actor.pk != employee.user_id
+        req = OvertimeRequest.objects.create(
+            employee=employee,
+            applicant=actor,
+            on_behalf=on_behalf,
+            date=original.date,
+            start=original.start,
+            end=original.end,
+            minutes=original.minutes,
+            kind=original.kind,
+            compensation=original.compensation,
+            reason=reason,
+            cancels=original,
+            chain=chains.resolve_chain(
+                configured=_configured_steps(policy_row_for(employee.attendance_group)),
+                employee=employee,
+                applicant=actor,
+                on_behalf=on_behalf,
+                day=now.astimezone(employee_zone(employee)).date(),
+            ),
+        )
+        _action(req, ActionKind.SUBMIT, actor, comment=reason)
+        approvals.record_chain(OVERTIME, req, actor, SKIP_REASONS)
+        first = approvals.enter_first_step(req, now)
         record(
-            "overtime.request.cancel",
+            "overtime.request.cancel_submit",
             obj=req,
             actor=actor,
-            before=before,
             after=_snap(req),
-            extra={"reason": reason},
+            extra={"cancels": original.pk, "on_behalf": on_behalf, "reason": reason},
         )
-        _notify_participants(
-            req,
-            "overtime_cancelled",
-            _("Overtime cancelled: %(day)s"),
-            _("Your overtime on %(day)s (request #%(id)s) was cancelled: %(reason)s"),
-            params={"reason": reason},
-        )
+        if first is None:  # HR filed it on the employee's behalf: final at once
+            _finish_cancellation(req, actor=actor, now=now)
+        else:
+            _notify_approvers(req)
     return req
 
 
@@ -606,13 +696,60 @@ class Overtime:
 
     def describe(self, request: OvertimeRequest) -> str:
         """One line of the approvers' digest."""
-        return f"#{request.pk} {request.employee.name} {request.date:%m-%d} 加班"
+        cancel = "撤销 " if request.cancels_id else ""
+        return f"#{request.pk} {request.employee.name} {request.date:%m-%d} {cancel}加班"
 
     def inbox_url(self) -> str:
         try:
             return reverse("requests:inbox")
         except NoReverseMatch:
             return ""
+
+    def inbox_types(self) -> list[tuple[str, str]]:
+        return [("overtime", gettext("Overtime"))]
+
+    def inbox_rows(self, user: Any, now: datetime) -> list[inboxes.InboxRow]:
+        """The overtime (and its cancellations) waiting for ``user``: three queries (the
+        requests, the work calendar, the delegations) however many."""
+        found = list(to_decide_q(user)[: inboxes.MAX_ROWS])
+        rows = []
+        for req in found:
+            tz = employee_zone(req.employee)
+            start, end = req.start.astimezone(tz), req.end.astimezone(tz)
+            cancel = req.cancels_id is not None
+            rows.append(
+                inboxes.InboxRow(
+                    source=self.name,
+                    type="overtime",
+                    type_label=gettext("Overtime"),
+                    pk=req.pk,
+                    employee_name=req.employee.name,
+                    employee_no=req.employee.employee_no,
+                    first_day=req.date,
+                    last_day=req.date,
+                    when=f"{req.date.isoformat()} {start:%H:%M}–{end:%H:%M}",
+                    url=detail_url(req),
+                    waiting_since=req.step_started_at,
+                    cancellation=cancel,
+                    reason=req.reason,
+                    detail=gettext("%(h)s h") % {"h": f"{req.minutes / 60:.1f}"}
+                    + (f" · {Compensation(req.compensation).label}" if req.compensation else ""),
+                )
+            )
+        return inboxes.with_deadlines(
+            rows,
+            [r.step() for r in found],
+            lambda i: employee_zone(found[i].employee),
+            [r.employee.attendance_group_id or 0 for r in found],
+            now,
+        )
+
+    def inbox_approve(self, actor: Any, ids: list[int], comment: str) -> int:
+        waiting = {r.pk: r for r in to_decide_q(actor).filter(pk__in=ids)}
+        inboxes.refuse_missing(ids, waiting, _("This request is no longer waiting for you."))
+        return inboxes.approve_each(
+            ids, lambda pk: overtime_approve(actor=actor, request=waiting[pk], comment=comment)
+        )
 
     def notify_overdue(
         self, request: OvertimeRequest, recipients: Iterable[Any], deadline: datetime, tz: ZoneInfo

@@ -11,13 +11,21 @@ import logging
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from ztk.core.errors import DomainError
 from ztk.leave import services as leave
-from ztk.leave.models import Movement
+from ztk.leave.models import LeaveType, Movement
+from ztk.leave.selectors import balance_of
 
 log = logging.getLogger(__name__)
 
 COMPENSATORY = "compensatory"
+TIME_OFF_USED = "time_off_used"
+TIME_OFF_USED_MESSAGE = _(
+    "The time off in lieu (调休) credited for this overtime has already been taken: "
+    "cancelling it would leave %(balance)s h of 调休. Ask HR to adjust the balance first."
+)
 _CENT = Decimal("0.01")
 
 
@@ -50,18 +58,45 @@ def credit(request: Any, minutes: int, actor: Any) -> int | None:
     return minutes
 
 
-def debit(request: Any, minutes: int, actor: Any) -> None:
-    """Take back what ``credit`` gave for a cancelled request; refused with
-    ``insufficient_balance`` when the time off was already taken (the type allows no
-    negative balance), which refuses the cancellation."""
+def _used(balance: Any, minutes: int) -> DomainError:
+    return DomainError(
+        TIME_OFF_USED,
+        TIME_OFF_USED_MESSAGE % {"balance": balance - hours(minutes)},
+        details={"balance": str(balance), "credited_hours": str(hours(minutes))},
+    )
+
+
+def refuse_if_used(request: Any, minutes: int) -> None:
+    """Refuse (``time_off_used``) cancelling an overtime whose ``minutes`` of credited 调休
+    are no longer on the balance, unless the 调休 type allows a negative balance (then the
+    reversal makes it negative, as HR chose for that type)."""
     if minutes <= 0:
         return
-    leave.ledger_debit(
-        employee=request.employee_id,
-        leave_type=COMPENSATORY,
-        amount=hours(minutes),
-        source=f"overtime:{request.pk}:reversal",
-        kind=Movement.ADJUSTMENT,
-        note=f"撤销加班 #{request.pk}",
-        actor=actor,
-    )
+    kind = LeaveType.objects.filter(code=COMPENSATORY).first()
+    if kind is None or kind.allow_negative:
+        return
+    balance = balance_of(request.employee_id, kind)
+    if balance < hours(minutes):
+        raise _used(balance, minutes)
+
+
+def debit(request: Any, minutes: int, actor: Any) -> None:
+    """Take back what ``credit`` gave for a cancelled request; refused with
+    ``time_off_used`` when the time off was already taken (the type allows no negative
+    balance), which refuses the cancellation's approval (nothing changes)."""
+    if minutes <= 0:
+        return
+    try:
+        leave.ledger_debit(
+            employee=request.employee_id,
+            leave_type=COMPENSATORY,
+            amount=hours(minutes),
+            source=f"overtime:{request.pk}:reversal",
+            kind=Movement.ADJUSTMENT,
+            note=f"撤销加班 #{request.pk}",
+            actor=actor,
+        )
+    except DomainError as error:
+        if error.code == leave.INSUFFICIENT_BALANCE:
+            raise _used(balance_of(request.employee_id, COMPENSATORY), minutes) from error
+        raise

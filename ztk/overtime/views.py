@@ -55,6 +55,7 @@ def _row(req: OvertimeRequest) -> dict[str, Any]:
         "end": req.end.astimezone(tz).strftime("%H:%M"),
         "next_day": req.end.astimezone(tz).date() > req.start.astimezone(tz).date(),
         "hours": _hours(req.minutes),
+        "is_cancellation": req.cancels_id is not None,
     }
 
 
@@ -209,6 +210,8 @@ def _detail(
     actions = list(req.actions.select_related("actor__employee"))
     for action in actions:
         action.actor_name = display_name(action.actor) if action.actor else ""  # type: ignore[attr-defined]  # display only
+    # A cancellation (撤销) of this request waiting for approval, if any.
+    cancelling = req.cancellations.filter(status=Status.PENDING).order_by("pk").first()
     return render(
         request,
         "overtime/detail.html",
@@ -220,7 +223,11 @@ def _detail(
             "chain": req.chain,
             "can_act": may_act(user, req),
             "can_withdraw": req.is_pending and is_participant(user, req),
-            "can_cancel": req.status in (Status.PENDING, Status.APPROVED) and may_cancel(user, req),
+            "can_cancel": req.status == Status.APPROVED
+            and req.cancels_id is None
+            and not cancelling
+            and may_cancel(user, req),
+            "cancelling": cancelling,
             "counted": _hours(services.counted_minutes(req)),
             "time_off": req.compensation == Compensation.TIME_OFF,
             "error": error,
@@ -238,7 +245,7 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _act(request: HttpRequest, pk: int, run, done: str) -> HttpResponse:
     req = _get(request, pk)
     try:
-        run(req)
+        result = run(req)
     except NotFoundError as missing:
         raise Http404 from missing
     except PermissionDeniedError as denied:
@@ -247,7 +254,7 @@ def _act(request: HttpRequest, pk: int, run, done: str) -> HttpResponse:
         req.refresh_from_db()
         return _detail(request, req, error=error.message, status=error.status)
     messages.success(request, done)
-    return redirect("overtime:detail", pk)
+    return redirect("overtime:detail", result.pk if result is not None else pk)
 
 
 @text_checked
@@ -296,7 +303,7 @@ def cancel(request: HttpRequest, pk: int) -> HttpResponse:
         request,
         pk,
         lambda r: services.overtime_cancel(actor=request.user, request=r, reason=reason),
-        _("Cancelled."),
+        _("The cancellation (撤销) was sent for approval."),
     )
 
 

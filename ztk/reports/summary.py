@@ -211,7 +211,8 @@ def monthly_summary(
       wait until it is 0.
     - 工作日 / 休息日 / 节假日加班 hours: the days' counted overtime minutes
       (``overtime_counted_minutes``: approved, or all computed overtime when the group needs
-      no request; docs/overtime.md) by the day's kind (work / rest / holiday), in hours.
+      no request; docs/overtime.md) by the day's stored overtime category (the engine's
+      ``overtime_kind``: a holiday that is not statutory counts as a rest day), in hours.
 
     Two queries: the employees, and one aggregate over AttendanceDay grouped by employee.
     """
@@ -280,9 +281,9 @@ def monthly_summary(
             missing_out_count_=Sum("missing_out_count"),
             corrected_count_=Sum("corrected_count"),
             manual_count_=Sum("manual_count"),
-            ot_weekday=Sum("overtime_counted_minutes", filter=work),
-            ot_rest=Sum("overtime_counted_minutes", filter=Q(kind="rest")),
-            ot_holiday=Sum("overtime_counted_minutes", filter=Q(kind="holiday")),
+            ot_weekday=Sum("overtime_counted_minutes", filter=Q(overtime_kind="weekday")),
+            ot_rest=Sum("overtime_counted_minutes", filter=Q(overtime_kind="rest")),
+            ot_holiday=Sum("overtime_counted_minutes", filter=Q(overtime_kind="holiday")),
             **exempt,
         )
     )

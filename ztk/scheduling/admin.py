@@ -250,8 +250,8 @@ class RosterEntryAdmin(ScheduleAdminMixin, admin.ModelAdmin):
 
 @admin.register(WorkCalendarDay)
 class WorkCalendarDayAdmin(ScheduleAdminMixin, admin.ModelAdmin):
-    list_display = ("date", "kind", "name", "source")
-    list_filter = ("kind", "source")
+    list_display = ("date", "kind", "statutory", "name", "source")
+    list_filter = ("kind", "statutory", "source")
     search_fields = ("name",)
     date_hierarchy = "date"
     readonly_fields = ("source",)

@@ -18,11 +18,19 @@ from ztk.core import spreadsheets
 from ztk.core.errors import DomainError
 from ztk.core.text import problem_message, text_problem
 
+from .statutory import is_statutory, statutory_days
+
 HOLIDAY = "holiday"
 WORKDAY = "workday"
 KINDS = (HOLIDAY, WORKDAY)
 NAME_MAX = 60
 CSV_COLUMNS = ("date", "kind", "name")
+# The optional fourth column (issue 15). A file without it, or an empty cell, takes the
+# law's reading of the date (``statutory.is_statutory``): the same as the seeding, neither
+# paying 3× for a moved rest day nor 2× for a festival day.
+STATUTORY_COLUMN = "statutory"
+YES = frozenset({"yes", "y", "true", "1", "是"})
+NO = frozenset({"no", "n", "false", "0", "否"})
 MAX_ROWS = 400  # a year has 366 days; a few rows to spare
 
 
@@ -31,6 +39,30 @@ class OfficialDay:
     day: date
     kind: str  # "holiday" | "workday"
     name: str
+    statutory: bool = False  # a festival day of the law (法定节假日); only for a holiday
+
+    def as_audit(self) -> list[Any]:
+        """[kind, name, statutory] as the audit records of calendar changes hold it."""
+        return [self.kind, self.name, self.statutory]
+
+
+def statutory_value(raw: str) -> bool | None:
+    """A ``statutory`` cell: True / False, None when empty; ValueError when unreadable."""
+    value = raw.strip().lower()
+    if not value:
+        return None
+    if value in YES:
+        return True
+    if value in NO:
+        return False
+    raise ValueError(raw)
+
+
+def official_day(day: date, kind: str, name: str, statutory: bool | None = None) -> OfficialDay:
+    """A checked day; ``statutory`` None: the law's reading of a holiday's date."""
+    if kind != HOLIDAY:
+        return OfficialDay(day, kind, name, False)
+    return OfficialDay(day, kind, name, is_statutory(day) if statutory is None else statutory)
 
 
 def chinese_name(value: Any) -> str:
@@ -60,7 +92,13 @@ def package_years() -> tuple[int, int]:
 
 
 def package_days(years: Iterable[int]) -> dict[int, list[OfficialDay]]:
-    """The package's holidays and make-up working days, per requested year (maybe empty)."""
+    """The package's holidays and make-up working days, per requested year (maybe empty).
+
+    Holidays are statutory by the law's dates (``statutory.py``; the package only knows
+    which days are in lieu of worked weekends, and never calls those statutory). A year
+    with data also gets the law's festival days the package leaves out (2012-06-23, the
+    端午节 Saturday, is missing from it): a statutory day is always a holiday.
+    """
     import chinese_calendar
 
     wanted = set(years)
@@ -71,8 +109,15 @@ def package_days(years: Iterable[int]) -> dict[int, list[OfficialDay]]:
     ):
         for day, value in source.items():
             if day.year in wanted:
-                by_year[day.year].append(OfficialDay(day, kind, chinese_name(value)[:NAME_MAX]))
-    for days in by_year.values():
+                by_year[day.year].append(official_day(day, kind, chinese_name(value)[:NAME_MAX]))
+    for year, days in by_year.items():
+        if days:
+            listed = {d.day for d in days}
+            days += [
+                OfficialDay(day, HOLIDAY, name, True)
+                for day, name in statutory_days(year).items()
+                if day not in listed
+            ]
         days.sort(key=lambda d: d.day)
     return by_year
 
@@ -103,9 +148,15 @@ def seed_years(day_model, year_model, from_year: int, to_year: int) -> list[Year
 
     Per year: a year whose arrangement was imported is left alone (the import is newer
     and deliberate); rows entered by hand are kept; rows seeded earlier are updated or
-    deleted to match the package. A year without package data is marked "fallback" so HR
-    sees a warning. Returns what changed, per year, for the audit record.
+    deleted to match the package (the statutory flag included). A year without package
+    data is marked "fallback" so HR sees a warning. Returns what changed, per year, for the
+    audit record. Before the ``statutory`` column exists (migration 0002) it is left out.
     """
+    flag = any(f.name == "statutory" for f in day_model._meta.get_fields())
+
+    def state(kind: str, name: str, statutory: bool) -> list[Any]:
+        return [kind, name, statutory] if flag else [kind, name]
+
     years = list(range(from_year, to_year + 1))
     data = package_days(years)
     statuses = dict(year_model.objects.filter(year__in=years).values_list("year", "status"))
@@ -124,19 +175,29 @@ def seed_years(day_model, year_model, from_year: int, to_year: int) -> list[Year
             )
         }
         new_rows = []
+        fields = ["kind", "name", "source"] + (["statutory"] if flag else [])
         for day, item in official.items():
             row = existing.get(day)
+            after = state(item.kind, item.name, item.statutory)
             if row is None:
-                new_rows.append(day_model(date=day, kind=item.kind, name=item.name, source="seed"))
-                seed.changes.append({"date": day, "before": None, "after": [item.kind, item.name]})
+                new_rows.append(
+                    day_model(
+                        date=day,
+                        source="seed",
+                        **dict(zip(["kind", "name", "statutory"], after, strict=False)),
+                    )
+                )
+                seed.changes.append({"date": day, "before": None, "after": after})
             elif row.source == "manual":
                 seed.kept_manual += 1
-            elif (row.kind, row.name, row.source) != (item.kind, item.name, "seed"):
-                seed.changes.append(
-                    {"date": day, "before": [row.kind, row.name], "after": [item.kind, item.name]}
-                )
+            elif (
+                before := state(row.kind, row.name, getattr(row, "statutory", False))
+            ) != after or (row.source != "seed"):
+                seed.changes.append({"date": day, "before": before, "after": after})
                 row.kind, row.name, row.source = item.kind, item.name, "seed"
-                row.save(update_fields=["kind", "name", "source"])
+                if flag:
+                    row.statutory = item.statutory
+                row.save(update_fields=fields)
                 seed.updated += 1
         day_model.objects.bulk_create(new_rows)
         seed.created = len(new_rows)
@@ -144,7 +205,8 @@ def seed_years(day_model, year_model, from_year: int, to_year: int) -> list[Year
             row for day, row in existing.items() if day not in official and row.source != "manual"
         ]
         for row in stale:
-            seed.changes.append({"date": row.date, "before": [row.kind, row.name], "after": None})
+            before = state(row.kind, row.name, getattr(row, "statutory", False))
+            seed.changes.append({"date": row.date, "before": before, "after": None})
         if stale:
             day_model.objects.filter(pk__in=[row.pk for row in stale]).delete()
         seed.deleted = len(stale)
@@ -167,14 +229,17 @@ class RowError:
 
 
 def check_days(
-    items: Iterable[tuple[date, str, str]], *, year: int
+    items: Iterable[tuple[date, str, str] | tuple[date, str, str, bool | None]], *, year: int
 ) -> tuple[list[OfficialDay], list[RowError]]:
-    """Check a list of (date, kind, name) given for one year (the API's PUT); every problem
-    is reported, ``row`` being the item's 1-based position in the list."""
+    """Check a list of (date, kind, name[, statutory]) given for one year (the API's PUT);
+    every problem is reported, ``row`` being the item's 1-based position in the list.
+    ``statutory`` None or left out: the law's reading of a holiday's date."""
     days: list[OfficialDay] = []
     errors: list[RowError] = []
     seen: dict[date, int] = {}
-    for row, (day, kind, name) in enumerate(items, start=1):
+    for row, item in enumerate(items, start=1):
+        day, kind, name = item[0], item[1], item[2]
+        statutory = item[3] if len(item) > 3 else None
         ok = True
         if day.year != year:
             errors.append(
@@ -209,15 +274,22 @@ def check_days(
         if problem is not None:
             errors.append(RowError(row, "name", problem_message(None, *problem)))
             ok = False
+        if statutory and kind == WORKDAY:
+            errors.append(RowError(row, "statutory", _("A make-up workday is never statutory.")))
+            ok = False
         if ok:
-            days.append(OfficialDay(day, kind, name))
+            days.append(official_day(day, kind, name, statutory))
     return sorted(days, key=lambda d: d.day), errors
 
 
 def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], list[RowError]]:
-    """Parse ``date,kind,name`` rows (UTF-8, BOM allowed) for one year; collect every error.
+    """Parse ``date,kind,name[,statutory]`` rows (UTF-8, BOM allowed) for one year; collect
+    every error.
 
     Every bad row is reported (not just the first) so HR can fix the file in one go.
+    ``statutory`` (yes/no, true/false, 1/0, 是/否) is optional: without the column, or with
+    an empty cell, a holiday is statutory when the law makes its date a festival day
+    (``official_day``), as when seeding.
     """
     data = content.encode("utf-8") if isinstance(content, str) else content
     if not data.strip():
@@ -228,16 +300,38 @@ def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], li
         return [], [RowError(0, "", exc.message)]
     errors: list[RowError] = []
     header = [str(cell).strip().lower() for cell in rows[0][1]]
-    if header[:3] != list(CSV_COLUMNS):
-        return [], [RowError(rows[0][0], "", _("The header must be: date,kind,name"))]
+    while header and not header[-1]:
+        header.pop()
+    if header[:3] != list(CSV_COLUMNS) or header[3:] not in ([], [STATUTORY_COLUMN]):
+        return [], [RowError(rows[0][0], "", _("The header must be: date,kind,name[,statutory]"))]
+    width = len(header)
     days: list[OfficialDay] = []
     seen: dict[date, int] = {}
     for line, row in rows[1:]:
-        cells = [cell.strip() for cell in row] + ["", "", ""]
+        cells = [cell.strip() for cell in row] + ["", "", "", ""]
         raw_date, raw_kind, name = cells[0], cells[1].lower(), cells[2]
-        if len(row) > 3 and any(cell.strip() for cell in row[3:]):
-            errors.append(RowError(line, "", _("Too many columns (expected date,kind,name).")))
+        if len(row) > width and any(cell.strip() for cell in row[width:]):
+            errors.append(
+                RowError(
+                    line,
+                    "",
+                    _("Too many columns (expected %(header)s).") % {"header": ",".join(header)},
+                )
+            )
             continue
+        statutory: bool | None = None
+        flag_ok = True
+        if width > 3:
+            try:
+                statutory = statutory_value(cells[3])
+            except ValueError:
+                message = _("Must be yes or no, not “%(value)s”.") % {"value": cells[3]}
+                errors.append(RowError(line, STATUTORY_COLUMN, message))
+                flag_ok = False
+            if statutory and raw_kind == WORKDAY:
+                message = _("A make-up workday is never statutory.")
+                errors.append(RowError(line, STATUTORY_COLUMN, message))
+                flag_ok = False
         try:
             day = date.fromisoformat(raw_date)
         except ValueError:
@@ -281,8 +375,8 @@ def parse_csv(content: str | bytes, *, year: int) -> tuple[list[OfficialDay], li
             continue
         if day is not None:
             seen[day] = line
-            if raw_kind in KINDS and len(name) <= NAME_MAX and problem is None:
-                days.append(OfficialDay(day, raw_kind, name))
+            if raw_kind in KINDS and len(name) <= NAME_MAX and problem is None and flag_ok:
+                days.append(official_day(day, raw_kind, name, statutory))
     if not days and not errors:
         errors.append(RowError(rows[-1][0], "", _("The file has no data rows.")))
     return sorted(days, key=lambda d: d.day), errors

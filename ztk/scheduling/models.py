@@ -628,11 +628,25 @@ class WorkCalendarDay(models.Model):
     source = models.CharField(
         _("source"), max_length=8, choices=Source.choices, default=Source.MANUAL
     )
+    # A festival day of the law (法定节假日: overtime 3×) rather than a day off moved into
+    # the period (调休) or given for a festival on a weekend (补假): those are rest days
+    # (2×). Only a holiday can be statutory. scheduling/statutory.py, docs/overtime.md.
+    statutory = models.BooleanField(
+        _("statutory holiday"),
+        default=False,
+        help_text=_("法定节假日: overtime pays 3×; other days off pay as rest days (2×)."),
+    )
 
     class Meta:
         verbose_name = _("work calendar day")
         verbose_name_plural = _("work calendar")
         ordering = ["date"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(statutory=False) | models.Q(kind="holiday"),
+                name="calendar_statutory_is_holiday",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.date} {self.get_kind_display()} {self.name}".strip()

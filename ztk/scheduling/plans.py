@@ -320,11 +320,14 @@ def build_plans(
                 day = date.fromisoformat(str(day))
             rosters[(employee_id, day)] = shift_id
 
-    calendar = dict(
-        WorkCalendarDay.objects.filter(date__gte=outer_start, date__lte=outer_end)
+    calendar = {
+        day: (kind, statutory)
+        for day, kind, statutory in WorkCalendarDay.objects.filter(
+            date__gte=outer_start, date__lte=outer_end
+        )
         .order_by()
-        .values_list("date", "kind")
-    )
+        .values_list("date", "kind", "statutory")
+    }
 
     shift_ids = {s for s in rosters.values() if s is not None}
     for patterns in versions.values():
@@ -334,22 +337,27 @@ def build_plans(
 
     days = [outer_start + timedelta(days=i) for i in range((outer_end - outer_start).days + 1)]
     inner = days[1:-1]  # [start, end]
-    shared: dict[tuple[int | None, date, str, int | None], Any] = {}
+    shared: dict[tuple[int | None, date, str, int | None, bool], Any] = {}
 
-    def plan(group_id: int | None, day: date, kind: str, shift_id: int | None):
-        key = (group_id, day, kind, shift_id)
+    def plan(group_id: int | None, day: date, kind: str, shift_id: int | None, statutory: bool):
+        key = (group_id, day, kind, shift_id, statutory)
         found = shared.get(key)
         if found is None:
             tz_name, boundary = zones[group_id]
             shift = shifts[shift_id] if shift_id is not None else None
             # The same objects from call to call while the shift's rows are unchanged.
-            lasting = (day, kind, id(shift), tz_name, boundary)
+            lasting = (day, kind, id(shift), tz_name, boundary, statutory)
             entry = _PLANS.get(lasting)
             if entry is not None and entry[0] is shift:
                 found = entry[1]
             else:
                 found = engine.DayPlan(
-                    day=day, tz=_zone(tz_name), kind=kind, shift=shift, day_boundary_hour=boundary
+                    day=day,
+                    tz=_zone(tz_name),
+                    kind=kind,
+                    shift=shift,
+                    day_boundary_hour=boundary,
+                    statutory=statutory,
                 )
                 if len(_PLANS) >= _CACHE_MAX:
                     _forget()
@@ -357,8 +365,8 @@ def build_plans(
             shared[key] = found
         return found
 
-    # Per group and day: (pattern kind, pattern shift, calendar-says-holiday).
-    group_days: dict[int | None, list[tuple[str, int | None, bool]]] = {}
+    # Per group and day: (pattern kind, pattern shift, calendar-says-holiday, statutory).
+    group_days: dict[int | None, list[tuple[str, int | None, bool, bool]]] = {}
     for group_id in zones:
         per_day = []
         patterns = versions.get(group_id, [])
@@ -368,20 +376,20 @@ def build_plans(
             pattern = patterns[index] if index >= 0 else None
             use_calendar = pattern.use_work_calendar if pattern is not None else True
             shift_id = pattern.shift_id_for(day.weekday()) if pattern is not None else None
-            marked = calendar.get(day) if use_calendar else None
+            marked, statutory = calendar.get(day, (None, False)) if use_calendar else (None, False)
             if marked == WorkCalendarDay.Kind.HOLIDAY:
-                per_day.append(("holiday", None, True))
+                per_day.append(("holiday", None, True, statutory))
                 continue
             if marked == WorkCalendarDay.Kind.WORKDAY and pattern is not None:
                 shift_id = _makeup_shift_id(pattern, day.weekday())
-            per_day.append(("work" if shift_id is not None else "rest", shift_id, False))
+            per_day.append(("work" if shift_id is not None else "rest", shift_id, False, False))
         group_days[group_id] = per_day
 
     # An employee without roster entries has the group's plans: one list per group.
     group_plans = {
         group_id: engine.split_overlaps(
-            plan(group_id, day, kind, shift_id)
-            for day, (kind, shift_id, _holiday) in zip(days, per_day, strict=True)
+            plan(group_id, day, kind, shift_id, statutory)
+            for day, (kind, shift_id, _holiday, statutory) in zip(days, per_day, strict=True)
         )[1:-1]
         for group_id, per_day in group_days.items()
     }
@@ -394,11 +402,14 @@ def build_plans(
             plans.update(zip([(pk, day) for day in inner], group_plans[group_id], strict=True))
             continue
         own = []
-        for day, (kind, shift_id, holiday) in zip(days, group_days[group_id], strict=True):
+        for day, (kind, shift_id, holiday, statutory) in zip(
+            days, group_days[group_id], strict=True
+        ):
             if (pk, day) in rosters:
                 shift_id = rosters[(pk, day)]
                 kind = "work" if shift_id is not None else ("holiday" if holiday else "rest")
-            own.append(plan(group_id, day, kind, shift_id))
+            # A roster shift on a holiday is a work day: its overtime is weekday overtime.
+            own.append(plan(group_id, day, kind, shift_id, statutory and kind == "holiday"))
         plans.update(
             zip([(pk, day) for day in inner], engine.split_overlaps(own)[1:-1], strict=True)
         )

@@ -130,6 +130,11 @@ class HolidayYear:
     def workdays(self) -> int:
         return sum(1 for d in self.days if d.kind == WorkCalendarDay.Kind.WORKDAY)
 
+    @property
+    def statutory(self) -> int:
+        """Holidays that are festival days of the law (法定节假日: overtime 3×)."""
+        return sum(1 for d in self.days if d.statutory)
+
     def months(self) -> list[CalendarMonth]:
         by_date = {d.date: d for d in self.days}
         months = []

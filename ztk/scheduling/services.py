@@ -44,6 +44,7 @@ from .models import (
     shift_problems,
 )
 from .plans import engine_shift
+from .statutory import is_statutory
 
 MANAGE_PERMISSION = "org.manage_organisation"
 MAX_ROSTER_DAYS = 366
@@ -54,6 +55,7 @@ INVALID_SHIFT = "invalid_shift"
 SHIFT_INACTIVE = "shift_inactive"
 INVALID_RANGE = "invalid_range"
 INVALID_CALENDAR_KIND = "invalid_calendar_kind"
+CALENDAR_FIELDS = ["date", "kind", "name", "statutory", "source"]  # as audited
 CALENDAR_IMPORT_INVALID = "calendar_import_invalid"
 NAIVE_DATETIME = "naive_datetime"
 EXEMPTION_OVERLAP = "exemption_overlap"
@@ -600,14 +602,26 @@ def roster_clear(
 
 @transaction.atomic
 def calendar_day_set(
-    *, actor: Any, day: date, kind: str | None, name: str = ""
+    *, actor: Any, day: date, kind: str | None, name: str = "", statutory: bool | None = None
 ) -> tuple[WorkCalendarDay | None, list[ScheduleChange]]:
-    """Mark a date as holiday or make-up workday by hand, or (kind None) unmark it."""
+    """Mark a date as holiday or make-up workday by hand, or (kind None) unmark it.
+
+    ``statutory``: whether the holiday is a festival day of the law (法定节假日, overtime
+    3×); None takes the law's reading of the date (``statutory.is_statutory``), as the
+    import does for a file without the column. A make-up workday is never statutory. A change
+    of kind or of the flag recomputes the date's days (open periods) after commit.
+    """
     _require(actor)
     if kind is not None and kind not in WorkCalendarDay.Kind.values:
         raise DomainError(INVALID_CALENDAR_KIND, _("The kind must be holiday or workday."))
+    if statutory and kind == WorkCalendarDay.Kind.WORKDAY:
+        raise DomainError(
+            INVALID_CALENDAR_KIND,
+            _("A make-up workday is never statutory."),
+            details={"statutory": [_("Only a holiday can be statutory.")]},
+        )
     entry = WorkCalendarDay.objects.select_for_update().filter(date=day).first()
-    before = snapshot(entry, ["date", "kind", "name", "source"]) if entry else None
+    before = snapshot(entry, CALENDAR_FIELDS) if entry else None
     if kind is None:
         if entry is None:
             return None, []
@@ -621,14 +635,19 @@ def calendar_day_set(
         )
         return None, list(schedule_changed(changes_for_calendar([day])))
     name = clean_text(name, field="name", label=_("Name"), max_length=calendar_data.NAME_MAX)
+    if kind != WorkCalendarDay.Kind.HOLIDAY:
+        statutory = False
+    elif statutory is None:
+        statutory = is_statutory(day)
     entry = entry or WorkCalendarDay(date=day)
-    plan_changes = entry.pk is None or entry.kind != kind
+    plan_changes = entry.pk is None or entry.kind != kind or entry.statutory != statutory
     entry.kind, entry.name, entry.source = kind, name, WorkCalendarDay.Source.MANUAL
+    entry.statutory = statutory
     try:
         entry.full_clean(validate_unique=False)
     except ValidationError as exc:
         raise _validation_error(exc) from None
-    after = snapshot(entry, ["date", "kind", "name", "source"])
+    after = snapshot(entry, CALENDAR_FIELDS)
     if before == after:
         return entry, []
     entry.save()
@@ -672,7 +691,7 @@ def calendar_import(
     missing from the file are removed; other hand-entered dates (company days off) stay.
     """
     _require(actor)
-    days, errors = calendar_data.parse_csv(content, year=year)
+    days, errors = calendar_data.parse_csv(content, year=year)  # statutory: the law's if absent
     if errors:
         raise DomainError(
             CALENDAR_IMPORT_INVALID,
@@ -695,25 +714,35 @@ def calendar_import(
             result.created.append(item.day)
             plan_dates.add(item.day)
             to_create.append(
-                WorkCalendarDay(date=item.day, kind=item.kind, name=item.name, source="import")
+                WorkCalendarDay(
+                    date=item.day,
+                    kind=item.kind,
+                    name=item.name,
+                    statutory=item.statutory,
+                    source="import",
+                )
             )
-            audit_changes.append(
-                {"date": item.day, "before": None, "after": [item.kind, item.name]}
-            )
+            audit_changes.append({"date": item.day, "before": None, "after": item.as_audit()})
             continue
-        if (row.kind, row.name, row.source) == (item.kind, item.name, "import"):
+        if (row.kind, row.name, row.statutory, row.source) == (
+            item.kind,
+            item.name,
+            item.statutory,
+            "import",
+        ):
             continue
         (result.replaced_manual if row.source == "manual" else result.updated).append(item.day)
-        if row.kind != item.kind:
+        if (row.kind, row.statutory) != (item.kind, item.statutory):
             plan_dates.add(item.day)
         audit_changes.append(
             {
                 "date": item.day,
-                "before": [row.kind, row.name, row.source],
-                "after": [item.kind, item.name],
+                "before": [row.kind, row.name, row.statutory, row.source],
+                "after": item.as_audit(),
             }
         )
         row.kind, row.name, row.source = item.kind, item.name, "import"
+        row.statutory = item.statutory
         to_update.append(row)
     stale = []
     for day, row in sorted(existing.items()):
@@ -726,12 +755,12 @@ def calendar_import(
         result.deleted.append(day)
         plan_dates.add(day)
         audit_changes.append(
-            {"date": day, "before": [row.kind, row.name, row.source], "after": None}
+            {"date": day, "before": [row.kind, row.name, row.statutory, row.source], "after": None}
         )
     if dry_run:
         return result, []
     WorkCalendarDay.objects.bulk_create(to_create)
-    WorkCalendarDay.objects.bulk_update(to_update, ["kind", "name", "source"])
+    WorkCalendarDay.objects.bulk_update(to_update, ["kind", "name", "statutory", "source"])
     WorkCalendarDay.objects.filter(pk__in=stale).delete()
     calendar_year = CalendarYear.objects.filter(year=year).first()
     CalendarYear.objects.update_or_create(
@@ -765,9 +794,14 @@ def check_calendar_year(year: int) -> int:
 
 @transaction.atomic
 def calendar_year_replace(
-    *, actor: Any, year: int, days: Sequence[tuple[date, str, str]], source_name: str = "API"
+    *,
+    actor: Any,
+    year: int,
+    days: Sequence[tuple[date, str, str] | tuple[date, str, str, bool | None]],
+    source_name: str = "API",
 ) -> tuple[list[WorkCalendarDay], list[ScheduleChange]]:
-    """Make ``days`` (date, kind, name) the whole of the year's calendar, in one step.
+    """Make ``days`` (date, kind, name[, statutory]) the whole of the year's calendar, in
+    one step. ``statutory`` None or left out: the law's reading of a holiday's date.
 
     Unlike the CSV import, hand-entered days missing from the list go too: the list is the
     year's complete arrangement (an integrator's HR system is the master). Every item is
@@ -792,11 +826,14 @@ def calendar_year_replace(
         )
     }
     wanted = {d.day: d for d in checked}
-    before = {str(d): [r.kind, r.name, r.source] for d, r in sorted(existing.items())}
-    after = {str(d.day): [d.kind, d.name, WorkCalendarDay.Source.IMPORT] for d in checked}
+    before = {str(d): [r.kind, r.name, r.statutory, r.source] for d, r in sorted(existing.items())}
+    after = {str(d.day): [*d.as_audit(), WorkCalendarDay.Source.IMPORT] for d in checked}
     plan_dates = {d for d in existing if d not in wanted}
     plan_dates |= {
-        d for d, item in wanted.items() if d not in existing or existing[d].kind != item.kind
+        d
+        for d, item in wanted.items()
+        if d not in existing
+        or (existing[d].kind, existing[d].statutory) != (item.kind, item.statutory)
     }
     calendar_year = CalendarYear.objects.select_for_update().filter(year=year).first()
     status_before = calendar_year.status if calendar_year else None
@@ -809,6 +846,7 @@ def calendar_year_replace(
     for item in checked:
         row = existing.get(item.day) or WorkCalendarDay(date=item.day)
         row.kind, row.name, row.source = item.kind, item.name, WorkCalendarDay.Source.IMPORT
+        row.statutory = item.statutory
         row.save()
         rows.append(row)
     CalendarYear.objects.update_or_create(

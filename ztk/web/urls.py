@@ -3,7 +3,7 @@ from django.urls import path
 from ztk.attendance import views as attendance_views
 from ztk.corrections.views import requests as corrections_views
 
-from . import pwa, views, workapps
+from . import pwa, views, workapp_signin, workapps
 
 app_name = "web"
 
@@ -19,4 +19,6 @@ urlpatterns = [
     path("sw.js", pwa.service_worker, name="service_worker"),
     path("offline/", pwa.offline, name="offline"),
     path("workapps/<str:platform>/callback", workapps.callback, name="workapp_callback"),
+    path("workapps/<str:platform>/signin", workapp_signin.start, name="workapp_signin"),
+    path("workapps/<str:platform>/signin/done", workapp_signin.done, name="workapp_signin_done"),
 ]

@@ -28,8 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
-from ztk.approvals import registry
-from ztk.approvals.inboxes import queue_links
+from ztk.approvals import inboxes
 from ztk.attendance.days import employee_zone
 from ztk.core.errors import DomainError, NotFoundError
 from ztk.core.input_guard import clean_query, text_checked
@@ -771,10 +770,17 @@ def attach(request: HttpRequest, pk: int) -> HttpResponse:
 # --------------------------------------------------------------------------- inbox
 
 
+def _type_choices() -> list[tuple[str, str]]:
+    return ps.inbox_type_choices()
+
+
 def _filters(params: QueryDict, see_all: bool) -> ps.InboxFilters:
     view = params.get("view", "waiting")
     if view != "all" or not see_all:
         view = "waiting"
+    kind = params.get("type", "")
+    if view == "all" or kind not in {k for k, _label in _type_choices()}:
+        kind = ""
     status = params.get("status", Status.PENDING if view == "all" else "")
     if status not in Status.values:
         status = ""
@@ -785,6 +791,7 @@ def _filters(params: QueryDict, see_all: bool) -> ps.InboxFilters:
         search=params.get("q", "").strip()[:60],
         date_from=start,
         date_to=end,
+        type=kind,
     )
 
 
@@ -792,15 +799,15 @@ def _inbox(
     request: HttpRequest,
     params: QueryDict,
     *,
-    errors: dict[int, str] | None = None,
+    errors: dict[Any, str] | None = None,
     summary: list[str] | None = None,
-    checked: set[int] | None = None,
+    checked: set[Any] | None = None,
     status: int = 200,
 ) -> HttpResponse:
     now = timezone.now()
     filters = _filters(params, _may(request, can_see_team))
     truncated = False
-    page: Page[CorrectionRequest] | Page[ps.RequestRow]
+    page: Page[CorrectionRequest] | Page[Any]
     if filters.view == "all":
         page = Paginator(ps.all_requests(request.user, filters), INBOX_PAGE_SIZE).get_page(
             params.get("page")
@@ -808,16 +815,23 @@ def _inbox(
         rows = ps.all_rows(request.user, page.object_list, now=now)
         waiting = ps.waiting_count(request.user)
     else:
-        found, truncated = ps.waiting_for(request.user, filters, now=now)
+        found, truncated = ps.one_inbox(request.user, filters, now=now)
         page = Paginator(found, INBOX_PAGE_SIZE).get_page(params.get("page"))
         rows = list(page.object_list)
         waiting = page.paginator.count
     query = params.copy()
     query.pop("page", None)
     errors = errors or {}
+    summary = list(summary or [])
+    shown = set()
     for row in rows:
-        row.error = errors.get(row.req.pk, "")
-        row.checked = row.req.pk in (checked or set())
+        key = row.key if isinstance(row, inboxes.InboxRow) else row.req.pk
+        shown.add(key)
+        row.error = errors.get(key, "")
+        row.checked = key in (checked or set())
+    for key, message in errors.items():  # a refused request no longer listed: say so on top
+        if key not in shown:
+            summary.append(f"#{str(key).rpartition(':')[2]}: {message}")
     return _vary(
         render(
             request,
@@ -831,11 +845,10 @@ def _inbox(
                 "query": query.urlencode(),
                 "status_filters": STATUS_FILTERS,
                 "can_see_all": _may(request, can_see_team),
-                "any_batch": any(r.can_batch for r in rows),
-                "summary": summary or [],
+                "any_batch": any(isinstance(r, inboxes.InboxRow) or r.can_batch for r in rows),
+                "type_choices": _type_choices() if filters.view == "waiting" else [],
+                "summary": summary,
                 "now": now,
-                "other_sections": registry.inbox_sections(request),
-                "other_queues": queue_links(request.user),
                 **_nav(request, "inbox"),
             },
             status=status,
@@ -853,10 +866,14 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def batch_approve(request: HttpRequest) -> HttpResponse:
-    """Approve the ticked requests at once, all or nothing."""
+    """Approve the ticked requests of every type at once, all or nothing: corrections
+    (``ids``) through their batch service, the others (``pick`` = ``type:id``) each
+    through its own approve service (``approvals.inboxes.approve_picked``)."""
     params = clean_query(QueryDict(request.POST.get("query", "")[:2000]))
     ids = parse_ids(request.POST.getlist("ids")[:MAX_BATCH])
-    if not ids:
+    picks = inboxes.parse_picks(request.POST.getlist("pick"), MAX_BATCH)
+    picked = {f"{source}:{pk}" for source, pks in picks.items() for pk in pks}
+    if not ids and not picks:
         return _inbox(request, params, summary=[_("Tick the requests to approve.")], status=422)
     found = {
         r.pk: r
@@ -870,30 +887,42 @@ def batch_approve(request: HttpRequest) -> HttpResponse:
             params,
             errors=dict.fromkeys(missing, message),
             summary=[message],
-            checked=set(ids),
+            checked={*ids, *picked},
             status=422,
         )
+    comment = request.POST.get("comment", "")[:COMMENT_MAX]
     try:
-        approved = services.correction_batch_approve(
-            actor=request.user,
-            requests=[found[i] for i in ids],
-            comment=request.POST.get("comment", "")[:COMMENT_MAX],
-        )
+        with transaction.atomic():  # every type's, or none
+            approved = len(
+                services.correction_batch_approve(
+                    actor=request.user, requests=[found[i] for i in ids], comment=comment
+                )
+                if ids
+                else []
+            )
+            approved += inboxes.approve_picked(actor=request.user, picks=picks, comment=comment)
     except DomainError as error:
-        errors: dict[int, str] = {}
+        errors: dict[Any, str] = {}
         for failure in error.details if isinstance(error.details, list) else []:
-            if isinstance(failure, dict) and isinstance(failure.get("id"), int):
-                errors.setdefault(failure["id"], str(failure.get("message", "")))
+            if not isinstance(failure, dict):
+                continue
+            key = failure.get("key") or failure.get("id")
+            if isinstance(key, (int, str)):
+                errors.setdefault(key, str(failure.get("message", "")))
         summary = [_("Nothing was approved: fix or untick the requests marked below.")]
         if not errors:
             summary.append(error.message)
         return _inbox(
-            request, params, errors=errors, summary=summary, checked=set(ids), status=error.status
+            request,
+            params,
+            errors=errors,
+            summary=summary,
+            checked={*ids, *picked},
+            status=error.status,
         )
     messages.success(
         request,
-        ngettext("%(n)d request approved.", "%(n)d requests approved.", len(approved))
-        % {"n": len(approved)},
+        ngettext("%(n)d request approved.", "%(n)d requests approved.", approved) % {"n": approved},
     )
     query = params.urlencode()
     return redirect(inbox_url() + (f"?{query}" if query else ""))

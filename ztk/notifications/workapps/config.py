@@ -15,7 +15,12 @@ BASE_URLS: dict[str, str] = {
     "dingtalk_api": "https://api.dingtalk.com",  # v1.0 (interactive cards)
     "wecom": "https://qyapi.weixin.qq.com",
     "feishu": "https://open.feishu.cn",
+    # Where the browser is sent to sign in (never called by the server).
+    "wecom_oauth": "https://open.weixin.qq.com",  # WeCom's OAuth2 authorize page
+    "feishu_accounts": "https://accounts.feishu.cn",  # Feishu's authorize page
 }
+# A sign-in started from a work app must come back within this many seconds.
+SIGNIN_WINDOW = 600
 # A callback older or newer than this (seconds) is refused, and its nonce remembered this long.
 CALLBACK_WINDOW = 300
 # An access token is fetched again this long before the platform says it expires.

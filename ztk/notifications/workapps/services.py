@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,7 +24,7 @@ from ..models import OutboxMessage, Platform
 from ..tasks import deliver_outbox
 from . import api
 from .config import CHANNEL_OF
-from .models import FIELDS, SECRET_FIELDS, MatchBy, WorkApp, WorkAppUser
+from .models import FIELDS, SECRET_FIELDS, CallbackNonce, MatchBy, WorkApp, WorkAppUser
 
 # Stable error codes.
 UNKNOWN_PLATFORM = "workapp_unknown_platform"
@@ -302,3 +303,37 @@ def tell_platform_user(*, platform: str, platform_user_id: str, text: str) -> Ou
     )
     send_after_commit(deliver_outbox, [message.pk])
     return message
+
+
+# --- sign-in from the work app ---------------------------------------------------------------
+
+
+def signin_code_claim(*, platform: str, code: str) -> bool:
+    """True the first time this authorization code is seen, False after (a replay).
+
+    Codes are kept as a hash beside the callbacks' nonces (`CallbackNonce`, forgotten with
+    them), so a code works once even when the platform would take it again."""
+    digest = "signin:" + hashlib.sha256(f"{platform}:{code}".encode()).hexdigest()[:64]
+    try:
+        with transaction.atomic():
+            CallbackNonce.objects.create(platform=platform, nonce=digest, seen_at=timezone.now())
+    except IntegrityError:
+        return False
+    return True
+
+
+@transaction.atomic
+def signin_refused_record(
+    *, platform: str, code: str, platform_user_id: str = "", user: Any = None, detail: str = ""
+) -> None:
+    """Audit a refused work-app sign-in: why, which platform user id (when known) and whose
+    account it was meant for. A success is audited as `accounts.login` with ``via``."""
+    extra = {"code": code, "platform_user": platform_user_id[:100] or None,
+             "detail": detail[:300] or None}  # fmt: skip
+    record(
+        "notifications.workapp.signin_refused",
+        object_type=WorkApp._meta.label_lower,
+        object_id=platform,
+        actor=user,
+        extra={k: v for k, v in extra.items() if v is not None},
+    )

@@ -28,6 +28,7 @@ from ztk.scheduling.calendar_data import NAME_MAX
 from ztk.scheduling.models import WorkCalendarDay
 
 REMOVE = "remove"
+BY_LAW, YES, NO = "", "yes", "no"  # the statutory choice: the law's reading of the date or HR's
 CSV_MAX_BYTES = 64 * 1024  # a year's arrangement is a few dozen lines
 
 
@@ -68,6 +69,8 @@ def _page(
             "date": picked.isoformat() if picked and picked.year == year else "",
             "kind": entry.kind if entry else WorkCalendarDay.Kind.HOLIDAY,
             "name": entry.name if entry else "",
+            # A new day: the law's reading of its date (BY_LAW), as the import takes it.
+            "statutory": (YES if entry.statutory else NO) if entry else BY_LAW,
         }
     context: dict[str, Any] = {
         "year": year,
@@ -79,6 +82,11 @@ def _page(
         "file_errors": file_errors or [],
         "file_max_kb": CSV_MAX_BYTES // 1024,
         "kinds": WorkCalendarDay.Kind.choices,
+        "statutory_choices": [
+            (BY_LAW, _("By the law's festival days (automatic)")),
+            (YES, _("Yes: a festival day of the law, overtime 3×")),
+            (NO, _("No: a day off moved into the holiday (调休) or given in its place, 2×")),
+        ],
         "name_max": NAME_MAX,
         "years": [year - 1, year + 1],
         "weekdays": [_("Mon"), _("Tue"), _("Wed"), _("Thu"), _("Fri"), _("Sat"), _("Sun")],
@@ -91,7 +99,8 @@ def _page(
 @login_required
 @require_http_methods(["GET", "POST"])
 def year_page(request: HttpRequest, year: int) -> HttpResponse:
-    """GET: the calendar. POST: add or change one day (kind holiday/workday), or remove it."""
+    """GET: the calendar. POST: add or change one day (kind holiday/workday, statutory or
+    not), or remove it."""
     _check_year(year)
     if request.method == "GET":
         return _page(request, year)
@@ -101,6 +110,7 @@ def year_page(request: HttpRequest, year: int) -> HttpResponse:
         "date": request.POST.get("date", "").strip()[:40],
         "kind": request.POST.get("kind", "").strip()[:20],
         "name": request.POST.get("name", "")[: NAME_MAX * 2],
+        "statutory": request.POST.get("statutory", BY_LAW).strip()[:5],
     }
     removing = request.POST.get("action") == REMOVE
     day = parse_day(form["date"])
@@ -120,22 +130,31 @@ def year_page(request: HttpRequest, year: int) -> HttpResponse:
         )
     if not removing and form["kind"] not in WorkCalendarDay.Kind.values:
         return _page(request, year, form=form, errors=[_("Choose a holiday or a make-up workday.")])
+    if form["statutory"] not in (BY_LAW, YES, NO):
+        form["statutory"] = BY_LAW
+    if form["statutory"] == YES and form["kind"] == WorkCalendarDay.Kind.WORKDAY:
+        return _page(request, year, form=form, errors=[_("A make-up workday is never statutory.")])
     try:
         entry, _changes = services.calendar_day_set(
             actor=request.user,
             day=day,
             kind=None if removing else form["kind"],
             name="" if removing else form["name"].strip(),
+            statutory=None if form["statutory"] == BY_LAW else form["statutory"] == YES,
         )
     except DomainError as exc:
         return _page(request, year, form=form, errors=_messages(exc))
     if removing:
         messages.success(request, _("%(day)s follows the weekly pattern again.") % {"day": day})
     else:
+        kind = entry.get_kind_display()
+        if entry.statutory:
+            kind = _("statutory holiday (overtime 3×)")
+        elif entry.kind == WorkCalendarDay.Kind.HOLIDAY:
+            kind = _("holiday, not statutory (overtime 2×)")
         messages.success(
             request,
-            _("%(day)s is now: %(kind)s %(name)s")
-            % {"day": day, "kind": entry.get_kind_display(), "name": entry.name},
+            _("%(day)s is now: %(kind)s %(name)s") % {"day": day, "kind": kind, "name": entry.name},
         )
     return redirect(reverse("settings:holidays", args=[year]) + f"#day-{day.isoformat()}")
 

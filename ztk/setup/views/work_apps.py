@@ -68,7 +68,9 @@ def _platform(value: str) -> str:
     return value
 
 
-def _sections(errors: dict[str, str], posted: dict[str, Any]) -> list[dict[str, Any]]:
+def _sections(
+    request: HttpRequest, errors: dict[str, str], posted: dict[str, Any]
+) -> list[dict[str, Any]]:
     apps = {app.platform: app for app in WorkApp.objects.all()}
     mapped = dict(WorkAppUser.objects.values_list("platform").annotate(n=Count("id")).order_by())
     out = []
@@ -94,9 +96,17 @@ def _sections(errors: dict[str, str], posted: dict[str, Any]) -> list[dict[str, 
             "active": mine.get("active", app.active) if mine else app.active,
             "mapped": mapped.get(platform, 0),
             "callback": site_url(reverse("web:workapp_callback", args=[platform])),
+            # The sign-in entry HR pastes into the workbench (the app's home page address):
+            # always absolute (SITE_URL, else the address this page was opened at).
+            "signin": _absolute(request, reverse("web:workapp_signin", args=[platform])),
             "error": errors.get(platform, ""),
         })  # fmt: skip
     return out
+
+
+def _absolute(request: HttpRequest, path: str) -> str:
+    url = site_url(path)
+    return url if url != path else request.build_absolute_uri(path)
 
 
 def _page(request: HttpRequest, *, errors=None, posted=None, status=200, result=None):
@@ -104,7 +114,7 @@ def _page(request: HttpRequest, *, errors=None, posted=None, status=200, result=
         request,
         "setup/work_apps.html",
         {
-            "sections": _sections(errors or {}, posted or {}),
+            "sections": _sections(request, errors or {}, posted or {}),
             "employees": Employee.objects.filter(active=True).count(),
             "result": result,
         },

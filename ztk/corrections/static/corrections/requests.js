@@ -6,7 +6,7 @@
   var all = document.getElementById("select-all");
   var picked = form.querySelector(".picked");
   function boxes() {
-    return Array.prototype.slice.call(document.querySelectorAll('input[name=ids][form="batch-form"]'));
+    return Array.prototype.slice.call(document.querySelectorAll('input[name=ids][form="batch-form"], input[name=pick][form="batch-form"]'));
   }
   function update() {
     var list = boxes();
@@ -24,7 +24,7 @@
     });
   }
   document.addEventListener("change", function (event) {
-    if (event.target && event.target.name === "ids") update();
+    if (event.target && (event.target.name === "ids" || event.target.name === "pick")) update();
   });
   update();
 })();

@@ -10,8 +10,10 @@ class Command(BaseCommand):
     help = (
         "Import one year's official holiday arrangement from a CSV file with the header "
         "'date,kind,name' (date YYYY-MM-DD; kind holiday or workday, i.e. a make-up working "
-        "day; name e.g. 国庆节), UTF-8 or GB18030. All or nothing: any bad row aborts the "
-        "import and every bad row is listed."
+        "day; name e.g. 国庆节) and an optional fourth column 'statutory' (yes/no: a festival "
+        "day of the law, overtime 3×; left out or empty: the law's reading of the date), "
+        "UTF-8 or GB18030. All or nothing: any bad row aborts the import and every bad row "
+        "is listed."
     )
 
     def add_arguments(self, parser):
