@@ -66,7 +66,9 @@ def fill(months: int = 12, requests_per_employee: int = 5, seed: int = 13) -> di
     began = time.perf_counter()
     now = timezone.now()
     start = first_day(months)
-    people = list(Employee.objects.order_by("pk").values_list("pk", "user_id"))
+    people = list(
+        Employee.objects.order_by("pk").values_list("pk", "user_id", "attendance_group_id")
+    )
     with transaction.atomic():
         departments = [
             Department.objects.get_or_create(code=f"D{i:02d}", defaults={"name": f"部门{i:02d}"})[0]
@@ -74,11 +76,12 @@ def fill(months: int = 12, requests_per_employee: int = 5, seed: int = 13) -> di
         ]
         other, _ = AttendanceGroup.objects.get_or_create(code="FLEX", defaults={"name": "弹性组"})
         for i, dept in enumerate(departments):
-            ids = [pk for n, (pk, _u) in enumerate(people) if n % DEPARTMENTS == i]
+            ids = [pk for n, (pk, _u, _g) in enumerate(people) if n % DEPARTMENTS == i]
             Employee.objects.filter(pk__in=ids).update(department=dept)
         Employee.objects.filter(
-            pk__in=[pk for n, (pk, _u) in enumerate(people) if n % 5 == 0]
+            pk__in=[pk for n, (pk, _u, _g) in enumerate(people) if n % 5 == 0]
         ).update(attendance_group=other)
+        people = [(pk, u, other.pk if n % 5 == 0 else g) for n, (pk, u, g) in enumerate(people)]
         categories = [
             ReasonCategory.objects.get_or_create(
                 policy=None, code=code, defaults={"name": name, "order": order}
@@ -98,7 +101,7 @@ def fill(months: int = 12, requests_per_employee: int = 5, seed: int = 13) -> di
             working.append(day)
         day += timedelta(days=1)
     for day in working:
-        for pk, _user in people:
+        for pk, _user, _group in people:
             r = rng.random()
             counts = {}
             status = "normal"
@@ -140,7 +143,7 @@ def fill(months: int = 12, requests_per_employee: int = 5, seed: int = 13) -> di
     n_requests = len(people) * requests_per_employee
     chain = [{"position": 1, "kind": "supervisor", "deadline_working_days": 2, "skipped": False}]
     for i in range(n_requests):
-        pk, user_id = people[rng.randrange(len(people))]
+        pk, user_id, _group = people[rng.randrange(len(people))]
         d = working[rng.randrange(len(working))]
         created = datetime(d.year, d.month, d.day, 10, tzinfo=TZ) + timedelta(
             hours=rng.randint(0, 72)
@@ -180,8 +183,37 @@ def fill(months: int = 12, requests_per_employee: int = 5, seed: int = 13) -> di
             )
     CorrectionRequest.objects.bulk_create(requests, batch_size=2000)
     Punch.objects.bulk_create(punches, batch_size=2000)
-    middle = working[len(working) // 2]
-    ReminderSent.objects.create(user_id=people[0][1], kind="punch_in", day=middle)
+    # Punch reminders from the middle of the range (issue 14 item 7): one in ten people a
+    # day reminded before check-in, with its slot recorded as the sender does; 70 % then
+    # punch on time, 15 % late, 15 % not at all.
+    reminders: list[ReminderSent] = []
+    reminded_punches: list[Punch] = []
+    for d in working[len(working) // 2 :]:
+        nine = datetime(d.year, d.month, d.day, 9, tzinfo=TZ)
+        for pk, user_id, group_id in people:
+            if rng.random() >= 0.1:
+                continue
+            reminders.append(
+                ReminderSent(
+                    user_id=user_id,
+                    kind="punch_in",
+                    day=d,
+                    key="in1",
+                    employee_id=pk,
+                    group_id=group_id,
+                    window_start=nine - timedelta(hours=2),
+                    on_time_until=nine + timedelta(minutes=1),
+                    window_end=nine + timedelta(hours=4, minutes=30),
+                )
+            )
+            r = rng.random()
+            if r < 0.85:
+                at = nine + timedelta(minutes=rng.randint(-9, 0) if r < 0.7 else rng.randint(1, 60))
+                reminded_punches.append(
+                    Punch(employee_id=pk, at=at, source="device", dedup_key=f"bench-r-{pk}-{d}")
+                )
+    ReminderSent.objects.bulk_create(reminders, batch_size=2000)
+    Punch.objects.bulk_create(reminded_punches, batch_size=2000)
     with connection.cursor() as cursor:  # planner statistics, as a live database has them
         cursor.execute("ANALYZE")
     return {
@@ -189,6 +221,7 @@ def fill(months: int = 12, requests_per_employee: int = 5, seed: int = 13) -> di
         "days": days_written,
         "requests": n_requests,
         "field_punches": len(punches),
+        "reminders": len(reminders),
         "start": start,
         "end": LAST,
         "fill_s": round(time.perf_counter() - began, 1),
@@ -199,6 +232,7 @@ def _filled(months: int) -> dict:
     """What ``fill`` wrote, read back (``--reuse``)."""
     from ztk.attendance.models import AttendanceDay
     from ztk.corrections.models import CorrectionRequest
+    from ztk.notifications.models import ReminderSent
     from ztk.org.models import Employee
     from ztk.punches.models import Punch
 
@@ -207,6 +241,7 @@ def _filled(months: int) -> dict:
         "days": AttendanceDay.objects.count(),
         "requests": CorrectionRequest.objects.count(),
         "field_punches": Punch.objects.filter(field_punch=True).count(),
+        "reminders": ReminderSent.objects.count(),
         "start": first_day(months),
         "end": LAST,
         "fill_s": 0,
@@ -225,10 +260,14 @@ def views(start: date, end: date) -> list[tuple[str, str]]:
         ("corrections by category / channel", f"{page}/corrections/?period=month&{r}"),
         ("approval lead time vs SLA, by week", f"{page}/approvals/?{r}"),
         ("reminders before / after", f"{page}/reminders/"),
+        ("reminders per group + sent → punched, by month",
+         f"{page}/reminders/?period=month&{r}"),
         ("days of the week and hours", f"{page}/patterns/?{r}"),
         ("drill-down: one month's late arrivals", f"{page}/people/?metric=late&by=all&{month}"),
         ("API trends, missing by department", f"{api}?metric=missing&by=department&{r}"),
         ("API trends, lead time by month", f"{api}?metric=lead_time&period=month&{r}"),
+        ("API reminder sent → punched, by group, month",
+         f"{api}?metric=reminder_punched&by=group&interval=month&{r}"),
     ]  # fmt: skip
 
 
@@ -262,7 +301,8 @@ def run(
         print(
             f"\n(h) analytics, {filled['employees']:,} employees × {months} months: "
             f"{filled['days']:,} stored days, {filled['requests']:,} requests, "
-            f"{filled['field_punches']:,} field punches (written in {filled['fill_s']} s)"
+            f"{filled['field_punches']:,} field punches, {filled['reminders']:,} punch reminders "
+            f"(written in {filled['fill_s']} s)"
         )
     for label, url in views(filled["start"], filled["end"]):
         best = float("inf")

@@ -444,6 +444,19 @@ MATRIX: list[Row] = [
     ),
     Row(
         "GET /api/v1/analytics/trends",
+        f"{V1}/analytics/trends?metric=reminder_punched&by=group&from=2026-11-01&to=2026-11-30",
+        expect(403, hr=200, department_head=200),
+        case="reminder sent → punched",
+    ),
+    Row(
+        "GET /api/v1/analytics/trends",
+        f"{V1}/analytics/trends?metric=reminder_before_after&by=group&from=2026-11-01"
+        "&to=2026-12-07",
+        expect(403, hr=200, department_head=200),
+        case="missed punches before/after reminders per group",
+    ),
+    Row(
+        "GET /api/v1/analytics/trends",
         f"{V1}/analytics/trends?metric=nope&from=2026-11-01&to=2026-11-30",
         expect(403, hr=422, department_head=422),
         case="bad metric",

@@ -120,6 +120,29 @@ def test_windows_split_shift_gap_split_at_its_midpoint():
     assert [w.end_inclusive for w in slot_windows(work(SPLIT))] == [False, False, False, True]
 
 
+def test_on_time_until_is_the_last_whole_minute_of_the_grace():
+    """A reminder's "punched on time" bound (issue 14 item 7) is the slot judgement's: a
+    check-in with grace_in 5 is on time until 09:05:59 (09:06 is 6 minutes late); a
+    check-out anywhere in its window, whose last instant 22:00 is included."""
+    graced = Shift("G", "宽限 5 分钟", (Segment(time(9), time(18), grace_in=5),))
+    check_in, check_out = slot_windows(work(graced))
+    assert check_in.grace == 5
+    assert check_in.on_time_until() == at("09:06")
+    assert check_out.on_time_until() == at("22:00") + timedelta(microseconds=1)
+    assert check_out.end_exclusive() == check_out.on_time_until()
+    assert slot_windows(work(STANDARD))[0].on_time_until() == at("09:01")
+    # never past the window: a check-in window cut short at the gap's midpoint
+    late_grace = Shift(
+        "L",
+        "grace beyond the gap",
+        (
+            Segment(time(9), time(9, 20), grace_in=60, late_as_missing=60),
+            Segment(time(10), time(18)),
+        ),
+    )
+    assert slot_windows(work(late_grace))[0].on_time_until() == at("09:10")
+
+
 def test_windows_short_margins_leave_the_gap_uncovered():
     shift = Shift(
         "S",

@@ -205,3 +205,22 @@ def test_the_reminder_reads_in_each_language(office):
     assert "09:00" in message.texts["en"]["title"]
     assert message.texts["en"]["title"] == "Check in by 09:00"
     assert "上班卡" in message.texts["zh-hans"]["title"]
+
+
+def test_a_sent_reminder_records_its_slot_for_the_analytics(office):
+    """Whom, which group and the engine's window: on time up to 09:00 + the grace (0,
+    whole minutes: before 09:01), late until the check-in window's end (13:30, the
+    shift's midpoint); a check-out on time to the end of its window (18:00 + 240 min)."""
+    run(at(THURSDAY, 8, 50))
+    run(at(THURSDAY, 18, 0))
+    sent_in = ReminderSent.objects.get(user=office.colleague.user, kind="punch_in")
+    assert sent_in.employee_id == office.colleague.pk
+    assert sent_in.group_id == office.group.pk
+    assert (sent_in.day, sent_in.key) == (THURSDAY, "in1")
+    assert sent_in.window_start == at(THURSDAY, 7)
+    assert sent_in.on_time_until == at(THURSDAY, 9, 1)
+    assert sent_in.window_end == at(THURSDAY, 13, 30)
+    sent_out = ReminderSent.objects.get(user=office.colleague.user, kind="punch_out")
+    assert sent_out.window_start == at(THURSDAY, 13, 30)
+    assert sent_out.on_time_until == sent_out.window_end
+    assert sent_out.window_end == at(THURSDAY, 22) + timedelta(microseconds=1)

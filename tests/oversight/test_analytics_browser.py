@@ -6,12 +6,14 @@ as PNG. Nothing wider than the window. Screenshots: var/test/screenshots/analyti
 from __future__ import annotations
 
 import os
-from datetime import date
+from datetime import date, datetime
 
 import pytest
+import time_machine
 
 from tests.browser import launch_chromium, log_in, page_width, screenshots_dir
 from tests.oversight.analytics_data import build_month
+from tests.oversight.reminder_data import SH, build_reminders
 from ztk.notifications.models import ReminderSent
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -19,6 +21,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 RANGE = "from=2026-10-26&to=2026-12-27"
+NOVEMBER = "from=2026-11-01&to=2026-11-30"
 pytestmark = pytest.mark.browser
 
 
@@ -78,3 +81,39 @@ def test_hr_drills_from_a_spike_to_the_people_behind_it(live_server, browser, vi
     page.screenshot(path=str(shots / f"analytics-departments-{size}.png"), full_page=True)
     assert page_width(page) <= size
     context.close()
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["375", "1280"])
+def test_hr_reads_the_reminders_per_group_and_opens_who_did_not_punch(
+    live_server, browser, viewport, org
+):
+    """Issue 14 item 7 on a phone: each group's before/after with its verdict, the share of
+    reminders followed by a punch on time, and the people behind a group's bar."""
+    from playwright.sync_api import expect
+
+    build_reminders(org)
+    shots = screenshots_dir()
+    size = viewport["width"]
+    with time_machine.travel(datetime(2026, 12, 7, 10, tzinfo=SH), tick=True):
+        context = browser.new_context(viewport=viewport, locale="zh-CN")
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        log_in(page, live_server.url, "hr")
+        page.goto(f"{live_server.url}/hr/analytics/reminders/?period=month&{NOVEMBER}")
+
+        verdicts = page.locator("#group-verdicts tbody tr")
+        expect(verdicts).to_have_count(2)
+        expect(verdicts.first).to_contain_text("标准工时组")
+        expect(verdicts.first).to_contain_text("已达到")
+        expect(verdicts.nth(1)).to_contain_text("未达到")
+        expect(page.locator("#svg-reminded-groups")).to_be_visible()
+        page.screenshot(path=str(shots / f"analytics-reminders-groups-{size}.png"), full_page=True)
+        assert page_width(page) <= size
+
+        page.click("#svg-reminded-groups a.bar[href*='key=STD']")
+        rows = page.locator("#drill tbody tr")
+        expect(rows).to_have_count(4)
+        expect(rows.first).to_contain_text("李四")
+        page.screenshot(path=str(shots / f"analytics-reminded-people-{size}.png"), full_page=True)
+        assert page_width(page) <= size
+        context.close()

@@ -4,10 +4,13 @@ hand-made month of tests/oversight/analytics_data.py."""
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 import pytest
+import time_machine
 from django.test import Client
 
+from tests.oversight.reminder_data import SH
 from ztk.notifications.models import ReminderSent
 
 pytestmark = pytest.mark.django_db
@@ -103,3 +106,94 @@ def test_the_api_answers_the_figures_and_refuses_bad_questions(month):
     ]:
         refused = hr.get(f"/api/v1/analytics/trends?{query}")
         assert (refused.status_code, refused.json()["code"]) == (422, code), query
+
+
+# --- issue 14 item 7: reminders per group (tests/oversight/reminder_data.py) ---------------
+
+NOV = "from=2026-11-01&to=2026-11-30"
+
+
+def test_hr_sees_each_groups_before_after_and_the_reminded_who_did_not_punch(reminders):
+    with time_machine.travel(datetime(2026, 12, 7, 10, tzinfo=SH), tick=False):
+        hr = as_user(reminders.org.hr.user)  # signed in on the day (sessions expire)
+        page = hr.get(f"/hr/analytics/reminders/?period=month&{NOV}")
+        csv = hr.get(
+            f"/hr/analytics/reminders/?period=month&{NOV}&format=csv&chart=reminded-groups"
+        )
+        groups_csv = hr.get(f"/hr/analytics/reminders/?{NOV}&format=csv&chart=reminders-groups")
+    body = text(page)
+    verdicts = body[
+        body.index('id="group-verdicts"') : body.index(
+            "</table>", body.index('id="group-verdicts"')
+        )
+    ]
+    # STD 50 → 20 (−60 %, reached), WH 25 → 33.33 (+33 %, not reached)
+    assert "标准工时组" in verdicts and "50.0 → 20.0" in verdicts and "−60 %" in verdicts
+    assert "仓库组" in verdicts and "25.0 → 33.33" in verdicts and "+33 %" in verdicts
+    assert verdicts.count("✓ target reached") == 1 and verdicts.count("✗ target not reached") == 1
+    lines = csv.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == (
+        'Attendance group,"Punched on time, share of reminders",'
+        "Reminders sent,Punched on time,Late,No punch"
+    )
+    assert lines[1:] == ["标准工时组,42.9 %,7,3,2,2", "仓库组,66.7 %,3,2,0,1"]
+    rows = groups_csv.content.decode("utf-8-sig").splitlines()
+    assert rows[1:] == [
+        "标准工时组,50,20,2026-11-09,4,−60 %,yes",
+        "仓库组,25,33.33,2026-11-18,2,'+33 %,no",  # formula-safe: a leading + is quoted
+    ]
+    drill = re.search(
+        r'href="(/hr/analytics/people/\?metric=reminder_punched&amp;by=group&amp;key=STD[^"]+)"',
+        body,
+    )
+    people = text(hr.get(drill.group(1).replace("&amp;", "&")))
+    assert (
+        people.count("/attendance/people/1003/2026-11-") == 4
+        and "/attendance/people/1002/" not in people
+    )
+    assert "check-in: late" in people and "check-out: no punch in the window" in people
+
+
+def test_a_department_head_sees_reminders_of_their_people_only(reminders):
+    with time_machine.travel(datetime(2026, 12, 7, 10, tzinfo=SH), tick=False):
+        head = as_user(reminders.org.head.user)
+        body = text(head.get(f"/hr/analytics/reminders/?{NOV}"))
+        api = head.get(
+            f"/api/v1/analytics/trends?metric=reminder_before_after&by=group&{NOV[:15]}&to=2026-12-07"
+        ).json()
+    assert "标准工时组" in body and "仓库组" not in body
+    other = text(head.get(f"/hr/analytics/people/?metric=reminder_punched&by=group&key=WH&{NOV}"))
+    assert "赵六" not in other
+    assert {p["key"] for p in api["points"]} == {"STD"}
+    assert as_user(reminders.org.employee.user).get("/hr/analytics/reminders/").status_code == 403
+
+
+def test_the_api_gives_both_reminder_metrics(reminders):
+    hr = as_user(reminders.org.hr.user)
+    punched = hr.get(
+        f"/api/v1/analytics/trends?metric=reminder_punched&by=group&interval=month&{NOV}"
+    )
+    before_after = hr.get(
+        "/api/v1/analytics/trends?metric=reminder_before_after&by=group&from=2026-11-01&to=2026-12-07"
+    )
+    month_refused = hr.get(
+        "/api/v1/analytics/trends?metric=reminder_before_after&interval=month&from=2026-11-01&to=2026-12-07"
+    )
+    assert punched.status_code == 200
+    assert [
+        (p["key"], p["n"], p["value"], p["late"], p["rate"]) for p in punched.json()["points"]
+    ] == [
+        ("STD", 7, 3.0, 2, 42.9),
+        ("WH", 3, 2.0, 0, 66.7),
+    ]
+    points = before_after.json()["points"]
+    assert [
+        (p["key"], p["side"], p["rate"], p["since"], p["change"], p["reached"]) for p in points
+    ] == [
+        ("STD", "before", 50.0, "2026-11-09", -0.6, True),
+        ("STD", "after", 20.0, "2026-11-09", -0.6, True),
+        ("WH", "before", 25.0, "2026-11-18", 0.333, False),
+        ("WH", "after", 33.33, "2026-11-18", 0.333, False),
+    ]
+    assert month_refused.status_code == 422
+    assert month_refused.json()["code"] == "analytics_bad_period"

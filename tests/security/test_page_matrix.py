@@ -604,6 +604,21 @@ PAGES: list[Page] = [
     Page("analytics:corrections", "/hr/analytics/corrections/", get=ANALYTICS_PAGE, post=GET_ONLY),
     Page("analytics:approvals", "/hr/analytics/approvals/", get=ANALYTICS_PAGE, post=GET_ONLY),
     Page("analytics:reminders", "/hr/analytics/reminders/", get=ANALYTICS_PAGE, post=GET_ONLY),
+    Page(
+        "analytics:reminders",
+        "/hr/analytics/reminders/?format=csv&chart=reminded-groups",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
+        case="csv of reminded → punched per group",
+    ),
+    Page(
+        "analytics:people",
+        "/hr/analytics/people/?metric=reminder_punched&by=group&key=STD&from=2026-11-01"
+        "&to=2026-11-30",
+        get=ANALYTICS_PAGE,
+        post=GET_ONLY,
+        case="reminded but not punched",
+    ),
     Page("analytics:patterns", "/hr/analytics/patterns/", get=ANALYTICS_PAGE, post=GET_ONLY),
     Page(
         "analytics:people",

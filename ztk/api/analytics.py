@@ -6,6 +6,13 @@ pages /hr/analytics/ draw; docs/analytics.md says what each one means). A metric
 period or range the selector cannot answer is refused with 422 and a stable code
 (``analytics_bad_metric``, ``analytics_bad_by``, ``analytics_bad_period``,
 ``analytics_bad_range``, ``analytics_range_too_long``).
+
+Reminders (issue 14 item 7): ``metric=reminder_punched`` — punch reminders sent and how
+many were followed by the person's own punch on time in the slot's window (``n``, ``value``,
+``late``, ``rate`` in %); ``metric=reminder_before_after`` (``by=all`` or ``group``, weeks
+only) — per group two points, the weeks before and after its own switch-on date, with the
+missed-punch rate, the change and whether the 30 % drop was reached; ``to`` is the day the
+comparison is made on.
 """
 
 from __future__ import annotations
@@ -28,20 +35,27 @@ class TrendFilter(Schema):
     metric: str = Text(
         ...,
         max_length=32,
-        description="late, early, missing, absent, field, corrections, lead_time",
+        description="late, early, missing, absent, field, corrections, lead_time, "
+        "reminder_punched, reminder_before_after",
     )
     by: str = Text(
         "all",
         max_length=32,
-        description="all, department, group (corrections also: category, channel)",
+        description="all, department, group (corrections also: category, channel; "
+        "reminder_before_after: all or group)",
     )
-    interval: str = Text("week", max_length=8, description="week (Monday) or month")
+    interval: str = Text(
+        "week",
+        max_length=8,
+        description="week (Monday) or month (reminder_before_after: week only)",
+    )
     start: date | None = Field(None, alias="from", description="first day (inclusive)")
     end: date | None = Field(
         None,
         alias="to",
         description=f"last day (inclusive); at most {t.MAX_DAYS} days from `from` (a longer "
-        f"range: 422 `{t.RANGE_TOO_LONG}`)",
+        f"range: 422 `{t.RANGE_TOO_LONG}`); for reminder_before_after the day the comparison "
+        "is made on (whole weeks up to the Sunday before it, at most 8 each side)",
     )
 
 
@@ -49,13 +63,36 @@ class PointOut(Schema):
     period: date = Field(..., description="first day of the week (Monday) or month")
     key: str = Field(..., description="department / group / category code or channel; '' for all")
     label: str
-    value: float = Field(..., description="the count; for lead_time the p50 in hours")
+    value: float = Field(
+        ...,
+        description="the count; for lead_time the p50 in hours; for reminder_punched the "
+        "reminders followed by the person's own punch on time in the slot's window; for "
+        "reminder_before_after the missing slots of the window",
+    )
     days: int = Field(..., description="working employee-days (day metrics)")
-    rate: float | None = Field(..., description="value per 100 working days")
+    rate: float | None = Field(
+        ...,
+        description="value per 100 working days (reminder_punched: per 100 reminders sent)",
+    )
     p90: float | None = Field(..., description="lead_time: the 90th percentile in hours")
-    n: int = Field(..., description="lead_time: requests decided")
+    n: int = Field(..., description="lead_time: requests decided; reminder_punched: reminders sent")
     within_sla: float | None = Field(..., description="lead_time: share decided within the SLA")
     sla_days: int | None = Field(..., description="lead_time: the usual SLA in working days")
+    late: int | None = Field(
+        None, description="reminder_punched: reminders followed by a punch after the tolerance"
+    )
+    side: str | None = Field(
+        None, description="reminder_before_after: 'before' or 'after' (period: its first Monday)"
+    )
+    since: date | None = Field(
+        None, description="reminder_before_after: when the group switched reminders on"
+    )
+    change: float | None = Field(
+        None, description="reminder_before_after: (after − before) / before, e.g. -0.35"
+    )
+    reached: bool | None = Field(
+        None, description="reminder_before_after: whether the 30 % drop was reached"
+    )
 
 
 class TrendsOut(Schema):

@@ -196,6 +196,7 @@ def slot_windows(plan: DayPlan) -> tuple[SlotWindow, ...]:
             start=w.start_local,
             end=w.end_local,
             end_inclusive=w.end_inclusive,
+            grace=w.grace,
         )
         for w in found.wins
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from types import MappingProxyType
 from typing import Any, Final
 
@@ -31,12 +31,28 @@ class SlotWindow:
     start: datetime
     end: datetime
     end_inclusive: bool
+    grace: int = 0  # grace_in / grace_out, minutes (rules.md "Slot status")
 
     def contains(self, at: datetime) -> bool:
         check_aware("at", at)
         moment = at.astimezone(UTC)
         start, end = self.start.astimezone(UTC), self.end.astimezone(UTC)
         return start <= moment <= end if self.end_inclusive else start <= moment < end
+
+    def on_time_until(self) -> datetime:
+        """The first instant at which a punch in this window is no longer on time (the
+        bound is exclusive). A check-in is on time up to ``expected`` + the grace, judged
+        in whole minutes as ``judge.judge`` does (grace 0: 09:00:59 is still on time), and
+        never past the window's end; a check-out is on time anywhere in its window from
+        ``expected`` on, so its bound is the window's end (one microsecond past an
+        inclusive end)."""
+        if self.kind == "in":
+            return min(self.expected + timedelta(minutes=self.grace + 1), self.end)
+        return self.end + timedelta(microseconds=1) if self.end_inclusive else self.end
+
+    def end_exclusive(self) -> datetime:
+        """The window's end as an exclusive bound."""
+        return self.end + timedelta(microseconds=1) if self.end_inclusive else self.end
 
 
 @dataclass(frozen=True, slots=True)

@@ -426,6 +426,21 @@ class ReminderSent(models.Model):
         Notification, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(default=timezone.now)
+    # A punch reminder's slot, as the engine laid it out when it was sent (issue 14 item 7,
+    # docs/analytics.md "Reminder sent → punched"): whom, in which group, and the slot's
+    # window — a punch in [window_start, on_time_until) is on time (the check-in's grace,
+    # ``engine.SlotWindow.on_time_until``; for a check-out its whole window), one in
+    # [on_time_until, window_end) late. Empty on rows sent before they were recorded and
+    # on the other kinds (cut-off, digest).
+    employee = models.ForeignKey(
+        "org.Employee", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    group = models.ForeignKey(
+        "org.AttendanceGroup", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    window_start = models.DateTimeField(null=True, blank=True)
+    on_time_until = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("reminder sent")

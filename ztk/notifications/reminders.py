@@ -99,6 +99,7 @@ class Due:
     window: Any  # engine.SlotWindow
     kind: str  # ReminderKind.PUNCH_IN | PUNCH_OUT
     zone: ZoneInfo
+    group_id: int | None = None
 
 
 def _due_windows(plan: engine.DayPlan, now: datetime, lead: timedelta) -> list[tuple[Any, str]]:
@@ -187,7 +188,7 @@ def punch_reminders_due(now: datetime) -> list[Due]:
                     continue
                 if reminders.settings.enabled(kind):
                     candidates.append(
-                        Due(pk, user_id, department_id, day, window, kind, reminders.zone)
+                        Due(pk, user_id, department_id, day, window, kind, reminders.zone, group_id)
                     )
     if not candidates:
         return []
@@ -236,6 +237,33 @@ def _texts(kind: str) -> tuple[Any, Any]:
     )
 
 
+def slot_record(d: Due) -> list[Any]:
+    """What a ``ReminderSent`` keeps of the reminded slot, as plain data a queued batch
+    carries: employee, group, and the window's start, on-time bound and end (UTC ISO; the
+    bounds are the engine's, ``SlotWindow.on_time_until`` and ``end_exclusive``)."""
+    w = d.window
+    return [
+        d.employee_id,
+        d.group_id,
+        w.start.astimezone(UTC).isoformat(),
+        w.on_time_until().astimezone(UTC).isoformat(),
+        w.end_exclusive().astimezone(UTC).isoformat(),
+    ]
+
+
+def _slot_fields(extra: Sequence[Any]) -> dict[str, Any]:
+    if len(extra) != 5:
+        return {}
+    employee_id, group_id, start, on_time, end = extra
+    return {
+        "employee_id": employee_id,
+        "group_id": group_id,
+        "window_start": datetime.fromisoformat(start),
+        "on_time_until": datetime.fromisoformat(on_time),
+        "window_end": datetime.fromisoformat(end),
+    }
+
+
 # People per batch handed to the worker: several workers share a minute with many people due.
 BATCH_PEOPLE = 500
 
@@ -258,7 +286,12 @@ def reminder_batches(due: list[Due]) -> list[dict[str, Any]]:
                     "zone": zone,
                     "department": department_id,
                     "people": [
-                        [d.user_id, d.day.isoformat(), d.window.key]
+                        [
+                            d.user_id,
+                            d.day.isoformat(),
+                            d.window.key,
+                            *slot_record(d),
+                        ]
                         for d in rows[start : start + BATCH_PEOPLE]
                     ],
                 }
@@ -273,7 +306,13 @@ def send_reminder_batch(batch: dict[str, Any]) -> int:
     kind = str(batch["kind"])
     expected = datetime.fromisoformat(batch["expected"])
     zone = ZoneInfo(batch["zone"])
-    people = [(int(u), date.fromisoformat(d), str(k)) for u, d, k in batch["people"]]
+    people = [(int(row[0]), date.fromisoformat(row[1]), str(row[2])) for row in batch["people"]]
+    # What ties each reminder to its slot (``slot_record``); a batch queued before it was
+    # carried (three items per person) records none.
+    slots = {
+        (int(row[0]), date.fromisoformat(row[1]), str(row[2])): _slot_fields(row[3:])
+        for row in batch["people"]
+    }
     if not people:
         return 0
     days = {day for _u, day, _k in people}
@@ -293,7 +332,10 @@ def send_reminder_batch(batch: dict[str, Any]) -> int:
         with transaction.atomic():
             # The rows first: the unique constraint makes a concurrent run back off.
             ReminderSent.objects.bulk_create(
-                [ReminderSent(user_id=u, kind=kind, day=day, key=key) for u, day, key in people]
+                [
+                    ReminderSent(user_id=u, kind=kind, day=day, key=key, **slots[(u, day, key)])
+                    for u, day, key in people
+                ]
             )
             sent = notify(
                 kind=NotificationKind.PUNCH_REMINDER,

@@ -26,6 +26,12 @@ Metrics:
   requests, by the day of the decision (company zone): ``value`` = p50, ``p90``, ``n``
   decided and ``within_sla`` = the share decided before the SLA deadline (the chain's
   working days, ``approvals.sla``).
+- ``reminder_punched``: punch reminders sent (``n``) and how many were followed by the
+  person's own punch on time in the slot's window (``value``; ``late`` after the tolerance;
+  ``rate`` in % of ``n``), by the reminded attendance date;
+- ``reminder_before_after``: missing punches per 100 working days in the whole weeks
+  before and after reminders were switched on, for everyone or per group around each
+  group's own date (``before_after_by_group``).
 
 For the day metrics (late … field) ``days`` is the number of working employee-days of the
 period and key (status normal, abnormal or absent: rest days, holidays and leave are not
@@ -49,17 +55,23 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.db.models import (
+    Case,
     Count,
     DateField,
     DateTimeField,
     DecimalField,
+    Exists,
     F,
     FloatField,
     Func,
+    Min,
+    OuterRef,
     Q,
     QuerySet,
     Sum,
     TextField,
+    Value,
+    When,
 )
 from django.db.models.functions import (
     Cast,
@@ -70,13 +82,16 @@ from django.db.models.functions import (
     TruncMonth,
     TruncWeek,
 )
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from ztk.approvals.models import DEFAULT_DEADLINE_WORKING_DAYS
 from ztk.attendance.models import AttendanceDay, DayStatus
 from ztk.audit.models import AuditEvent
+from ztk.core.db import without_jit
 from ztk.core.errors import DomainError
 from ztk.corrections.models import Channel, CorrectionRequest, ReasonCategory, Status
+from ztk.engine import SOURCE_SLOT_STATUS
 from ztk.notifications.models import ReminderSent
 from ztk.org.models import AttendanceGroup, Department
 from ztk.org.rules import employee_of, is_hr
@@ -86,10 +101,12 @@ from ztk.punches.models import Punch
 from ztk.scheduling.selectors import working_days_between
 
 DAY_METRICS = ("late", "early", "missing", "absent", "field")
-METRICS = (*DAY_METRICS, "corrections", "lead_time")
+REMINDER_METRICS = ("reminder_punched", "reminder_before_after")
+METRICS = (*DAY_METRICS, "corrections", "lead_time", *REMINDER_METRICS)
 PERIODS = ("week", "month")
 BY_ALL = ("all", "department", "group")
 BY_CORRECTIONS = (*BY_ALL, "category", "channel")
+BY_BEFORE_AFTER = ("all", "group")
 MAX_DAYS = 3 * 366 + 1  # the longest range one call may ask for
 WORKING = (DayStatus.NORMAL, DayStatus.ABNORMAL, DayStatus.ABSENT)
 NOT_COUNTED = (Status.WITHDRAWN, Status.CANCELLED)
@@ -111,6 +128,8 @@ METRIC_LABELS = {
     "field": _("Field punches"),
     "corrections": _("Correction requests"),
     "lead_time": _("Approval lead time"),
+    "reminder_punched": _("Reminded, then punched on time"),
+    "reminder_before_after": _("Missing punches before and after reminders"),
 }
 BY_LABELS = {
     "all": _("Everyone"),
@@ -163,6 +182,11 @@ class Point:
     n: int = 0
     within_sla: float | None = None
     sla_days: int | None = None
+    late: int | None = None  # reminder_punched: punched after the tolerance
+    side: str | None = None  # reminder_before_after: "before" or "after"
+    since: date | None = None  # reminder_before_after: reminders switched on
+    change: float | None = None  # reminder_before_after: (after − before) / before
+    reached: bool | None = None  # reminder_before_after: the 30 % drop
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -176,6 +200,11 @@ class Point:
             "n": self.n,
             "within_sla": self.within_sla,
             "sla_days": self.sla_days,
+            "late": self.late,
+            "side": self.side,
+            "since": self.since,
+            "change": self.change,
+            "reached": self.reached,
         }
 
 
@@ -202,7 +231,9 @@ def check(metric: str, by: str, period: str, start: date | None, end: date | Non
     """Refuse what ``trends`` cannot answer, with the stable codes above."""
     if metric not in METRICS:
         raise refuse(BAD_METRIC, _("Unknown metric; use one of %(m)s.") % {"m": ", ".join(METRICS)})
-    allowed = BY_CORRECTIONS if metric == "corrections" else BY_ALL
+    allowed = {"corrections": BY_CORRECTIONS, "reminder_before_after": BY_BEFORE_AFTER}.get(
+        metric, BY_ALL
+    )
     if by not in allowed:
         raise refuse(
             BAD_BY,
@@ -211,6 +242,8 @@ def check(metric: str, by: str, period: str, start: date | None, end: date | Non
         )
     if period not in PERIODS:
         raise refuse(BAD_PERIOD, _("The period must be week or month."))
+    if metric == "reminder_before_after" and period != "week":
+        raise refuse(BAD_PERIOD, _("Before and after reminders is compared in whole weeks."))
     if start is None or end is None or end < start:
         raise refuse(BAD_RANGE, _("Give a first and a last day, the first not after the last."))
     if (end - start).days + 1 > MAX_DAYS:
@@ -410,6 +443,10 @@ def trends(
     q = check(metric, by, period, start, end)
     if metric == "lead_time":
         return lead_times(q, scope)
+    if metric == "reminder_punched":
+        return reminder_punched(q, scope)
+    if metric == "reminder_before_after":
+        return before_after_points(q, scope)
     if metric in ("corrections", "field"):
         if metric == "corrections":
             per_day = _per_day(corrections(q, scope), q, "date", value=Count("id"))
@@ -653,11 +690,7 @@ def before_after(
         since, how = reminders_since()
     if since is None:
         return BeforeAfter(None, "", None, None)
-    switch = period_start(since, "week")
-    if switch < since:
-        switch += timedelta(days=7)  # the first whole week with reminders
-    last = period_start(today, "week") - timedelta(days=1)  # the end of last week
-    weeks_after = max(0, min(max_weeks, ((last - switch).days + 1) // 7))
+    switch, weeks_after = switch_weeks(since, today, max_weeks)
     if weeks_after == 0:
         return BeforeAfter(since, how, None, None)
     start = switch - timedelta(days=7 * weeks_after)
@@ -670,7 +703,7 @@ def before_after(
 
     before, before_days = rate([p for p in points if p.period < switch])
     after, after_days = rate([p for p in points if p.period >= switch])
-    change = round((after - before) / before, 3) if before and after is not None else None
+    change = relative_change(before, after)
     return BeforeAfter(
         since,
         how,
@@ -682,6 +715,267 @@ def before_after(
         change,
         weeks=points,
     )
+
+
+def switch_weeks(since: date, today: date, max_weeks: int = 8) -> tuple[date, int]:
+    """The first whole week with reminders (the Monday on or after ``since``) and how many
+    whole weeks each side of it compares: as many as have passed since, up to last Sunday
+    (at most ``max_weeks``)."""
+    switch = period_start(since, "week")
+    if switch < since:
+        switch += timedelta(days=7)
+    last = period_start(today, "week") - timedelta(days=1)  # the end of last week
+    return switch, max(0, min(max_weeks, ((last - switch).days + 1) // 7))
+
+
+def relative_change(before: float | None, after: float | None) -> float | None:
+    """(after − before) / before, rounded to 0.1 %; None without a rate before."""
+    return round((after - before) / before, 3) if before and after is not None else None
+
+
+def reminders_since_by_group(
+    labels: dict[Any, tuple[str, str]] | None = None,
+) -> dict[int, tuple[date, str]]:
+    """``reminders_since`` for each attendance group (by id): the first audited save of the
+    group's reminder settings with a punch reminder on, or else the first punch reminder
+    sent to one of its people, whichever is earlier. Two queries whatever the number of
+    groups (the settings' saves are few; the reminders are a ``MIN`` per group)."""
+    zone = _zone()
+    groups = {code: pk for pk, (code, _name) in (labels or _labels("group")).items()}
+    found: dict[int, tuple[date, str]] = {}
+    events = (
+        AuditEvent.objects.filter(
+            action__in=("notifications.reminders.create", "notifications.reminders.update")
+        )
+        .order_by("seq")
+        .values_list("at", "changes")
+    )
+    for at, changes in events.iterator(chunk_size=500):
+        after = (changes or {}).get("after", changes or {})
+        if not isinstance(after, dict) or not any(after.get(k) is True for k in REMINDER_KINDS):
+            continue
+        pk = groups.get(str(after.get("group")))
+        if pk is not None and pk not in found:
+            found[pk] = (at.astimezone(zone).date(), "audit")
+    first_sent = (
+        ReminderSent.objects.filter(kind__in=REMINDER_KINDS, group__isnull=False)
+        .values("group_id")
+        .annotate(first=Min("day"))
+        .order_by()
+        .values_list("group_id", "first")
+    )
+    for pk, first in first_sent:
+        if pk not in found or first < found[pk][0]:
+            found[pk] = (first, "sent")
+    return found
+
+
+@dataclass(frozen=True)
+class GroupBeforeAfter:
+    """One attendance group's before/after: its code, name and figures."""
+
+    key: str
+    label: str
+    result: BeforeAfter
+
+    @property
+    def switch(self) -> date | None:
+        if self.result.since is None:
+            return None
+        return switch_weeks(self.result.since, self.result.since)[0]
+
+
+def before_after_by_group(
+    scope: Scope, *, today: date, max_weeks: int = 8
+) -> list[GroupBeforeAfter]:
+    """``before_after`` per attendance group, each around its own switch-on date
+    (``reminders_since_by_group``): one ``GROUP BY`` (day, group) over the union of the
+    groups' windows, each group's rates summed over its own weeks. Groups whose reminders
+    were never switched on are left out, and so are groups without a working day of the
+    scope in their windows (a department head's view lists the groups of their people)."""
+    labels = _labels("group")
+    since = reminders_since_by_group(labels)
+    windows: dict[int, tuple[date, int]] = {
+        pk: switch_weeks(d, today, max_weeks) for pk, (d, _how) in since.items()
+    }
+    spans = [
+        (sw - timedelta(days=7 * n), sw + timedelta(days=7 * n - 1))
+        for sw, n in windows.values()
+        if n
+    ]
+    sums: dict[tuple[int, bool], list[float]] = {}  # (group, after) -> [missing, days]
+    if spans:
+        q = Query("missing", "group", "week", min(a for a, _b in spans), max(b for _a, b in spans))
+        rows = (
+            day_rows(q, scope)
+            .values_list("day", "employee__attendance_group_id")
+            .annotate(days=Count("id"), value=_day_value("missing"))
+            .order_by()
+        )
+        for day, pk, days, value in rows:
+            if pk not in windows:
+                continue
+            switch, n = windows[pk]
+            if not n or not switch - timedelta(days=7 * n) <= day < switch + timedelta(days=7 * n):
+                continue
+            acc = sums.setdefault((pk, day >= switch), [0.0, 0.0])
+            acc[0] += float(value or 0)
+            acc[1] += days
+    out = []
+    for pk, (first, how) in since.items():
+        switch, n = windows[pk]
+        code, name = labels.get(pk, (str(pk), str(pk)))
+        before_sum, after_sum = sums.get((pk, False)), sums.get((pk, True))
+        if not n:
+            if scope.everyone_:
+                out.append(GroupBeforeAfter(code, name, BeforeAfter(first, how, None, None)))
+            continue
+        if before_sum is None and after_sum is None:
+            continue  # nobody of the scope worked in this group's windows
+        before = round(100 * before_sum[0] / before_sum[1], 2) if before_sum else None
+        after = round(100 * after_sum[0] / after_sum[1], 2) if after_sum else None
+        result = BeforeAfter(
+            first,
+            how,
+            before,
+            after,
+            int(before_sum[1]) if before_sum else 0,
+            int(after_sum[1]) if after_sum else 0,
+            n,
+            relative_change(before, after),
+        )
+        out.append(GroupBeforeAfter(code, name, result))
+    out.sort(key=lambda g: g.key)
+    return out
+
+
+def before_after_points(q: Query, scope: Scope) -> list[Point]:
+    """``reminder_before_after`` as trend points: two per group (or for everyone), the
+    window before (``period`` its first Monday, ``side`` "before") and after (the switch
+    week); ``value`` missing slots, ``days`` working days, ``rate`` per 100 of them, with
+    the switch-on date, the change and whether the 30 % drop was reached. ``q.end`` is the
+    day the comparison is made on (whole weeks up to the Sunday before it)."""
+    if q.by == "all":
+        whole = before_after(scope, today=q.end)
+        found = [GroupBeforeAfter("", str(BY_LABELS["all"]), whole)] if whole.since else []
+    else:
+        found = before_after_by_group(scope, today=q.end)
+    out = []
+    for g in found:
+        r = g.result
+        switch = g.switch
+        if switch is None or not r.window_weeks:
+            continue
+        for side, first, rate, days in (
+            ("before", switch - timedelta(days=7 * r.window_weeks), r.before, r.before_days),
+            ("after", switch, r.after, r.after_days),
+        ):
+            out.append(
+                Point(
+                    first,
+                    g.key,
+                    g.label,
+                    round((rate or 0) * days / 100, 2),
+                    days=days,
+                    rate=rate,
+                    side=side,
+                    since=r.since,
+                    change=r.change,
+                    reached=r.reached,
+                )
+            )
+    return out
+
+
+# --- reminders: sent → punched within the window ------------------------------------------
+
+PUNCH_REMINDERS = ("punch_in", "punch_out")
+# Punches a person did not make themselves (correction, paper, HR's manual add): the
+# engine's own list of sources that fill a slot as corrected / manual.
+NOT_OWN_PUNCH = tuple(SOURCE_SLOT_STATUS)
+
+
+def reminded(q: Query, scope: Scope) -> QuerySet[ReminderSent]:
+    """The punch reminders of the range (by attendance date) whose slot was recorded."""
+    return ReminderSent.objects.filter(
+        scope.q(),
+        kind__in=PUNCH_REMINDERS,
+        day__gte=q.start,
+        day__lte=q.end,
+        window_start__isnull=False,
+    )
+
+
+def _punched(low: str, high: str) -> Exists:
+    """The reminded person's own punch (not voided) in [low, high) of the reminder's row."""
+    return Exists(
+        Punch.objects.filter(
+            employee_id=OuterRef("employee_id"),
+            void__isnull=True,
+            at__gte=OuterRef(low),
+            at__lt=OuterRef(high),
+        ).exclude(source__in=NOT_OWN_PUNCH)
+    )
+
+
+ON_TIME, LATE, NO_PUNCH = 2, 1, 0
+
+
+def with_outcome(qs: QuerySet[ReminderSent]) -> Any:  # annotated: the stubs know no fields
+    """``outcome``: ``ON_TIME`` when the person punched in the slot's window up to its
+    on-time bound (the check-in's grace; a check-out's whole window), else ``LATE`` when
+    they punched in the window after it, else ``NO_PUNCH`` (the second subquery runs only
+    when the first found nothing)."""
+    return qs.annotate(
+        outcome=Case(
+            When(_punched("window_start", "on_time_until"), then=Value(ON_TIME)),
+            When(_punched("on_time_until", "window_end"), then=Value(LATE)),
+            default=Value(NO_PUNCH),
+        )
+    )
+
+
+def reminder_punched(q: Query, scope: Scope) -> list[Point]:
+    """Per period and key: ``n`` punch reminders sent, ``value`` of them followed by the
+    person's own punch on time in the slot's window, ``late`` by one after the tolerance,
+    ``rate`` = 100 × value / n. One query (``GROUP BY`` day and key, an ``EXISTS`` per row
+    on the (employee, at) index of punches)."""
+    key = KEY_FIELDS.get(q.by)
+    fields = ["day", key] if key else ["day"]
+    grouped = (
+        with_outcome(reminded(q, scope))
+        .values(*fields, "outcome")
+        .annotate(c=Count("id"))
+        .order_by()
+    )
+    per_day: dict[tuple[Any, ...], dict[str, Any]] = {}
+    with without_jit():
+        for r in grouped:
+            at = tuple(r[f] for f in fields)
+            row = per_day.setdefault(at, {**dict(zip(fields, at, strict=True)), "n": 0})
+            row["n"] += r["c"]
+            row["value"] = row.get("value", 0) + (r["c"] if r["outcome"] == ON_TIME else 0)
+            row["late"] = row.get("late", 0) + (r["c"] if r["outcome"] == LATE else 0)
+    rolled = _roll(q, per_day.values(), "day")
+    labels = _labels(q.by)
+    out = []
+    for (bucket, raw), sums in rolled.items():
+        code, label = key_label(q.by, raw, labels)
+        n = int(sums["n"])
+        value = float(sums["value"])
+        out.append(
+            Point(
+                bucket,
+                code,
+                label,
+                value,
+                rate=round(100 * value / n, 1) if n else None,
+                n=n,
+                late=int(sums["late"]),
+            )
+        )
+    out.sort(key=lambda p: (p.period, p.key))
+    return out
 
 
 # --- drill-down ----------------------------------------------------------------------------
@@ -714,6 +1008,8 @@ def drill(
     ``hour``: the correction requests of that hour (``anomaly_hours``). At most
     ``DRILL_LIMIT`` rows, the biggest first."""
     q = check(metric, by, "week", start, end)
+    if metric == "reminder_punched":
+        return _drill_reminders(q, key, scope)
     via = "employee__"
     people = ("employee__employee_no", "employee__name", "employee__department__name")
     if metric in ("late", "early", "missing", "absent"):
@@ -774,4 +1070,29 @@ def drill(
         hours = round(max((decided_at - created).total_seconds(), 0) / 3600, 1)
         out.append(DrillRow(no, name, dept or "", d, hours, detail=f"#{pk}"))
     out.sort(key=lambda r: -r.count)
+    return out
+
+
+def _drill_reminders(q: Query, key: str, scope: Scope) -> list[DrillRow]:
+    """The people and days reminded who did not punch on time: late or not at all."""
+    found = (
+        with_outcome(reminded(q, scope).filter(key_filter(q.by, key)))
+        .exclude(outcome=ON_TIME)
+        .order_by("day", "employee__employee_no", "kind")
+        .values_list(
+            "employee__employee_no",
+            "employee__name",
+            "employee__department__name",
+            "day",
+            "kind",
+            "outcome",
+        )[:DRILL_LIMIT]
+    )
+    out = []
+    with without_jit():
+        found = list(found)
+    for no, name, dept, d, kind, outcome in found:
+        slot = gettext("check-in") if kind == "punch_in" else gettext("check-out")
+        what = gettext("late") if outcome == LATE else gettext("no punch in the window")
+        out.append(DrillRow(no, name, dept or "", d, 1.0, detail=f"{slot}: {what}"))
     return out

@@ -324,12 +324,18 @@ def approvals(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_safe
 def reminders(request: HttpRequest) -> HttpResponse:
-    """The missed-punch rate before and after punch reminders were switched on."""
+    """The missed-punch rate before and after punch reminders were switched on (for
+    everyone and per group, each around its own date), and how often a punch reminder was
+    followed by a punch on time (issue 14 item 7)."""
     scope = _scope(request)
-    f = replace(Filters.from_request(request), metric="missing", by="all", period="week")
+    f = replace(Filters.from_request(request), metric="missing", by="all")
     since = parse_day(request.GET.get("since")) if request.GET.get("since") else None
-    result = t.before_after(scope, today=timezone.localdate(), since=since)
-    chart_list = []
+    today = timezone.localdate()
+    result = t.before_after(scope, today=today, since=since)
+    groups = t.before_after_by_group(scope, today=today)
+    group_charts = [_groups_before_after(groups)] if groups else []
+    reminded_charts = _reminded(f, scope)
+    chart_list: list[charts.Chart] = []
     if result.since is not None and result.weeks:
         switch = t.period_start(result.since, "week")
         if switch < result.since:
@@ -403,13 +409,172 @@ def reminders(request: HttpRequest) -> HttpResponse:
     context = _base(request, "reminders", f, scope)
     context.update(
         {
+            "company_charts": chart_list,
+            "group_charts": group_charts,
+            "groups": [_group_row(g) for g in groups],
+            "reminded_charts": reminded_charts,
             "result": result,
             "change_pct": round(100 * result.change) if result.change is not None else None,
             "drop_pct": round(-100 * result.change) if result.change is not None else None,
             "target_pct": round(-100 * result.target),
         }
     )
-    return _csv_or_page(request, "oversight/analytics/reminders.html", context, chart_list)
+    return _csv_or_page(
+        request,
+        "oversight/analytics/reminders.html",
+        context,
+        [*chart_list, *group_charts, *reminded_charts],
+    )
+
+
+def _pct(value: float | None) -> str:
+    return "–" if value is None else f"{charts.number(value)} %"
+
+
+def _change(change: float | None) -> str:
+    if change is None:
+        return "–"
+    pct = round(100 * change)
+    return f"−{-pct} %" if pct < 0 else f"+{pct} %"  # a minus sign, not a hyphen
+
+
+def _reached(reached: bool | None) -> str:
+    if reached is None:
+        return "–"
+    return gettext("yes") if reached else gettext("no")
+
+
+def _group_row(g: t.GroupBeforeAfter) -> dict[str, Any]:
+    r = g.result
+    return {
+        "key": g.key,
+        "label": g.label,
+        "since": r.since,
+        "weeks": r.window_weeks,
+        "before": r.before,
+        "after": r.after,
+        "change": _change(r.change),
+        "reached": r.reached,
+    }
+
+
+def _groups_before_after(groups: list[t.GroupBeforeAfter]) -> charts.Chart:
+    """Per group: missing punches per 100 working days in the weeks before and after its
+    own switch-on date; each bar opens the people behind it."""
+    items = []
+    for g in groups:
+        r, switch = g.result, g.switch
+        hrefs = []
+        if switch is not None and r.window_weeks:
+            first = switch - timedelta(weeks=r.window_weeks)
+            last = switch + timedelta(weeks=r.window_weeks, days=-1)
+            hrefs = [
+                _people("missing", "group", g.key, first, switch - timedelta(days=1)),
+                _people("missing", "group", g.key, switch, last),
+            ]
+        items.append(
+            charts.Item(
+                g.label,
+                [r.before or 0.0, r.after or 0.0],
+                hrefs,
+                [
+                    charts.number(r.before) if r.before is not None else "–",
+                    charts.number(r.after) if r.after is not None else "–",
+                    r.since.isoformat() if r.since else "",
+                    str(r.window_weeks),
+                    _change(r.change),
+                    _reached(r.reached),
+                ],
+            )
+        )
+    chart = charts.columns(
+        "reminders-groups",
+        gettext("Missing punches per 100 working days, before and after, per group"),
+        items,
+        [gettext("Before"), gettext("After")],
+        label_column=str(t.BY_LABELS["group"]),
+        height=200,
+    )
+    chart.columns += [
+        gettext("Switched on"),
+        gettext("Weeks each side"),
+        gettext("Change"),
+        gettext("%(pct)s %% drop reached") % {"pct": 30},
+    ]
+    return chart
+
+
+def _reminded(f: Filters, scope: t.Scope) -> list[charts.Chart]:
+    """Reminder sent → punched on time in the slot's window: per week or month for the
+    scope, and per group over the range; the bars open who was reminded and did not."""
+    extra = [
+        gettext("Reminders sent"),
+        gettext("Punched on time"),
+        gettext("Late"),
+        gettext("No punch"),
+    ]
+
+    def counts(n: int, value: float, late: int) -> list[str]:
+        return [str(n), charts.number(value), str(late), str(n - int(value) - late)]
+
+    per_period = {
+        p.period: p
+        for p in t.trends(
+            "reminder_punched", by="all", period=f.period, start=f.start, end=f.end, scope=scope
+        )
+    }
+    items = []
+    for start in _all_periods(f):
+        p = per_period.get(start) or t.Point(start, "", "", 0.0, late=0)
+        items.append(
+            charts.Item(
+                _period_label(start, f.period),
+                [float(p.rate or 0)],
+                [_point_href("reminder_punched", "all", p, f.period, f)],
+                [_pct(p.rate), *counts(p.n, p.value, p.late or 0)],
+                full_label=start.isoformat(),
+            )
+        )
+    share = gettext("Punched on time, share of reminders")
+    trend = charts.columns(
+        "reminded-trend",
+        gettext("Reminded, then punched on time (share of reminders)"),
+        items,
+        [share],
+        label_column=str(t.PERIOD_LABELS[f.period]),
+    )
+    trend.columns += extra
+    totals: dict[str, list[Any]] = {}
+    for p in t.trends(
+        "reminder_punched", by="group", period="month", start=f.start, end=f.end, scope=scope
+    ):
+        row = totals.setdefault(p.key, [p.label, 0, 0.0, 0])
+        row[1] += p.n
+        row[2] += p.value
+        row[3] += p.late or 0
+    group_items, group_counts = [], []
+    for key, (label, n, value, late) in sorted(totals.items()):
+        rate = round(100 * value / n, 1) if n else None
+        group_items.append(
+            charts.Item(
+                label,
+                [rate or 0.0],
+                [_people("reminder_punched", "group", key, f.start, f.end)],
+                [_pct(rate)],
+            )
+        )
+        group_counts.append(counts(n, value, late))
+    per_group = charts.rows(
+        "reminded-groups",
+        gettext("Reminded, then punched on time, per group"),
+        group_items,
+        label_column=str(t.BY_LABELS["group"]),
+        value_column=share,
+    )
+    per_group.columns += extra
+    for row, more in zip(per_group.rows, group_counts, strict=True):
+        row.extend(more)
+    return [trend, per_group]
 
 
 @login_required
@@ -491,6 +656,10 @@ def people(request: HttpRequest) -> HttpResponse:
     elif hour is not None:
         what = gettext("Corrected slots at %(hour)s:00") % {"hour": f"{hour:02d}"}
     unit = gettext("hours") if metric == "lead_time" else ""
+    reminders = metric == "reminder_punched"
+    if reminders:
+        what = gettext("Reminded, and not punched on time")
+        unit = gettext("Reminder")
     return render(
         request,
         "oversight/analytics/people.html",
@@ -503,6 +672,7 @@ def people(request: HttpRequest) -> HttpResponse:
             "start": start,
             "end": end,
             "unit": unit,
+            "detail_only": reminders,
             "limit": t.DRILL_LIMIT,
             "tab": "",
         },
