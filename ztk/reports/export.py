@@ -29,7 +29,14 @@ from ztk.core import spreadsheets
 from ztk.core.spreadsheets import safe_cell, safe_row
 
 from . import columns as C
-from .summary import DepartmentTotal, DetailRow, EmployeeSummary, max_segments, period_label
+from .summary import (
+    DepartmentTotal,
+    DetailRow,
+    EmployeeSummary,
+    columns_of,
+    max_segments,
+    period_label,
+)
 
 XLSX_CONTENT_TYPE = spreadsheets.XLSX_CONTENT_TYPE
 CSV_CONTENT_TYPE = spreadsheets.CSV_CONTENT_TYPE
@@ -129,19 +136,22 @@ def xlsx_report(
     grand_total: DepartmentTotal,
     detail: Sequence[DetailRow] | None = None,
     lang: str = C.ZH,
+    columns: C.ReportColumns | None = None,
 ) -> bytes:
     """The monthly report as an XLSX file: summary, department totals and (if given) detail.
 
     The summary sheet ends with no total row (one row per employee, for machines); the
-    department sheet ends with the grand total in bold.
+    department sheet ends with the grand total in bold. ``columns``: the report's (default:
+    those of the ``monthly_summary`` result given).
     """
     lang = C.normalise_lang(lang)
+    columns = columns or columns_of(summaries)
     wb = Workbook(write_only=True)
-    _sheet(wb, sheet_name("summary", lang), C.SUMMARY_COLUMNS, summaries, lang)
+    _sheet(wb, sheet_name("summary", lang), columns.summary, summaries, lang)
     _sheet(
         wb,
         sheet_name("departments", lang),
-        C.DEPARTMENT_COLUMNS,
+        columns.departments,
         departments,
         lang,
         total=grand_total,
@@ -172,14 +182,23 @@ def csv_table(
     return spreadsheets.csv_bytes(itertools.chain([[c.label(lang) for c in columns]], body, tail))
 
 
-def csv_summary(summaries: Sequence[EmployeeSummary], lang: str = C.ZH) -> bytes:
-    return csv_table(C.SUMMARY_COLUMNS, summaries, lang)
+def csv_summary(
+    summaries: Sequence[EmployeeSummary],
+    lang: str = C.ZH,
+    columns: C.ReportColumns | None = None,
+) -> bytes:
+    return csv_table((columns or columns_of(summaries)).summary, summaries, lang)
 
 
 def csv_departments(
-    departments: Sequence[DepartmentTotal], grand_total: DepartmentTotal, lang: str = C.ZH
+    departments: Sequence[DepartmentTotal],
+    grand_total: DepartmentTotal,
+    lang: str = C.ZH,
+    columns: C.ReportColumns | None = None,
 ) -> bytes:
-    return csv_table(C.DEPARTMENT_COLUMNS, departments, lang, total=grand_total)
+    """The department totals; ``columns``: the report's (default: no leave type's column)."""
+    columns = columns or C.ReportColumns()
+    return csv_table(columns.departments, departments, lang, total=grand_total)
 
 
 def csv_detail(detail: Sequence[DetailRow], lang: str = C.ZH) -> bytes:
