@@ -384,10 +384,13 @@ def run_database(args, vendor: str) -> Figures | None:
         result = reports_bench.run(employees=args.employees)
         seconds = result["report_total_s"]
         figures.add(
-            "(e) monthly report (summary, XLSX, CSV)",
-            f"{seconds:.2f} s",
-            "≤ 10 s",
+            "(e) monthly report with leave and overtime (summary, XLSX, CSV)",
+            f"{seconds:.2f} s (summary {result['summary_s']:.2f}, XLSX {result['xlsx_s']:.2f},"
+            f" CSV {result['csv_s']:.2f})",
+            "≤ 10 s (ratio: to the target)",
             result["ok"],
+            floor="—",
+            ratio=result["ratio"],
         )
 
     # (f) corrections over the API: submit → approve → recompute, per request.
