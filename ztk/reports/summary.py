@@ -19,8 +19,18 @@ from operator import attrgetter
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, QuerySet, Sum, TextField
-from django.db.models.fields.json import KT
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    Func,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+    TextField,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -183,6 +193,30 @@ def _employee_filter(
     return qs
 
 
+class JsonInt(Func):
+    """The whole number under ``key`` of a JSON object column (NULL when absent).
+
+    Django's key transform is three JSON calls a row on SQLite (a CASE over JSON_TYPE and
+    JSON_EXTRACT, for JSON true/false/null); the exempt minutes are always numbers, so one
+    JSON_EXTRACT does: the monthly aggregate reads 310,000 rows three times over."""
+
+    output_field = IntegerField()
+
+    def __init__(self, column: str, key: str) -> None:
+        if not key.isidentifier():
+            raise ValueError(key)
+        self.key = key
+        super().__init__(F(column))
+
+    def as_sql(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"(({sql}) ->> %s)::integer", (*params, self.key)
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> tuple[str, Any]:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"CAST(JSON_EXTRACT({sql}, %s) AS INTEGER)", (*params, f"$.{self.key}")
+
+
 def _hours(minutes: int | None) -> float:
     return round((minutes or 0) / 60, 2)
 
@@ -278,10 +312,7 @@ def monthly_summary(
         & ~Q(exempt_minutes__has_key="outing")
         & ~Q(exempt_minutes__has_key="trip")
     )
-    exempt = {
-        f"{kind}_minutes": Sum(Cast(KT(f"exempt_minutes__{kind}"), IntegerField()))
-        for kind in EXEMPT_KINDS
-    }
+    exempt = {f"{kind}_minutes": Sum(JsonInt("exempt_minutes", kind)) for kind in EXEMPT_KINDS}
     aggregates = (
         days.values("employee_id")
         .order_by()
