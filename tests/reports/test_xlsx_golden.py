@@ -53,11 +53,13 @@ WIDTHS = [10, 12, 16, 14, 11, 12, 9, 9, 12, 9, 9, 12, 12, 9, 9, 12, 12, 10, 10, 
 
 def people() -> list[EmployeeSummary]:
     zhang = EmployeeSummary(1, "1002", "张三", "RD", "研发部", "STD", "标准工时组")
-    figures = dict(required_days=21, attended_days=19.5, late_count=2, late_minutes=17,
-                   early_count=1, early_minutes=5, missing_out_count=1, absent_days=0.5,
-                   corrected_count=1, leave_days=1, leave_hours=12.0, outing_hours=2.5,
-                   worked_hours=160.25, overtime_weekday_hours=3.5, overtime_rest_hours=8.5,
-                   rest_days=10, days=31)  # fmt: skip
+    figures = {
+        "required_days": 21, "attended_days": 19.5, "late_count": 2, "late_minutes": 17,
+        "early_count": 1, "early_minutes": 5, "missing_out_count": 1, "absent_days": 0.5,
+        "corrected_count": 1, "leave_days": 1, "leave_hours": 12.0, "outing_hours": 2.5,
+        "worked_hours": 160.25, "overtime_weekday_hours": 3.5, "overtime_rest_hours": 8.5,
+        "rest_days": 10, "days": 31,
+    }  # fmt: skip
     for key, value in figures.items():
         setattr(zhang, key, value)
     zhang.leave.update(

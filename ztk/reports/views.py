@@ -44,9 +44,9 @@ from .summary import (
 
 PAGE_SIZE = 100
 # The workbook's 每日明细 sheet is written only up to this many employee-days (1,000
-# people × 31 days): openpyxl writes some 50,000–100,000 cells a second, so that sheet
-# alone takes a few seconds; 10,000 people's 310,000 days would take a minute. Larger
-# selections get the detail as CSV instead (a few seconds for 310,000 days).
+# people × 31 days); larger selections get the detail as CSV instead. The limit was set
+# when openpyxl wrote the workbook (a minute for 310,000 days); ztk/core/xlsx.py is about
+# ten times faster, so it could be raised (docs/reports.md).
 DETAIL_XLSX_MAX_ROWS = 31_000
 FILES = ("xlsx", "csv", "departments_csv", "detail_csv")
 
