@@ -123,14 +123,24 @@ def _covered(window: Any, exemptions: Sequence[engine.Exemption]) -> bool:
     return any(e.start < t <= e.end for e in exemptions)
 
 
+def works_in_quiet_hours(window: Any, reminders: GroupReminders) -> bool:
+    """Whether the shift works through the quiet hours at this slot: the first worked minute
+    after a check-in, or the last one before a check-out, lies in them. Quiet hours protect
+    rest, not work: a night shift's check-out at 06:00 is still reminded, while a day
+    shift's check-in reminder that HR placed in the quiet hours stays silent."""
+    worked = window.expected if window.kind == "in" else window.expected - timedelta(minutes=1)
+    return reminders.settings.is_quiet(worked.astimezone(reminders.zone).time())
+
+
 def punch_reminders_due(now: datetime) -> list[Due]:
     """Who is to be reminded at `now`, and of which slot (nothing is written)."""
     kinds = (ReminderKind.PUNCH_IN.value, ReminderKind.PUNCH_OUT.value)
     groups = {
-        pk: g
-        for pk, g in group_settings().items()
-        if (g.settings.punch_in or g.settings.punch_out)
-        and not g.settings.is_quiet(now.astimezone(g.zone).time())
+        pk: g for pk, g in group_settings().items() if g.settings.punch_in or g.settings.punch_out
+    }
+    # Groups in their quiet hours now still remind the slots of shifts that work in them.
+    quiet_now = {
+        pk for pk, g in groups.items() if g.settings.is_quiet(now.astimezone(g.zone).time())
     }
     if not groups:
         return []
@@ -173,6 +183,8 @@ def punch_reminders_due(now: datetime) -> list[Due]:
             if windows is None:
                 windows = due_of_plan[id(plan)] = _due_windows(plan, now, lead)
             for window, kind in windows:
+                if group_id in quiet_now and not works_in_quiet_hours(window, reminders):
+                    continue
                 if reminders.settings.enabled(kind):
                     candidates.append(
                         Due(pk, user_id, department_id, day, window, kind, reminders.zone)
