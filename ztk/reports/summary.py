@@ -85,7 +85,8 @@ def period_label(start: date) -> str:
 
 @dataclass(slots=True)
 class EmployeeSummary:
-    """One employee's month. Field names are the machine keys of ``columns.SUMMARY_COLUMNS``."""
+    """One employee's month. Field names are the machine keys of the fixed columns
+    (``columns.IDENTITY``, ``FIXED_FIGURES``); the leave types' figures are in ``leave``."""
 
     employee_id: int
     employee_no: str
