@@ -11,6 +11,9 @@ as `make test`) — each figure with a floor measured in the same run on the sam
     make bench BENCH_ARGS="--only j --db sqlite --employees 2000 --findings-requests 10000"
                                                  (j) the nightly oversight findings run
 
+PostgreSQL benches the database `bench_ztk` on the server `make test` finds (dropped and
+created anew); `BENCH_PG_DB=name` picks another, e.g. for sessions sharing one server.
+
 Each database runs in its own process (Django is set up once per process); the parent
 prints the table of both at the end.
 """
