@@ -19,7 +19,8 @@ BENCH_DIR = ROOT / "var" / "bench"
 DB_PATH = BENCH_DIR / "bench.sqlite3"
 # PostgreSQL: its own database on the server `make test` finds, so tests are not disturbed;
 # the worker's queue file and logs in their own var directory.
-PG_DB_NAME = "bench_ztk"
+# $BENCH_PG_DB names another (sessions sharing a server each bench their own database).
+PG_DB_NAME = os.environ.get("BENCH_PG_DB") or "bench_ztk"
 PG_BENCH_DIR = ROOT / "var" / "bench-pg"
 TZ = ZoneInfo("Asia/Shanghai")
 MONTH_START = date(2026, 10, 1)

@@ -14,6 +14,7 @@ import pytest
 from tests import factories
 from tests.browser import launch_chromium
 from tests.reports.data import november
+from ztk.leave.models import LeaveType
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
@@ -46,11 +47,13 @@ def _page_width(page) -> int:
 def test_hr_reads_the_monthly_report_on_a_phone(live_server, browser):
     org = factories.small_org()
     november(org)
+    LeaveType.objects.create(code="family_care", name_zh="陪护假", name_en="Family care leave")
     context, page = _log_in(browser, live_server.url, "hr")
 
     page.goto(f"{live_server.url}/reports/?period=2026-11")
 
     assert page.locator("#monthly-summary tbody tr").count() == 7
+    assert "陪护假(天)" in page.locator("#monthly-summary thead").inner_text()  # HR's type
     assert _page_width(page) <= PHONE["width"]
     wrap = page.locator(".tablewrap").last
     assert wrap.evaluate("e => e.scrollWidth > e.clientWidth")  # the table scrolls inside

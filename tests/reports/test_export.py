@@ -27,9 +27,9 @@ ZH_SUMMARY_HEADER = [
     "出勤工时(小时)", "工作日加班(小时)", "休息日加班(小时)", "节假日加班(小时)", "休息天数",
     "节假日天数", "未定稿天数",
     "年假(天)", "病假(天)", "事假(天)", "婚假(天)", "产假(天)", "丧假(天)", "调休(小时)",
-    "其他假(天)", "外出(天)", "出差(天)",  # 按假别 (issue 15): no request in this month
+    "外出(天)", "出差(天)",  # 按假别 (issue 15): no request in this month
 ]  # fmt: skip
-LEAVE_BY_TYPE_ZEROS = [0.0] * 10
+LEAVE_BY_TYPE_ZEROS = [0.0] * 9
 EN_SUMMARY_HEADER = [
     "Employee no.", "Name", "Department", "Attendance group", "Required days",
     "Days attended", "Late (times)", "Late (minutes)", "Seriously late (times)",
@@ -41,14 +41,14 @@ EN_SUMMARY_HEADER = [
     "Provisional days",
     "Annual leave (days)", "Sick leave (days)", "Personal leave (days)",
     "Marriage leave (days)", "Maternity leave (days)", "Bereavement leave (days)",
-    "Time off in lieu (hours)", "Other leave (days)", "Outing (days)", "Business trip (days)",
+    "Time off in lieu (hours)", "Outing (days)", "Business trip (days)",
 ]  # fmt: skip
 # Number format per summary column after the four text columns.
 G = "General"  # whole numbers: Excel shows them as they are
 FORMATS = [
     G, "0.0", G, G, G, G, G, G, G, "0.0", G, G, G, "0.00", "0.00", "0.00", "0.00",
     "0.00", "0.00", "0.00", G, G, G,
-    "0.0", "0.0", "0.0", "0.0", "0.0", "0.0", "0.00", "0.0", "0.0", "0.0",
+    "0.0", "0.0", "0.0", "0.0", "0.0", "0.0", "0.00", "0.0", "0.0",
 ]  # fmt: skip
 PEOPLE = [
     # employee_no, name, department, days
@@ -161,7 +161,7 @@ def test_the_xlsx_department_sheet_ends_with_the_bold_total(org):
         (table[3], "", "合计", people),
     ):
         assert line[:3] == [code, name, len(members)]
-        assert line[3:] == [summed(members, column) for column in range(4, 37)]
+        assert line[3:] == [summed(members, column) for column in range(4, 36)]
     assert all(cell.font.b for cell in ws[4])
     assert len(table) == 4
 

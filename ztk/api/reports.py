@@ -1,7 +1,8 @@
 """The monthly attendance report for payroll (HR or system-admin keys only).
 
 `GET /api/v1/reports/monthly?period=2026-10&group=STD` → one row per employee with the
-figures of ``ztk.reports.columns`` under their stable machine keys, the totals, and
+figures of ``ztk.reports.columns`` under their stable machine keys (plus one per leave type,
+``leave_<code>_days`` / ``leave_<code>_hours``, listed in ``columns``), the totals, and
 ``complete``: true once the period is over and none of its days is provisional — payroll
 should import only complete reports. ``format=csv`` returns the same rows as a CSV file
 (UTF-8 with BOM; headers in ``lang``).
@@ -16,7 +17,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from ninja import Field, Query, Router, Schema
-from pydantic import create_model
+from pydantic import BaseModel, ConfigDict, create_model
 
 from ztk.core.errors import NotFoundError, PermissionDeniedError
 from ztk.org.models import AttendanceGroup, Department
@@ -39,10 +40,31 @@ def _figure(column: C.Column) -> tuple[Any, Any]:
     return (_TYPES[column.kind], Field(..., description=f"{column.zh} / {column.en}"))
 
 
+LEAVE_TYPE_KEYS = (
+    "按假别 / leave by type: one more number per leave type HR has configured (every active "
+    "type, and an inactive one with approved leave in the period), keyed by the type's code "
+    "and unit — `leave_<code>_days` for a day or half-day type (annual: `leave_annual_days`), "
+    "`leave_<code>_hours` for an hour type (调休: `leave_compensatory_hours`). The response's "
+    "`columns` lists them in HR's order with their Chinese and English labels and kind."
+)
+
+
+class FiguresBase(BaseModel):
+    # The leave types' figures: keys that depend on HR's configuration (documented above).
+    # A pydantic model, not ninja's Schema: Schema reads only the declared fields of a dict.
+    model_config = ConfigDict(
+        extra="allow",
+        json_schema_extra={
+            "description": LEAVE_TYPE_KEYS,
+            "patternProperties": {C.LEAVE_KEY_PATTERN: {"type": "number"}},
+        },
+    )
+
+
 Figures = create_model(  # the figures under their machine keys, typed from the column table
     "ReportFigures",
-    __base__=Schema,
-    **{c.key: _figure(c) for c in C.FIGURES},  # type: ignore[call-overload]
+    __base__=FiguresBase,
+    **{c.key: _figure(c) for c in C.ReportColumns().figures},  # type: ignore[call-overload]
 )
 
 
@@ -84,7 +106,11 @@ class MonthlyOut(Schema):
     complete: bool = Field(
         ..., description="the period is over and no day in it is provisional any more"
     )
-    columns: list[ColumnOut]
+    columns: list[ColumnOut] = Field(
+        ...,
+        description="every column of the rows in order: the fixed figures, then one per leave "
+        "type (HR's order, the type's unit), then outings and trips in days",
+    )
     rows: list[ReportRow]
     totals: ReportTotals
     departments: list[DepartmentRow]
@@ -149,9 +175,10 @@ def monthly(request, q: Query[MonthlyQuery]):
         "generated_at": timezone.now(),
         "complete": is_complete(summaries, end),
         "columns": [
-            {"key": c.key, "zh": c.zh, "en": c.en, "kind": c.kind} for c in C.SUMMARY_COLUMNS
+            {"key": c.key, "zh": c.zh, "en": c.en, "kind": c.kind}
+            for c in summaries.columns.summary
         ],
-        "rows": [s.as_dict() for s in summaries],
+        "rows": [s.as_dict(summaries.columns) for s in summaries],
         "totals": {"employees": grand.employees, **grand.values},
         "departments": [d.as_dict() for d in departments],
     }

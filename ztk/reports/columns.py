@@ -52,7 +52,8 @@ IDENTITY = (
     Column("group", "考勤组", "Attendance group", width=14),
 )
 
-FIGURES = (
+# The figures every report has; ReportColumns.figures adds the leave types' columns.
+FIXED_FIGURES = (
     Column("required_days", "应出勤天数", "Required days", "int", 11, True),
     Column("attended_days", "实际出勤天数", "Days attended", "days", 12, True),
     Column("late_count", "迟到次数", "Late (times)", "int", 9, True),
@@ -85,40 +86,72 @@ OVERTIME = (
     Column("overtime_holiday_hours", "节假日加班(小时)", "Overtime on holidays (hours)",
            "hours", 12, True),
 )  # fmt: skip
-FIGURES = FIGURES[:-3] + OVERTIME + FIGURES[-3:]  # before the rest/holiday/provisional days
+# before the rest / holiday / provisional days
+FIXED_FIGURES = FIXED_FIGURES[:-3] + OVERTIME + FIXED_FIGURES[-3:]
 
-# 按假别: approved requests' amounts per leave type (reports/leave_columns.py), at the end.
-LEAVE_BY_TYPE = tuple(
-    Column(f"leave_{code}_{unit}", zh, en, unit, 10, True)
-    for code, unit, zh, en in (
-        ("annual", "days", "年假(天)", "Annual leave (days)"),
-        ("sick", "days", "病假(天)", "Sick leave (days)"),
-        ("personal", "days", "事假(天)", "Personal leave (days)"),
-        ("marriage", "days", "婚假(天)", "Marriage leave (days)"),
-        ("maternity", "days", "产假(天)", "Maternity leave (days)"),
-        ("bereavement", "days", "丧假(天)", "Bereavement leave (days)"),
-        ("compensatory", "hours", "调休(小时)", "Time off in lieu (hours)"),
-        ("other", "days", "其他假(天)", "Other leave (days)"),
-        ("outing", "days", "外出(天)", "Outing (days)"),
-        ("trip", "days", "出差(天)", "Business trip (days)"),
-    )
+# 按假别 (reports/leave_columns.py): one column per leave type HR has configured — the active
+# types and any inactive one with approved leave in the period — in HR's order and in the
+# type's unit, keyed ``leave_<code>_days`` or ``leave_<code>_hours``; then outings and
+# business trips asked in days (those asked in hours are in outing_hours / trip_hours).
+ABSENCE_DAYS = (
+    Column("leave_outing_days", "外出(天)", "Outing (days)", "days", 10, True),
+    Column("leave_trip_days", "出差(天)", "Business trip (days)", "days", 10, True),
 )
-FIGURES = FIGURES + LEAVE_BY_TYPE
+# Keys a leave type's column may not take (a type coded "outing" or "trip" gets
+# ``leave_<code>_leave_days`` instead).
+RESERVED_KEYS = frozenset(c.key for c in (*IDENTITY, *FIXED_FIGURES, *ABSENCE_DAYS))
+LEAVE_KEY_PATTERN = r"^leave_[a-z0-9_-]+_(days|hours)$"
 
-SUMMARY_COLUMNS = IDENTITY + FIGURES
-FIGURES_KEYS_LEAVE = tuple(
-    c.key for c in FIGURES if c.key.startswith("leave_") and c.key.count("_") >= 2
-)
-TOTAL_KEYS = tuple(c.key for c in FIGURES if c.total)
 
-# --- 部门汇总: one row per department ----------------------------------------------------
+def leave_type_column(code: str, hours: bool, zh: str, en: str) -> Column:
+    """The column of one leave type: ``leave_<code>_days`` (天) or ``leave_<code>_hours``."""
+    unit = "hours" if hours else "days"
+    key = f"leave_{code}_{unit}"
+    if key in RESERVED_KEYS:
+        key = f"leave_{code}_leave_{unit}"
+    zh_unit, en_unit = ("小时", "hours") if hours else ("天", "days")
+    return Column(key, f"{zh}({zh_unit})", f"{en} ({en_unit})", unit, 10, True)
 
-DEPARTMENT_COLUMNS = (
+
+DEPARTMENT_HEAD = (
     Column("department_code", "部门编码", "Department code", width=14),
     Column("department", "部门", "Department", width=16),
     Column("employees", "人数", "Employees", "int", 8),
-    *FIGURES,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportColumns:
+    """The columns of one monthly report: the fixed figures, then one column per leave
+    type (``leave``), then outings and trips in days."""
+
+    leave: tuple[Column, ...] = ()
+
+    @property
+    def figures(self) -> tuple[Column, ...]:
+        return FIXED_FIGURES + self.leave + ABSENCE_DAYS
+
+    @property
+    def summary(self) -> tuple[Column, ...]:
+        return IDENTITY + self.figures
+
+    @property
+    def departments(self) -> tuple[Column, ...]:
+        return DEPARTMENT_HEAD + self.figures
+
+    @property
+    def total_keys(self) -> tuple[str, ...]:
+        return tuple(c.key for c in self.figures if c.total)
+
+    @property
+    def by_type_keys(self) -> tuple[str, ...]:
+        """按假别: the leave types' columns and the outing / trip days."""
+        return tuple(c.key for c in self.leave + ABSENCE_DAYS)
+
+
+def report_columns(leave: tuple[Column, ...] = ()) -> ReportColumns:
+    return ReportColumns(tuple(leave))
+
 
 # --- 每日明细: one row per employee-day --------------------------------------------------
 

@@ -1,73 +1,85 @@
 """按假别: the monthly summary's leave-by-type columns, from approved absence requests.
 
+The columns follow HR's leave types (``leave.LeaveType``): every active type, and every
+inactive type that still has approved leave in the period, in HR's order (``order``, then
+code), each in the type's own unit — ``leave_<code>_days`` for a day or half-day type,
+``leave_<code>_hours`` for an hour type (调休 is ``leave_compensatory_hours``). Then
+``leave_outing_days`` and ``leave_trip_days``: outings and trips asked in days (those asked
+in hours are already in ``outing_hours``/``trip_hours``). Labels are the type's names with
+the unit: 婚假(天) / Marriage leave (days).
+
 Each approved request (not a cancellation; a cancelled request is no longer approved)
-counts the covered dates that fall inside the period: for a day or half-day unit, 1 per
-date, 0.5 on a first or last date taken as a morning or afternoon; for an hour unit the
+counts the covered dates that fall inside the period: asked in days or half days, 1 per
+date, 0.5 on a first or last date taken as a morning or afternoon; asked in hours, the
 request's own amount when all its dates are in the period, otherwise the covered hours of
 the dates inside, rounded up to the half hour (as ``leave.coverage`` counts them).
-Columns: ``leave_<code>_days`` for the default day types, ``leave_compensatory_hours``,
-``leave_other_days`` (any other day or half-day type), ``leave_outing_days`` and
-``leave_trip_days`` (outings and trips asked in days; those asked in hours are already in
-``outing_hours``/``trip_hours``).
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from ztk.leave.models import AbsenceRequest, Kind, Part, Status, Unit
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from ztk.leave.models import AbsenceRequest, Kind, LeaveType, Part, Status, Unit
 
 from . import columns as C
 
-KEYS = C.FIGURES_KEYS_LEAVE
-DAY_CODES = {"annual", "sick", "personal", "marriage", "maternity", "bereavement"}
+# "Time off in lieu (调休)" → "Time off in lieu": the Chinese name in brackets is dropped
+# from the English label (the Chinese header has it already).
+_CJK_BRACKETS = re.compile(r"\s*\([^)]*[^\x00-\x7f][^)]*\)\s*$")
 
 
-def _key(kind: str, code: str | None, unit: str) -> str | None:
-    if kind == Kind.OUTING:
-        return "leave_outing_days" if unit != Unit.HOUR else None
-    if kind == Kind.TRIP:
-        return "leave_trip_days" if unit != Unit.HOUR else None
-    if code in DAY_CODES:
-        return f"leave_{code}_days"
-    if code == "compensatory":
-        return "leave_compensatory_hours"
-    return "leave_other_days" if unit != Unit.HOUR else None
+def _approved(start: date, end: date) -> QuerySet[AbsenceRequest]:
+    return AbsenceRequest.objects.filter(
+        status=Status.APPROVED, cancels__isnull=True, start_date__lte=end, end_date__gte=start
+    )
+
+
+def leave_type_columns(start: date, end: date) -> dict[str, C.Column]:
+    """{type code: its column} for the period [start, end], in HR's order (one query)."""
+    used = Exists(_approved(start, end).filter(kind=Kind.LEAVE, leave_type_id=OuterRef("pk")))
+    types = LeaveType.objects.filter(Q(active=True) | used).order_by("order", "code")
+    return {
+        code: C.leave_type_column(code, unit == Unit.HOUR, zh, _CJK_BRACKETS.sub("", en) or en)
+        for code, unit, zh, en in types.values_list("code", "unit", "name_zh", "name_en")
+    }
 
 
 def leave_by_type(
-    employee_ids: Iterable[int], start: date, end: date
+    employees: QuerySet[Any] | Iterable[int], start: date, end: date, columns: dict[str, C.Column]
 ) -> dict[int, dict[str, float]]:
-    """{employee_id: {column key: amount}} for the period [start, end] (one query)."""
-    ids = list(employee_ids)
+    """{employee_id: {column key: amount}} for the period [start, end] (one query): the
+    leave types' ``columns`` ({code: column}, ``leave_type_columns``) and outing / trip days.
+    ``employees``: their ids, or a query of them (``Employee.objects.values("pk")``)."""
+    ids = employees if isinstance(employees, QuerySet) else list(employees)
     out: dict[int, dict[str, float]] = defaultdict(dict)
-    if not ids:
-        return out
-    rows = AbsenceRequest.objects.filter(
-        employee_id__in=ids,
-        status=Status.APPROVED,
-        cancels__isnull=True,
-        start_date__lte=end,
-        end_date__gte=start,
-    ).values_list(
-        "employee_id", "kind", "leave_type__code", "leave_type__unit", "start_date",
-        "end_date", "start_part", "end_part", "start_at", "amount", "intervals",
+    by_type = {code: column.key for code, column in columns.items()}
+    rows = _approved(start, end).filter(employee_id__in=ids).values_list(
+        "employee_id", "kind", "leave_type__code", "start_date", "end_date", "start_part",
+        "end_part", "start_at", "amount", "intervals",
     )  # fmt: skip
-    for emp, kind, code, unit, first, last, first_part, last_part, at, amount, raw in rows:
+    for emp, kind, code, first, last, first_part, last_part, at, amount, raw in rows:
         hours = at is not None
-        unit = Unit.HOUR if hours else (unit or Unit.HALF_DAY)
-        key = _key(kind, code, unit)
+        if kind == Kind.OUTING:
+            key = None if hours else "leave_outing_days"
+        elif kind == Kind.TRIP:
+            key = None if hours else "leave_trip_days"
+        else:
+            key = by_type.get(code)
         if key is None:
             continue
         days = [(date.fromisoformat(i[2]), i[0], i[1]) for i in raw]
         inside = [d for d in days if start <= d[0] <= end]
         if not inside:
             continue
-        if unit == Unit.HOUR:
+        if hours:
             if len(inside) == len(days):
                 value = Decimal(amount)
             else:

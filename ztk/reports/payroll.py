@@ -55,7 +55,6 @@ from ztk.core.webhooks import (
 from ztk.org.models import AttendanceGroup
 from ztk.org.rules import is_hr, is_sysadmin
 
-from . import columns as C
 from .models import TEST_EVENT, DeliveryStatus, PayrollDelivery, PayrollEvent, PayrollWebhook
 from .summary import department_totals, is_complete, monthly_summary
 
@@ -84,9 +83,10 @@ def monthly_report(
         "generated_at": DjangoJSONEncoder().default(timezone.now()),
         "complete": is_complete(summaries, end),
         "columns": [
-            {"key": c.key, "zh": c.zh, "en": c.en, "kind": c.kind} for c in C.SUMMARY_COLUMNS
+            {"key": c.key, "zh": c.zh, "en": c.en, "kind": c.kind}
+            for c in summaries.columns.summary
         ],
-        "rows": [s.as_dict() for s in summaries],
+        "rows": [s.as_dict(summaries.columns) for s in summaries],
         "totals": {"employees": grand.employees, **grand.values},
         "departments": [d.as_dict() for d in departments],
     }

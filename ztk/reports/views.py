@@ -44,9 +44,9 @@ from .summary import (
 
 PAGE_SIZE = 100
 # The workbook's 每日明细 sheet is written only up to this many employee-days (1,000
-# people × 31 days): openpyxl writes some 50,000–100,000 cells a second, so that sheet
-# alone takes a few seconds; 10,000 people's 310,000 days would take a minute. Larger
-# selections get the detail as CSV instead (a few seconds for 310,000 days).
+# people × 31 days); larger selections get the detail as CSV instead. The limit was set
+# when openpyxl wrote the workbook (a minute for 310,000 days); ztk/core/xlsx.py is about
+# ten times faster, so it could be raised (docs/reports.md).
 DETAIL_XLSX_MAX_ROWS = 31_000
 FILES = ("xlsx", "csv", "departments_csv", "detail_csv")
 
@@ -133,6 +133,7 @@ def monthly(request: HttpRequest) -> HttpResponse:
         department=filters.department,
     )
     lang = _lang()
+    columns = summaries.columns
     departments, grand = department_totals(summaries, lang=lang)
     page = Paginator(summaries, PAGE_SIZE).get_page(request.GET.get("page"))
     provisional = sum(s.provisional_days for s in summaries)
@@ -146,14 +147,14 @@ def monthly(request: HttpRequest) -> HttpResponse:
             "filter_query": query,
             "groups": AttendanceGroup.objects.order_by("code"),
             "departments_list": Department.objects.order_by("code"),
-            "summary_columns": [c.label(lang) for c in C.SUMMARY_COLUMNS],
+            "summary_columns": [c.label(lang) for c in columns.summary],
             "page": page,
             "page_rows": list(
-                zip(page.object_list, _table(C.SUMMARY_COLUMNS, page.object_list), strict=True)
+                zip(page.object_list, _table(columns.summary, page.object_list), strict=True)
             ),
-            "department_columns": [c.label(lang) for c in C.DEPARTMENT_COLUMNS],
-            "department_rows": _table(C.DEPARTMENT_COLUMNS, departments),
-            "grand_row": _table(C.DEPARTMENT_COLUMNS, [grand])[0],
+            "department_columns": [c.label(lang) for c in columns.departments],
+            "department_rows": _table(columns.departments, departments),
+            "grand_row": _table(columns.departments, [grand])[0],
             "employee_count": len(summaries),
             "provisional_days": provisional,
             "complete": is_complete(summaries, filters.end),
@@ -192,7 +193,7 @@ def download(request: HttpRequest) -> HttpResponse:
         return _attachment(content, export.file_name(filters.start, "summary", lang, "csv"))
     departments, grand = department_totals(summaries, lang=lang)
     if kind == "departments_csv":
-        content = export.csv_departments(departments, grand, lang)
+        content = export.csv_departments(departments, grand, lang, summaries.columns)
         return _attachment(content, export.file_name(filters.start, "departments", lang, "csv"))
     detail = None
     if sum(s.days for s in summaries) <= DETAIL_XLSX_MAX_ROWS:
@@ -249,7 +250,7 @@ def sheet(request: HttpRequest, employee_no: str) -> HttpResponse:
     summary = summaries[0] if summaries else None
     totals = [
         (c.label(lang), _cell(c, summary.value(c.key) if summary else 0))
-        for c in C.FIGURES
+        for c in summaries.columns.figures
         if c.key not in ("rest_days", "holiday_days")
     ]
     company, _start_day = company_settings()
