@@ -6,16 +6,11 @@ from datetime import datetime
 
 import pytest
 
+from ztk.approvals.models import ActionKind
 from ztk.attendance.models import AttendanceDay
 from ztk.audit.models import AuditEvent
 from ztk.core.errors import DomainError, PermissionDeniedError
-from ztk.corrections.models import (
-    ActionKind,
-    ApprovalStepConfig,
-    ChainPreset,
-    CorrectionPolicy,
-    Status,
-)
+from ztk.corrections.models import ApprovalStepConfig, ChainPreset, CorrectionPolicy, Status
 from ztk.corrections.services import (
     correction_approve,
     correction_reject,

@@ -19,9 +19,9 @@ from django.template.loader import render_to_string
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from ztk.approvals.models import ActionKind
 from ztk.attendance.page_selectors import day_detail
 from ztk.corrections.models import (
-    ActionKind,
     Attachment,
     ChainPreset,
     CorrectionPolicy,
@@ -760,8 +760,11 @@ def test_the_inbox_puts_overdue_first_and_marks_expedited(three_waiting, as_user
     assert cards[1].has_class("is-expedited") and "Expedited" in cards[1].text
     assert not cards[2].has_class("is-overdue") and not cards[2].has_class("is-expedited")
     assert find(html, "b", id="waiting-count").text == "3"
-    boxes = [b.attrs["value"] for b in find_all(html, "input", name="ids")]
+    # one box to tick per request for the batch, and each row's own approve button
+    boxes = [b.attrs["value"] for b in find_all(html, "input", name="ids", type="checkbox")]
     assert sorted(boxes) == sorted(str(r.pk) for r in (old, urgent, plain))
+    own = [b.attrs["value"] for b in find_all(html, "input", name="ids", type="hidden")]
+    assert sorted(own) == sorted(boxes)
 
 
 def test_inbox_filters_by_employee_and_date(three_waiting, as_user):

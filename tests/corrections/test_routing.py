@@ -13,9 +13,10 @@ from django.test import Client, TestCase
 
 from tests import factories
 from ztk.approvals import routing
+from ztk.approvals.models import ActionKind
 from ztk.audit.models import AuditEvent
 from ztk.core.errors import PermissionDeniedError
-from ztk.corrections.models import ActionKind, ChainPreset, CorrectionPolicy, Status
+from ztk.corrections.models import ChainPreset, CorrectionPolicy, Status
 from ztk.corrections.rules import may_act
 from ztk.corrections.services import (
     correction_approve,

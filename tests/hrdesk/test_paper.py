@@ -20,12 +20,12 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
+from ztk.approvals.models import ActionKind
 from ztk.attendance.models import AttendanceDay, AttendancePeriod
 from ztk.audit.models import AuditEvent
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.corrections.models import (
-    ActionKind,
     CorrectionPolicy,
     CorrectionRequest,
     PaperForm,

@@ -16,7 +16,8 @@ from django.test import Client
 from tests.corrections.conftest import MON, at, item, only_checkout, submit
 from tests.factories import UserFactory
 from ztk.accounts.services import api_key_create
-from ztk.corrections.models import ActionKind, ApprovalAction, Status
+from ztk.approvals.models import ActionKind
+from ztk.corrections.models import ApprovalAction, Status
 from ztk.punches.models import Punch
 
 pytestmark = pytest.mark.django_db

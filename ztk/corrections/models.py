@@ -7,15 +7,19 @@ an ``ApprovalAction`` row plus an audit event. The resulting punch is an ordinar
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ztk.approvals.models import DEFAULT_DEADLINE_WORKING_DAYS, ActionKind, ApproverKind
+from ztk.approvals.models import (
+    DEFAULT_DEADLINE_WORKING_DAYS,
+    ApproverKind,
+    RequestStatus,
+    RoutedRequest,
+    TrailEntry,
+)
 from ztk.core import uploads
 from ztk.core.errors import DomainError
 
@@ -203,12 +207,7 @@ class Channel(models.TextChoices):
     PAPER = "paper", _("Paper form")
 
 
-class Status(models.TextChoices):
-    PENDING = "pending", _("Pending approval")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-    CANCELLED = "cancelled", _("Cancelled")
+Status = RequestStatus  # the statuses every request type shares (approvals.models)
 
 
 # The only moves a request may make; everything else is refused by `check_transition`.
@@ -232,7 +231,7 @@ def check_transition(current: str, new: str) -> None:
         )
 
 
-class CorrectionRequest(models.Model):
+class CorrectionRequest(RoutedRequest):
     """One request to fill one slot of one employee-day (电子流转单)."""
 
     employee = models.ForeignKey(
@@ -268,18 +267,12 @@ class CorrectionRequest(models.Model):
         _("why expedited"), max_length=500, blank=True, default=""
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
-    current_step = models.PositiveSmallIntegerField(_("current step"), null=True, blank=True)
-    current_kind = models.CharField(_("current approver kind"), max_length=16, blank=True)
     current_approvers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("current approvers"),
         blank=True,
         related_name="corrections_to_approve",
     )
-    chain = models.JSONField(_("approval chain"), default=list, blank=True)
     resubmission_of = models.ForeignKey(
         "self",
         verbose_name=_("resubmission of"),
@@ -293,18 +286,6 @@ class CorrectionRequest(models.Model):
     quota_override_reason = models.CharField(
         _("limit override reason"), max_length=500, blank=True, default=""
     )
-    step_started_at = models.DateTimeField(_("current step since"), null=True, blank=True)
-    overdue_notified_step = models.PositiveSmallIntegerField(null=True, blank=True)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
     punch = models.ForeignKey(
         "punches.Punch",
         verbose_name=_("correction punch"),
@@ -334,19 +315,8 @@ class CorrectionRequest(models.Model):
     def __str__(self) -> str:
         return f"#{self.pk} {self.employee_id} {self.date} {self.slot_key} {self.status}"
 
-    @property
-    def is_pending(self) -> bool:
-        return self.status == Status.PENDING
 
-    def step(self, position: int | None = None) -> dict[str, Any] | None:
-        position = self.current_step if position is None else position
-        for step in self.chain:
-            if step.get("position") == position:
-                return step
-        return None
-
-
-class ApprovalAction(models.Model):
+class ApprovalAction(TrailEntry):
     """One entry of a request's trail: who did what at which step, and when."""
 
     request = models.ForeignKey(
@@ -355,17 +325,6 @@ class ApprovalAction(models.Model):
         on_delete=models.CASCADE,
         related_name="actions",
     )
-    step = models.PositiveSmallIntegerField(_("step"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    action = models.CharField(_("action"), max_length=12, choices=ActionKind.choices)
-    comment = models.CharField(_("comment"), max_length=1000, blank=True, default="")
     from_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("from"),
@@ -384,15 +343,11 @@ class ApprovalAction(models.Model):
     )
     old_time = models.DateTimeField(_("old time"), null=True, blank=True)
     new_time = models.DateTimeField(_("new time"), null=True, blank=True)
-    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("approval action")
         verbose_name_plural = _("approval actions")
         ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.request_id} {self.action} {self.step or ''}".strip()
 
 
 def attachment_path(instance: Attachment, filename: str) -> str:

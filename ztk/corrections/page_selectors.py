@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk import engine
 from ztk.approvals import inboxes, routing
 from ztk.approvals.chains import SKIP_REASONS, fallback_text
+from ztk.approvals.models import ActionKind
 from ztk.approvals.selectors import QueueEntry, queue_order
 from ztk.approvals.sla import Deadlines
 from ztk.attendance import days as day_api
@@ -36,13 +37,7 @@ from ztk.org.zones import EmployeeZones
 
 from . import policy as p
 from . import selectors, services
-from .models import (
-    ActionKind,
-    ApproverKind,
-    CorrectionRequest,
-    ReasonCategory,
-    Status,
-)
+from .models import ApproverKind, CorrectionRequest, ReasonCategory, Status
 from .rules import is_participant, may_act
 
 User = get_user_model()

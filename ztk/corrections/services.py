@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from ztk.approvals import chains
 from ztk.approvals import services as approvals
 from ztk.approvals.chains import SKIP_REASONS
-from ztk.approvals.models import Delegation
+from ztk.approvals.models import ActionKind, Delegation
 from ztk.attendance.days import SlotInfo, closed_days, day_slots, employee_zone, is_closed
 from ztk.attendance.explain import slot_label
 from ztk.audit.services import record
@@ -51,7 +51,6 @@ from .messages import refusal_message
 from .models import (
     COUNTED_STATUSES,
     DEFAULT_DEADLINE_WORKING_DAYS,
-    ActionKind,
     ApprovalAction,
     ApproverKind,
     Attachment,

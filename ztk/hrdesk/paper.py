@@ -29,6 +29,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from ztk.approvals.models import ActionKind
 from ztk.attendance.days import day_slots, day_windows, employee_zone, is_closed
 from ztk.attendance.models import AttendanceDay
 from ztk.attendance.services import recompute
@@ -40,7 +41,6 @@ from ztk.corrections import policy as p
 from ztk.corrections import services
 from ztk.corrections.messages import refusal_message
 from ztk.corrections.models import (
-    ActionKind,
     ApprovalAction,
     Channel,
     CorrectionRequest,

@@ -17,7 +17,6 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -26,7 +25,7 @@ from django.db.models import Q
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from ztk.approvals.models import ActionKind
+from ztk.approvals.models import RequestStatus, RoutedRequest, TrailEntry
 from ztk.core import uploads
 
 # --------------------------------------------------------------------------- types
@@ -253,12 +252,7 @@ class Kind(models.TextChoices):
     TRIP = "trip", _("Business trip (出差)")
 
 
-class Status(models.TextChoices):
-    PENDING = "pending", _("Pending approval")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-    CANCELLED = "cancelled", _("Cancelled")
+Status = RequestStatus  # the statuses every request type shares (approvals.models)
 
 
 class Part(models.TextChoices):
@@ -278,7 +272,7 @@ class Channel(models.TextChoices):
 HOLDING = ("pending", "approved")
 
 
-class AbsenceRequest(models.Model):
+class AbsenceRequest(RoutedRequest):
     """One request for leave, an outing or a trip — or (``cancels`` set) the request to
     cancel an approved one (销假/撤销), decided on the same chain."""
 
@@ -334,33 +328,15 @@ class AbsenceRequest(models.Model):
     )
     channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices,
                                default=Channel.WEB)  # fmt: skip
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
-    current_step = models.PositiveSmallIntegerField(_("current step"), null=True, blank=True)
-    current_kind = models.CharField(_("current approver kind"), max_length=16, blank=True)
     current_approvers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("current approvers"),
         blank=True,
         related_name="absences_to_approve",
     )
-    chain = models.JSONField(_("approval chain"), default=list, blank=True)
-    step_started_at = models.DateTimeField(_("current step since"), null=True, blank=True)
-    overdue_notified_step = models.PositiveSmallIntegerField(null=True, blank=True)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
     exemptions = models.ManyToManyField(
         "scheduling.Exemption", verbose_name=_("exemptions"), blank=True, related_name="+"
     )
-    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("absence request")
@@ -375,39 +351,17 @@ class AbsenceRequest(models.Model):
         return f"#{self.pk} {self.employee_id} {self.kind} {self.start_date} {self.status}"
 
     @property
-    def is_pending(self) -> bool:
-        return self.status == Status.PENDING
-
-    @property
     def is_cancellation(self) -> bool:
         return self.cancels_id is not None
 
-    def step(self, position: int | None = None) -> dict[str, Any] | None:
-        position = self.current_step if position is None else position
-        for step in self.chain:
-            if step.get("position") == position:
-                return step
-        return None
 
-
-class AbsenceAction(models.Model):
+class AbsenceAction(TrailEntry):
     """One entry of an absence request's trail."""
 
     request = models.ForeignKey(
         AbsenceRequest, verbose_name=_("request"), on_delete=models.CASCADE,
         related_name="actions",
     )  # fmt: skip
-    step = models.PositiveSmallIntegerField(_("step"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    action = models.CharField(_("action"), max_length=12, choices=ActionKind.choices)
-    comment = models.CharField(_("comment"), max_length=1000, blank=True, default="")
     to_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("to"),
@@ -416,15 +370,11 @@ class AbsenceAction(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("absence action")
         verbose_name_plural = _("absence actions")
         ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.request_id} {self.action} {self.step or ''}".strip()
 
 
 def attachment_path(instance: AbsenceAttachment, filename: str) -> str:

@@ -8,15 +8,13 @@ and the approved requests' spans (``attendance.overtime_inputs``).
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from ztk.approvals.models import ActionKind
+from ztk.approvals.models import RequestStatus, RoutedRequest, TrailEntry
 from ztk.core.errors import DomainError
 
 
@@ -70,12 +68,7 @@ class Compensation(models.TextChoices):
     TIME_OFF = "time_off", _("Time off in lieu (调休)")
 
 
-class Status(models.TextChoices):
-    PENDING = "pending", _("Pending approval")
-    APPROVED = "approved", _("Approved")
-    REJECTED = "rejected", _("Rejected")
-    WITHDRAWN = "withdrawn", _("Withdrawn")
-    CANCELLED = "cancelled", _("Cancelled")
+Status = RequestStatus  # the statuses every request type shares (approvals.models)
 
 
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -98,7 +91,7 @@ def check_transition(current: str, new: str) -> None:
         )
 
 
-class OvertimeRequest(models.Model):
+class OvertimeRequest(RoutedRequest):
     """One request to work (or to have worked) overtime over [start, end) on one
     attendance date, before or after the fact (加班申请) — or (``cancels`` set) the request
     to cancel an approved one (撤销), decided on the same chain. A cancellation copies the
@@ -137,28 +130,11 @@ class OvertimeRequest(models.Model):
         help_text=_("Set on a request to cancel an approved overtime (撤销), itself approved."),
     )
     channel = models.CharField(_("channel"), max_length=8, default="web")
-    status = models.CharField(
-        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
-    )
-    current_step = models.PositiveSmallIntegerField(_("current step"), null=True, blank=True)
-    current_kind = models.CharField(_("current approver kind"), max_length=16, blank=True)
     current_approvers = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
         verbose_name=_("current approvers"),
         blank=True,
         related_name="overtime_to_approve",
-    )
-    chain = models.JSONField(_("approval chain"), default=list, blank=True)
-    step_started_at = models.DateTimeField(_("current step since"), null=True, blank=True)
-    overdue_notified_step = models.PositiveSmallIntegerField(null=True, blank=True)
-    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("decided by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
     )
     credited_minutes = models.PositiveIntegerField(
         _("minutes credited as time off"),
@@ -171,7 +147,6 @@ class OvertimeRequest(models.Model):
         blank=True,
         help_text=_("When the day's counted overtime was converted (time off in lieu only)."),
     )
-    created_at = models.DateTimeField(_("submitted at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("overtime request")
@@ -189,44 +164,18 @@ class OvertimeRequest(models.Model):
         return f"#{self.pk} {self.employee_id} {self.date} {self.status}"
 
     @property
-    def is_pending(self) -> bool:
-        return self.status == Status.PENDING
-
-    @property
     def is_cancellation(self) -> bool:
         return self.cancels_id is not None
 
-    def step(self, position: int | None = None) -> dict[str, Any] | None:
-        position = self.current_step if position is None else position
-        for step in self.chain:
-            if step.get("position") == position:
-                return step
-        return None
 
-
-class OvertimeAction(models.Model):
+class OvertimeAction(TrailEntry):
     """One entry of an overtime request's trail."""
 
     request = models.ForeignKey(
         OvertimeRequest, verbose_name=_("request"), on_delete=models.CASCADE, related_name="actions"
     )
-    step = models.PositiveSmallIntegerField(_("step"), null=True, blank=True)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("by"),
-        null=True,
-        blank=True,
-        on_delete=models.PROTECT,
-        related_name="+",
-    )
-    action = models.CharField(_("action"), max_length=12, choices=ActionKind.choices)
-    comment = models.CharField(_("comment"), max_length=1000, blank=True, default="")
-    at = models.DateTimeField(_("at"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("overtime approval action")
         verbose_name_plural = _("overtime approval actions")
         ordering = ["at", "pk"]
-
-    def __str__(self) -> str:
-        return f"{self.request_id} {self.action} {self.step or ''}".strip()
