@@ -65,6 +65,36 @@ def step_recipients(step: dict[str, Any] | None) -> list[Any]:
     return people
 
 
+def notify_about_request(
+    kind: str,
+    recipients: Iterable[Any],
+    *,
+    employee: Any,
+    title: Any,
+    body: Any,
+    params: dict[str, Any],
+    url: str,
+    data: dict[str, Any],
+    suffix: str = "",
+) -> None:
+    """Tell `recipients` (None left out) about a request of `employee`: the message goes to
+    the department's channels too. Every request type's notices go through here."""
+    people = [u for u in recipients if u is not None]
+    if not people:
+        return
+    notify(
+        kind=kind,
+        recipients=people,
+        title=title,
+        body=body,
+        params=params,
+        suffix=suffix,
+        url=url,
+        data={**data, "employee": employee.employee_no},
+        department=employee.department,
+    )
+
+
 def today_for(d: Decidable, req: Any, now: datetime) -> date:
     return now.astimezone(d.zone(req)).date()
 

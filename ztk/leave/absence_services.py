@@ -33,7 +33,6 @@ from ztk.audit.services import record
 from ztk.core import uploads
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.text import clean_text
-from ztk.notifications.services import notify
 from ztk.org.models import Employee
 from ztk.scheduling import services as scheduling
 
@@ -170,19 +169,16 @@ def _notify(
     params: dict[str, Any] | None = None,
     suffix: str = "",
 ) -> None:
-    people = [u for u in recipients if u is not None]
-    if not people:
-        return
-    notify(
-        kind=kind,
-        recipients=people,
+    approvals.notify_about_request(
+        kind,
+        recipients,
+        employee=req.employee,
         title=title,
         body=body,
         params={**describe(req), **(params or {})},
         suffix=suffix,
         url=detail_url(req),
-        data={"absence_id": req.pk, "employee": req.employee.employee_no},
-        department=req.employee.department,
+        data={"absence_id": req.pk},
     )
 
 

@@ -33,7 +33,6 @@ from ztk.attendance.services import recompute
 from ztk.audit.services import record
 from ztk.core.errors import DomainError, NotFoundError, PermissionDeniedError
 from ztk.core.text import clean_text
-from ztk.notifications.services import notify
 from ztk.org.models import AttendanceGroup, Employee
 from ztk.scheduling.plans import plan_for
 
@@ -213,19 +212,16 @@ def _notify(
     params: dict[str, Any] | None = None,
     suffix: str = "",
 ) -> None:
-    people = [u for u in recipients if u is not None]
-    if not people:
-        return
-    notify(
-        kind=kind,
-        recipients=people,
+    approvals.notify_about_request(
+        kind,
+        recipients,
+        employee=req.employee,
         title=title,
         body=body,
         params={**_describe(req), **(params or {})},
         suffix=suffix,
         url=detail_url(req),
-        data={"overtime_id": req.pk, "employee": req.employee.employee_no},
-        department=req.employee.department,
+        data={"overtime_id": req.pk},
     )
 
 
