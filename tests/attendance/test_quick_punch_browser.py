@@ -9,6 +9,7 @@ from datetime import date, time
 
 import pytest
 import time_machine
+from django.db import OperationalError
 
 from tests import factories
 from tests.attendance.page_data import at, store_day
@@ -24,6 +25,17 @@ PHONE = {"width": 375, "height": 740}
 DAY = date(2026, 12, 7)  # a Monday; the standard shift 09:00–18:00
 INSIDE = {"latitude": 31.2304, "longitude": 121.4737, "accuracy": 15}
 OUTSIDE = {"latitude": 31.3304, "longitude": 121.4737, "accuracy": 15}  # ~11 km north
+
+
+def settled(page, read):
+    """`read` from the database once the live server's own writes let it: SQLite's shared
+    in-memory database answers "table is locked" while the server thread still writes."""
+    for _attempt in range(200):
+        try:
+            return read()
+        except OperationalError:
+            page.wait_for_timeout(50)
+    return read()
 
 
 @pytest.fixture(scope="module")
@@ -75,7 +87,7 @@ def test_opening_the_app_in_the_area_punches_at_once_and_the_undo_voids_it(
         expect(undo).to_be_visible()
         expect(undo).to_contain_text("撤销")
         page.wait_for_load_state("networkidle")
-        [punch] = Punch.objects.filter(employee=quick_org.employee)
+        [punch] = settled(page, lambda: list(Punch.objects.filter(employee=quick_org.employee)))
         assert punch.inside_geofence is True
         assert page_width(page) <= PHONE["width"]
         page.screenshot(path=str(screenshots_dir() / "quick-punch-375.png"), full_page=True)
@@ -89,7 +101,12 @@ def test_opening_the_app_in_the_area_punches_at_once_and_the_undo_voids_it(
             "() => document.getElementById('punch-status').textContent.trim() !== ''"
         )
         page.wait_for_load_state("networkidle")  # the page has refreshed: the server is done
-        assert PunchVoid.objects.filter(punch=punch, voided_by=quick_org.employee.user).exists()
+        assert settled(
+            page,
+            lambda: PunchVoid.objects.filter(
+                punch=punch, voided_by=quick_org.employee.user
+            ).exists(),
+        )
         page.screenshot(path=str(screenshots_dir() / "quick-punch-undone-375.png"), full_page=True)
         context.close()
 
@@ -109,6 +126,6 @@ def test_outside_the_area_the_app_does_not_punch_by_itself(quick_org, live_serve
         expect(page.locator("#punch-undo-line")).to_be_hidden()
         expect(page.locator("#punch-button")).to_be_enabled()
         assert status.text_content().strip()
-        assert not Punch.objects.filter(employee=quick_org.employee).exists()
+        assert not settled(page, lambda: Punch.objects.filter(employee=quick_org.employee).exists())
         page.screenshot(path=str(screenshots_dir() / "quick-punch-outside-375.png"), full_page=True)
         context.close()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db.models import Count, Max, Min, Q, QuerySet, Sum
 
@@ -136,16 +136,26 @@ def is_online(device: Device, now: datetime, *, seconds: int = 120) -> bool:
     return device.last_seen is not None and (now - device.last_seen).total_seconds() <= seconds
 
 
-def in_working_hours(device: Device, now: datetime) -> bool:
-    """Now is within working hours of a working day, in the terminal's own time zone."""
+def in_working_hours(
+    device: Device, now: datetime, working_days: dict[date, bool] | None = None
+) -> bool:
+    """Now is within working hours of a working day, in the terminal's own time zone.
+    `working_days` remembers each date's answer across the terminals of one page (one
+    calendar read per date, not one per terminal)."""
     local = now.astimezone(device.zone)
     start, end = conf.working_hours()
-    return start <= local.hour < end and bool(working_days_between(local.date(), local.date()))
+    if not start <= local.hour < end:
+        return False
+    known = {} if working_days is None else working_days
+    day = local.date()
+    if day not in known:
+        known[day] = bool(working_days_between(day, day))
+    return known[day]
 
 
-def is_silent(device: Device, now: datetime) -> bool:
+def is_silent(device: Device, now: datetime, working_days: dict[date, bool] | None = None) -> bool:
     """An approved terminal not heard from for `silent_minutes` during working hours."""
-    if device.status != DeviceStatus.APPROVED or not in_working_hours(device, now):
+    if device.status != DeviceStatus.APPROVED or not in_working_hours(device, now, working_days):
         return False
     limit = timedelta(minutes=conf.silent_minutes())
     return device.last_seen is None or now - device.last_seen > limit
@@ -160,7 +170,8 @@ def silent_terminals(now: datetime, *, group_id: int | None = None) -> list[Devi
     )
     if group_id is not None:
         qs = qs.filter(attendance_group_id=group_id)
-    return [d for d in qs.order_by("serial") if is_silent(d, now)]
+    working_days: dict[date, bool] = {}
+    return [d for d in qs.order_by("serial") if is_silent(d, now, working_days)]
 
 
 def clock_drift_too_large(device: Device) -> bool:

@@ -5,6 +5,8 @@ Thin: parse the form, call one service, report the outcome as a message, redirec
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -37,10 +39,11 @@ def index(request: HttpRequest) -> HttpResponse:
     _require(request)
     now = timezone.now()
     devices = list(selectors.device_list())
+    working_days: dict[date, bool] = {}  # one calendar read per date for all terminals
     for device in devices:
         # A display-only attribute for the template, not a model field.
         device.online = selectors.is_online(device, now)  # type: ignore[attr-defined]
-        device.silent = selectors.is_silent(device, now)  # type: ignore[attr-defined]
+        device.silent = selectors.is_silent(device, now, working_days)  # type: ignore[attr-defined]
     return render(
         request,
         "devices/index.html",
