@@ -182,10 +182,11 @@ def punch_reminders_due(now: datetime) -> list[Due]:
                 continue  # rest days and holidays have no slots
             windows = due_of_plan.get(id(plan))
             if windows is None:
-                windows = due_of_plan[id(plan)] = _due_windows(plan, now, lead)
+                windows = _due_windows(plan, now, lead)
+                if group_id in quiet_now:  # a plan is one group's: filtered once per plan
+                    windows = [w for w in windows if works_in_quiet_hours(w[0], reminders)]
+                due_of_plan[id(plan)] = windows
             for window, kind in windows:
-                if group_id in quiet_now and not works_in_quiet_hours(window, reminders):
-                    continue
                 if reminders.settings.enabled(kind):
                     candidates.append(
                         Due(pk, user_id, department_id, day, window, kind, reminders.zone, group_id)
